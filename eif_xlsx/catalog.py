@@ -1,0 +1,199 @@
+"""Find, load and validate definitions: the built-in ones and a user's own folders."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+from pydantic import TypeAdapter, ValidationError
+
+from .errors import DefinitionError
+from .model import IndicatorSet, Matrix, RuleViolations
+from .model import Definition as _Definition
+
+ENV_VAR = "EIF_XLSX_DEFINITIONS"
+_ADAPTER: TypeAdapter = TypeAdapter(_Definition)
+
+
+def builtin_dir() -> Path:
+    """Built-in definitions: packaged inside the wheel, or the repository's definitions/ in a checkout."""
+    packaged = Path(__file__).with_name("definitions")
+    if packaged.is_dir():
+        return packaged
+    return Path(__file__).resolve().parent.parent / "definitions"
+
+
+class _UniqueKeyLoader(yaml.SafeLoader):
+    """SafeLoader that refuses a key given twice in one mapping (PyYAML would keep the last silently)."""
+
+
+def _construct_mapping(loader: yaml.SafeLoader, node: yaml.MappingNode, deep: bool = False) -> dict:
+    seen: set = set()
+    for key_node, _ in node.value:
+        key = loader.construct_object(key_node, deep=True)
+        if key in seen:
+            raise yaml.constructor.ConstructorError(None, None, f"duplicate key '{key}'", key_node.start_mark)
+        seen.add(key)
+    return yaml.SafeLoader.construct_mapping(loader, node, deep)
+
+
+_UniqueKeyLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
+
+
+def _format_path(loc: tuple | list) -> str:
+    out = ""
+    for part in loc:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            out += ("." if out else "") + str(part)
+    return out
+
+
+def _parse_path(path: str) -> list:
+    parts: list = []
+    for chunk in path.replace("]", "").split("."):
+        if not chunk:
+            continue
+        name, *indices = chunk.split("[")
+        if name:
+            parts.append(name)
+        parts += [int(i) for i in indices]
+    return parts
+
+
+def _line_of(root: yaml.Node | None, loc: list) -> int:
+    """1-based line of the deepest YAML node the path reaches."""
+    node, line = root, (root.start_mark.line + 1 if root is not None else 1)
+    for part in loc:
+        if isinstance(node, yaml.MappingNode) and isinstance(part, str):
+            for k, v in node.value:
+                if k.value == part:
+                    line, node = k.start_mark.line + 1, v
+                    break
+            else:
+                break
+        elif isinstance(node, yaml.SequenceNode) and isinstance(part, int) and part < len(node.value):
+            node = node.value[part]
+            line = node.start_mark.line + 1
+        else:
+            break
+    return line
+
+
+def _describe(err: dict) -> str:
+    kind, msg = err["type"], err["msg"]
+    if kind == "missing":
+        return "required field is missing"
+    if kind == "extra_forbidden":
+        return "unknown field"
+    if kind == "literal_error" and err["loc"] and err["loc"][-1] == "kind":
+        return f"{msg}"
+    value = err.get("input")
+    if isinstance(value, str | int | float) and kind not in ("missing",):
+        return f"{value!r}: {msg}"
+    return msg
+
+
+def load_file(path: Path | str) -> Matrix | IndicatorSet:
+    """Load and validate one definition file; raise DefinitionError listing every problem."""
+    path = Path(path)
+    name = str(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise DefinitionError([f"{name}:1: cannot read the file: {exc}"]) from exc
+    try:
+        root = yaml.compose(text, Loader=_UniqueKeyLoader)
+        data = yaml.load(text, Loader=_UniqueKeyLoader)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = mark.line + 1 if mark else 1
+        raise DefinitionError([f"{name}:{line}: not valid YAML: {exc.problem or exc}"]) from exc
+    except yaml.YAMLError as exc:
+        raise DefinitionError([f"{name}:1: not valid YAML: {exc}"]) from exc
+    if not isinstance(data, dict):
+        raise DefinitionError([f"{name}:1: a definition must be a mapping with 'kind: matrix' or 'kind: indicators'"])
+    try:
+        return _ADAPTER.validate_python(data)
+    except ValidationError as exc:
+        problems: list[str] = []
+        for err in exc.errors():
+            loc = [p for p in err["loc"] if p not in ("matrix", "indicators")]
+            cause = (err.get("ctx") or {}).get("error")
+            if isinstance(cause, RuleViolations):
+                for sub_path, message in cause.problems:
+                    full = loc + _parse_path(sub_path)
+                    problems.append(f"{name}:{_line_of(root, full)}: {_format_path(full)}: {message}")
+                continue
+            problems.append(f"{name}:{_line_of(root, loc)}: {_format_path(loc) or '(top)'}: {_describe(err)}")
+        raise DefinitionError(problems) from None
+
+
+@dataclass(frozen=True)
+class Entry:
+    definition: Matrix | IndicatorSet
+    path: Path
+    builtin: bool
+
+    @property
+    def kind(self) -> str:
+        return self.definition.kind
+
+
+class Catalog:
+    """Every definition that can be used: built-ins first, then user folders (which may add, not replace)."""
+
+    def __init__(self, extra_dirs: list[Path | str] | None = None, include_env: bool = True):
+        self.entries: dict[str, Entry] = {}
+        self.problems: list[str] = []
+        dirs: list[tuple[Path, bool]] = [(builtin_dir(), True)]
+        extra = [Path(d) for d in (extra_dirs or [])]
+        if include_env and os.environ.get(ENV_VAR):
+            extra += [Path(p) for p in os.environ[ENV_VAR].split(os.pathsep) if p]
+        dirs += [(d, False) for d in extra]
+        for folder, builtin in dirs:
+            if not folder.exists():
+                self.problems.append(f"{folder}: definitions folder not found")
+                continue
+            files = [folder] if folder.is_file() else sorted([*folder.glob("*.yaml"), *folder.glob("*.yml")])
+            for file in files:
+                try:
+                    definition = load_file(file)
+                except DefinitionError as exc:
+                    self.problems.extend(exc.problems)
+                    continue
+                if definition.id in self.entries:
+                    other = self.entries[definition.id].path
+                    self.problems.append(f"{file}:1: id: '{definition.id}' is already defined by {other}; ignored")
+                    continue
+                self.entries[definition.id] = Entry(definition, file, builtin)
+
+    def get(self, ident: str) -> Matrix | IndicatorSet:
+        try:
+            return self.entries[ident].definition
+        except KeyError:
+            known = ", ".join(sorted(self.entries)) or "none"
+            raise DefinitionError([f"no definition with id '{ident}' (known: {known})"]) from None
+
+    def matrix(self, ident: str) -> Matrix:
+        found = self.get(ident)
+        if not isinstance(found, Matrix):
+            raise DefinitionError([f"'{ident}' is an indicator set, not a matrix"])
+        return found
+
+    def indicator_set(self, ident: str) -> IndicatorSet:
+        found = self.get(ident)
+        if not isinstance(found, IndicatorSet):
+            raise DefinitionError([f"'{ident}' is a matrix, not an indicator set"])
+        return found
+
+    def matrices(self) -> list[Matrix]:
+        return [e.definition for e in self.entries.values() if isinstance(e.definition, Matrix)]
+
+
+def schema() -> dict:
+    """JSON Schema for people writing their own definitions."""
+    return _ADAPTER.json_schema()

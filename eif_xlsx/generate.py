@@ -1,0 +1,83 @@
+"""Generate personalised assessment workbooks and their manifest."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import hashlib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from . import layout as layout_mod
+from .errors import UsageError
+from .model import IndicatorSet, Matrix
+from .normalise import date as parse_date
+from .partners import Partner, file_name
+from .writer import WorkbookSpec, write_workbook
+
+MANIFEST_COLUMNS = ("partner_id", "name", "organisation", "email", "role", "file", "matrix_id", "matrix_version",
+                    "template_version", "round", "prefilled_from", "sha256")
+
+
+@dataclass
+class Generated:
+    out_dir: Path
+    manifest: Path
+    rows: list[dict[str, str]] = field(default_factory=list)
+
+    @property
+    def files(self) -> list[Path]:
+        return [self.out_dir / r["file"] for r in self.rows]
+
+
+def format_deadline(text: str) -> str:
+    """'2026-12-12' -> '12 December 2026'; free text that is not a date is refused."""
+    if not text:
+        return ""
+    when = parse_date(text)
+    if when is None:
+        raise UsageError(f"--deadline: '{text}' is not a date (use e.g. 2026-12-12)")
+    return f"{when.day} {when:%B %Y}"
+
+
+def generate_workbooks(matrix: Matrix, out_dir: Path | str, partners: list[Partner] | None = None, *,
+                       indicators: IndicatorSet | None = None, area: str = "", deadline: str = "",
+                       return_to: str = "", round: str = "baseline", password: str = "",
+                       prefill: dict[str, tuple[str, dict, dict]] | None = None,
+                       progress=None) -> Generated:
+    """Write one workbook per partner (or one blank one) and manifest.csv into out_dir.
+
+    prefill maps a partner id to (source file, answers, extra spec fields) for a re-issue.
+    """
+    out = Path(out_dir)
+    shown_deadline = format_deadline(deadline)
+    lay = layout_mod.build(matrix, indicators)
+    out.mkdir(parents=True, exist_ok=True)
+    taken: set[str] = {"manifest.csv"}
+    result = Generated(out, out / "manifest.csv")
+    targets: list[Partner | None] = list(partners) if partners else [None]
+    for partner in targets:
+        source, answers, extra = (prefill or {}).get(partner.id if partner else "", ("", {}, {}))
+        spec = WorkbookSpec(matrix=matrix, layout=lay, indicators=indicators,
+                            partner=partner.as_dict() if partner else {}, area=area, deadline=shown_deadline,
+                            return_to=return_to, round=round, password=password, answers=answers, **extra)
+        data = write_workbook(spec)
+        name = file_name(partner, matrix.id, taken)
+        (out / name).write_bytes(data)
+        p = partner.as_dict() if partner else {"id": "", "name": "", "organisation": "", "email": "", "role": ""}
+        result.rows.append({"partner_id": p["id"], "name": p["name"], "organisation": p["organisation"],
+                            "email": p["email"], "role": p["role"], "file": name, "matrix_id": matrix.id,
+                            "matrix_version": matrix.version, "template_version": lay.template_version,
+                            "round": round, "prefilled_from": source,
+                            "sha256": hashlib.sha256(data).hexdigest()})
+        if progress:
+            progress(1)
+    with result.manifest.open("w", newline="", encoding="utf-8") as fh:
+        writer = csv.DictWriter(fh, fieldnames=MANIFEST_COLUMNS, lineterminator="\n")
+        writer.writeheader()
+        writer.writerows(result.rows)
+    return result
+
+
+def today() -> dt.date:
+    return dt.date.today()

@@ -1,0 +1,245 @@
+"""THE single source of truth for where everything lives in an assessment workbook.
+
+The writer walks a Layout to place every cell; the reader walks the layout stored in a returned file
+to find every answer again. No other module computes a row or a column.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import zlib
+from dataclasses import asdict, dataclass, field
+
+from .cells import safe_sheet_name
+from .model import NOT_YET_BASIC, IndicatorSet, Matrix
+
+TEMPLATE_VERSION = "1"
+TICK = "✓"
+BASELINE, TWELVE_MONTHS = "baseline", "12_months"
+COLUMNS = (BASELINE, TWELVE_MONTHS)
+COLUMN_LABEL = {BASELINE: "Baseline", TWELVE_MONTHS: "12 months"}
+OTHER_ROWS = 3
+ACTION_ROWS = 8
+RAG = ("Red", "Amber", "Green")
+META_SHEET = "_eif"
+COVER_SHEET, OVERVIEW_SHEET, INDICATORS_SHEET = "Cover", "Overview", "Indicators"
+
+# Column positions (zero-based) on a sub-element sheet.
+COL_KEY, COL_LEVEL, COL_TEXT, COL_BASE, COL_12M, COL_NOTE = 0, 1, 2, 3, 4, 5
+TICK_COL = {BASELINE: COL_BASE, TWELVE_MONTHS: COL_12M}
+HELPER_COL = 9  # hidden per-level tick counts start here (J)
+# Overview columns.
+OV_DIM, OV_ELEMENT, OV_CODE, OV_NAME = 0, 1, 2, 3
+OV_SCORE = {BASELINE: 4, TWELVE_MONTHS: 7}
+OV_LEVEL = {BASELINE: 5, TWELVE_MONTHS: 8}
+OV_RATING = {BASELINE: 6, TWELVE_MONTHS: 9}
+OV_DATE_COL = 3
+# Indicator sheet columns.
+IND_ID, IND_KIND, IND_TEXT, IND_UNIT, IND_PERIOD, IND_VALUE, IND_NUM, IND_DEN, IND_RAG, IND_COMMENT = range(10)
+
+
+@dataclass(frozen=True)
+class InputCell:
+    """One cell a partner may fill. `field`/`item`/`column` name the answer; `kind` says how to read it."""
+
+    col: int
+    field: str
+    kind: str  # tick | text | choice | date | number
+    sub_element: str = ""
+    item: str = ""
+    column: str = ""
+    choices: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Row:
+    """A row found again by the text in its key cell; `label` is fixed text the partner should not change."""
+
+    key: str
+    key_col: int
+    row: int
+    cells: tuple[InputCell, ...] = ()
+    label: str = ""
+    label_col: int = -1
+    level: str = ""
+    what: str = ""  # how a person would name the row in a message ("criterion 1.1a")
+
+
+@dataclass(frozen=True)
+class SheetLayout:
+    role: str  # cover | overview | sub_element | indicators
+    name: str
+    title: str  # the text in A1, used to find a renamed sheet
+    sub_element: str = ""
+    rows: tuple[Row, ...] = ()
+    # Positions of fixed parts, for the writer only.
+    marks: dict[str, int] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class WorkbookLayout:
+    template_version: str
+    sheets: tuple[SheetLayout, ...]
+
+    def sheet(self, name: str) -> SheetLayout:
+        return next(s for s in self.sheets if s.name == name)
+
+    def by_role(self, role: str) -> list[SheetLayout]:
+        return [s for s in self.sheets if s.role == role]
+
+    def sub_element_sheet(self, code: str) -> SheetLayout:
+        return next(s for s in self.sheets if s.role == "sub_element" and s.sub_element == code)
+
+    def inputs(self) -> list[tuple[SheetLayout, Row, InputCell]]:
+        return [(s, r, c) for s in self.sheets for r in s.rows for c in r.cells]
+
+    # -- storage in the hidden metadata sheet -----------------------------------------------------
+
+    def to_json(self) -> str:
+        return json.dumps(asdict(self), ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+
+    @classmethod
+    def from_json(cls, text: str) -> WorkbookLayout:
+        raw = json.loads(text)
+        sheets = []
+        for s in raw["sheets"]:
+            rows = tuple(Row(**{**r, "cells": tuple(InputCell(**{**c, "choices": tuple(c["choices"])})
+                                                    for c in r["cells"])}) for r in s["rows"])
+            sheets.append(SheetLayout(**{**s, "rows": rows}))
+        return cls(raw["template_version"], tuple(sheets))
+
+    def pack(self, chunk: int = 30000) -> list[str]:
+        """Compressed, base64 text in chunks that fit Excel's 32,767-character cell limit."""
+        blob = base64.b64encode(zlib.compress(self.to_json().encode(), 9)).decode()
+        return [blob[i:i + chunk] for i in range(0, len(blob), chunk)] or [""]
+
+    @classmethod
+    def unpack(cls, chunks: list[str]) -> WorkbookLayout:
+        data = zlib.decompressobj().decompress(base64.b64decode("".join(chunks), validate=True), 5_000_000)
+        return cls.from_json(data.decode())
+
+
+def rating_choices(matrix: Matrix) -> tuple[str, ...]:
+    return (NOT_YET_BASIC, *matrix.level_names)
+
+
+def build(matrix: Matrix, indicators: IndicatorSet | None = None) -> WorkbookLayout:
+    """The layout of the workbook for one matrix (and optionally an indicator set)."""
+    taken = {COVER_SHEET, OVERVIEW_SHEET, INDICATORS_SHEET, META_SHEET}
+    sub_names: dict[str, str] = {}
+    for _, _, sub in matrix.sub_elements():
+        sub_names[sub.code] = safe_sheet_name(sub.title, taken)
+        taken.add(sub_names[sub.code])
+    sheets = [_cover(), _overview(matrix, sub_names)]
+    sheets += [_sub_element(matrix, dim.name, el, sub, sub_names[sub.code]) for dim, el, sub in matrix.sub_elements()]
+    if indicators is not None:
+        sheets.append(_indicators(indicators))
+    return WorkbookLayout(TEMPLATE_VERSION, tuple(sheets))
+
+
+COVER_FIELDS = (("respondent_name", "Completed by"), ("respondent_role", "Role"),
+                ("respondent_organisation", "Organisation"), ("respondent_email", "Email"))
+
+
+def _cover() -> SheetLayout:
+    first = 4
+    rows = tuple(Row(key=label, key_col=0, row=first + i, what=label.lower(),
+                     cells=(InputCell(2, name, "text"),)) for i, (name, label) in enumerate(COVER_FIELDS))
+    marks = {"title": 0, "subtitle": 1, "details_header": 3, "details_first": first,
+             "partner_info": first + len(COVER_FIELDS) + 1, "how_to": first + len(COVER_FIELDS) + 10}
+    return SheetLayout("cover", COVER_SHEET, "Cover", rows=rows, marks=marks)
+
+
+def _overview(matrix: Matrix, sub_names: dict[str, str]) -> SheetLayout:
+    rows: list[Row] = []
+    for i, column in enumerate(COLUMNS):
+        label = f"{COLUMN_LABEL[column]} assessment date"
+        rows.append(Row(key=label, key_col=0, row=4 + i, what=label,
+                        cells=(InputCell(OV_DATE_COL, "assessment_date", "date", column=column),)))
+    header = 7
+    choices = rating_choices(matrix)
+    for i, (_, _, sub) in enumerate(matrix.sub_elements()):
+        cells = tuple(InputCell(OV_RATING[c], "overall_rating", "choice", sub.code, column=c, choices=choices)
+                      for c in COLUMNS)
+        rows.append(Row(key=sub.code, key_col=OV_CODE, row=header + 1 + i, cells=cells, label=sub.name,
+                        label_col=OV_NAME, what=f"sub-element {sub.code}"))
+    marks = {"title": 0, "partner": 1, "intro": 2, "dates_header": 3, "header": header,
+             "first": header + 1, "last": header + len(matrix.sub_elements())}
+    return SheetLayout("overview", OVERVIEW_SHEET, f"Overview: {matrix.title}", rows=tuple(rows), marks=marks)
+
+
+def _sub_element(matrix: Matrix, dim: str, el, sub, name: str) -> SheetLayout:
+    rows: list[Row] = []
+    r = 8  # criteria header
+    marks = {"title": 0, "context": 1, "focus": 2, "level_header": 4, "level_baseline": 5, "level_12_months": 6,
+             "criteria_header": r}
+    r += 1
+    marks["criteria_first"] = r
+    for crit in sub.criteria:
+        cells = tuple(InputCell(TICK_COL[c], "criterion", "tick", sub.code, crit.code, c) for c in COLUMNS)
+        rows.append(Row(crit.code, COL_KEY, r, cells, label=crit.text, label_col=COL_TEXT, level=crit.level,
+                        what=f"criterion {crit.code}"))
+        r += 1
+    marks["criteria_last"] = r - 1
+    r += 1
+    marks["support_header"] = r
+    r += 1
+    marks["support_first"] = r
+    for i, item in enumerate(sub.supporting_information, start=1):
+        cells = tuple(InputCell(TICK_COL[c], "supporting_information", "tick", sub.code, f"S{i}", c) for c in COLUMNS)
+        rows.append(Row(f"S{i}", COL_KEY, r, cells, label=item.text, label_col=COL_TEXT, level=item.level or "",
+                        what=f"supporting information S{i}"))
+        r += 1
+    for i in range(1, OTHER_ROWS + 1):
+        cells = (InputCell(COL_TEXT, "supporting_other", "text", sub.code, f"Other {i}"),
+                 *(InputCell(TICK_COL[c], "supporting_other_tick", "tick", sub.code, f"Other {i}", c) for c in COLUMNS))
+        rows.append(Row(f"Other {i}", COL_KEY, r, cells, what=f"supporting information Other {i}"))
+        r += 1
+    marks["support_last"] = r - 1
+    r += 1
+    marks["actions_header"] = r
+    r += 1
+    marks["actions_first"] = r
+    timescales = matrix.timescale_names
+    for i in range(1, ACTION_ROWS + 1):
+        item = str(i)
+        cells = (InputCell(COL_LEVEL, "barrier", "text", sub.code, item),
+                 InputCell(COL_TEXT, "priority_action", "text", sub.code, item),
+                 InputCell(COL_BASE, "timescale", "choice", sub.code, item, choices=timescales),
+                 InputCell(COL_12M, "owner", "text", sub.code, item),
+                 InputCell(COL_NOTE, "action_notes", "text", sub.code, item))
+        rows.append(Row(f"#{i}", COL_KEY, r, cells, what=f"barrier/action row #{i}"))
+        r += 1
+    marks["actions_last"] = r - 1
+    r += 1
+    marks["notes"] = r
+    rows.append(Row("Notes", COL_KEY, r, (InputCell(COL_LEVEL, "notes", "text", sub.code),), what="notes"))
+    marks["last"] = r
+    return SheetLayout("sub_element", name, sub.title, sub.code, tuple(rows), marks)
+
+
+def _indicators(indicator_set: IndicatorSet) -> SheetLayout:
+    rows: list[Row] = []
+    r = 4
+    marks: dict[str, int] = {"title": 0, "outcome": 1, "intro": 2, "header": 3}
+    for cp in indicator_set.core_purposes:
+        marks[f"cp:{cp.id}"] = r
+        r += 1
+        for it in cp.intentions:
+            marks[f"it:{it.id}"] = r
+            r += 1
+            for ind in it.indicators:
+                cells = [InputCell(IND_PERIOD, "indicator_period", "text", item=ind.id),
+                         InputCell(IND_VALUE, "indicator_value", "text" if ind.unit == "text" else "number", item=ind.id)]
+                if ind.unit == "percentage":
+                    cells += [InputCell(IND_NUM, "indicator_numerator", "number", item=ind.id),
+                              InputCell(IND_DEN, "indicator_denominator", "number", item=ind.id)]
+                cells += [InputCell(IND_RAG, "indicator_rag", "choice", item=ind.id, choices=RAG),
+                          InputCell(IND_COMMENT, "indicator_commentary", "text", item=ind.id)]
+                rows.append(Row(ind.id, IND_ID, r, tuple(cells), label=ind.text, label_col=IND_TEXT,
+                                what=f"indicator {ind.id}"))
+                r += 1
+    marks["last"] = r - 1
+    return SheetLayout("indicators", INDICATORS_SHEET, f"Indicators: {indicator_set.title}", rows=tuple(rows),
+                       marks=marks)

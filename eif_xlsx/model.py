@@ -1,0 +1,281 @@
+"""pydantic models of a definition: a maturity matrix or a commissioning-indicator set (frozen, strict)."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from functools import cached_property
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+
+Text = Annotated[str, StringConstraints(min_length=1)]
+Slug = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9._-]*$", max_length=64)]
+NOT_ASSESSED = "Not assessed"
+NOT_YET_BASIC = "Not yet basic"
+
+
+class RuleViolations(ValueError):
+    """Raised by a model validator: a list of (field path, message) beyond what types can say."""
+
+    def __init__(self, problems: list[tuple[str, str]]):
+        self.problems = problems
+        super().__init__("; ".join(f"{p}: {m}" for p, m in problems))
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid", str_strip_whitespace=False)
+
+
+def natural_key(code: str) -> tuple:
+    """'1.10b' -> (1, 10, 'b'): the order codes are printed in."""
+    return tuple(int(p) if p.isdigit() else p for p in re.findall(r"\d+|[A-Za-z]+", code))
+
+
+# --- maturity matrix -----------------------------------------------------------------------------
+
+
+class Level(Strict):
+    name: Text
+    meaning: Text
+
+
+class Timescale(Strict):
+    name: Text
+    meaning: Text
+
+
+class Criterion(Strict):
+    code: Text
+    level: Text
+    text: Text
+
+
+class SupportingItem(Strict):
+    text: Text
+    level: str | None = None
+
+
+class SubElement(Strict):
+    code: Text
+    name: Text
+    criteria: tuple[Criterion, ...] = Field(min_length=1)
+    supporting_information: tuple[SupportingItem, ...] = ()
+
+    @property
+    def title(self) -> str:
+        return f"{self.code} {self.name}"
+
+
+class Element(Strict):
+    number: int = Field(ge=1)
+    name: Text
+    focus: Text
+    sub_elements: tuple[SubElement, ...] = ()
+    # An element with no sub-elements is assessed as itself: it carries its criteria directly.
+    criteria: tuple[Criterion, ...] = ()
+    supporting_information: tuple[SupportingItem, ...] = ()
+
+    @model_validator(mode="after")
+    def _one_shape(self) -> Element:
+        if self.sub_elements and (self.criteria or self.supporting_information):
+            raise RuleViolations([("criteria", "an element has either sub_elements or its own criteria, not both")])
+        if not self.sub_elements and not self.criteria:
+            raise RuleViolations([("criteria", "an element needs sub_elements or criteria")])
+        return self
+
+    @cached_property
+    def assessed(self) -> tuple[SubElement, ...]:
+        """The sub-elements that are assessed: its own, or itself as a single sub-element."""
+        if self.sub_elements:
+            return self.sub_elements
+        return (SubElement(code=str(self.number), name=self.name, criteria=self.criteria,
+                           supporting_information=self.supporting_information),)
+
+    @property
+    def has_own_criteria(self) -> bool:
+        return not self.sub_elements
+
+
+class Dimension(Strict):
+    name: Text
+    elements: tuple[Element, ...] = Field(min_length=1)
+
+
+DEFAULT_TIMESCALES = (
+    Timescale(name="Short", meaning="next 6 months"),
+    Timescale(name="Medium", meaning="6–24 months"),
+    Timescale(name="Long", meaning="after that"),
+)
+
+
+class Matrix(Strict):
+    kind: Literal["matrix"]
+    id: Slug
+    title: Text
+    subtitle: str = ""
+    publisher: str = ""
+    edition: Text
+    version: Text
+    source: Text
+    levels: tuple[Level, ...] = Field(min_length=2)
+    timescales: tuple[Timescale, ...] = DEFAULT_TIMESCALES
+    how_to_use: tuple[str, ...] = ()
+    dimensions: tuple[Dimension, ...] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _rules(self) -> Matrix:
+        problems: list[tuple[str, str]] = []
+        names = [lv.name for lv in self.levels]
+        rank = {n: i for i, n in enumerate(names)}
+        listing = ", ".join(names)
+        if len(set(names)) != len(names):
+            problems.append(("levels", "progress level names must be unique"))
+        if len({t.name for t in self.timescales}) != len(self.timescales):
+            problems.append(("timescales", "timescale names must be unique"))
+        numbers: list[int] = []
+        sub_codes: list[str] = []
+        crit_codes: set[str] = set()
+        for d, dim in enumerate(self.dimensions):
+            for e, el in enumerate(dim.elements):
+                epath = f"dimensions[{d}].elements[{e}]"
+                if numbers and el.number <= numbers[-1]:
+                    problems.append((f"{epath}.number", f"element {el.number} is out of order or repeated (after {numbers[-1]})"))
+                numbers.append(el.number)
+                for s, sub in enumerate(el.assessed):
+                    spath = epath if el.has_own_criteria else f"{epath}.sub_elements[{s}]"
+                    if not el.has_own_criteria and not (sub.code == str(el.number) or sub.code.startswith(f"{el.number}.")):
+                        problems.append((f"{spath}.code", f"sub-element '{sub.code}' does not belong to element {el.number}"))
+                    if sub.code in sub_codes:
+                        problems.append((f"{spath}.code", f"duplicate sub-element code '{sub.code}'"))
+                    elif sub_codes and natural_key(sub.code) < natural_key(sub_codes[-1]):
+                        problems.append((f"{spath}.code", f"sub-element '{sub.code}' is out of order (after '{sub_codes[-1]}')"))
+                    sub_codes.append(sub.code)
+                    last_code, last_rank = None, -1
+                    for c, crit in enumerate(sub.criteria):
+                        cpath = f"{spath}.criteria[{c}]"
+                        if crit.level not in rank:
+                            problems.append((f"{cpath}.level", f"'{crit.level}' is not a progress level ({listing})"))
+                        elif rank[crit.level] < last_rank:
+                            problems.append((f"{cpath}.level", f"criteria must be in ascending progress level: '{crit.level}' after a higher level"))
+                        else:
+                            last_rank = rank[crit.level]
+                        if crit.code in crit_codes:
+                            problems.append((f"{cpath}.code", f"duplicate criterion code '{crit.code}'"))
+                        elif not crit.code.startswith(sub.code) or not crit.code[len(sub.code):].isalpha():
+                            problems.append((f"{cpath}.code", f"criterion code '{crit.code}' must be the sub-element code '{sub.code}' followed by a letter"))
+                        elif last_code and natural_key(crit.code) <= natural_key(last_code):
+                            problems.append((f"{cpath}.code", f"criterion '{crit.code}' is out of order (after '{last_code}')"))
+                        crit_codes.add(crit.code)
+                        last_code = crit.code
+                    for i, item in enumerate(sub.supporting_information):
+                        if item.level is not None and item.level not in rank:
+                            problems.append((f"{spath}.supporting_information[{i}].level",
+                                             f"'{item.level}' is not a progress level ({listing})"))
+        if problems:
+            raise RuleViolations(problems)
+        return self
+
+    # -- derived views ---------------------------------------------------------------------------
+
+    @property
+    def level_names(self) -> tuple[str, ...]:
+        return tuple(lv.name for lv in self.levels)
+
+    @property
+    def timescale_names(self) -> tuple[str, ...]:
+        return tuple(t.name for t in self.timescales)
+
+    def sub_elements(self) -> list[tuple[Dimension, Element, SubElement]]:
+        return [(dim, el, sub) for dim in self.dimensions for el in dim.elements for sub in el.assessed]
+
+    def sub_element(self, code: str) -> SubElement:
+        for _, _, sub in self.sub_elements():
+            if sub.code == code:
+                return sub
+        raise KeyError(code)
+
+    @cached_property
+    def content_hash(self) -> str:
+        return content_hash(self)
+
+
+# --- commissioning-indicator set -----------------------------------------------------------------
+
+IndicatorKind = Literal["population-outcome", "service-performance"]
+Unit = Literal["percentage", "count", "rate", "number", "text"]
+Direction = Literal["increase", "decrease"]
+
+
+class Indicator(Strict):
+    id: Slug
+    kind: IndicatorKind
+    text: Text
+    unit: Unit
+    direction: Direction | None = None
+
+
+class Intention(Strict):
+    id: Slug
+    commissioned: Text
+    target_population: Text
+    lead_commissioners: tuple[Text, ...] = Field(min_length=1)
+    indicators: tuple[Indicator, ...] = ()
+
+
+class CorePurpose(Strict):
+    id: Slug
+    number: str = ""
+    name: Text
+    includes: tuple[Text, ...] = ()
+    intentions: tuple[Intention, ...] = Field(min_length=1)
+
+    @property
+    def title(self) -> str:
+        return f"{self.number} {self.name}".strip()
+
+
+class IndicatorSet(Strict):
+    kind: Literal["indicators"]
+    id: Slug
+    title: Text
+    organisation: str = ""
+    outcome: Text
+    version: Text
+    source: Text
+    core_purposes: tuple[CorePurpose, ...] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _unique_ids(self) -> IndicatorSet:
+        problems: list[tuple[str, str]] = []
+        seen: set[str] = set()
+        for p, cp in enumerate(self.core_purposes):
+            entries = [(f"core_purposes[{p}].id", cp.id)]
+            for i, it in enumerate(cp.intentions):
+                entries.append((f"core_purposes[{p}].intentions[{i}].id", it.id))
+                entries += [(f"core_purposes[{p}].intentions[{i}].indicators[{k}].id", ind.id)
+                            for k, ind in enumerate(it.indicators)]
+            for path, ident in entries:
+                if ident in seen:
+                    problems.append((path, f"duplicate id '{ident}'"))
+                seen.add(ident)
+        if problems:
+            raise RuleViolations(problems)
+        return self
+
+    def indicators(self) -> list[tuple[CorePurpose, Intention, Indicator]]:
+        return [(cp, it, ind) for cp in self.core_purposes for it in cp.intentions for ind in it.indicators]
+
+    @cached_property
+    def content_hash(self) -> str:
+        return content_hash(self)
+
+
+Definition = Annotated[Matrix | IndicatorSet, Field(discriminator="kind")]
+
+
+def content_hash(model: BaseModel) -> str:
+    """A short, stable fingerprint of a definition's content."""
+    blob = json.dumps(model.model_dump(mode="json"), sort_keys=True, ensure_ascii=False).encode()
+    return hashlib.sha256(blob).hexdigest()[:16]

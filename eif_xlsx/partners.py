@@ -1,0 +1,133 @@
+"""The partner list: read a CSV or XLSX, check every row, and give each partner a stable id."""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import re
+import unicodedata
+from dataclasses import dataclass
+from pathlib import Path
+
+from .errors import UsageError
+
+COLUMNS = ("id", "name", "organisation", "email", "role")
+_EMAIL = re.compile(r"^[^@\s<>\"',;]+@[^@\s<>\"',;]+\.[^@\s<>\"',;.]{2,}$")
+_ALIASES = {"organization": "organisation", "org": "organisation", "e-mail": "email", "partner_id": "id",
+            "partner id": "id", "full name": "name"}
+
+
+@dataclass(frozen=True)
+class Partner:
+    id: str
+    name: str
+    organisation: str
+    email: str
+    role: str = ""
+    row: int = 0  # row number in the partner file (header is row 1)
+
+    def as_dict(self) -> dict[str, str]:
+        return {"id": self.id, "name": self.name, "organisation": self.organisation, "email": self.email,
+                "role": self.role}
+
+    @property
+    def label(self) -> str:
+        return " · ".join(x for x in (self.name, self.organisation) if x)
+
+
+def make_id(name: str, organisation: str, email: str) -> str:
+    """A stable id made up from the row's content: the same row always gets the same id."""
+    blob = "\x1f".join(x.strip().lower() for x in (name, organisation, email)).encode()
+    return "P-" + hashlib.sha256(blob).hexdigest()[:8]
+
+
+def slug(text: str, limit: int = 40) -> str:
+    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+    out = re.sub(r"[^A-Za-z0-9]+", "-", ascii_text).strip("-").lower()
+    return out[:limit].strip("-")
+
+
+def _rows_from(path: Path) -> list[list[str]]:
+    suffix = path.suffix.lower()
+    if suffix in (".xlsx", ".xlsm", ".ods"):
+        from python_calamine import CalamineWorkbook
+
+        from .normalise import as_text
+
+        try:
+            wb = CalamineWorkbook.from_path(str(path))
+            sheet = wb.get_sheet_by_index(0)
+            return [[as_text(v) for v in row] for row in sheet.to_python(skip_empty_area=False)]
+        except Exception as exc:  # calamine raises its own error types for damaged files
+            raise UsageError(f"{path}: cannot read the partner list as a spreadsheet: {exc}") from exc
+    if suffix not in (".csv", ".txt", ".tsv"):
+        raise UsageError(f"{path}: the partner list must be a .csv or .xlsx file")
+    try:
+        text = path.read_bytes().decode("utf-8-sig")
+    except UnicodeDecodeError:
+        text = path.read_bytes().decode("cp1252", errors="replace")
+    except OSError as exc:
+        raise UsageError(f"{path}: cannot read the partner list: {exc}") from exc
+    dialect = "excel-tab" if suffix == ".tsv" or ("\t" in text.split("\n", 1)[0] and "," not in text.split("\n", 1)[0]) else "excel"
+    return [list(r) for r in csv.reader(io.StringIO(text), dialect=dialect)]
+
+
+def read_partners(path: Path | str) -> list[Partner]:
+    """Every partner in the file; raises UsageError listing every bad row (by row number) if any."""
+    path = Path(path)
+    if not path.is_file():
+        raise UsageError(f"{path}: partner list not found")
+    rows = _rows_from(path)
+    if not rows:
+        raise UsageError(f"{path}: the partner list is empty")
+    header = [_ALIASES.get(h.strip().lower(), h.strip().lower()) for h in rows[0]]
+    missing = [c for c in ("name", "organisation", "email") if c not in header]
+    if missing:
+        raise UsageError(f"{path}: row 1: the header row needs the columns name, organisation, email "
+                         f"(optional: id, role); missing: {', '.join(missing)}")
+    idx = {c: header.index(c) for c in COLUMNS if c in header}
+    problems: list[str] = []
+    partners: list[Partner] = []
+    seen_ids: dict[str, int] = {}
+    seen_emails: dict[str, int] = {}
+    for n, raw in enumerate(rows[1:], start=2):
+        values = {c: (raw[i].strip() if i < len(raw) else "") for c, i in idx.items()}
+        if not any(values.values()):
+            continue  # blank line
+        name, org, email = values.get("name", ""), values.get("organisation", ""), values.get("email", "")
+        if not name and not org:
+            problems.append(f"{path}: row {n}: no name and no organisation")
+            continue
+        if email and not _EMAIL.match(email):
+            problems.append(f"{path}: row {n}: '{email}' is not a valid email address")
+        pid = values.get("id") or make_id(name, org, email)
+        if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}", pid):
+            problems.append(f"{path}: row {n}: id '{pid}' may use only letters, digits, '.', '_' and '-'")
+        if pid.lower() in seen_ids:
+            problems.append(f"{path}: row {n}: duplicate id '{pid}' (also row {seen_ids[pid.lower()]})")
+        seen_ids.setdefault(pid.lower(), n)
+        if email:
+            if email.lower() in seen_emails:
+                problems.append(f"{path}: row {n}: duplicate email '{email}' (also row {seen_emails[email.lower()]})")
+            seen_emails.setdefault(email.lower(), n)
+        partners.append(Partner(pid, name, org, email, values.get("role", ""), n))
+    if problems:
+        raise UsageError("\n".join(problems))
+    if not partners:
+        raise UsageError(f"{path}: the partner list has a header but no partners")
+    return partners
+
+
+def file_name(partner: Partner | None, matrix_id: str, taken: set[str]) -> str:
+    if partner is None:
+        base = f"{matrix_id}-blank"
+    else:
+        parts = [slug(partner.organisation, 30), slug(partner.name, 30), slug(partner.id, 20)]
+        base = "-".join(p for p in parts if p) or partner.id
+    name, n = f"{base}.xlsx", 2
+    while name.lower() in taken:
+        name = f"{base}-{n}.xlsx"
+        n += 1
+    taken.add(name.lower())
+    return name

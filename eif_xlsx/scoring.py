@@ -1,0 +1,79 @@
+"""The level rule shared by the workbook formulas and the importer (see the domain guide).
+
+For one sub-element and one column: `full` is the highest progress level all of whose criteria are
+ticked (0 if none; lower levels need not be ticked); score = full + ticked/total at the next level.
+"""
+
+from __future__ import annotations
+
+import statistics
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from .model import NOT_ASSESSED, NOT_YET_BASIC
+
+
+@dataclass(frozen=True)
+class Score:
+    assessed: bool
+    full: int  # 0 .. number of levels
+    score: float | None
+    level_name: str  # name of `full`: "Not assessed", "Not yet basic" or a level name
+    level: str  # what the workbook shows, e.g. "Early progress, working towards Substantial progress (1 of 4)"
+    ticked: int
+    total: int
+    skipped: tuple[str, ...]  # criteria ticked two or more levels above `full`
+
+
+def next_level(counts: Sequence[int], full: int) -> int | None:
+    """1-based index of the first level above `full` that has criteria, if any."""
+    for j in range(full + 1, len(counts) + 1):
+        if counts[j - 1] > 0:
+            return j
+    return None
+
+
+def score_ticks(levels: Sequence[str], criteria: Sequence[tuple[str, str]], ticked: Iterable[str]) -> Score:
+    """levels: names in order; criteria: (code, level name); ticked: codes ticked in this column."""
+    ticked = set(ticked)
+    rank = {name: i + 1 for i, name in enumerate(levels)}
+    totals = [0] * len(levels)
+    ticks = [0] * len(levels)
+    for code, level in criteria:
+        totals[rank[level] - 1] += 1
+        if code in ticked:
+            ticks[rank[level] - 1] += 1
+    n_ticked = sum(ticks)
+    if n_ticked == 0:
+        return Score(False, 0, None, NOT_ASSESSED, NOT_ASSESSED, 0, len(criteria), ())
+    full = 0
+    for i in range(len(levels), 0, -1):
+        if totals[i - 1] and ticks[i - 1] == totals[i - 1]:
+            full = i
+            break
+    nxt = next_level(totals, full)
+    fraction = ticks[nxt - 1] / totals[nxt - 1] if nxt else 0.0
+    name = levels[full - 1] if full else NOT_YET_BASIC
+    shown = name
+    if nxt and ticks[nxt - 1]:
+        shown = f"{name}, working towards {levels[nxt - 1]} ({ticks[nxt - 1]} of {totals[nxt - 1]})"
+    skipped = tuple(code for code, level in criteria if code in ticked and rank[level] >= full + 2)
+    return Score(True, full, round(full + fraction, 4), name, shown, n_ticked, len(criteria), skipped)
+
+
+def level_of_score(levels: Sequence[str], value: float | None) -> str:
+    """The level name a score falls in (used for medians and roll-ups)."""
+    if value is None:
+        return NOT_ASSESSED
+    full = int(value + 1e-9)
+    return levels[full - 1] if full >= 1 else NOT_YET_BASIC
+
+
+def mean(values: Iterable[float | None]) -> float | None:
+    got = [v for v in values if v is not None]
+    return round(sum(got) / len(got), 4) if got else None
+
+
+def median(values: Iterable[float | None]) -> float | None:
+    got = [v for v in values if v is not None]
+    return round(statistics.median(got), 4) if got else None

@@ -1,0 +1,59 @@
+"""One consistent, accessible style: formats created once per workbook and looked up by name."""
+
+from __future__ import annotations
+
+import math
+
+from xlsxwriter.workbook import Workbook
+
+FONT = "Arial"
+INK, MUTED, RULE = "#1F2937", "#4B5563", "#9CA3AF"
+HEAD_FILL, INPUT_FILL, SECTION_FILL = "#1F3A5F", "#FFF9DB", "#E8EEF6"
+# Level colours: a light ramp; the level name is always written beside, so colour is never the only signal.
+LEVEL_FILLS = ("#E5E7EB", "#FDE2C4", "#FDF1B8", "#D4EDC9", "#A7D7A0")  # not yet basic .. mature
+
+
+def make_formats(wb: Workbook) -> dict:
+    base = {"font_name": FONT, "font_size": 10, "valign": "top", "font_color": INK}
+
+    def f(**kw):
+        return wb.add_format({**base, **kw})
+
+    border = {"border": 1, "border_color": RULE}
+    fmt = {
+        "title": f(bold=True, font_size=16, font_color=HEAD_FILL),
+        "subtitle": f(font_size=11, font_color=MUTED, text_wrap=True),
+        "section": f(bold=True, font_size=11, bg_color=SECTION_FILL, **border),
+        "header": f(bold=True, font_color="#FFFFFF", bg_color=HEAD_FILL, text_wrap=True, **border),
+        "text": f(text_wrap=True),
+        "muted": f(text_wrap=True, font_color=MUTED, italic=True),
+        "cell": f(text_wrap=True, **border),
+        "code": f(bold=True, **border),
+        "label": f(bold=True, text_wrap=True),
+        "focus": f(text_wrap=True, italic=True, font_size=11, bg_color=SECTION_FILL, **border),
+        "formula": f(text_wrap=True, bold=True, **border),
+        "score": f(bold=True, num_format="0.00", align="center", **border),
+        "input": f(text_wrap=True, locked=False, bg_color=INPUT_FILL, **border),
+        "tick": f(locked=False, bg_color=INPUT_FILL, align="center", valign="vcenter", font_size=12, bold=True,
+                  **border),
+        "date": f(locked=False, bg_color=INPUT_FILL, num_format="dd mmm yyyy", align="left", **border),
+        "number": f(locked=False, bg_color=INPUT_FILL, num_format="General", **border),
+        "meta": wb.add_format({"font_name": FONT, "font_size": 9}),
+    }
+    locked = {"locked": True, "bg_color": "#E5E7EB", "font_color": MUTED}
+    fmt["locked_tick"] = f(align="center", valign="vcenter", font_size=12, bold=True, **border, **locked)
+    fmt["locked_input"] = f(text_wrap=True, **border, **locked)
+    fmt["locked_date"] = f(num_format="dd mmm yyyy", align="left", **border, **locked)
+    fmt["locked_number"] = f(**border, **locked)
+    fmt["levels"] = [wb.add_format({"bg_color": c}) for c in LEVEL_FILLS]
+    return fmt
+
+
+def row_height(texts_and_widths: list[tuple[str, float]], line: float = 13.0, minimum: float = 15.0) -> float:
+    """A row height that fits wrapped text: the tallest cell, estimating characters per line from the width."""
+    lines = 1
+    for text, width in texts_and_widths:
+        per_line = max(int(width * 1.15), 1)
+        count = sum(max(1, math.ceil(len(part) / per_line)) for part in str(text).split("\n"))
+        lines = max(lines, count)
+    return max(minimum, round(lines * line + 4, 1))

@@ -1,0 +1,502 @@
+"""Write one assessment workbook: cover, overview, a sheet per sub-element, indicators and hidden metadata."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import io
+import json
+from dataclasses import dataclass, field
+
+from xlsxwriter.workbook import Workbook
+from xlsxwriter.worksheet import Worksheet
+
+from .. import __version__
+from ..cells import a1, quote_sheet
+from ..layout import (
+    BASELINE,
+    COL_12M,
+    COL_BASE,
+    COL_KEY,
+    COL_LEVEL,
+    COL_NOTE,
+    COL_TEXT,
+    COLUMN_LABEL,
+    COLUMNS,
+    HELPER_COL,
+    IND_COMMENT,
+    IND_DEN,
+    IND_ID,
+    IND_KIND,
+    IND_NUM,
+    IND_PERIOD,
+    IND_RAG,
+    IND_TEXT,
+    IND_UNIT,
+    IND_VALUE,
+    META_SHEET,
+    OV_CODE,
+    OV_DATE_COL,
+    OV_DIM,
+    OV_ELEMENT,
+    OV_LEVEL,
+    OV_NAME,
+    OV_RATING,
+    OV_SCORE,
+    TICK,
+    TICK_COL,
+    InputCell,
+    SheetLayout,
+    WorkbookLayout,
+)
+from ..model import NOT_ASSESSED, NOT_YET_BASIC, IndicatorSet, Matrix
+from ..normalise import TICK_WORDS
+from ..scoring import next_level
+from .styles import LEVEL_FILLS, make_formats, row_height
+
+FIXED_TIME = dt.datetime(2020, 11, 1, 0, 0, 0)  # document timestamps are fixed: same inputs, same bytes
+
+AnswerKey = tuple[str, str, str, str]  # (field, sub_element, item, column)
+
+
+@dataclass(frozen=True)
+class WorkbookSpec:
+    matrix: Matrix
+    layout: WorkbookLayout
+    indicators: IndicatorSet | None = None
+    partner: dict[str, str] = field(default_factory=dict)  # id, name, organisation, email, role
+    area: str = ""
+    deadline: str = ""
+    return_to: str = ""
+    round: str = "baseline"
+    password: str = ""
+    answers: dict[AnswerKey, object] = field(default_factory=dict)  # pre-filled values (re-issue)
+    locked_columns: frozenset[str] = frozenset()  # e.g. {"baseline"} in the 12-months round
+    notes_for_partner: tuple[str, ...] = ()  # extra cover lines (earlier actions, findings to correct)
+    comments: dict[tuple[str, int, int], str] = field(default_factory=dict)  # (sheet, row, col) -> comment
+
+
+def metadata_rows(spec: WorkbookSpec) -> list[tuple[str, str]]:
+    p = spec.partner
+    rows = [
+        ("definition_id", spec.matrix.id), ("definition_version", spec.matrix.version),
+        ("definition_hash", spec.matrix.content_hash), ("template_version", spec.layout.template_version),
+        ("generator", f"eif-xlsx {__version__}"), ("round", spec.round),
+        ("partner_id", p.get("id", "")), ("partner_name", p.get("name", "")),
+        ("partner_organisation", p.get("organisation", "")), ("partner_email", p.get("email", "")),
+        ("partner_role", p.get("role", "")), ("area", spec.area), ("deadline", spec.deadline),
+        ("indicators_id", spec.indicators.id if spec.indicators else ""),
+        ("indicators_version", spec.indicators.version if spec.indicators else ""),
+        ("indicators_hash", spec.indicators.content_hash if spec.indicators else ""),
+    ]
+    rows += [(f"layout_{i + 1}", chunk) for i, chunk in enumerate(spec.layout.pack())]
+    rows.append(("checksum", metadata_checksum(rows)))
+    return rows
+
+
+def metadata_checksum(rows: list[tuple[str, str]]) -> str:
+    blob = json.dumps([[k, v] for k, v in rows if k != "checksum"], ensure_ascii=False).encode()
+    return hashlib.sha256(blob).hexdigest()[:32]
+
+
+def write_workbook(spec: WorkbookSpec) -> bytes:
+    """The workbook's bytes (deterministic for the same spec)."""
+    buf = io.BytesIO()
+    wb = Workbook(buf, {"in_memory": True, "strings_to_formulas": False, "strings_to_urls": False,
+                        "strings_to_numbers": False})
+    wb.set_properties({"title": f"EIF maturity matrix: {spec.matrix.title}", "author": "eif-xlsx",
+                       "company": spec.area, "created": FIXED_TIME,
+                       "comments": f"Made by eif-xlsx {__version__}"})
+    wb.set_calc_mode("auto")
+    fmt = make_formats(wb)
+    _Builder(wb, fmt, spec).build()
+    wb.close()
+    return buf.getvalue()
+
+
+class _Builder:
+    def __init__(self, wb: Workbook, fmt: dict, spec: WorkbookSpec):
+        self.wb, self.fmt, self.spec, self.m = wb, fmt, spec, spec.matrix
+        self.partner = spec.partner
+        self.answers = dict(spec.answers)
+
+    # -- common ---------------------------------------------------------------------------------
+
+    def build(self) -> None:
+        for sheet in self.spec.layout.sheets:
+            ws = self.wb.add_worksheet(sheet.name)
+            getattr(self, f"_{sheet.role}")(ws, sheet)
+            self._finish(ws, sheet)
+        self._metadata(self.wb.add_worksheet(META_SHEET))
+        self.wb.worksheets()[0].activate()
+
+    def _finish(self, ws: Worksheet, sheet: SheetLayout) -> None:
+        who = " · ".join(x for x in (self.partner.get("name"), self.partner.get("organisation")) if x)
+        footer = f"&L{_amp(who or 'EIF maturity matrix')}&C{_amp(sheet.name)}&RPage &P of &N"
+        ws.set_footer(footer)
+        ws.set_landscape()
+        ws.set_paper(9)  # A4
+        ws.fit_to_pages(1, 0)
+        ws.set_margins(left=0.4, right=0.4, top=0.5, bottom=0.6)
+        for (name, row, col), text in self.spec.comments.items():
+            if name == sheet.name:
+                ws.write_comment(row, col, text, {"x_scale": 2, "y_scale": 2, "font_name": "Arial"})
+        ws.protect(self.spec.password, {"sort": True, "autofilter": True, "format_rows": True,
+                                        "format_columns": True, "select_locked_cells": True,
+                                        "select_unlocked_cells": True})
+
+    def _value(self, cell: InputCell, default: object = None) -> object:
+        return self.answers.get((cell.field, cell.sub_element, cell.item, cell.column), default)
+
+    def _input(self, ws: Worksheet, row: int, cell: InputCell, fmt_name: str | None = None) -> None:
+        """Write one input cell: unlocked, pre-filled where the spec says, always as text/number/date — never a formula."""
+        locked = cell.column in self.spec.locked_columns
+        fmt = self.fmt["locked_" + (fmt_name or _FMT[cell.kind])] if locked else self.fmt[fmt_name or _FMT[cell.kind]]
+        value = self._value(cell)
+        if value is None or value == "":
+            ws.write_blank(row, cell.col, None, fmt)
+        elif isinstance(value, bool):
+            ws.write_string(row, cell.col, "TRUE" if value else "FALSE", fmt)
+        elif isinstance(value, dt.datetime | dt.date):
+            ws.write_datetime(row, cell.col, _as_datetime(value), fmt)
+        elif isinstance(value, int | float):
+            ws.write_number(row, cell.col, value, fmt)
+        else:
+            ws.write_string(row, cell.col, str(value), fmt)
+        if locked:
+            return
+        if cell.kind == "tick":
+            ws.data_validation(row, cell.col, row, cell.col, {
+                "validate": "list", "source": [TICK], "error_type": "warning",
+                "input_title": "Tick", "input_message": f"Choose {TICK} to tick. Press Delete to clear.",
+                "error_title": "Not a tick", "error_message": f"Choose {TICK} from the list, or leave blank."})
+        elif cell.kind == "choice":
+            ws.data_validation(row, cell.col, row, cell.col, {
+                "validate": "list", "source": list(cell.choices), "error_type": "warning",
+                "input_title": "Choose", "input_message": "Pick one from the list."[:255],
+                "error_title": "Not in the list", "error_message": ("Choose one of: " + ", ".join(cell.choices))[:255]})
+        elif cell.kind == "date":
+            ws.data_validation(row, cell.col, row, cell.col, {
+                "validate": "date", "criteria": "between", "minimum": dt.date(2000, 1, 1),
+                "maximum": dt.date(2100, 12, 31), "error_type": "stop",
+                "input_title": "Date", "input_message": "Type a date, e.g. 14/03/2026.",
+                "error_title": "Not a date", "error_message": "Type a date such as 14/03/2026."})
+        elif cell.kind == "number":
+            ws.data_validation(row, cell.col, row, cell.col, {
+                "validate": "decimal", "criteria": ">=", "value": 0, "error_type": "warning",
+                "input_title": "Number", "input_message": "Type a number.",
+                "error_title": "Not a number", "error_message": "Type a number (no units)."})
+
+    # -- sheets ---------------------------------------------------------------------------------
+
+    def _cover(self, ws: Worksheet, sheet: SheetLayout) -> None:
+        f, m, mk = self.fmt, self.m, sheet.marks
+        ws.set_column(0, 0, 24)
+        ws.set_column(1, 1, 2)
+        ws.set_column(2, 2, 90)
+        ws.hide_gridlines(2)
+        ws.write_string(mk["title"], 0, f"EIF maturity matrix: {m.title}", f["title"])
+        ws.write_string(mk["subtitle"], 0, m.subtitle or m.edition, f["subtitle"])
+        ws.write_string(mk["details_header"], 0, "Your details (please check and correct)", f["section"])
+        ws.write_blank(mk["details_header"], 2, None, f["section"])
+        values = {"respondent_name": self.partner.get("name", ""), "respondent_role": self.partner.get("role", ""),
+                  "respondent_organisation": self.partner.get("organisation", ""),
+                  "respondent_email": self.partner.get("email", "")}
+        for row in sheet.rows:
+            ws.write_string(row.row, 0, row.key, f["label"])
+            cell = row.cells[0]
+            key = (cell.field, cell.sub_element, cell.item, cell.column)
+            if key not in self.answers and values.get(cell.field):
+                self.answers[key] = values[cell.field]
+            self._input(ws, row.row, cell)
+        r = mk["partner_info"]
+        info = [("Local area", self.spec.area), ("Partner id", self.partner.get("id", "")),
+                ("Round", COLUMN_LABEL.get(self.spec.round.replace("-", "_"), self.spec.round)),
+                ("Return by", self.spec.deadline), ("Return to", self.spec.return_to),
+                ("Matrix", f"{m.title} ({m.edition}, version {m.version})")]
+        for label, value in info:
+            if value:
+                ws.write_string(r, 0, label, f["label"])
+                ws.write_string(r, 2, value, f["text"])
+                r += 1
+        r = max(r + 1, mk["how_to"])
+        ws.write_string(r, 0, "How to fill it in", f["section"])
+        ws.write_blank(r, 2, None, f["section"])
+        r += 1
+        steps = [
+            *m.how_to_use,
+            f"In this workbook: each sub-element has its own sheet. Tick a criterion by choosing {TICK} in its "
+            "Baseline column (press Delete to untick). Tick the supporting information you hold, add your own under "
+            "'Other', and record barriers to change and priority actions with a timescale "
+            f"({', '.join(f'{t.name}: {t.meaning}' for t in m.timescales)}).",
+            "The Overview sheet shows the level each sub-element reaches from your ticks. You can give your own "
+            "overall rating there too, and the date of your assessment.",
+            "Only the pale yellow cells can be changed. Please do not rename sheets, add sheets or delete rows.",
+        ]
+        for extra in self.spec.notes_for_partner:
+            steps.append(extra)
+        for text in steps:
+            ws.write_string(r, 2, text, f["text"])
+            ws.set_row(r, row_height([(text, 90)]))
+            r += 1
+        r += 1
+        ws.write_string(r, 0, "Returning it", f["section"])
+        ws.write_blank(r, 2, None, f["section"])
+        r += 1
+        back = "Save the workbook (keep it as .xlsx; .ods is fine too) and email it back"
+        if self.spec.return_to:
+            back += f" to {self.spec.return_to}"
+        if self.spec.deadline:
+            back += f" by {self.spec.deadline}"
+        ws.write_string(r, 2, back + ". Please keep the file name.", f["text"])
+        ws.set_row(r, row_height([(back, 90)]))
+        r += 2
+        ws.write_string(r, 2, m.source, f["muted"])
+        ws.set_row(r, row_height([(m.source, 90)]))
+
+    def _overview(self, ws: Worksheet, sheet: SheetLayout) -> None:
+        f, m, mk = self.fmt, self.m, sheet.marks
+        for col, width in ((OV_DIM, 11), (OV_ELEMENT, 22), (OV_CODE, 7), (OV_NAME, 30)):
+            ws.set_column(col, col, width)
+        for c in COLUMNS:
+            ws.set_column(OV_SCORE[c], OV_SCORE[c], 9)
+            ws.set_column(OV_LEVEL[c], OV_LEVEL[c], 34)
+            ws.set_column(OV_RATING[c], OV_RATING[c], 20)
+        ws.write_string(mk["title"], 0, sheet.title, f["title"])
+        who = ", ".join(x for x in (self.partner.get("name"), self.partner.get("organisation"), self.spec.area) if x)
+        ws.write_string(mk["partner"], 0, who or "Workshop copy", f["subtitle"])
+        ws.write_string(mk["intro"], 0, "Levels and scores (0–4) come from the criteria you tick on each "
+                        "sub-element's sheet. Give your own overall rating if you see it differently.", f["muted"])
+        ws.write_string(mk["dates_header"], 0, "Dates of assessment", f["section"])
+        for row in sheet.rows:
+            if row.key_col != OV_CODE:
+                ws.write_string(row.row, 0, row.key, f["label"])
+                self._input(ws, row.row, row.cells[0])
+        h = mk["header"]
+        ws.write_string(h, OV_DIM, "Dimension", f["header"])
+        ws.write_string(h, OV_ELEMENT, "Key element", f["header"])
+        ws.write_string(h, OV_CODE, "Code", f["header"])
+        ws.write_string(h, OV_NAME, "Sub-element", f["header"])
+        for c in COLUMNS:
+            lab = COLUMN_LABEL[c]
+            ws.write_string(h, OV_SCORE[c], f"{lab} score", f["header"])
+            ws.write_string(h, OV_LEVEL[c], f"{lab} level from criteria", f["header"])
+            ws.write_string(h, OV_RATING[c], f"{lab} overall rating (yours)", f["header"])
+        ws.set_row(h, 30)
+        rows = {r.key: r for r in sheet.rows if r.key_col == OV_CODE}
+        subs = self.spec.layout.by_role("sub_element")
+        for dim, el, sub in m.sub_elements():
+            row = rows[sub.code]
+            target = next(s for s in subs if s.sub_element == sub.code)
+            ws.write_string(row.row, OV_DIM, dim.name, f["cell"])
+            ws.write_string(row.row, OV_ELEMENT, f"{el.number} {el.name}", f["cell"])
+            ws.write_string(row.row, OV_CODE, sub.code, f["code"])
+            ws.write_string(row.row, OV_NAME, sub.name, f["cell"])
+            for c in COLUMNS:
+                lr = target.marks[f"level_{c}"]
+                ws.write_formula(row.row, OV_SCORE[c], f"={quote_sheet(target.name)}!{a1(lr, COL_BASE)}", f["score"], "")
+                ws.write_formula(row.row, OV_LEVEL[c], f"={quote_sheet(target.name)}!{a1(lr, COL_TEXT)}",
+                                 f["formula"], NOT_ASSESSED)
+            for cell in row.cells:
+                self._input(ws, row.row, cell)
+            ws.set_row(row.row, 28)
+        first, last = mk["first"], mk["last"]
+        for c in COLUMNS:
+            self._level_colours(ws, first, OV_LEVEL[c], last, OV_LEVEL[c])
+            self._level_colours(ws, first, OV_RATING[c], last, OV_RATING[c])
+        ws.freeze_panes(h + 1, OV_NAME + 1)
+        ws.repeat_rows(h)
+        ws.autofilter(h, OV_DIM, last, OV_RATING[COLUMNS[-1]])
+
+    def _level_colours(self, ws: Worksheet, r1: int, c1: int, r2: int, c2: int) -> None:
+        names = [NOT_YET_BASIC, *self.m.level_names]
+        for i, name in enumerate(names):
+            fill = self.fmt["levels"][min(i, len(LEVEL_FILLS) - 1) if i < len(names) - 1 else len(LEVEL_FILLS) - 1]
+            ws.conditional_format(r1, c1, r2, c2, {"type": "text", "criteria": "begins with", "value": name,
+                                                   "format": fill})
+
+    def _sub_element(self, ws: Worksheet, sheet: SheetLayout) -> None:
+        f, m, mk = self.fmt, self.m, sheet.marks
+        dim, el, sub = next(x for x in m.sub_elements() if x[2].code == sheet.sub_element)
+        widths = {COL_KEY: 9, COL_LEVEL: 30, COL_TEXT: 62, COL_BASE: 12, COL_12M: 14, COL_NOTE: 30}
+        for col, w in widths.items():
+            ws.set_column(col, col, w)
+        ws.set_column(HELPER_COL, HELPER_COL + len(m.levels) + 1, 6, None, {"hidden": True})
+        ws.write_string(mk["title"], COL_KEY, sheet.title, f["title"])
+        ws.write_string(mk["context"], COL_KEY, f"{dim.name} · {el.number} {el.name}", f["subtitle"])
+        ws.merge_range(mk["focus"], COL_KEY, mk["focus"], COL_NOTE, el.focus, f["focus"])
+        ws.set_row(mk["focus"], row_height([(el.focus, sum(widths.values()))], line=15))
+        # Live level block.
+        ws.write_string(mk["level_header"], COL_LEVEL, "Column", f["header"])
+        ws.write_string(mk["level_header"], COL_TEXT, "Level from the ticked criteria", f["header"])
+        ws.write_string(mk["level_header"], COL_BASE, "Score (0–4)", f["header"])
+        crit_rows = [r for r in sheet.rows if r.cells and r.cells[0].field == "criterion"]
+        first, last = mk["criteria_first"], mk["criteria_last"]
+        for c in COLUMNS:
+            lr = mk[f"level_{c}"]
+            ws.write_string(lr, COL_LEVEL, COLUMN_LABEL[c], f["label"])
+            self._level_formulas(ws, lr, TICK_COL[c], first, last, crit_rows)
+        self._level_colours(ws, mk["level_baseline"], COL_TEXT, mk["level_12_months"], COL_TEXT)
+        # Criteria.
+        h = mk["criteria_header"]
+        for col, text in ((COL_KEY, "Code"), (COL_LEVEL, "Progress level"), (COL_TEXT, "Criteria"),
+                          (COL_BASE, "Baseline"), (COL_12M, "12 months")):
+            ws.write_string(h, col, text, f["header"])
+        for row in crit_rows:
+            ws.write_string(row.row, COL_KEY, row.key, f["code"])
+            ws.write_string(row.row, COL_LEVEL, row.level, f["cell"])
+            ws.write_string(row.row, COL_TEXT, row.label, f["cell"])
+            for cell in row.cells:
+                self._input(ws, row.row, cell)
+            ws.set_row(row.row, row_height([(row.label, widths[COL_TEXT])]))
+        # Supporting information.
+        h = mk["support_header"]
+        for col, text in ((COL_KEY, "Ref"), (COL_LEVEL, "Progress level"), (COL_TEXT, "Supporting information"),
+                          (COL_BASE, "Baseline"), (COL_12M, "12 months")):
+            ws.write_string(h, col, text, f["header"])
+        for row in sheet.rows:
+            if not row.cells or row.cells[0].field not in ("supporting_information", "supporting_other"):
+                continue
+            ws.write_string(row.row, COL_KEY, row.key, f["code"])
+            if row.cells[0].field == "supporting_information":
+                ws.write_string(row.row, COL_LEVEL, row.level, f["cell"])
+                ws.write_string(row.row, COL_TEXT, row.label, f["cell"])
+                ws.set_row(row.row, row_height([(row.label, widths[COL_TEXT])]))
+            else:
+                ws.write_string(row.row, COL_LEVEL, "Other (describe)", f["muted"])
+                value = self._value(row.cells[0], "")
+                ws.set_row(row.row, row_height([(str(value), widths[COL_TEXT])], minimum=30))
+            for cell in row.cells:
+                self._input(ws, row.row, cell)
+        # Barriers to change and priority actions.
+        h = mk["actions_header"]
+        for col, text in ((COL_KEY, "#"), (COL_LEVEL, "Barrier to change"), (COL_TEXT, "Priority action"),
+                          (COL_BASE, "Timescale"), (COL_12M, "Owner"), (COL_NOTE, "Notes / progress")):
+            ws.write_string(h, col, text, f["header"])
+        ws.write_string(h - 1, COL_LEVEL, "Barriers to change and priority actions — timescale: "
+                        + "; ".join(f"{t.name} = {t.meaning}" for t in m.timescales), f["muted"])
+        for row in sheet.rows:
+            if row.cells and row.cells[0].field == "barrier":
+                ws.write_string(row.row, COL_KEY, row.key, f["code"])
+                for cell in row.cells:
+                    self._input(ws, row.row, cell)
+                texts = [(str(self._value(c, "")), widths[c.col]) for c in row.cells]
+                ws.set_row(row.row, row_height(texts, minimum=32))
+        # Notes.
+        notes = next(r for r in sheet.rows if r.key == "Notes")
+        ws.write_string(notes.row, COL_KEY, "Notes", f["section"])
+        cell = notes.cells[0]
+        fmt_name = "locked_input" if cell.column in self.spec.locked_columns else "input"
+        value = self._value(cell, "")
+        ws.merge_range(notes.row, COL_LEVEL, notes.row, COL_NOTE, "", self.fmt[fmt_name])
+        self._input(ws, notes.row, cell)
+        ws.set_row(notes.row, max(120, row_height([(str(value), 140)])))
+        ws.write_string(notes.row + 1, COL_LEVEL, "Falling between two levels, or anything else to add? Write it here.",
+                        f["muted"])
+        ws.freeze_panes(2, 0)
+        ws.repeat_rows(0, 1)
+
+    def _level_formulas(self, ws: Worksheet, lr: int, tick_col: int, first: int, last: int, crit_rows) -> None:
+        """Hidden per-level tick counts, then the level text and score: the rule in scoring.py, as formulas."""
+        levels = self.m.level_names
+        totals = [sum(1 for r in crit_rows if r.level == name) for name in levels]
+        ticks_words = ",".join('"' + w + '"' for w in TICK_WORDS)
+        lvl_rng = f"${_col(COL_LEVEL)}${first + 1}:${_col(COL_LEVEL)}${last + 1}"
+        tick_rng = f"{_col(tick_col)}${first + 1}:{_col(tick_col)}${last + 1}"
+        t = []
+        for i, name in enumerate(levels):
+            col = HELPER_COL + i
+            formula = (f'=SUMPRODUCT(({lvl_rng}="{name}")*ISNUMBER(MATCH(LOWER(TRIM({tick_rng})),'
+                       f'{{{ticks_words}}},0)))')
+            ws.write_formula(lr, col, formula, None, 0)
+            t.append(a1(lr, col))
+        full_cell = a1(lr, HELPER_COL + len(levels))
+        total_cell = a1(lr, HELPER_COL + len(levels) + 1)
+        full = "0"
+        for i in range(len(levels)):
+            if totals[i]:
+                full = f"IF({t[i]}={totals[i]},{i + 1},{full})"
+        ws.write_formula(lr, HELPER_COL + len(levels), "=" + full, None, 0)
+        ws.write_formula(lr, HELPER_COL + len(levels) + 1, "=" + "+".join(t), None, 0)
+        fractions, suffixes = [], []
+        for k in range(len(levels) + 1):
+            j = next_level(totals, k)
+            if j is None:
+                fractions.append("0")
+                suffixes.append('""')
+            else:
+                tj, nj = t[j - 1], totals[j - 1]
+                fractions.append(f"{tj}/{nj}")
+                suffixes.append(f'IF({tj}>0,", working towards {levels[j - 1]} ("&{tj}&" of {nj})","")')
+        names = ",".join('"' + n + '"' for n in (NOT_YET_BASIC, *levels))
+        score = f'=IF({total_cell}=0,"",{full_cell}+CHOOSE({full_cell}+1,{",".join(fractions)}))'
+        level = (f'=IF({total_cell}=0,"{NOT_ASSESSED}",CHOOSE({full_cell}+1,{names})'
+                 f'&CHOOSE({full_cell}+1,{",".join(suffixes)}))')
+        ws.write_formula(lr, COL_TEXT, level, self.fmt["formula"], NOT_ASSESSED)
+        ws.write_formula(lr, COL_BASE, score, self.fmt["score"], "")
+
+    def _indicators(self, ws: Worksheet, sheet: SheetLayout) -> None:
+        f, mk, iset = self.fmt, sheet.marks, self.spec.indicators
+        assert iset is not None
+        widths = {IND_ID: 13, IND_KIND: 13, IND_TEXT: 55, IND_UNIT: 11, IND_PERIOD: 13, IND_VALUE: 11, IND_NUM: 11,
+                  IND_DEN: 11, IND_RAG: 9, IND_COMMENT: 40}
+        for col, w in widths.items():
+            ws.set_column(col, col, w)
+        ws.write_string(mk["title"], 0, sheet.title, f["title"])
+        ws.write_string(mk["outcome"], 0, f"Outcome: {iset.outcome}", f["subtitle"])
+        ws.write_string(mk["intro"], 0, "For each indicator you report on: the reporting period (e.g. 2026 Q3), the "
+                        "value (for a percentage, the numerator and denominator too), a RAG status and any commentary. "
+                        "Leave indicators you do not hold blank.", f["muted"])
+        heads = ((IND_ID, "Id"), (IND_KIND, "Kind"), (IND_TEXT, "Indicator"), (IND_UNIT, "Unit"),
+                 (IND_PERIOD, "Reporting period"), (IND_VALUE, "Value"), (IND_NUM, "Numerator"),
+                 (IND_DEN, "Denominator"), (IND_RAG, "RAG"), (IND_COMMENT, "Commentary"))
+        for col, text in heads:
+            ws.write_string(mk["header"], col, text, f["header"])
+        ws.set_row(mk["header"], 30)
+        rows = {r.key: r for r in sheet.rows}
+        for cp in iset.core_purposes:
+            ws.merge_range(mk[f"cp:{cp.id}"], 0, mk[f"cp:{cp.id}"], IND_COMMENT, f"Core purpose {cp.title}", f["section"])
+            for it in cp.intentions:
+                text = f"{it.commissioned}  —  Target population: {it.target_population}  —  Lead: " \
+                       + "; ".join(it.lead_commissioners)
+                ws.merge_range(mk[f"it:{it.id}"], 0, mk[f"it:{it.id}"], IND_COMMENT, text, f["muted"])
+                ws.set_row(mk[f"it:{it.id}"], row_height([(text, sum(widths.values()))]))
+                for ind in it.indicators:
+                    row = rows[ind.id]
+                    ws.write_string(row.row, IND_ID, ind.id, f["code"])
+                    ws.write_string(row.row, IND_KIND, ind.kind.replace("-", " "), f["cell"])
+                    ws.write_string(row.row, IND_TEXT, ind.text, f["cell"])
+                    ws.write_string(row.row, IND_UNIT, ind.unit, f["cell"])
+                    for cell in row.cells:
+                        self._input(ws, row.row, cell)
+                    if ind.unit != "percentage":
+                        ws.write_blank(row.row, IND_NUM, None, f["cell"])
+                        ws.write_blank(row.row, IND_DEN, None, f["cell"])
+                    ws.set_row(row.row, row_height([(ind.text, widths[IND_TEXT])]))
+        ws.freeze_panes(mk["header"] + 1, IND_TEXT + 1)
+        ws.repeat_rows(mk["header"])
+
+    def _metadata(self, ws: Worksheet) -> None:
+        ws.write_string(0, 0, "eif-xlsx metadata: used to read this workbook back. Please do not edit.", self.fmt["meta"])
+        for i, (key, value) in enumerate(metadata_rows(self.spec), start=1):
+            ws.write_string(i, 0, key, self.fmt["meta"])
+            ws.write_string(i, 1, value, self.fmt["meta"])
+        ws.set_column(0, 0, 22)
+        ws.set_column(1, 1, 60)
+        ws.hide()
+        ws.protect(self.spec.password)
+
+
+_FMT = {"tick": "tick", "text": "input", "choice": "input", "date": "date", "number": "number"}
+
+
+def _col(col: int) -> str:
+    return a1(0, col)[:-1]
+
+
+def _amp(text: str) -> str:
+    return text.replace("&", "&&")
+
+
+def _as_datetime(value: dt.date) -> dt.datetime:
+    return value if isinstance(value, dt.datetime) else dt.datetime(value.year, value.month, value.day)
