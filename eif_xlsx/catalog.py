@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -10,8 +11,8 @@ import yaml
 from pydantic import TypeAdapter, ValidationError
 
 from .errors import DefinitionError
-from .model import IndicatorSet, Matrix, RuleViolations
 from .model import Definition as _Definition
+from .model import IndicatorSet, Matrix, RuleViolations
 
 ENV_VAR = "EIF_XLSX_DEFINITIONS"
 _ADAPTER: TypeAdapter = TypeAdapter(_Definition)
@@ -116,20 +117,43 @@ def load_file(path: Path | str) -> Matrix | IndicatorSet:
         raise DefinitionError([f"{name}:1: not valid YAML: {exc}"]) from exc
     if not isinstance(data, dict):
         raise DefinitionError([f"{name}:1: a definition must be a mapping with 'kind: matrix' or 'kind: indicators'"])
+    problems = _problems(name, root, data)
+    if isinstance(problems, list):
+        raise DefinitionError(problems)
+    return problems
+
+
+def _problems(name: str, root: yaml.Node | None, data: dict) -> list[str] | Matrix | IndicatorSet:
+    """Validate; on failure list every problem, also those the rules find once unknown keys are set aside."""
     try:
         return _ADAPTER.validate_python(data)
     except ValidationError as exc:
-        problems: list[str] = []
-        for err in exc.errors():
-            loc = [p for p in err["loc"] if p not in ("matrix", "indicators")]
-            cause = (err.get("ctx") or {}).get("error")
-            if isinstance(cause, RuleViolations):
-                for sub_path, message in cause.problems:
-                    full = loc + _parse_path(sub_path)
-                    problems.append(f"{name}:{_line_of(root, full)}: {_format_path(full)}: {message}")
-                continue
-            problems.append(f"{name}:{_line_of(root, loc)}: {_format_path(loc) or '(top)'}: {_describe(err)}")
-        raise DefinitionError(problems) from None
+        errors = exc.errors()
+    problems = [_format(name, root, err) for err in errors]
+    extras = [err["loc"] for err in errors if err["type"] == "extra_forbidden"]
+    if extras and len(extras) == len(errors):
+        cleaned = copy.deepcopy(data)
+        for loc in extras:
+            parent = cleaned
+            for part in [p for p in loc if p not in ("matrix", "indicators")][:-1]:
+                parent = parent[part]
+            parent.pop(loc[-1], None)
+        again = _problems(name, root, cleaned)
+        if isinstance(again, list):
+            problems += [p for p in again if p not in problems]
+    return [line for err_lines in problems for line in err_lines.split("\n")]
+
+
+def _format(name: str, root: yaml.Node | None, err: dict) -> str:
+    loc = [p for p in err["loc"] if p not in ("matrix", "indicators")]
+    cause = (err.get("ctx") or {}).get("error")
+    if isinstance(cause, RuleViolations):
+        lines = []
+        for sub_path, message in cause.problems:
+            full = loc + _parse_path(sub_path)
+            lines.append(f"{name}:{_line_of(root, full)}: {_format_path(full)}: {message}")
+        return "\n".join(lines)
+    return f"{name}:{_line_of(root, loc)}: {_format_path(loc) or '(top)'}: {_describe(err)}"
 
 
 @dataclass(frozen=True)
@@ -141,6 +165,9 @@ class Entry:
     @property
     def kind(self) -> str:
         return self.definition.kind
+
+
+_DEFAULT: dict = {}
 
 
 class Catalog:
@@ -170,6 +197,14 @@ class Catalog:
                     self.problems.append(f"{file}:1: id: '{definition.id}' is already defined by {other}; ignored")
                     continue
                 self.entries[definition.id] = Entry(definition, file, builtin)
+
+    @classmethod
+    def default(cls) -> Catalog:
+        """The built-in and environment definitions, loaded once per process."""
+        key = os.environ.get(ENV_VAR, "")
+        if _DEFAULT.get("key") != key or "catalog" not in _DEFAULT:
+            _DEFAULT.update(key=key, catalog=cls())
+        return _DEFAULT["catalog"]
 
     def get(self, ident: str) -> Matrix | IndicatorSet:
         try:

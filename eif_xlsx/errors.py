@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from enum import Enum
+from enum import StrEnum
 
 
 class EifError(Exception):
@@ -30,7 +30,7 @@ class UsageError(EifError):
     """A wrong argument or input file given to a command (partner list, manifest, option)."""
 
 
-class Severity(str, Enum):
+class Severity(StrEnum):
     ERROR = "error"
     WARNING = "warning"
     INFO = "info"
@@ -48,7 +48,7 @@ def _kinds(*rows: tuple[str, Severity, str, str]) -> dict[str, FindingKind]:
     return {code: FindingKind(code, sev, title, tpl) for code, sev, title, tpl in rows}
 
 
-E, W, I = Severity.ERROR, Severity.WARNING, Severity.INFO
+E, W, INFO = Severity.ERROR, Severity.WARNING, Severity.INFO
 
 #: Every finding the importer can report. Codes are stable: tests, CSVs and users rely on them.
 FINDINGS: dict[str, FindingKind] = _kinds(
@@ -58,16 +58,16 @@ FINDINGS: dict[str, FindingKind] = _kinds(
     ("password-protected", E, "Password-protected", "The workbook is encrypted with a password; please remove the password (File > Info > Protect Workbook) and send again."),
     ("hostile", E, "Unsafe content", "The workbook was refused for safety: {detail}"),
     ("too-large", E, "Too large", "The workbook is too large to be a return: {detail}"),
-    ("macro-workbook", I, "Macro workbook", "A macro-enabled workbook came in; only its values were read and no macro was run."),
+    ("macro-workbook", INFO, "Macro workbook", "A macro-enabled workbook came in; only its values were read and no macro was run."),
     ("metadata-missing", E, "Metadata missing", "The workbook has no eif-xlsx metadata and does not match a known template by its visible structure."),
     ("matched-by-structure", W, "Matched by structure", "The eif-xlsx metadata is missing; the workbook was matched to '{definition}' by its visible structure."),
     ("metadata-altered", W, "Metadata altered", "The hidden metadata has been edited ({detail}); answers were read but check that this is the right partner's file."),
     ("unknown-matrix", E, "Unknown matrix", "The workbook is for matrix '{definition}', which is not a known definition."),
     ("different-matrix", E, "Different matrix", "The workbook is for matrix '{definition}', not '{expected}'."),
-    ("older-template", I, "Older template", "The workbook was made from {detail}; it was read through the layout it carries."),
+    ("older-template", INFO, "Older template", "The workbook was made from {detail}; it was read through the layout it carries."),
     ("sheet-missing", E, "Sheet missing", "The sheet '{sheet}' is missing; its answers could not be read."),
-    ("sheet-renamed", I, "Sheet renamed", "The sheet '{expected}' was found renamed as '{sheet}'."),
-    ("row-moved", I, "Rows moved", "{detail} moved from row {expected} to row {actual} (rows inserted, deleted or sorted)."),
+    ("sheet-renamed", INFO, "Sheet renamed", "The sheet '{expected}' was found renamed as '{sheet}'."),
+    ("row-moved", INFO, "Rows moved", "{detail} moved from row {expected} to row {actual} (rows inserted, deleted or sorted)."),
     ("criterion-missing", E, "Criterion deleted", "Criterion {item} is missing from the sheet; it was expected at {expected_cell}."),
     ("criterion-edited", W, "Criterion text edited", "The text of criterion {item} has been changed; the answer was read but the wording differs from the matrix."),
     ("row-missing", W, "Row deleted", "The row for {detail} is missing; it was expected at {expected_cell}."),
@@ -112,4 +112,4 @@ class Finding:
 def finding(code: str, file: str, sheet: str = "", cell: str = "", **values: object) -> Finding:
     """Make a finding from the catalogue, filling its template."""
     kind = FINDINGS[code]
-    return Finding(code, kind.severity, file, sheet, cell, kind.template.format(**values))
+    return Finding(code, kind.severity, file, sheet, cell, kind.template.format(sheet=sheet, cell=cell, **values))

@@ -14,7 +14,6 @@ from xlsxwriter.worksheet import Worksheet
 from .. import __version__
 from ..cells import a1, quote_sheet
 from ..layout import (
-    BASELINE,
     COL_12M,
     COL_BASE,
     COL_KEY,
@@ -36,7 +35,6 @@ from ..layout import (
     IND_VALUE,
     META_SHEET,
     OV_CODE,
-    OV_DATE_COL,
     OV_DIM,
     OV_ELEMENT,
     OV_LEVEL,

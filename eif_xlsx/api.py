@@ -1,0 +1,68 @@
+"""The library's front door: generate(), read_return(), check(), validate(), consolidate()."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from pathlib import Path
+
+from . import batch, intake
+from .catalog import Catalog
+from .checks import Report
+from .checks import check as _check
+from .errors import UsageError
+from .generate import Generated, generate_workbooks
+from .partners import Partner, read_partners
+from .reader import Return
+from .reader import read_return as _read_return
+
+__all__ = ["check", "consolidate", "generate", "read_return", "validate"]
+
+
+def _xml_guard() -> None:
+    """Refuse to run if openpyxl would parse XML without defusedxml (entity expansion, external entities)."""
+    import openpyxl.xml
+
+    if not getattr(openpyxl.xml, "DEFUSEDXML", False):
+        raise UsageError("openpyxl is not using defusedxml (is OPENPYXL_DEFUSEDXML set to False?); "
+                         "refusing to read workbooks without XML hardening")
+
+
+def read_return(path: Path | str, catalog: Catalog | None = None) -> Return:
+    """Every answer of one returned file, with its cell; problems reading it are findings, not exceptions."""
+    _xml_guard()
+    return _read_return(path, catalog)
+
+
+def check(ret: Return, catalog: Catalog | None = None, **options) -> Report:
+    """The findings and scores for one return."""
+    return _check(ret, catalog, **options)
+
+
+def generate(matrix_id: str, out_dir: Path | str = "output", *, partners: Path | str | list[Partner] | None = None,
+             indicators: str | None = None, area: str = "", deadline: str = "", return_to: str = "",
+             password: str = "", catalog: Catalog | None = None, progress=None, **more) -> Generated:
+    """Write personalised workbooks (one blank one without partners) and manifest.csv into out_dir."""
+    catalog = catalog or Catalog.default()
+    matrix = catalog.matrix(matrix_id)
+    iset = catalog.indicator_set(indicators) if indicators else None
+    people = read_partners(partners) if isinstance(partners, str | Path) else partners
+    return generate_workbooks(matrix, out_dir, people, indicators=iset, area=area, deadline=deadline,
+                              return_to=return_to, password=password, progress=progress, **more)
+
+
+def validate(paths: Iterable[Path | str], *, jobs: int | None = None, expected_matrix: str | None = None,
+             partners_by_email: dict[str, str] | None = None, workdir: Path | None = None,
+             progress: Callable[[int], None] | None = None) -> list[Report]:
+    """Read and check every file (folders expanded, emails opened); one Report per workbook found."""
+    _xml_guard()
+    sources, email_reports = intake.sources(batch.expand(paths), workdir)
+    reports = batch.run(sources, jobs=jobs, expected_matrix=expected_matrix, partners_by_email=partners_by_email,
+                        progress=progress)
+    return email_reports + reports
+
+
+def consolidate(paths: Iterable[Path | str], out_dir: Path | str = "output", **options):
+    """Import every return and write the summary, tracker and flat exports. See consolidate.run."""
+    from .consolidate import run
+
+    return run(paths, out_dir, **options)

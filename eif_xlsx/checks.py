@@ -1,0 +1,192 @@
+"""Raw answers -> findings and scores: everything the importer says about one return."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+from .errors import Finding, Severity, finding
+from .layout import BASELINE, COLUMN_LABEL, COLUMNS, TWELVE_MONTHS
+from .model import Matrix
+from .reader import Answer, Return
+from .scoring import Score, score_ticks
+
+COVER_FIELDS = {"respondent_name", "respondent_role", "respondent_organisation", "respondent_email"}
+
+
+@dataclass
+class SubElementResult:
+    code: str
+    column: str
+    score: Score
+    overall_rating: str = ""
+    criteria_ticked: tuple[str, ...] = ()
+
+
+@dataclass
+class Report:
+    """What the importer concludes about one file: accepted or not, why, and the scores it carries."""
+
+    file: str
+    path: str
+    ret: Return
+    findings: list[Finding] = field(default_factory=list)
+    results: dict[tuple[str, str], SubElementResult] = field(default_factory=dict)  # (code, column)
+    dates: dict[str, dt.date | None] = field(default_factory=dict)
+    matrix: Matrix | None = None
+
+    @property
+    def accepted(self) -> bool:
+        return self.ret.readable and not any(f.severity == Severity.ERROR for f in self.findings)
+
+    @property
+    def status(self) -> str:
+        return "accepted" if self.accepted else "rejected"
+
+    @property
+    def partner(self) -> dict[str, str]:
+        m = self.ret.metadata
+        return {"id": m.get("partner_id", ""), "name": m.get("partner_name", ""),
+                "organisation": m.get("partner_organisation", ""), "email": m.get("partner_email", "")}
+
+    def counts(self) -> dict[str, int]:
+        out = {s.value: 0 for s in Severity}
+        for f in self.findings:
+            out[f.severity.value] += 1
+        return out
+
+    def reason(self) -> str:
+        errors = [f.message for f in self.findings if f.severity == Severity.ERROR]
+        return errors[0] if errors else ""
+
+    def as_dict(self) -> dict:
+        """The report as plain data: what `validate --json` prints."""
+        return {
+            "file": self.file, "path": self.path, "status": self.status, "format": self.ret.format,
+            "sender": self.ret.sender,
+            "matrix": {"id": self.ret.metadata.get("definition_id", ""),
+                       "version": self.ret.metadata.get("definition_version", "")},
+            "partner": self.partner, "round": self.ret.metadata.get("round", ""),
+            "counts": self.counts(),
+            "findings": [f.as_dict() for f in self.findings],
+            "dates": {c: (d.isoformat() if d else None) for c, d in self.dates.items()},
+            "sub_elements": [
+                {"code": r.code, "column": r.column, "score": r.score.score, "level": r.score.level,
+                 "level_name": r.score.level_name, "overall_rating": r.overall_rating,
+                 "criteria_ticked": r.score.ticked, "criteria_total": r.score.total}
+                for r in self.results.values()],
+        }
+
+
+def check(ret: Return, catalog=None, *, expected_matrix: str | None = None, today: dt.date | None = None,
+          partners_by_email: dict[str, str] | None = None) -> Report:
+    """Check one return. partners_by_email maps known partner emails to partner ids (from the manifest)."""
+    from .catalog import Catalog
+
+    report = Report(ret.file, ret.path, ret, findings=list(ret.findings))
+    if not ret.readable:
+        return report
+    catalog = catalog or Catalog.default()
+    matrix = catalog.matrix(ret.matrix_id)
+    report.matrix = matrix
+    if expected_matrix and ret.matrix_id != expected_matrix:
+        report.findings.append(finding("different-matrix", ret.file, definition=ret.matrix_id, expected=expected_matrix))
+    today = today or dt.date.today()
+    _score(report, matrix)
+    _dates(report, today)
+    _other_partner(report, partners_by_email or {})
+    if not any(a.filled for a in ret.answers if a.field not in COVER_FIELDS):
+        report.findings.append(finding("nothing-filled", ret.file))
+    return report
+
+
+def _score(report: Report, matrix: Matrix) -> None:
+    ret = report.ret
+    lay = ret.layout
+    levels = matrix.level_names
+    by_sub: dict[str, list[Answer]] = {}
+    for a in ret.answers:
+        by_sub.setdefault(a.sub_element, []).append(a)
+    for sheet in lay.by_role("sub_element"):
+        code = sheet.sub_element
+        crit_rows = [r for r in sheet.rows if r.cells and r.cells[0].field == "criterion"]
+        criteria = [(r.key, r.level) for r in crit_rows]
+        answers = by_sub.get(code, [])
+        support_levels = {r.key: r.level for r in sheet.rows if r.cells and r.cells[0].field == "supporting_information"}
+        ticked_cols: dict[str, set[str]] = {}
+        for column in COLUMNS:
+            ticked = {a.item for a in answers if a.field == "criterion" and a.column == column and a.value is True}
+            ticked_cols[column] = ticked
+            sc = score_ticks(levels, criteria, ticked)
+            rating = ret.answer("overall_rating", code, "", column)
+            rating_text = rating.value_text() if rating else ""
+            report.results[(code, column)] = SubElementResult(code, column, sc, rating_text, tuple(sorted(ticked)))
+            cells = {a.item: a for a in answers if a.field == "criterion" and a.column == column}
+            for skipped in sc.skipped:
+                where = cells.get(skipped)
+                level = next(lv for c, lv in criteria if c == skipped)
+                report.findings.append(finding("skipped-level", ret.file, where.sheet if where else sheet.name,
+                                               where.cell if where else "", sub_element=code,
+                                               column=COLUMN_LABEL[column], item=skipped, level=level,
+                                               reached=sc.level_name))
+            if sc.assessed and sc.full >= 2:
+                supports = [a for a in answers if a.column == column and a.value is True
+                            and a.field in ("supporting_information", "supporting_other_tick")]
+                others_typed = [a for a in answers if a.field == "supporting_other" and str(a.value or "").strip()]
+                claimed = levels[sc.full - 1]
+                levelled = [lv for lv in support_levels.values() if lv]
+                if levelled and any(lv == claimed for lv in levelled):
+                    ok = any(support_levels.get(a.item) == claimed for a in supports)
+                    at_level = f" at {claimed}"
+                else:
+                    ok = bool(supports) or (bool(others_typed) and column == BASELINE)
+                    at_level = ""
+                if not ok:
+                    first = next((r for r in sheet.rows if r.cells and r.cells[0].field == "supporting_information"),
+                                 None)
+                    where = ret.answer("supporting_information", code, first.key, column) if first else None
+                    report.findings.append(finding("no-evidence", ret.file, where.sheet if where else sheet.name,
+                                                   where.cell if where else "", sub_element=code,
+                                                   column=COLUMN_LABEL[column], level=claimed, at_level=at_level))
+            if rating and rating_text and rating.problem == "" and sc.assessed and rating_text != sc.level_name:
+                report.findings.append(finding("rating-differs", ret.file, rating.sheet, rating.cell,
+                                               sub_element=code, column=COLUMN_LABEL[column], rating=rating_text,
+                                               level=sc.level))
+        if ticked_cols[TWELVE_MONTHS] and not ticked_cols[BASELINE]:
+            first = min(ticked_cols[TWELVE_MONTHS], key=lambda c: [k for k, _ in criteria].index(c))
+            where = ret.answer("criterion", code, first, TWELVE_MONTHS)
+            report.findings.append(finding("twelve-months-without-baseline", ret.file, where.sheet if where else "",
+                                           where.cell if where else "", sub_element=code))
+
+
+def _dates(report: Report, today: dt.date) -> None:
+    ret = report.ret
+    for column in COLUMNS:
+        a = ret.answer("assessment_date", "", "", column)
+        report.dates[column] = a.value if a and isinstance(a.value, dt.date) else None
+        used = any(a2.filled for a2 in ret.answers if a2.column == column and a2.field != "assessment_date")
+        if a is None:
+            continue
+        if report.dates[column] is None and not a.problem and used:
+            report.findings.append(finding("date-missing", ret.file, a.sheet, a.cell, column=COLUMN_LABEL[column]))
+        elif report.dates[column] and report.dates[column] > today:
+            report.findings.append(finding("date-in-future", ret.file, a.sheet, a.cell, column=COLUMN_LABEL[column],
+                                           value=report.dates[column].isoformat()))
+    base, later = report.dates.get(BASELINE), report.dates.get(TWELVE_MONTHS)
+    if base and later and later < base:
+        a = ret.answer("assessment_date", "", "", TWELVE_MONTHS)
+        report.findings.append(finding("dates-out-of-order", ret.file, a.sheet, a.cell, value=later.isoformat(),
+                                       baseline=base.isoformat()))
+
+
+def _other_partner(report: Report, partners_by_email: dict[str, str]) -> None:
+    """A return whose sender is another known partner than the one the workbook was made for."""
+    ret = report.ret
+    owner = ret.partner_id
+    if not owner:
+        return
+    sender = (ret.sender or "").strip().lower()
+    if sender and sender in partners_by_email and partners_by_email[sender] != owner:
+        report.findings.append(finding("other-partner", ret.file, "_eif", "B8",
+                                       detail=f"partner {owner} ({ret.metadata.get('partner_name', '')})",
+                                       expected=f"{partners_by_email[sender]}, {sender}"))

@@ -1,0 +1,359 @@
+"""The `eif-xlsx` command: parse arguments, call the library, print, exit with a meaningful code."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import sys
+from pathlib import Path
+
+import click
+
+from . import __version__
+from .catalog import ENV_VAR, Catalog, load_file, schema
+from .errors import DefinitionError, EifError, UsageError
+
+EXIT_OK, EXIT_REJECTED, EXIT_USAGE = 0, 1, 2
+
+
+class _Fail(click.ClickException):
+    """Printed as it is (one line per problem), without click's 'Error:' prefix."""
+
+    exit_code = 1
+
+    def show(self, file=None) -> None:
+        click.echo(self.format_message(), err=True)
+
+
+class _Usage(_Fail):
+    exit_code = 2
+
+
+@contextlib.contextmanager
+def _errors():
+    """Library exceptions become one clear message and an exit code; never a traceback."""
+    try:
+        yield
+    except DefinitionError as exc:
+        raise _Fail("\n".join(exc.problems)) from None
+    except UsageError as exc:
+        raise _Usage(str(exc)) from None
+    except EifError as exc:
+        raise _Fail(str(exc)) from None
+    except OSError as exc:
+        raise _Fail(f"{exc.filename or ''}: {exc.strerror or exc}") from None
+
+
+def _definitions_option(f):
+    def callback(ctx, param, value):
+        if value:
+            extra = os.pathsep.join(str(Path(v).resolve()) for v in value)
+            os.environ[ENV_VAR] = os.pathsep.join(x for x in (extra, os.environ.get(ENV_VAR, "")) if x)
+        return value
+
+    return click.option("--definitions", "definitions_dirs", multiple=True, expose_value=False, callback=callback,
+                        is_eager=True, type=click.Path(exists=True, file_okay=True),
+                        help=f"A folder (or file) of your own definitions, beside the built-in ones. "
+                             f"Repeatable; also read from ${ENV_VAR}.")(f)
+
+
+def _catalog(strict: bool = False) -> Catalog:
+    cat = Catalog.default()
+    for problem in cat.problems:
+        click.echo(f"warning: {problem}", err=True)
+    return cat
+
+
+def _progress(quiet: bool, total: int, label: str):
+    """A progress bar on a terminal; nothing when piped or --quiet."""
+    if quiet or not sys.stderr.isatty() or total < 2:
+        return contextlib.nullcontext(None)
+    return click.progressbar(length=total, label=label, file=sys.stderr, show_pos=True)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.version_option(__version__, prog_name="eif-xlsx")
+def main() -> None:
+    """Run an EIF maturity-matrix self-assessment across a local system by spreadsheet.
+
+    \b
+    A round:  eif-xlsx generate maternity-early-years --partners partners.csv --deadline 2026-12-12
+              (email the workbooks; collect the returns in a folder)
+              eif-xlsx validate returns/
+              eif-xlsx import returns/ --manifest output/manifest.csv
+    Try it:   eif-xlsx demo
+    """
+
+
+# --- definitions ---------------------------------------------------------------------------------
+
+
+@main.group()
+def definitions() -> None:
+    """List, show and check matrix and indicator-set definitions."""
+
+
+@definitions.command("list")
+@_definitions_option
+def definitions_list() -> None:
+    """List every definition: id, kind, title, version and where it was loaded from.
+
+    Example: eif-xlsx definitions list
+    """
+    cat = _catalog()
+    rows = [(e.definition.id, e.kind, e.definition.title, e.definition.version,
+             "built-in" if e.builtin else str(e.path)) for e in cat.entries.values()]
+    widths = [max(len(str(r[i])) for r in [("id", "kind", "title", "version", "from"), *rows]) for i in range(5)]
+    for r in [("id", "kind", "title", "version", "from"), *rows]:
+        click.echo("  ".join(str(v).ljust(w) for v, w in zip(r, widths, strict=True)).rstrip())
+
+
+@definitions.command("show")
+@click.argument("ident")
+@click.option("--json", "as_json", is_flag=True, help="Print the full validated definition as JSON.")
+@_definitions_option
+def definitions_show(ident: str, as_json: bool) -> None:
+    """Show one definition: its structure, or all of it as JSON.
+
+    Example: eif-xlsx definitions show maternity-early-years --json
+    """
+    with _errors():
+        d = _catalog().get(ident)
+    if as_json:
+        click.echo(d.model_dump_json(indent=2))
+        return
+    click.echo(f"{d.id}: {d.title} (version {d.version})")
+    click.echo(f"source: {d.source}")
+    if d.kind == "matrix":
+        click.echo("levels: " + ", ".join(d.level_names))
+        for dim in d.dimensions:
+            click.echo(dim.name)
+            for el in dim.elements:
+                click.echo(f"  {el.number} {el.name}")
+                for sub in el.assessed:
+                    counts = ", ".join(f"{sum(c.level == n for c in sub.criteria)} {n}" for n in d.level_names)
+                    click.echo(f"    {sub.code} {sub.name}: {len(sub.criteria)} criteria ({counts}); "
+                               f"{len(sub.supporting_information)} supporting items")
+    else:
+        click.echo(f"outcome: {d.outcome}")
+        for cp in d.core_purposes:
+            click.echo(f"{cp.title}")
+            for it in cp.intentions:
+                kinds = [i.kind for i in it.indicators]
+                click.echo(f"  [{it.id}] {it.commissioned.splitlines()[0][:80]}: "
+                           f"{kinds.count('population-outcome')} population outcome, "
+                           f"{kinds.count('service-performance')} service performance indicators")
+
+
+@definitions.command("check")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False))
+def definitions_check(path: str) -> None:
+    """Check a definition file; one line per problem with file, line and field path.
+
+    Example: eif-xlsx definitions check my-matrix.yaml
+    """
+    with _errors():
+        d = load_file(path)
+    click.echo(f"{path}: ok ({d.kind} '{d.id}', version {d.version})")
+
+
+@definitions.command("schema")
+def definitions_schema() -> None:
+    """Print the JSON Schema of a definition file, for writing your own.
+
+    Example: eif-xlsx definitions schema > definition.schema.json
+    """
+    click.echo(json.dumps(schema(), indent=2, ensure_ascii=False))
+
+
+# --- generate ------------------------------------------------------------------------------------
+
+
+@main.command()
+@click.argument("matrix_id")
+@click.option("--partners", type=click.Path(exists=True, dir_okay=False),
+              help="CSV or XLSX with a header row: name, organisation, email (optional: id, role).")
+@click.option("--area", default="", help="The local area, shown on every cover.")
+@click.option("--deadline", default="", help="Return-by date, e.g. 2026-12-12.")
+@click.option("--return-to", default="", help="Email address the workbooks go back to.")
+@click.option("--indicators", "indicators_id", default=None, help="Add an Indicators sheet for this indicator set.")
+@click.option("--password", default="", help="Protect the sheets with this password (default: none).")
+@click.option("--round", "round_", type=click.Choice(["baseline", "12-months"]), default="baseline", show_default=True,
+              help="12-months pre-fills each partner's baseline from --previous returns and locks it.")
+@click.option("--previous", multiple=True, type=click.Path(exists=True),
+              help="Earlier returns (files or folders) to pre-fill from. Repeatable.")
+@click.option("--email-drafts", is_flag=True, help="Also write one .eml draft per partner with the workbook attached.")
+@click.option("--sender", default="", help="From address for the email drafts.")
+@click.option("--subject", default="", help="Subject for the email drafts.")
+@click.option("--message", type=click.Path(exists=True, dir_okay=False), help="Text file: the body of the email drafts.")
+@click.option("--out", "out_dir", default="output", show_default=True, type=click.Path(file_okay=False))
+@click.option("--quiet", "-q", is_flag=True, help="No progress output.")
+@_definitions_option
+def generate(matrix_id, partners, area, deadline, return_to, indicators_id, password, round_, previous, email_drafts,
+             sender, subject, message, out_dir, quiet) -> None:
+    """Write one personalised workbook per partner (or one blank workbook) and manifest.csv.
+
+    Example: eif-xlsx generate maternity-early-years --partners samples/partners.csv --area Staffordshire --deadline 2026-12-12
+    """
+    from . import api, reissue
+    from .partners import read_partners
+
+    with _errors():
+        cat = _catalog()
+        people = read_partners(partners) if partners else None
+        if email_drafts and not sender:
+            raise UsageError("--email-drafts needs --sender ADDRESS")
+        if email_drafts and not people:
+            raise UsageError("--email-drafts needs --partners FILE")
+        more = {}
+        if round_ == "12-months" or previous:
+            if not previous:
+                raise UsageError("--round 12-months needs --previous PATH (the baseline returns)")
+            plan = reissue.plan(cat, matrix_id, previous, people, round_=round_)
+            people, more = plan.partners, {"prefill": plan.prefill, "round": round_.replace("12-months", "12_months")}
+            for note in plan.notes:
+                click.echo(note, err=True)
+        with _progress(quiet, len(people or [None]), "Generating") as bar:
+            result = api.generate(matrix_id, out_dir, partners=people, indicators=indicators_id, area=area,
+                                  deadline=deadline, return_to=return_to or sender, password=password, catalog=cat,
+                                  progress=bar.update if bar else None, **more)
+        if email_drafts:
+            from .mail import write_drafts
+
+            body = Path(message).read_text(encoding="utf-8") if message else ""
+            drafts = write_drafts(result, sender=sender, subject=subject, body=body, area=area,
+                                  deadline=result.rows and deadline)
+            if not quiet:
+                click.echo(f"Wrote {len(drafts)} email drafts in {Path(out_dir) / 'emails'}")
+    if not quiet:
+        click.echo(f"Wrote {len(result.rows)} workbook(s) and {result.manifest}")
+
+
+# --- validate ------------------------------------------------------------------------------------
+
+
+@main.command()
+@click.argument("paths", nargs=-1, required=True, type=click.Path())
+@click.option("--json", "as_json", is_flag=True, help="Print the reports as JSON (the API's Report.as_dict()).")
+@click.option("--matrix", "expected_matrix", default=None, help="Reject returns for any other matrix.")
+@click.option("--feedback", "feedback_dir", type=click.Path(file_okay=False),
+              help="Write a copy of each return with findings, marked up for the partner to correct.")
+@click.option("--jobs", "-j", type=click.IntRange(1, 64), default=None, help="Processes to use (default: all cores).")
+@click.option("--quiet", "-q", is_flag=True, help="Only the summary line (and problems).")
+@_definitions_option
+def validate(paths, as_json, expected_matrix, feedback_dir, jobs, quiet) -> None:
+    """Check returned workbooks (files or folders; .xlsx, .xlsm, .ods, saved .eml/.msg emails).
+
+    Exit 0 when every file is accepted, 1 when any is rejected, 2 on a usage error.
+
+    Example: eif-xlsx validate returns/ --feedback feedback/
+    """
+    from . import api
+
+    missing = [p for p in paths if not Path(p).exists()]
+    if missing:
+        raise _Usage(f"no such file or folder: {', '.join(missing)}")
+    with _errors():
+        _catalog()
+        files = __import__("eif_xlsx.batch", fromlist=["expand"]).expand(paths)
+        if not files:
+            raise UsageError(f"no files found in {', '.join(paths)}")
+        with _progress(quiet or as_json, len(files), "Checking") as bar:
+            reports = api.validate(paths, jobs=jobs, expected_matrix=expected_matrix,
+                                   progress=bar.update if bar else None)
+        if feedback_dir:
+            from .reissue import write_feedback
+
+            written = write_feedback(reports, Path(feedback_dir))
+    if as_json:
+        click.echo(json.dumps([r.as_dict() for r in reports], indent=2, ensure_ascii=False))
+    else:
+        for r in reports:
+            counts = r.counts()
+            who = r.partner.get("name") or r.partner.get("organisation") or ""
+            head = f"{r.status.upper():9} {r.file}" + (f"  ({who})" if who else "")
+            click.echo(head + f"  errors {counts['error']}, warnings {counts['warning']}, info {counts['info']}")
+            if quiet:
+                continue
+            for f in r.findings:
+                where = f" {f.where}" if f.where else ""
+                click.echo(f"    {f.severity.value:7} {f.code}{where}: {f.message}")
+        if feedback_dir:
+            click.echo(f"Wrote {len(written)} feedback copies in {feedback_dir}")
+    rejected = sum(not r.accepted for r in reports)
+    if not as_json:
+        click.echo(f"{len(reports)} file(s): {len(reports) - rejected} accepted, {rejected} rejected")
+    sys.exit(EXIT_REJECTED if rejected else EXIT_OK)
+
+
+# --- import / tracker / demo -----------------------------------------------------------------------
+
+
+@main.command("import")
+@click.argument("paths", nargs=-1, required=True, type=click.Path())
+@click.option("--manifest", type=click.Path(exists=True, dir_okay=False),
+              help="The manifest.csv written by generate: who was sent a workbook (for the returns register).")
+@click.option("--indicators", "indicators_id", default=None, help="Write the commissioning-indicator tracker for this set.")
+@click.option("--out", "out_dir", default="output", show_default=True, type=click.Path(file_okay=False))
+@click.option("--jobs", "-j", type=click.IntRange(1, 64), default=None, help="Processes to use (default: all cores).")
+@click.option("--quiet", "-q", is_flag=True, help="No progress output.")
+@_definitions_option
+def import_(paths, manifest, indicators_id, out_dir, jobs, quiet) -> None:
+    """Import returns: summary.xlsx, tracker.xlsx, levels/answers/findings CSVs and summary.json.
+
+    Exit 0 when every file was imported, 1 when any was rejected (the rest are still written), 2 on a usage error.
+
+    Example: eif-xlsx import returns/ --manifest output/manifest.csv --out output/
+    """
+    from .consolidate import run
+
+    missing = [p for p in paths if not Path(p).exists()]
+    if missing:
+        raise _Usage(f"no such file or folder: {', '.join(missing)}")
+    with _errors():
+        _catalog()
+        files = __import__("eif_xlsx.batch", fromlist=["expand"]).expand(paths)
+        with _progress(quiet, len(files), "Importing") as bar:
+            result = run(paths, out_dir, manifest=manifest, indicators=indicators_id, jobs=jobs,
+                         progress=bar.update if bar else None)
+    if not quiet:
+        click.echo(result.describe())
+    sys.exit(EXIT_REJECTED if result.rejected else EXIT_OK)
+
+
+@main.command()
+@click.argument("set_id")
+@click.option("--out", "out_file", default="output/tracker.xlsx", show_default=True, type=click.Path(dir_okay=False))
+@_definitions_option
+def tracker(set_id, out_file) -> None:
+    """Write an empty commissioning-indicator tracker for commissioners to start from.
+
+    Example: eif-xlsx tracker staffordshire-best-start --out tracker.xlsx
+    """
+    from .report.tracker import write_tracker
+
+    with _errors():
+        iset = _catalog().indicator_set(set_id)
+        Path(out_file).parent.mkdir(parents=True, exist_ok=True)
+        write_tracker(iset, [], Path(out_file))
+    click.echo(f"Wrote {out_file}")
+
+
+@main.command()
+@click.option("--out", "out_dir", default="output", show_default=True, type=click.Path(file_okay=False))
+@click.option("--quiet", "-q", is_flag=True, help="Less output.")
+def demo(out_dir, quiet) -> None:
+    """The whole round trip on the built-in matrix and the sample partners: generate, fill, validate, import.
+
+    Example: eif-xlsx demo --out output/
+    """
+    from .demo import run_demo
+
+    with _errors():
+        text = run_demo(Path(out_dir), echo=(lambda s: None) if quiet else click.echo)
+    click.echo(text)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()
