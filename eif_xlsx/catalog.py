@@ -128,14 +128,14 @@ def _problems(name: str, root: yaml.Node | None, data: dict) -> list[str] | Matr
     try:
         return _ADAPTER.validate_python(data)
     except ValidationError as exc:
-        errors = exc.errors()
+        errors = [e for e in exc.errors() if not (e["type"] == "too_short" and len(e["input"]) >= e["ctx"]["min_length"])]
     problems = [_format(name, root, err) for err in errors]
     extras = [err["loc"] for err in errors if err["type"] == "extra_forbidden"]
     if extras and len(extras) == len(errors):
         cleaned = copy.deepcopy(data)
         for loc in extras:
             parent = cleaned
-            for part in [p for p in loc if p not in ("matrix", "indicators")][:-1]:
+            for part in loc[1:-1]:  # loc[0] is the discriminator tag
                 parent = parent[part]
             parent.pop(loc[-1], None)
         again = _problems(name, root, cleaned)
@@ -145,7 +145,7 @@ def _problems(name: str, root: yaml.Node | None, data: dict) -> list[str] | Matr
 
 
 def _format(name: str, root: yaml.Node | None, err: dict) -> str:
-    loc = [p for p in err["loc"] if p not in ("matrix", "indicators")]
+    loc = list(err["loc"][1:])  # drop the discriminator tag (not a field: "indicators" is also one)
     cause = (err.get("ctx") or {}).get("error")
     if isinstance(cause, RuleViolations):
         lines = []

@@ -45,6 +45,11 @@ def make_formats(wb: Workbook) -> dict:
     fmt["locked_input"] = f(text_wrap=True, **border, **locked)
     fmt["locked_date"] = f(num_format="dd mmm yyyy", align="left", **border, **locked)
     fmt["locked_number"] = f(**border, **locked)
+    flag = {"bg_color": "#FDBA74", "border": 2, "border_color": "#C2410C", "locked": False}
+    fmt["flag_tick"] = f(align="center", valign="vcenter", font_size=12, bold=True, **flag)
+    fmt["flag_input"] = f(text_wrap=True, **flag)
+    fmt["flag_date"] = f(num_format="dd mmm yyyy", align="left", **flag)
+    fmt["flag_number"] = f(**flag)
     fmt["levels"] = [wb.add_format({"bg_color": c}) for c in LEVEL_FILLS]
     return fmt
 

@@ -149,7 +149,12 @@ class _Builder:
     def _input(self, ws: Worksheet, row: int, cell: InputCell, fmt_name: str | None = None) -> None:
         """Write one input cell: unlocked, pre-filled where the spec says, always as text/number/date — never a formula."""
         locked = cell.column in self.spec.locked_columns
-        fmt = self.fmt["locked_" + (fmt_name or _FMT[cell.kind])] if locked else self.fmt[fmt_name or _FMT[cell.kind]]
+        name = fmt_name or _FMT[cell.kind]
+        if (ws.name, row, cell.col) in self.spec.comments:
+            name = "flag_" + name  # a finding to correct: highlighted, with its comment
+        elif locked:
+            name = "locked_" + name
+        fmt = self.fmt[name]
         value = self._value(cell)
         if value is None or value == "":
             ws.write_blank(row, cell.col, None, fmt)

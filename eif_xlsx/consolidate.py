@@ -1,0 +1,303 @@
+"""Many returns -> one consolidated picture: the returns register, scores per partner and sub-element,
+aggregates, criteria and evidence counts, barriers and actions, notes, findings and indicator values."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import os
+from collections import defaultdict
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from . import batch, intake
+from .checks import Report
+from .errors import Severity, UsageError
+from .layout import BASELINE, COLUMNS, TWELVE_MONTHS
+from .model import IndicatorSet, Matrix
+from .scoring import level_of_score, mean, median
+
+STATUS_ORDER = ("returned", "superseded", "rejected", "unexpected", "outstanding")
+
+
+@dataclass
+class RegisterRow:
+    partner_id: str
+    name: str
+    organisation: str
+    email: str
+    status: str  # returned | superseded | rejected | unexpected | outstanding
+    file: str = ""
+    reason: str = ""
+    errors: int = 0
+    warnings: int = 0
+    info: int = 0
+    sender: str = ""
+    expected_file: str = ""
+
+
+@dataclass
+class Participant:
+    """An accepted return that counts: who it is and its report."""
+
+    key: str  # partner id, or a made-up key for an unlisted workbook
+    name: str
+    organisation: str
+    report: Report
+
+    @property
+    def label(self) -> str:
+        return " · ".join(x for x in (self.name, self.organisation) if x) or self.key
+
+
+@dataclass
+class IndicatorValue:
+    indicator_id: str
+    period: str
+    value: float | str | None
+    numerator: float | None
+    denominator: float | None
+    rag: str
+    commentary: str
+    partner_id: str
+    partner: str
+    file: str
+    cell: str
+
+
+@dataclass
+class Consolidation:
+    matrix: Matrix
+    participants: list[Participant]
+    register: list[RegisterRow]
+    reports: list[Report]
+    indicators: IndicatorSet | None = None
+    indicator_values: list[IndicatorValue] = field(default_factory=list)
+
+    # -- aggregates ---------------------------------------------------------------------------
+
+    def scores(self, code: str, column: str) -> list[float | None]:
+        return [p.report.results[(code, column)].score.score if (code, column) in p.report.results else None
+                for p in self.participants]
+
+    def stats(self, code: str, column: str) -> dict:
+        values = [v for v in self.scores(code, column) if v is not None]
+        levels = [int(v + 1e-9) for v in values]
+        spread = (max(levels) - min(levels)) if levels else None
+        return {"count": len(values), "median": median(values), "min": min(values) if values else None,
+                "max": max(values) if values else None, "spread": spread,
+                "moderate": bool(spread is not None and spread >= 2),
+                "median_level": level_of_score(self.matrix.level_names, median(values))}
+
+    def element_score(self, participant: Participant, element, column: str) -> float | None:
+        return mean(participant.report.results[(s.code, column)].score.score for s in element.assessed
+                    if (s.code, column) in participant.report.results)
+
+    def dimension_score(self, participant: Participant, dimension, column: str) -> float | None:
+        return mean(self.element_score(participant, el, column) for el in dimension.elements)
+
+    def criterion_counts(self) -> dict[tuple[str, str], int]:
+        counts: dict[tuple[str, str], int] = defaultdict(int)
+        for p in self.participants:
+            for (_, column), result in p.report.results.items():
+                for code in result.criteria_ticked:
+                    counts[(code, column)] += 1
+        return counts
+
+    def answers(self, *fields: str):
+        for p in self.participants:
+            for a in p.report.ret.answers:
+                if a.field in fields:
+                    yield p, a
+
+    def supporting_counts(self) -> dict[tuple[str, str, str], int]:
+        counts: dict[tuple[str, str, str], int] = defaultdict(int)
+        for _, a in self.answers("supporting_information"):
+            if a.value is True:
+                counts[(a.sub_element, a.item, a.column)] += 1
+        return counts
+
+    def findings(self):
+        for r in self.reports:
+            yield from r.findings
+
+
+@dataclass
+class ImportResult:
+    consolidation: Consolidation
+    out_dir: Path
+    outputs: list[Path]
+
+    @property
+    def rejected(self) -> int:
+        return sum(1 for r in self.consolidation.register if r.status == "rejected")
+
+    def describe(self) -> str:
+        reg = self.consolidation.register
+        counts = {s: sum(1 for r in reg if r.status == s) for s in STATUS_ORDER}
+        lines = [f"{len(self.consolidation.reports)} file(s) read: " + ", ".join(f"{n} {s}" for s, n in counts.items() if n)]
+        for r in reg:
+            if r.status == "rejected":
+                lines.append(f"  rejected  {r.file}: {r.reason}")
+        for r in reg:
+            if r.status == "outstanding":
+                lines.append(f"  outstanding  {r.name or r.organisation} <{r.email}>")
+        lines.append("Wrote:")
+        lines += [f"  {p}" for p in self.outputs]
+        return "\n".join(lines)
+
+
+def read_manifest(path: Path | str) -> list[dict[str, str]]:
+    path = Path(path)
+    try:
+        with path.open(newline="", encoding="utf-8-sig") as fh:
+            rows = list(csv.DictReader(fh))
+    except (OSError, UnicodeDecodeError, csv.Error) as exc:
+        raise UsageError(f"{path}: cannot read the manifest: {exc}") from exc
+    if rows and "partner_id" not in rows[0]:
+        raise UsageError(f"{path}: row 1: not a manifest written by 'eif-xlsx generate' (no partner_id column)")
+    return rows
+
+
+def _sort_key(report: Report) -> tuple:
+    dates = [d for d in report.dates.values() if d]
+    try:
+        mtime = os.stat(report.path).st_mtime
+    except OSError:
+        mtime = 0.0
+    return (max(dates) if dates else dt.date.min, mtime, report.file)
+
+
+def build(reports: list[Report], matrix: Matrix, manifest: list[dict[str, str]] | None = None,
+          indicators: IndicatorSet | None = None) -> Consolidation:
+    """Resolve who counts (latest return per partner), build the register, gather indicator values."""
+    expected = {r["partner_id"]: r for r in (manifest or []) if r.get("partner_id")}
+    register: list[RegisterRow] = []
+    by_partner: dict[str, list[Report]] = defaultdict(list)
+    for rep in reports:
+        if not rep.accepted:
+            p = rep.partner
+            register.append(RegisterRow(p["id"], p["name"], p["organisation"], p["email"], "rejected", rep.file,
+                                        rep.reason(), **_counts(rep), sender=rep.ret.sender))
+            continue
+        key = rep.partner["id"] or "unlisted:" + _respondent(rep)[0] + ":" + rep.file
+        by_partner[key].append(rep)
+    participants: list[Participant] = []
+    for key in sorted(by_partner):
+        reps = sorted(by_partner[key], key=_sort_key)
+        latest = reps[-1]
+        name, org = _respondent(latest)
+        p = latest.partner
+        known = key in expected or (not expected and bool(p["id"]))
+        status = "returned" if known else "unexpected"
+        for older in reps[:-1]:
+            register.append(RegisterRow(key, name, org, p["email"], "superseded", older.file,
+                                        f"superseded by the later return {latest.file}", **_counts(older),
+                                        sender=older.ret.sender))
+        reason = f"latest of {len(reps)} returns" if len(reps) > 1 else ""
+        if status == "unexpected":
+            reason = ("not in the manifest" if expected else "a workbook without a partner id") + (f"; {reason}" if reason else "")
+        register.append(RegisterRow(p["id"], name, org, p["email"], status, latest.file, reason, **_counts(latest),
+                                    sender=latest.ret.sender))
+        participants.append(Participant(key, name, org, latest))
+    returned_ids = {r.partner_id for r in register if r.status in ("returned", "superseded")}
+    for pid, row in expected.items():
+        if pid not in returned_ids:
+            rejected = [r for r in register if r.status == "rejected" and r.partner_id == pid]
+            status_reason = "a return was rejected; see above" if rejected else ""
+            register.append(RegisterRow(pid, row.get("name", ""), row.get("organisation", ""), row.get("email", ""),
+                                        "outstanding", "", status_reason, expected_file=row.get("file", "")))
+    register.sort(key=lambda r: (STATUS_ORDER.index(r.status), r.organisation.lower(), r.name.lower(), r.file))
+    participants.sort(key=lambda p: (p.organisation.lower(), p.name.lower(), p.key))
+    result = Consolidation(matrix, participants, register, reports, indicators)
+    result.indicator_values = _indicator_values(participants)
+    return result
+
+
+def _counts(rep: Report) -> dict[str, int]:
+    c = rep.counts()
+    return {"errors": c[Severity.ERROR.value], "warnings": c[Severity.WARNING.value], "info": c[Severity.INFO.value]}
+
+
+def _respondent(rep: Report) -> tuple[str, str]:
+    """Name and organisation: the metadata's partner, else what the respondent typed on the cover."""
+    p = rep.partner
+    ret = rep.ret
+    name = p["name"] or _cover(ret, "respondent_name")
+    org = p["organisation"] or _cover(ret, "respondent_organisation")
+    return name, org
+
+
+def _cover(ret, field_: str) -> str:
+    a = ret.answer(field_)
+    return a.value_text() if a else ""
+
+
+def _indicator_values(participants: list[Participant]) -> list[IndicatorValue]:
+    out: list[IndicatorValue] = []
+    for p in participants:
+        ret = p.report.ret
+        ids = sorted({a.item for a in ret.answers if a.field.startswith("indicator_")})
+        for ind in ids:
+            def get(f: str, ind: str = ind, ret=ret):
+                return ret.answer(f, "", ind, "")
+
+            value = get("indicator_value")
+            if value is None or not value.filled:
+                continue
+            period = get("indicator_period")
+            num, den = get("indicator_numerator"), get("indicator_denominator")
+            rag, comment = get("indicator_rag"), get("indicator_commentary")
+            out.append(IndicatorValue(
+                ind, period.value_text().strip() if period else "", value.value,
+                num.value if num and isinstance(num.value, float) else None,
+                den.value if den and isinstance(den.value, float) else None,
+                rag.value_text() if rag else "", comment.value_text() if comment else "",
+                p.key, p.label, ret.file, f"{value.sheet}!{value.cell}"))
+    return out
+
+
+def run(paths, out_dir: Path | str = "output", *, manifest: Path | str | None = None, indicators: str | None = None,
+        jobs: int | None = None, progress=None, catalog=None, matrix_id: str | None = None) -> ImportResult:
+    """Read, check and consolidate every return; write summary.xlsx, tracker.xlsx, CSVs and summary.json."""
+    from .api import _xml_guard
+    from .catalog import Catalog
+    from .report import flat, summary, tracker
+
+    _xml_guard()
+    catalog = catalog or Catalog.default()
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    rows = read_manifest(manifest) if manifest else None
+    expected_matrix = matrix_id or (rows[0].get("matrix_id") if rows else None)
+    by_email = {r["email"].lower(): r["partner_id"] for r in rows or [] if r.get("email")}
+    files = batch.expand(paths)
+    sources, email_reports = intake.sources(files, out / ".mail")
+    reports = email_reports + batch.run(sources, jobs=jobs, expected_matrix=expected_matrix,
+                                        partners_by_email=by_email, progress=progress)
+    matrix_ids = sorted({r.ret.matrix_id for r in reports if r.accepted})
+    if expected_matrix:
+        matrix = catalog.matrix(expected_matrix)
+    elif len(matrix_ids) == 1:
+        matrix = catalog.matrix(matrix_ids[0])
+    elif not matrix_ids:
+        matrix = catalog.matrices()[0] if catalog.matrices() else None
+        if matrix is None:
+            raise UsageError("no matrix definition is available")
+    else:
+        raise UsageError(f"the returns are for several matrices ({', '.join(matrix_ids)}); import each separately "
+                         "or give --manifest")
+    iset = catalog.indicator_set(indicators) if indicators else None
+    if iset is None:
+        ids = sorted({r.ret.metadata.get("indicators_id", "") for r in reports if r.accepted} - {""})
+        if ids and ids[0] in catalog.entries:
+            iset = catalog.indicator_set(ids[0])
+    cons = build(reports, matrix, rows, iset)
+    outputs = [summary.write_summary(cons, out / "summary.xlsx")]
+    if iset is not None:
+        outputs.append(tracker.write_tracker(iset, cons.indicator_values, out / "tracker.xlsx"))
+    outputs += flat.write_flat(cons, out)
+    return ImportResult(cons, out, outputs)
+
+
+__all__ = ["BASELINE", "TWELVE_MONTHS", "COLUMNS", "Consolidation", "ImportResult", "build", "run"]

@@ -1,0 +1,175 @@
+"""The demo round trip: generate for the sample partners, fill the workbooks as partners would, validate, import."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import random
+import shutil
+from pathlib import Path
+
+from . import layout as layout_mod
+from .catalog import Catalog
+from .generate import generate_workbooks
+from .layout import BASELINE, TWELVE_MONTHS
+from .model import Matrix
+from .partners import Partner, read_partners
+
+MATRIX_ID = "maternity-early-years"
+INDICATORS_ID = "staffordshire-best-start"
+SAMPLES = Path(__file__).resolve().parent.parent / "samples"
+TICK_VARIANTS = ("✓", "✓", "✓", "✓", "x", "X", "yes", "✔", " ✓ ")
+
+BARRIERS = [
+    ("Data from maternity and health visiting systems cannot be linked.",
+     "Agree a data-sharing protocol between the trust and the council.", "Short", "Public health intelligence"),
+    ("Staff turnover in the early years workforce.", "Develop a shared induction and training offer.", "Medium",
+     "Early years workforce lead"),
+    ("No single strategy owner across partners.", "Name a lead officer and set a review date.", "Short",
+     "Director of Children's Services"),
+    ("Families do not know what the family hub offers.", "Co-produce a local offer with parents.", "Medium",
+     "Family hub managers"),
+    ("Evidence-based programmes are not commissioned at scale.", "Review the parenting programme portfolio.", "Long",
+     "Commissioning"),
+    ("Evaluation capacity is limited.", "Partner with the university for a local evaluation.", "Long",
+     "Public health"),
+]
+NOTES = [
+    "We feel we fall between Early progress and Substantial progress here.",
+    "Discussed at the partnership meeting; view shared by the health visiting team.",
+    "Strategy refresh due next spring — expect this to move.",
+    "Kaynak: yerel veri. 数据来源：本地数据。 Evidence from local data.",
+]
+
+
+def _profile(rng: random.Random) -> float:
+    return rng.uniform(0.6, 3.4)
+
+
+def fill_answers(matrix: Matrix, lay: layout_mod.WorkbookLayout, partner: Partner, seed: int, *,
+                 twelve_months: bool = False, indicators=None, today: dt.date | None = None) -> dict:
+    """Realistic answers for one partner: ticks by a maturity profile, evidence, barriers, actions and notes."""
+    rng = random.Random(seed)
+    today = today or dt.date(2026, 11, 2)
+    level = _profile(rng)
+    answers: dict = {}
+    for _, _, sub in matrix.sub_elements():
+        target = max(0, min(4, round(level + rng.uniform(-1.2, 1.2))))
+        for column in (BASELINE, TWELVE_MONTHS) if twelve_months else (BASELINE,):
+            reach = target if column == BASELINE else min(4, target + rng.choice((0, 1, 1)))
+            names = matrix.level_names
+            for crit in sub.criteria:
+                rank = names.index(crit.level) + 1
+                ticked = rank <= reach or (rank == reach + 1 and rng.random() < 0.35)
+                if rank == 1 and reach >= 3 and rng.random() < 0.4:
+                    ticked = False  # basic descriptors stop being true as an area matures
+                if ticked:
+                    answers[("criterion", sub.code, crit.code, column)] = rng.choice(TICK_VARIANTS)
+            for i, _ in enumerate(sub.supporting_information, start=1):
+                if reach >= 2 and rng.random() < 0.3 + 0.1 * reach:
+                    answers[("supporting_information", sub.code, f"S{i}", column)] = "✓"
+            if reach >= 1 and rng.random() < 0.25:
+                answers[("overall_rating", sub.code, "", column)] = names[min(3, max(0, reach - 1))]
+        if rng.random() < 0.2:
+            answers[("supporting_other", sub.code, "Other 1", "")] = rng.choice(
+                ["Partnership board minutes, May 2026", "Parent forum feedback report", "Joint inspection letter"])
+            answers[("supporting_other_tick", sub.code, "Other 1", BASELINE)] = "✓"
+        for n in range(1, rng.choice((0, 0, 1, 2)) + 1):
+            barrier, action, timescale, owner = rng.choice(BARRIERS)
+            for fld, value in (("barrier", barrier), ("priority_action", action), ("timescale", timescale),
+                               ("owner", owner)):
+                answers[(fld, sub.code, str(n), "")] = value
+        if rng.random() < 0.15:
+            answers[("notes", sub.code, "", "")] = rng.choice(NOTES)
+    answers[("assessment_date", "", "", BASELINE)] = today - dt.timedelta(days=rng.randint(5, 30))
+    if twelve_months:
+        answers[("assessment_date", "", "", TWELVE_MONTHS)] = today
+    if indicators is not None and partner.id.startswith(("PH", "COM")):
+        for _, _, ind in indicators.indicators()[: 12 if partner.id.startswith("PH") else 6]:
+            for period in ("2026 Q1", "2026 Q2"):
+                if ind.unit == "text":
+                    value = "Case studies collected from three schools."
+                else:
+                    value = round(rng.uniform(40, 80), 1)
+                answers[("indicator_period", "", ind.id, "")] = period
+                answers[("indicator_value", "", ind.id, "")] = value
+                answers[("indicator_rag", "", ind.id, "")] = rng.choice(("Red", "Amber", "Green"))
+    return answers
+
+
+def _with_problems(answers: dict, matrix: Matrix) -> dict:
+    """One partner's return with the sort of problems a coordinator meets."""
+    out = dict(answers)
+    out[("criterion", "1.1", "1.1a", BASELINE)] = "maybe"
+    out[("criterion", "2", "2k", BASELINE)] = "✓"  # a Mature criterion far above the rest
+    out[("notes", "3", "", "")] = "=SUM(A1:A9) is how we counted the workforce"
+    out[("assessment_date", "", "", BASELINE)] = dt.date(2027, 3, 1)
+    out[("criterion", "4", "4a", TWELVE_MONTHS)] = "✓"
+    return out
+
+
+def run_demo(out: Path, echo=print, catalog: Catalog | None = None, partners_file: Path | None = None) -> str:
+    catalog = catalog or Catalog.default()
+    matrix = catalog.matrix(MATRIX_ID)
+    iset = catalog.indicator_set(INDICATORS_ID)
+    partners = read_partners(partners_file or SAMPLES / "partners.csv")
+    out = Path(out)
+    for sub in ("workbooks", "returns", "feedback"):
+        shutil.rmtree(out / sub, ignore_errors=True)
+    echo(f"1. Generating {len(partners)} personalised workbooks for {MATRIX_ID} ...")
+    sent = generate_workbooks(matrix, out / "workbooks", partners, indicators=iset, area="Northshire (demo)",
+                              deadline="2026-12-11", return_to="early.years@northshire-council.example")
+    lay = layout_mod.build(matrix, iset)
+    echo("2. Partners fill them in (tick variants, evidence, barriers, notes, indicator values) ...")
+    returns = out / "returns"
+    returns.mkdir(parents=True, exist_ok=True)
+    missing = partners[-1]  # one partner never returns
+    prefill = {}
+    for n, p in enumerate(partners):
+        if p is missing:
+            continue
+        answers = fill_answers(matrix, lay, p, seed=1000 + n, twelve_months=(n % 4 == 1), indicators=iset)
+        if n == 3:
+            answers = _with_problems(answers, matrix)
+        prefill[p.id] = ("", answers, {})
+    filled = generate_workbooks(matrix, out / ".filled", [p for p in partners if p is not missing], indicators=iset,
+                                area="Northshire (demo)", deadline="2026-12-11", prefill=prefill)
+    files = []
+    for row in filled.rows:
+        target = returns / row["file"]
+        shutil.copyfile(out / ".filled" / row["file"], target)
+        files.append(target)
+    # One partner sends twice: an earlier draft, then the final version.
+    twice = partners[2]
+    early = fill_answers(matrix, lay, twice, seed=77, indicators=iset)
+    draft = generate_workbooks(matrix, out / ".draft", [twice], indicators=iset, area="Northshire (demo)",
+                               deadline="2026-12-11", prefill={twice.id: ("", early, {})})
+    draft_path = returns / ("EARLY DRAFT " + draft.rows[0]["file"])
+    shutil.copyfile(draft.files[0], draft_path)
+    os.utime(draft_path, (1_780_000_000, 1_780_000_000))
+    shutil.rmtree(out / ".filled", ignore_errors=True)
+    shutil.rmtree(out / ".draft", ignore_errors=True)
+    # One partner works in LibreOffice and saves as .ods.
+    from .office import convert, soffice
+
+    if soffice():
+        source = files[4]
+        try:
+            ods = convert(source, "ods", returns)
+            source.unlink()
+            echo(f"   {ods.name}: re-saved by LibreOffice as .ods")
+        except Exception as exc:  # LibreOffice is optional for the demo
+            echo(f"   (LibreOffice could not re-save {source.name}: {exc})")
+    else:
+        echo("   (LibreOffice not installed: no .ods return in this run)")
+    echo(f"   {len(list(returns.iterdir()))} files in {returns}; {missing.name} has not returned")
+    echo("3. Validating and importing ...")
+    from .consolidate import run
+    from .reissue import write_feedback
+
+    result = run([returns], out, manifest=sent.manifest, indicators=INDICATORS_ID, catalog=catalog)
+    feedback = write_feedback(result.consolidation.reports, out / "feedback")
+    lines = [result.describe(), f"Feedback copies for partners to correct: {len(feedback)} in {out / 'feedback'}",
+             f"Generated workbooks and manifest: {out / 'workbooks'}",
+             f"Simulated returns: {returns}"]
+    return "\n".join(lines)

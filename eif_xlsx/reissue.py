@@ -1,0 +1,210 @@
+"""Workbooks pre-filled from returns: the 12-months round, feedback copies and upgrades to a newer template."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from . import layout as layout_mod
+from .cells import parse_a1
+from .checks import Report
+from .errors import Severity, UsageError
+from .layout import BASELINE, WorkbookLayout
+from .model import Matrix
+from .partners import Partner
+from .reader import Answer, Return
+
+AnswerKey = tuple[str, str, str, str]
+
+
+@dataclass
+class Carried:
+    answers: dict[AnswerKey, object] = field(default_factory=dict)
+    lost: list[str] = field(default_factory=list)  # what could not be carried over, in words
+    positions: dict[tuple[str, str], AnswerKey] = field(default_factory=dict)  # (sheet, A1 in return) -> new key
+
+
+def _write_value(a: Answer) -> object:
+    """What to put back in the cell so that it reads back as the same answer."""
+    if a.formula:
+        return a.raw_text  # kept as text: a feedback copy never revives a formula
+    if a.kind == "tick":
+        return "✓" if a.value is True else a.raw_text
+    if a.kind == "date" and isinstance(a.value, dt.date):
+        return a.value
+    if a.kind == "number" and isinstance(a.value, float):
+        return a.value
+    if a.kind == "choice" and not a.problem:
+        return a.value
+    if isinstance(a.raw, str):
+        return a.raw
+    return a.raw_text
+
+
+def carry(ret: Return, new: WorkbookLayout) -> Carried:
+    """Map every answer of a return onto the current layout; list what has no place any more."""
+    old = ret.layout
+    out = Carried()
+    new_keys = {(c.field, c.sub_element, c.item, c.column) for _, _, c in new.inputs()}
+    # Supporting information is matched by its text, so that an item removed or added does not shift the rest.
+    text_map: dict[tuple[str, str], str] = {}
+    if old is not None:
+        for sheet in old.by_role("sub_element"):
+            try:
+                target = new.sub_element_sheet(sheet.sub_element)
+            except StopIteration:
+                continue
+            free = {r.label: r.key for r in target.rows if r.cells and r.cells[0].field == "supporting_information"}
+            for r in sheet.rows:
+                if r.cells and r.cells[0].field == "supporting_information" and r.label in free:
+                    text_map[(sheet.sub_element, r.key)] = free.pop(r.label)
+    for a in ret.answers:
+        if a.raw_text.strip() == "" or (a.kind == "tick" and a.value is False and not a.problem):
+            continue
+        key = a.key
+        if a.field == "supporting_information":
+            mapped = text_map.get((a.sub_element, a.item))
+            key = (a.field, a.sub_element, mapped, a.column) if mapped else None
+        if key is None or key not in new_keys:
+            what = f"{a.field.replace('_', ' ')} {a.sub_element} {a.item} {a.column}".replace("  ", " ").strip()
+            out.lost.append(f"{what} at {a.sheet}!{a.cell}: '{a.raw_text}'")
+            continue
+        out.answers[key] = _write_value(a)
+        out.positions[(a.sheet, a.cell)] = key
+    return out
+
+
+def _position(new: WorkbookLayout, key: AnswerKey) -> tuple[str, int, int] | None:
+    for sheet, row, cell in new.inputs():
+        if (cell.field, cell.sub_element, cell.item, cell.column) == key:
+            return sheet.name, row.row, cell.col
+    return None
+
+
+@dataclass
+class Plan:
+    partners: list[Partner]
+    prefill: dict[str, tuple[str, dict, dict]]
+    notes: list[str]
+
+
+def plan(catalog, matrix_id: str, previous, partners: list[Partner] | None, round_: str = "12-months") -> Plan:
+    """Match each partner to their previous return (partner id, then email) and pre-fill from it."""
+    from .api import validate
+
+    matrix: Matrix = catalog.matrix(matrix_id)
+    reports = [r for r in validate(previous) if r.ret.readable and r.ret.matrix_id == matrix_id]
+    if not reports:
+        raise UsageError(f"no readable returns for '{matrix_id}' in {', '.join(map(str, previous))}")
+    latest: dict[str, Report] = {}
+    for r in sorted(reports, key=lambda r: (r.dates.get(BASELINE) or dt.date.min, r.file)):
+        latest[r.ret.partner_id or f"file:{r.file}"] = r
+    by_email = {}
+    for r in latest.values():
+        email = (r.ret.metadata.get("partner_email") or _cover_email(r.ret)).lower()
+        if email:
+            by_email[email] = r
+    if partners is None:
+        partners = []
+        for r in [latest[k] for k in sorted(latest)]:
+            m = r.ret.metadata
+            if not m.get("partner_id"):
+                continue
+            partners.append(Partner(m["partner_id"], m.get("partner_name", ""), m.get("partner_organisation", ""),
+                                    m.get("partner_email", ""), m.get("partner_role", "")))
+    new = layout_mod.build(matrix, _indicator_set(catalog, reports))
+    prefill: dict[str, tuple[str, dict, dict]] = {}
+    notes: list[str] = []
+    for p in partners:
+        r = latest.get(p.id) or (by_email.get(p.email.lower()) if p.email else None)
+        if r is None:
+            notes.append(f"{p.id} {p.label}: no previous return; a blank workbook is issued")
+            continue
+        carried = carry(r.ret, new)
+        cover = _actions_on_cover(r.ret)
+        if carried.lost:
+            cover.append("Answers from your earlier return that could not be carried over (the matrix has "
+                         "changed): " + "; ".join(carried.lost))
+            notes.append(f"{p.id} {p.label}: {len(carried.lost)} answer(s) could not be carried over: "
+                         + "; ".join(carried.lost))
+        extra = {"notes_for_partner": tuple(cover)}
+        if round_ == "12-months":
+            extra["locked_columns"] = frozenset({BASELINE})
+        prefill[p.id] = (r.file, carried.answers, extra)
+    return Plan(partners, prefill, notes)
+
+
+def _indicator_set(catalog, reports: list[Report]):
+    ids = sorted({r.ret.metadata.get("indicators_id", "") for r in reports} - {""})
+    if ids and ids[0] in catalog.entries:
+        return catalog.indicator_set(ids[0])
+    return None
+
+
+def _cover_email(ret: Return) -> str:
+    a = ret.answer("respondent_email")
+    return a.value_text() if a else ""
+
+
+def _actions_on_cover(ret: Return) -> list[str]:
+    actions = []
+    for a in ret.answers:
+        if a.field == "priority_action" and a.raw_text.strip():
+            when = ret.answer("timescale", a.sub_element, a.item, "")
+            actions.append(f"{a.sub_element} #{a.item}: {a.raw_text}" + (f" ({when.value_text()})" if when and when.raw_text
+                                                                      else ""))
+    if not actions:
+        return []
+    return ["Your priority actions from last time — record progress on each in the 'Notes / progress' column of its "
+            "sheet: " + " | ".join(actions)]
+
+
+def write_feedback(reports: list[Report], out: Path, catalog=None) -> list[Path]:
+    """A copy of each return with findings: the partner's own answers, each finding on its cell and on the cover."""
+    from .catalog import Catalog
+    from .generate import generate_workbooks
+
+    catalog = catalog or Catalog.default()
+    written: list[Path] = []
+    for r in reports:
+        ret = r.ret
+        shown = [f for f in r.findings if f.severity != Severity.INFO]
+        if not ret.readable or not shown or ret.matrix_id not in catalog.entries:
+            continue
+        matrix = catalog.matrix(ret.matrix_id)
+        iset = _indicator_set(catalog, [r])
+        new = layout_mod.build(matrix, iset)
+        carried = carry(ret, new)
+        comments: dict[tuple[str, int, int], str] = {}
+        for f in shown:
+            key = carried.positions.get((f.sheet, f.cell))
+            pos = _position(new, key) if key else None
+            if pos is None and f.sheet and f.cell:
+                try:
+                    row, col = parse_a1(f.cell)
+                except ValueError:
+                    continue
+                pos = (f.sheet, row, col) if any(s.name == f.sheet for s in new.sheets) else None
+            if pos:
+                comments[pos] = (comments.get(pos, "") + "\n" if pos in comments else "") + f"{f.severity.value}: {f.message}"
+        m = ret.metadata
+        partner = Partner(m.get("partner_id", "") or "feedback", m.get("partner_name", ""),
+                          m.get("partner_organisation", ""), m.get("partner_email", ""), m.get("partner_role", ""))
+        cover = ["PLEASE CORRECT AND RETURN — we found these points in the workbook you sent (" + ret.file + "); "
+                 "each is marked with a comment on its cell:"]
+        cover += [f"• {f.where + ': ' if f.where else ''}{f.message}" for f in shown]
+        if carried.lost:
+            cover.append("Not carried over: " + "; ".join(carried.lost))
+        folder = out / (partner.id or "feedback")
+        result = generate_workbooks(matrix, folder, [partner], indicators=iset, area=m.get("area", ""),
+                                    round=m.get("round", "baseline"),
+                                    prefill={partner.id: (ret.file, carried.answers,
+                                                          {"notes_for_partner": tuple(cover), "comments": comments})})
+        target = out / f"FEEDBACK {Path(ret.file.split(' › ')[-1]).stem}.xlsx"
+        out.mkdir(parents=True, exist_ok=True)
+        result.files[0].replace(target)
+        (folder / "manifest.csv").unlink(missing_ok=True)
+        folder.rmdir()
+        written.append(target)
+    return written

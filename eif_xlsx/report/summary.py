@@ -1,0 +1,428 @@
+"""summary.xlsx: what the coordinator takes to the partnership board."""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from pathlib import Path
+
+from xlsxwriter.workbook import Workbook
+from xlsxwriter.worksheet import Worksheet
+
+from ..cells import a1
+from ..consolidate import Consolidation
+from ..layout import BASELINE, COLUMN_LABEL, COLUMNS, TWELVE_MONTHS
+from ..model import NOT_ASSESSED, NOT_YET_BASIC
+from ..writer.styles import FONT, HEAD_FILL, LEVEL_FILLS, MUTED
+from ..writer.workbook import FIXED_TIME
+
+TIMESCALE_ORDER_LAST = "(none)"
+
+
+class _Book:
+    """A workbook where every piece of partner text goes in through write_string."""
+
+    def __init__(self, path: Path, title: str):
+        self.wb = Workbook(str(path), {"strings_to_formulas": False, "strings_to_urls": False,
+                                       "strings_to_numbers": False, "nan_inf_to_errors": True})
+        self.wb.set_properties({"title": title, "author": "eif-xlsx", "created": FIXED_TIME})
+        base = {"font_name": FONT, "font_size": 10, "valign": "top"}
+        f = self.wb.add_format
+        self.f = {
+            "title": f({**base, "bold": True, "font_size": 15, "font_color": HEAD_FILL}),
+            "sub": f({**base, "font_color": MUTED, "italic": True, "text_wrap": False}),
+            "head": f({**base, "bold": True, "font_color": "#FFFFFF", "bg_color": HEAD_FILL, "text_wrap": True,
+                       "border": 1}),
+            "text": f({**base, "text_wrap": True}),
+            "plain": f({**base}),
+            "bold": f({**base, "bold": True}),
+            "score": f({**base, "num_format": "0.00", "align": "center"}),
+            "num": f({**base, "num_format": "0", "align": "center"}),
+            "pct": f({**base, "num_format": "0%", "align": "center"}),
+            "date": f({**base, "num_format": "yyyy-mm-dd", "align": "left"}),
+            "flag": f({**base, "bold": True, "font_color": "#9A3412"}),
+        }
+        self.levels = [f({"bg_color": c}) for c in LEVEL_FILLS]
+
+    def sheet(self, name: str, title: str, note: str = "") -> Worksheet:
+        ws = self.wb.add_worksheet(name)
+        ws.write_string(0, 0, title, self.f["title"])
+        if note:
+            ws.write_string(1, 0, note, self.f["sub"])
+        ws.set_landscape()
+        ws.set_paper(9)
+        ws.fit_to_pages(1, 0)
+        ws.set_footer(f"&L{name}&RPage &P of &N")
+        return ws
+
+    def put(self, ws: Worksheet, r: int, c: int, value: object, fmt: str = "text") -> None:
+        if value is None or value == "":
+            ws.write_blank(r, c, None, self.f[fmt])
+        elif isinstance(value, bool):
+            ws.write_string(r, c, "yes" if value else "", self.f[fmt])
+        elif isinstance(value, int | float) and not (isinstance(value, float) and math.isnan(value)):
+            ws.write_number(r, c, value, self.f["score" if fmt == "text" and isinstance(value, float) else fmt])
+        elif isinstance(value, dt.date):
+            ws.write_datetime(r, c, dt.datetime(value.year, value.month, value.day), self.f["date"])
+        else:
+            ws.write_string(r, c, str(value), self.f[fmt])
+
+    def table(self, ws: Worksheet, r0: int, headers: list[tuple[str, float]], rows: list[list], name: str,
+              fmts: list[str] | None = None) -> int:
+        """An Excel table (filterable, sortable) with the data written cell by cell as values."""
+        for c, (_, width) in enumerate(headers):
+            ws.set_column(c, c, width)
+        body = rows or [[""] * len(headers)]
+        for i, row in enumerate(body, start=r0 + 1):
+            for c, value in enumerate(row):
+                self.put(ws, i, c, value, (fmts[c] if fmts else "text"))
+        ws.add_table(r0, 0, r0 + len(body), len(headers) - 1, {
+            "name": name, "style": "Table Style Light 9",
+            "columns": [{"header": h, "header_format": self.f["head"]} for h, _ in headers]})
+        ws.freeze_panes(r0 + 1, 0)
+        return r0 + len(body) + 1
+
+    def level_colours(self, ws: Worksheet, r1: int, c1: int, r2: int, c2: int, *, text: bool, names) -> None:
+        if r2 < r1 or c2 < c1:
+            return
+        if text:
+            for i, name in enumerate([NOT_YET_BASIC, *names]):
+                ws.conditional_format(r1, c1, r2, c2, {"type": "text", "criteria": "begins with", "value": name,
+                                                       "format": self.levels[min(i, len(self.levels) - 1)]})
+            return
+        bands = [(0, 0.9999), (1, 1.9999), (2, 2.9999), (3, 3.9999), (4, 4)]
+        for i, (lo, hi) in enumerate(bands):
+            ws.conditional_format(r1, c1, r2, c2, {"type": "cell", "criteria": "between", "minimum": lo,
+                                                   "maximum": hi, "format": self.levels[i]})
+
+    def close(self) -> None:
+        self.wb.close()
+
+
+def write_summary(cons: Consolidation, path: Path) -> Path:
+    book = _Book(path, f"EIF maturity matrix summary: {cons.matrix.title}")
+    _register(book, cons)
+    _heat_map(book, cons)
+    _levels_grid(book, cons)
+    _elements(book, cons)
+    _change(book, cons)
+    _criteria(book, cons)
+    _support(book, cons)
+    _actions(book, cons)
+    _notes(book, cons)
+    _findings(book, cons)
+    _charts(book, cons)
+    book.close()
+    return path
+
+
+def _register(book: _Book, cons: Consolidation) -> None:
+    reg = cons.register
+    counts = {s: sum(1 for r in reg if r.status == s) for s in ("returned", "outstanding", "rejected", "superseded",
+                                                               "unexpected")}
+    ws = book.sheet("Register", "Returns register", "  ·  ".join(f"{n} {s}" for s, n in counts.items()))
+    headers = [("Status", 12), ("Partner id", 12), ("Name", 22), ("Organisation", 26), ("Email", 26), ("File", 34),
+               ("Reason / note", 50), ("Errors", 8), ("Warnings", 9), ("Info", 6), ("Sender", 24)]
+    rows = [[r.status, r.partner_id, r.name, r.organisation, r.email, r.file, r.reason, r.errors, r.warnings,
+             r.info, r.sender] for r in reg]
+    book.table(ws, 3, headers, rows, "Register", ["text"] * 7 + ["num"] * 3 + ["text"])
+    out = book.sheet("Outstanding", "Outstanding returns, ready for chasing",
+                     f"{counts['outstanding']} partner(s) have not returned an accepted workbook")
+    rows = [[r.name, r.organisation, r.email, r.partner_id, r.expected_file, r.reason] for r in reg
+            if r.status == "outstanding"]
+    book.table(out, 3, [("Name", 24), ("Organisation", 28), ("Email", 30), ("Partner id", 12), ("Workbook sent", 40),
+                        ("Note", 36)], rows, "Outstanding")
+
+
+def _heat_map(book: _Book, cons: Consolidation) -> None:
+    m = cons.matrix
+    subs = [sub for _, _, sub in m.sub_elements()]
+    ws = book.sheet("Heat map", "Scores by partner and sub-element (0–4: the whole number is the level reached)",
+                    "Legend: 0 Not yet basic · 1 Basic level · 2 Early progress · 3 Substantial progress · 4 Mature. "
+                    "Moderate = partners differ by two levels or more.")
+    ws.set_column(0, 0, 26)
+    ws.set_column(1, 1, 24)
+    ws.set_column(2, 1 + 2 * len(subs), 7.5)
+    top, head = 3, 4
+    ws.write_string(head, 0, "Partner", book.f["head"])
+    ws.write_string(head, 1, "Organisation", book.f["head"])
+    for i, sub in enumerate(subs):
+        c = 2 + 2 * i
+        ws.merge_range(top, c, top, c + 1, f"{sub.code} {sub.name}", book.f["head"])
+        ws.write_string(head, c, "Base", book.f["head"])
+        ws.write_string(head, c + 1, "12m", book.f["head"])
+    ws.set_row(top, 42)
+    first = head + 1
+    for r, p in enumerate(cons.participants, start=first):
+        book.put(ws, r, 0, p.name or p.key, "text")
+        book.put(ws, r, 1, p.organisation, "text")
+        for i, sub in enumerate(subs):
+            for j, column in enumerate(COLUMNS):
+                res = p.report.results.get((sub.code, column))
+                book.put(ws, r, 2 + 2 * i + j, res.score.score if res else None, "score")
+    last = first + len(cons.participants) - 1
+    book.level_colours(ws, first, 2, last, 1 + 2 * len(subs), text=False, names=m.level_names)
+    stats_row = last + 2
+    labels = ["Count", "Median", "Min", "Max", "Spread (levels)", "Moderate?", "Median level"]
+    for k, label in enumerate(labels):
+        ws.write_string(stats_row + k, 0, label, book.f["bold"])
+    for i, sub in enumerate(subs):
+        for j, column in enumerate(COLUMNS):
+            c = 2 + 2 * i + j
+            rng = f"{a1(first, c)}:{a1(max(last, first), c)}"
+            st = cons.stats(sub.code, column)
+            ws.write_formula(stats_row, c, f"=COUNT({rng})", book.f["num"], st["count"])
+            for k, fn in ((1, "MEDIAN"), (2, "MIN"), (3, "MAX")):
+                cached = st[{1: "median", 2: "min", 3: "max"}[k]]
+                ws.write_formula(stats_row + k, c, f'=IF(COUNT({rng})=0,"",{fn}({rng}))', book.f["score"],
+                                 "" if cached is None else cached)
+            ws.write_formula(stats_row + 4, c, f'=IF(COUNT({rng})=0,"",INT(MAX({rng}))-INT(MIN({rng})))',
+                             book.f["num"], "" if st["spread"] is None else st["spread"])
+            ws.write_formula(stats_row + 5, c, f'=IF({a1(stats_row + 4, c)}="","",IF({a1(stats_row + 4, c)}>=2,'
+                                               f'"Moderate",""))', book.f["flag"], "Moderate" if st["moderate"] else "")
+            ws.write_string(stats_row + 6, c, st["median_level"] if st["count"] else NOT_ASSESSED, book.f["text"])
+    ws.set_row(stats_row + 6, 40)
+    book.level_colours(ws, stats_row + 1, 2, stats_row + 3, 1 + 2 * len(subs), text=False, names=m.level_names)
+    ws.freeze_panes(first, 2)
+
+
+def _levels_grid(book: _Book, cons: Consolidation) -> None:
+    m = cons.matrix
+    subs = [sub for _, _, sub in m.sub_elements()]
+    ws = book.sheet("Levels", "Level by partner and sub-element, as words (from the ticked criteria)",
+                    "Own overall ratings, where given, are in the Change sheet.")
+    ws.set_column(0, 0, 26)
+    ws.set_column(1, 1, 24)
+    ws.set_column(2, 1 + 2 * len(subs), 18)
+    ws.write_string(4, 0, "Partner", book.f["head"])
+    ws.write_string(4, 1, "Organisation", book.f["head"])
+    for i, sub in enumerate(subs):
+        for j, column in enumerate(COLUMNS):
+            ws.write_string(4, 2 + 2 * i + j, f"{sub.code} {COLUMN_LABEL[column]}", book.f["head"])
+    for r, p in enumerate(cons.participants, start=5):
+        book.put(ws, r, 0, p.name or p.key)
+        book.put(ws, r, 1, p.organisation)
+        for i, sub in enumerate(subs):
+            for j, column in enumerate(COLUMNS):
+                res = p.report.results.get((sub.code, column))
+                book.put(ws, r, 2 + 2 * i + j, res.score.level if res else "")
+    book.level_colours(ws, 5, 2, 4 + len(cons.participants), 1 + 2 * len(subs), text=True, names=m.level_names)
+    ws.freeze_panes(5, 2)
+
+
+def _elements(book: _Book, cons: Consolidation) -> None:
+    m = cons.matrix
+    ws = book.sheet("Elements", "Key element and dimension roll-ups (mean of sub-element scores)")
+    ws.set_column(0, 0, 26)
+    ws.set_column(1, 1, 24)
+    cols: list[tuple[str, object, str]] = []
+    for dim in m.dimensions:
+        for el in dim.elements:
+            cols += [(f"{el.number} {el.name} · {COLUMN_LABEL[c]}", ("el", el), c) for c in COLUMNS]
+        cols += [(f"{dim.name} · {COLUMN_LABEL[c]}", ("dim", dim), c) for c in COLUMNS]
+    ws.set_column(2, 1 + len(cols), 11)
+    ws.write_string(3, 0, "Partner", book.f["head"])
+    ws.write_string(3, 1, "Organisation", book.f["head"])
+    for i, (label, _, _) in enumerate(cols):
+        ws.write_string(3, 2 + i, label, book.f["head"])
+    ws.set_row(3, 54)
+    for r, p in enumerate(cons.participants, start=4):
+        book.put(ws, r, 0, p.name or p.key)
+        book.put(ws, r, 1, p.organisation)
+        for i, (_, (kind, obj), column) in enumerate(cols):
+            value = cons.element_score(p, obj, column) if kind == "el" else cons.dimension_score(p, obj, column)
+            book.put(ws, r, 2 + i, value, "score")
+    last = 3 + len(cons.participants)
+    ws.write_string(last + 2, 0, "Median", book.f["bold"])
+    for i in range(len(cols)):
+        c = 2 + i
+        rng = f"{a1(4, c)}:{a1(max(last, 4), c)}"
+        ws.write_formula(last + 2, c, f'=IF(COUNT({rng})=0,"",MEDIAN({rng}))', book.f["score"], "")
+    book.level_colours(ws, 4, 2, last + 2, 1 + len(cols), text=False, names=m.level_names)
+    ws.freeze_panes(4, 2)
+
+
+def _change(book: _Book, cons: Consolidation) -> None:
+    m = cons.matrix
+    ws = book.sheet("Change", "Baseline → 12 months, per sub-element and partner",
+                    "Change = 12 months score − baseline score, where both were assessed.")
+    rows = []
+    for _, _, sub in m.sub_elements():
+        for p in cons.participants:
+            b = p.report.results.get((sub.code, BASELINE))
+            t = p.report.results.get((sub.code, TWELVE_MONTHS))
+            bs, ts = (b.score.score if b else None), (t.score.score if t else None)
+            rows.append([sub.code, sub.name, p.name or p.key, p.organisation, bs, b.score.level if b else "",
+                         b.overall_rating if b else "", ts, t.score.level if t else "", t.overall_rating if t else "",
+                         round(ts - bs, 4) if bs is not None and ts is not None else None])
+    headers = [("Code", 7), ("Sub-element", 26), ("Partner", 22), ("Organisation", 24), ("Baseline score", 10),
+               ("Baseline level", 30), ("Baseline own rating", 18), ("12 months score", 10), ("12 months level", 30),
+               ("12 months own rating", 18), ("Change", 9)]
+    end = book.table(ws, 3, headers, rows, "Change", ["text"] * 4 + ["score", "text", "text", "score", "text", "text",
+                                                                      "score"])
+    book.level_colours(ws, 4, 5, end, 5, text=True, names=m.level_names)
+    book.level_colours(ws, 4, 8, end, 8, text=True, names=m.level_names)
+    r = end + 2
+    ws.write_string(r, 0, "Per sub-element (medians)", book.f["bold"])
+    r += 1
+    for c, h in enumerate(("Code", "Sub-element", "Baseline median", "12 months median", "Median change",
+                           "Partners with both")):
+        ws.write_string(r, c, h, book.f["head"])
+    for _, _, sub in m.sub_elements():
+        r += 1
+        pairs = [(p.report.results[(sub.code, BASELINE)].score.score, p.report.results[(sub.code, TWELVE_MONTHS)].score.score)
+                 for p in cons.participants if (sub.code, BASELINE) in p.report.results]
+        both = [(b, t) for b, t in pairs if b is not None and t is not None]
+        from ..scoring import median
+
+        book.put(ws, r, 0, sub.code)
+        book.put(ws, r, 1, sub.name)
+        book.put(ws, r, 2, median(b for b, _ in pairs), "score")
+        book.put(ws, r, 3, median(t for _, t in pairs), "score")
+        book.put(ws, r, 4, median(t - b for b, t in both), "score")
+        book.put(ws, r, 5, len(both), "num")
+
+
+def _criteria(book: _Book, cons: Consolidation) -> None:
+    counts = cons.criterion_counts()
+    n = len(cons.participants)
+    ws = book.sheet("Criteria", "How many partners ticked each criterion", f"{n} partner return(s) counted")
+    rows = []
+    for _, _, sub in cons.matrix.sub_elements():
+        for crit in sub.criteria:
+            b, t = counts.get((crit.code, BASELINE), 0), counts.get((crit.code, TWELVE_MONTHS), 0)
+            rows.append([crit.code, sub.code, crit.level, crit.text, b, t, b / n if n else None, t / n if n else None])
+    book.table(ws, 3, [("Code", 8), ("Sub-element", 10), ("Progress level", 18), ("Criterion", 70),
+                       ("Baseline ticks", 10), ("12 months ticks", 10), ("Baseline %", 10), ("12 months %", 10)],
+               rows, "Criteria", ["text", "text", "text", "text", "num", "num", "pct", "pct"])
+
+
+def _support(book: _Book, cons: Consolidation) -> None:
+    counts = cons.supporting_counts()
+    n = len(cons.participants)
+    ws = book.sheet("Supporting information", "Supporting information: coverage",
+                    "How many partners hold each item; 'Other' items and levels claimed without evidence follow.")
+    rows = []
+    for _, _, sub in cons.matrix.sub_elements():
+        for i, item in enumerate(sub.supporting_information, start=1):
+            ref = f"S{i}"
+            b, t = counts.get((sub.code, ref, BASELINE), 0), counts.get((sub.code, ref, TWELVE_MONTHS), 0)
+            rows.append([sub.code, ref, item.level or "", item.text, b, t, b / n if n else None])
+    end = book.table(ws, 3, [("Sub-element", 10), ("Ref", 6), ("Progress level", 16), ("Supporting information", 60),
+                             ("Baseline", 9), ("12 months", 9), ("Baseline coverage", 10)], rows, "Support",
+                     ["text"] * 4 + ["num", "num", "pct"])
+    r = end + 2
+    ws.write_string(r, 0, "Levels claimed without supporting information ticked", book.f["bold"])
+    r += 1
+    for c, h in enumerate(("Sub-element", "File", "Where", "Finding")):
+        ws.write_string(r, c, h, book.f["head"])
+    for f in cons.findings():
+        if f.code == "no-evidence":
+            r += 1
+            book.put(ws, r, 0, f.message.split(" ", 1)[0])
+            book.put(ws, r, 1, f.file)
+            book.put(ws, r, 2, f.where)
+            book.put(ws, r, 3, f.message)
+
+
+def _timescale_rank(value: str, names: tuple[str, ...]) -> int:
+    return names.index(value) if value in names else len(names)
+
+
+def _actions(book: _Book, cons: Consolidation) -> None:
+    names = cons.matrix.timescale_names
+    ws = book.sheet("Barriers & actions", "Barriers to change and priority actions, by timescale",
+                    "; ".join(f"{t.name}: {t.meaning}" for t in cons.matrix.timescales) + ". Filter with the arrows.")
+    rows = []
+    for p in cons.participants:
+        ret = p.report.ret
+        groups: dict[tuple[str, str], dict[str, object]] = {}
+        for a in ret.answers:
+            if a.field in ("barrier", "priority_action", "timescale", "owner", "action_notes") and a.raw_text.strip():
+                g = groups.setdefault((a.sub_element, a.item), {"cell": f"{a.sheet}!{a.cell}"})
+                g[a.field] = a.value_text() if a.field == "timescale" else a.raw_text
+        for (code, item), g in groups.items():
+            timescale = str(g.get("timescale", ""))
+            rows.append([timescale or TIMESCALE_ORDER_LAST, code, p.name or p.key, p.organisation, g.get("barrier", ""),
+                         g.get("priority_action", ""), g.get("owner", ""), g.get("action_notes", ""), ret.file,
+                         g["cell"], item])
+    rows.sort(key=lambda r: (_timescale_rank(r[0], names), _code_key(r[1]), r[2].lower(), r[8], int(r[10])))
+    book.table(ws, 3, [("Timescale", 10), ("Sub-element", 9), ("Partner", 20), ("Organisation", 22),
+                       ("Barrier to change", 40), ("Priority action", 40), ("Owner", 16), ("Notes", 30), ("File", 26),
+                       ("Cell", 14)], [r[:10] for r in rows], "Actions")
+
+
+def _code_key(code: str) -> tuple:
+    from ..model import natural_key
+
+    return natural_key(code)
+
+
+def _notes(book: _Book, cons: Consolidation) -> None:
+    ws = book.sheet("Notes", "Notes, 'Other' supporting information and anything typed outside the template")
+    rows = []
+    kinds = {"notes": "Notes", "supporting_other": "Other supporting information", "extra": "Outside the template"}
+    for p in cons.participants:
+        ret = p.report.ret
+        for a in [*ret.answers, *ret.extra]:
+            if a.field in kinds and a.raw_text.strip():
+                rows.append([a.sub_element, p.name or p.key, p.organisation, kinds[a.field], a.raw_text, ret.file,
+                             f"{a.sheet}!{a.cell}"])
+    rows.sort(key=lambda r: (_code_key(r[0]) if r[0] else (999,), r[1].lower(), r[3], r[6]))
+    book.table(ws, 3, [("Sub-element", 9), ("Partner", 20), ("Organisation", 22), ("Kind", 18), ("Text", 80),
+                       ("File", 26), ("Cell", 16)], rows, "Notes")
+
+
+def _findings(book: _Book, cons: Consolidation) -> None:
+    ws = book.sheet("Findings", "Every finding of every file")
+    rows = [[f.file, f.severity.value, f.code, f.sheet, f.cell, f.message] for f in cons.findings()]
+    book.table(ws, 3, [("File", 30), ("Severity", 9), ("Code", 22), ("Sheet", 22), ("Cell", 8), ("Message", 90)],
+               rows, "Findings")
+
+
+def _charts(book: _Book, cons: Consolidation) -> None:
+    m = cons.matrix
+    ws = book.sheet("Charts", "Median level per sub-element, and the distribution of levels")
+    subs = [sub for _, _, sub in m.sub_elements()]
+    r0 = 3
+    for c, h in enumerate(("Sub-element", "Baseline median", "12 months median")):
+        ws.write_string(r0, c, h, book.f["head"])
+    for i, sub in enumerate(subs, start=r0 + 1):
+        ws.write_string(i, 0, sub.code, book.f["plain"])
+        for j, column in enumerate(COLUMNS, start=1):
+            book.put(ws, i, j, cons.stats(sub.code, column)["median"], "score")
+    last = r0 + len(subs)
+    chart = book.wb.add_chart({"type": "column"})
+    for j in range(1, len(COLUMNS) + 1):
+        chart.add_series({"name": ["Charts", r0, j], "categories": ["Charts", r0 + 1, 0, last, 0],
+                          "values": ["Charts", r0 + 1, j, last, j], "fill": {"color": ("#6B8FB8", "#1F3A5F")[j - 1]}})
+    chart.set_title({"name": "Median score per sub-element"})
+    chart.set_y_axis({"min": 0, "max": 4, "major_unit": 1, "name": "Score (level)"})
+    chart.set_size({"width": 900, "height": 380})
+    ws.insert_chart(r0, 5, chart)
+    # Distribution of levels at baseline.
+    d0 = last + 3
+    names = [NOT_YET_BASIC, *m.level_names]
+    ws.write_string(d0 - 1, 0, "Partners at each level (baseline)", book.f["bold"])
+    ws.write_string(d0, 0, "Sub-element", book.f["head"])
+    for j, name in enumerate(names, start=1):
+        ws.write_string(d0, j, name, book.f["head"])
+    for i, sub in enumerate(subs, start=d0 + 1):
+        ws.write_string(i, 0, sub.code, book.f["plain"])
+        levels = [p.report.results[(sub.code, BASELINE)].score for p in cons.participants
+                  if (sub.code, BASELINE) in p.report.results]
+        for j in range(len(names)):
+            ws.write_number(i, j + 1, sum(1 for s in levels if s.assessed and s.full == j), book.f["num"])
+    dl = d0 + len(subs)
+    bar = book.wb.add_chart({"type": "bar", "subtype": "stacked"})
+    for j in range(1, len(names) + 1):
+        bar.add_series({"name": ["Charts", d0, j], "categories": ["Charts", d0 + 1, 0, dl, 0],
+                        "values": ["Charts", d0 + 1, j, dl, j], "fill": {"color": LEVEL_FILLS[j - 1]},
+                        "border": {"color": "#6B7280"}})
+    bar.set_title({"name": "Distribution of levels at baseline"})
+    bar.set_x_axis({"name": "Partners"})
+    bar.set_y_axis({"reverse": True})
+    bar.set_size({"width": 900, "height": 480})
+    ws.insert_chart(d0, len(names) + 2, bar)
+    ws.set_column(0, 0, 12)
+    ws.set_column(1, len(names), 14)

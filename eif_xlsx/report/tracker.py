@@ -1,0 +1,104 @@
+"""tracker.xlsx: the commissioning-indicator tracker, one row per indicator under its core purpose and intention."""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from pathlib import Path
+
+from ..cells import a1
+from ..model import IndicatorSet
+from .summary import _Book
+
+EMPTY_PERIODS = ("Period 1", "Period 2", "Period 3", "Period 4")
+HEAD = ("Core purpose", "Commissioning intention", "Target population", "Lead commissioner", "Id", "Kind",
+        "Indicator", "Unit", "Direction of improvement", "Baseline", "Target")
+WIDTHS = (22, 34, 28, 24, 12, 12, 48, 10, 12, 10, 10)
+
+
+def _period_key(period: str) -> tuple:
+    return tuple(int(p) if p.isdigit() else p.lower() for p in re.findall(r"\d+|[A-Za-z]+", period)) or (period,)
+
+
+def write_tracker(iset: IndicatorSet, values, path: Path) -> Path:
+    """values: IndicatorValue records from returns (may be empty: a blank tracker to start from)."""
+    book = _Book(path, f"Commissioning-indicator tracker: {iset.title}")
+    f = book.f
+    locked_input = book.wb.add_format({"font_name": "Arial", "font_size": 10, "bg_color": "#FFF9DB", "border": 1,
+                                       "border_color": "#9CA3AF", "valign": "top"})
+    ws = book.sheet("Tracker", f"{iset.organisation + ': ' if iset.organisation else ''}{iset.title}",
+                    f"Outcome: {iset.outcome}. Fill in direction, baseline and target; RAG and change update "
+                    "themselves.")
+    by_cell: dict[tuple[str, str], set] = defaultdict(set)
+    for v in values:
+        if v.period and v.value not in (None, ""):
+            by_cell[(v.indicator_id, v.period)].add(v.value if isinstance(v.value, float) else str(v.value))
+    periods = sorted({p for (_, p) in by_cell}, key=_period_key) or list(EMPTY_PERIODS)
+    head_row = 3
+    cols = list(HEAD) + periods + ["Latest", "Change", "RAG", "Trend"]
+    for c, h in enumerate(cols):
+        ws.write_string(head_row, c, h, f["head"])
+        ws.set_column(c, c, WIDTHS[c] if c < len(WIDTHS) else 11)
+    ws.set_row(head_row, 32)
+    p0 = len(HEAD)
+    latest_c, change_c, rag_c, trend_c = p0 + len(periods), p0 + len(periods) + 1, p0 + len(periods) + 2, \
+        p0 + len(periods) + 3
+    r = head_row + 1
+    conflicts = []
+    first = r
+    for cp, it, ind in iset.indicators():
+        book.put(ws, r, 0, cp.title)
+        book.put(ws, r, 1, it.commissioned.splitlines()[0])
+        book.put(ws, r, 2, it.target_population)
+        book.put(ws, r, 3, "; ".join(it.lead_commissioners))
+        book.put(ws, r, 4, ind.id, "bold")
+        book.put(ws, r, 5, ind.kind.replace("-", " "))
+        book.put(ws, r, 6, ind.text)
+        book.put(ws, r, 7, ind.unit)
+        ws.write_string(r, 8, ind.direction or "", locked_input) if ind.direction else ws.write_blank(r, 8, None,
+                                                                                                     locked_input)
+        ws.data_validation(r, 8, r, 8, {"validate": "list", "source": ["increase", "decrease"]})
+        ws.write_blank(r, 9, None, locked_input)
+        ws.write_blank(r, 10, None, locked_input)
+        for j, period in enumerate(periods):
+            got = by_cell.get((ind.id, period), set())
+            c = p0 + j
+            if len(got) == 1:
+                value = next(iter(got))
+                book.put(ws, r, c, value, "score" if isinstance(value, float) else "text")
+            elif len(got) > 1:
+                ws.write_blank(r, c, None, f["text"])
+                ws.write_comment(r, c, "Conflicting values from partners: see the Conflicts sheet.")
+                for v in values:
+                    if v.indicator_id == ind.id and v.period == period:
+                        conflicts.append([ind.id, period, v.partner, v.value, v.file, v.cell])
+        rng = f"{a1(r, p0)}:{a1(r, p0 + len(periods) - 1)}"
+        latest, base, target, direction = a1(r, latest_c), a1(r, 9), a1(r, 10), a1(r, 8)
+        ws.write_formula(r, latest_c, f'=IFERROR(LOOKUP(2,1/({rng}<>""),{rng}),"")', f["score"], "")
+        ws.write_formula(r, change_c, f'=IF(OR({base}="",{latest}="",NOT(ISNUMBER({latest}))),"",{latest}-{base})',
+                         f["score"], "")
+        up = f'IF({latest}>={target},"Green",IF(AND({base}<>"",{latest}>{base}),"Amber","Red"))'
+        down = f'IF({latest}<={target},"Green",IF(AND({base}<>"",{latest}<{base}),"Amber","Red"))'
+        ws.write_formula(r, rag_c, f'=IF(OR({target}="",{latest}="",{direction}="",NOT(ISNUMBER({latest}))),"",'
+                                   f'IF({direction}="decrease",{down},{up}))', f["bold"], "")
+        ws.add_sparkline(r, trend_c, {"range": f"Tracker!{rng}", "markers": True})
+        r += 1
+    last = r - 1
+    for word, colour in (("Green", "#C6EFCE"), ("Amber", "#FFEB9C"), ("Red", "#FFC7CE")):
+        ws.conditional_format(first, rag_c, last, rag_c, {"type": "cell", "criteria": "==", "value": f'"{word}"',
+                                                          "format": book.wb.add_format({"bg_color": colour})})
+    ws.autofilter(head_row, 0, last, trend_c)
+    ws.freeze_panes(head_row + 1, 7)
+    # Where each value came from.
+    src = book.sheet("Values", "Every indicator value reported, with who reported it")
+    rows = sorted(([v.indicator_id, v.period, v.value, v.numerator, v.denominator, v.rag, v.commentary, v.partner,
+                    v.file, v.cell] for v in values), key=lambda x: (x[0], _period_key(x[1]), x[7], x[8]))
+    book.table(src, 3, [("Id", 12), ("Period", 12), ("Value", 10), ("Numerator", 10), ("Denominator", 11),
+                        ("RAG (partner)", 10), ("Commentary", 40), ("Partner", 24), ("File", 30), ("Cell", 16)],
+               rows, "Values", ["text", "text", "text", "score", "score", "text", "text", "text", "text", "text"])
+    con = book.sheet("Conflicts", "Conflicting values: two partners, one indicator and period (not resolved)",
+                     f"{len(conflicts)} value(s) in conflict; the tracker leaves these cells blank until you decide.")
+    book.table(con, 3, [("Id", 12), ("Period", 12), ("Partner", 26), ("Value", 12), ("File", 30), ("Cell", 16)],
+               sorted(conflicts, key=lambda x: (x[0], _period_key(x[1]), x[2])), "Conflicts")
+    book.close()
+    return path

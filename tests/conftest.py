@@ -1,0 +1,61 @@
+"""Shared fixtures: the built-in definitions, and workbooks generated (and filled) in tmp_path."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+from eif_xlsx.catalog import Catalog
+from eif_xlsx.generate import generate_workbooks
+from eif_xlsx.partners import Partner
+
+MATRIX_ID = "maternity-early-years"
+INDICATORS_ID = "staffordshire-best-start"
+ANN = Partner("P-ANN", "Ann Example", "Northshire Midwifery", "ann@example.org", "Head of midwifery")
+BOB = Partner("P-BOB", "Bob Sample", "Family Hubs North", "bob@example.org", "Manager")
+
+
+@pytest.fixture(scope="session")
+def catalog() -> Catalog:
+    return Catalog.default()
+
+
+@pytest.fixture(scope="session")
+def matrix(catalog):
+    return catalog.matrix(MATRIX_ID)
+
+
+@pytest.fixture(scope="session")
+def indicator_set(catalog):
+    return catalog.indicator_set(INDICATORS_ID)
+
+
+def make_workbook(folder: Path, matrix, answers: dict | None = None, partner: Partner | None = ANN,
+                  indicators=None, **spec) -> Path:
+    """Generate one workbook, pre-filled with `answers` ((field, sub_element, item, column) -> value)."""
+    prefill = {partner.id if partner else "": ("", answers or {}, spec)} if (answers or spec) else None
+    result = generate_workbooks(matrix, folder, [partner] if partner else None, indicators=indicators,
+                                area="Northshire", deadline="2026-12-12", prefill=prefill)
+    return result.files[0]
+
+
+@pytest.fixture
+def blank_workbook(tmp_path, matrix) -> Path:
+    return make_workbook(tmp_path / "gen", matrix)
+
+
+def soffice() -> str | None:
+    return shutil.which("soffice") or shutil.which("libreoffice")
+
+
+def need_soffice() -> str:
+    """LibreOffice is required under CI (a missing program fails the run); locally it may be skipped."""
+    found = soffice()
+    if found:
+        return found
+    if os.environ.get("CI"):
+        pytest.fail("LibreOffice (soffice) is not installed, and CI requires it")
+    pytest.skip("LibreOffice (soffice) is not installed")
