@@ -25,7 +25,8 @@ BASIC, EARLY, SUBST, MATURE = "Basic level", "Early progress", "Substantial prog
 # Values a partner may type that count as a tick, and ones that must not.
 TICKS = ("✓", "x", "X", " yes ", "TRUE", "1", "✔", 1, True, "Y", "√", "✅", "☑")
 NOT_TICKS = ("no", "0", "NO", " false ", "n", 0, "-", "?", "tick")
-SPACED = ("  x", "Yes", "true  ", "✓ ", "\tX", "YES", "✔ ")
+# Spaces, tabs, no-break and zero-width spaces around a tick (as pasted from elsewhere) are ignored by the importer.
+SPACED = ("  x", "Yes", "true  ", "✓ ", "\tX", "\u00a0✓", "x\u200b", "YES\u00a0\u00a0", " ✔\n")
 
 Crits = list[tuple[str, str]]  # (code, level)
 Pattern = Callable[[Crits], dict[str, object]]  # criteria -> {code: value typed}
@@ -101,7 +102,8 @@ CASES: list[tuple[str, str, str, Pattern, str]] = [
      both(at(BASIC, EARLY, SUBST), first_of(MATURE, 1)), "Substantial progress, working towards Mature (1 of 3)"),
     ("10.1", BASELINE, "basic typed 'no', early ticked", both(at(BASIC, value="no"), at(EARLY)), EARLY),
     ("10.1", TWELVE_MONTHS, "tick values (3 of 3)", cycle(TICKS[9:]), MATURE),
-    ("10.2", TWELVE_MONTHS, "ticks with odd spacing and case", cycle(SPACED), MATURE),
+    ("10.2", TWELVE_MONTHS, "ticks with odd spacing and case (1 of 2)", cycle(SPACED), MATURE),
+    ("9.2", TWELVE_MONTHS, "ticks with odd spacing and case (2 of 2)", cycle(SPACED[4:]), MATURE),
 ]
 COUNTING = (*TICKS, *SPACED, "x", "X", " yes ", "TRUE", "1", "✔")
 

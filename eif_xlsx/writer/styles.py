@@ -22,7 +22,8 @@ def make_formats(wb: Workbook) -> dict:
     border = {"border": 1, "border_color": RULE}
     fmt = {
         "title": f(bold=True, font_size=16, font_color=HEAD_FILL),
-        "subtitle": f(font_size=11, font_color=MUTED, text_wrap=True),
+        "subtitle": f(font_size=11, font_color=MUTED),
+        "note": f(font_color=MUTED, italic=True),
         "section": f(bold=True, font_size=11, bg_color=SECTION_FILL, **border),
         "header": f(bold=True, font_color="#FFFFFF", bg_color=HEAD_FILL, text_wrap=True, **border),
         "text": f(text_wrap=True),

@@ -35,6 +35,7 @@ from ..layout import (
     IND_VALUE,
     META_SHEET,
     OV_CODE,
+    OV_DATE_COL,
     OV_DIM,
     OV_ELEMENT,
     OV_LEVEL,
@@ -269,11 +270,11 @@ class _Builder:
         who = ", ".join(x for x in (self.partner.get("name"), self.partner.get("organisation"), self.spec.area) if x)
         ws.write_string(mk["partner"], 0, who or "Workshop copy", f["subtitle"])
         ws.write_string(mk["intro"], 0, "Levels and scores (0–4) come from the criteria you tick on each "
-                        "sub-element's sheet. Give your own overall rating if you see it differently.", f["muted"])
+                        "sub-element's sheet. Give your own overall rating if you see it differently.", f["note"])
         ws.write_string(mk["dates_header"], 0, "Dates of assessment", f["section"])
         for row in sheet.rows:
             if row.key_col != OV_CODE:
-                ws.write_string(row.row, 0, row.key, f["label"])
+                ws.merge_range(row.row, 0, row.row, OV_DATE_COL - 1, row.key, f["label"])
                 self._input(ws, row.row, row.cells[0])
         h = mk["header"]
         ws.write_string(h, OV_DIM, "Dimension", f["header"])
@@ -377,7 +378,7 @@ class _Builder:
                           (COL_BASE, "Timescale"), (COL_12M, "Owner"), (COL_NOTE, "Notes / progress")):
             ws.write_string(h, col, text, f["header"])
         ws.write_string(h - 1, COL_LEVEL, "Barriers to change and priority actions — timescale: "
-                        + "; ".join(f"{t.name} = {t.meaning}" for t in m.timescales), f["muted"])
+                        + "; ".join(f"{t.name} = {t.meaning}" for t in m.timescales), f["note"])
         for row in sheet.rows:
             if row.cells and row.cells[0].field == "barrier":
                 ws.write_string(row.row, COL_KEY, row.key, f["code"])
@@ -395,7 +396,7 @@ class _Builder:
         self._input(ws, notes.row, cell)
         ws.set_row(notes.row, max(120, row_height([(str(value), 140)])))
         ws.write_string(notes.row + 1, COL_LEVEL, "Falling between two levels, or anything else to add? Write it here.",
-                        f["muted"])
+                        f["note"])
         ws.freeze_panes(2, 0)
         ws.repeat_rows(0, 1)
 
@@ -406,10 +407,12 @@ class _Builder:
         ticks_words = ",".join('"' + w + '"' for w in TICK_WORDS)
         lvl_rng = f"${_col(COL_LEVEL)}${first + 1}:${_col(COL_LEVEL)}${last + 1}"
         tick_rng = f"{_col(tick_col)}${first + 1}:{_col(tick_col)}${last + 1}"
+        # As normalise.tick: no-break and zero-width spaces, tabs and line breaks around a tick are ignored.
+        cleaned = f'TRIM(CLEAN(SUBSTITUTE(SUBSTITUTE({tick_rng},"\u00a0"," "),"\u200b","")))'
         t = []
         for i, name in enumerate(levels):
             col = HELPER_COL + i
-            formula = (f'=SUMPRODUCT(({lvl_rng}="{name}")*ISNUMBER(MATCH(LOWER(TRIM({tick_rng})),'
+            formula = (f'=SUMPRODUCT(({lvl_rng}="{name}")*ISNUMBER(MATCH(LOWER({cleaned}),'
                        f'{{{ticks_words}}},0)))')
             ws.write_formula(lr, col, formula, None, 0)
             t.append(a1(lr, col))
@@ -449,7 +452,7 @@ class _Builder:
         ws.write_string(mk["outcome"], 0, f"Outcome: {iset.outcome}", f["subtitle"])
         ws.write_string(mk["intro"], 0, "For each indicator you report on: the reporting period (e.g. 2026 Q3), the "
                         "value (for a percentage, the numerator and denominator too), a RAG status and any commentary. "
-                        "Leave indicators you do not hold blank.", f["muted"])
+                        "Leave indicators you do not hold blank.", f["note"])
         heads = ((IND_ID, "Id"), (IND_KIND, "Kind"), (IND_TEXT, "Indicator"), (IND_UNIT, "Unit"),
                  (IND_PERIOD, "Reporting period"), (IND_VALUE, "Value"), (IND_NUM, "Numerator"),
                  (IND_DEN, "Denominator"), (IND_RAG, "RAG"), (IND_COMMENT, "Commentary"))
