@@ -187,7 +187,8 @@ def definitions_schema() -> None:
 @click.option("--sender", default="", help="From address for the email drafts.")
 @click.option("--subject", default="", help="Subject for the email drafts.")
 @click.option("--message", type=click.Path(exists=True, dir_okay=False), help="Text file: the body of the email drafts.")
-@click.option("--out", "out_dir", default="output", show_default=True, type=click.Path(file_okay=False))
+@click.option("--out", "out_dir", default="output", show_default=True, type=click.Path(file_okay=False),
+              help="Folder for the workbooks and manifest.csv.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress output.")
 @_definitions_option
 def generate(matrix_id, partners, area, deadline, return_to, indicators_id, password, round_, previous, email_drafts,
@@ -222,8 +223,10 @@ def generate(matrix_id, partners, area, deadline, return_to, indicators_id, pass
             from .mail import write_drafts
 
             body = Path(message).read_text(encoding="utf-8") if message else ""
+            from .generate import format_deadline
+
             drafts = write_drafts(result, sender=sender, subject=subject, body=body, area=area,
-                                  deadline=result.rows and deadline)
+                                  deadline=format_deadline(deadline))
             if not quiet:
                 click.echo(f"Wrote {len(drafts)} email drafts in {Path(out_dir) / 'emails'}")
     if not quiet:
@@ -295,7 +298,8 @@ def validate(paths, as_json, expected_matrix, feedback_dir, jobs, quiet) -> None
 @click.option("--manifest", type=click.Path(exists=True, dir_okay=False),
               help="The manifest.csv written by generate: who was sent a workbook (for the returns register).")
 @click.option("--indicators", "indicators_id", default=None, help="Write the commissioning-indicator tracker for this set.")
-@click.option("--out", "out_dir", default="output", show_default=True, type=click.Path(file_okay=False))
+@click.option("--out", "out_dir", default="output", show_default=True, type=click.Path(file_okay=False),
+              help="Folder for summary.xlsx, tracker.xlsx, the CSVs and summary.json.")
 @click.option("--jobs", "-j", type=click.IntRange(1, 64), default=None, help="Processes to use (default: all cores).")
 @click.option("--quiet", "-q", is_flag=True, help="No progress output.")
 @_definitions_option
@@ -324,7 +328,8 @@ def import_(paths, manifest, indicators_id, out_dir, jobs, quiet) -> None:
 
 @main.command()
 @click.argument("set_id")
-@click.option("--out", "out_file", default="output/tracker.xlsx", show_default=True, type=click.Path(dir_okay=False))
+@click.option("--out", "out_file", default="output/tracker.xlsx", show_default=True, type=click.Path(dir_okay=False),
+              help="The tracker file to write.")
 @_definitions_option
 def tracker(set_id, out_file) -> None:
     """Write an empty commissioning-indicator tracker for commissioners to start from.
@@ -341,7 +346,8 @@ def tracker(set_id, out_file) -> None:
 
 
 @main.command()
-@click.option("--out", "out_dir", default="output", show_default=True, type=click.Path(file_okay=False))
+@click.option("--out", "out_dir", default="output", show_default=True, type=click.Path(file_okay=False),
+              help="Folder for everything the demo makes.")
 @click.option("--quiet", "-q", is_flag=True, help="Less output.")
 def demo(out_dir, quiet) -> None:
     """The whole round trip on the built-in matrix and the sample partners: generate, fill, validate, import.

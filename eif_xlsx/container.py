@@ -7,16 +7,19 @@ made to hang, explode or reach outside the file.
 
 from __future__ import annotations
 
+import copy
+import posixpath
 import re
 import zipfile
 import zlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
+from xml.parsers import expat
 
 from defusedxml import ElementTree as SafeET
 
-from .cells import a1
+from .cells import a1, col_letter
 from .errors import ReadError
 
 MAX_FILE_BYTES = 50 * 1024 * 1024
@@ -25,6 +28,7 @@ MAX_PART_BYTES = 64 * 1024 * 1024  # one uncompressed part
 MAX_TOTAL_BYTES = 256 * 1024 * 1024  # all parts together
 MAX_RATIO = 200  # uncompressed / compressed, for parts over 1 MiB
 MAX_ROWS, MAX_COLS = 20000, 300  # extent a return's sheet may reach (the template uses far less)
+MAX_CELLS = MAX_ROWS * MAX_COLS  # the grids of all sheets together (each is read as a dense grid)
 
 OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 ZIP_MAGIC = b"PK\x03\x04"
@@ -32,12 +36,8 @@ NS_MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 NS_STRICT = "http://purl.oclc.org/ooxml/spreadsheetml/main"
 NS_REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
 NS_PKG_REL = "http://schemas.openxmlformats.org/package/2006/relationships"
-_F_TAG = re.compile(rb"<f[ >/]")
-_REF = re.compile(rb'\br="([A-Z]{1,3}[0-9]{1,7})"')
-_ROW_NUM = re.compile(rb'<row r="([0-9]{1,9})"')
-_WIDE_COL = re.compile(rb'<c r="([A-Z]{2,3})[0-9]')
-_ENTITY = re.compile(r"&(#x[0-9a-fA-F]+|#[0-9]+|amp|lt|gt|quot|apos);")
-_NAMED = {"amp": "&", "lt": "<", "gt": ">", "quot": '"', "apos": "'"}
+_CELL_REF = re.compile(r"\$?([A-Za-z]*)\$?([0-9]*)")
+_RANGE_REF = re.compile(r"\$?([A-Za-z]+)\$?([0-9]+)(?::\$?([A-Za-z]+)\$?([0-9]+))?")
 
 
 @dataclass
@@ -53,46 +53,37 @@ class Container:
 
 
 class _XlsxFormulas(Mapping):
-    """Formulas of one sheet by 'A1', decoded only when looked up (most are the template's own)."""
+    """Formulas of one sheet by 'A1'. Cells of a shared formula carry its master's text; every cell inside an
+    array formula's range is looked up as holding that formula (ranges are kept, not expanded)."""
 
-    def __init__(self, data: bytes):
-        # Find each <f> and look back to its cell: far fewer formulas than cells.
-        self._raw: dict[bytes, bytes] = {}
-        for m in _F_TAG.finditer(data):
-            pos = m.start()
-            start = data.rfind(b"<c ", 0, pos)
-            if start == -1:
-                continue
-            ref = _REF.search(data, start, data.find(b">", start))
-            close = data.find(b">", pos)
-            if not ref or close == -1:
-                continue
-            if data[close - 1:close] == b"/":
-                self._raw[ref.group(1)] = b""
-            else:
-                end = data.find(b"</f>", close)
-                self._raw[ref.group(1)] = data[close + 1:end] if end != -1 else b""
+    def __init__(self, cells: dict[str, str], arrays: list[tuple[int, int, int, int, str]]):
+        self._cells, self._arrays = cells, arrays
 
     def __getitem__(self, key: str) -> str:
-        return _unescape(self._raw[key.encode()].decode("utf-8", errors="replace"))
+        if key in self._cells:
+            return self._cells[key]
+        if self._arrays:
+            m = _CELL_REF.fullmatch(key)
+            if m and m.group(1) and m.group(2):
+                r, c = int(m.group(2)) - 1, _col_number(m.group(1))
+                for r0, c0, r1, c1, text in self._arrays:
+                    if r0 <= r <= r1 and c0 <= c <= c1:
+                        return text
+        raise KeyError(key)
 
     def __iter__(self):
-        return (k.decode() for k in self._raw)
+        return iter(self._cells)
 
     def __len__(self) -> int:
-        return len(self._raw)
+        return len(self._cells) + len(self._arrays)
 
 
-def _unescape(text: str) -> str:
-    def sub(m: re.Match) -> str:
-        ent = m.group(1)
-        if ent.startswith("#x"):
-            return chr(int(ent[2:], 16))
-        if ent.startswith("#"):
-            return chr(int(ent[1:]))
-        return _NAMED[ent]
-
-    return _ENTITY.sub(sub, text)
+def _col_number(letters: str) -> int:
+    """Zero-based column of any run of letters (no length limit: a hostile file may use 'AAAAAAAAAA1')."""
+    n = 0
+    for ch in letters.upper():
+        n = n * 26 + (ord(ch) - 64)
+    return n - 1
 
 
 def sniff(path: Path) -> str:
@@ -128,13 +119,21 @@ def sniff(path: Path) -> str:
 
 
 def _read_part(zf: zipfile.ZipFile, info: zipfile.ZipInfo, budget: list[int]) -> bytes:
-    """Decompress one part in chunks, stopping at the limits whatever the zip headers claim."""
+    """Decompress one part in chunks, stopping at the limits whatever the zip headers claim.
+
+    The part is read to the real end of its compressed data (not to the size its header claims: zipfile would
+    silently cut it there, while another reader may not), so a header that lies about the size is caught.
+    """
     if info.flag_bits & 0x1:
         raise ReadError("password-protected", "")
     limit = min(MAX_PART_BYTES, budget[0])
+    probe = copy.copy(info)
+    probe.file_size = limit + 1  # read until the data really ends (or the limit), not to the claimed size
+    probe.CRC = None  # checked below, once the length is known to be the claimed one
     out = bytearray()
+    failed: Exception | None = None
     try:
-        with zf.open(info) as fh:
+        with zf.open(probe) as fh:
             while True:
                 chunk = fh.read(1024 * 1024)
                 if not chunk:
@@ -143,8 +142,15 @@ def _read_part(zf: zipfile.ZipFile, info: zipfile.ZipInfo, budget: list[int]) ->
                 if len(out) > limit:
                     raise ReadError("hostile", f"part '{info.filename}' expands beyond {limit // (1024 * 1024)} MB "
                                                "(a compression bomb?)")
-    except (zipfile.BadZipFile, zlib.error, EOFError, OSError, NotImplementedError) as exc:
-        raise ReadError("damaged", f"part '{info.filename}' cannot be decompressed ({exc})") from exc
+    except (zipfile.BadZipFile, zlib.error, EOFError, OSError, NotImplementedError, RuntimeError, ValueError) as exc:
+        failed = exc
+    if len(out) > info.file_size or (failed is None and len(out) != info.file_size):
+        raise ReadError("hostile", f"part '{info.filename}' holds {len(out):,} bytes but the zip header says "
+                                   f"{info.file_size:,} (the header lies about its size)")
+    if failed is not None:
+        raise ReadError("damaged", f"part '{info.filename}' cannot be decompressed ({failed})") from failed
+    if zlib.crc32(out) != info.CRC:
+        raise ReadError("damaged", f"part '{info.filename}' is corrupt (its checksum does not match)")
     budget[0] -= len(out)
     if len(out) > 1024 * 1024 and info.compress_size and len(out) / info.compress_size > MAX_RATIO:
         raise ReadError("hostile", f"part '{info.filename}' is compressed {len(out) // info.compress_size}:1 "
@@ -153,9 +159,9 @@ def _read_part(zf: zipfile.ZipFile, info: zipfile.ZipInfo, budget: list[int]) ->
 
 
 def _check_xml(name: str, data: bytes) -> None:
-    head = data[:4]
-    if head.startswith((b"\xff\xfe", b"\xfe\xff")):
-        data = data.decode("utf-16", errors="replace").encode()
+    if b"\x00" in data[:64]:
+        # UTF-16 or UTF-32, with or without a byte-order mark: look at the ASCII text the NULs interleave.
+        data = data.replace(b"\x00", b"")
     if b"<!DOCTYPE" in data or b"<!ENTITY" in data:
         raise ReadError("hostile", f"part '{name}' declares a DTD or entities (XML entity expansion / external "
                                    "entities are never part of a spreadsheet)")
@@ -176,13 +182,17 @@ def inspect(path: Path) -> Container:
     sniff(path)
     try:
         zf = zipfile.ZipFile(path)
-    except (zipfile.BadZipFile, OSError) as exc:
+    except (zipfile.BadZipFile, OSError, EOFError, ValueError, NotImplementedError) as exc:
         raise ReadError("damaged", f"the zip container is broken or truncated ({exc})") from exc
     with zf:
         infos = zf.infolist()
         if len(infos) > MAX_ENTRIES:
             raise ReadError("hostile", f"{len(infos)} parts in the zip (limit {MAX_ENTRIES})")
         names = {i.filename for i in infos}
+        if len(names) != len(infos):
+            twice = next(n for n in names if sum(i.filename == n for i in infos) > 1)
+            raise ReadError("hostile", f"the part '{twice}' is stored twice in the zip (readers would disagree "
+                                       "about which copy to use)")
         declared = sum(i.file_size for i in infos)
         if declared > MAX_TOTAL_BYTES:
             raise ReadError("hostile", f"the parts claim {declared // (1024 * 1024)} MB uncompressed "
@@ -226,34 +236,140 @@ def _inspect_xlsx(path: Path, zf: zipfile.ZipFile, infos, names: set[str]) -> Co
     rels_name = "xl/_rels/workbook.xml.rels"
     if rels_name not in parts:
         raise ReadError("damaged", f"the part '{rels_name}' is missing")
-    targets = {}
+    targets: dict[str | None, list[str]] = {}
     for rel in _xml(rels_name, parts[rels_name]):
         target = rel.get("Target", "")
-        target = target[1:] if target.startswith("/") else f"xl/{target}"
-        targets[rel.get("Id")] = str(PurePosixPath(target))
+        # Resolved as the format says (relative to xl/), and as some readers also accept (from the root): a
+        # sheet is checked wherever a reader may find it.
+        bare = posixpath.normpath(target.lstrip("/"))
+        main = bare if target.startswith("/") else posixpath.normpath(f"xl/{target}")
+        targets[rel.get("Id")] = [main] + ([bare] if bare != main else [])
+    total_cells = 0
     for sheet in wb.iter(f"{{{NS_MAIN}}}sheet"):
-        part = targets.get(sheet.get(f"{{{NS_REL}}}id"), "")
         name = sheet.get("name", "")
-        if part not in parts:
-            if part.startswith("xl/worksheets/"):
-                raise ReadError("damaged", f"the sheet '{name}' (part '{part}') is missing")
-            continue
-        box.sheet_parts[name] = part
-        data = parts[part]
-        # Rows are few, so every row number is looked at; columns past Z are rare, so only those are parsed.
-        max_r = max((int(x) for x in _ROW_NUM.findall(data)), default=0) - 1
-        max_c = 25
-        for letters in _WIDE_COL.findall(data):
-            c = 0
-            for ch in letters:
-                c = c * 26 + ch - 64
-            max_c = max(max_c, c - 1)
-        box.extents[name] = (max_r, max_c)
-        if max_r >= MAX_ROWS or max_c >= MAX_COLS:
-            raise ReadError("too-large", f"the sheet '{name}' holds cells up to row {max_r + 1}, column {max_c + 1}; "
-                                         "a return never reaches that far (cells far outside the template)")
-        box.formulas[name] = _XlsxFormulas(data) if b"<f" in data else {}
+        found = [t for t in targets.get(sheet.get(f"{{{NS_REL}}}id"), []) if t in names]
+        if not found:
+            part = (targets.get(sheet.get(f"{{{NS_REL}}}id")) or ["?"])[0]
+            raise ReadError("damaged", f"the sheet '{name}' (part '{part}') is missing")
+        for i, part in enumerate(found):
+            if part not in parts:
+                # Stored under a name that is not .xml: readers follow the relationship, so it is checked too.
+                parts[part] = _read_part(zf, zf.getinfo(part), budget)
+                _check_xml(part, parts[part])
+            max_r, max_c, formulas = _scan_sheet(name, part, parts[part])
+            if i == 0:
+                box.sheet_parts[name] = part
+                box.extents[name] = (max_r, max_c)
+                box.formulas[name] = formulas
+                total_cells += (max_r + 1) * (max_c + 1)
+        if total_cells > MAX_CELLS:
+            raise ReadError("too-large", f"the sheets up to '{name}' span {total_cells:,} cells together (limit "
+                                         f"{MAX_CELLS:,}); a return never holds that much")
     return box
+
+
+def _scan_sheet(name: str, part: str, data: bytes) -> tuple[int, int, Mapping[str, str]]:
+    """Where a sheet's cells reach, worked out as a spreadsheet reader places them, and its formulas.
+
+    Every <row> and <c> inside <sheetData> counts, prefixed or not; a row or cell without an 'r' follows the one
+    before it (as every reader places it). Returns (max row, max col) zero-based and the formulas by cell; raises
+    'too-large' at the first cell beyond MAX_ROWS x MAX_COLS, before a reader would allocate a grid that big.
+    """
+    state = {"in_data": False, "row": -1, "col": -1, "cell": None, "f": None}
+    max_r = max_c = -1
+    cells: dict[str, str] = {}
+    arrays: list[tuple[int, int, int, int, str]] = []
+    shared: dict[str, str] = {}
+    children: list[tuple[str, str]] = []
+    text: list[str] = []
+
+    def bad(what: str) -> ReadError:
+        return ReadError("damaged", f"part '{part}': {what}")
+
+    def start(tag: str, attrs: dict[str, str]) -> None:
+        nonlocal max_r, max_c
+        local = tag.rpartition(":")[2]
+        if not state["in_data"]:
+            if local == "sheetData":
+                state["in_data"] = True
+            return
+        if local == "row":
+            r = attrs.get("r")
+            if r is None:
+                state["row"] += 1
+            elif r.isdigit() and r.isascii():
+                state["row"] = int(r) - 1
+            else:
+                raise bad(f"row number '{r[:20]}' is not valid")
+            state["col"] = -1
+        elif local == "c":
+            ref = attrs.get("r")
+            row = state["row"]
+            if ref is None:
+                state["col"] += 1
+            else:
+                m = _CELL_REF.fullmatch(ref)
+                if not m or not (m.group(1) or m.group(2)) or not ref.isascii():
+                    raise bad(f"cell reference '{ref[:20]}' is not valid")
+                state["col"] = _col_number(m.group(1)) if m.group(1) else state["col"] + 1
+                if m.group(2):
+                    row = int(m.group(2)) - 1
+            col = state["col"]
+            state["cell"] = (row, col)
+            if row >= MAX_ROWS or col >= MAX_COLS:
+                raise ReadError("too-large", f"the sheet '{name}' has a cell at {col_letter(col)}{row + 1} (row "
+                                             f"{row + 1:,}, column {col + 1:,}); a return never reaches that far "
+                                             "(cells far outside the template)")
+            max_r, max_c = max(max_r, row), max(max_c, col)
+        elif local == "f" and state["cell"] is not None:
+            state["f"] = attrs
+            text.clear()
+
+    def end(tag: str) -> None:
+        local = tag.rpartition(":")[2]
+        if local == "sheetData":
+            state["in_data"] = False
+        elif local == "c":
+            state["cell"] = None
+        elif local == "f" and state["f"] is not None:
+            attrs, state["f"] = state["f"], None
+            row, col = state["cell"]
+            where = f"{col_letter(col)}{row + 1}"
+            formula = "".join(text)
+            kind = attrs.get("t", "")
+            if kind == "shared" and not formula:
+                children.append((where, attrs.get("si", "")))
+                return
+            if kind == "shared":
+                shared.setdefault(attrs.get("si", ""), formula)
+            cells[where] = formula
+            m = _RANGE_REF.fullmatch(attrs.get("ref", "")) if kind == "array" else None
+            if m and m.group(3):
+                arrays.append((int(m.group(2)) - 1, _col_number(m.group(1)), int(m.group(4)) - 1,
+                               _col_number(m.group(3)), formula))
+
+    def chars(data: str) -> None:
+        if state["f"] is not None:
+            text.append(data)
+
+    def refuse(*_args) -> None:
+        raise ReadError("hostile", f"part '{part}' declares a DTD or entities (XML entity expansion / external "
+                                   "entities are never part of a spreadsheet)")
+
+    parser = expat.ParserCreate()
+    parser.buffer_text = True
+    parser.StartElementHandler, parser.EndElementHandler, parser.CharacterDataHandler = start, end, chars
+    parser.StartDoctypeDeclHandler = parser.EntityDeclHandler = refuse
+    try:
+        parser.Parse(data, True)
+    except expat.ExpatError as exc:
+        raise ReadError("damaged", f"part '{part}' is not well-formed XML ({exc})") from exc
+    except RecursionError as exc:
+        raise ReadError("hostile", f"part '{part}' nests elements too deeply") from exc
+    for where, si in children:
+        if si in shared:
+            cells.setdefault(where, shared[si])
+    return max_r, max_c, (_XlsxFormulas(cells, arrays) if cells or arrays else {})
 
 
 _ODS = {
@@ -284,13 +400,13 @@ def _inspect_ods(path: Path, zf: zipfile.ZipFile, infos) -> Container:
         found: dict[str, str] = {}
         r = max_r = max_c = 0
         for row in table.iter(f"{{{t}}}table-row"):
-            rep_r = min(int(row.get(f"{{{t}}}number-rows-repeated", "1")), 10 ** 7)
+            rep_r = min(_count(row.get(f"{{{t}}}number-rows-repeated", "1"), name), 10 ** 7)
             c = 0
             filled = False
             for cell in row:
                 if cell.tag not in (f"{{{t}}}table-cell", f"{{{t}}}covered-table-cell"):
                     continue
-                rep_c = min(int(cell.get(f"{{{t}}}number-columns-repeated", "1")), 10 ** 5)
+                rep_c = min(_count(cell.get(f"{{{t}}}number-columns-repeated", "1"), name), 10 ** 5)
                 has = len(cell) > 0 or cell.get(f"{{{o}}}value-type") is not None
                 if has:
                     filled = True
@@ -308,3 +424,10 @@ def _inspect_ods(path: Path, zf: zipfile.ZipFile, infos) -> Container:
                                          "a return never reaches that far (cells far outside the template)")
         box.formulas[name] = found
     return box
+
+
+def _count(text: str, sheet: str) -> int:
+    """A repeat count of an .ods row or cell; anything but a positive whole number is damage."""
+    if not (text.isascii() and text.isdigit()) or int(text) < 1:
+        raise ReadError("damaged", f"the sheet '{sheet}' has a repeat count '{text[:20]}' that is not a number")
+    return int(text)

@@ -58,7 +58,7 @@ def score_ticks(levels: Sequence[str], criteria: Sequence[tuple[str, str]], tick
     if nxt and ticks[nxt - 1]:
         shown = f"{name}, working towards {levels[nxt - 1]} ({ticks[nxt - 1]} of {totals[nxt - 1]})"
     skipped = tuple(code for code, level in criteria if code in ticked and rank[level] >= full + 2)
-    return Score(True, full, round(full + fraction, 4), name, shown, n_ticked, len(criteria), skipped)
+    return Score(True, full, full + fraction, name, shown, n_ticked, len(criteria), skipped)
 
 
 def level_of_score(levels: Sequence[str], value: float | None) -> str:
@@ -71,9 +71,9 @@ def level_of_score(levels: Sequence[str], value: float | None) -> str:
 
 def mean(values: Iterable[float | None]) -> float | None:
     got = [v for v in values if v is not None]
-    return round(sum(got) / len(got), 4) if got else None
+    return sum(got) / len(got) if got else None
 
 
 def median(values: Iterable[float | None]) -> float | None:
     got = [v for v in values if v is not None]
-    return round(statistics.median(got), 4) if got else None
+    return statistics.median(got) if got else None

@@ -1,0 +1,190 @@
+"""Consolidation: the numbers in the summary and CSVs, the returns register, inert partner text, and the
+summary and tracker recalculated by LibreOffice without formula errors."""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import statistics
+from pathlib import Path
+
+import openpyxl
+import pytest
+from click.testing import CliRunner
+
+from eif_xlsx.cli import main
+from eif_xlsx.consolidate import run
+from eif_xlsx.generate import generate_workbooks
+from eif_xlsx.layout import BASELINE, TWELVE_MONTHS
+from eif_xlsx.office import convert
+from eif_xlsx.partners import Partner
+
+from .conftest import INDICATORS_ID, need_soffice
+
+PARTNERS = [Partner(f"P{i}", f"Person {i}", f"Org {i}", f"p{i}@example.org") for i in range(1, 6)]
+LEVELS = ("Basic level", "Early progress", "Substantial progress", "Mature")
+
+
+def ticks_up_to(matrix, code: str, full: int, extra: int, column: str = BASELINE) -> dict:
+    """Tick every criterion at levels 1..full, and `extra` criteria of the next level."""
+    out = {}
+    crits = matrix.sub_element(code).criteria
+    for c in crits:
+        rank = LEVELS.index(c.level) + 1
+        if rank <= full:
+            out[("criterion", code, c.code, column)] = "✓"
+    nxt = [c for c in crits if LEVELS.index(c.level) + 1 == full + 1][:extra]
+    out.update({("criterion", code, c.code, column): "✓" for c in nxt})
+    return out
+
+
+def expected_score(matrix, code: str, full: int, extra: int) -> float:
+    crits = matrix.sub_element(code).criteria
+    n_next = sum(1 for c in crits if LEVELS.index(c.level) + 1 == full + 1)
+    return full + (extra / n_next if n_next else 0)
+
+
+# (partner index, 1.1 pattern (full, extra), 2 pattern)
+PATTERNS = {0: ((2, 0), (1, 1)), 1: ((2, 2), (3, 0)), 2: ((4, 0), (0, 1)), 3: ((1, 0), (2, 1))}
+
+
+@pytest.fixture
+def round_dir(tmp_path, matrix, indicator_set):
+    """A manifest for five partners; four returns (one sent twice), one unexpected, one damaged."""
+    sent = generate_workbooks(matrix, tmp_path / "sent", PARTNERS, indicators=indicator_set)
+    returns = tmp_path / "returns"
+    prefill = {}
+    for i, (p11, p2) in PATTERNS.items():
+        answers = {**ticks_up_to(matrix, "1.1", *p11), **ticks_up_to(matrix, "2", *p2)}
+        answers[("barrier", "1.1", "1", "")] = f"Barrier of {PARTNERS[i].name}"
+        answers[("priority_action", "1.1", "1", "")] = f"Action of {PARTNERS[i].name}"
+        answers[("timescale", "1.1", "1", "")] = ("Long", "Short", "Medium", "Short")[i]
+        answers[("indicator_period", "", "cp1-1-po1", "")] = "2026 Q1"
+        answers[("indicator_value", "", "cp1-1-po1", "")] = (50.0, 50.0, 61.5, None)[i]
+        prefill[PARTNERS[i].id] = ("", answers, {})
+    prefill["P1"][1][("notes", "1.1", "", "")] = '=HYPERLINK("http://evil.example","click me")'
+    prefill["P1"][1][("supporting_other", "1.1", "Other 1", "")] = "+cmd|' /C calc'!A0"
+    filled = generate_workbooks(matrix, returns, PARTNERS[:4], indicators=indicator_set, prefill=prefill)
+    # P1 also sent an earlier draft: basic only. It is older, so it is superseded.
+    early = tmp_path / "early"
+    draft = generate_workbooks(matrix, early, PARTNERS[:1], indicators=indicator_set,
+                               prefill={"P1": ("", ticks_up_to(matrix, "1.1", 1, 0), {})})
+    draft_path = returns / "draft.xlsx"
+    draft.files[0].replace(draft_path)
+    os.utime(draft_path, (1_700_000_000, 1_700_000_000))
+    unexpected = generate_workbooks(matrix, tmp_path / "x", [Partner("ZZ", "Stranger", "Elsewhere", "z@example.org")],
+                                    prefill={"ZZ": ("", ticks_up_to(matrix, "1.1", 3, 0), {})})
+    unexpected.files[0].replace(returns / "stranger.xlsx")
+    (returns / "broken.xlsx").write_bytes(filled.files[0].read_bytes()[:5000])
+    (returns / "manifest.csv").unlink()
+    return tmp_path, sent.manifest, returns
+
+
+def test_numbers_register_and_exports(round_dir, matrix):
+    tmp, manifest, returns = round_dir
+    result = run([returns], tmp / "out", manifest=manifest, indicators=INDICATORS_ID)
+    out = tmp / "out"
+    # Register: P1 returned (latest) + superseded draft, P2-P4 returned, P5 outstanding, stranger unexpected,
+    # broken rejected.
+    reg = {(r["status"], r["partner_id"] or r["file"]) for r in csv.DictReader((out / "register.csv").open())}
+    assert ("superseded", "P1") in reg and ("returned", "P1") in reg
+    assert {("returned", p) for p in ("P2", "P3", "P4")} <= reg
+    assert ("outstanding", "P5") in reg and ("unexpected", "ZZ") in reg
+    assert ("rejected", "broken.xlsx") in reg
+    assert result.rejected == 1
+    # Scores per partner, computed here independently of the scoring module.
+    levels = list(csv.DictReader((out / "levels.csv").open(encoding="utf-8")))
+    got = {(r["partner_id"], r["sub_element"], r["column"]): r for r in levels}
+    for i, (p11, p2) in PATTERNS.items():
+        pid = PARTNERS[i].id
+        assert float(got[(pid, "1.1", BASELINE)]["score"]) == pytest.approx(expected_score(matrix, "1.1", *p11))
+        assert float(got[(pid, "2", BASELINE)]["score"]) == pytest.approx(expected_score(matrix, "2", *p2))
+        assert got[(pid, "1.1", TWELVE_MONTHS)]["level"] == "Not assessed"
+    summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
+    stats = {s["code"]: s for s in summary["sub_elements"]}
+    scores_11 = [expected_score(matrix, "1.1", *PATTERNS[i][0]) for i in PATTERNS] + [3.0]  # + the stranger
+    b = stats["1.1"][BASELINE]
+    assert b["count"] == 5
+    assert b["median"] == pytest.approx(statistics.median(scores_11))
+    assert (b["min"], b["max"]) == (min(scores_11), max(scores_11))
+    assert b["spread"] == 3 and b["moderate"] is True
+    # Criteria counts: 1.1a is Basic, ticked by everyone.
+    wb = openpyxl.load_workbook(out / "summary.xlsx")
+    crit = {row[0].value: row for row in wb["Criteria"].iter_rows(min_row=5)}
+    assert crit["1.1a"][4].value == 5
+    assert crit["1.1h"][4].value == 1  # Mature: only P3
+    # Barriers ordered by timescale: Short, Short, Medium, Long.
+    actions = [r[0].value for r in wb["Barriers & actions"].iter_rows(min_row=5) if r[0].value]
+    assert actions == ["Short", "Short", "Medium", "Long"]
+    # Heat map stats rows hold the same numbers as summary.json.
+    answers = list(csv.DictReader((out / "answers.csv").open(encoding="utf-8")))
+    notes = [a for a in answers if a["field"] == "notes" and a["partner_id"] == "P1"]
+    assert notes[0]["raw_value"].startswith("'=HYPERLINK")  # CSV formula-injection prefix
+    other = [a for a in answers if a["field"] == "supporting_other"]
+    assert other[0]["value"].startswith("'+cmd")
+
+
+def test_partner_text_is_inert_in_the_summary(round_dir):
+    tmp, manifest, returns = round_dir
+    run([returns], tmp / "out", manifest=manifest)
+    wb = openpyxl.load_workbook(tmp / "out" / "summary.xlsx")
+    texts = [c for row in wb["Notes"].iter_rows() for c in row if isinstance(c.value, str)]
+    evil = [c for c in texts if "HYPERLINK" in c.value or c.value.startswith("+cmd")]
+    assert evil and all(c.data_type == "s" for c in evil)
+    for ws in wb.worksheets:
+        assert not ws._hyperlinks
+        for row in ws.iter_rows():
+            for c in row:
+                if c.data_type == "f":
+                    assert "HYPERLINK" not in str(c.value) and "cmd" not in str(c.value)
+
+
+def test_tracker_values_and_conflicts(round_dir):
+    tmp, manifest, returns = round_dir
+    run([returns], tmp / "out", manifest=manifest, indicators=INDICATORS_ID)
+    wb = openpyxl.load_workbook(tmp / "out" / "tracker.xlsx")
+    ws = wb["Tracker"]
+    header = [c.value for c in ws[4]]
+    assert "2026 Q1" in header and "RAG" in header and "Latest" in header
+    conflicts = [r for r in wb["Conflicts"].iter_rows(min_row=5, values_only=True) if r[0]]
+    # P1 and P2 both say 50.0; P3 says 61.5: one indicator/period in conflict, every value listed.
+    assert {(r[0], r[1]) for r in conflicts} == {("cp1-1-po1", "2026 Q1")}
+    assert len(conflicts) == 3
+    row = next(r for r in ws.iter_rows(min_row=5) if r[4].value == "cp1-1-po1")
+    assert row[header.index("2026 Q1")].value is None  # not silently resolved
+
+
+def test_import_cli_exit_codes(round_dir):
+    tmp, manifest, returns = round_dir
+    res = CliRunner().invoke(main, ["import", str(returns), "--manifest", str(manifest), "--out", str(tmp / "cli")])
+    assert res.exit_code == 1, res.output
+    assert (tmp / "cli" / "summary.xlsx").exists() and "rejected" in res.output
+    res = CliRunner().invoke(main, ["import", str(tmp / "nope")])
+    assert res.exit_code == 2
+
+
+def test_output_is_deterministic(round_dir):
+    tmp, manifest, returns = round_dir
+    run([returns], tmp / "a", manifest=manifest, indicators=INDICATORS_ID)
+    run([returns], tmp / "b", manifest=manifest, indicators=INDICATORS_ID)
+    for name in ("summary.xlsx", "tracker.xlsx", "levels.csv", "answers.csv", "summary.json"):
+        assert (tmp / "a" / name).read_bytes() == (tmp / "b" / name).read_bytes(), name
+
+
+@pytest.mark.libreoffice
+def test_libreoffice_recalculates_without_errors(round_dir):
+    need_soffice()
+    tmp, manifest, returns = round_dir
+    run([returns], tmp / "out", manifest=manifest, indicators=INDICATORS_ID)
+    for name in ("summary.xlsx", "tracker.xlsx"):
+        converted = convert(tmp / "out" / name, "xlsx", tmp / "lo")
+        wb = openpyxl.load_workbook(converted, data_only=True)
+        bad = [(ws.title, c.coordinate, c.value) for ws in wb.worksheets for row in ws.iter_rows() for c in row
+               if isinstance(c.value, str) and (c.value.startswith("#") or c.value.startswith("Err:"))]
+        assert not bad, bad[:5]
+    wb = openpyxl.load_workbook(Path(tmp / "lo" / "summary.xlsx"), data_only=True)
+    ws = wb["Heat map"]
+    labels = {ws.cell(r, 1).value: r for r in range(1, ws.max_row + 1)}
+    assert ws.cell(labels["Median"], 3).value == pytest.approx(2.5)  # 1.1 baseline: 1, 2, 2.5, 3, 4
+    assert ws.cell(labels["Moderate?"], 3).value == "Moderate"
