@@ -72,7 +72,7 @@ def _progress(quiet: bool, total: int, label: str):
     return click.progressbar(length=total, label=label, file=sys.stderr, show_pos=True)
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.group(name="eif-xlsx", context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
 @click.version_option(__version__, prog_name="eif-xlsx")
 def main() -> None:
     """Run an EIF maturity-matrix self-assessment across a local system by spreadsheet.
@@ -243,7 +243,7 @@ def generate(matrix_id, partners, area, deadline, return_to, indicators_id, pass
 @click.option("--feedback", "feedback_dir", type=click.Path(file_okay=False),
               help="Write a copy of each return with findings, marked up for the partner to correct.")
 @click.option("--jobs", "-j", type=click.IntRange(1, 64), default=None, help="Processes to use (default: all cores).")
-@click.option("--quiet", "-q", is_flag=True, help="Only the summary line (and problems).")
+@click.option("--quiet", "-q", is_flag=True, help="One line per file, without the findings.")
 @_definitions_option
 def validate(paths, as_json, expected_matrix, feedback_dir, jobs, quiet) -> None:
     """Check returned workbooks (files or folders; .xlsx, .xlsm, .ods, saved .eml/.msg emails).

@@ -54,7 +54,7 @@ def fill_answers(matrix: Matrix, lay: layout_mod.WorkbookLayout, partner: Partne
     level = _profile(rng)
     answers: dict = {}
     for _, _, sub in matrix.sub_elements():
-        target = max(0, min(4, round(level + rng.uniform(-1.2, 1.2))))
+        target = max(0, min(4, round(level + rng.uniform(-0.9, 0.9))))
         for column in (BASELINE, TWELVE_MONTHS) if twelve_months else (BASELINE,):
             reach = target if column == BASELINE else min(4, target + rng.choice((0, 1, 1)))
             names = matrix.level_names
@@ -147,6 +147,10 @@ def run_demo(out: Path, echo=print, catalog: Catalog | None = None, partners_fil
     draft_path = returns / ("EARLY DRAFT " + draft.rows[0]["file"])
     shutil.copyfile(draft.files[0], draft_path)
     os.utime(draft_path, (1_780_000_000, 1_780_000_000))
+    # One partner's attachment arrives cut short (a damaged download): it is rejected, with the reason.
+    broken = files[6]
+    broken.write_bytes(broken.read_bytes()[: broken.stat().st_size // 3])
+    echo(f"   {broken.name}: arrived damaged (cut short)")
     shutil.rmtree(out / ".filled", ignore_errors=True)
     shutil.rmtree(out / ".draft", ignore_errors=True)
     # One partner works in LibreOffice and saves as .ods.

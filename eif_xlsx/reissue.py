@@ -91,10 +91,8 @@ class Plan:
 
 def plan(catalog, matrix_id: str, previous, partners: list[Partner] | None, round_: str = "12-months") -> Plan:
     """Match each partner to their previous return (partner id, then email) and pre-fill from it."""
-    from .api import validate
-
     matrix: Matrix = catalog.matrix(matrix_id)
-    reports = [r for r in validate(previous) if r.ret.readable and r.ret.matrix_id == matrix_id]
+    reports = [r for r in _read_previous(catalog, previous) if r.ret.readable and r.ret.matrix_id == matrix_id]
     if not reports:
         raise UsageError(f"no readable returns for '{matrix_id}' in {', '.join(map(str, previous))}")
     latest: dict[str, Report] = {}
@@ -133,6 +131,28 @@ def plan(catalog, matrix_id: str, previous, partners: list[Partner] | None, roun
             extra["locked_columns"] = frozenset({BASELINE})
         prefill[p.id] = (r.file, carried.answers, extra)
     return Plan(partners, prefill, notes)
+
+
+def _read_previous(catalog, previous) -> list[Report]:
+    """The previous returns, read and checked through `catalog` (the one the new workbooks are made from)."""
+    from .api import _xml_guard, validate
+    from .catalog import Catalog
+
+    if catalog is Catalog.default():
+        return validate(previous)  # each file in its own worker process, as validate and import do
+    # The worker processes know only the default catalog; a caller's own catalog (e.g. a matrix that is not
+    # installed) is used here, in this process, so that its returns are not refused as an unknown matrix.
+    from . import batch, intake
+    from .checks import check
+    from .reader import read_return
+
+    _xml_guard()
+    sources, reports = intake.sources(batch.expand(previous))
+    for s in sources:
+        ret = read_return(s.path, catalog, display_name=s.name)
+        ret.sender = s.sender
+        reports.append(check(ret, catalog))
+    return reports
 
 
 def _indicator_set(catalog, reports: list[Report]):

@@ -154,8 +154,8 @@ def _heat_map(book: _Book, cons: Consolidation) -> None:
     ws.set_row(top, 42)
     first = head + 1
     for r, p in enumerate(cons.participants, start=first):
-        book.put(ws, r, 0, p.name or p.key, "text")
-        book.put(ws, r, 1, p.organisation, "text")
+        book.put(ws, r, 0, p.name or p.key, "plain")
+        book.put(ws, r, 1, p.organisation, "plain")
         for i, sub in enumerate(subs):
             for j, column in enumerate(COLUMNS):
                 res = p.report.results.get((sub.code, column))
@@ -200,8 +200,8 @@ def _levels_grid(book: _Book, cons: Consolidation) -> None:
         for j, column in enumerate(COLUMNS):
             ws.write_string(4, 2 + 2 * i + j, f"{sub.code} {COLUMN_LABEL[column]}", book.f["head"])
     for r, p in enumerate(cons.participants, start=5):
-        book.put(ws, r, 0, p.name or p.key)
-        book.put(ws, r, 1, p.organisation)
+        book.put(ws, r, 0, p.name or p.key, "plain")
+        book.put(ws, r, 1, p.organisation, "plain")
         for i, sub in enumerate(subs):
             for j, column in enumerate(COLUMNS):
                 res = p.report.results.get((sub.code, column))
@@ -227,8 +227,8 @@ def _elements(book: _Book, cons: Consolidation) -> None:
         ws.write_string(3, 2 + i, label, book.f["head"])
     ws.set_row(3, 54)
     for r, p in enumerate(cons.participants, start=4):
-        book.put(ws, r, 0, p.name or p.key)
-        book.put(ws, r, 1, p.organisation)
+        book.put(ws, r, 0, p.name or p.key, "plain")
+        book.put(ws, r, 1, p.organisation, "plain")
         for i, (_, (kind, obj), column) in enumerate(cols):
             value = cons.element_score(p, obj, column) if kind == "el" else cons.dimension_score(p, obj, column)
             book.put(ws, r, 2 + i, value, "score")

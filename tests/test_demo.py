@@ -1,0 +1,37 @@
+"""The demo round trip, end to end in a temporary folder."""
+
+from __future__ import annotations
+
+import csv
+import json
+
+import openpyxl
+
+from eif_xlsx.demo import run_demo
+from eif_xlsx.office import soffice
+
+
+def test_demo_round_trip(tmp_path):
+    text = run_demo(tmp_path / "out", echo=lambda s: None)
+    out = tmp_path / "out"
+    for name in ("summary.xlsx", "tracker.xlsx", "levels.csv", "answers.csv", "findings.csv", "register.csv",
+                 "indicators.csv", "summary.json"):
+        assert (out / name).exists(), name
+        assert str(out / name) in text
+    register = list(csv.DictReader((out / "register.csv").open(encoding="utf-8")))
+    statuses = [r["status"] for r in register]
+    assert statuses.count("superseded") == 1  # one partner sent twice
+    assert statuses.count("rejected") == 1  # one attachment arrived damaged
+    outstanding = {r["name"] for r in register if r["status"] == "outstanding"}
+    assert "Marcus Bell" in outstanding  # never returned
+    returned = [r for r in register if r["status"] == "returned"]
+    assert len(returned) == 10
+    if soffice():
+        assert any(r["file"].endswith(".ods") for r in returned)
+    summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
+    codes = {f["code"] for f in summary["findings"]}
+    assert {"unrecognised-tick", "skipped-level", "date-in-future", "damaged"} <= codes
+    assert len({r["partner_id"] for r in summary["levels"]}) == 10
+    tracker = openpyxl.load_workbook(out / "tracker.xlsx")
+    assert tracker["Values"].max_row > 5
+    assert list((out / "feedback").glob("FEEDBACK *.xlsx"))
