@@ -78,22 +78,33 @@ def _from_eml(path: Path, workdir: Path | None) -> tuple[list[tuple[Path, str]],
 
 
 def _from_msg(path: Path, workdir: Path | None) -> tuple[list[tuple[Path, str]], str]:
+    """An Outlook .msg (an OLE2 compound file): sender and spreadsheet attachments, read with olefile."""
+    import olefile
+
     try:
-        import extract_msg
-    except ImportError:
-        return [], ""
-    try:
-        msg = extract_msg.openMsg(str(path))
+        if path.stat().st_size > MAX_EMAIL_BYTES or not olefile.isOleFile(str(path)):
+            return [], ""
+        ole = olefile.OleFileIO(str(path))
     except Exception:
         return [], ""
-    try:
-        sender = parseaddr(msg.sender or "")[1]
+    with ole:
+        def text(*parts: str) -> str:
+            if not ole.exists("/".join(parts)):
+                return ""
+            data = ole.openstream("/".join(parts)).read(1_000_000)
+            return data.decode("utf-16-le", errors="replace").rstrip("\x00")
+
+        sender = ""
+        for tag in ("5D01001F", "0C1F001F", "0065001F"):  # sender SMTP address, sender email, sent-representing
+            sender = parseaddr(text(f"__substg1.0_{tag}"))[1]
+            if sender:
+                break
         found = []
-        for att in msg.attachments:
-            name = getattr(att, "longFilename", None) or getattr(att, "shortFilename", None) or ""
-            data = getattr(att, "data", None)
-            if name.lower().endswith(WORKBOOK_SUFFIXES) and isinstance(data, bytes):
-                found.append((_save(workdir, path, name, data), name))
+        storages = sorted({entry[0] for entry in ole.listdir(streams=True, storages=True)
+                           if entry and entry[0].startswith("__attach_version1.0_")})
+        for storage in storages:
+            name = text(storage, "__substg1.0_3707001F") or text(storage, "__substg1.0_3704001F")
+            blob = f"{storage}/__substg1.0_37010102"
+            if name.lower().endswith(WORKBOOK_SUFFIXES) and ole.exists(blob):
+                found.append((_save(workdir, path, name, ole.openstream(blob).read(MAX_EMAIL_BYTES)), name))
         return found, sender
-    finally:
-        msg.close()

@@ -10,7 +10,7 @@ from . import layout as layout_mod
 from .cells import parse_a1
 from .checks import Report
 from .errors import Severity, UsageError
-from .layout import BASELINE, WorkbookLayout
+from .layout import BASELINE, TWELVE_MONTHS, WorkbookLayout
 from .model import Matrix
 from .partners import Partner
 from .reader import Answer, Return
@@ -103,17 +103,19 @@ def plan(catalog, matrix_id: str, previous, partners: list[Partner] | None, roun
         email = (r.ret.metadata.get("partner_email") or _cover_email(r.ret)).lower()
         if email:
             by_email[email] = r
+    notes: list[str] = []
     if partners is None:
         partners = []
         for r in [latest[k] for k in sorted(latest)]:
             m = r.ret.metadata
             if not m.get("partner_id"):
+                notes.append(f"{r.file}: the workbook has no partner id, so it is not re-issued; give a partner "
+                             "list (--partners) to match it by email")
                 continue
             partners.append(Partner(m["partner_id"], m.get("partner_name", ""), m.get("partner_organisation", ""),
                                     m.get("partner_email", ""), m.get("partner_role", "")))
     new = layout_mod.build(matrix, _indicator_set(catalog, reports))
     prefill: dict[str, tuple[str, dict, dict]] = {}
-    notes: list[str] = []
     for p in partners:
         r = latest.get(p.id) or (by_email.get(p.email.lower()) if p.email else None)
         if r is None:
@@ -217,10 +219,12 @@ def write_feedback(reports: list[Report], out: Path, catalog=None) -> list[Path]
         if carried.lost:
             cover.append("Not carried over: " + "; ".join(carried.lost))
         folder = out / (partner.id or "feedback")
+        extra: dict = {"notes_for_partner": tuple(cover), "comments": comments}
+        if m.get("round", "").replace("-", "_") == TWELVE_MONTHS:
+            extra["locked_columns"] = frozenset({BASELINE})  # as issued: the baseline stays locked
         result = generate_workbooks(matrix, folder, [partner], indicators=iset, area=m.get("area", ""),
                                     round=m.get("round", "baseline"),
-                                    prefill={partner.id: (ret.file, carried.answers,
-                                                          {"notes_for_partner": tuple(cover), "comments": comments})})
+                                    prefill={partner.id: (ret.file, carried.answers, extra)})
         target = out / f"FEEDBACK {Path(ret.file.split(' › ')[-1]).stem}.xlsx"
         out.mkdir(parents=True, exist_ok=True)
         result.files[0].replace(target)

@@ -1,0 +1,85 @@
+"""`eif-xlsx validate`: exit codes, --json equal to the API's reports, and the XML-hardening guard."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from click.testing import CliRunner
+
+from eif_xlsx import api
+from eif_xlsx.cli import main
+from eif_xlsx.layout import BASELINE
+
+from .conftest import make_workbook
+
+
+def test_json_equals_the_api(tmp_path, matrix):
+    good = make_workbook(tmp_path / "a", matrix, {("criterion", "1.1", "1.1a", BASELINE): "maybe",
+                                                 ("criterion", "1.1", "1.1b", BASELINE): "✓"})
+    bad = tmp_path / "a" / "notes.txt"
+    bad.write_text("not a workbook", encoding="utf-8")
+    res = CliRunner().invoke(main, ["validate", str(tmp_path / "a"), "--json"])
+    assert res.exit_code == 1
+    printed = json.loads(res.output)
+    expected = [r.as_dict() for r in api.validate([tmp_path / "a"])]
+    assert printed == expected
+    by_file = {r["file"]: r for r in printed}
+    assert by_file[good.name]["status"] == "accepted"
+    assert by_file["notes.txt"]["status"] == "rejected"
+    assert by_file["notes.txt"]["findings"][0]["code"] == "not-a-workbook"
+    assert {"unrecognised-tick"} <= {f["code"] for f in by_file[good.name]["findings"]}
+
+
+def test_exit_codes(tmp_path, matrix):
+    good = make_workbook(tmp_path / "a", matrix, {("criterion", "1.1", "1.1a", BASELINE): "✓"})
+    res = CliRunner().invoke(main, ["validate", str(good)])
+    assert res.exit_code == 0, res.output
+    assert "ACCEPTED" in res.output and "1 accepted, 0 rejected" in res.output
+    assert CliRunner().invoke(main, ["validate", str(tmp_path / "missing.xlsx")]).exit_code == 2
+    assert CliRunner().invoke(main, ["validate"]).exit_code == 2
+    legacy = tmp_path / "old.xls"
+    legacy.write_bytes(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 600)
+    res = CliRunner().invoke(main, ["validate", str(legacy)])
+    assert res.exit_code == 1 and "legacy-xls" in res.output and "Traceback" not in res.output
+
+
+def test_refuses_to_run_without_defusedxml(tmp_path, matrix):
+    good = make_workbook(tmp_path / "a", matrix, {("criterion", "1.1", "1.1a", BASELINE): "✓"})
+    exe = Path(sys.executable).with_name("eif-xlsx")
+    env = {**os.environ, "OPENPYXL_DEFUSEDXML": "False"}
+    done = subprocess.run([str(exe), "validate", str(good)], capture_output=True, text=True, env=env, timeout=120)
+    assert done.returncode == 2
+    assert "defusedxml" in done.stderr and "Traceback" not in done.stderr
+
+
+def test_saved_emails_are_opened(tmp_path, matrix):
+    """.eml and Outlook .msg: workbook attachments taken out, the sender reported."""
+    from email.message import EmailMessage
+
+    from .msgfile import build_msg
+
+    good = make_workbook(tmp_path / "gen", matrix, {("criterion", "1.1", "1.1a", BASELINE): "✓"})
+    box = tmp_path / "inbox"
+    box.mkdir()
+    msg = EmailMessage()
+    msg["From"] = "Ann Example <ann@example.org>"
+    msg["Subject"] = "my return"
+    msg.set_content("attached")
+    msg.add_attachment(good.read_bytes(), maintype="application", subtype="octet-stream", filename="ann.xlsx")
+    (box / "ann.eml").write_bytes(msg.as_bytes())
+    (box / "bob.msg").write_bytes(build_msg("bob@example.org", [("bob return.xlsx", good.read_bytes()),
+                                                                 ("photo.png", b"\x89PNG")]))
+    (box / "empty.eml").write_bytes(b"From: carol@example.org\nSubject: sorry\n\nforgot the file\n")
+    reports = api.validate([box])
+    by_file = {r.file: r for r in reports}
+    assert by_file["ann.eml › ann.xlsx"].ret.sender == "ann@example.org"
+    assert by_file["ann.eml › ann.xlsx"].accepted
+    assert by_file["bob.msg › bob return.xlsx"].ret.sender == "bob@example.org"
+    assert by_file["bob.msg › bob return.xlsx"].accepted
+    assert by_file["bob.msg › bob return.xlsx"].ret.answer("criterion", "1.1", "1.1a", BASELINE).value is True
+    assert not by_file["empty.eml"].accepted
+    assert "no .xlsx" in by_file["empty.eml"].findings[0].message
