@@ -29,8 +29,10 @@ def _xml_guard() -> None:
 
 def read_return(path: Path | str, catalog: Catalog | None = None) -> Return:
     """Every answer of one returned file, with its cell; problems reading it are findings, not exceptions."""
+    from .blank import template_grid
+
     _xml_guard()
-    return _read_return(path, catalog)
+    return _read_return(path, catalog, template=template_grid)
 
 
 def check(ret: Return, catalog: Catalog | None = None, **options) -> Report:

@@ -9,6 +9,7 @@ from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from pathlib import Path
 
+from .blank import template_grid
 from .checks import Report, check
 from .errors import finding
 from .reader import Return, read_return
@@ -54,7 +55,7 @@ def _limit_memory() -> None:
 
 
 def _work(source: Source, expected_matrix: str | None, partners_by_email: dict[str, str]) -> Report:
-    ret = read_return(source.path, display_name=source.name)
+    ret = read_return(source.path, display_name=source.name, template=template_grid)
     ret.sender = source.sender
     return check(ret, expected_matrix=expected_matrix, partners_by_email=partners_by_email)
 

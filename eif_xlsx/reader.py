@@ -87,8 +87,12 @@ class Return:
         return self._idx
 
 
-def read_return(path: Path | str, catalog=None, display_name: str | None = None) -> Return:
-    """Read one file. Never raises for a bad file: problems come back as findings on the Return."""
+def read_return(path: Path | str, catalog=None, display_name: str | None = None, template=None) -> Return:
+    """Read one file. Never raises for a bad file: problems come back as findings on the Return.
+
+    template(matrix, indicator_set) -> {sheet: rows of values} gives the blank template's own values, so that
+    anything typed outside the input cells is found and kept (see blank.py); without it a coarser rule is used.
+    """
     path = Path(path)
     ret = Return(str(path), display_name or path.name)
     suffix = path.suffix.lower()
@@ -103,7 +107,7 @@ def read_return(path: Path | str, catalog=None, display_name: str | None = None)
         if box.macros:
             ret.findings.append(finding("macro-workbook", ret.file))
         grid = _load_values(path, box)
-        _read(ret, box, grid, catalog)
+        _read(ret, box, grid, catalog, template)
     except ReadError as exc:
         ret.readable = False
         kind = FINDINGS[exc.code]
@@ -179,7 +183,7 @@ def _metadata(grid: dict[str, _Sheet]) -> tuple[dict[str, str], str] | None:
     return meta, sheet.name
 
 
-def _read(ret: Return, box: Container, grid: dict[str, _Sheet], catalog) -> None:
+def _read(ret: Return, box: Container, grid: dict[str, _Sheet], catalog, template=None) -> None:
     from .catalog import Catalog
     from .writer.workbook import metadata_checksum
 
@@ -222,10 +226,26 @@ def _read(ret: Return, box: Container, grid: dict[str, _Sheet], catalog) -> None
         if lay is None:
             raise ReadError("metadata-missing", "")
         ret.metadata = {"definition_id": matrix_id, "definition_version": catalog.matrix(matrix_id).version}
+        iset_sheet = next((s for s in lay.sheets if s.role == "indicators"), None)
+        if iset_sheet is not None:
+            ids = {r.key for r in iset_sheet.rows}
+            for entry in catalog.entries.values():
+                if entry.kind == "indicators" and {i.id for _, _, i in entry.definition.indicators()} == ids:
+                    ret.metadata["indicators_id"] = entry.definition.id
+                    ret.metadata["indicators_hash"] = entry.definition.content_hash
         ret.findings.append(finding("matched-by-structure", ret.file, definition=matrix_id))
     ret.layout = lay
     ret.readable = True
-    _read_answers(ret, box, grid, lay)
+    blank = None
+    meta = ret.metadata
+    matrix = catalog.matrix(ret.matrix_id)
+    iset = _indicators_for(meta, catalog)
+    current = meta.get("template_version", layout_mod.TEMPLATE_VERSION) == layout_mod.TEMPLATE_VERSION and \
+        meta.get("definition_hash", matrix.content_hash) == matrix.content_hash and \
+        meta.get("indicators_hash", "") == (iset.content_hash if iset else "")
+    if template is not None and current:
+        blank = template(matrix, iset)
+    _read_answers(ret, box, grid, lay, blank)
 
 
 @lru_cache(maxsize=16)
@@ -247,7 +267,8 @@ def _indicators_for(meta: dict[str, str], catalog):
 
 
 def _match_by_structure(grid: dict[str, _Sheet], catalog) -> tuple[WorkbookLayout | None, str]:
-    """A workbook without metadata: accept it only if every sub-element sheet and criterion is where it should be."""
+    """A workbook without metadata: accept it only if every sub-element sheet and criterion is where it should be
+    (and, where there is an Indicators sheet, every indicator of one known set)."""
     for matrix in catalog.matrices():
         lay = layout_mod.build(matrix)
         subs = lay.by_role("sub_element")
@@ -259,8 +280,15 @@ def _match_by_structure(grid: dict[str, _Sheet], catalog) -> tuple[WorkbookLayou
             keys = actual.column_index(layout_mod.COL_KEY)
             if all(r.key in keys for r in sheet.rows if r.cells and r.cells[0].field == "criterion"):
                 ok += 1
-        if ok == len(subs):
-            return lay, matrix.id
+        if ok != len(subs):
+            continue
+        if layout_mod.INDICATORS_SHEET in grid:
+            ids = grid[layout_mod.INDICATORS_SHEET].column_index(layout_mod.IND_ID)
+            for entry in catalog.entries.values():
+                iset = entry.definition
+                if entry.kind == "indicators" and all(ind.id in ids for _, _, ind in iset.indicators()):
+                    return layout_mod.build(matrix, iset), matrix.id
+        return lay, matrix.id
     return None, ""
 
 
@@ -276,7 +304,8 @@ def _find_sheet(grid: dict[str, _Sheet], sheet: SheetLayout, used: set[str]) -> 
 # --- answers -----------------------------------------------------------------------------------
 
 
-def _read_answers(ret: Return, box: Container, grid: dict[str, _Sheet], lay: WorkbookLayout) -> None:
+def _read_answers(ret: Return, box: Container, grid: dict[str, _Sheet], lay: WorkbookLayout,
+                  blank: dict[str, list[list]] | None = None) -> None:
     used: set[str] = set()
     for sheet in lay.sheets:
         actual = _find_sheet(grid, sheet, used)
@@ -294,6 +323,8 @@ def _read_answers(ret: Return, box: Container, grid: dict[str, _Sheet], lay: Wor
         indexes: dict[int, dict[str, int]] = {}
         moved: list[tuple[Row, int]] = []
         seen_rows: set[int] = set()
+        mapping: dict[int, int] = {}
+        inputs: set[tuple[int, int]] = set()
         for row in sheet.rows:
             keys = indexes.get(row.key_col)
             if keys is None:
@@ -307,6 +338,8 @@ def _read_answers(ret: Return, box: Container, grid: dict[str, _Sheet], lay: Wor
                     ret.answers.append(_blank(actual.name, row, cell))
                 continue
             seen_rows.add(where)
+            mapping[where] = row.row
+            inputs.update((where, c.col) for c in row.cells)
             if where != row.row:
                 moved.append((row, where))
             if row.label and row.label_col >= 0:
@@ -322,7 +355,10 @@ def _read_answers(ret: Return, box: Container, grid: dict[str, _Sheet], lay: Wor
             ret.findings.append(finding("row-moved", ret.file, actual.name, a1(where, row.key_col),
                                         detail=f"{row.what[:1].upper()}{row.what[1:]}{more}",
                                         expected=row.row + 1, actual=where + 1))
-        _extra_content(ret, sheet, actual, seen_rows)
+        if blank is not None and sheet.name in blank:
+            _extra_by_template(ret, sheet, actual, mapping, inputs, blank[sheet.name])
+        else:
+            _extra_content(ret, sheet, actual, seen_rows)
 
 
 def _blank(sheet: str, row: Row, cell: InputCell) -> Answer:
@@ -398,6 +434,37 @@ def _extra_content(ret: Return, sheet: SheetLayout, actual: _Sheet, seen_rows: s
                 continue
             if (r > last_row + shift + 1) or (c > last_col and c not in helper):
                 extras.append(Answer(actual.name, a1(r, c), "extra", sheet.sub_element, "", "", "text", v, as_text(v)))
+    if extras:
+        ret.extra.extend(extras)
+        first = extras[0]
+        ret.findings.append(finding("extra-content", ret.file, actual.name, first.cell, detail=len(extras),
+                                    value=as_text(first.raw)[:60]))
+
+
+def _extra_by_template(ret: Return, sheet: SheetLayout, actual: _Sheet, mapping: dict[int, int],
+                       inputs: set[tuple[int, int]], blank: list[list]) -> None:
+    """Every value in a cell that is neither an input nor filled by the template itself is kept and reported."""
+    if sheet.role == "cover":
+        return  # its text varies with the partner; its inputs are read above
+    anchors = sorted(mapping.items())
+    key_rows = set(mapping.values())
+    extras: list[Answer] = []
+    k = -1
+    for r, values in enumerate(actual.rows):
+        while k + 1 < len(anchors) and anchors[k + 1][0] <= r:
+            k += 1
+        if r in mapping:
+            expected, inserted = mapping[r], False
+        else:
+            expected = anchors[k][1] + (r - anchors[k][0]) if k >= 0 else r
+            inserted = expected in key_rows  # a row the partner added among the template's rows
+        fixed = blank[expected] if 0 <= expected < len(blank) and not inserted else ()
+        for c, v in enumerate(values):
+            if v == "" or v is None or (r, c) in inputs:
+                continue
+            if c < len(fixed) and fixed[c] != "":
+                continue  # the template's own text or formula
+            extras.append(Answer(actual.name, a1(r, c), "extra", sheet.sub_element, "", "", "text", v, as_text(v)))
     if extras:
         ret.extra.extend(extras)
         first = extras[0]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -95,8 +96,10 @@ def plan(catalog, matrix_id: str, previous, partners: list[Partner] | None, roun
     reports = [r for r in _read_previous(catalog, previous) if r.ret.readable and r.ret.matrix_id == matrix_id]
     if not reports:
         raise UsageError(f"no readable returns for '{matrix_id}' in {', '.join(map(str, previous))}")
+    from .consolidate import _sort_key
+
     latest: dict[str, Report] = {}
-    for r in sorted(reports, key=lambda r: (r.dates.get(BASELINE) or dt.date.min, r.file)):
+    for r in sorted(reports, key=_sort_key):  # the same return the import counts as a partner's latest
         latest[r.ret.partner_id or f"file:{r.file}"] = r
     by_email = {}
     for r in latest.values():
@@ -211,24 +214,31 @@ def write_feedback(reports: list[Report], out: Path, catalog=None) -> list[Path]
             if pos:
                 comments[pos] = (comments.get(pos, "") + "\n" if pos in comments else "") + f"{f.severity.value}: {f.message}"
         m = ret.metadata
-        partner = Partner(m.get("partner_id", "") or "feedback", m.get("partner_name", ""),
-                          m.get("partner_organisation", ""), m.get("partner_email", ""), m.get("partner_role", ""))
+        # A workbook issued without a partner stays without one: a made-up id would merge such returns on import.
+        partner = Partner(m["partner_id"], m.get("partner_name", ""), m.get("partner_organisation", ""),
+                          m.get("partner_email", ""), m.get("partner_role", "")) if m.get("partner_id") else None
         cover = ["PLEASE CORRECT AND RETURN — we found these points in the workbook you sent (" + ret.file + "); "
                  "each is marked with a comment on its cell:"]
         cover += [f"• {f.where + ': ' if f.where else ''}{f.message}" for f in shown]
         if carried.lost:
             cover.append("Not carried over: " + "; ".join(carried.lost))
-        folder = out / (partner.id or "feedback")
         extra: dict = {"notes_for_partner": tuple(cover), "comments": comments}
         if m.get("round", "").replace("-", "_") == TWELVE_MONTHS:
             extra["locked_columns"] = frozenset({BASELINE})  # as issued: the baseline stays locked
-        result = generate_workbooks(matrix, folder, [partner], indicators=iset, area=m.get("area", ""),
-                                    round=m.get("round", "baseline"),
-                                    prefill={partner.id: (ret.file, carried.answers, extra)})
-        target = out / f"FEEDBACK {Path(ret.file.split(' › ')[-1]).stem}.xlsx"
         out.mkdir(parents=True, exist_ok=True)
-        result.files[0].replace(target)
-        (folder / "manifest.csv").unlink(missing_ok=True)
-        folder.rmdir()
+        with tempfile.TemporaryDirectory(dir=out, prefix=".feedback-") as folder:
+            result = generate_workbooks(matrix, folder, [partner] if partner else None, indicators=iset,
+                                        area=m.get("area", ""), round=m.get("round", "baseline"),
+                                        prefill={partner.id if partner else "": (ret.file, carried.answers, extra)})
+            target = _free_name(out, f"FEEDBACK {Path(ret.file.split(' › ')[-1]).stem}", written)
+            result.files[0].replace(target)
         written.append(target)
     return written
+
+
+def _free_name(out: Path, stem: str, written: list[Path]) -> Path:
+    """out/stem.xlsx, or stem (2).xlsx, ... when two returns share a name (attachments often do)."""
+    target, n = out / f"{stem}.xlsx", 2
+    while target in written:
+        target, n = out / f"{stem} ({n}).xlsx", n + 1
+    return target

@@ -260,3 +260,37 @@ def test_copy_keeps_name_in_findings(tmp_path, matrix, catalog):
     shutil.copy(path, copy)
     ret = read_return(copy, catalog)
     assert {f.file for f in ret.findings} == {"Ann's return (final).xlsx"}
+
+
+def test_values_typed_outside_the_inputs_are_kept(tmp_path, matrix, catalog):
+    path = make_workbook(tmp_path, matrix, {("criterion", "1.1", "1.1a", BASELINE): "✓"})
+    wb = openpyxl.load_workbook(path)
+    ws = wb["1.1 Vision, strategy & plan"]
+    ws["F10"] = "comment beside 1.1a"  # a locked, empty cell in the template
+    ws["Z3"] = "far to the right"
+    ws.insert_rows(12, 1)
+    ws["C12"] = "a row the partner added"
+    wb["Overview"]["L9"] = "note on the overview"
+    wb.save(path)
+    ret = read_return(path, catalog)
+    extra = {(a.sheet, a.cell): a.raw_text for a in ret.extra}
+    assert extra == {("1.1 Vision, strategy & plan", "F10"): "comment beside 1.1a",
+                     ("1.1 Vision, strategy & plan", "Z3"): "far to the right",
+                     ("1.1 Vision, strategy & plan", "C12"): "a row the partner added",
+                     ("Overview", "L9"): "note on the overview"}
+    assert {(f.code, f.sheet) for f in ret.findings if f.code == "extra-content"} == {
+        ("extra-content", "1.1 Vision, strategy & plan"), ("extra-content", "Overview")}
+    assert ret.answer("criterion", "1.1", "1.1a", BASELINE).value is True
+
+
+def test_metadata_deleted_with_indicators_keeps_indicator_answers(tmp_path, matrix, indicator_set, catalog):
+    answers = {("criterion", "1.1", "1.1a", BASELINE): "✓", ("indicator_value", "", "cp1-1-po1", ""): 42.0,
+               ("indicator_period", "", "cp1-1-po1", ""): "2026 Q1"}
+    path = make_workbook(tmp_path, matrix, answers, indicators=indicator_set)
+    wb = openpyxl.load_workbook(path)
+    del wb["_eif"]
+    wb.save(path)
+    ret = read_return(path, catalog)
+    assert "matched-by-structure" in {f.code for f in ret.findings}
+    assert ret.answer("indicator_value", "", "cp1-1-po1", "").value == 42.0
+    assert ret.answer("criterion", "1.1", "1.1a", BASELINE).value is True

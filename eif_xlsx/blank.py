@@ -1,0 +1,49 @@
+"""The values of a blank workbook, per sheet: what the template itself puts in each cell. The reader compares a
+return against it to find anything typed outside the input cells (wired in by the api, so that the reader never
+imports the writer)."""
+
+from __future__ import annotations
+
+import io
+import tempfile
+from pathlib import Path
+
+from . import layout as layout_mod
+from .cells import parse_a1
+from .container import inspect
+from .model import IndicatorSet, Matrix
+
+_CACHE: dict[tuple[str, str], dict[str, list[list]]] = {}
+_DUMMY = {"id": "P-TEMPLATE", "name": "Name", "organisation": "Organisation", "email": "a@b.c", "role": "Role"}
+
+
+def template_grid(matrix: Matrix, indicators: IndicatorSet | None) -> dict[str, list[list]]:
+    key = (matrix.content_hash, indicators.content_hash if indicators else "")
+    if key not in _CACHE:
+        from python_calamine import CalamineWorkbook
+
+        from .writer import WorkbookSpec, write_workbook
+
+        spec = WorkbookSpec(matrix=matrix, layout=layout_mod.build(matrix, indicators), indicators=indicators,
+                            partner=_DUMMY, area="Area", deadline="1 January 2000", return_to="a@b.c")
+        data = write_workbook(spec)
+        wb = CalamineWorkbook.from_filelike(io.BytesIO(data))
+        grid = {name: [list(r) for r in wb.get_sheet_by_name(name).to_python(skip_empty_area=False)]
+                for name in wb.sheet_names}
+        # Formula cells belong to the template even where their cached value is blank.
+        with tempfile.TemporaryDirectory() as tmp:
+            path = Path(tmp) / "blank.xlsx"
+            path.write_bytes(data)
+            box = inspect(path)
+        for name, formulas in box.formulas.items():
+            rows = grid.setdefault(name, [])
+            for ref in formulas:
+                r, c = parse_a1(ref)
+                while len(rows) <= r:
+                    rows.append([])
+                row = rows[r]
+                row.extend([""] * (c + 1 - len(row)))
+                if row[c] == "":
+                    row[c] = "=formula"
+        _CACHE[key] = grid
+    return _CACHE[key]
