@@ -211,8 +211,10 @@ def generate(matrix_id, partners, area, deadline, return_to, indicators_id, pass
         if round_ == "12-months" or previous:
             if not previous:
                 raise UsageError("--round 12-months needs --previous PATH (the baseline returns)")
-            plan = reissue.plan(cat, matrix_id, previous, people, round_=round_)
+            chosen = cat.indicator_set(indicators_id) if indicators_id else None
+            plan = reissue.plan(cat, matrix_id, previous, people, round_=round_, indicators=chosen)
             people, more = plan.partners, {"prefill": plan.prefill, "round": round_.replace("12-months", "12_months")}
+            indicators_id = plan.indicators.id if plan.indicators else None
             for note in plan.notes:
                 click.echo(note, err=True)
         with _progress(quiet, len(people or [None]), "Generating") as bar:

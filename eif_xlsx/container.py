@@ -147,6 +147,10 @@ def _read_part(zf: zipfile.ZipFile, info: zipfile.ZipInfo, budget: list[int]) ->
                     break
                 out += chunk
                 if len(out) > limit:
+                    if limit < MAX_PART_BYTES:  # the budget of all parts ran out first
+                        raise ReadError("hostile", f"the parts together expand beyond "
+                                                   f"{MAX_TOTAL_BYTES // (1024 * 1024)} MB (at part "
+                                                   f"'{info.filename}'; a compression bomb?)")
                     raise ReadError("hostile", f"part '{info.filename}' expands beyond {limit // (1024 * 1024)} MB "
                                                "(a compression bomb?)")
                 if len(out) > ceiling:

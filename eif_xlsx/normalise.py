@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import math
 import re
 
 # Lower-cased, trimmed values that count as ticked. 'ü' and 'þ' are ticks typed in the Wingdings symbol font.
@@ -72,7 +73,7 @@ def number(value: object) -> float | None:
     if text.endswith("%"):
         text = text[:-1].strip()
     try:
-        return float(text) if text else None
+        return float(text) if text and math.isfinite(float(text)) else None  # not 'nan', 'inf', '1e999'
     except ValueError:
         return None
 

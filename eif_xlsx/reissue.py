@@ -12,7 +12,7 @@ from .cells import parse_a1
 from .checks import Report
 from .errors import Severity, UsageError
 from .layout import BASELINE, TWELVE_MONTHS, WorkbookLayout
-from .model import Matrix
+from .model import IndicatorSet, Matrix
 from .partners import Partner
 from .reader import Answer, Return
 
@@ -88,10 +88,16 @@ class Plan:
     partners: list[Partner]
     prefill: dict[str, tuple[str, dict, dict]]
     notes: list[str]
+    indicators: IndicatorSet | None = None  # the set the pre-fills are laid out for: generate with this one
 
 
-def plan(catalog, matrix_id: str, previous, partners: list[Partner] | None, round_: str = "12-months") -> Plan:
-    """Match each partner to their previous return (partner id, then email) and pre-fill from it."""
+def plan(catalog, matrix_id: str, previous, partners: list[Partner] | None, round_: str = "12-months",
+         indicators: IndicatorSet | None = None) -> Plan:
+    """Match each partner to their previous return (partner id, then email) and pre-fill from it.
+
+    The new workbooks get `indicators`, or else the indicator set of the previous returns: generate them with
+    Plan.indicators, or answers carried onto an Indicators sheet that is not written are lost.
+    """
     matrix: Matrix = catalog.matrix(matrix_id)
     reports = [r for r in _read_previous(catalog, previous) if r.ret.readable and r.ret.matrix_id == matrix_id]
     if not reports:
@@ -117,7 +123,8 @@ def plan(catalog, matrix_id: str, previous, partners: list[Partner] | None, roun
                 continue
             partners.append(Partner(m["partner_id"], m.get("partner_name", ""), m.get("partner_organisation", ""),
                                     m.get("partner_email", ""), m.get("partner_role", "")))
-    new = layout_mod.build(matrix, _indicator_set(catalog, reports))
+    iset = indicators or _indicator_set(catalog, reports)
+    new = layout_mod.build(matrix, iset)
     prefill: dict[str, tuple[str, dict, dict]] = {}
     for p in partners:
         r = latest.get(p.id) or (by_email.get(p.email.lower()) if p.email else None)
@@ -132,10 +139,10 @@ def plan(catalog, matrix_id: str, previous, partners: list[Partner] | None, roun
             notes.append(f"{p.id} {p.label}: {len(carried.lost)} answer(s) could not be carried over: "
                          + "; ".join(carried.lost))
         extra = {"notes_for_partner": tuple(cover)}
-        if round_ == "12-months":
+        if round_.replace("-", "_") == TWELVE_MONTHS:
             extra["locked_columns"] = frozenset({BASELINE})
         prefill[p.id] = (r.file, carried.answers, extra)
-    return Plan(partners, prefill, notes)
+    return Plan(partners, prefill, notes, iset)
 
 
 def _read_previous(catalog, previous) -> list[Report]:

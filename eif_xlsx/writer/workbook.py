@@ -14,6 +14,7 @@ from xlsxwriter.worksheet import Worksheet
 from .. import __version__
 from ..cells import a1, quote_sheet
 from ..layout import (
+    BASELINE,
     COL_12M,
     COL_BASE,
     COL_KEY,
@@ -227,12 +228,21 @@ class _Builder:
         ws.write_string(r, 0, "How to fill it in", f["section"])
         ws.write_blank(r, 2, None, f["section"])
         r += 1
-        steps = [
-            *m.how_to_use,
-            f"In this workbook: each sub-element has its own sheet. Tick a criterion by choosing {TICK} in its "
-            "Baseline column (press Delete to untick). Tick the supporting information you hold, add your own under "
-            "'Other', and record barriers to change and priority actions with a timescale "
-            f"({', '.join(f'{t.name}: {t.meaning}' for t in m.timescales)}).",
+        if self.spec.round == "12_months" and BASELINE in self.spec.locked_columns:
+            # The matrix's own words say to ignore the 12 months column; this time it is the one to fill.
+            steps = [t for t in m.how_to_use if "12 months column" not in t]
+            steps.append(
+                "This is the 12-months review. The grey Baseline column holds your answers from last time and cannot "
+                f"be changed. Tick the criteria that describe your local area now by choosing {TICK} in the "
+                "'12 months' column (press Delete to untick), tick the supporting information you hold now, and "
+                "record progress on each earlier priority action in its 'Notes / progress' column.")
+        else:
+            steps = [*m.how_to_use,
+                     f"In this workbook: each sub-element has its own sheet. Tick a criterion by choosing {TICK} in its "
+                     "Baseline column (press Delete to untick)."]
+        steps += [
+            "Tick the supporting information you hold, add your own under 'Other', and record barriers to change and "
+            f"priority actions with a timescale ({', '.join(f'{t.name}: {t.meaning}' for t in m.timescales)}).",
             "The Overview sheet shows the level each sub-element reaches from your ticks. You can give your own "
             "overall rating there too, and the date of your assessment.",
             "Only the pale yellow cells can be changed. Please do not rename sheets, add sheets or delete rows.",
