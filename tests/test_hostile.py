@@ -1,0 +1,380 @@
+"""Bad, broken and hostile files: each one gives its finding with a message naming the problem, reading never
+raises, memory stays small, and in a batch a bad file costs only itself (see tests/corpus.py for the files)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import faulthandler
+import json
+import multiprocessing
+import os
+import resource
+import shutil
+import subprocess
+import sys
+import time
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+
+import pytest
+
+from eif_xlsx import batch
+from eif_xlsx import container as container_mod
+from eif_xlsx.api import check, read_return, validate
+from eif_xlsx.container import inspect
+from eif_xlsx.errors import FINDINGS, Severity
+from eif_xlsx.partners import Partner
+
+from .conftest import ANN, BOB, MATRIX_ID, make_workbook
+from .corpus import (
+    EXPECTED,
+    KNOWN_BUGS,
+    OTHER_MATRIX_ID,
+    build_corpus,
+    first_sub_element_sheet,
+    formula_cells,
+    other_catalog,
+    shared_formula_cells,
+)
+
+CAT = Partner("P-CAT", "Cat Person", "Southshire Health Visiting", "cat@example.org", "Lead")
+TICK = "✓"
+
+
+def answers_for(n: int) -> dict:
+    """A filled return: a date, ticks up to Early progress in 1.1 with evidence, a tick in 1.2, some notes."""
+    base = {
+        ("assessment_date", "", "", "baseline"): dt.date(2025, 1, 15 + n),
+        ("criterion", "1.1", "1.1a", "baseline"): TICK,
+        ("criterion", "1.1", "1.1b", "baseline"): TICK,
+        ("criterion", "1.2", "1.2a", "baseline"): TICK,
+        ("supporting_information", "1.1", "S1", "baseline"): TICK,
+        ("notes", "1.1", "", ""): f"Strategy refresh due in spring (return {n})",
+    }
+    if n:
+        base[("criterion", "2", "2a", "baseline")] = TICK
+    return base
+
+
+def expected(value):
+    return True if value == TICK else value
+
+
+# --- the corpus, built once ----------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def hostile(tmp_path_factory, matrix):
+    root = tmp_path_factory.mktemp("hostile")
+    good = make_workbook(root / "good", matrix, answers_for(0))
+    corpus = build_corpus(root / "corpus", good)
+    sheet, part = first_sub_element_sheet(good)
+    return {"root": root, "good": good, "corpus": corpus, "sheet": sheet, "part": part}
+
+
+def corpus_file(hostile, name: str) -> Path:
+    if name not in hostile["corpus"]:
+        pytest.skip(f"{name} needs LibreOffice")
+    return hostile["corpus"][name][0]
+
+
+def every_text(ret) -> str:
+    """Everything a return carries that a person or an export could see."""
+    parts = [f.message for f in ret.findings] + list(ret.metadata.values())
+    for a in ret.answers + ret.extra:
+        parts += [a.raw_text, a.value_text()]
+    return "\n".join(parts)
+
+
+#: Words each file's finding message must contain (case-blind); SHEET stands for the first sub-element sheet.
+MESSAGES = {
+    "random-bytes.xlsx": ["not an .xlsx"],
+    "empty.xlsx": ["empty (0 bytes)"],
+    "truncated.xlsx": ["truncated"],
+    "legacy-ole.xlsx": [".xls", "save as .xlsx"],
+    "csv-renamed.xlsx": ["csv"],
+    "pdf-renamed.xlsx": ["pdf"],
+    "html-saved-as.xls": [".xls", "save as .xlsx"],
+    "plain-zip.xlsx": ["zip archive"],
+    "password-ole.xlsx": ["password"],
+    "macro.xlsm": ["macro", "no macro was run"],
+    "billion-laughs.xlsx": ["xl/sharedStrings.xml", "entities"],
+    "xxe.xlsx": ["PART", "DTD"],
+    "xxe-utf16.xlsx": ["PART", "DTD"],
+    "bomb.xlsx": ["300 MB"],
+    "bomb-lying.xlsx": ["xl/sharedStrings.xml", "compression bomb"],
+    "size-lie.xlsx": ["PART", "lies about its size"],
+    "duplicate-part.xlsx": ["PART", "twice"],
+    "far-cell.xlsx": ["SHEET", "XFD1048576", "far outside the template"],
+    "far-cell-in-early-row.xlsx": ["SHEET", "KM1048576"],
+    "far-cell-long-column.xlsx": ["SHEET", "AAAAAAAAAAAA60"],
+    "far-cell-prefixed.xlsx": ["SHEET", "KM1048576"],
+    "rows-without-refs.xlsx": ["SHEET", "far outside the template"],
+    "spread-over-sheets.xlsx": ["cells together"],
+    "sheet-outside.xlsx": ["SHEET", "XFD1048576"],
+    "malformed-sheet.xlsx": ["SHEET", "not well-formed"],
+    "no-workbook-part.xlsx": ["xl/workbook.xml", "missing"],
+    "missing-sheet-part.xlsx": ["SHEET", "PART", "missing"],
+    "strict.xlsx": ["Strict"],
+    "no-metadata.xlsx": [f"matched to '{MATRIX_ID}'"],
+    "metadata-edited.xlsx": ["metadata has been edited"],
+    "foreign.xlsx": ["no eif-xlsx metadata"],
+    "formulas.xlsx": ["=1+1"],
+    "shared-formulas.xlsx": ['=IF(TRUE,"✓")'],
+    "other-matrix.xlsx": [OTHER_MATRIX_ID],
+    "ods-bad-repeat.ods": ["'two'", "not a number"],
+    "ods-far-cell.ods": ["far outside the template"],
+}
+READABLE_INTACT = ["macro.xlsm", "huge-dimension.xlsx", "no-metadata.xlsx", "metadata-edited.xlsx",
+                   "ods-renamed.xlsx"]
+
+
+def _params(names):
+    return [pytest.param(n, marks=pytest.mark.xfail(strict=True, reason=KNOWN_BUGS[n])) if n in KNOWN_BUGS else n
+            for n in names]
+
+
+# --- each file -----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", _params(EXPECTED))
+def test_each_file_gives_its_finding(hostile, name):
+    path = corpus_file(hostile, name)
+    code = EXPECTED[name]
+    ret = read_return(path)  # never raises
+    report = check(ret)
+    codes = [f.code for f in report.findings]
+    if code is None or FINDINGS[code].severity != Severity.ERROR:
+        assert ret.readable and report.accepted, [f.message for f in report.findings]
+        assert not [f for f in report.findings if f.severity == Severity.ERROR]
+    else:
+        assert not report.accepted
+        assert report.reason(), "a rejected file must say why"
+    if code is None:
+        return
+    assert code in codes, [f"{f.code}: {f.message}" for f in report.findings]
+    found = [f for f in report.findings if f.code == code]
+    message = " | ".join(f.message for f in found)
+    assert all(f.file == path.name for f in found)
+    for word in MESSAGES.get(name, []):
+        word = {"SHEET": hostile["sheet"], "PART": hostile["part"]}.get(word, word)
+        assert word.lower() in message.lower(), (word, message)
+
+
+@pytest.mark.parametrize("name", _params(READABLE_INTACT))
+def test_readable_files_keep_every_answer(hostile, name):
+    path = corpus_file(hostile, name)
+    good = {a.key: a.value for a in read_return(hostile["good"]).answers}
+    ret = read_return(path)
+    assert ret.readable, [f.message for f in ret.findings]
+    got = {a.key: a.value for a in ret.answers}
+    assert got == good
+    for key, value in answers_for(0).items():
+        assert got[key] == expected(value), key
+
+
+def test_macro_workbook_is_read_as_xlsm_with_an_info_finding(hostile):
+    ret = read_return(hostile["corpus"]["macro.xlsm"][0])
+    assert ret.format == "xlsm"
+    macro = [f for f in ret.findings if f.code == "macro-workbook"]
+    assert len(macro) == 1 and macro[0].severity == Severity.INFO
+
+
+def test_ods_renamed_xlsx_is_recognised_by_its_content(hostile):
+    # The safety pass knows it is an .ods whatever the name says (reading it through calamine: see KNOWN_BUGS).
+    assert inspect(corpus_file(hostile, "ods-renamed.xlsx")).format == "ods"
+
+
+def test_external_entity_never_reaches_an_answer(hostile):
+    secret = Path("/etc/passwd").read_text(encoding="utf-8", errors="replace").splitlines()[:3] \
+        if Path("/etc/passwd").exists() else []
+    secret = [line for line in secret if line.strip()] or ["root:x:0:0"]
+    for name in ("xxe.xlsx", "xxe-utf16.xlsx", "billion-laughs.xlsx"):
+        ret = read_return(hostile["corpus"][name][0])
+        assert not ret.readable and not ret.answers
+        text = every_text(ret)
+        assert not any(line in text for line in secret), name
+        assert "lollol" not in text
+
+
+def test_formulas_in_inputs_are_flagged_at_their_cells_and_kept_as_text(hostile):
+    path = hostile["corpus"]["formulas.xlsx"][0]
+    sheet = hostile["sheet"]
+    tick_cell, notes_cell = formula_cells(hostile["good"])
+    ret = read_return(path)
+    report = check(ret)
+    assert report.accepted
+    where = {f.where: f for f in report.findings if f.code == "formula-in-input"}
+    assert set(where) == {f"{sheet}!{tick_cell}", f"{sheet}!{notes_cell}"}
+    assert "=1+1" in where[f"{sheet}!{tick_cell}"].message
+    assert '=HYPERLINK("http://x","y")' in where[f"{sheet}!{notes_cell}"].message
+    tick = ret.answer("criterion", "1.1", "1.1a", "baseline")
+    notes = ret.answer("notes", "1.1", "", "")
+    assert tick.raw_text == "=1+1" and tick.value is False and tick.problem == "formula-in-input"
+    assert notes.raw_text == '=HYPERLINK("http://x","y")'
+    # The other answers are untouched.
+    assert ret.answer("criterion", "1.1", "1.1b", "baseline").value is True
+
+
+def test_filled_down_and_array_formulas_are_flagged_in_every_cell(hostile):
+    """Excel stores a formula filled down once (a shared formula) and an array formula once: every cell counts."""
+    down, array = shared_formula_cells(hostile["good"])
+    ret = read_return(hostile["corpus"]["shared-formulas.xlsx"][0])
+    sheet = hostile["sheet"]
+    flagged = {f.where for f in ret.findings if f.code == "formula-in-input"}
+    assert flagged == {f"{sheet}!{c}" for c in down + array}
+    for item in ("1.1a", "1.1b", "1.1c"):
+        a = ret.answer("criterion", "1.1", item, "baseline")
+        assert a.raw_text == '=IF(TRUE,"✓")' and a.value is False  # its cached ✓ is not taken as a tick
+
+
+def test_another_matrix_is_different_or_unknown(hostile, tmp_path):
+    path = hostile["corpus"]["other-matrix.xlsx"][0]
+    catalog = other_catalog(tmp_path / "definitions")
+    ret = read_return(path, catalog)
+    assert ret.readable and ret.matrix_id == OTHER_MATRIX_ID
+    assert check(ret, catalog).accepted
+    report = check(ret, catalog, expected_matrix=MATRIX_ID)
+    assert not report.accepted
+    different = [f for f in report.findings if f.code == "different-matrix"]
+    assert len(different) == 1
+    assert OTHER_MATRIX_ID in different[0].message and f"'{MATRIX_ID}'" in different[0].message
+
+
+@pytest.mark.xfail(strict=True, reason=KNOWN_BUGS["other-matrix.xlsx"])
+def test_unknown_matrix_never_raises(hostile):
+    ret = read_return(hostile["corpus"]["other-matrix.xlsx"][0])
+    assert [f.code for f in ret.findings] == ["unknown-matrix"]
+
+
+def test_a_damaged_copy_of_every_part_never_raises(hostile, tmp_path):
+    """Each XML part in turn cut short, then with bytes flipped: a finding every time, never an exception."""
+    import random
+    import zipfile
+
+    from .corpus import rewrite
+
+    good = hostile["good"]
+    rng = random.Random(7)
+    with zipfile.ZipFile(good) as zf:
+        parts = {i.filename: zf.read(i) for i in zf.infolist()}
+    for i, (name, data) in enumerate(parts.items()):
+        cut = rewrite(good, tmp_path / f"cut{i}.xlsx", {name: data[: len(data) // 3]})
+        flipped = bytearray(data)
+        for _ in range(3):
+            flipped[rng.randrange(len(flipped))] = rng.choice(b'<>/"=&;x\x00\xff')
+        flip = rewrite(good, tmp_path / f"flip{i}.xlsx", {name: bytes(flipped)})
+        for path in (cut, flip):
+            check(read_return(path))  # must not raise
+
+
+# --- batches -------------------------------------------------------------------------------------
+
+
+def test_batch_of_good_and_bad_files(hostile, matrix, tmp_path):
+    folder = tmp_path / "inbox"
+    folder.mkdir()
+    good = {}
+    for n, partner in enumerate((ANN, BOB, CAT)):
+        made = make_workbook(tmp_path / f"good{n}", matrix, answers_for(n), partner=partner)
+        good[f"good-{n}.xlsx"] = answers_for(n)
+        shutil.copy(made, folder / f"good-{n}.xlsx")
+    for name, (path, _) in hostile["corpus"].items():
+        shutil.copy(path, folder / name)
+    started = time.monotonic()
+    reports = {r.file: r for r in validate([folder])}
+    elapsed = time.monotonic() - started
+    assert elapsed < 50, f"the batch took {elapsed:.0f} s"
+    assert set(reports) == set(good) | set(hostile["corpus"])
+    for name, answers in good.items():
+        report = reports[name]
+        assert report.accepted, [f.message for f in report.findings]
+        for key, value in answers.items():
+            assert report.ret.answer(*key).value == expected(value), (name, key)
+    for name, (_, code) in hostile["corpus"].items():
+        if name in KNOWN_BUGS:
+            continue
+        report = reports[name]
+        codes = [f.code for f in report.findings]
+        if code is not None:
+            assert code in codes, (name, codes)
+        should_reject = code is not None and FINDINGS[code].severity == Severity.ERROR
+        assert report.accepted is not should_reject, (name, [f.message for f in report.findings])
+
+
+def test_batch_worker_runs_under_the_memory_limit():
+    with ProcessPoolExecutor(max_workers=1, initializer=batch._limit_memory) as pool:
+        soft, hard = pool.submit(resource.getrlimit, resource.RLIMIT_AS).result(timeout=60)
+    assert soft == batch.WORKER_MEMORY and hard == batch.WORKER_MEMORY
+
+
+@pytest.mark.skipif(multiprocessing.get_start_method(allow_none=False) != "fork",
+                    reason="the worker must inherit the lowered safety limits (fork start method)")
+def test_batch_survives_a_worker_killed_by_a_real_crash(hostile, monkeypatch):
+    """A file that gets past the safety pass and makes the reader abort (a dense grid of 10 GB, refused by the
+    worker's address-space limit) costs only itself.
+
+    No real file gets past container.py any more, so its extent limits are raised for this test (the worker
+    processes are forked and inherit them); the crash itself is real: calamine aborts the worker process.
+    """
+    crash = hostile["corpus"]["far-cell-in-early-row.xlsx"][0]
+    good = hostile["good"]
+    monkeypatch.setattr(container_mod, "MAX_ROWS", 10**9)
+    monkeypatch.setattr(container_mod, "MAX_COLS", 10**9)
+    monkeypatch.setattr(container_mod, "MAX_CELLS", 10**18)
+    soft, hard = resource.getrlimit(resource.RLIMIT_CORE)
+    resource.setrlimit(resource.RLIMIT_CORE, (0, hard))  # no core file from the aborted worker
+    dumping = faulthandler.is_enabled()
+    faulthandler.disable()  # the forked worker would print a 'Fatal Python error' traceback as it aborts
+    try:
+        sources = [batch.Source(str(good), "first.xlsx"), batch.Source(str(crash), "crash.xlsx"),
+                   batch.Source(str(good), "last.xlsx")]
+        started = time.monotonic()
+        reports = batch.run(sources, jobs=2)
+        alone = batch._isolated(sources[1], None, {})
+    finally:
+        resource.setrlimit(resource.RLIMIT_CORE, (soft, hard))
+        if dumping:
+            faulthandler.enable(file=sys.__stderr__)
+    assert time.monotonic() - started < 50
+    assert [r.file for r in reports] == ["first.xlsx", "crash.xlsx", "last.xlsx"]
+    assert reports[0].accepted and reports[2].accepted
+    for report in (reports[1], alone):
+        assert not report.accepted
+        assert [f.code for f in report.findings] == ["damaged"]
+        assert "crashed" in report.findings[0].message
+
+
+# --- memory ---------------------------------------------------------------------------------------
+
+_MEASURE = """
+import json, resource, sys
+resource.setrlimit(resource.RLIMIT_AS, (3 * 1024 ** 3, 3 * 1024 ** 3))
+from eif_xlsx.reader import read_return
+from eif_xlsx.checks import check
+def peak():
+    kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return kb * 1024 if sys.platform != "darwin" else kb
+check(read_return(sys.argv[1]))  # imports and first read
+before = peak()
+codes = {}
+for path in sys.argv[2:]:
+    codes[path] = [f.code for f in read_return(path).findings]
+print(json.dumps({"before": before, "after": peak(), "codes": codes}))
+"""
+
+
+def test_reading_bombs_keeps_memory_small(hostile):
+    names = ["bomb.xlsx", "bomb-lying.xlsx", "size-lie.xlsx", "huge-dimension.xlsx", "far-cell.xlsx",
+             "far-cell-in-early-row.xlsx", "far-cell-long-column.xlsx", "far-cell-prefixed.xlsx",
+             "rows-without-refs.xlsx", "spread-over-sheets.xlsx", "sheet-outside.xlsx", "billion-laughs.xlsx"]
+    paths = [str(hostile["corpus"][n][0]) for n in names]
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parent.parent)}
+    proc = subprocess.run([sys.executable, "-c", _MEASURE, str(hostile["good"]), *paths], capture_output=True,
+                          text=True, timeout=120, env=env)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    got = json.loads(proc.stdout.strip().splitlines()[-1])
+    for name, path in zip(names, paths, strict=True):
+        assert EXPECTED[name] in got["codes"][path] or EXPECTED[name] is None, (name, got["codes"][path])
+    growth = (got["after"] - got["before"]) / 1024 ** 2
+    assert growth < 100, f"peak memory grew by {growth:.0f} MB reading the bombs"
