@@ -91,7 +91,9 @@ def run(sources: list[Source], *, jobs: int | None = None, expected_matrix: str 
                 break
             except MemoryError:
                 results[i] = _crashed(sources[i], "reading it needed more memory than a return can")
-            except Exception as exc:  # a bug or an unforeseen file: report it, keep the batch
+            except (KeyboardInterrupt, SystemExit):
+                raise
+            except BaseException as exc:  # a bug or an unforeseen file: report it, keep the batch
                 results[i] = _crashed(sources[i], f"{type(exc).__name__}: {exc}")
             if progress:
                 progress(1)
@@ -117,7 +119,9 @@ def _isolated(source: Source, expected_matrix: str | None, partners_by_email: di
         return _crashed(source, "the reader crashed on it (out of memory or a corrupt part)")
     except MemoryError:
         return _crashed(source, "reading it needed more memory than a return can")
-    except Exception as exc:
+    except (KeyboardInterrupt, SystemExit):
+        raise
+    except BaseException as exc:
         return _crashed(source, f"{type(exc).__name__}: {exc}")
     finally:
         pool.shutdown(wait=True, cancel_futures=True)

@@ -95,14 +95,8 @@ def read_return(path: Path | str, catalog=None, display_name: str | None = None,
     """
     path = Path(path)
     ret = Return(str(path), display_name or path.name)
-    suffix = path.suffix.lower()
     try:
-        if suffix == ".xls":
-            raise ReadError("legacy-xls", "")
-        box = inspect(path)
-        if suffix not in ACCEPTED_SUFFIXES and suffix not in (".xls",):
-            # The content is a workbook but the name says otherwise: read it, and say so.
-            pass
+        box = inspect(path)  # by content, whatever the name says (.ods renamed .xlsx, .xlsx renamed .xls, ...)
         ret.format = box.format
         if box.macros:
             ret.findings.append(finding("macro-workbook", ret.file))
@@ -112,7 +106,8 @@ def read_return(path: Path | str, catalog=None, display_name: str | None = None,
         ret.readable = False
         kind = FINDINGS[exc.code]
         detail = str(exc) or kind.title
-        ret.findings.append(finding(exc.code, ret.file, detail=detail))
+        if not any(f.code == exc.code for f in ret.findings):
+            ret.findings.append(finding(exc.code, ret.file, detail=detail))
     return ret
 
 
@@ -145,8 +140,11 @@ def _load_values(path: Path, box: Container) -> dict[str, _Sheet]:
     from python_calamine import CalamineWorkbook
 
     try:
-        wb = CalamineWorkbook.from_path(str(path))
-    except Exception as exc:  # calamine's error classes (PasswordError, XmlError, ZipError, ...)
+        with path.open("rb") as fh:  # by content: calamine would pick the format from the file name
+            wb = CalamineWorkbook.from_filelike(fh)
+    except (KeyboardInterrupt, SystemExit):
+        raise
+    except BaseException as exc:  # calamine's errors (PasswordError, XmlError, ZipError, ...) and pyo3 panics
         name = type(exc).__name__
         if name == "PasswordError":
             raise ReadError("password-protected", "") from exc
@@ -159,7 +157,9 @@ def _load_values(path: Path, box: Container) -> dict[str, _Sheet]:
             sheet = wb.get_sheet_by_name(meta.name)
             rows = sheet.to_python(skip_empty_area=False)
             sheets[meta.name] = _Sheet(meta.name, rows, "Visible" in str(meta.visible))
-    except Exception as exc:
+    except (KeyboardInterrupt, SystemExit):
+        raise
+    except BaseException as exc:
         raise ReadError("damaged", f"{type(exc).__name__}: {exc}") from exc
     finally:
         wb.close()
@@ -213,7 +213,8 @@ def _read(ret: Return, box: Container, grid: dict[str, _Sheet], catalog, templat
                 raise ReadError("metadata-missing", "")
         matrix_id = meta.get("definition_id", "")
         if matrix_id not in catalog.entries or catalog.entries[matrix_id].kind != "matrix":
-            raise ReadError("unknown-matrix", "") from _UnknownMatrix(ret, matrix_id)
+            ret.findings.append(finding("unknown-matrix", ret.file, definition=matrix_id or "(none)"))
+            raise ReadError("unknown-matrix", "")
         current = catalog.matrix(matrix_id)
         if meta.get("definition_hash") != current.content_hash or meta.get("template_version") != lay.template_version \
                 or lay.template_version != layout_mod.TEMPLATE_VERSION:
@@ -252,11 +253,6 @@ def _read(ret: Return, box: Container, grid: dict[str, _Sheet], catalog, templat
 def _unpack(chunks: tuple[str, ...]) -> WorkbookLayout:
     # Every return of one round carries the same layout: decode it once.
     return WorkbookLayout.unpack(list(chunks))
-
-
-class _UnknownMatrix(Exception):
-    def __init__(self, ret: Return, matrix_id: str):
-        ret.findings.append(finding("unknown-matrix", ret.file, definition=matrix_id or "(none)"))
 
 
 def _indicators_for(meta: dict[str, str], catalog):

@@ -38,7 +38,7 @@ EXPECTED: dict[str, str | None] = {
     "legacy-ole.xlsx": "legacy-xls",
     "csv-renamed.xlsx": "not-a-workbook",
     "pdf-renamed.xlsx": "not-a-workbook",
-    "html-saved-as.xls": "legacy-xls",
+    "html-saved-as.xls": "not-a-workbook",
     "plain-zip.xlsx": "not-a-workbook",
     "password-ole.xlsx": "password-protected",
     # macros: read, with an info finding
@@ -82,12 +82,7 @@ EXPECTED: dict[str, str | None] = {
 }
 
 #: Files whose expected result the importer does not give yet (a bug outside container.py): name -> why.
-KNOWN_BUGS = {
-    "ods-renamed.xlsx": "reader._load_values opens the file with CalamineWorkbook.from_path, which picks the "
-                        "format from the .xlsx suffix, so an .ods renamed .xlsx fails in calamine ('damaged')",
-    "other-matrix.xlsx": "reader.read_return raises KeyError('definition'): the unknown-matrix finding is made "
-                         "a second time from the ReadError, without the {definition} its template needs",
-}
+KNOWN_BUGS: dict[str, str] = {}  # file name -> why its result is wrong today (none now)
 
 Change = bytes | Callable[[bytes], bytes] | None  # new content, a function of the old one, or None to drop
 
