@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 _A1 = re.compile(r"^\$?([A-Za-z]{1,3})\$?([0-9]{1,7})$")
 _FORBIDDEN = re.compile(r"[\[\]:*?/\\]")
 MAX_SHEET_NAME = 31
 
 
+@lru_cache(maxsize=1024)
 def col_letter(col: int) -> str:
     """Zero-based column index -> letters (0 -> A)."""
     letters = ""

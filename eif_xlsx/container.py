@@ -8,6 +8,7 @@ made to hang, explode or reach outside the file.
 from __future__ import annotations
 
 import copy
+import html
 import posixpath
 import re
 import zipfile
@@ -70,6 +71,18 @@ class _XlsxFormulas(Mapping):
                     if r0 <= r <= r1 and c0 <= c <= c1:
                         return text
         raise KeyError(key)
+
+    def get(self, key: str, default=None):
+        if key in self._cells:
+            return self._cells[key]
+        return self[key] if self._arrays and self._in_array(key) else default
+
+    def _in_array(self, key: str) -> bool:
+        try:
+            self[key]
+        except KeyError:
+            return False
+        return True
 
     def __iter__(self):
         return iter(self._cells)
@@ -282,7 +295,79 @@ def _inspect_xlsx(path: Path, zf: zipfile.ZipFile, infos, names: set[str]) -> Co
     return box
 
 
+_SD_OPEN, _SD_CLOSE = b"<sheetData", b"</sheetData>"
+_PREFIXED = re.compile(rb"<[A-Za-z_][\w.-]*:")
+_ANY_CELL = re.compile(rb"<c[\s>/]")
+_FAR_REF = re.compile(rb'<c r="(?:[A-Z]{3}|[L-Z][A-Z]|K[O-Z]|[A-Z]{1,2}(?:[2-9][0-9]{4}|[0-9]{6}))')
+_REF_ROW = re.compile(rb'<c r="[A-Z]{1,3}([0-9]{1,7})"')
+_REF_WIDE = re.compile(rb'<c r="([A-Z]{2,3})[0-9]')
+_REF_NARROW = re.compile(rb'<c r="([A-Z])[0-9]')
+_F_START = re.compile(rb"<f[\s>/]")
+
+
+def _fast_scan(data: bytes) -> tuple[int, int, Mapping[str, str]] | None:
+    """The common case in C-speed searches: one plain <sheetData>, every cell with r first, every reference
+    within bounds, only plain formulas. Returns None where any of that does not hold (the full scan decides)."""
+    start = data.find(_SD_OPEN)
+    if start == -1 or data.find(_SD_OPEN, start + 1) != -1:
+        return None
+    end = data.find(_SD_CLOSE, start)
+    if end == -1:
+        return (-1, -1, {}) if data.startswith(b"/>", start + len(_SD_OPEN)) else None
+    body = data[start:end]
+    if _PREFIXED.search(body) or _FAR_REF.search(body):
+        return None
+    rows = _REF_ROW.findall(body)
+    if len(rows) != len(_ANY_CELL.findall(body)):
+        return None  # a cell without a leading r attribute: let the full scan place it
+    if not rows:
+        return -1, -1, {}
+    max_r = max(map(int, rows)) - 1
+    narrow = _REF_NARROW.findall(body)
+    max_c = (max(narrow)[0] - 65) if narrow else 0
+    for letters in set(_REF_WIDE.findall(body)):
+        max_c = max(max_c, _col_number(letters.decode()))
+    cells: dict[str, str] = {}
+    for m in _F_START.finditer(body):
+        pos = m.start()
+        tag_end = body.find(b">", pos)
+        tag = body[pos:tag_end]
+        if b"t=" in tag:
+            return None  # shared or array formulas: the full scan resolves them
+        cell = body.rfind(b'<c r="', 0, pos)
+        ref = body[cell + 6:body.find(b'"', cell + 6)].decode()
+        if body[tag_end - 1:tag_end] == b"/":
+            cells[ref] = ""
+        else:
+            close = body.find(b"</f>", tag_end)
+            cells[ref] = html.unescape(body[tag_end + 1:close].decode("utf-8", errors="replace"))
+    return max_r, max_c, (_XlsxFormulas(cells, []) if cells else {})
+
+
 def _scan_sheet(name: str, part: str, data: bytes) -> tuple[int, int, Mapping[str, str]]:
+    """Where a sheet's cells reach, and its formulas: the fast path where the sheet is plain (after a check that
+    it is well-formed XML), else the full scan below."""
+    fast = _fast_scan(data)
+    if fast is not None:
+        parser = expat.ParserCreate()
+        parser.StartDoctypeDeclHandler = parser.EntityDeclHandler = _refuse_dtd(part)
+        try:
+            parser.Parse(data, True)
+        except expat.ExpatError as exc:
+            raise ReadError("damaged", f"the sheet '{name}' (part '{part}'): not well-formed XML ({exc})") from exc
+        return fast
+    return _full_scan(name, part, data)
+
+
+def _refuse_dtd(part: str):
+    def refuse(*_args) -> None:
+        raise ReadError("hostile", f"part '{part}' declares a DTD or entities (XML entity expansion / external "
+                                   "entities are never part of a spreadsheet)")
+
+    return refuse
+
+
+def _full_scan(name: str, part: str, data: bytes) -> tuple[int, int, Mapping[str, str]]:
     """Where a sheet's cells reach, worked out as a spreadsheet reader places them, and its formulas.
 
     Every <row> and <c> inside <sheetData> counts, prefixed or not; a row or cell without an 'r' follows the one
