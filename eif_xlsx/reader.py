@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
+import io
+import re
+import zipfile
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -140,8 +143,11 @@ def _load_values(path: Path, box: Container) -> dict[str, _Sheet]:
     from python_calamine import CalamineWorkbook
 
     try:
-        with path.open("rb") as fh:  # by content: calamine would pick the format from the file name
-            wb = CalamineWorkbook.from_filelike(fh)
+        if box.format == "ods":
+            wb = CalamineWorkbook.from_filelike(io.BytesIO(_plain_ods(path)))
+        else:
+            with path.open("rb") as fh:  # by content: calamine would pick the format from the file name
+                wb = CalamineWorkbook.from_filelike(fh)
     except (KeyboardInterrupt, SystemExit):
         raise
     except BaseException as exc:  # calamine's errors (PasswordError, XmlError, ZipError, ...) and pyo3 panics
@@ -156,6 +162,8 @@ def _load_values(path: Path, box: Container) -> dict[str, _Sheet]:
                 continue
             sheet = wb.get_sheet_by_name(meta.name)
             rows = sheet.to_python(skip_empty_area=False)
+            if box.format == "ods":
+                rows = _ods_text(rows)
             sheets[meta.name] = _Sheet(meta.name, rows, "Visible" in str(meta.visible))
     except (KeyboardInterrupt, SystemExit):
         raise
@@ -164,6 +172,37 @@ def _load_values(path: Path, box: Container) -> dict[str, _Sheet]:
     finally:
         wb.close()
     return sheets
+
+
+_ODS_INDENT = re.compile(rb">[ \t\r\n]+(?=<(?:/?table:|/?office:|text:p[ >/]))")
+_ODS_TAB = re.compile(rb"<text:tab(?:\s[^>]*)?/>")
+_ODS_BREAK = re.compile(rb"<text:line-break(?:\s[^>]*)?/>")
+_ODS_SPACES = re.compile(rb'<text:s(?:\s+text:c="([0-9]{1,4})")?\s*/>')
+
+
+_ODS_STANDIN = {"\t": "\ufdd0".encode(), " ": "\ufdd1".encode(), "\n": "\ufdd2".encode()}
+_ODS_BACK = str.maketrans({"\ufdd0": "\t", "\ufdd1": " ", "\ufdd2": "\n"})
+
+
+def _ods_text(rows: list[list]) -> list[list]:
+    return [[v.translate(_ODS_BACK) if isinstance(v, str) and v else v for v in row] for row in rows]
+
+
+def _plain_ods(path: Path) -> bytes:
+    """The .ods with content.xml put in the form calamine reads fully: no indentation between table elements
+    (Gnumeric indents), and tabs, line breaks and runs of spaces as the characters they stand for."""
+    out = io.BytesIO()
+    with zipfile.ZipFile(path) as zin, zipfile.ZipFile(out, "w") as zout:
+        for info in zin.infolist():
+            data = zin.read(info)  # sizes and ratios were checked by the safety pass
+            if info.filename == "content.xml":
+                data = _ODS_INDENT.sub(b">", data)
+                # Stand-ins (Unicode noncharacters) that calamine cannot trim away; put back in _Sheet.
+                data = _ODS_TAB.sub(_ODS_STANDIN["\t"], data)
+                data = _ODS_BREAK.sub(_ODS_STANDIN["\n"], data)
+                data = _ODS_SPACES.sub(lambda m: _ODS_STANDIN[" "] * int(m.group(1) or 1), data)
+            zout.writestr(info, data, compress_type=zipfile.ZIP_STORED)
+    return out.getvalue()
 
 
 # --- metadata and layout -----------------------------------------------------------------------

@@ -22,7 +22,7 @@ REGISTER = ("status", "partner_id", "name", "organisation", "email", "file", "re
 
 def _write(path: Path, header: tuple[str, ...], rows) -> Path:
     with path.open("w", newline="", encoding="utf-8") as fh:
-        w = csv.writer(fh, lineterminator="\n")
+        w = csv.writer(fh, lineterminator="\r\n")  # RFC 4180; also makes csv quote a field holding a lone CR
         w.writerow(header)
         for row in rows:
             w.writerow([csv_cell("" if v is None else v) for v in row])
