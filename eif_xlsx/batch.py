@@ -57,7 +57,30 @@ def _limit_memory() -> None:
 def _work(source: Source, expected_matrix: str | None, partners_by_email: dict[str, str]) -> Report:
     ret = read_return(source.path, display_name=source.name, template=template_grid)
     ret.sender = source.sender
-    return check(ret, expected_matrix=expected_matrix, partners_by_email=partners_by_email)
+    return slim(check(ret, expected_matrix=expected_matrix, partners_by_email=partners_by_email))
+
+
+def slim(report: Report) -> Report:
+    """What travels back from a worker: blank inputs, the layout's text in the metadata and the definition stay
+    behind (the layout itself travels as a reference to a shared copy)."""
+    ret = report.ret
+    ret.answers = [a for a in ret.answers if a.raw is not None or a.formula or a.problem]
+    ret.metadata = {k: v for k, v in ret.metadata.items() if not k.startswith("layout_")}
+    ret.__dict__.pop("_idx", None)
+    report.matrix = None
+    return report
+
+
+def _warm() -> None:
+    """Load what every worker needs once, before the pool forks, so that each worker starts warm."""
+    from .catalog import Catalog
+
+    catalog = Catalog.default()
+    for matrix in catalog.matrices():
+        template_grid(matrix, None)
+        for entry in catalog.entries.values():
+            if entry.kind == "indicators":
+                template_grid(matrix, entry.definition)
 
 
 def _crashed(source: Source, why: str) -> Report:
@@ -74,6 +97,8 @@ def run(sources: list[Source], *, jobs: int | None = None, expected_matrix: str 
     jobs = max(1, jobs or os.cpu_count() or 1)
     if not sources:
         return []
+    if len(sources) >= 8:
+        _warm()
     results: dict[int, Report] = {}
     pending = list(range(len(sources)))
     workers = min(jobs, max(1, len(sources)))

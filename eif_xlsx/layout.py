@@ -10,6 +10,7 @@ import base64
 import json
 import zlib
 from dataclasses import asdict, dataclass, field
+from functools import lru_cache
 
 from .cells import safe_sheet_name
 from .model import NOT_YET_BASIC, IndicatorSet, Matrix
@@ -111,13 +112,27 @@ class WorkbookLayout:
 
     def pack(self, chunk: int = 30000) -> list[str]:
         """Compressed, base64 text in chunks that fit Excel's 32,767-character cell limit."""
-        blob = base64.b64encode(zlib.compress(self.to_json().encode(), 9)).decode()
+        blob = self.__dict__.get("_blob")
+        if blob is None:  # computed once per layout: every workbook of a round carries the same one
+            blob = base64.b64encode(zlib.compress(self.to_json().encode(), 9)).decode()
+            object.__setattr__(self, "_blob", blob)
         return [blob[i:i + chunk] for i in range(0, len(blob), chunk)] or [""]
+
+    def __reduce__(self):
+        # Sent between processes as its packed text, and rebuilt from a cache: a round's returns share one layout.
+        return (_from_blob, ("".join(self.pack()),))
 
     @classmethod
     def unpack(cls, chunks: list[str]) -> WorkbookLayout:
         data = zlib.decompressobj().decompress(base64.b64decode("".join(chunks), validate=True), 5_000_000)
         return cls.from_json(data.decode())
+
+
+@lru_cache(maxsize=16)
+def _from_blob(blob: str) -> WorkbookLayout:
+    layout = WorkbookLayout.unpack([blob])
+    object.__setattr__(layout, "_blob", blob)
+    return layout
 
 
 def rating_choices(matrix: Matrix) -> tuple[str, ...]:

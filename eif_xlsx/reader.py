@@ -20,7 +20,7 @@ from .normalise import as_text, choice, date, number, tick
 ACCEPTED_SUFFIXES = (".xlsx", ".xlsm", ".ods")
 
 
-@dataclass
+@dataclass(slots=True)
 class Answer:
     """One input cell as read: where it is, what it answers, the raw value and the normalised value."""
 
