@@ -143,8 +143,10 @@ def _load_values(path: Path, box: Container) -> dict[str, _Sheet]:
     from python_calamine import CalamineWorkbook
 
     try:
+        back: dict[str, str] = {}
         if box.format == "ods":
-            wb = CalamineWorkbook.from_filelike(io.BytesIO(_plain_ods(path)))
+            plain, back = _plain_ods(path)
+            wb = CalamineWorkbook.from_filelike(io.BytesIO(plain))
         else:
             with path.open("rb") as fh:  # by content: calamine would pick the format from the file name
                 wb = CalamineWorkbook.from_filelike(fh)
@@ -162,8 +164,8 @@ def _load_values(path: Path, box: Container) -> dict[str, _Sheet]:
                 continue
             sheet = wb.get_sheet_by_name(meta.name)
             rows = sheet.to_python(skip_empty_area=False)
-            if box.format == "ods":
-                rows = _ods_text(rows)
+            if back:
+                rows = _ods_text(rows, back)
             sheets[meta.name] = _Sheet(meta.name, rows, "Visible" in str(meta.visible))
     except (KeyboardInterrupt, SystemExit):
         raise
@@ -180,29 +182,34 @@ _ODS_BREAK = re.compile(rb"<text:line-break(?:\s[^>]*)?/>")
 _ODS_SPACES = re.compile(rb'<text:s(?:\s+text:c="([0-9]{1,4})")?\s*/>')
 
 
-_ODS_STANDIN = {"\t": "\ufdd0".encode(), " ": "\ufdd1".encode(), "\n": "\ufdd2".encode()}
-_ODS_BACK = str.maketrans({"\ufdd0": "\t", "\ufdd1": " ", "\ufdd2": "\n"})
+_NONCHARACTERS = [chr(c) for c in range(0xFDD0, 0xFDF0)]
 
 
-def _ods_text(rows: list[list]) -> list[list]:
-    return [[v.translate(_ODS_BACK) if isinstance(v, str) and v else v for v in row] for row in rows]
+def _ods_text(rows: list[list], back: dict) -> list[list]:
+    table = str.maketrans(back)
+    return [[v.translate(table) if isinstance(v, str) and v else v for v in row] for row in rows]
 
 
-def _plain_ods(path: Path) -> bytes:
+def _plain_ods(path: Path) -> tuple[bytes, dict[str, str]]:
     """The .ods with content.xml put in the form calamine reads fully: no indentation between table elements
-    (Gnumeric indents), and tabs, line breaks and runs of spaces as the characters they stand for."""
+    (Gnumeric indents), and tabs, line breaks and runs of spaces held by stand-ins calamine cannot trim away
+    (Unicode noncharacters that the file does not contain); returns the bytes and how to put them back."""
     out = io.BytesIO()
+    back: dict[str, str] = {}
     with zipfile.ZipFile(path) as zin, zipfile.ZipFile(out, "w") as zout:
         for info in zin.infolist():
             data = zin.read(info)  # sizes and ratios were checked by the safety pass
             if info.filename == "content.xml":
-                data = _ODS_INDENT.sub(b">", data)
-                # Stand-ins (Unicode noncharacters) that calamine cannot trim away; put back in _Sheet.
-                data = _ODS_TAB.sub(_ODS_STANDIN["\t"], data)
-                data = _ODS_BREAK.sub(_ODS_STANDIN["\n"], data)
-                data = _ODS_SPACES.sub(lambda m: _ODS_STANDIN[" "] * int(m.group(1) or 1), data)
+                free = [c for c in _NONCHARACTERS if c.encode() not in data][:3]
+                if len(free) == 3:
+                    tab, space, brk = (c.encode() for c in free)
+                    back = {free[0]: "\t", free[1]: " ", free[2]: "\n"}
+                    data = _ODS_INDENT.sub(b">", data)
+                    data = _ODS_TAB.sub(tab, data)
+                    data = _ODS_BREAK.sub(brk, data)
+                    data = _ODS_SPACES.sub(lambda m, sp=space: sp * int(m.group(1) or 1), data)
             zout.writestr(info, data, compress_type=zipfile.ZIP_STORED)
-    return out.getvalue()
+    return out.getvalue(), back
 
 
 # --- metadata and layout -----------------------------------------------------------------------

@@ -52,9 +52,10 @@ def answer_rows(cons: Consolidation):
 
 
 def write_flat(cons: Consolidation, out: Path) -> list[Path]:
+    levels, answers = list(level_rows(cons)), list(answer_rows(cons))
     written = [
-        _write(out / "levels.csv", LEVELS, level_rows(cons)),
-        _write(out / "answers.csv", ANSWERS, answer_rows(cons)),
+        _write(out / "levels.csv", LEVELS, levels),
+        _write(out / "answers.csv", ANSWERS, answers),
         _write(out / "findings.csv", FINDINGS, ((f.file, f.severity.value, f.code, f.sheet, f.cell, f.message)
                                                 for f in cons.findings())),
         _write(out / "register.csv", REGISTER, ((r.status, r.partner_id, r.name, r.organisation, r.email, r.file,
@@ -66,22 +67,25 @@ def write_flat(cons: Consolidation, out: Path) -> list[Path]:
             (v.indicator_id, v.period, v.value, v.numerator, v.denominator, v.rag, v.commentary, v.partner_id,
              v.partner, v.file, v.cell) for v in cons.indicator_values)))
     path = out / "summary.json"
-    path.write_text(json.dumps(summary_json(cons), indent=2, ensure_ascii=False, sort_keys=True, default=str) + "\n",
-                    encoding="utf-8")
+    with path.open("w", encoding="utf-8") as fh:
+        json.dump(summary_json(cons, levels, answers), fh, ensure_ascii=False, sort_keys=True, default=str,
+                  separators=(",", ":"))
+        fh.write("\n")
     written.append(path)
     return written
 
 
-def summary_json(cons: Consolidation) -> dict:
+def summary_json(cons: Consolidation, levels: list | None = None, answers: list | None = None) -> dict:
     m = cons.matrix
     return {
         "matrix": {"id": m.id, "title": m.title, "version": m.version, "levels": list(m.level_names)},
         "register": [dict(zip(REGISTER, (r.status, r.partner_id, r.name, r.organisation, r.email, r.file, r.reason,
                                          r.errors, r.warnings, r.info, r.sender), strict=True)) for r in cons.register],
-        "levels": [dict(zip(LEVELS, row, strict=True)) for row in level_rows(cons)],
+        "levels": [dict(zip(LEVELS, row, strict=True)) for row in (levels if levels is not None else level_rows(cons))],
         "sub_elements": [{"code": sub.code, "name": sub.name,
                           **{c: cons.stats(sub.code, c) for c in COLUMNS}} for _, _, sub in m.sub_elements()],
-        "answers": [dict(zip(ANSWERS, row, strict=True)) for row in answer_rows(cons)],
+        "answers": [dict(zip(ANSWERS, row, strict=True))
+                    for row in (answers if answers is not None else answer_rows(cons))],
         "findings": [f.as_dict() for f in cons.findings()],
         "indicators": [dict(zip(INDICATORS, (v.indicator_id, v.period, v.value, v.numerator, v.denominator, v.rag,
                                              v.commentary, v.partner_id, v.partner, v.file, v.cell), strict=True))
