@@ -119,6 +119,7 @@ class _Builder:
         self.wb, self.fmt, self.spec, self.m = wb, fmt, spec, spec.matrix
         self.partner = spec.partner
         self.answers = dict(spec.answers)
+        self.validations: dict[tuple[str, tuple[str, ...], int], list[int]] = {}
 
     # -- common ---------------------------------------------------------------------------------
 
@@ -131,6 +132,7 @@ class _Builder:
         self.wb.worksheets()[0].activate()
 
     def _finish(self, ws: Worksheet, sheet: SheetLayout) -> None:
+        self._validations(ws)
         who = " · ".join(x for x in (self.partner.get("name"), self.partner.get("organisation")) if x)
         footer = f"&L{_amp(who or 'EIF maturity matrix')}&C{_amp(sheet.name)}&RPage &P of &N"
         ws.set_footer(footer)
@@ -170,27 +172,22 @@ class _Builder:
             ws.write_string(row, cell.col, str(value), fmt)
         if locked:
             return
-        if cell.kind == "tick":
-            ws.data_validation(row, cell.col, row, cell.col, {
-                "validate": "list", "source": [TICK], "error_type": "warning",
-                "input_title": "Tick", "input_message": f"Choose {TICK} to tick. Press Delete to clear.",
-                "error_title": "Not a tick", "error_message": f"Choose {TICK} from the list, or leave blank."})
-        elif cell.kind == "choice":
-            ws.data_validation(row, cell.col, row, cell.col, {
-                "validate": "list", "source": list(cell.choices), "error_type": "warning",
-                "input_title": "Choose", "input_message": "Pick one from the list."[:255],
-                "error_title": "Not in the list", "error_message": ("Choose one of: " + ", ".join(cell.choices))[:255]})
-        elif cell.kind == "date":
-            ws.data_validation(row, cell.col, row, cell.col, {
-                "validate": "date", "criteria": "between", "minimum": dt.date(2000, 1, 1),
-                "maximum": dt.date(2100, 12, 31), "error_type": "stop",
-                "input_title": "Date", "input_message": "Type a date, e.g. 14/03/2026.",
-                "error_title": "Not a date", "error_message": "Type a date such as 14/03/2026."})
-        elif cell.kind == "number":
-            ws.data_validation(row, cell.col, row, cell.col, {
-                "validate": "decimal", "criteria": ">=", "value": 0, "error_type": "warning",
-                "input_title": "Number", "input_message": "Type a number.",
-                "error_title": "Not a number", "error_message": "Type a number (no units)."})
+        if cell.kind != "text":
+            # Gathered and written per run of adjacent cells when the sheet is finished (_validations).
+            self.validations.setdefault((cell.kind, cell.choices, cell.col), []).append(row)
+
+    def _validations(self, ws: Worksheet) -> None:
+        for (kind, choices, col), rows in sorted(self.validations.items()):
+            rows.sort()
+            start = prev = rows[0]
+            for r in [*rows[1:], None]:
+                if r is not None and r == prev + 1:
+                    prev = r
+                    continue
+                ws.data_validation(start, col, prev, col, _validation(kind, choices))
+                if r is not None:
+                    start = prev = r
+        self.validations = {}
 
     # -- sheets ---------------------------------------------------------------------------------
 
@@ -501,6 +498,26 @@ class _Builder:
         ws.set_column(1, 1, 60)
         ws.hide()
         ws.protect(self.spec.password)
+
+
+def _validation(kind: str, choices: tuple[str, ...]) -> dict:
+    """The data validation of an input of this kind: a dropdown of ticks or choices, a date or a number."""
+    if kind == "tick":
+        return {"validate": "list", "source": [TICK], "error_type": "warning",
+                "input_title": "Tick", "input_message": f"Choose {TICK} to tick. Press Delete to clear.",
+                "error_title": "Not a tick", "error_message": f"Choose {TICK} from the list, or leave blank."}
+    if kind == "choice":
+        return {"validate": "list", "source": list(choices), "error_type": "warning",
+                "input_title": "Choose", "input_message": "Pick one from the list.",
+                "error_title": "Not in the list", "error_message": ("Choose one of: " + ", ".join(choices))[:255]}
+    if kind == "date":
+        return {"validate": "date", "criteria": "between", "minimum": dt.date(2000, 1, 1),
+                "maximum": dt.date(2100, 12, 31), "error_type": "stop",
+                "input_title": "Date", "input_message": "Type a date, e.g. 14/03/2026.",
+                "error_title": "Not a date", "error_message": "Type a date such as 14/03/2026."}
+    return {"validate": "decimal", "criteria": ">=", "value": 0, "error_type": "warning",
+            "input_title": "Number", "input_message": "Type a number.",
+            "error_title": "Not a number", "error_message": "Type a number (no units)."}
 
 
 _FMT = {"tick": "tick", "text": "input", "choice": "input", "date": "date", "number": "number"}
