@@ -189,10 +189,11 @@ def definitions_schema() -> None:
 @click.option("--message", type=click.Path(exists=True, dir_okay=False), help="Text file: the body of the email drafts.")
 @click.option("--out", "out_dir", default="output", show_default=True, type=click.Path(file_okay=False),
               help="Folder for the workbooks and manifest.csv.")
+@click.option("--jobs", "-j", type=click.IntRange(1, 64), default=None, help="Processes to use (default: all cores).")
 @click.option("--quiet", "-q", is_flag=True, help="No progress output.")
 @_definitions_option
 def generate(matrix_id, partners, area, deadline, return_to, indicators_id, password, round_, previous, email_drafts,
-             sender, subject, message, out_dir, quiet) -> None:
+             sender, subject, message, out_dir, jobs, quiet) -> None:
     """Write one personalised workbook per partner (or one blank workbook) and manifest.csv.
 
     Example: eif-xlsx generate maternity-early-years --partners samples/partners.csv --area Staffordshire --deadline 2026-12-12
@@ -220,7 +221,7 @@ def generate(matrix_id, partners, area, deadline, return_to, indicators_id, pass
         with _progress(quiet, len(people or [None]), "Generating") as bar:
             result = api.generate(matrix_id, out_dir, partners=people, indicators=indicators_id, area=area,
                                   deadline=deadline, return_to=return_to or sender, password=password, catalog=cat,
-                                  progress=bar.update if bar else None, **more)
+                                  progress=bar.update if bar else None, jobs=jobs, **more)
         if email_drafts:
             from .mail import write_drafts
 

@@ -5,6 +5,9 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import hashlib
+import multiprocessing as mp
+import os
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -44,7 +47,7 @@ def generate_workbooks(matrix: Matrix, out_dir: Path | str, partners: list[Partn
                        indicators: IndicatorSet | None = None, area: str = "", deadline: str = "",
                        return_to: str = "", round: str = "baseline", password: str = "",
                        prefill: dict[str, tuple[str, dict, dict]] | None = None,
-                       progress=None) -> Generated:
+                       progress=None, jobs: int | None = 1) -> Generated:
     """Write one workbook per partner (or one blank one) and manifest.csv into out_dir.
 
     prefill maps a partner id to (source file, answers, extra spec fields) for a re-issue.
@@ -56,12 +59,10 @@ def generate_workbooks(matrix: Matrix, out_dir: Path | str, partners: list[Partn
     taken: set[str] = {"manifest.csv"}
     result = Generated(out, out / "manifest.csv")
     targets: list[Partner | None] = list(partners) if partners else [None]
-    for partner in targets:
-        source, answers, extra = (prefill or {}).get(partner.id if partner else "", ("", {}, {}))
-        spec = WorkbookSpec(matrix=matrix, layout=lay, indicators=indicators,
-                            partner=partner.as_dict() if partner else {}, area=area, deadline=shown_deadline,
-                            return_to=return_to, round=round, password=password, answers=answers, **extra)
-        data = write_workbook(spec)
+    base = {"matrix": matrix, "layout": lay, "indicators": indicators, "area": area, "deadline": shown_deadline,
+            "return_to": return_to, "round": round, "password": password}
+    for partner, data in zip(targets, _write_all(base, targets, prefill or {}, jobs), strict=True):
+        source = (prefill or {}).get(partner.id if partner else "", ("", {}, {}))[0]
         name = file_name(partner, matrix.id, taken)
         (out / name).write_bytes(data)
         p = partner.as_dict() if partner else {"id": "", "name": "", "organisation": "", "email": "", "role": ""}
@@ -77,6 +78,29 @@ def generate_workbooks(matrix: Matrix, out_dir: Path | str, partners: list[Partn
         writer.writeheader()
         writer.writerows(result.rows)
     return result
+
+
+_BASE: dict = {}
+
+
+def _one(partner: Partner | None, prefill: tuple[str, dict, dict]) -> bytes:
+    _, answers, extra = prefill
+    spec = WorkbookSpec(**_BASE, partner=partner.as_dict() if partner else {}, answers=answers, **extra)
+    return write_workbook(spec)
+
+
+def _write_all(base: dict, targets: list, prefill: dict, jobs: int | None):
+    """Workbook bytes in the order of targets: in this process, or (for many) in worker processes that inherit
+    the definition and layout when they fork."""
+    _BASE.clear()
+    _BASE.update(base)
+    jobs = jobs or os.cpu_count() or 1
+    work = [(p, prefill.get(p.id if p else "", ("", {}, {}))) for p in targets]
+    if jobs <= 1 or len(work) < 8 or "fork" not in mp.get_all_start_methods():
+        yield from (_one(p, pre) for p, pre in work)
+        return
+    with ProcessPoolExecutor(max_workers=jobs, mp_context=mp.get_context("fork")) as pool:
+        yield from pool.map(_one, *zip(*work, strict=True), chunksize=4)
 
 
 def today() -> dt.date:
