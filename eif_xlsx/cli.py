@@ -65,6 +65,19 @@ def _catalog(strict: bool = False) -> Catalog:
     return cat
 
 
+def _input_files(paths) -> list[Path]:
+    """The files to read (folders expanded); a usage error if a path is missing or holds nothing."""
+    from .batch import expand
+
+    missing = [p for p in paths if not Path(p).exists()]
+    if missing:
+        raise _Usage(f"no such file or folder: {', '.join(missing)}")
+    files = expand(paths)
+    if not files:
+        raise _Usage(f"no files found in {', '.join(paths)}")
+    return files
+
+
 def _progress(quiet: bool, total: int, label: str):
     """A progress bar on a terminal; nothing when piped or --quiet."""
     if quiet or not sys.stderr.isatty() or total < 2:
@@ -257,14 +270,9 @@ def validate(paths, as_json, expected_matrix, feedback_dir, jobs, quiet) -> None
     """
     from . import api
 
-    missing = [p for p in paths if not Path(p).exists()]
-    if missing:
-        raise _Usage(f"no such file or folder: {', '.join(missing)}")
+    files = _input_files(paths)
     with _errors():
         _catalog()
-        files = __import__("eif_xlsx.batch", fromlist=["expand"]).expand(paths)
-        if not files:
-            raise UsageError(f"no files found in {', '.join(paths)}")
         with _progress(quiet or as_json, len(files), "Checking") as bar:
             reports = api.validate(paths, jobs=jobs, expected_matrix=expected_matrix,
                                    progress=bar.update if bar else None)
@@ -315,12 +323,9 @@ def import_(paths, manifest, indicators_id, out_dir, jobs, quiet) -> None:
     """
     from .consolidate import run
 
-    missing = [p for p in paths if not Path(p).exists()]
-    if missing:
-        raise _Usage(f"no such file or folder: {', '.join(missing)}")
+    files = _input_files(paths)
     with _errors():
         _catalog()
-        files = __import__("eif_xlsx.batch", fromlist=["expand"]).expand(paths)
         with _progress(quiet, len(files), "Importing") as bar:
             result = run(paths, out_dir, manifest=manifest, indicators=indicators_id, jobs=jobs,
                          progress=bar.update if bar else None)

@@ -425,38 +425,22 @@ def _answer(ret: Return, sheet: _Sheet, r: int, row: Row, cell: InputCell, formu
         ans.value = False if cell.kind == "tick" else None
         return ans
     text = as_text(raw)
-    if cell.kind == "tick":
-        got = tick(raw)
-        if got is None:
-            ans.value, ans.problem = False, "unrecognised-tick"
-            ret.findings.append(finding("unrecognised-tick", ret.file, sheet.name, ref, value=text))
-        else:
-            ans.value = got
-    elif cell.kind == "date":
-        got = date(raw)
-        if got is None:
-            ans.value, ans.problem = text, "bad-date"
-            ret.findings.append(finding("bad-date", ret.file, sheet.name, ref, value=text))
-        else:
-            ans.value = got
-    elif cell.kind == "choice":
-        got = choice(raw, cell.choices)
-        if got is None:
-            ans.value, ans.problem = text, "bad-choice"
-            ret.findings.append(finding("bad-choice", ret.file, sheet.name, ref, value=text,
-                                        choices=", ".join(cell.choices)))
-        else:
-            ans.value = got
-    elif cell.kind == "number":
-        got = number(raw)
-        if got is None:
-            ans.value, ans.problem = text, "bad-number"
-            ret.findings.append(finding("bad-number", ret.file, sheet.name, ref, value=text))
-        else:
-            ans.value = got
-    else:
+    if cell.kind not in _PARSE:
         ans.value = text
+        return ans
+    parse, code = _PARSE[cell.kind]
+    got = parse(raw, cell.choices) if cell.kind == "choice" else parse(raw)
+    if got is None:
+        # Kept as typed (a tick that is not one counts as not ticked) and reported.
+        ans.value, ans.problem = (False if cell.kind == "tick" else text), code
+        ret.findings.append(finding(code, ret.file, sheet.name, ref, value=text, choices=", ".join(cell.choices)))
+    else:
+        ans.value = got
     return ans
+
+
+_PARSE = {"tick": (tick, "unrecognised-tick"), "date": (date, "bad-date"), "choice": (choice, "bad-choice"),
+          "number": (number, "bad-number")}
 
 
 def _extra_content(ret: Return, sheet: SheetLayout, actual: _Sheet, seen_rows: set[int]) -> None:

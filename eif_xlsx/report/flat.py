@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import json
+from functools import partial
 from pathlib import Path
 
 from ..consolidate import Consolidation
@@ -52,10 +53,9 @@ def answer_rows(cons: Consolidation):
 
 
 def write_flat(cons: Consolidation, out: Path) -> list[Path]:
-    levels, answers = list(level_rows(cons)), list(answer_rows(cons))
     written = [
-        _write(out / "levels.csv", LEVELS, levels),
-        _write(out / "answers.csv", ANSWERS, answers),
+        _write(out / "levels.csv", LEVELS, level_rows(cons)),
+        _write(out / "answers.csv", ANSWERS, answer_rows(cons)),
         _write(out / "findings.csv", FINDINGS, ((f.file, f.severity.value, f.code, f.sheet, f.cell, f.message)
                                                 for f in cons.findings())),
         _write(out / "register.csv", REGISTER, ((r.status, r.partner_id, r.name, r.organisation, r.email, r.file,
@@ -68,26 +68,48 @@ def write_flat(cons: Consolidation, out: Path) -> list[Path]:
              v.partner, v.file, v.cell) for v in cons.indicator_values)))
     path = out / "summary.json"
     with path.open("w", encoding="utf-8") as fh:
-        json.dump(summary_json(cons, levels, answers), fh, ensure_ascii=False, sort_keys=True, default=str,
-                  separators=(",", ":"))
+        _stream_json(fh, summary_json(cons, lazy=True))
         fh.write("\n")
     written.append(path)
     return written
 
 
-def summary_json(cons: Consolidation, levels: list | None = None, answers: list | None = None) -> dict:
+def _stream_json(fh, data: dict) -> None:
+    """Write the summary as JSON one list item at a time: the answers of a large round never sit in memory as one
+    document."""
+    dump = partial(json.dumps, ensure_ascii=False, sort_keys=True, default=str, separators=(",", ":"))
+    fh.write("{")
+    for i, key in enumerate(sorted(data)):
+        fh.write(("," if i else "") + dump(key) + ":")
+        value = data[key]
+        if isinstance(value, dict | list):
+            fh.write(dump(value))
+            continue
+        fh.write("[")
+        for j, item in enumerate(value):
+            fh.write(("," if j else "") + dump(item))
+        fh.write("]")
+    fh.write("}")
+
+
+def summary_json(cons: Consolidation, lazy: bool = False) -> dict:
+    """Everything for programs. With lazy=True the long lists are generators (see _stream_json)."""
     m = cons.matrix
     return {
         "matrix": {"id": m.id, "title": m.title, "version": m.version, "levels": list(m.level_names)},
         "register": [dict(zip(REGISTER, (r.status, r.partner_id, r.name, r.organisation, r.email, r.file, r.reason,
                                          r.errors, r.warnings, r.info, r.sender), strict=True)) for r in cons.register],
-        "levels": [dict(zip(LEVELS, row, strict=True)) for row in (levels if levels is not None else level_rows(cons))],
+        "levels": _items(LEVELS, level_rows(cons), lazy),
         "sub_elements": [{"code": sub.code, "name": sub.name,
                           **{c: cons.stats(sub.code, c) for c in COLUMNS}} for _, _, sub in m.sub_elements()],
-        "answers": [dict(zip(ANSWERS, row, strict=True))
-                    for row in (answers if answers is not None else answer_rows(cons))],
+        "answers": _items(ANSWERS, answer_rows(cons), lazy),
         "findings": [f.as_dict() for f in cons.findings()],
         "indicators": [dict(zip(INDICATORS, (v.indicator_id, v.period, v.value, v.numerator, v.denominator, v.rag,
                                              v.commentary, v.partner_id, v.partner, v.file, v.cell), strict=True))
                        for v in cons.indicator_values],
     }
+
+
+def _items(header: tuple[str, ...], rows, lazy: bool):
+    items = (dict(zip(header, row, strict=True)) for row in rows)
+    return items if lazy else list(items)
