@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import io
 import re
+import sys
 import zipfile
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -36,6 +37,11 @@ class Answer:
     formula: str = ""
     problem: str = ""  # finding code when the value could not be normalised
 
+    def __reduce__(self):
+        # Sheet names, fields, items and codes repeat across every return of a round: one copy each in memory.
+        return (_rebuild_answer, (self.sheet, self.cell, self.field, self.sub_element, self.item, self.column, self.kind,
+                          self.raw, self.value, self.formula, self.problem))
+
     @property
     def raw_text(self) -> str:
         return "=" + self.formula if self.formula else as_text(self.raw)
@@ -56,6 +62,12 @@ class Answer:
         if isinstance(self.value, float):
             return as_text(self.value)
         return "" if self.value is None else str(self.value)
+
+
+def _rebuild_answer(sheet, cell, field_, sub_element, item, column, kind, raw, value, formula, problem) -> Answer:
+    i = sys.intern
+    return Answer(i(sheet), i(cell), i(field_), i(sub_element), i(item), i(column), i(kind), raw,
+                  i(value) if value.__class__ is str and len(value) < 40 else value, formula, i(problem))
 
 
 @dataclass
