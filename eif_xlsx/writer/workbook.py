@@ -199,8 +199,8 @@ class _Builder:
         ws.hide_gridlines(2)
         ws.write_string(mk["title"], 0, f"EIF maturity matrix: {m.title}", f["title"])
         ws.write_string(mk["subtitle"], 0, m.subtitle or m.edition, f["subtitle"])
-        ws.write_string(mk["details_header"], 0, "Your details (please check and correct)", f["section"])
-        ws.write_blank(mk["details_header"], 2, None, f["section"])
+        ws.merge_range(mk["details_header"], 0, mk["details_header"], 2, "Your details (please check and correct)",
+                       f["section"])
         values = {"respondent_name": self.partner.get("name", ""), "respondent_role": self.partner.get("role", ""),
                   "respondent_organisation": self.partner.get("organisation", ""),
                   "respondent_email": self.partner.get("email", "")}
@@ -222,8 +222,7 @@ class _Builder:
                 ws.write_string(r, 2, value, f["text"])
                 r += 1
         r = max(r + 1, mk["how_to"])
-        ws.write_string(r, 0, "How to fill it in", f["section"])
-        ws.write_blank(r, 2, None, f["section"])
+        ws.merge_range(r, 0, r, 2, "How to fill it in", f["section"])
         r += 1
         if self.spec.round == "12_months" and BASELINE in self.spec.locked_columns:
             # The matrix's own words say to ignore the 12 months column; this time it is the one to fill.
@@ -251,8 +250,7 @@ class _Builder:
             ws.set_row(r, row_height([(text, 90)]))
             r += 1
         r += 1
-        ws.write_string(r, 0, "Returning it", f["section"])
-        ws.write_blank(r, 2, None, f["section"])
+        ws.merge_range(r, 0, r, 2, "Returning it", f["section"])
         r += 1
         back = "Save the workbook (keep it as .xlsx; .ods is fine too) and email it back"
         if self.spec.return_to:
