@@ -17,7 +17,9 @@ from .partners import Partner, read_partners
 
 MATRIX_ID = "maternity-early-years"
 INDICATORS_ID = "staffordshire-best-start"
-SAMPLES = Path(__file__).resolve().parent.parent / "samples"
+# The sample partners: packaged inside the wheel, or the repository's samples/ in a checkout.
+SAMPLES = next((p for p in (Path(__file__).with_name("samples"), Path(__file__).resolve().parent.parent / "samples")
+                if (p / "partners.csv").is_file()), Path(__file__).resolve().parent.parent / "samples")
 TICK_VARIANTS = ("✓", "✓", "✓", "✓", "x", "X", "yes", "✔", " ✓ ")
 
 BARRIERS = [
