@@ -84,3 +84,9 @@ def test_wheel_installs_and_lists_builtin_definitions(tmp_path):
     criteria = [c for d in data["dimensions"] for e in d["elements"] for s in (e["sub_elements"] or [e])
                 for c in s["criteria"]]
     assert len(criteria) == 123
+
+    # the README's main job, from the installed package alone: the demo round trip
+    assert "eif_xlsx/samples/partners.csv" in names
+    demo = _run([bindir / "eif-xlsx", "demo", "--out", "output"], timeout=600, env=env, cwd=outside)
+    assert "summary.xlsx" in demo.stdout
+    assert (outside / "output" / "summary.xlsx").is_file() and (outside / "output" / "levels.csv").is_file()
