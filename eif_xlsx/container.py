@@ -429,7 +429,8 @@ def _full_scan(name: str, part: str, data: bytes) -> tuple[int, int, Mapping[str
                 where = ref[:20] if ref else f"{col_letter(col)}{row + 1}"
                 raise ReadError("too-large", f"the sheet '{name}' has a cell at {where} (row {row + 1:,}, column "
                                              f"{col + 1:,}); a return never reaches that far (cells far outside "
-                                             "the template)")
+                                             "the template)", sheet=name,
+                                cell=where if len(where) <= 10 else "")
             max_r, max_c = max(max_r, row), max(max_c, col)
         elif local == "f" and state["cell"] is not None:
             state["f"] = attrs
@@ -529,7 +530,8 @@ def _inspect_ods(path: Path, zf: zipfile.ZipFile, infos) -> Container:
         box.extents[name] = (max_r, max_c)
         if max_r >= MAX_ROWS or max_c >= MAX_COLS:
             raise ReadError("too-large", f"the sheet '{name}' holds cells up to row {max_r + 1}, column {max_c + 1}; "
-                                         "a return never reaches that far (cells far outside the template)")
+                                         "a return never reaches that far (cells far outside the template)",
+                            sheet=name, cell=a1(min(max_r, 10**7), min(max_c, 10**5)))
         box.formulas[name] = found
     return box
 

@@ -21,8 +21,8 @@ class DefinitionError(EifError):
 class ReadError(EifError):
     """A file could not be read as a return at all (kept as a finding by the importer)."""
 
-    def __init__(self, code: str, message: str):
-        self.code = code
+    def __init__(self, code: str, message: str, sheet: str = "", cell: str = ""):
+        self.code, self.sheet, self.cell = code, sheet, cell
         super().__init__(message)
 
 

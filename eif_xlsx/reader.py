@@ -122,7 +122,7 @@ def read_return(path: Path | str, catalog=None, display_name: str | None = None,
         kind = FINDINGS[exc.code]
         detail = str(exc) or kind.title
         if not any(f.code == exc.code for f in ret.findings):
-            ret.findings.append(finding(exc.code, ret.file, detail=detail))
+            ret.findings.append(finding(exc.code, ret.file, exc.sheet, exc.cell, detail=detail))
     return ret
 
 

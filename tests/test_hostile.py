@@ -377,3 +377,26 @@ def test_reading_bombs_keeps_memory_small(hostile):
         assert EXPECTED[name] in got["codes"][path] or EXPECTED[name] is None, (name, got["codes"][path])
     growth = (got["after"] - got["before"]) / 1024 ** 2
     assert growth < 100, f"peak memory grew by {growth:.0f} MB reading the bombs"
+
+
+def test_far_cell_finding_names_its_sheet_and_cell(tmp_path, matrix):
+    """A cell far outside the template is refused with Sheet!A1 in the finding itself, not only in its words."""
+    import zipfile
+
+    from eif_xlsx.reader import read_return
+
+    from .conftest import make_workbook
+
+    good = make_workbook(tmp_path / "gen", matrix)
+    bad = tmp_path / "far.xlsx"
+    with zipfile.ZipFile(good) as zin, zipfile.ZipFile(bad, "w", zipfile.ZIP_DEFLATED) as zout:
+        for info in zin.infolist():
+            data = zin.read(info)
+            if info.filename == "xl/worksheets/sheet3.xml":
+                data = data.replace(b"</sheetData>", b'<row r="900000"><c r="B900000" t="inlineStr"><is><t>x</t>'
+                                                     b"</is></c></row></sheetData>")
+            zout.writestr(info, data)
+    ret = read_return(bad)
+    found = [f for f in ret.findings if f.code == "too-large"]
+    assert [(f.sheet, f.cell) for f in found] == [("1.1 Vision, strategy & plan", "B900000")]
+    assert "B900000" in found[0].message and not ret.readable
