@@ -345,6 +345,9 @@ class _LazyFormulas(Mapping):
     def get(self, key: str, default=None):
         return self[key] if key in self._refs else default
 
+    def __contains__(self, key: object) -> bool:
+        return key in self._refs
+
     def __getitem__(self, key: str) -> str:
         if key not in self._refs:
             raise KeyError(key)

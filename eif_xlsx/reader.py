@@ -424,6 +424,9 @@ def _answer(ret: Return, sheet: _Sheet, r: int, row: Row, cell: InputCell, formu
     raw = sheet.get(r, cell.col)
     ref = a1(r, cell.col)
     formula = formulas.get(ref, "") if formulas else ""
+    if raw is None and not formula:  # most inputs are blank: nothing to normalise
+        return Answer(sheet.name, ref, cell.field, cell.sub_element, cell.item, cell.column, cell.kind, None,
+                      False if cell.kind == "tick" else None)
     ans = Answer(sheet.name, ref, cell.field, cell.sub_element, cell.item, cell.column, cell.kind, raw, None)
     if formula:
         ans.formula = formula
