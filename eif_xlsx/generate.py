@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import csv
-import datetime as dt
 import hashlib
 import multiprocessing as mp
 import os
@@ -101,7 +100,3 @@ def _write_all(base: dict, targets: list, prefill: dict, jobs: int | None):
         return
     with ProcessPoolExecutor(max_workers=jobs, mp_context=mp.get_context("fork")) as pool:
         yield from pool.map(_one, *zip(*work, strict=True), chunksize=4)
-
-
-def today() -> dt.date:
-    return dt.date.today()

@@ -14,11 +14,9 @@ from pathlib import Path
 from . import layout as layout_mod
 from .cells import a1
 from .container import Container, inspect
-from .errors import FINDINGS, Finding, ReadError, Severity, finding
+from .errors import FINDINGS, Finding, ReadError, finding
 from .layout import META_SHEET, InputCell, Row, SheetLayout, WorkbookLayout
 from .normalise import as_text, choice, date, number, tick
-
-ACCEPTED_SUFFIXES = (".xlsx", ".xlsm", ".ods")
 
 
 @dataclass(slots=True)
@@ -511,10 +509,3 @@ def _extra_by_template(ret: Return, sheet: SheetLayout, actual: _Sheet, mapping:
         first = extras[0]
         ret.findings.append(finding("extra-content", ret.file, actual.name, first.cell, detail=len(extras),
                                     value=as_text(first.raw)[:60]))
-
-
-def severity_counts(findings: list[Finding]) -> dict[str, int]:
-    out = {s.value: 0 for s in Severity}
-    for f in findings:
-        out[f.severity.value] += 1
-    return out

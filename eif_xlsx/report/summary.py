@@ -12,7 +12,8 @@ from xlsxwriter.worksheet import Worksheet
 from ..cells import a1
 from ..consolidate import Consolidation
 from ..layout import BASELINE, COLUMN_LABEL, COLUMNS, TWELVE_MONTHS
-from ..model import NOT_ASSESSED, NOT_YET_BASIC
+from ..model import NOT_ASSESSED, NOT_YET_BASIC, natural_key
+from ..scoring import median
 from ..writer.styles import FONT, HEAD_FILL, LEVEL_FILLS, MUTED
 from ..writer.workbook import FIXED_TIME
 
@@ -273,8 +274,6 @@ def _change(book: _Book, cons: Consolidation) -> None:
         pairs = [(p.report.results[(sub.code, BASELINE)].score.score, p.report.results[(sub.code, TWELVE_MONTHS)].score.score)
                  for p in cons.participants if (sub.code, BASELINE) in p.report.results]
         both = [(b, t) for b, t in pairs if b is not None and t is not None]
-        from ..scoring import median
-
         book.put(ws, r, 0, sub.code)
         book.put(ws, r, 1, sub.name)
         book.put(ws, r, 2, median(b for b, _ in pairs), "score")
@@ -353,8 +352,6 @@ def _actions(book: _Book, cons: Consolidation) -> None:
 
 
 def _code_key(code: str) -> tuple:
-    from ..model import natural_key
-
     return natural_key(code)
 
 
