@@ -99,6 +99,22 @@ def metadata_checksum(rows: list[tuple[str, str]]) -> str:
     return hashlib.sha256(blob).hexdigest()[:32]
 
 
+class _Worksheet(Worksheet):
+    """XlsxWriter's worksheet, remembering how it prepared each formula: every workbook of a round repeats the same
+    few hundred template formulas, and preparing one runs some thirty regular expressions."""
+
+    _prepared: dict[tuple, str] = {}
+
+    def _prepare_formula(self, formula, expand_future_functions=False):
+        key = (formula, expand_future_functions, self.use_future_functions)
+        got = self._prepared.get(key)
+        if got is None:
+            if len(self._prepared) > 50_000:
+                self._prepared.clear()
+            got = self._prepared[key] = super()._prepare_formula(formula, expand_future_functions)
+        return got
+
+
 def write_workbook(spec: WorkbookSpec) -> bytes:
     """The workbook's bytes (deterministic for the same spec)."""
     buf = io.BytesIO()
@@ -125,7 +141,7 @@ class _Builder:
 
     def build(self) -> None:
         for sheet in self.spec.layout.sheets:
-            ws = self.wb.add_worksheet(sheet.name)
+            ws = self.wb.add_worksheet(sheet.name, worksheet_class=_Worksheet)
             getattr(self, f"_{sheet.role}")(ws, sheet)
             self._finish(ws, sheet)
         self._metadata(self.wb.add_worksheet(META_SHEET))
