@@ -472,7 +472,16 @@ def _extra_content(ret: Return, sheet: SheetLayout, actual: _Sheet, seen_rows: s
             if v == "" or v is None:
                 continue
             if (r > last_row + shift + 1) or (c > last_col and c not in helper):
-                extras.append(Answer(actual.name, a1(r, c), "extra", sheet.sub_element, "", "", "text", v, as_text(v)))
+                extras.append(_extra(actual, sheet, r, c, v))
+    _report_extra(ret, actual, extras)
+
+
+def _extra(actual: _Sheet, sheet: SheetLayout, r: int, c: int, v: object) -> Answer:
+    return Answer(actual.name, a1(r, c), "extra", sheet.sub_element, "", "", "text", v, as_text(v))
+
+
+def _report_extra(ret: Return, actual: _Sheet, extras: list[Answer]) -> None:
+    """Values found outside the inputs are kept as answers of their own, and reported once per sheet."""
     if extras:
         ret.extra.extend(extras)
         first = extras[0]
@@ -503,9 +512,5 @@ def _extra_by_template(ret: Return, sheet: SheetLayout, actual: _Sheet, mapping:
                 continue
             if c < len(fixed) and fixed[c] != "":
                 continue  # the template's own text or formula
-            extras.append(Answer(actual.name, a1(r, c), "extra", sheet.sub_element, "", "", "text", v, as_text(v)))
-    if extras:
-        ret.extra.extend(extras)
-        first = extras[0]
-        ret.findings.append(finding("extra-content", ret.file, actual.name, first.cell, detail=len(extras),
-                                    value=as_text(first.raw)[:60]))
+            extras.append(_extra(actual, sheet, r, c, v))
+    _report_extra(ret, actual, extras)
