@@ -236,11 +236,10 @@ def generate(matrix_id, partners, area, deadline, return_to, indicators_id, pass
                                   deadline=deadline, return_to=return_to or sender, password=password, catalog=cat,
                                   progress=bar.update if bar else None, jobs=jobs, **more)
         if email_drafts:
+            from .generate import format_deadline
             from .mail import write_drafts
 
             body = Path(message).read_text(encoding="utf-8") if message else ""
-            from .generate import format_deadline
-
             drafts = write_drafts(result, sender=sender, subject=subject, body=body, area=area,
                                   deadline=format_deadline(deadline))
             if not quiet:
