@@ -273,7 +273,7 @@ def validate(paths, as_json, expected_matrix, feedback_dir, jobs, quiet) -> None
     with _errors():
         _catalog()
         with _progress(quiet or as_json, len(files), "Checking") as bar:
-            reports = api.validate(paths, jobs=jobs, expected_matrix=expected_matrix,
+            reports = api.validate(files, jobs=jobs, expected_matrix=expected_matrix,
                                    progress=bar.update if bar else None)
         if feedback_dir:
             from .reissue import write_feedback
@@ -326,7 +326,7 @@ def import_(paths, manifest, indicators_id, out_dir, jobs, quiet) -> None:
     with _errors():
         _catalog()
         with _progress(quiet, len(files), "Importing") as bar:
-            result = run(paths, out_dir, manifest=manifest, indicators=indicators_id, jobs=jobs,
+            result = run(files, out_dir, manifest=manifest, indicators=indicators_id, jobs=jobs,
                          progress=bar.update if bar else None)
     if not quiet:
         click.echo(result.describe())

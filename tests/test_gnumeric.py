@@ -15,7 +15,6 @@ What Gnumeric 1.12.55 does to a workbook (found by these tests; see the report f
 
 from __future__ import annotations
 
-import datetime as dt
 import os
 import re
 import shutil
@@ -27,10 +26,10 @@ import pytest
 from python_calamine import CalamineWorkbook
 
 from eif_xlsx import layout as layout_mod
-from eif_xlsx.layout import TWELVE_MONTHS
 from eif_xlsx.reader import Return, read_return
 
 from .conftest import make_workbook
+from .test_importer import full_answers
 
 TIMEOUT = 180
 XML_SPACE = " \t\r\n"  # the characters XML calls whitespace
@@ -62,22 +61,12 @@ def ssconvert(src: Path, dst: Path, exporter: str | None = None) -> Path:
 
 
 def answers_for(lay: layout_mod.WorkbookLayout, texts: list[str]) -> dict:
-    """A value for every input cell, of its kind (like test_importer.full_answers, texts under 1,000 characters)."""
-    answers = {}
-    for i, (_, _, cell) in enumerate(lay.inputs()):
-        key = (cell.field, cell.sub_element, cell.item, cell.column)
-        if cell.kind == "tick":
-            answers[key] = TICKS[i % len(TICKS)]
-        elif cell.kind == "choice":
-            answers[key] = cell.choices[i % len(cell.choices)]
-        elif cell.kind == "date":
-            answers[key] = dt.date(2026, 3, 1) + dt.timedelta(days=200 * (cell.column == TWELVE_MONTHS))
-        elif cell.kind == "number":
-            answers[key] = float(i) + 0.25
-        else:
-            text = texts[i % len(texts)]
-            answers[key] = text if text.strip(XML_SPACE) == "" or text in EDGE_TEXTS else f"{text} #{i}"
-    return answers
+    """A value for every input cell, of its kind (test_importer.full_answers, with texts under 1,000 characters)."""
+    def text(i: int) -> str:
+        t = texts[i % len(texts)]
+        return t if t.strip(XML_SPACE) == "" or t in EDGE_TEXTS else f"{t} #{i}"
+
+    return full_answers(lay, TICKS, text)
 
 
 @pytest.fixture(scope="module")

@@ -22,13 +22,14 @@ TRICKY = ["=1+1 is not a formula here", "+44 20 7946 0000", "-minus first", "@me
           "日本語のテキスト", "Ελληνικά και العربية", "  spaced  ", "'quoted'", "x" * 5000]
 
 
-def full_answers(lay: layout_mod.WorkbookLayout) -> dict:
-    """A value for every input cell of the layout, of the right kind."""
+def full_answers(lay: layout_mod.WorkbookLayout, ticks: tuple[str, ...] = ("✓",), text=None) -> dict:
+    """A value for every input cell of the layout, of the right kind; text(i) gives the i-th free text."""
+    text = text or (lambda i: TRICKY[i % len(TRICKY)] + f" #{i}")
     answers = {}
     for i, (_, _, cell) in enumerate(lay.inputs()):
         key = (cell.field, cell.sub_element, cell.item, cell.column)
         if cell.kind == "tick":
-            answers[key] = "✓"
+            answers[key] = ticks[i % len(ticks)]
         elif cell.kind == "choice":
             answers[key] = cell.choices[i % len(cell.choices)]
         elif cell.kind == "date":
@@ -36,7 +37,7 @@ def full_answers(lay: layout_mod.WorkbookLayout) -> dict:
         elif cell.kind == "number":
             answers[key] = float(i) + 0.25
         else:
-            answers[key] = TRICKY[i % len(TRICKY)] + f" #{i}"
+            answers[key] = text(i)
     return answers
 
 
