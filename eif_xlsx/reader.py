@@ -64,7 +64,8 @@ class Answer:
 
 def _rebuild_answer(sheet, cell, field_, sub_element, item, column, kind, raw, value, formula, problem) -> Answer:
     i = sys.intern
-    return Answer(i(sheet), i(cell), i(field_), i(sub_element), i(item), i(column), i(kind), raw,
+    return Answer(i(sheet), i(cell), i(field_), i(sub_element), i(item), i(column), i(kind),
+                  i(raw) if raw.__class__ is str and len(raw) < 40 else raw,
                   i(value) if value.__class__ is str and len(value) < 40 else value, formula, i(problem))
 
 
