@@ -236,6 +236,12 @@ def inspect(path: Path) -> Container:
                 raise ReadError("not-a-workbook", "it is a Word document")
             if "[Content_Types].xml" in names and "ppt/presentation.xml" in names:
                 raise ReadError("not-a-workbook", "it is a PowerPoint presentation")
+            if "xl/workbook.bin" in names:
+                raise ReadError("not-a-workbook", "it is an Excel Binary Workbook (.xlsb); please save it as an "
+                                                  "Excel Workbook (.xlsx) and send it again")
+            if any(n.startswith("Index/") and n.endswith(".iwa") for n in names):
+                raise ReadError("not-a-workbook", "it is an Apple Numbers file; in Numbers choose File > Export To "
+                                                  "> Excel and send the .xlsx")
             if "[Content_Types].xml" in names:
                 raise ReadError("damaged", "the workbook part (xl/workbook.xml) is missing")
             raise ReadError("not-a-workbook", "it is a zip archive, not a spreadsheet")

@@ -400,3 +400,23 @@ def test_far_cell_finding_names_its_sheet_and_cell(tmp_path, matrix):
     found = [f for f in ret.findings if f.code == "too-large"]
     assert [(f.sheet, f.cell) for f in found] == [("1.1 Vision, strategy & plan", "B900000")]
     assert "B900000" in found[0].message and not ret.readable
+
+
+def test_other_office_formats_get_a_way_forward(tmp_path):
+    """An .xlsb or a Numbers file named .xlsx is refused with what to do instead."""
+    import zipfile
+
+    from eif_xlsx.reader import read_return
+
+    xlsb = tmp_path / "binary.xlsx"
+    with zipfile.ZipFile(xlsb, "w") as z:
+        z.writestr("[Content_Types].xml", "<Types/>")
+        z.writestr("xl/workbook.bin", b"\x83\x01\x00")
+    numbers = tmp_path / "numbers.xlsx"
+    with zipfile.ZipFile(numbers, "w") as z:
+        z.writestr("Index/Document.iwa", b"\x00\x01")
+        z.writestr("Metadata/Properties.plist", b"<plist/>")
+    for path, words in ((xlsb, ".xlsb"), (numbers, "Export To")):
+        ret = read_return(path)
+        assert [f.code for f in ret.findings] == ["not-a-workbook"]
+        assert words in ret.findings[0].message
