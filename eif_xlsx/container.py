@@ -73,16 +73,14 @@ class _XlsxFormulas(Mapping):
         raise KeyError(key)
 
     def get(self, key: str, default=None):
-        if key in self._cells:
+        if key in self._cells:  # the common case, without raising KeyError
             return self._cells[key]
-        return self[key] if self._arrays and self._in_array(key) else default
-
-    def _in_array(self, key: str) -> bool:
+        if not self._arrays:
+            return default
         try:
-            self[key]
+            return self[key]
         except KeyError:
-            return False
-        return True
+            return default
 
     def __iter__(self):
         return iter(self._cells)
@@ -185,13 +183,17 @@ def _read_part(zf: zipfile.ZipFile, info: zipfile.ZipInfo, budget: list[int]) ->
     return bytes(out)
 
 
+def _dtd_refused(part: str) -> ReadError:
+    return ReadError("hostile", f"part '{part}' declares a DTD or entities (XML entity expansion / external "
+                                "entities are never part of a spreadsheet)")
+
+
 def _check_xml(name: str, data: bytes) -> None:
     if b"\x00" in data[:64]:
         # UTF-16 or UTF-32, with or without a byte-order mark: look at the ASCII text the NULs interleave.
         data = data.replace(b"\x00", b"")
     if b"<!DOCTYPE" in data or b"<!ENTITY" in data:
-        raise ReadError("hostile", f"part '{name}' declares a DTD or entities (XML entity expansion / external "
-                                   "entities are never part of a spreadsheet)")
+        raise _dtd_refused(name)
 
 
 def _xml(name: str, data: bytes):
@@ -319,8 +321,8 @@ def _fast_scan(data: bytes) -> tuple[int, int, Mapping[str, str]] | None:
     if end == -1:
         return (-1, -1, {}) if data.startswith(b"/>", start + len(_SD_OPEN)) else None
     body = data[start:end]
-    if _PREFIXED.search(body) or _FAR_REF.search(body):
-        return None
+    if _PREFIXED.search(body) or _FAR_REF.search(body) or not _balanced(body):
+        return None  # prefixed, far-reaching or not closed properly: the full scan decides
     rows = _REF_ROW.findall(body)
     if len(rows) != body.count(b"<c"):
         return None  # a cell without a leading r attribute (or rich text): let the full scan place it
@@ -377,13 +379,7 @@ def _scan_sheet(name: str, part: str, data: bytes) -> tuple[int, int, Mapping[st
     """Where a sheet's cells reach, and its formulas: the fast path where the sheet is plain (DTDs and entities
     were refused before), else the full scan below, which also proves the XML well-formed."""
     fast = _fast_scan(data)
-    if fast is not None:
-        body = data[data.find(_SD_OPEN):data.find(_SD_CLOSE) + 1] if data.find(_SD_CLOSE) != -1 else b""
-        if body and not _balanced(body):
-            raise ReadError("damaged", f"the sheet '{name}' (part '{part}'): its rows or cells are not closed "
-                                       "properly (not well-formed XML)")
-        return fast
-    return _full_scan(name, part, data)
+    return fast if fast is not None else _full_scan(name, part, data)
 
 
 def _full_scan(name: str, part: str, data: bytes) -> tuple[int, int, Mapping[str, str]]:
@@ -473,8 +469,7 @@ def _full_scan(name: str, part: str, data: bytes) -> tuple[int, int, Mapping[str
             text.append(data)
 
     def refuse(*_args) -> None:
-        raise ReadError("hostile", f"part '{part}' declares a DTD or entities (XML entity expansion / external "
-                                   "entities are never part of a spreadsheet)")
+        raise _dtd_refused(part)
 
     parser = expat.ParserCreate()
     parser.buffer_text = True
