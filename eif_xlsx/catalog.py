@@ -225,6 +225,13 @@ class Catalog:
             raise DefinitionError([f"'{ident}' is a matrix, not an indicator set"])
         return found
 
+    def indicator_set_for(self, *metadata: dict[str, str]) -> IndicatorSet | None:
+        """The indicator set returns were made with (by their metadata), if it is known here: the first id in
+        sorted order, so that the same returns always give the same set."""
+        ids = sorted({m.get("indicators_id", "") for m in metadata} - {""})
+        entry = self.entries.get(ids[0]) if ids else None
+        return entry.definition if entry is not None and entry.kind == "indicators" else None
+
     def matrices(self) -> list[Matrix]:
         return [e.definition for e in self.entries.values() if isinstance(e.definition, Matrix)]
 

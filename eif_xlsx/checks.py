@@ -6,7 +6,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 
 from .errors import Finding, Severity, finding
-from .layout import BASELINE, COLUMN_LABEL, COLUMNS, TWELVE_MONTHS
+from .layout import BASELINE, COLUMN_LABEL, COLUMNS, META_SHEET, TWELVE_MONTHS
 from .model import Matrix
 from .reader import Answer, Return
 from .scoring import Score, score_ticks
@@ -115,13 +115,13 @@ def _score(report: Report, matrix: Matrix) -> None:
         support_levels = {r.key: r.level for r in sheet.rows if r.cells and r.cells[0].field == "supporting_information"}
         ticked_cols: dict[str, set[str]] = {}
         for column in COLUMNS:
-            ticked = {a.item for a in answers if a.field == "criterion" and a.column == column and a.value is True}
+            cells = {a.item: a for a in answers if a.field == "criterion" and a.column == column}
+            ticked = {item for item, a in cells.items() if a.value is True}
             ticked_cols[column] = ticked
             sc = score_ticks(levels, criteria, ticked)
             rating = ret.answer("overall_rating", code, "", column)
             rating_text = rating.value_text() if rating else ""
             report.results[(code, column)] = SubElementResult(code, column, sc, rating_text, tuple(sorted(ticked)))
-            cells = {a.item: a for a in answers if a.field == "criterion" and a.column == column}
             for skipped in sc.skipped:
                 where = cells.get(skipped)
                 level = next(lv for c, lv in criteria if c == skipped)
@@ -187,6 +187,7 @@ def _other_partner(report: Report, partners_by_email: dict[str, str]) -> None:
         return
     sender = (ret.sender or "").strip().lower()
     if sender and sender in partners_by_email and partners_by_email[sender] != owner:
-        report.findings.append(finding("other-partner", ret.file, "_eif", "B8",
+        # B8: where writer.metadata_rows puts partner_id in the hidden metadata sheet.
+        report.findings.append(finding("other-partner", ret.file, META_SHEET, "B8",
                                        detail=f"partner {owner} ({ret.metadata.get('partner_name', '')})",
                                        expected=f"{partners_by_email[sender]}, {sender}"))

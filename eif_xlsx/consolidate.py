@@ -287,11 +287,8 @@ def run(paths, out_dir: Path | str = "output", *, manifest: Path | str | None = 
     else:
         raise UsageError(f"the returns are for several matrices ({', '.join(matrix_ids)}); import each separately "
                          "or give --manifest")
-    iset = catalog.indicator_set(indicators) if indicators else None
-    if iset is None:
-        ids = sorted({r.ret.metadata.get("indicators_id", "") for r in reports if r.accepted} - {""})
-        if ids and ids[0] in catalog.entries:
-            iset = catalog.indicator_set(ids[0])
+    iset = catalog.indicator_set(indicators) if indicators else \
+        catalog.indicator_set_for(*(r.ret.metadata for r in reports if r.accepted))
     cons = build(reports, matrix, rows, iset)
     outputs = [summary.write_summary(cons, out / "summary.xlsx")]
     if iset is not None:

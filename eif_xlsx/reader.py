@@ -211,11 +211,11 @@ def _plain_ods(path: Path) -> tuple[bytes, dict[str, str]]:
         for info in zin.infolist():
             data = zin.read(info)  # sizes and ratios were checked by the safety pass
             if info.filename == "content.xml":
+                data = _ODS_INDENT.sub(b">", data)
                 free = [c for c in _NONCHARACTERS if c.encode() not in data][:3]
                 if len(free) == 3:
                     tab, space, brk = (c.encode() for c in free)
                     back = {free[0]: "\t", free[1]: " ", free[2]: "\n"}
-                    data = _ODS_INDENT.sub(b">", data)
                     data = _ODS_TAB.sub(tab, data)
                     data = _ODS_BREAK.sub(brk, data)
                     data = _ODS_SPACES.sub(lambda m, sp=space: sp * int(m.group(1) or 1), data)
@@ -265,7 +265,7 @@ def _read(ret: Return, box: Container, grid: dict[str, _Sheet], catalog, templat
                 ret.findings.append(finding("metadata-altered", ret.file, meta_sheet, "B1",
                                             detail="the stored layout is unreadable; the current template's layout "
                                                    "was used"))
-                lay = layout_mod.build(catalog.matrix(matrix_id), _indicators_for(meta, catalog))
+                lay = layout_mod.build(catalog.matrix(matrix_id), catalog.indicator_set_for(meta))
             else:
                 raise ReadError("metadata-missing", "")
         matrix_id = meta.get("definition_id", "")
@@ -273,37 +273,36 @@ def _read(ret: Return, box: Container, grid: dict[str, _Sheet], catalog, templat
             ret.findings.append(finding("unknown-matrix", ret.file, definition=matrix_id or "(none)"))
             raise ReadError("unknown-matrix", "")
         current = catalog.matrix(matrix_id)
-        if meta.get("definition_hash") != current.content_hash or meta.get("template_version") != lay.template_version \
-                or lay.template_version != layout_mod.TEMPLATE_VERSION:
+        if not _is_current(meta, lay, current):
             ret.findings.append(finding("older-template", ret.file, detail=(
                 f"matrix '{matrix_id}' version {meta.get('definition_version', '?')} "
                 f"(template {meta.get('template_version', '?')}); the current one is version {current.version} "
                 f"(template {layout_mod.TEMPLATE_VERSION})")))
     else:
-        lay, matrix_id = _match_by_structure(grid, catalog)
+        lay, matrix_id, found_set = _match_by_structure(grid, catalog)
         if lay is None:
             raise ReadError("metadata-missing", "")
-        ret.metadata = {"definition_id": matrix_id, "definition_version": catalog.matrix(matrix_id).version}
-        iset_sheet = next((s for s in lay.sheets if s.role == "indicators"), None)
-        if iset_sheet is not None:
-            ids = {r.key for r in iset_sheet.rows}
-            for entry in catalog.entries.values():
-                if entry.kind == "indicators" and {i.id for _, _, i in entry.definition.indicators()} == ids:
-                    ret.metadata["indicators_id"] = entry.definition.id
-                    ret.metadata["indicators_hash"] = entry.definition.content_hash
+        current = catalog.matrix(matrix_id)
+        # Matched against the current template: its identity is that template's.
+        ret.metadata = {"definition_id": matrix_id, "definition_version": current.version,
+                        "definition_hash": current.content_hash, "template_version": lay.template_version}
+        if found_set is not None:
+            ret.metadata.update(indicators_id=found_set.id, indicators_hash=found_set.content_hash)
         ret.findings.append(finding("matched-by-structure", ret.file, definition=matrix_id))
     ret.layout = lay
     ret.readable = True
-    blank = None
-    meta = ret.metadata
-    matrix = catalog.matrix(ret.matrix_id)
-    iset = _indicators_for(meta, catalog)
-    current = meta.get("template_version", layout_mod.TEMPLATE_VERSION) == layout_mod.TEMPLATE_VERSION and \
-        meta.get("definition_hash", matrix.content_hash) == matrix.content_hash and \
-        meta.get("indicators_hash", "") == (iset.content_hash if iset else "")
-    if template is not None and current:
-        blank = template(matrix, iset)
+    meta, matrix = ret.metadata, catalog.matrix(ret.matrix_id)
+    iset = catalog.indicator_set_for(meta)
+    # The blank template's values say what the template itself filled in: only for a file of this very template.
+    same = _is_current(meta, lay, matrix) and meta.get("indicators_hash", "") == (iset.content_hash if iset else "")
+    blank = template(matrix, iset) if template is not None and same else None
     _read_answers(ret, box, grid, lay, blank)
+
+
+def _is_current(meta: dict[str, str], lay: WorkbookLayout, matrix) -> bool:
+    """Made from the current definition and template, as its metadata says."""
+    return (meta.get("definition_hash") == matrix.content_hash
+            and meta.get("template_version") == lay.template_version == layout_mod.TEMPLATE_VERSION)
 
 
 @lru_cache(maxsize=16)
@@ -312,14 +311,7 @@ def _unpack(chunks: tuple[str, ...]) -> WorkbookLayout:
     return WorkbookLayout.unpack(list(chunks))
 
 
-def _indicators_for(meta: dict[str, str], catalog):
-    ident = meta.get("indicators_id", "")
-    if ident and ident in catalog.entries and catalog.entries[ident].kind == "indicators":
-        return catalog.indicator_set(ident)
-    return None
-
-
-def _match_by_structure(grid: dict[str, _Sheet], catalog) -> tuple[WorkbookLayout | None, str]:
+def _match_by_structure(grid: dict[str, _Sheet], catalog) -> tuple[WorkbookLayout | None, str, object]:
     """A workbook without metadata: accept it only if every sub-element sheet and criterion is where it should be
     (and, where there is an Indicators sheet, every indicator of one known set)."""
     for matrix in catalog.matrices():
@@ -340,9 +332,9 @@ def _match_by_structure(grid: dict[str, _Sheet], catalog) -> tuple[WorkbookLayou
             for entry in catalog.entries.values():
                 iset = entry.definition
                 if entry.kind == "indicators" and all(ind.id in ids for _, _, ind in iset.indicators()):
-                    return layout_mod.build(matrix, iset), matrix.id
-        return lay, matrix.id
-    return None, ""
+                    return layout_mod.build(matrix, iset), matrix.id, iset
+        return lay, matrix.id, None
+    return None, "", None
 
 
 def _find_sheet(grid: dict[str, _Sheet], sheet: SheetLayout, used: set[str]) -> _Sheet | None:
@@ -375,8 +367,7 @@ def _read_answers(ret: Return, box: Container, grid: dict[str, _Sheet], lay: Wor
         formulas = box.formulas.get(actual.name, {})
         indexes: dict[int, dict[str, int]] = {}
         moved: list[tuple[Row, int]] = []
-        seen_rows: set[int] = set()
-        mapping: dict[int, int] = {}
+        mapping: dict[int, int] = {}  # actual row -> the template's row
         inputs: set[tuple[int, int]] = set()
         for row in sheet.rows:
             keys = indexes.get(row.key_col)
@@ -390,7 +381,6 @@ def _read_answers(ret: Return, box: Container, grid: dict[str, _Sheet], lay: Wor
                 for cell in row.cells:
                     ret.answers.append(_blank(actual.name, row, cell))
                 continue
-            seen_rows.add(where)
             mapping[where] = row.row
             inputs.update((where, c.col) for c in row.cells)
             if where != row.row:
@@ -411,7 +401,7 @@ def _read_answers(ret: Return, box: Container, grid: dict[str, _Sheet], lay: Wor
         if blank is not None and sheet.name in blank:
             _extra_by_template(ret, sheet, actual, mapping, inputs, blank[sheet.name])
         else:
-            _extra_content(ret, sheet, actual, seen_rows)
+            _extra_content(ret, sheet, actual, set(mapping))
 
 
 def _blank(sheet: str, row: Row, cell: InputCell) -> Answer:
@@ -434,9 +424,6 @@ def _answer(ret: Return, sheet: _Sheet, r: int, row: Row, cell: InputCell, formu
         ret.findings.append(finding("formula-in-input", ret.file, sheet.name, ref, value="=" + formula))
         if cell.kind == "tick":
             ans.value = False
-        return ans
-    if raw is None:
-        ans.value = False if cell.kind == "tick" else None
         return ans
     text = as_text(raw)
     if cell.kind not in _PARSE:

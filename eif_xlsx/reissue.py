@@ -76,11 +76,9 @@ def carry(ret: Return, new: WorkbookLayout) -> Carried:
     return out
 
 
-def _position(new: WorkbookLayout, key: AnswerKey) -> tuple[str, int, int] | None:
-    for sheet, row, cell in new.inputs():
-        if (cell.field, cell.sub_element, cell.item, cell.column) == key:
-            return sheet.name, row.row, cell.col
-    return None
+def _positions(new: WorkbookLayout) -> dict[AnswerKey, tuple[str, int, int]]:
+    """Where each answer lives in a layout: (sheet, row, col) by (field, sub_element, item, column)."""
+    return {(c.field, c.sub_element, c.item, c.column): (sheet.name, row.row, c.col) for sheet, row, c in new.inputs()}
 
 
 @dataclass
@@ -123,7 +121,7 @@ def plan(catalog, matrix_id: str, previous, partners: list[Partner] | None, roun
                 continue
             partners.append(Partner(m["partner_id"], m.get("partner_name", ""), m.get("partner_organisation", ""),
                                     m.get("partner_email", ""), m.get("partner_role", "")))
-    iset = indicators or _indicator_set(catalog, reports)
+    iset = indicators or catalog.indicator_set_for(*(r.ret.metadata for r in reports))
     new = layout_mod.build(matrix, iset)
     prefill: dict[str, tuple[str, dict, dict]] = {}
     for p in partners:
@@ -167,13 +165,6 @@ def _read_previous(catalog, previous) -> list[Report]:
     return reports
 
 
-def _indicator_set(catalog, reports: list[Report]):
-    ids = sorted({r.ret.metadata.get("indicators_id", "") for r in reports} - {""})
-    if ids and ids[0] in catalog.entries:
-        return catalog.indicator_set(ids[0])
-    return None
-
-
 def _cover_email(ret: Return) -> str:
     a = ret.answer("respondent_email")
     return a.value_text() if a else ""
@@ -205,13 +196,14 @@ def write_feedback(reports: list[Report], out: Path, catalog=None) -> list[Path]
         if not ret.readable or not shown or ret.matrix_id not in catalog.entries:
             continue
         matrix = catalog.matrix(ret.matrix_id)
-        iset = _indicator_set(catalog, [r])
+        iset = catalog.indicator_set_for(ret.metadata)
         new = layout_mod.build(matrix, iset)
         carried = carry(ret, new)
+        where = _positions(new)
         comments: dict[tuple[str, int, int], str] = {}
         for f in shown:
             key = carried.positions.get((f.sheet, f.cell))
-            pos = _position(new, key) if key else None
+            pos = where.get(key) if key else None
             if pos is None and f.sheet and f.cell:
                 try:
                     row, col = parse_a1(f.cell)
