@@ -159,7 +159,8 @@ def read_manifest(path: Path | str) -> list[dict[str, str]]:
     return rows
 
 
-def _sort_key(report: Report) -> tuple:
+def return_order(report: Report) -> tuple:
+    """Earliest first: by assessment date, then file time, then name; the last of a partner's returns counts."""
     dates = [d for d in report.dates.values() if d]
     try:
         mtime = os.stat(report.path).st_mtime
@@ -184,7 +185,7 @@ def build(reports: list[Report], matrix: Matrix, manifest: list[dict[str, str]] 
         by_partner[key].append(rep)
     participants: list[Participant] = []
     for key in sorted(by_partner):
-        reps = sorted(by_partner[key], key=_sort_key)
+        reps = sorted(by_partner[key], key=return_order)
         latest = reps[-1]
         name, org = _respondent(latest)
         p = latest.partner

@@ -100,10 +100,10 @@ def plan(catalog, matrix_id: str, previous, partners: list[Partner] | None, roun
     reports = [r for r in _read_previous(catalog, previous) if r.ret.readable and r.ret.matrix_id == matrix_id]
     if not reports:
         raise UsageError(f"no readable returns for '{matrix_id}' in {', '.join(map(str, previous))}")
-    from .consolidate import _sort_key
+    from .consolidate import return_order
 
     latest: dict[str, Report] = {}
-    for r in sorted(reports, key=_sort_key):  # the same return the import counts as a partner's latest
+    for r in sorted(reports, key=return_order):  # the same return the import counts as a partner's latest
         latest[r.ret.partner_id or f"file:{r.file}"] = r
     by_email = {}
     for r in latest.values():

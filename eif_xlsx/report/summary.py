@@ -271,13 +271,12 @@ def _change(book: _Book, cons: Consolidation) -> None:
         ws.write_string(r, c, h, book.f["head"])
     for _, _, sub in m.sub_elements():
         r += 1
-        pairs = [(p.report.results[(sub.code, BASELINE)].score.score, p.report.results[(sub.code, TWELVE_MONTHS)].score.score)
-                 for p in cons.participants if (sub.code, BASELINE) in p.report.results]
-        both = [(b, t) for b, t in pairs if b is not None and t is not None]
+        both = [(b, t) for b, t in zip(cons.scores(sub.code, BASELINE), cons.scores(sub.code, TWELVE_MONTHS),
+                                        strict=True) if b is not None and t is not None]
         book.put(ws, r, 0, sub.code)
         book.put(ws, r, 1, sub.name)
-        book.put(ws, r, 2, median(b for b, _ in pairs), "score")
-        book.put(ws, r, 3, median(t for _, t in pairs), "score")
+        book.put(ws, r, 2, cons.stats(sub.code, BASELINE)["median"], "score")
+        book.put(ws, r, 3, cons.stats(sub.code, TWELVE_MONTHS)["median"], "score")
         book.put(ws, r, 4, median(t - b for b, t in both), "score")
         book.put(ws, r, 5, len(both), "num")
 
