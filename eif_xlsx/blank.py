@@ -4,7 +4,6 @@ imports the writer)."""
 
 from __future__ import annotations
 
-import io
 import tempfile
 from pathlib import Path
 
@@ -20,21 +19,17 @@ _DUMMY = {"id": "P-TEMPLATE", "name": "Name", "organisation": "Organisation", "e
 def template_grid(matrix: Matrix, indicators: IndicatorSet | None) -> dict[str, list[list]]:
     key = (matrix.content_hash, indicators.content_hash if indicators else "")
     if key not in _CACHE:
-        from python_calamine import CalamineWorkbook
-
+        from .reader import _load_values
         from .writer import WorkbookSpec, write_workbook
 
         spec = WorkbookSpec(matrix=matrix, layout=layout_mod.build(matrix, indicators), indicators=indicators,
                             partner=_DUMMY, area="Area", deadline="1 January 2000", return_to="a@b.c")
-        data = write_workbook(spec)
-        wb = CalamineWorkbook.from_filelike(io.BytesIO(data))
-        grid = {name: [list(r) for r in wb.get_sheet_by_name(name).to_python(skip_empty_area=False)]
-                for name in wb.sheet_names}
-        # Formula cells belong to the template even where their cached value is blank.
         with tempfile.TemporaryDirectory() as tmp:
             path = Path(tmp) / "blank.xlsx"
-            path.write_bytes(data)
-            box = inspect(path)
+            path.write_bytes(write_workbook(spec))
+            box = inspect(path)  # read exactly as a return is read
+            grid = {name: [list(r) for r in sheet.rows] for name, sheet in _load_values(path, box).items()}
+        # Formula cells belong to the template even where their cached value is blank.
         for name, formulas in box.formulas.items():
             rows = grid.setdefault(name, [])
             for ref in formulas:
