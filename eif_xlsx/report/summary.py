@@ -14,7 +14,7 @@ from ..consolidate import Consolidation
 from ..layout import BASELINE, COLUMN_LABEL, COLUMNS, TWELVE_MONTHS
 from ..model import NOT_ASSESSED, NOT_YET_BASIC, natural_key
 from ..scoring import median
-from ..writer.styles import FONT, HEAD_FILL, LEVEL_FILLS, MUTED
+from ..writer.styles import FONT, HEAD_FILL, LEVEL_FILLS, MUTED, colour_levels
 from ..writer.workbook import FIXED_TIME
 
 TIMESCALE_ORDER_LAST = "(none)"
@@ -87,9 +87,7 @@ class _Book:
         if r2 < r1 or c2 < c1:
             return
         if text:
-            for i, name in enumerate([NOT_YET_BASIC, *names]):
-                ws.conditional_format(r1, c1, r2, c2, {"type": "text", "criteria": "begins with", "value": name,
-                                                       "format": self.levels[min(i, len(self.levels) - 1)]})
+            colour_levels(ws, r1, c1, r2, c2, [NOT_YET_BASIC, *names], self.levels)
             return
         bands = [(0, 0.9999), (1, 1.9999), (2, 2.9999), (3, 3.9999), (4, 4)]
         for i, (lo, hi) in enumerate(bands):

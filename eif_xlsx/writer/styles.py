@@ -63,3 +63,10 @@ def row_height(texts_and_widths: list[tuple[str, float]], line: float = 13.0, mi
         count = sum(max(1, math.ceil(len(part) / per_line)) for part in str(text).split("\n"))
         lines = max(lines, count)
     return max(minimum, round(lines * line + 4, 1))
+
+
+def colour_levels(ws, r1: int, c1: int, r2: int, c2: int, names: list[str], fills: list) -> None:
+    """Colour cells by the level written in them (the words stay, so colour is never the only signal)."""
+    for i, name in enumerate(names):
+        ws.conditional_format(r1, c1, r2, c2, {"type": "text", "criteria": "begins with", "value": name,
+                                               "format": fills[min(i, len(fills) - 1)]})

@@ -52,7 +52,7 @@ from ..layout import (
 from ..model import NOT_ASSESSED, NOT_YET_BASIC, IndicatorSet, Matrix
 from ..normalise import TICK_WORDS
 from ..scoring import next_level
-from .styles import LEVEL_FILLS, make_formats, row_height
+from .styles import colour_levels, make_formats, row_height
 
 FIXED_TIME = dt.datetime(2020, 11, 1, 0, 0, 0)  # document timestamps are fixed: same inputs, same bytes
 
@@ -334,11 +334,7 @@ class _Builder:
         ws.autofilter(h, OV_DIM, last, OV_RATING[COLUMNS[-1]])
 
     def _level_colours(self, ws: Worksheet, r1: int, c1: int, r2: int, c2: int) -> None:
-        names = [NOT_YET_BASIC, *self.m.level_names]
-        for i, name in enumerate(names):
-            fill = self.fmt["levels"][min(i, len(LEVEL_FILLS) - 1) if i < len(names) - 1 else len(LEVEL_FILLS) - 1]
-            ws.conditional_format(r1, c1, r2, c2, {"type": "text", "criteria": "begins with", "value": name,
-                                                   "format": fill})
+        colour_levels(ws, r1, c1, r2, c2, [NOT_YET_BASIC, *self.m.level_names], self.fmt["levels"])
 
     def _sub_element(self, ws: Worksheet, sheet: SheetLayout) -> None:
         f, m, mk = self.fmt, self.m, sheet.marks
