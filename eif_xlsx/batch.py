@@ -3,16 +3,20 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterable
-from concurrent.futures import ProcessPoolExecutor, TimeoutError, as_completed
+import sys
+import time
+from collections.abc import Callable, Iterable, Mapping
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, TimeoutError, wait
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
+from itertools import islice
 from pathlib import Path
 
 from .blank import template_grid
 from .checks import Report, check
 from .errors import finding
 from .reader import Return, read_return
+from .spool import Spool, Spooled, SpooledMap
 
 WORKER_MEMORY = 1536 * 1024 * 1024  # address-space cap for one reading process
 FILE_SECONDS = 60
@@ -54,17 +58,30 @@ def _limit_memory() -> None:
         pass
 
 
-def _work(source: Source, expected_matrix: str | None, partners_by_email: dict[str, str]) -> Report:
+_CONTEXT: dict = {"expected_matrix": None, "partners_by_email": {}}  # what every file of a batch is checked against
+
+
+def _start_worker(expected_matrix: str | None, partners_by_email: dict[str, str]) -> None:
+    """Set up a worker process once: its memory cap, and the batch's context (sent once per worker, not with
+    each file: the manifest's partner list grows with the round)."""
+    _limit_memory()
+    _CONTEXT.update(expected_matrix=expected_matrix, partners_by_email=partners_by_email)
+
+
+def _work(source: Source) -> Report:
     ret = read_return(source.path, display_name=source.name, template=template_grid)
     ret.sender = source.sender
-    return slim(check(ret, expected_matrix=expected_matrix, partners_by_email=partners_by_email))
+    return slim(check(ret, **_CONTEXT))
 
 
 def slim(report: Report) -> Report:
     """What travels back from a worker: blank inputs, the layout's text in the metadata and the definition stay
-    behind (the layout itself travels as a reference to a shared copy)."""
+    behind (the layout itself travels as a reference to a shared copy); the answers travel pickled once, ready to
+    be spooled to disk in the main process, as do the results (see spool.py)."""
     ret = report.ret
-    ret.answers = [a for a in ret.answers if a.raw is not None or a.formula or a.problem]
+    ret.answers = Spooled.pack([a for a in ret.answers if a.raw is not None or a.formula or a.problem])
+    ret.extra = Spooled.pack(ret.extra)
+    report.results = SpooledMap.pack(report.results)
     ret.metadata = {k: v for k, v in ret.metadata.items() if not k.startswith("layout_")}
     ret.__dict__.pop("_idx", None)
     report.matrix = None
@@ -100,43 +117,100 @@ def run(sources: list[Source], *, jobs: int | None = None, expected_matrix: str 
     if len(sources) >= 8:
         _warm()
     results: dict[int, Report] = {}
-    pending = list(range(len(sources)))
+    spool = Spool()
+    context = (expected_matrix, partners_by_email)
     workers = min(jobs, max(1, len(sources)))
     # First pass: a shared pool. Files it leaves (a worker died, or the batch ran out of time) are retried one
     # process each, where a hang or a crash can be pinned on its file.
-    pool = ProcessPoolExecutor(max_workers=workers, initializer=_limit_memory)
+    pool = ProcessPoolExecutor(max_workers=workers, initializer=_start_worker, initargs=context)
+    deadline = time.monotonic() + FILE_SECONDS * (1 + len(sources) // workers)
+    queue = iter(range(len(sources)))
+    in_flight: dict[Future, int] = {}
     try:
-        futures = {pool.submit(_work, sources[i], expected_matrix, partners_by_email): i for i in pending}
-        budget = FILE_SECONDS * (1 + len(sources) // workers)
-        for fut in as_completed(futures, timeout=budget):
-            i = futures[fut]
-            try:
-                results[i] = fut.result()
-            except BrokenProcessPool:
+        while True:
+            # A few files per worker at a time: memory holds the reports, not a future per file of the round.
+            for i in islice(queue, max(0, 4 * workers - len(in_flight))):
+                in_flight[pool.submit(_work, sources[i])] = i
+            if not in_flight:
                 break
-            except MemoryError:
-                results[i] = _crashed(sources[i], "reading it needed more memory than a return can")
-            except (KeyboardInterrupt, SystemExit):
-                raise
-            except BaseException as exc:  # a bug or an unforeseen file: report it, keep the batch
-                results[i] = _crashed(sources[i], f"{type(exc).__name__}: {exc}")
-            if progress:
-                progress(1)
+            done, _ = wait(in_flight, timeout=max(0.0, deadline - time.monotonic()), return_when=FIRST_COMPLETED)
+            if not done:
+                raise TimeoutError
+            broken = False
+            for fut in done:
+                i = in_flight.pop(fut)
+                if _collect(fut, i, sources[i], results, spool):
+                    broken = True
+                if progress and i in results:
+                    progress(1)
+            if broken:
+                break
     except (BrokenProcessPool, TimeoutError):
         _kill(pool)
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
-    for i in [i for i in pending if i not in results]:
-        results[i] = _isolated(sources[i], expected_matrix, partners_by_email)
+    for i in [i for i in range(len(sources)) if i not in results]:
+        results[i] = _spooled(_isolated(sources[i], *context), spool)
         if progress:
             progress(1)
     return [results[i] for i in range(len(sources))]
 
 
-def _isolated(source: Source, expected_matrix: str | None, partners_by_email: dict[str, str]) -> Report:
-    pool = ProcessPoolExecutor(max_workers=1, initializer=_limit_memory)
+def _collect(fut: Future, i: int, source: Source, results: dict[int, Report], spool: Spool) -> bool:
+    """Take a finished file's report into results; True if the pool broke (the file is then retried alone)."""
     try:
-        return pool.submit(_work, source, expected_matrix, partners_by_email).result(timeout=FILE_SECONDS)
+        results[i] = _spooled(fut.result(), spool)
+    except BrokenProcessPool:
+        return True
+    except MemoryError:
+        results[i] = _crashed(source, "reading it needed more memory than a return can")
+    except (KeyboardInterrupt, SystemExit):
+        raise
+    except BaseException as exc:  # a bug or an unforeseen file: report it, keep the batch
+        results[i] = _crashed(source, f"{type(exc).__name__}: {exc}")
+    return False
+
+
+class Metadata(Mapping):
+    """A return's metadata, read-only, in a fraction of a dict's memory: the keys (the same in every return of a
+    round) are stored once for all returns, the values in a tuple, the repeated ones once."""
+
+    __slots__ = ("_at", "_values")
+    _KEYS: dict[tuple[str, ...], dict[str, int]] = {}
+
+    def __init__(self, items: Mapping[str, str]):
+        keys = tuple(items)
+        self._at = self._KEYS.setdefault(keys, {k: i for i, k in enumerate(keys)})
+        self._values = tuple(sys.intern(v) for v in items.values())
+
+    def __getitem__(self, key: str) -> str:
+        return self._values[self._at[key]]
+
+    def __iter__(self):
+        return iter(self._at)
+
+    def __len__(self) -> int:
+        return len(self._at)
+
+    def __reduce__(self):
+        return (Metadata, (dict(self),))
+
+
+def _spooled(report: Report, spool: Spool) -> Report:
+    """A worker's report as the main process keeps it: its answers and results in the spool file, its metadata
+    compact."""
+    ret = report.ret
+    ret.metadata = Metadata(ret.metadata)
+    spool.keep(report.ret.answers)
+    spool.keep(report.ret.extra)
+    spool.keep(report.results)
+    return report
+
+
+def _isolated(source: Source, expected_matrix: str | None, partners_by_email: dict[str, str]) -> Report:
+    pool = ProcessPoolExecutor(max_workers=1, initializer=_start_worker, initargs=(expected_matrix, partners_by_email))
+    try:
+        return pool.submit(_work, source).result(timeout=FILE_SECONDS)
     except TimeoutError:
         _kill(pool)
         return _crashed(source, f"reading it took longer than {FILE_SECONDS} seconds")

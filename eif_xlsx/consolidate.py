@@ -5,8 +5,12 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import math
 import os
+import sys
+from array import array
 from collections import defaultdict
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -20,7 +24,7 @@ from .scoring import level_of_score, mean, median
 STATUS_ORDER = ("returned", "superseded", "rejected", "unexpected", "outstanding")
 
 
-@dataclass
+@dataclass(slots=True)
 class RegisterRow:
     partner_id: str
     name: str
@@ -36,14 +40,57 @@ class RegisterRow:
     expected_file: str = ""
 
 
-@dataclass
+_KEY_INDEXES: dict[tuple, dict[tuple[str, str], int]] = {}
+
+
+class Scores:
+    """One return's score, level and own rating per (sub-element, column), in about a kilobyte: what the
+    summary's grids and statistics read again and again (the full results stay on disk, see spool.py)."""
+
+    __slots__ = ("_at", "_score", "_full", "_level", "_rating")
+
+    def __init__(self, results: Mapping):
+        keys = tuple(results)
+        self._at = _KEY_INDEXES.setdefault(keys, {k: i for i, k in enumerate(keys)})  # shared by every return
+        values = list(results.values())
+        self._score = array("d", (math.nan if r.score.score is None else r.score.score for r in values))
+        self._full = bytes(r.score.full if r.score.assessed else 255 for r in values)
+        self._level = tuple(sys.intern(r.score.level) for r in values)
+        self._rating = tuple(sys.intern(r.overall_rating) for r in values)
+
+    def __contains__(self, key: tuple[str, str]) -> bool:
+        return key in self._at
+
+    def score(self, code: str, column: str) -> float | None:
+        i = self._at.get((code, column))
+        return None if i is None or math.isnan(self._score[i]) else self._score[i]
+
+    def full(self, code: str, column: str) -> int | None:
+        """The whole level reached; None where not assessed."""
+        i = self._at.get((code, column))
+        return None if i is None or self._full[i] == 255 else self._full[i]
+
+    def level(self, code: str, column: str) -> str:
+        i = self._at.get((code, column))
+        return "" if i is None else self._level[i]
+
+    def rating(self, code: str, column: str) -> str:
+        i = self._at.get((code, column))
+        return "" if i is None else self._rating[i]
+
+
+@dataclass(slots=True)
 class Participant:
-    """An accepted return that counts: who it is and its report."""
+    """An accepted return that counts: who it is, its scores and its report."""
 
     key: str  # partner id, or a made-up key for an unlisted workbook
     name: str
     organisation: str
     report: Report
+    scores: Scores = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        self.scores = Scores(self.report.results)
 
     @property
     def label(self) -> str:
@@ -77,8 +124,7 @@ class Consolidation:
     # -- aggregates ---------------------------------------------------------------------------
 
     def scores(self, code: str, column: str) -> list[float | None]:
-        return [p.report.results[(code, column)].score.score if (code, column) in p.report.results else None
-                for p in self.participants]
+        return [p.scores.score(code, column) for p in self.participants]
 
     def stats(self, code: str, column: str) -> dict:
         values = [v for v in self.scores(code, column) if v is not None]
@@ -90,8 +136,7 @@ class Consolidation:
                 "median_level": level_of_score(self.matrix.level_names, median(values))}
 
     def element_score(self, participant: Participant, element, column: str) -> float | None:
-        return mean(participant.report.results[(s.code, column)].score.score for s in element.assessed
-                    if (s.code, column) in participant.report.results)
+        return mean(participant.scores.score(s.code, column) for s in element.assessed)
 
     def dimension_score(self, participant: Participant, dimension, column: str) -> float | None:
         return mean(self.element_score(participant, el, column) for el in dimension.elements)

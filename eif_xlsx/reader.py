@@ -21,6 +21,7 @@ from .normalise import as_text, choice, date, number, tick
 
 @dataclass(slots=True)
 class Answer:
+from .spool import Spooled
     """One input cell as read: where it is, what it answers, the raw value and the normalised value."""
 
     sheet: str
@@ -100,6 +101,8 @@ class Return:
             self._idx = {a.key: a for a in self.answers}
         return self._idx
 
+        if isinstance(self.answers, Spooled):  # kept on disk: not cached here (see spool.py)
+            return self.answers.index()
 
 def read_return(path: Path | str, catalog=None, display_name: str | None = None, template=None) -> Return:
     """Read one file. Never raises for a bad file: problems come back as findings on the Return.

@@ -97,13 +97,13 @@ def summary_json(cons: Consolidation, lazy: bool = False) -> dict:
     m = cons.matrix
     return {
         "matrix": {"id": m.id, "title": m.title, "version": m.version, "levels": list(m.level_names)},
-        "register": [dict(zip(REGISTER, (r.status, r.partner_id, r.name, r.organisation, r.email, r.file, r.reason,
-                                         r.errors, r.warnings, r.info, r.sender), strict=True)) for r in cons.register],
+        "register": _items(REGISTER, ((r.status, r.partner_id, r.name, r.organisation, r.email, r.file, r.reason,
+                                       r.errors, r.warnings, r.info, r.sender) for r in cons.register), lazy),
         "levels": _items(LEVELS, level_rows(cons), lazy),
         "sub_elements": [{"code": sub.code, "name": sub.name,
                           **{c: cons.stats(sub.code, c) for c in COLUMNS}} for _, _, sub in m.sub_elements()],
         "answers": _items(ANSWERS, answer_rows(cons), lazy),
-        "findings": [f.as_dict() for f in cons.findings()],
+        "findings": _lazy((f.as_dict() for f in cons.findings()), lazy),
         "indicators": [dict(zip(INDICATORS, (v.indicator_id, v.period, v.value, v.numerator, v.denominator, v.rag,
                                              v.commentary, v.partner_id, v.partner, v.file, v.cell), strict=True))
                        for v in cons.indicator_values],
@@ -111,5 +111,8 @@ def summary_json(cons: Consolidation, lazy: bool = False) -> dict:
 
 
 def _items(header: tuple[str, ...], rows, lazy: bool):
-    items = (dict(zip(header, row, strict=True)) for row in rows)
+    return _lazy((dict(zip(header, row, strict=True)) for row in rows), lazy)
+
+
+def _lazy(items, lazy: bool):
     return items if lazy else list(items)

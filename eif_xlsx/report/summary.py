@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+from functools import lru_cache
 from pathlib import Path
 
 from xlsxwriter.workbook import Workbook
@@ -14,6 +15,7 @@ from ..consolidate import Consolidation
 from ..layout import BASELINE, COLUMN_LABEL, COLUMNS, TWELVE_MONTHS
 from ..model import NOT_ASSESSED, NOT_YET_BASIC, natural_key
 from ..scoring import median
+from ..spool import SortedRows
 from ..writer.styles import FONT, HEAD_FILL, LEVEL_FILLS, MUTED, colour_levels
 from ..writer.workbook import FIXED_TIME
 
@@ -21,11 +23,18 @@ TIMESCALE_ORDER_LAST = "(none)"
 
 
 class _Book:
-    """A workbook where every piece of partner text goes in through write_string."""
+    """A workbook where every piece of partner text goes in through write_string.
+
+    Written in constant-memory mode, so that a round of thousands of returns never sits in memory as cells: each
+    row goes to disk when the next one is started. Every sheet is therefore written top to bottom (a row's height
+    is set before its cells; a cell of an earlier row would be lost), and lists are autofiltered ranges rather
+    than Excel tables, which that mode cannot write.
+    """
 
     def __init__(self, path: Path, title: str):
         self.wb = Workbook(str(path), {"strings_to_formulas": False, "strings_to_urls": False,
-                                       "strings_to_numbers": False, "nan_inf_to_errors": True})
+                                       "strings_to_numbers": False, "nan_inf_to_errors": True,
+                                       "constant_memory": True})
         self.wb.set_properties({"title": title, "author": "eif-xlsx", "created": FIXED_TIME})
         base = {"font_name": FONT, "font_size": 10, "valign": "top"}
         f = self.wb.add_format
@@ -68,20 +77,23 @@ class _Book:
         else:
             ws.write_string(r, c, str(value), self.f[fmt])
 
-    def table(self, ws: Worksheet, r0: int, headers: list[tuple[str, float]], rows: list[list], name: str,
-              fmts: list[str] | None = None) -> int:
-        """An Excel table (filterable, sortable) with the data written cell by cell as values."""
-        for c, (_, width) in enumerate(headers):
+    def table(self, ws: Worksheet, r0: int, headers: list[tuple[str, float]], rows, fmts: list[str] | None = None) -> int:
+        """A header row and the rows below it (any iterable, written as it is consumed), with filter and sort
+        arrows on the header; returns the row after the last."""
+        for c, (head, width) in enumerate(headers):
             ws.set_column(c, c, width)
-        body = rows or [[""] * len(headers)]
-        for i, row in enumerate(body, start=r0 + 1):
+            ws.write_string(r0, c, head, self.f["head"])
+        last = r0
+        for last, row in enumerate(rows, start=r0 + 1):
             for c, value in enumerate(row):
-                self.put(ws, i, c, value, (fmts[c] if fmts else "text"))
-        ws.add_table(r0, 0, r0 + len(body), len(headers) - 1, {
-            "name": name, "style": "Table Style Light 9",
-            "columns": [{"header": h, "header_format": self.f["head"]} for h, _ in headers]})
+                self.put(ws, last, c, value, (fmts[c] if fmts else "text"))
+        if last == r0:  # an empty list still shows an empty row under its header
+            last += 1
+            for c in range(len(headers)):
+                self.put(ws, last, c, "", fmts[c] if fmts else "text")
+        ws.autofilter(r0, 0, last, len(headers) - 1)
         ws.freeze_panes(r0 + 1, 0)
-        return r0 + len(body) + 1
+        return last + 1
 
     def level_colours(self, ws: Worksheet, r1: int, c1: int, r2: int, c2: int, *, text: bool, names) -> None:
         if r2 < r1 or c2 < c1:
@@ -124,13 +136,13 @@ def _register(book: _Book, cons: Consolidation) -> None:
                ("Reason / note", 50), ("Errors", 8), ("Warnings", 9), ("Info", 6), ("Sender", 24)]
     rows = [[r.status, r.partner_id, r.name, r.organisation, r.email, r.file, r.reason, r.errors, r.warnings,
              r.info, r.sender] for r in reg]
-    book.table(ws, 3, headers, rows, "Register", ["text"] * 7 + ["num"] * 3 + ["text"])
+    book.table(ws, 3, headers, rows, ["text"] * 7 + ["num"] * 3 + ["text"])
     out = book.sheet("Outstanding", "Outstanding returns, ready for chasing",
                      f"{counts['outstanding']} partner(s) have not returned an accepted workbook")
     rows = [[r.name, r.organisation, r.email, r.partner_id, r.expected_file, r.reason] for r in reg
             if r.status == "outstanding"]
     book.table(out, 3, [("Name", 24), ("Organisation", 28), ("Email", 30), ("Partner id", 12), ("Workbook sent", 40),
-                        ("Note", 36)], rows, "Outstanding")
+                        ("Note", 36)], rows)
 
 
 def _heat_map(book: _Book, cons: Consolidation) -> None:
@@ -143,44 +155,53 @@ def _heat_map(book: _Book, cons: Consolidation) -> None:
     ws.set_column(1, 1, 24)
     ws.set_column(2, 1 + 2 * len(subs), 7.5)
     top, head = 3, 4
+    ws.set_row(top, 42)
+    for i, sub in enumerate(subs):
+        ws.merge_range(top, 2 + 2 * i, top, 3 + 2 * i, f"{sub.code} {sub.name}", book.f["head"])
     ws.write_string(head, 0, "Partner", book.f["head"])
     ws.write_string(head, 1, "Organisation", book.f["head"])
-    for i, sub in enumerate(subs):
-        c = 2 + 2 * i
-        ws.merge_range(top, c, top, c + 1, f"{sub.code} {sub.name}", book.f["head"])
-        ws.write_string(head, c, "Base", book.f["head"])
-        ws.write_string(head, c + 1, "12m", book.f["head"])
-    ws.set_row(top, 42)
+    for i in range(len(subs)):
+        ws.write_string(head, 2 + 2 * i, "Base", book.f["head"])
+        ws.write_string(head, 3 + 2 * i, "12m", book.f["head"])
     first = head + 1
     for r, p in enumerate(cons.participants, start=first):
         book.put(ws, r, 0, p.name or p.key, "plain")
         book.put(ws, r, 1, p.organisation, "plain")
         for i, sub in enumerate(subs):
             for j, column in enumerate(COLUMNS):
-                res = p.report.results.get((sub.code, column))
-                book.put(ws, r, 2 + 2 * i + j, res.score.score if res else None, "score")
+                book.put(ws, r, 2 + 2 * i + j, p.scores.score(sub.code, column), "score")
     last = first + len(cons.participants) - 1
     book.level_colours(ws, first, 2, last, 1 + 2 * len(subs), text=False, names=m.level_names)
     stats_row = last + 2
-    labels = ["Count", "Median", "Min", "Max", "Spread (levels)", "Moderate?", "Median level"]
-    for k, label in enumerate(labels):
+    columns = [(2 + 2 * i + j, cons.stats(sub.code, column)) for i, sub in enumerate(subs)
+               for j, column in enumerate(COLUMNS)]
+
+    def rng(c: int) -> str:
+        return f"{a1(first, c)}:{a1(max(last, first), c)}"
+
+    def cached(value) -> object:
+        return "" if value is None else value
+
+    # One row at a time (constant-memory mode): label, then that statistic for every column.
+    rows = [
+        ("Count", lambda c, st: (f"=COUNT({rng(c)})", "num", st["count"])),
+        *((label, lambda c, st, fn=fn, key=key: (f'=IF(COUNT({rng(c)})=0,"",{fn}({rng(c)}))', "score",
+                                                 cached(st[key])))
+          for label, fn, key in (("Median", "MEDIAN", "median"), ("Min", "MIN", "min"), ("Max", "MAX", "max"))),
+        ("Spread (levels)", lambda c, st: (f'=IF(COUNT({rng(c)})=0,"",INT(MAX({rng(c)}))-INT(MIN({rng(c)})))',
+                                           "num", cached(st["spread"]))),
+        ("Moderate?", lambda c, st: (f'=IF({a1(stats_row + 4, c)}="","",IF({a1(stats_row + 4, c)}>=2,"Moderate",""))',
+                                     "flag", "Moderate" if st["moderate"] else "")),
+    ]
+    for k, (label, cell) in enumerate(rows):
         ws.write_string(stats_row + k, 0, label, book.f["bold"])
-    for i, sub in enumerate(subs):
-        for j, column in enumerate(COLUMNS):
-            c = 2 + 2 * i + j
-            rng = f"{a1(first, c)}:{a1(max(last, first), c)}"
-            st = cons.stats(sub.code, column)
-            ws.write_formula(stats_row, c, f"=COUNT({rng})", book.f["num"], st["count"])
-            for k, fn in ((1, "MEDIAN"), (2, "MIN"), (3, "MAX")):
-                cached = st[{1: "median", 2: "min", 3: "max"}[k]]
-                ws.write_formula(stats_row + k, c, f'=IF(COUNT({rng})=0,"",{fn}({rng}))', book.f["score"],
-                                 "" if cached is None else cached)
-            ws.write_formula(stats_row + 4, c, f'=IF(COUNT({rng})=0,"",INT(MAX({rng}))-INT(MIN({rng})))',
-                             book.f["num"], "" if st["spread"] is None else st["spread"])
-            ws.write_formula(stats_row + 5, c, f'=IF({a1(stats_row + 4, c)}="","",IF({a1(stats_row + 4, c)}>=2,'
-                                               f'"Moderate",""))', book.f["flag"], "Moderate" if st["moderate"] else "")
-            ws.write_string(stats_row + 6, c, st["median_level"] if st["count"] else NOT_ASSESSED, book.f["text"])
+        for c, st in columns:
+            formula, fmt, value = cell(c, st)
+            ws.write_formula(stats_row + k, c, formula, book.f[fmt], value)
     ws.set_row(stats_row + 6, 40)
+    ws.write_string(stats_row + 6, 0, "Median level", book.f["bold"])
+    for c, st in columns:
+        ws.write_string(stats_row + 6, c, st["median_level"] if st["count"] else NOT_ASSESSED, book.f["text"])
     book.level_colours(ws, stats_row + 1, 2, stats_row + 3, 1 + 2 * len(subs), text=False, names=m.level_names)
     ws.freeze_panes(first, 2)
 
@@ -203,8 +224,7 @@ def _levels_grid(book: _Book, cons: Consolidation) -> None:
         book.put(ws, r, 1, p.organisation, "plain")
         for i, sub in enumerate(subs):
             for j, column in enumerate(COLUMNS):
-                res = p.report.results.get((sub.code, column))
-                book.put(ws, r, 2 + 2 * i + j, res.score.level if res else "")
+                book.put(ws, r, 2 + 2 * i + j, p.scores.level(sub.code, column))
     book.level_colours(ws, 5, 2, 4 + len(cons.participants), 1 + 2 * len(subs), text=True, names=m.level_names)
     ws.freeze_panes(5, 2)
 
@@ -220,11 +240,11 @@ def _elements(book: _Book, cons: Consolidation) -> None:
             cols += [(f"{el.number} {el.name} · {COLUMN_LABEL[c]}", ("el", el), c) for c in COLUMNS]
         cols += [(f"{dim.name} · {COLUMN_LABEL[c]}", ("dim", dim), c) for c in COLUMNS]
     ws.set_column(2, 1 + len(cols), 11)
+    ws.set_row(3, 54)
     ws.write_string(3, 0, "Partner", book.f["head"])
     ws.write_string(3, 1, "Organisation", book.f["head"])
     for i, (label, _, _) in enumerate(cols):
         ws.write_string(3, 2 + i, label, book.f["head"])
-    ws.set_row(3, 54)
     for r, p in enumerate(cons.participants, start=4):
         book.put(ws, r, 0, p.name or p.key, "plain")
         book.put(ws, r, 1, p.organisation, "plain")
@@ -245,19 +265,21 @@ def _change(book: _Book, cons: Consolidation) -> None:
     m = cons.matrix
     ws = book.sheet("Change", "Baseline → 12 months, per sub-element and partner",
                     "Change = 12 months score − baseline score, where both were assessed.")
-    rows = []
-    for _, _, sub in m.sub_elements():
-        for p in cons.participants:
-            b = p.report.results.get((sub.code, BASELINE))
-            t = p.report.results.get((sub.code, TWELVE_MONTHS))
-            bs, ts = (b.score.score if b else None), (t.score.score if t else None)
-            rows.append([sub.code, sub.name, p.name or p.key, p.organisation, bs, b.score.level if b else "",
-                         b.overall_rating if b else "", ts, t.score.level if t else "", t.overall_rating if t else "",
-                         round(ts - bs, 4) if bs is not None and ts is not None else None])
+
+    def rows():  # a row per sub-element and partner, made as they are written
+        for _, _, sub in m.sub_elements():
+            for p in cons.participants:
+                sc = p.scores
+                bs, ts = sc.score(sub.code, BASELINE), sc.score(sub.code, TWELVE_MONTHS)
+                yield [sub.code, sub.name, p.name or p.key, p.organisation,
+                       bs, sc.level(sub.code, BASELINE), sc.rating(sub.code, BASELINE),
+                       ts, sc.level(sub.code, TWELVE_MONTHS), sc.rating(sub.code, TWELVE_MONTHS),
+                       round(ts - bs, 4) if bs is not None and ts is not None else None]
+
     headers = [("Code", 7), ("Sub-element", 26), ("Partner", 22), ("Organisation", 24), ("Baseline score", 10),
                ("Baseline level", 30), ("Baseline own rating", 18), ("12 months score", 10), ("12 months level", 30),
                ("12 months own rating", 18), ("Change", 9)]
-    end = book.table(ws, 3, headers, rows, "Change", ["text"] * 4 + ["score", "text", "text", "score", "text", "text",
+    end = book.table(ws, 3, headers, rows(), ["text"] * 4 + ["score", "text", "text", "score", "text", "text",
                                                                       "score"])
     book.level_colours(ws, 4, 5, end, 5, text=True, names=m.level_names)
     book.level_colours(ws, 4, 8, end, 8, text=True, names=m.level_names)
@@ -290,7 +312,7 @@ def _criteria(book: _Book, cons: Consolidation) -> None:
             rows.append([crit.code, sub.code, crit.level, crit.text, b, t, b / n if n else None, t / n if n else None])
     book.table(ws, 3, [("Code", 8), ("Sub-element", 10), ("Progress level", 18), ("Criterion", 70),
                        ("Baseline ticks", 10), ("12 months ticks", 10), ("Baseline %", 10), ("12 months %", 10)],
-               rows, "Criteria", ["text", "text", "text", "text", "num", "num", "pct", "pct"])
+               rows, ["text", "text", "text", "text", "num", "num", "pct", "pct"])
 
 
 def _support(book: _Book, cons: Consolidation) -> None:
@@ -305,7 +327,7 @@ def _support(book: _Book, cons: Consolidation) -> None:
             b, t = counts.get((sub.code, ref, BASELINE), 0), counts.get((sub.code, ref, TWELVE_MONTHS), 0)
             rows.append([sub.code, ref, item.level or "", item.text, b, t, b / n if n else None])
     end = book.table(ws, 3, [("Sub-element", 10), ("Ref", 6), ("Progress level", 16), ("Supporting information", 60),
-                             ("Baseline", 9), ("12 months", 9), ("Baseline coverage", 10)], rows, "Support",
+                             ("Baseline", 9), ("12 months", 9), ("Baseline coverage", 10)], rows,
                      ["text"] * 4 + ["num", "num", "pct"])
     r = end + 2
     ws.write_string(r, 0, "Levels claimed without supporting information ticked", book.f["bold"])
@@ -329,49 +351,51 @@ def _actions(book: _Book, cons: Consolidation) -> None:
     names = cons.matrix.timescale_names
     ws = book.sheet("Barriers & actions", "Barriers to change and priority actions, by timescale",
                     "; ".join(f"{t.name}: {t.meaning}" for t in cons.matrix.timescales) + ". Filter with the arrows.")
-    rows = []
+    rows = SortedRows()
     for p in cons.participants:
         ret = p.report.ret
+        who = p.name or p.key
         groups: dict[tuple[str, str], dict[str, object]] = {}
         for a in ret.answers:
             if a.field in ("barrier", "priority_action", "timescale", "owner", "action_notes") and a.raw_text.strip():
                 g = groups.setdefault((a.sub_element, a.item), {"cell": f"{a.sheet}!{a.cell}"})
                 g[a.field] = a.value_text() if a.field == "timescale" else a.raw_text
         for (code, item), g in groups.items():
-            timescale = str(g.get("timescale", ""))
-            rows.append([timescale or TIMESCALE_ORDER_LAST, code, p.name or p.key, p.organisation, g.get("barrier", ""),
-                         g.get("priority_action", ""), g.get("owner", ""), g.get("action_notes", ""), ret.file,
-                         g["cell"], item])
-    rows.sort(key=lambda r: (_timescale_rank(r[0], names), _code_key(r[1]), r[2].lower(), r[8], int(r[10])))
+            timescale = str(g.get("timescale", "")) or TIMESCALE_ORDER_LAST
+            rows.add((_timescale_rank(timescale, names), _code_key(code), who.lower(), ret.file, int(item)),
+                     [timescale, code, who, p.organisation, g.get("barrier", ""), g.get("priority_action", ""),
+                      g.get("owner", ""), g.get("action_notes", ""), ret.file, g["cell"]])
     book.table(ws, 3, [("Timescale", 10), ("Sub-element", 9), ("Partner", 20), ("Organisation", 22),
                        ("Barrier to change", 40), ("Priority action", 40), ("Owner", 16), ("Notes", 30), ("File", 26),
-                       ("Cell", 14)], [r[:10] for r in rows], "Actions")
+                       ("Cell", 14)], rows)
 
 
+@lru_cache(maxsize=1024)
 def _code_key(code: str) -> tuple:
     return natural_key(code)
 
 
 def _notes(book: _Book, cons: Consolidation) -> None:
     ws = book.sheet("Notes", "Notes, 'Other' supporting information and anything typed outside the template")
-    rows = []
+    rows = SortedRows()
     kinds = {"notes": "Notes", "supporting_other": "Other supporting information", "extra": "Outside the template"}
     for p in cons.participants:
         ret = p.report.ret
+        who = p.name or p.key
         for a in [*ret.answers, *ret.extra]:
             if a.field in kinds and a.raw_text.strip():
-                rows.append([a.sub_element, p.name or p.key, p.organisation, kinds[a.field], a.raw_text, ret.file,
-                             f"{a.sheet}!{a.cell}"])
-    rows.sort(key=lambda r: (_code_key(r[0]) if r[0] else (999,), r[1].lower(), r[3], r[6]))
+                where = f"{a.sheet}!{a.cell}"
+                rows.add((_code_key(a.sub_element) if a.sub_element else (999,), who.lower(), kinds[a.field], where),
+                         [a.sub_element, who, p.organisation, kinds[a.field], a.raw_text, ret.file, where])
     book.table(ws, 3, [("Sub-element", 9), ("Partner", 20), ("Organisation", 22), ("Kind", 18), ("Text", 80),
-                       ("File", 26), ("Cell", 16)], rows, "Notes")
+                       ("File", 26), ("Cell", 16)], rows)
 
 
 def _findings(book: _Book, cons: Consolidation) -> None:
     ws = book.sheet("Findings", "Every finding of every file")
-    rows = [[f.file, f.severity.value, f.code, f.sheet, f.cell, f.message] for f in cons.findings()]
+    rows = ([f.file, f.severity.value, f.code, f.sheet, f.cell, f.message] for f in cons.findings())
     book.table(ws, 3, [("File", 30), ("Severity", 9), ("Code", 22), ("Sheet", 22), ("Cell", 8), ("Message", 90)],
-               rows, "Findings")
+               rows)
 
 
 def _charts(book: _Book, cons: Consolidation) -> None:
@@ -403,10 +427,9 @@ def _charts(book: _Book, cons: Consolidation) -> None:
         ws.write_string(d0, j, name, book.f["head"])
     for i, sub in enumerate(subs, start=d0 + 1):
         ws.write_string(i, 0, sub.code, book.f["plain"])
-        levels = [p.report.results[(sub.code, BASELINE)].score for p in cons.participants
-                  if (sub.code, BASELINE) in p.report.results]
+        levels = [p.scores.full(sub.code, BASELINE) for p in cons.participants]
         for j in range(len(names)):
-            ws.write_number(i, j + 1, sum(1 for s in levels if s.assessed and s.full == j), book.f["num"])
+            ws.write_number(i, j + 1, levels.count(j), book.f["num"])
     dl = d0 + len(subs)
     bar = book.wb.add_chart({"type": "bar", "subtype": "stacked"})
     for j in range(1, len(names) + 1):

@@ -49,10 +49,10 @@ def write_tracker(iset: IndicatorSet, values, path: Path) -> Path:
     periods = sorted({p for (_, p) in by_cell}, key=_period_key) or list(EMPTY_PERIODS)
     head_row = 3
     cols = list(HEAD) + periods + ["Latest", "Change", "RAG", "Trend"]
+    ws.set_row(head_row, 32)  # before the row's cells: the workbook is written row by row (see summary._Book)
     for c, h in enumerate(cols):
         ws.write_string(head_row, c, h, f["head"])
         ws.set_column(c, c, WIDTHS[c] if c < len(WIDTHS) else 11)
-    ws.set_row(head_row, 32)
     p0 = len(HEAD)
     latest_c, change_c, rag_c, trend_c = p0 + len(periods), p0 + len(periods) + 1, p0 + len(periods) + 2, \
         p0 + len(periods) + 3
@@ -108,10 +108,10 @@ def write_tracker(iset: IndicatorSet, values, path: Path) -> Path:
                     v.file, v.cell] for v in values), key=lambda x: (x[0], _period_key(x[1]), x[7], x[8]))
     book.table(src, 3, [("Id", 12), ("Period", 12), ("Value", 10), ("Numerator", 10), ("Denominator", 11),
                         ("RAG (partner)", 10), ("Commentary", 40), ("Partner", 24), ("File", 30), ("Cell", 16)],
-               rows, "Values", ["text", "text", "text", "score", "score", "text", "text", "text", "text", "text"])
+               rows, ["text", "text", "text", "score", "score", "text", "text", "text", "text", "text"])
     con = book.sheet("Conflicts", "Conflicting values: two partners, one indicator and period (not resolved)",
                      f"{len(conflicts)} value(s) in conflict; the tracker leaves these cells blank until you decide.")
     book.table(con, 3, [("Id", 12), ("Period", 12), ("Partner", 26), ("Value", 12), ("File", 30), ("Cell", 16)],
-               sorted(conflicts, key=lambda x: (x[0], _period_key(x[1]), x[2])), "Conflicts")
+               sorted(conflicts, key=lambda x: (x[0], _period_key(x[1]), x[2])))
     book.close()
     return path

@@ -1,0 +1,136 @@
+"""A return's answers and results kept on disk, not in memory, between reading it and writing the outputs.
+
+A worker pickles a return's answers and results once (`Spooled.pack`, `SpooledMap.pack`); the bytes travel to the
+main process inside the report and are written there to one temporary spool file (`Spool.keep`), so that the main
+process holds a few hundred bytes per return whatever the size of the round. Consumers use `ret.answers` and
+`report.results` as a list and a dict, as before: reading one loads it back from the file. The last few loaded are
+cached, so a consumer working through the returns one at a time loads each once per pass.
+"""
+
+from __future__ import annotations
+
+import pickle
+import tempfile
+from collections import OrderedDict
+from collections.abc import Iterator, Mapping, Sequence
+from typing import IO, Any
+
+_RECENT = 4  # packed values that stay loaded: the outputs work on one return at a time
+
+
+class _Packed:
+    """A value held as its pickle: in memory while it travels, then at an offset of a spool file."""
+
+    __slots__ = ("_blob", "_where", "_count")
+    _cache: OrderedDict[int, tuple[_Packed, Any, dict]] = OrderedDict()  # id -> (itself, value, index)
+
+    def __init__(self, blob: bytes, count: int):
+        self._blob: bytes | None = blob
+        self._where: tuple[IO[bytes], int, int] | None = None
+        self._count = count
+
+    @classmethod
+    def pack(cls, value):
+        """Pickle a list or dict once; an empty one stays as it is."""
+        return cls(pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL), len(value)) if value else value
+
+    def _bytes(self) -> bytes:
+        if self._blob is not None:
+            return self._blob
+        fh, offset, length = self._where
+        fh.seek(offset)
+        return fh.read(length)
+
+    def _loaded(self) -> tuple[_Packed, Any, dict]:
+        hit = self._cache.get(id(self))
+        if hit is not None and hit[0] is self:
+            self._cache.move_to_end(id(self))
+            return hit
+        hit = self._cache[id(self)] = (self, pickle.loads(self._bytes()), {})
+        while len(self._cache) > _RECENT:
+            self._cache.popitem(last=False)
+        return hit
+
+    def load(self):
+        return self._loaded()[1]
+
+    def __reduce__(self):
+        # Travels (to another process, or as a deep copy) as its bytes, never with a file handle.
+        return (type(self), (self._bytes(), self._count))
+
+    def __len__(self) -> int:
+        return self._count
+
+    def __eq__(self, other: object) -> bool:
+        return self.load() == (other.load() if isinstance(other, _Packed) else other)
+
+    __hash__ = None
+
+
+class Spooled(_Packed, Sequence):
+    """A read-only list (a return's answers)."""
+
+    __slots__ = ()
+
+    def __iter__(self) -> Iterator:
+        return iter(self.load())
+
+    def __getitem__(self, i):
+        return self.load()[i]
+
+    def index(self) -> dict:
+        """The answers by key (field, sub_element, item, column), cached with the loaded list."""
+        _, items, idx = self._loaded()
+        if not idx and items:
+            idx.update((a.key, a) for a in items)
+        return idx
+
+
+class SpooledMap(_Packed, Mapping):
+    """A read-only dict (a report's results)."""
+
+    __slots__ = ()
+
+    def __iter__(self) -> Iterator:
+        return iter(self.load())
+
+    def __getitem__(self, key):
+        return self.load()[key]
+
+    def __contains__(self, key: object) -> bool:
+        return key in self.load()
+
+
+class Spool:
+    """One temporary file for the packed values of a batch; the file is deleted once nothing refers to it."""
+
+    def __init__(self, directory: str | None = None):
+        self._fh: IO[bytes] = tempfile.TemporaryFile(prefix="eif-xlsx-", suffix=".spool", dir=directory)
+
+    def keep(self, value) -> None:
+        """Move a packed value's bytes to the file (anything else is left as it is)."""
+        if isinstance(value, _Packed) and value._blob is not None:
+            self._fh.seek(0, 2)
+            value._where = (self._fh, self._fh.tell(), len(value._blob))
+            self._fh.write(value._blob)
+            value._blob = None
+
+
+class SortedRows:
+    """Rows to write in an order known only once all are in (barriers by timescale, notes by sub-element): each
+    row goes to a temporary file as it is added, and only its sort key stays in memory. Rows with equal keys come
+    back in the order they were added."""
+
+    def __init__(self):
+        self._fh: IO[bytes] = tempfile.TemporaryFile(prefix="eif-xlsx-", suffix=".rows")
+        self._keys: list[tuple[Any, int, int]] = []
+
+    def add(self, key, row) -> None:
+        data = pickle.dumps(row, protocol=pickle.HIGHEST_PROTOCOL)
+        self._keys.append((key, self._fh.tell(), len(data)))
+        self._fh.write(data)
+
+    def __iter__(self) -> Iterator:
+        for _, offset, length in sorted(self._keys):
+            self._fh.seek(offset)
+            yield pickle.loads(self._fh.read(length))
