@@ -17,11 +17,11 @@ from .container import Container, inspect
 from .errors import FINDINGS, Finding, ReadError, finding
 from .layout import META_SHEET, InputCell, Row, SheetLayout, WorkbookLayout
 from .normalise import as_text, choice, date, number, tick
+from .spool import Spooled
 
 
 @dataclass(slots=True)
 class Answer:
-from .spool import Spooled
     """One input cell as read: where it is, what it answers, the raw value and the normalised value."""
 
     sheet: str
@@ -97,12 +97,12 @@ class Return:
         return self._index().get((field_, sub_element, item, column))
 
     def _index(self) -> dict:
+        if isinstance(self.answers, Spooled):  # kept on disk: not cached here (see spool.py)
+            return self.answers.index()
         if getattr(self, "_idx", None) is None or len(self._idx) != len(self.answers):
             self._idx = {a.key: a for a in self.answers}
         return self._idx
 
-        if isinstance(self.answers, Spooled):  # kept on disk: not cached here (see spool.py)
-            return self.answers.index()
 
 def read_return(path: Path | str, catalog=None, display_name: str | None = None, template=None) -> Return:
     """Read one file. Never raises for a bad file: problems come back as findings on the Return.
