@@ -6,11 +6,13 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import math
+import multiprocessing as mp
 import os
 import sys
 from array import array
 from collections import defaultdict
 from collections.abc import Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -336,11 +338,54 @@ def run(paths, out_dir: Path | str = "output", *, manifest: Path | str | None = 
     iset = catalog.indicator_set(indicators) if indicators else \
         catalog.indicator_set_for(*(r.ret.metadata for r in reports if r.accepted))
     cons = build(reports, matrix, rows, iset)
-    outputs = [summary.write_summary(cons, out / "summary.xlsx")]
-    if iset is not None:
-        outputs.append(tracker.write_tracker(iset, cons.indicator_values, out / "tracker.xlsx"))
-    outputs += flat.write_flat(cons, out)
+    with _beside(summary.write_summary, cons, out / "summary.xlsx"):
+        outputs = [out / "summary.xlsx"]
+        if iset is not None:
+            outputs.append(tracker.write_tracker(iset, cons.indicator_values, out / "tracker.xlsx"))
+        outputs += flat.write_flat(cons, out)
     return ImportResult(cons, out, outputs)
+
+
+@contextmanager
+def _beside(fn, *args):
+    """Run fn(*args) in a forked process while the body runs here: the summary workbook takes about as long as
+    every other output together. The child inherits the consolidation by fork (nothing is copied or pickled;
+    spooled answers are read with pread, see spool.py). Serial where fork is not available. An error in the
+    child is raised here once the body is done, as it would have been serially."""
+    ctx = mp.get_context("fork") if sys.platform.startswith("linux") else None
+    if ctx is None:
+        fn(*args)
+        yield
+        return
+    receive, send = ctx.Pipe(duplex=False)
+    child = ctx.Process(target=_child, args=(send, fn, args), daemon=True)
+    child.start()
+    send.close()
+    try:
+        yield
+        try:
+            error = receive.recv()
+        except EOFError:
+            child.join()
+            raise RuntimeError(f"writing {args[-1]} stopped unexpectedly (exit code {child.exitcode})") from None
+        if error is not None:
+            raise error
+    finally:
+        receive.close()
+        child.join()
+
+
+def _child(send, fn, args) -> None:
+    try:
+        fn(*args)
+        send.send(None)
+    except BaseException as exc:  # sent to the parent, which raises it
+        try:
+            send.send(exc)
+        except Exception:
+            send.send(RuntimeError(f"{type(exc).__name__}: {exc}"))
+    finally:
+        send.close()
 
 
 __all__ = ["BASELINE", "TWELVE_MONTHS", "COLUMNS", "Consolidation", "ImportResult", "build", "run"]

@@ -9,6 +9,7 @@ cached, so a consumer working through the returns one at a time loads each once 
 
 from __future__ import annotations
 
+import os
 import pickle
 import tempfile
 from collections import OrderedDict
@@ -38,8 +39,7 @@ class _Packed:
         if self._blob is not None:
             return self._blob
         fh, offset, length = self._where
-        fh.seek(offset)
-        return fh.read(length)
+        return os.pread(fh.fileno(), length, offset)  # no shared file position: safe in a forked writer too
 
     def _loaded(self) -> tuple[_Packed, Any, dict]:
         hit = self._cache.get(id(self))
@@ -105,7 +105,8 @@ class Spool:
     """One temporary file for the packed values of a batch; the file is deleted once nothing refers to it."""
 
     def __init__(self, directory: str | None = None):
-        self._fh: IO[bytes] = tempfile.TemporaryFile(prefix="eif-xlsx-", suffix=".spool", dir=directory)
+        # Unbuffered: what is written is in the file at once, for pread (see _Packed._bytes).
+        self._fh: IO[bytes] = tempfile.TemporaryFile(prefix="eif-xlsx-", suffix=".spool", dir=directory, buffering=0)
 
     def keep(self, value) -> None:
         """Move a packed value's bytes to the file (anything else is left as it is)."""
