@@ -151,19 +151,6 @@ class Consolidation:
                     counts[(code, column)] += 1
         return counts
 
-    def answers(self, *fields: str):
-        for p in self.participants:
-            for a in p.report.ret.answers:
-                if a.field in fields:
-                    yield p, a
-
-    def supporting_counts(self) -> dict[tuple[str, str, str], int]:
-        counts: dict[tuple[str, str, str], int] = defaultdict(int)
-        for _, a in self.answers("supporting_information"):
-            if a.value is True:
-                counts[(a.sub_element, a.item, a.column)] += 1
-        return counts
-
     def findings(self):
         for r in self.reports:
             yield from r.findings

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+from collections import defaultdict
 from functools import lru_cache
 from pathlib import Path
 
@@ -112,15 +113,16 @@ class _Book:
 
 def write_summary(cons: Consolidation, path: Path) -> Path:
     book = _Book(path, f"EIF maturity matrix summary: {cons.matrix.title}")
+    texts = _Texts(cons)
     _register(book, cons)
     _heat_map(book, cons)
     _levels_grid(book, cons)
     _elements(book, cons)
     _change(book, cons)
     _criteria(book, cons)
-    _support(book, cons)
-    _actions(book, cons)
-    _notes(book, cons)
+    _support(book, cons, texts.support)
+    _actions(book, cons, texts.actions)
+    _notes(book, cons, texts.notes)
     _findings(book, cons)
     _charts(book, cons)
     book.close()
@@ -315,8 +317,7 @@ def _criteria(book: _Book, cons: Consolidation) -> None:
                rows, ["text", "text", "text", "text", "num", "num", "pct", "pct"])
 
 
-def _support(book: _Book, cons: Consolidation) -> None:
-    counts = cons.supporting_counts()
+def _support(book: _Book, cons: Consolidation, counts: dict[tuple[str, str, str], int]) -> None:
     n = len(cons.participants)
     ws = book.sheet("Supporting information", "Supporting information: coverage",
                     "How many partners hold each item; 'Other' items and levels claimed without evidence follow.")
@@ -347,24 +348,43 @@ def _timescale_rank(value: str, names: tuple[str, ...]) -> int:
     return names.index(value) if value in names else len(names)
 
 
-def _actions(book: _Book, cons: Consolidation) -> None:
-    names = cons.matrix.timescale_names
+class _Texts:
+    """What the summary takes from the partners' answers, gathered in one pass (each return's answers are read
+    back from the spool once): supporting-information counts, barrier/action rows by timescale, and notes."""
+
+    ACTION_FIELDS = ("barrier", "priority_action", "timescale", "owner", "action_notes")
+    NOTE_KINDS = {"notes": "Notes", "supporting_other": "Other supporting information", "extra": "Outside the template"}
+
+    def __init__(self, cons: Consolidation):
+        self.support: dict[tuple[str, str, str], int] = defaultdict(int)
+        self.actions, self.notes = SortedRows(), SortedRows()
+        names = cons.matrix.timescale_names
+        for p in cons.participants:
+            ret = p.report.ret
+            who = p.name or p.key
+            groups: dict[tuple[str, str], dict[str, object]] = {}
+            for a in [*ret.answers, *ret.extra]:
+                if a.field == "supporting_information":
+                    if a.value is True:
+                        self.support[(a.sub_element, a.item, a.column)] += 1
+                elif a.field in self.ACTION_FIELDS and a.raw_text.strip():
+                    g = groups.setdefault((a.sub_element, a.item), {"cell": f"{a.sheet}!{a.cell}"})
+                    g[a.field] = a.value_text() if a.field == "timescale" else a.raw_text
+                elif a.field in self.NOTE_KINDS and a.raw_text.strip():
+                    kind, where = self.NOTE_KINDS[a.field], f"{a.sheet}!{a.cell}"
+                    self.notes.add((_code_key(a.sub_element) if a.sub_element else (999,), who.lower(), kind, where),
+                                   [a.sub_element, who, p.organisation, kind, a.raw_text, ret.file, where])
+            for (code, item), g in groups.items():
+                timescale = str(g.get("timescale", "")) or TIMESCALE_ORDER_LAST
+                self.actions.add((_timescale_rank(timescale, names), _code_key(code), who.lower(), ret.file, int(item)),
+                                 [timescale, code, who, p.organisation, g.get("barrier", ""),
+                                  g.get("priority_action", ""), g.get("owner", ""), g.get("action_notes", ""),
+                                  ret.file, g["cell"]])
+
+
+def _actions(book: _Book, cons: Consolidation, rows: SortedRows) -> None:
     ws = book.sheet("Barriers & actions", "Barriers to change and priority actions, by timescale",
                     "; ".join(f"{t.name}: {t.meaning}" for t in cons.matrix.timescales) + ". Filter with the arrows.")
-    rows = SortedRows()
-    for p in cons.participants:
-        ret = p.report.ret
-        who = p.name or p.key
-        groups: dict[tuple[str, str], dict[str, object]] = {}
-        for a in ret.answers:
-            if a.field in ("barrier", "priority_action", "timescale", "owner", "action_notes") and a.raw_text.strip():
-                g = groups.setdefault((a.sub_element, a.item), {"cell": f"{a.sheet}!{a.cell}"})
-                g[a.field] = a.value_text() if a.field == "timescale" else a.raw_text
-        for (code, item), g in groups.items():
-            timescale = str(g.get("timescale", "")) or TIMESCALE_ORDER_LAST
-            rows.add((_timescale_rank(timescale, names), _code_key(code), who.lower(), ret.file, int(item)),
-                     [timescale, code, who, p.organisation, g.get("barrier", ""), g.get("priority_action", ""),
-                      g.get("owner", ""), g.get("action_notes", ""), ret.file, g["cell"]])
     book.table(ws, 3, [("Timescale", 10), ("Sub-element", 9), ("Partner", 20), ("Organisation", 22),
                        ("Barrier to change", 40), ("Priority action", 40), ("Owner", 16), ("Notes", 30), ("File", 26),
                        ("Cell", 14)], rows)
@@ -375,18 +395,8 @@ def _code_key(code: str) -> tuple:
     return natural_key(code)
 
 
-def _notes(book: _Book, cons: Consolidation) -> None:
+def _notes(book: _Book, cons: Consolidation, rows: SortedRows) -> None:
     ws = book.sheet("Notes", "Notes, 'Other' supporting information and anything typed outside the template")
-    rows = SortedRows()
-    kinds = {"notes": "Notes", "supporting_other": "Other supporting information", "extra": "Outside the template"}
-    for p in cons.participants:
-        ret = p.report.ret
-        who = p.name or p.key
-        for a in [*ret.answers, *ret.extra]:
-            if a.field in kinds and a.raw_text.strip():
-                where = f"{a.sheet}!{a.cell}"
-                rows.add((_code_key(a.sub_element) if a.sub_element else (999,), who.lower(), kinds[a.field], where),
-                         [a.sub_element, who, p.organisation, kinds[a.field], a.raw_text, ret.file, where])
     book.table(ws, 3, [("Sub-element", 9), ("Partner", 20), ("Organisation", 22), ("Kind", 18), ("Text", 80),
                        ("File", 26), ("Cell", 16)], rows)
 
