@@ -117,6 +117,9 @@ def test_numbers_register_and_exports(round_dir, matrix):
     # Barriers ordered by timescale: Short, Short, Medium, Long.
     actions = [r[0].value for r in wb["Barriers & actions"].iter_rows(min_row=5) if r[0].value]
     assert actions == ["Short", "Short", "Medium", "Long"]
+    # Lists carry filter and sort arrows on their header row (row 4), down to their last row.
+    ws = wb["Barriers & actions"]
+    assert ws.auto_filter.ref == f"A4:J{ws.max_row}" and ws.freeze_panes == "A5"
     # Heat map stats rows hold the same numbers as summary.json.
     answers = list(csv.DictReader((out / "answers.csv").open(encoding="utf-8")))
     notes = [a for a in answers if a["field"] == "notes" and a["partner_id"] == "P1"]

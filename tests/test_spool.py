@@ -1,0 +1,95 @@
+"""The spool that keeps a round's answers on disk, and the memory-light pieces of the import around it."""
+
+from __future__ import annotations
+
+import os
+import pickle
+
+import pytest
+
+from eif_xlsx import batch
+from eif_xlsx.consolidate import _beside
+from eif_xlsx.spool import SortedRows, Spool, Spooled, SpooledMap
+
+
+class Item:
+    def __init__(self, key, value):
+        self.key, self.value = key, value
+
+    def __eq__(self, other):
+        return (self.key, self.value) == (other.key, other.value)
+
+
+def test_spooled_values_come_back_from_the_file_unchanged():
+    spool = Spool()
+    answers = [Item(("criterion", "1.1", f"1.1{c}", "baseline"), c * 3) for c in "abcdef"]
+    results = {("1.1", "baseline"): 2.5, ("1.1", "12_months"): None}
+    packed, mapped = Spooled.pack(answers), SpooledMap.pack(results)
+    spool.keep(packed)
+    spool.keep(mapped)
+    assert packed._blob is None and mapped._blob is None  # the bytes left memory
+    assert list(packed) == answers and len(packed) == 6 and packed[2] == answers[2]
+    assert packed.index()[("criterion", "1.1", "1.1c", "baseline")].value == "ccc"
+    assert dict(mapped) == results and ("1.1", "baseline") in mapped and mapped.get(("x", "y")) is None
+    # Travels (to a worker, or as a copy) as its bytes, not as a file handle.
+    assert list(pickle.loads(pickle.dumps(packed))) == answers
+    assert Spooled.pack([]) == [] and SpooledMap.pack({}) == {}
+
+
+def test_many_spooled_lists_each_read_back_its_own_answers():
+    spool = Spool()
+    lists = [Spooled.pack([Item(("f", str(i), str(j), ""), i * 100 + j) for j in range(i + 1)]) for i in range(30)]
+    for packed in lists:
+        spool.keep(packed)
+    for i in (29, 0, 17, 3, 29, 0):  # out of order, and more than the cache holds
+        assert [a.value for a in lists[i]] == [i * 100 + j for j in range(i + 1)]
+
+
+def test_a_forked_reader_and_this_process_read_the_spool_at_the_same_time():
+    spool = Spool()
+    lists = [Spooled.pack([Item(("f", str(i), "", ""), "x" * (i + 1) * 50)]) for i in range(200)]
+    for packed in lists:
+        spool.keep(packed)
+    pid = os.fork()
+    if pid == 0:  # the child reads everything while the parent does too; exit 0 only if all came back right
+        ok = all(next(iter(lists[i])).value == "x" * (i + 1) * 50 for _ in range(5) for i in range(200))
+        os._exit(0 if ok else 1)
+    ok = all(next(iter(lists[i])).value == "x" * (i + 1) * 50 for _ in range(5) for i in reversed(range(200)))
+    _, status = os.waitpid(pid, 0)
+    assert ok and os.waitstatus_to_exitcode(status) == 0
+
+
+def test_sorted_rows_come_back_in_key_order_with_ties_in_arrival_order():
+    rows = SortedRows()
+    for key, row in [((2, "b"), ["late"]), ((1, "z"), ["first"]), ((2, "b"), ["later still"]), ((1, "z"), ["tie"])]:
+        rows.add(key, row)
+    assert list(rows) == [["first"], ["tie"], ["late"], ["later still"]]
+    assert list(rows) == list(rows)  # can be read more than once
+
+
+def test_metadata_is_a_read_only_mapping_sharing_its_keys():
+    one = batch.Metadata({"definition_id": "m", "partner_id": "P1", "round": "baseline"})
+    two = batch.Metadata({"definition_id": "m", "partner_id": "P2", "round": "baseline"})
+    assert dict(one) == {"definition_id": "m", "partner_id": "P1", "round": "baseline"}
+    assert one.get("partner_id") == "P1" and two["partner_id"] == "P2" and one.get("nope", "-") == "-"
+    assert one._at is two._at  # one key table for the round
+    assert dict(pickle.loads(pickle.dumps(one))) == dict(one)
+    with pytest.raises(TypeError):
+        one["partner_id"] = "P9"  # type: ignore[index]
+
+
+def test_an_error_in_the_forked_writer_is_raised_here_after_the_rest_is_written(tmp_path):
+    def fail(path):
+        raise OSError(f"cannot write {path}")
+
+    written = []
+    with pytest.raises(OSError, match="cannot write"), _beside(fail, tmp_path / "summary.xlsx"):
+        written.append("the other outputs")
+    assert written == ["the other outputs"]
+
+    def write(path):
+        path.write_text("done", encoding="utf-8")
+
+    with _beside(write, tmp_path / "ok.txt"):
+        pass
+    assert (tmp_path / "ok.txt").read_text(encoding="utf-8") == "done"
