@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import csv
 import json
+import shutil
+import tempfile
 from functools import partial
 from pathlib import Path
+from typing import IO
 
 from ..consolidate import Consolidation
 from ..layout import COLUMNS
@@ -53,9 +56,18 @@ def answer_rows(cons: Consolidation):
 
 
 def write_flat(cons: Consolidation, out: Path) -> list[Path]:
+    # levels and answers are long: their summary.json items are rendered while the CSVs are written (one pass over
+    # the spooled answers) and copied into summary.json at the end.
+    levels_json, answers_json = (tempfile.TemporaryFile("w+", encoding="utf-8") for _ in range(2))
+    with levels_json, answers_json:
+        written = _write_flat(cons, out, levels_json, answers_json)
+    return written
+
+
+def _write_flat(cons: Consolidation, out: Path, levels_json: IO[str], answers_json: IO[str]) -> list[Path]:
     written = [
-        _write(out / "levels.csv", LEVELS, level_rows(cons)),
-        _write(out / "answers.csv", ANSWERS, answer_rows(cons)),
+        _write(out / "levels.csv", LEVELS, _tee(level_rows(cons), LEVELS, levels_json)),
+        _write(out / "answers.csv", ANSWERS, _tee(answer_rows(cons), ANSWERS, answers_json)),
         _write(out / "findings.csv", FINDINGS, ((f.file, f.severity.value, f.code, f.sheet, f.cell, f.message)
                                                 for f in cons.findings())),
         _write(out / "register.csv", REGISTER, ((r.status, r.partner_id, r.name, r.organisation, r.email, r.file,
@@ -68,26 +80,40 @@ def write_flat(cons: Consolidation, out: Path) -> list[Path]:
              v.partner, v.file, v.cell) for v in cons.indicator_values)))
     path = out / "summary.json"
     with path.open("w", encoding="utf-8") as fh:
-        _stream_json(fh, summary_json(cons, lazy=True))
+        _stream_json(fh, {**summary_json(cons, lazy=True), "levels": levels_json, "answers": answers_json})
         fh.write("\n")
     written.append(path)
     return written
 
 
+_dump = partial(json.dumps, ensure_ascii=False, sort_keys=True, default=str, separators=(",", ":"))
+
+
+def _tee(rows, header: tuple[str, ...], sink: IO[str]):
+    """The rows, unchanged; on the way, each as a summary.json list item (comma-separated) into sink."""
+    for i, row in enumerate(rows):
+        sink.write(("," if i else "") + _dump(dict(zip(header, row, strict=True))))
+        yield row
+
+
 def _stream_json(fh, data: dict) -> None:
     """Write the summary as JSON one list item at a time: the answers of a large round never sit in memory as one
-    document."""
-    dump = partial(json.dumps, ensure_ascii=False, sort_keys=True, default=str, separators=(",", ":"))
+    document. A value may be a list, a dict, an iterable of items, or a file of items already rendered."""
     fh.write("{")
     for i, key in enumerate(sorted(data)):
-        fh.write(("," if i else "") + dump(key) + ":")
+        fh.write(("," if i else "") + _dump(key) + ":")
         value = data[key]
         if isinstance(value, dict | list):
-            fh.write(dump(value))
+            fh.write(_dump(value))
             continue
         fh.write("[")
+        if hasattr(value, "read"):
+            value.seek(0)
+            shutil.copyfileobj(value, fh)
+            fh.write("]")
+            continue
         for j, item in enumerate(value):
-            fh.write(("," if j else "") + dump(item))
+            fh.write(("," if j else "") + _dump(item))
         fh.write("]")
     fh.write("}")
 
