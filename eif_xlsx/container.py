@@ -1,21 +1,25 @@
 """Open a returned file safely, before any spreadsheet parser sees it.
 
-Sniffs what the file really is, checks the zip (entry count, sizes, compression ratio) and every XML part
-(no DTDs or entities, bounded size), finds formulas and the extent of each sheet, so that nothing later can be
-made to hang, explode or reach outside the file.
+Sniffs what the file really is, checks the zip (entry count, sizes, compression ratio, headers that agree) and
+every XML part (no DTDs or entities, bounded size), finds formulas and the extent of each sheet, so that nothing
+later can be made to hang, explode or reach outside the file. The file is read once; an .xlsx's parts are kept,
+decompressed and checked, and `stored_zip` gives them back as a zip for the spreadsheet parser, so that it reads
+exactly the bytes that were checked.
 """
 
 from __future__ import annotations
 
-import copy
+import functools
 import html
+import io
 import posixpath
 import re
+import struct
 import zipfile
 import zlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 from xml.parsers import expat
 
 from defusedxml import ElementTree as SafeET
@@ -37,6 +41,7 @@ NS_MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 NS_STRICT = "http://purl.oclc.org/ooxml/spreadsheetml/main"
 NS_REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
 NS_PKG_REL = "http://schemas.openxmlformats.org/package/2006/relationships"
+_XML_PARTS = (".xml", ".rels", ".vml")  # parts read as XML by name (a sheet is also read wherever it is stored)
 _CELL_REF = re.compile(r"\$?([A-Za-z]*)\$?([0-9]*)")
 _RANGE_REF = re.compile(r"\$?([A-Za-z]+)\$?([0-9]+)(?::\$?([A-Za-z]+)\$?([0-9]+))?")
 
@@ -50,7 +55,11 @@ class Container:
     macros: bool = False
     sheet_parts: dict[str, str] = field(default_factory=dict)  # sheet name -> part name (xlsx)
     formulas: dict[str, Mapping[str, str]] = field(default_factory=dict)  # sheet -> 'A1' -> formula text
-    extents: dict[str, tuple[int, int]] = field(default_factory=dict)  # sheet -> (max row, max col), zero-based
+    # sheet -> (max row, max col), zero-based, as far as its cells may reach (Z stands for any narrower width)
+    extents: dict[str, tuple[int, int]] = field(default_factory=dict)
+    # Every part of an .xlsx, decompressed and checked, in zip order, and its CRC-32 (see stored_zip); empty for .ods.
+    parts: dict[str, bytes] = field(default_factory=dict, repr=False)
+    crcs: dict[str, int] = field(default_factory=dict, repr=False)
 
 
 class _XlsxFormulas(Mapping):
@@ -102,6 +111,14 @@ def _col_number(letters: str) -> int:
     return n - 1
 
 
+def _unreadable(exc: OSError) -> ReadError:
+    return ReadError("not-a-workbook", f"cannot open the file: {exc.strerror or exc}")
+
+
+def _too_large(size: int) -> ReadError:
+    return ReadError("too-large", f"{size / 1e6:.0f} MB is over the {MAX_FILE_BYTES / 1e6:.0f} MB limit")
+
+
 def sniff(path: Path) -> str:
     """What the file is by its bytes, whatever its name says."""
     try:
@@ -109,11 +126,11 @@ def sniff(path: Path) -> str:
         with path.open("rb") as fh:
             head = fh.read(4096)
     except OSError as exc:
-        raise ReadError("not-a-workbook", f"cannot open the file: {exc.strerror or exc}") from exc
+        raise _unreadable(exc) from exc
     if size == 0:
         raise ReadError("not-a-workbook", "the file is empty (0 bytes)")
     if size > MAX_FILE_BYTES:
-        raise ReadError("too-large", f"{size / 1e6:.0f} MB is over the {MAX_FILE_BYTES / 1e6:.0f} MB limit")
+        raise _too_large(size)
     if head.startswith(OLE_MAGIC):
         with path.open("rb") as fh:
             blob = fh.read(min(size, 8 * 1024 * 1024))
@@ -134,53 +151,126 @@ def sniff(path: Path) -> str:
     raise ReadError("not-a-workbook", "its content is not an .xlsx, .xlsm or .ods workbook")
 
 
-def _read_part(zf: zipfile.ZipFile, info: zipfile.ZipInfo, budget: list[int]) -> bytes:
-    """Decompress one part in chunks, stopping at the limits whatever the zip headers claim.
+def _read_file(path: Path) -> bytes:
+    """The whole file, read once (sniff checked its size: at most one byte more is read, should it have grown)."""
+    try:
+        with path.open("rb") as fh:
+            raw = fh.read(MAX_FILE_BYTES + 1)
+    except OSError as exc:
+        raise _unreadable(exc) from exc
+    if len(raw) > MAX_FILE_BYTES:
+        raise _too_large(len(raw))
+    return raw
 
-    The part is read to the real end of its compressed data (not to the size its header claims: zipfile would
+
+# --- the zip's parts -----------------------------------------------------------------------------
+
+# signature, version, flags, method, time, date, CRC-32, compressed size, size, name length, extra length
+_LOCAL = struct.Struct("<4s5H3I2H")
+# signature, made by, version, flags, method, time, date, CRC-32, sizes, name/extra/comment lengths, disk,
+# internal and external attributes, offset of the local header
+_CENTRAL = struct.Struct("<4s6H3I5H2I")
+_END = struct.Struct("<4s4H2IH")  # signature, disks, entries (this disk, all), directory size and offset, comment
+_ENCRYPTED, _UTF8_NAME = 0x1, 0x800
+
+
+def _compressed(raw: bytes, info: zipfile.ZipInfo) -> bytes:
+    """The compressed bytes of a part, found through its local header (the zip's directory points there).
+
+    A local header that disagrees with the directory about the name or the method is refused: a reader that goes
+    by the local headers would read another part, or read it another way.
+    """
+    where = info.header_offset
+    if not 0 <= where <= len(raw) - _LOCAL.size or not raw.startswith(ZIP_MAGIC, where):
+        raise ReadError("damaged", f"part '{info.filename}' cannot be decompressed (its local header is missing)")
+    _, _, flags, method, _, _, _, _, _, name_length, extra_length = _LOCAL.unpack_from(raw, where)
+    if flags & _ENCRYPTED:
+        raise ReadError("password-protected", "")
+    name = raw[where + _LOCAL.size:where + _LOCAL.size + name_length]
+    if name.decode("utf-8" if flags & _UTF8_NAME else "cp437", "replace") != info.orig_filename \
+            or method != info.compress_type:
+        raise ReadError("damaged", f"part '{info.filename}' cannot be decompressed (its local header and the zip's "
+                                   "directory disagree about it)")
+    start = where + _LOCAL.size + name_length + extra_length
+    if start + info.compress_size > len(raw):
+        raise ReadError("damaged", f"part '{info.filename}' cannot be decompressed (its data runs past the end of "
+                                   "the file)")
+    return raw[start:start + info.compress_size]
+
+
+def _inflate(data: bytes, method: int, cap: int) -> tuple[bytes, str | None]:
+    """The part's bytes in one C call, never more than `cap` of them, and why they are not all of it (None if they
+    are: a stored part, or a deflate stream that ends within its compressed data)."""
+    if method == zipfile.ZIP_STORED:
+        return data, None
+    inflater = zlib.decompressobj(-zlib.MAX_WBITS)
+    try:
+        out = inflater.decompress(data, cap)
+    except zlib.error as exc:
+        return b"", str(exc)
+    if not inflater.eof and len(out) < cap:
+        return out, "its compressed data ends before the part does"
+    return out, None
+
+
+def _read_part(raw: bytes, info: zipfile.ZipInfo, budget: list[int]) -> bytes:
+    """Decompress one part, stopping at the limits whatever the zip headers claim.
+
+    The part is inflated to the real end of its compressed data (not to the size its header claims: zipfile would
     silently cut it there, while another reader may not), so a header that lies about the size is caught.
     """
-    if info.flag_bits & 0x1:
+    if info.flag_bits & _ENCRYPTED:
         raise ReadError("password-protected", "")
+    if info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
+        raise ReadError("damaged", f"part '{info.filename}' cannot be decompressed (compression method "
+                                   f"{info.compress_type} is not one a workbook uses)")
     limit = min(MAX_PART_BYTES, budget[0])
-    # Past this the ratio test below must fail: stop there rather than inflate a bomb up to the part limit.
+    # Past this the part is compressed over MAX_RATIO: stop there rather than inflate a bomb up to the part limit.
     ceiling = max(1024 * 1024, MAX_RATIO * info.compress_size)
-    probe = copy.copy(info)
-    probe.file_size = limit + 1  # read until the data really ends (or the limit), not to the claimed size
-    probe.CRC = None  # checked below, once the length is known to be the claimed one
-    out = bytearray()
-    failed: Exception | None = None
-    try:
-        with zf.open(probe) as fh:
-            while True:
-                chunk = fh.read(1024 * 1024)
-                if not chunk:
-                    break
-                out += chunk
-                if len(out) > limit:
-                    if limit < MAX_PART_BYTES:  # the budget of all parts ran out first
-                        raise ReadError("hostile", f"the parts together expand beyond "
-                                                   f"{MAX_TOTAL_BYTES // (1024 * 1024)} MB (at part "
-                                                   f"'{info.filename}'; a compression bomb?)")
-                    raise ReadError("hostile", f"part '{info.filename}' expands beyond {limit // (1024 * 1024)} MB "
-                                               "(a compression bomb?)")
-                if len(out) > ceiling:
-                    raise ReadError("hostile", f"part '{info.filename}' is compressed over {MAX_RATIO}:1 "
-                                               "(a compression bomb?)")
-    except (zipfile.BadZipFile, zlib.error, EOFError, OSError, NotImplementedError, RuntimeError, ValueError) as exc:
-        failed = exc
+    out, failed = _inflate(_compressed(raw, info), info.compress_type, min(limit, ceiling) + 1)
+    if len(out) > limit:
+        if limit < MAX_PART_BYTES:  # the budget of all parts ran out first
+            raise ReadError("hostile", f"the parts together expand beyond {MAX_TOTAL_BYTES // (1024 * 1024)} MB "
+                                       f"(at part '{info.filename}'; a compression bomb?)")
+        raise ReadError("hostile", f"part '{info.filename}' expands beyond {limit // (1024 * 1024)} MB "
+                                   "(a compression bomb?)")
+    if len(out) > ceiling:
+        raise ReadError("hostile", f"part '{info.filename}' is compressed over {MAX_RATIO}:1 (a compression bomb?)")
     if len(out) > info.file_size or (failed is None and len(out) != info.file_size):
         raise ReadError("hostile", f"part '{info.filename}' holds {len(out):,} bytes but the zip header says "
                                    f"{info.file_size:,} (the header lies about its size)")
     if failed is not None:
-        raise ReadError("damaged", f"part '{info.filename}' cannot be decompressed ({failed})") from failed
+        raise ReadError("damaged", f"part '{info.filename}' cannot be decompressed ({failed})")
     if zlib.crc32(out) != info.CRC:
         raise ReadError("damaged", f"part '{info.filename}' is corrupt (its checksum does not match)")
     budget[0] -= len(out)
-    if len(out) > 1024 * 1024 and info.compress_size and len(out) / info.compress_size > MAX_RATIO:
-        raise ReadError("hostile", f"part '{info.filename}' is compressed {len(out) // info.compress_size}:1 "
-                                   "(a compression bomb?)")
-    return bytes(out)
+    return out
+
+
+def stored_zip(box: Container) -> bytes:
+    """The checked parts of an .xlsx as a zip of their own, stored (not compressed), in their original order.
+
+    Handed to the spreadsheet parser instead of the file, it makes the parser read exactly the bytes that were
+    checked (and spares it inflating them again). Built from the sizes and CRCs already known: no recompression.
+    """
+    files: list[bytes] = []
+    directory: list[bytes] = []
+    offset = 0
+    for name, data in box.parts.items():
+        encoded = name.encode()
+        flags = 0 if name.isascii() else _UTF8_NAME
+        crc, size = box.crcs[name], len(data)
+        files += (_LOCAL.pack(ZIP_MAGIC, 20, flags, zipfile.ZIP_STORED, 0, 0x21, crc, size, size, len(encoded), 0),
+                  encoded, data)
+        directory += (_CENTRAL.pack(b"PK\x01\x02", 20, 20, flags, zipfile.ZIP_STORED, 0, 0x21, crc, size, size,
+                                    len(encoded), 0, 0, 0, 0, 0, offset), encoded)
+        offset += _LOCAL.size + len(encoded) + size
+    size = sum(map(len, directory))
+    end = _END.pack(b"PK\x05\x06", 0, 0, len(box.parts), len(box.parts), size, offset, 0)
+    return b"".join([*files, *directory, end])
+
+
+# --- XML -----------------------------------------------------------------------------------------
 
 
 def _dtd_refused(part: str) -> ReadError:
@@ -192,8 +282,51 @@ def _check_xml(name: str, data: bytes) -> None:
     if b"\x00" in data[:64]:
         # UTF-16 or UTF-32, with or without a byte-order mark: look at the ASCII text the NULs interleave.
         data = data.replace(b"\x00", b"")
-    if b"<!DOCTYPE" in data or b"<!ENTITY" in data:
+    # A declaration starts '<!': most parts have no '!' at all, which one C search shows.
+    if b"!" in data and (b"<!DOCTYPE" in data or b"<!ENTITY" in data):
         raise _dtd_refused(name)
+
+
+# What expat raises for XML it cannot read: malformed, or in an encoding it does not know or cannot use.
+_UNREADABLE_XML = (expat.ExpatError, LookupError, ValueError)
+
+
+def _guarded_parser(part: str, **options) -> expat.XMLParserType:
+    """An expat parser that refuses any DTD or entity declaration, whatever the bytes check above missed."""
+    parser = expat.ParserCreate(**options)
+
+    def refuse(*_args) -> None:
+        raise _dtd_refused(part)
+
+    parser.StartDoctypeDeclHandler = parser.EntityDeclHandler = refuse
+    return parser
+
+
+def _elements(part: str, data: bytes) -> list[tuple[int, str, dict[str, str]]]:
+    """Every element of a small part as (depth, name, attributes), in order; a name in a namespace is written
+    'namespace}name' (expat's own form), as are the attributes'.
+
+    Read with expat directly: the workbook and its relationships need no tree (defusedxml builds one in Python).
+    """
+    found: list[tuple[int, str, dict[str, str]]] = []
+    depth = 0
+
+    def start(tag: str, attrs: dict[str, str]) -> None:
+        nonlocal depth
+        found.append((depth, tag, attrs))
+        depth += 1
+
+    def end(_tag: str) -> None:
+        nonlocal depth
+        depth -= 1
+
+    parser = _guarded_parser(part, namespace_separator="}")
+    parser.StartElementHandler, parser.EndElementHandler = start, end
+    try:
+        parser.Parse(data, True)
+    except _UNREADABLE_XML as exc:
+        raise ReadError("damaged", f"part '{part}' is not well-formed XML ({exc})") from exc
+    return found
 
 
 def _xml(name: str, data: bytes):
@@ -205,74 +338,81 @@ def _xml(name: str, data: bytes):
         raise ReadError("hostile", f"part '{name}' was refused by the XML guard ({type(exc).__name__})") from exc
 
 
+# --- the file ------------------------------------------------------------------------------------
+
+
 def inspect(path: Path) -> Container:
     """Run every safety check; raise ReadError (with a finding code) if the file must be refused."""
     path = Path(path)
     sniff(path)
+    raw = _read_file(path)
     try:
-        zf = zipfile.ZipFile(path)
+        with zipfile.ZipFile(io.BytesIO(raw)) as zf:
+            infos = zf.infolist()
     except (zipfile.BadZipFile, OSError, EOFError, ValueError, NotImplementedError) as exc:
         raise ReadError("damaged", f"the zip container is broken or truncated ({exc})") from exc
-    with zf:
-        infos = zf.infolist()
-        if len(infos) > MAX_ENTRIES:
-            raise ReadError("hostile", f"{len(infos)} parts in the zip (limit {MAX_ENTRIES})")
-        names = {i.filename for i in infos}
-        if len(names) != len(infos):
-            twice = next(n for n in names if sum(i.filename == n for i in infos) > 1)
-            raise ReadError("hostile", f"the part '{twice}' is stored twice in the zip (readers would disagree "
-                                       "about which copy to use)")
-        declared = sum(i.file_size for i in infos)
-        if declared > MAX_TOTAL_BYTES:
-            raise ReadError("hostile", f"the parts claim {declared // (1024 * 1024)} MB uncompressed "
-                                       f"(limit {MAX_TOTAL_BYTES // (1024 * 1024)} MB)")
-        for i in infos:
-            if i.filename.startswith("/") or ".." in PurePosixPath(i.filename).parts:
-                raise ReadError("hostile", f"part name '{i.filename}' points outside the file")
-        if "mimetype" in names and "content.xml" in names:
-            return _inspect_ods(path, zf, infos)
-        if "EncryptionInfo" in names or "EncryptedPackage" in names:
-            raise ReadError("password-protected", "")
-        if "xl/workbook.xml" not in names:
-            if "[Content_Types].xml" in names and "word/document.xml" in names:
-                raise ReadError("not-a-workbook", "it is a Word document")
-            if "[Content_Types].xml" in names and "ppt/presentation.xml" in names:
-                raise ReadError("not-a-workbook", "it is a PowerPoint presentation")
-            if "xl/workbook.bin" in names:
-                raise ReadError("not-a-workbook", "it is an Excel Binary Workbook (.xlsb); please save it as an "
-                                                  "Excel Workbook (.xlsx) and send it again")
-            if any(n.startswith("Index/") and n.endswith(".iwa") for n in names):
-                raise ReadError("not-a-workbook", "it is an Apple Numbers file; in Numbers choose File > Export To "
-                                                  "> Excel and send the .xlsx")
-            if "[Content_Types].xml" in names:
-                raise ReadError("damaged", "the workbook part (xl/workbook.xml) is missing")
-            raise ReadError("not-a-workbook", "it is a zip archive, not a spreadsheet")
-        return _inspect_xlsx(path, zf, infos, names)
+    if len(infos) > MAX_ENTRIES:
+        raise ReadError("hostile", f"{len(infos)} parts in the zip (limit {MAX_ENTRIES})")
+    names = {i.filename for i in infos}
+    if len(names) != len(infos):
+        twice = next(n for n in names if sum(i.filename == n for i in infos) > 1)
+        raise ReadError("hostile", f"the part '{twice}' is stored twice in the zip (readers would disagree "
+                                   "about which copy to use)")
+    declared = sum(i.file_size for i in infos)
+    if declared > MAX_TOTAL_BYTES:
+        raise ReadError("hostile", f"the parts claim {declared // (1024 * 1024)} MB uncompressed "
+                                   f"(limit {MAX_TOTAL_BYTES // (1024 * 1024)} MB)")
+    for i in infos:
+        if i.filename.startswith("/") or ".." in i.filename.split("/"):
+            raise ReadError("hostile", f"part name '{i.filename}' points outside the file")
+    if "mimetype" in names and "content.xml" in names:
+        return _inspect_ods(path, raw, infos)
+    if "EncryptionInfo" in names or "EncryptedPackage" in names:
+        raise ReadError("password-protected", "")
+    if "xl/workbook.xml" not in names:
+        if "[Content_Types].xml" in names and "word/document.xml" in names:
+            raise ReadError("not-a-workbook", "it is a Word document")
+        if "[Content_Types].xml" in names and "ppt/presentation.xml" in names:
+            raise ReadError("not-a-workbook", "it is a PowerPoint presentation")
+        if "xl/workbook.bin" in names:
+            raise ReadError("not-a-workbook", "it is an Excel Binary Workbook (.xlsb); please save it as an "
+                                              "Excel Workbook (.xlsx) and send it again")
+        if any(n.startswith("Index/") and n.endswith(".iwa") for n in names):
+            raise ReadError("not-a-workbook", "it is an Apple Numbers file; in Numbers choose File > Export To "
+                                              "> Excel and send the .xlsx")
+        if "[Content_Types].xml" in names:
+            raise ReadError("damaged", "the workbook part (xl/workbook.xml) is missing")
+        raise ReadError("not-a-workbook", "it is a zip archive, not a spreadsheet")
+    return _inspect_xlsx(path, raw, infos, names)
 
 
-def _inspect_xlsx(path: Path, zf: zipfile.ZipFile, infos, names: set[str]) -> Container:
+def _inspect_xlsx(path: Path, raw: bytes, infos: list[zipfile.ZipInfo], names: set[str]) -> Container:
     macros = "xl/vbaProject.bin" in names or path.suffix.lower() == ".xlsm"
     box = Container(path, "xlsm" if macros else "xlsx", macros=macros)
     budget = [MAX_TOTAL_BYTES]
-    parts: dict[str, bytes] = {}
+    parts = box.parts
     for info in infos:
-        if info.filename.endswith((".xml", ".rels", ".vml")):
-            data = _read_part(zf, info, budget)
+        parts[info.filename] = data = _read_part(raw, info, budget)
+        box.crcs[info.filename] = info.CRC
+        if info.filename.endswith(_XML_PARTS):
             _check_xml(info.filename, data)
-            parts[info.filename] = data
     if "[Content_Types].xml" not in parts:
         raise ReadError("damaged", "the part list ([Content_Types].xml) is missing")
-    wb = _xml("xl/workbook.xml", parts["xl/workbook.xml"])
-    if wb.tag == f"{{{NS_STRICT}}}workbook":
+    wb = _elements("xl/workbook.xml", parts["xl/workbook.xml"])
+    root = wb[0][1]
+    if root == f"{NS_STRICT}}}workbook":
         raise ReadError("not-a-workbook", "it is saved as 'Strict Open XML'; please save it as an ordinary "
                                           "Excel Workbook (.xlsx) and send it again")
-    if wb.tag != f"{{{NS_MAIN}}}workbook":
-        raise ReadError("damaged", f"xl/workbook.xml is not a workbook ({wb.tag})")
+    if root != f"{NS_MAIN}}}workbook":
+        clark = "{" + root if "}" in root else root  # as ElementTree writes it
+        raise ReadError("damaged", f"xl/workbook.xml is not a workbook ({clark})")
     rels_name = "xl/_rels/workbook.xml.rels"
     if rels_name not in parts:
         raise ReadError("damaged", f"the part '{rels_name}' is missing")
     targets: dict[str | None, list[str]] = {}
-    for rel in _xml(rels_name, parts[rels_name]):
+    for depth, _, rel in _elements(rels_name, parts[rels_name]):
+        if depth != 1:
+            continue
         target = rel.get("Target", "")
         # Resolved as the format says (relative to xl/), and as some readers also accept (from the root): a
         # sheet is checked wherever a reader may find it.
@@ -280,16 +420,15 @@ def _inspect_xlsx(path: Path, zf: zipfile.ZipFile, infos, names: set[str]) -> Co
         main = bare if target.startswith("/") else posixpath.normpath(f"xl/{target}")
         targets[rel.get("Id")] = [main] + ([bare] if bare != main else [])
     total_cells = 0
-    for sheet in wb.iter(f"{{{NS_MAIN}}}sheet"):
+    for sheet in (attrs for _, tag, attrs in wb if tag == f"{NS_MAIN}}}sheet"):
         name = sheet.get("name", "")
-        found = [t for t in targets.get(sheet.get(f"{{{NS_REL}}}id"), []) if t in names]
+        found = [t for t in targets.get(sheet.get(f"{NS_REL}}}id"), []) if t in names]
         if not found:
-            part = (targets.get(sheet.get(f"{{{NS_REL}}}id")) or ["?"])[0]
+            part = (targets.get(sheet.get(f"{NS_REL}}}id")) or ["?"])[0]
             raise ReadError("damaged", f"the sheet '{name}' (part '{part}') is missing")
         for i, part in enumerate(found):
-            if part not in parts:
+            if not part.endswith(_XML_PARTS):
                 # Stored under a name that is not .xml: readers follow the relationship, so it is checked too.
-                parts[part] = _read_part(zf, zf.getinfo(part), budget)
                 _check_xml(part, parts[part])
             max_r, max_c, formulas = _scan_sheet(name, part, parts[part])
             if i == 0:
@@ -303,83 +442,114 @@ def _inspect_xlsx(path: Path, zf: zipfile.ZipFile, infos, names: set[str]) -> Co
     return box
 
 
-_SD_OPEN, _SD_CLOSE = b"<sheetData", b"</sheetData>"
-_PREFIXED = re.compile(rb"<[A-Za-z_][\w.-]*:")
-_FAR_REF = re.compile(rb'<c r="(?:[A-Z]{3}|[L-Z][A-Z]|K[O-Z]|[A-Z]{1,2}(?:[2-9][0-9]{4}|[0-9]{6}))')
-_REF_ROW = re.compile(rb'<c r="[A-Z]{1,3}([0-9]{1,7})"')
-_REF_WIDE = re.compile(rb'<c r="([A-Z]{2,3})[0-9]')
-_SELF_CLOSED_ROW = re.compile(rb"<row [^>]*/>")
+# --- sheets --------------------------------------------------------------------------------------
 
 
-def _fast_scan(data: bytes) -> tuple[int, int, Mapping[str, str]] | None:
-    """The common case in C-speed searches: one plain <sheetData>, every cell with r first, every reference
-    within bounds, only plain formulas. Returns None where any of that does not hold (the full scan decides)."""
-    start = data.find(_SD_OPEN)
-    if start == -1 or data.find(_SD_OPEN, start + 1) != -1:
+def _scan_sheet(name: str, part: str, data: bytes) -> tuple[int, int, Mapping[str, str]]:
+    """Where a sheet's cells reach, and its formulas: at C speed where the sheet is in the plain form (DTDs and
+    entities were refused before), else the full scan below, which also proves the XML well-formed."""
+    plain = _plain_scan(data)
+    return plain if plain is not None else _full_scan(name, part, data)
+
+
+def _sheet_data(data: bytes) -> tuple[int, int] | None:
+    """Where the cells of a sheet lie: between its one <sheetData> and </sheetData> (an empty span for
+    <sheetData/>). None where 'sheetData' appears anywhere else: a reader may take cells from a second one."""
+    first, last = data.find(b"sheetData"), data.rfind(b"sheetData")
+    if first < 1 or data[first - 1] != ord("<"):
         return None
-    end = data.find(_SD_CLOSE, start)
-    if end == -1:
-        return (-1, -1, {}) if data.startswith(b"/>", start + len(_SD_OPEN)) else None
-    body = data[start:end]
-    if _PREFIXED.search(body) or _FAR_REF.search(body) or not _balanced(body):
-        return None  # prefixed, far-reaching or not closed properly: the full scan decides
-    rows = _REF_ROW.findall(body)
-    if len(rows) != body.count(b"<c"):
-        return None  # a cell without a leading r attribute (or rich text): let the full scan place it
-    if not rows:
-        return -1, -1, {}
-    max_r = max(map(int, rows)) - 1
-    # Columns past Z are rare: only those are worked out; otherwise Z stands as the (generous) width.
-    max_c = max((_col_number(w.decode()) for w in set(_REF_WIDE.findall(body))), default=25)
-    formulas = body.count(b"<f")
-    refs: list[bytes] = []
-    pos = body.find(b"<f>")
+    if first == last:
+        return (first, first) if data.startswith(b"/>", first + 9) else None
+    if data.startswith(b">", first + 9) and data.startswith(b"</sheetData>", last - 2):
+        return first + 10, last - 2
+    return None
+
+
+def _up_to(n: int) -> bytes:
+    """A regex for the whole numbers 1..n, written without leading zeros."""
+    digits = str(n)
+    ranges = [f"[1-9][0-9]{{0,{len(digits) - 2}}}"] if len(digits) > 1 else []
+    for i, digit in enumerate(digits):
+        low = "1" if i == 0 else "0"
+        if digit > low:  # the numbers that agree with n before position i and are smaller at i
+            ranges.append(f"{digits[:i]}[{low}-{int(digit) - 1}][0-9]{{{len(digits) - i - 1}}}")
+    return f"(?:{'|'.join([digits, *reversed(ranges)])})".encode()  # longest first: less backtracking
+
+
+_TEXT = rb"[^<]*+"
+_ATTRS = rb"[^<>/r]*+(?:r(?!\s*+=)[^<>/r]*+)*+"  # attributes, none another 'r' (readers differ on which they take)
+_CELL_CONTENT = (rb"(?:/>|></c>|><v>" + _TEXT + rb"</v></c>|><f>" + _TEXT + rb"</f><v>" + _TEXT + rb"</v></c>|><f>"
+                 + _TEXT + rb"</f></c>|><is><t[^<>]*+>" + _TEXT + rb"</t></is></c>)")
+
+
+@functools.lru_cache(maxsize=256)
+def _plain_grammar(last_row: int) -> re.Pattern[bytes]:
+    """The plain form most writers use for a sheet's cells, here reaching no further than column Z, row last_row.
+
+    Rows numbered 1..last_row, each holding only cells in that row that carry their reference first and hold a
+    value, a plain formula and its value, or an inline string. A sheet that matches in full can hide no cell (no
+    prefixed element, comment, CDATA section, cell without a reference or with a second 'r') and reach no
+    further; anything else is left to the full scan.
+    """
+    cell = rb'<c r="[A-Z]\1"' + _ATTRS + _CELL_CONTENT
+    return re.compile(rb'(?:<row r="(' + _up_to(last_row) + rb')"' + _ATTRS + rb"(?:/>|>(?:" + cell
+                      + rb")*+</row>))*+")
+
+
+def _plain_scan(data: bytes) -> tuple[int, int, Mapping[str, str]] | None:
+    """The common case, in one C-speed match: a sheet in the plain form, numbered up to its last row (so that no
+    cell can lie below it). None where that does not hold: the full scan decides."""
+    span = _sheet_data(data)
+    if span is None:
+        return None
+    start, end = span
+    last = data.rfind(b'<row r="', start, end)
+    if last == -1:
+        return (-1, -1, {}) if start == end else None
+    row, quote, _ = data[last + 8:last + 16].partition(b'"')  # at most 7 digits, then the closing quote
+    if not (quote and row.isdigit() and 0 < int(row) <= MAX_ROWS):
+        return None
+    if not _plain_grammar(int(row)).fullmatch(data, start, end):
+        return None
+    # Columns past Z are rare and left to the full scan: Z stands as the (generous) width.
+    return int(row) - 1, 25, _plain_formulas(data, start, end)
+
+
+def _plain_formulas(data: bytes, start: int, end: int) -> Mapping[str, str]:
+    """The formulas of a sheet in the plain form, by cell: there '<f>' only ever follows its cell's start tag."""
+    found: dict[str, int] = {}
+    find, rfind, index = data.find, data.rfind, data.index
+    pos = find(b"<f>", start, end)
     while pos != -1:
-        cell = body.rfind(b'<c r="', 0, pos)
-        refs.append(body[cell + 6:body.find(b'"', cell + 6)])
-        pos = body.find(b"<f>", pos + 3)
-    if len(refs) != formulas:
-        return None  # shared or array formulas: the full scan resolves them
-    return max_r, max_c, (_LazyFormulas(body, refs) if refs else {})
+        ref = rfind(b"<", start, pos) + 6  # just after '<c r="'
+        found[data[ref:index(b'"', ref)].decode()] = pos + 3
+        pos = find(b"<f>", pos + 3, end)
+    return _LazyFormulas(data, found) if found else {}
 
 
 class _LazyFormulas(Mapping):
     """The plain formulas of a sheet by 'A1'; a formula's text is decoded only when looked up (most are the
     template's own, and never are)."""
 
-    def __init__(self, body: bytes, refs: list[bytes]):
-        self._body, self._refs = body, {r.decode() for r in refs}
+    def __init__(self, data: bytes, starts: dict[str, int]):
+        self._data, self._starts = data, starts  # where each formula's text starts
 
     def get(self, key: str, default=None):
-        return self[key] if key in self._refs else default
+        return self[key] if key in self._starts else default
 
     def __contains__(self, key: object) -> bool:
-        return key in self._refs
+        return key in self._starts
 
     def __getitem__(self, key: str) -> str:
-        if key not in self._refs:
-            raise KeyError(key)
-        pos = self._body.find(b"<f>", self._body.find(b'<c r="' + key.encode() + b'"'))
-        end = self._body.find(b"</f>", pos)
-        return html.unescape(self._body[pos + 3:end].decode("utf-8", errors="replace"))
+        start = self._starts[key]
+        text = self._data[start:self._data.index(b"</f>", start)]
+        return html.unescape(text.decode("utf-8", errors="replace"))
 
     def __iter__(self):
-        return iter(self._refs)
+        return iter(self._starts)
 
     def __len__(self) -> int:
-        return len(self._refs)
-
-
-def _balanced(body: bytes) -> bool:
-    """A cheap sign that sheetData is intact: every row that opens also closes."""
-    return body.count(b"<row") == body.count(b"</row>") + len(_SELF_CLOSED_ROW.findall(body))
-
-
-def _scan_sheet(name: str, part: str, data: bytes) -> tuple[int, int, Mapping[str, str]]:
-    """Where a sheet's cells reach, and its formulas: the fast path where the sheet is plain (DTDs and entities
-    were refused before), else the full scan below, which also proves the XML well-formed."""
-    fast = _fast_scan(data)
-    return fast if fast is not None else _full_scan(name, part, data)
+        return len(self._starts)
 
 
 def _full_scan(name: str, part: str, data: bytes) -> tuple[int, int, Mapping[str, str]]:
@@ -468,21 +638,18 @@ def _full_scan(name: str, part: str, data: bytes) -> tuple[int, int, Mapping[str
         if state["f"] is not None:
             text.append(data)
 
-    def refuse(*_args) -> None:
-        raise _dtd_refused(part)
-
-    parser = expat.ParserCreate()
+    parser = _guarded_parser(part)
     parser.buffer_text = True
     parser.StartElementHandler, parser.EndElementHandler, parser.CharacterDataHandler = start, end, chars
-    parser.StartDoctypeDeclHandler = parser.EntityDeclHandler = refuse
     try:
         parser.Parse(data, True)
-    except expat.ExpatError as exc:
+    except _UNREADABLE_XML as exc:
         raise bad(f"not well-formed XML ({exc})") from exc
     for where, si in children:
         if si in shared:
             cells.setdefault(where, shared[si])
     return max_r, max_c, (_XlsxFormulas(cells, arrays) if cells or arrays else {})
+
 
 
 _ODS = {
@@ -491,20 +658,18 @@ _ODS = {
 }
 
 
-def _inspect_ods(path: Path, zf: zipfile.ZipFile, infos) -> Container:
+def _inspect_ods(path: Path, raw: bytes, infos: list[zipfile.ZipInfo]) -> Container:
     box = Container(path, "ods")
     budget = [MAX_TOTAL_BYTES]
-    content = b""
+    xml: dict[str, bytes] = {}
     for info in infos:
         if info.filename.endswith(".xml"):
-            data = _read_part(zf, info, budget)
-            _check_xml(info.filename, data)
-            if info.filename == "content.xml":
-                content = data
+            xml[info.filename] = _read_part(raw, info, budget)
+            _check_xml(info.filename, xml[info.filename])
+    content = xml.get("content.xml", b"")
     if not content:
         raise ReadError("damaged", "content.xml is missing")
-    if b"manifest:encryption-data" in b"".join(_read_part(zf, i, [MAX_TOTAL_BYTES]) for i in infos
-                                               if i.filename == "META-INF/manifest.xml"):
+    if b"manifest:encryption-data" in xml.get("META-INF/manifest.xml", b""):
         raise ReadError("password-protected", "")
     t, o = _ODS["table"], _ODS["office"]
     root = _xml("content.xml", content)
