@@ -6,13 +6,12 @@ import csv
 import json
 import shutil
 import tempfile
-from functools import partial
 from pathlib import Path
 from typing import IO
 
 from ..consolidate import Consolidation
 from ..layout import COLUMNS
-from .safe import csv_cell
+from .safe import csv_row
 
 LEVELS = ("partner_id", "partner", "organisation", "file", "sub_element", "column", "score", "level",
           "overall_rating", "criteria_ticked", "criteria_total")
@@ -28,8 +27,7 @@ def _write(path: Path, header: tuple[str, ...], rows) -> Path:
     with path.open("w", newline="", encoding="utf-8") as fh:
         w = csv.writer(fh, lineterminator="\r\n")  # RFC 4180; also makes csv quote a field holding a lone CR
         w.writerow(header)
-        for row in rows:
-            w.writerow([csv_cell("" if v is None else v) for v in row])
+        w.writerows(map(csv_row, rows))
     return path
 
 
@@ -86,7 +84,7 @@ def _write_flat(cons: Consolidation, out: Path, levels_json: IO[str], answers_js
     return written
 
 
-_dump = partial(json.dumps, ensure_ascii=False, sort_keys=True, default=str, separators=(",", ":"))
+_dump = json.JSONEncoder(ensure_ascii=False, sort_keys=True, default=str, separators=(",", ":")).encode
 
 
 def _tee(rows, header: tuple[str, ...], sink: IO[str]):

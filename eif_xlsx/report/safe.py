@@ -9,8 +9,13 @@ _TRIGGERS = ("=", "+", "-", "@", "\t", "\r", "\n")
 _FIRST = frozenset(_TRIGGERS)
 
 
+def csv_row(row) -> list:
+    """A row for csv.writer: None as empty; text that a spreadsheet would run as a formula gets an apostrophe in
+    front (CSV formula injection). Written as one comprehension: it runs for every value of every answer."""
+    return [("'" + v if v[:1] in _FIRST and not _NUMBER.match(v) else v) if v.__class__ is str
+            else ("" if v is None else v) for v in row]
+
+
 def csv_cell(value: object) -> object:
-    """Prefix text that a spreadsheet would run as a formula with an apostrophe (CSV formula injection)."""
-    if value.__class__ is str and value[:1] in _FIRST and not _NUMBER.match(value):
-        return "'" + value
-    return value
+    """One value as csv_row writes it."""
+    return csv_row((value,))[0]
