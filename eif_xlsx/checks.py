@@ -6,7 +6,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 
 from .errors import Finding, Severity, finding
-from .layout import BASELINE, COLUMN_LABEL, COLUMNS, META_SHEET, TWELVE_MONTHS
+from .layout import BASELINE, COLUMN_LABEL, COLUMNS, META_SHEET, TWELVE_MONTHS, SheetLayout
 from .model import Matrix
 from .reader import Answer, Return
 from .scoring import Score, score_ticks
@@ -92,34 +92,64 @@ def check(ret: Return, catalog=None, *, expected_matrix: str | None = None, toda
     if expected_matrix and ret.matrix_id != expected_matrix:
         report.findings.append(finding("different-matrix", ret.file, definition=ret.matrix_id, expected=expected_matrix))
     today = today or dt.date.today()
-    _score(report, matrix)
-    _dates(report, today)
+    answers = _Answers(ret.answers)
+    _score(report, matrix, answers)
+    _dates(report, today, answers)
     _other_partner(report, partners_by_email or {})
-    if not any(a.filled for a in ret.answers if a.field not in COVER_FIELDS):
+    if not any(a.filled for a in answers.typed if a.field not in COVER_FIELDS):
         report.findings.append(finding("nothing-filled", ret.file))
     return report
 
 
-def _score(report: Report, matrix: Matrix) -> None:
+class _Answers:
+    """The answers the checks look at, picked out of a return's ~2,000 (most of them blank) in one pass."""
+
+    LOOKED_UP = frozenset({"criterion", "overall_rating", "supporting_information", "supporting_other_tick",
+                           "supporting_other", "assessment_date"})
+
+    def __init__(self, answers: list[Answer]):
+        self.criteria: dict[tuple[str, str], dict[str, Answer]] = {}  # (sub-element, column) -> item -> the last
+        self.groups: dict[tuple[str, str], list[Answer]] = {}  # the others by (sub-element, field), in answer order
+        self.last: dict[tuple[str, str, str, str], Answer] = {}  # the others by key: the last of each
+        self.typed: list[Answer] = []  # those holding anything at all: a filled answer is always one of them
+        # One pass: touching every answer is what costs.
+        for a in answers:
+            if a.raw is not None or a.formula:
+                self.typed.append(a)
+            if a.field not in self.LOOKED_UP:
+                continue
+            if a.field == "criterion":
+                by_item = self.criteria.get((a.sub_element, a.column))
+                if by_item is None:
+                    by_item = self.criteria[(a.sub_element, a.column)] = {}
+                by_item[a.item] = a
+            else:
+                self.groups.setdefault((a.sub_element, a.field), []).append(a)
+                self.last[a.field, a.sub_element, a.item, a.column] = a
+
+    def of(self, sub_element: str, field_: str) -> list[Answer]:
+        return self.groups.get((sub_element, field_), [])
+
+    def get(self, field_: str, sub_element: str, item: str, column: str) -> Answer | None:
+        """What Return.answer gives: the last answer with that key."""
+        if field_ == "criterion":
+            return self.criteria.get((sub_element, column), {}).get(item)
+        return self.last.get((field_, sub_element, item, column))
+
+
+def _score(report: Report, matrix: Matrix, answers: _Answers) -> None:
     ret = report.ret
-    lay = ret.layout
     levels = matrix.level_names
-    by_sub: dict[str, list[Answer]] = {}
-    for a in ret.answers:
-        by_sub.setdefault(a.sub_element, []).append(a)
-    for sheet in lay.by_role("sub_element"):
+    for sheet in ret.layout.by_role("sub_element"):
         code = sheet.sub_element
-        crit_rows = [r for r in sheet.rows if r.cells and r.cells[0].field == "criterion"]
-        criteria = [(r.key, r.level) for r in crit_rows]
-        answers = by_sub.get(code, [])
-        support_levels = {r.key: r.level for r in sheet.rows if r.cells and r.cells[0].field == "supporting_information"}
+        criteria = [(r.key, r.level) for r in sheet.rows_of("criterion")]
         ticked_cols: dict[str, set[str]] = {}
         for column in COLUMNS:
-            cells = {a.item: a for a in answers if a.field == "criterion" and a.column == column}
+            cells = answers.criteria.get((code, column), {})
             ticked = {item for item, a in cells.items() if a.value is True}
             ticked_cols[column] = ticked
             sc = score_ticks(levels, criteria, ticked)
-            rating = ret.answer("overall_rating", code, "", column)
+            rating = answers.get("overall_rating", code, "", column)
             rating_text = rating.value_text() if rating else ""
             report.results[(code, column)] = SubElementResult(code, column, sc, rating_text, tuple(sorted(ticked)))
             for skipped in sc.skipped:
@@ -130,41 +160,48 @@ def _score(report: Report, matrix: Matrix) -> None:
                                                column=COLUMN_LABEL[column], item=skipped, level=level,
                                                reached=sc.level_name))
             if sc.assessed and sc.full >= 2:
-                supports = [a for a in answers if a.column == column and a.value is True
-                            and a.field in ("supporting_information", "supporting_other_tick")]
-                others_typed = [a for a in answers if a.field == "supporting_other" and str(a.value or "").strip()]
-                claimed = levels[sc.full - 1]
-                levelled = [lv for lv in support_levels.values() if lv]
-                if levelled and any(lv == claimed for lv in levelled):
-                    ok = any(support_levels.get(a.item) == claimed for a in supports)
-                    at_level = f" at {claimed}"
-                else:
-                    ok = bool(supports) or (bool(others_typed) and column == BASELINE)
-                    at_level = ""
-                if not ok:
-                    first = next((r for r in sheet.rows if r.cells and r.cells[0].field == "supporting_information"),
-                                 None)
-                    where = ret.answer("supporting_information", code, first.key, column) if first else None
-                    report.findings.append(finding("no-evidence", ret.file, where.sheet if where else sheet.name,
-                                                   where.cell if where else "", sub_element=code,
-                                                   column=COLUMN_LABEL[column], level=claimed, at_level=at_level))
+                _evidence(report, answers, sheet, column, levels[sc.full - 1])
             if rating and rating_text and rating.problem == "" and sc.assessed and rating_text != sc.level_name:
                 report.findings.append(finding("rating-differs", ret.file, rating.sheet, rating.cell,
                                                sub_element=code, column=COLUMN_LABEL[column], rating=rating_text,
                                                level=sc.level))
         if ticked_cols[TWELVE_MONTHS] and not ticked_cols[BASELINE]:
             first = min(ticked_cols[TWELVE_MONTHS], key=lambda c: [k for k, _ in criteria].index(c))
-            where = ret.answer("criterion", code, first, TWELVE_MONTHS)
+            where = answers.get("criterion", code, first, TWELVE_MONTHS)
             report.findings.append(finding("twelve-months-without-baseline", ret.file, where.sheet if where else "",
                                            where.cell if where else "", sub_element=code))
 
 
-def _dates(report: Report, today: dt.date) -> None:
+def _evidence(report: Report, answers: _Answers, sheet: SheetLayout, column: str, claimed: str) -> None:
+    """A level of 2 or more claimed in a column needs supporting information ticked (at that level, where the
+    supporting information has levels)."""
+    code = sheet.sub_element
+    support_rows = sheet.rows_of("supporting_information")
+    support_levels = {r.key: r.level for r in support_rows}
+    supports = [a for a in answers.of(code, "supporting_information") + answers.of(code, "supporting_other_tick")
+                if a.column == column and a.value is True]
+    levelled = [lv for lv in support_levels.values() if lv]
+    if levelled and any(lv == claimed for lv in levelled):
+        ok = any(support_levels.get(a.item) == claimed for a in supports)
+        at_level = f" at {claimed}"
+    else:
+        others_typed = [a for a in answers.of(code, "supporting_other") if str(a.value or "").strip()]
+        ok = bool(supports) or (bool(others_typed) and column == BASELINE)
+        at_level = ""
+    if not ok:
+        first = support_rows[0] if support_rows else None
+        where = answers.get("supporting_information", code, first.key, column) if first else None
+        report.findings.append(finding("no-evidence", report.file, where.sheet if where else sheet.name,
+                                       where.cell if where else "", sub_element=code,
+                                       column=COLUMN_LABEL[column], level=claimed, at_level=at_level))
+
+
+def _dates(report: Report, today: dt.date, answers: _Answers) -> None:
     ret = report.ret
     for column in COLUMNS:
-        a = ret.answer("assessment_date", "", "", column)
+        a = answers.get("assessment_date", "", "", column)
         report.dates[column] = a.value if a and isinstance(a.value, dt.date) else None
-        used = any(a2.filled for a2 in ret.answers if a2.column == column and a2.field != "assessment_date")
+        used = any(a2.filled for a2 in answers.typed if a2.column == column and a2.field != "assessment_date")
         if a is None:
             continue
         if report.dates[column] is None and not a.problem and used:
@@ -174,7 +211,7 @@ def _dates(report: Report, today: dt.date) -> None:
                                            value=report.dates[column].isoformat()))
     base, later = report.dates.get(BASELINE), report.dates.get(TWELVE_MONTHS)
     if base and later and later < base:
-        a = ret.answer("assessment_date", "", "", TWELVE_MONTHS)
+        a = answers.get("assessment_date", "", "", TWELVE_MONTHS)
         report.findings.append(finding("dates-out-of-order", ret.file, a.sheet, a.cell, value=later.isoformat(),
                                        baseline=base.isoformat()))
 

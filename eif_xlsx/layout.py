@@ -10,7 +10,7 @@ import base64
 import json
 import zlib
 from dataclasses import asdict, dataclass, field
-from functools import lru_cache
+from functools import cached_property, lru_cache
 
 from .cells import safe_sheet_name
 from .model import NOT_YET_BASIC, IndicatorSet, Matrix
@@ -76,6 +76,19 @@ class SheetLayout:
     rows: tuple[Row, ...] = ()
     # Positions of fixed parts, for the writer only.
     marks: dict[str, int] = field(default_factory=dict)
+
+    def rows_of(self, field_: str) -> tuple[Row, ...]:
+        """The rows whose first input answers field_ (every criterion, ...), in order."""
+        return self._rows_by_field.get(field_, ())
+
+    @cached_property
+    def _rows_by_field(self) -> dict[str, tuple[Row, ...]]:
+        # Worked out once per layout: the checks ask for every return of a round.
+        out: dict[str, list[Row]] = {}
+        for row in self.rows:
+            if row.cells:
+                out.setdefault(row.cells[0].field, []).append(row)
+        return {f: tuple(rows) for f, rows in out.items()}
 
 
 @dataclass(frozen=True)

@@ -7,9 +7,13 @@ import io
 import re
 import sys
 import zipfile
+from collections.abc import Callable, Collection, Iterator
 from dataclasses import dataclass, field
 from functools import lru_cache
+from itertools import accumulate, chain, compress, count
+from operator import itemgetter, ne
 from pathlib import Path
+from types import MappingProxyType
 
 from . import layout as layout_mod
 from .cells import a1
@@ -22,7 +26,8 @@ from .spool import Spooled
 
 @dataclass(slots=True)
 class Answer:
-    """One input cell as read: where it is, what it answers, the raw value and the normalised value."""
+    """One input cell as read: where it is, what it answers, the raw value and the normalised value. Never changed
+    once read: returns typed alike share their answers (see _RowPlan)."""
 
     sheet: str
     cell: str
@@ -146,11 +151,29 @@ class _Sheet:
         return None
 
     def column_index(self, col: int) -> dict[str, int]:
-        out: dict[str, int] = {}
-        for r, row in enumerate(self.rows):
-            if col < len(row) and row[col] != "":
-                out.setdefault(as_text(row[col]).strip(), r)
-        return out
+        return _first_rows(_column(self.rows, col))
+
+
+def _column(rows: list[list], col: int) -> list:
+    try:
+        return list(map(itemgetter(col), rows))  # every row reaches the column: one step
+    except IndexError:
+        return [row[col] if col < len(row) else "" for row in rows]
+
+
+def _first_rows(values: list) -> dict[str, int]:
+    """Each text in a column, trimmed -> the first row holding it."""
+    keys = [_key_text(v) for v in values]
+    out = dict(zip(reversed(keys), range(len(keys) - 1, -1, -1), strict=True))  # the first row wins
+    out.pop(None, None)
+    return out
+
+
+def _key_text(value: object) -> str | None:
+    """A cell as a row's key is looked up by: its text, trimmed; None for an empty cell."""
+    if value == "":
+        return None
+    return value.strip() if value.__class__ is str else as_text(value).strip()
 
 
 def _load_values(path: Path, box: Container) -> dict[str, _Sheet]:
@@ -350,6 +373,135 @@ def _find_sheet(grid: dict[str, _Sheet], sheet: SheetLayout, used: set[str]) -> 
 
 
 # --- answers -----------------------------------------------------------------------------------
+# Every return of a round carries the same layout, and most of its ~2,000 inputs are blank. What reading a layout
+# row needs is worked out once per layout (a plan); a row's answers depend only on what was typed in it, so rows
+# typed alike (blank above all) share their answers, which are never changed once read; and a sheet whose key cells
+# are the blank template's is read by difference from the template: row by row only where a row differs.
+
+
+@dataclass(frozen=True, slots=True)
+class _RowPlan:
+    """What reading one layout row needs."""
+
+    row: Row
+    sheet: str  # the layout's name for its sheet
+    cols: frozenset[int]  # its input columns
+    refs: tuple[str, ...]  # its input cells, where the template puts the row
+    blanks: tuple[Answer, ...]  # its answers when nothing was typed
+    pick: Callable[[list], tuple] | None  # a row's values -> those in its input cells; None: cell by cell
+    width: int  # how many values `pick` needs
+    empty: tuple  # the values of its input cells when nothing was typed
+    label: str | None  # a criterion's own text, stripped (an edited criterion is reported); None on other rows
+    # In place on the layout's sheet, without formulas: the row's answers (and those with a problem, with their
+    # cells) by the texts typed in its inputs.
+    alike: dict[tuple, tuple[tuple[Answer, ...], tuple[tuple[Answer, InputCell], ...]]]
+
+
+_ALIKE = 16  # ways of typing a row that are kept per row (its blank answers aside)
+
+
+@dataclass(frozen=True, slots=True)
+class _Template:
+    """How the blank template's own sheet reads through a plan, every layout key first found at its row. A sheet
+    whose keys are in place too has every layout row where the template has it, and a row equal to the template's
+    reads as the template's."""
+
+    height: int
+    # For every key column: the template's values in it, the layout's keys in it by their row and their rows by key.
+    keys: tuple[tuple[int, list, dict[int, str], dict[str, int]], ...]
+    at_row: MappingProxyType  # the layout rows (by index) at each row
+    loud: tuple[int, ...]  # the layout rows (by index) whose template row does not read as blank and unedited
+    inputs: MappingProxyType  # the input columns of each row
+    # Per row: the cells the template leaves blank, other than inputs, as (pick, what pick gives when they are all
+    # still blank, how many values pick needs).
+    free: tuple[tuple[Callable[[list], tuple] | None, tuple, int], ...]
+
+    def keys_in_place(self, rows: list[list]) -> bool:
+        """Whether every key of the layout is first found at its row, as in the template: where a key column
+        differs from the template's, no key was lost from its row nor appears above it."""
+        if len(rows) != self.height:
+            return False
+        for col, values, key_at, row_of in self.keys:
+            column = _column(rows, col)
+            for r in compress(count(), map(ne, column, values)):
+                text = _key_text(column[r])
+                if (r in key_at and text != key_at[r]) or row_of.get(text, r) > r:
+                    return False
+        return True
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class _SheetPlan:
+    rows: tuple[_RowPlan, ...]
+    refs: frozenset[str]  # every input cell, where the template puts it
+    blanks: tuple[Answer, ...]  # every row's blank answers, in order
+    starts: tuple[int, ...]  # where each row's blank answers start in `blanks` (and where they end)
+    templates: dict[int, tuple[list[list], _Template | None]]  # by id of a blank template's rows (kept alive here)
+
+    def template(self, blank_rows: list[list]) -> _Template | None:
+        got = self.templates.get(id(blank_rows))
+        if got is None or got[0] is not blank_rows:
+            if len(self.templates) >= 8:  # a caller making a new template grid per call: keep a few
+                self.templates.clear()
+            got = self.templates[id(blank_rows)] = (blank_rows, _as_template(self, blank_rows))
+        return got[1]
+
+
+def _plan(sheet: SheetLayout) -> _SheetPlan:
+    """The sheet's plan, kept on the frozen layout object like its packed text (not one of its fields)."""
+    plan = sheet.__dict__.get("_plan")
+    if plan is None:
+        rows = tuple(_row_plan(sheet.name, row) for row in sheet.rows)
+        starts = tuple(accumulate((len(rp.blanks) for rp in rows), initial=0))
+        plan = _SheetPlan(rows, frozenset(ref for rp in rows for ref in rp.refs),
+                          tuple(chain.from_iterable(rp.blanks for rp in rows)), starts, {})
+        object.__setattr__(sheet, "_plan", plan)
+    return plan
+
+
+def _row_plan(sheet: str, row: Row) -> _RowPlan:
+    cols = tuple(c.col for c in row.cells)
+    refs = tuple(a1(row.row, c) for c in cols)
+    blanks = tuple(Answer(sheet, ref, c.field, c.sub_element, c.item, c.column, c.kind, None,
+                          False if c.kind == "tick" else None) for c, ref in zip(row.cells, refs, strict=True))
+    criterion = bool(row.label) and row.label_col >= 0 and bool(row.cells) and row.cells[0].field == "criterion"
+    empty = ("",) * len(cols)
+    return _RowPlan(row, sheet, frozenset(cols), refs, blanks, _picker(cols), max(cols, default=-1) + 1, empty,
+                    row.label.strip() if criterion else None, {empty: (blanks, ())})
+
+
+def _picker(cols: tuple[int, ...]) -> Callable[[list], tuple] | None:
+    """values -> the values at cols, always a tuple (itemgetter gives a lone value for one column)."""
+    if not cols or min(cols) < 0:  # a damaged layout
+        return None
+    if len(cols) == 1:
+        return lambda values, c=cols[0]: (values[c],)
+    return itemgetter(*cols)
+
+
+def _as_template(plan: _SheetPlan, blank_rows: list[list]) -> _Template | None:
+    """None when the template's own sheet does not have every key at its row (or the layout is damaged)."""
+    if any(rp.row.key_col < 0 for rp in plan.rows):
+        return None
+    columns = {col: _column(blank_rows, col) for col in {rp.row.key_col for rp in plan.rows}}
+    indexes = {col: _first_rows(values) for col, values in columns.items()}
+    if any(indexes[rp.row.key_col].get(rp.row.key) != rp.row.row for rp in plan.rows):
+        return None
+    keys = tuple((col, values, {rp.row.row: rp.row.key for rp in plan.rows if rp.row.key_col == col},
+                  {rp.row.key: rp.row.row for rp in plan.rows if rp.row.key_col == col})
+                 for col, values in columns.items())
+    inputs: dict[int, frozenset[int]] = {}
+    at_row: dict[int, tuple[int, ...]] = {}
+    for i, rp in enumerate(plan.rows):
+        _add_inputs(inputs, rp.row.row, rp)
+        at_row[rp.row.row] = (*at_row.get(rp.row.row, ()), i)
+    loud = tuple(i for i, rp in enumerate(plan.rows)
+                 if _raws(rp, blank_rows[rp.row.row]) != rp.empty or not _label_kept(rp, blank_rows[rp.row.row]))
+    free = []
+    for r, fixed in enumerate(blank_rows):
+        cols = tuple(c for c, v in enumerate(fixed) if v == "" and c not in inputs.get(r, ()))
+        free.append((_picker(cols), ("",) * len(cols), max(cols, default=-1) + 1))
+    return _Template(len(blank_rows), keys, MappingProxyType(at_row), loud, MappingProxyType(inputs), tuple(free))
 
 
 def _read_answers(ret: Return, box: Container, grid: dict[str, _Sheet], lay: WorkbookLayout,
@@ -368,43 +520,137 @@ def _read_answers(ret: Return, box: Container, grid: dict[str, _Sheet], lay: Wor
         if actual.name != sheet.name:
             ret.findings.append(finding("sheet-renamed", ret.file, actual.name, "A1", expected=sheet.name))
         formulas = box.formulas.get(actual.name, {})
-        indexes: dict[int, dict[str, int]] = {}
-        moved: list[tuple[Row, int]] = []
-        mapping: dict[int, int] = {}  # actual row -> the template's row
-        inputs: set[tuple[int, int]] = set()
-        for row in sheet.rows:
-            keys = indexes.get(row.key_col)
-            if keys is None:
-                keys = indexes[row.key_col] = actual.column_index(row.key_col)
-            where = keys.get(row.key)
-            if where is None:
-                code = "criterion-missing" if row.cells and row.cells[0].field == "criterion" else "row-missing"
-                ret.findings.append(finding(code, ret.file, actual.name, a1(row.row, row.key_col), item=row.key,
-                                            detail=row.what, expected_cell=f"{actual.name}!{a1(row.row, row.key_col)}"))
-                for cell in row.cells:
-                    ret.answers.append(_blank(actual.name, row, cell))
-                continue
-            mapping[where] = row.row
-            inputs.update((where, c.col) for c in row.cells)
-            if where != row.row:
-                moved.append((row, where))
-            if row.label and row.label_col >= 0:
-                got = as_text(actual.get(where, row.label_col))
-                if got.strip() != row.label.strip() and row.cells and row.cells[0].field == "criterion":
-                    ret.findings.append(finding("criterion-edited", ret.file, actual.name, a1(where, row.label_col),
-                                                item=row.key))
-            for cell in row.cells:
-                ret.answers.append(_answer(ret, actual, where, row, cell, formulas))
-        if moved:
-            row, where = moved[0]
-            more = f" and {len(moved) - 1} more row(s)" if len(moved) > 1 else ""
-            ret.findings.append(finding("row-moved", ret.file, actual.name, a1(where, row.key_col),
-                                        detail=f"{row.what[:1].upper()}{row.what[1:]}{more}",
-                                        expected=row.row + 1, actual=where + 1))
-        if blank is not None and sheet.name in blank:
-            _extra_by_template(ret, sheet, actual, mapping, inputs, blank[sheet.name])
-        else:
+        blank_rows = blank.get(sheet.name) if blank is not None else None
+        if blank_rows is None:
+            mapping, _ = _read_by_keys(ret, sheet, actual, formulas)
             _extra_content(ret, sheet, actual, set(mapping))
+            continue
+        changed = list(compress(count(), map(ne, actual.rows, blank_rows)))  # rows unlike the template's
+        template = _plan(sheet).template(blank_rows)
+        if template is not None and template.keys_in_place(actual.rows):
+            _read_by_difference(ret, sheet, actual, formulas, template, changed)
+            _extra_by_difference(ret, sheet, actual, template, blank_rows, changed)
+        else:
+            mapping, inputs = _read_by_keys(ret, sheet, actual, formulas)
+            _extra_by_template(ret, sheet, actual, mapping, inputs, blank_rows, changed)
+
+
+def _read_by_difference(ret: Return, sheet: SheetLayout, actual: _Sheet, formulas: dict[str, str],
+                        template: _Template, changed: list[int]) -> None:
+    """A sheet with the template's key cells: every row is where the layout says, and a row equal to the template's
+    reads as the template's. Only the other rows are read; the rest take their blank answers in runs."""
+    plan = _plan(sheet)
+    quiet = not _formula_in_inputs(plan, formulas)
+    if not quiet or actual.name != sheet.name:
+        for rp in plan.rows:
+            _read_row(ret, actual, rp, rp.row.row, formulas, quiet)
+        return
+    done = 0
+    for i in sorted({*template.loud, *(i for r in changed for i in template.at_row.get(r, ()))}):
+        ret.answers.extend(plan.blanks[plan.starts[done]:plan.starts[i]])
+        rp = plan.rows[i]
+        _read_row(ret, actual, rp, rp.row.row, formulas, quiet)
+        done = i + 1
+    ret.answers.extend(plan.blanks[plan.starts[done]:])
+
+
+def _read_by_keys(ret: Return, sheet: SheetLayout, actual: _Sheet,
+                  formulas: dict[str, str]) -> tuple[dict[int, int], dict[int, frozenset[int]]]:
+    """Every layout row found again by its key and read. Returns the template's row of each row found (by the
+    sheet's row) and the input columns of each such row."""
+    plan = _plan(sheet)
+    quiet = not _formula_in_inputs(plan, formulas)
+    indexes: dict[int, dict[str, int]] = {}
+    moved: list[tuple[Row, int]] = []
+    mapping: dict[int, int] = {}
+    inputs: dict[int, frozenset[int]] = {}
+    for rp in plan.rows:
+        row = rp.row
+        keys = indexes.get(row.key_col)
+        if keys is None:
+            keys = indexes[row.key_col] = actual.column_index(row.key_col)
+        where = keys.get(row.key)
+        if where is None:
+            _row_missing(ret, actual, row)
+            continue
+        mapping[where] = row.row
+        _add_inputs(inputs, where, rp)
+        if where != row.row:
+            moved.append((row, where))
+        _read_row(ret, actual, rp, where, formulas, quiet)
+    if moved:
+        row, where = moved[0]
+        more = f" and {len(moved) - 1} more row(s)" if len(moved) > 1 else ""
+        ret.findings.append(finding("row-moved", ret.file, actual.name, a1(where, row.key_col),
+                                    detail=f"{row.what[:1].upper()}{row.what[1:]}{more}",
+                                    expected=row.row + 1, actual=where + 1))
+    return mapping, inputs
+
+
+def _formula_in_inputs(plan: _SheetPlan, formulas: dict[str, str]) -> bool:
+    """Whether a formula sits where the template puts an input: rare, and only then is every cell looked up."""
+    return bool(formulas) and not plan.refs.isdisjoint(formulas)
+
+
+def _add_inputs(inputs: dict[int, frozenset[int]], where: int, rp: _RowPlan) -> None:
+    """The row's input columns at `where` (two layout rows found at one row have the inputs of both)."""
+    inputs[where] = inputs[where] | rp.cols if where in inputs else rp.cols
+
+
+def _read_row(ret: Return, actual: _Sheet, rp: _RowPlan, where: int, formulas: dict[str, str], quiet: bool) -> None:
+    """One layout row found at `where`; quiet: no formula where the template puts an input."""
+    values = actual.rows[where]
+    if not _label_kept(rp, values):
+        ret.findings.append(finding("criterion-edited", ret.file, actual.name, a1(where, rp.row.label_col),
+                                    item=rp.row.key))
+    raws = _raws(rp, values)
+    if quiet and where == rp.row.row and actual.name == rp.sheet:
+        answers, problems = _alike(rp, raws)
+    else:
+        refs = rp.refs if where == rp.row.row else tuple(a1(where, c.col) for c in rp.row.cells)
+        answers, problems = _row_answers(actual.name, rp, refs, raws, formulas)
+    ret.answers.extend(answers)
+    for ans, cell in problems:
+        ret.findings.append(_problem(ret.file, ans, cell))
+
+
+def _label_kept(rp: _RowPlan, values: list) -> bool:
+    """False when a criterion's text was edited."""
+    if rp.label is None:
+        return True
+    got = values[rp.row.label_col] if rp.row.label_col < len(values) else None
+    return got == rp.row.label or as_text(got).strip() == rp.label
+
+
+def _raws(rp: _RowPlan, values: list) -> tuple:
+    """The values of the row's input cells ("" for one beyond the row's end)."""
+    if rp.pick is not None and len(values) >= rp.width:
+        return rp.pick(values)
+    return tuple(values[c.col] if 0 <= c.col < len(values) else "" for c in rp.row.cells)
+
+
+def _alike(rp: _RowPlan, raws: tuple) -> tuple[tuple[Answer, ...], tuple[tuple[Answer, InputCell], ...]]:
+    """The row's answers in place, shared with the returns that typed the same short texts in it."""
+    got = rp.alike.get(raws)
+    if got is None:
+        got = _row_answers(rp.sheet, rp, rp.refs, raws, {})
+        # Only text, and short: equal numbers or dates can still differ (-0.0, 1 and TRUE), long text rarely recurs.
+        if len(rp.alike) <= _ALIKE and all(raw.__class__ is str and len(raw) <= 40 for raw in raws):
+            rp.alike[raws] = got
+    return got
+
+
+def _moved(blank: Answer, sheet: str, ref: str) -> Answer:
+    """A blank answer at another place."""
+    return Answer(sheet, ref, blank.field, blank.sub_element, blank.item, blank.column, blank.kind, None, blank.value)
+
+
+def _row_missing(ret: Return, actual: _Sheet, row: Row) -> None:
+    code = "criterion-missing" if row.cells and row.cells[0].field == "criterion" else "row-missing"
+    ret.findings.append(finding(code, ret.file, actual.name, a1(row.row, row.key_col), item=row.key,
+                                detail=row.what, expected_cell=f"{actual.name}!{a1(row.row, row.key_col)}"))
+    for cell in row.cells:
+        ret.answers.append(_blank(actual.name, row, cell))
 
 
 def _blank(sheet: str, row: Row, cell: InputCell) -> Answer:
@@ -412,35 +658,51 @@ def _blank(sheet: str, row: Row, cell: InputCell) -> Answer:
                   None, False if cell.kind == "tick" else None, problem="missing")
 
 
-def _answer(ret: Return, sheet: _Sheet, r: int, row: Row, cell: InputCell, formulas) -> Answer:
-    raw = sheet.get(r, cell.col)
-    ref = a1(r, cell.col)
-    formula = formulas.get(ref, "") if formulas else ""
-    if raw is None and not formula:  # most inputs are blank: nothing to normalise
-        return Answer(sheet.name, ref, cell.field, cell.sub_element, cell.item, cell.column, cell.kind, None,
-                      False if cell.kind == "tick" else None)
-    ans = Answer(sheet.name, ref, cell.field, cell.sub_element, cell.item, cell.column, cell.kind, raw, None)
+def _row_answers(sheet: str, rp: _RowPlan, refs: tuple[str, ...], raws: tuple,
+                 formulas: dict[str, str]) -> tuple[tuple[Answer, ...], tuple[tuple[Answer, InputCell], ...]]:
+    """The row's answers at refs, and those with a problem (with their cells)."""
+    answers: list[Answer] = []
+    problems: list[tuple[Answer, InputCell]] = []
+    for cell, ref, blank, raw in zip(rp.row.cells, refs, rp.blanks, raws, strict=True):
+        formula = formulas.get(ref, "")
+        if (raw == "" or raw is None) and not formula:
+            answers.append(blank if blank.sheet == sheet and blank.cell == ref else _moved(blank, sheet, ref))
+            continue
+        ans = _answer(sheet, ref, cell, None if raw == "" else raw, formula)
+        answers.append(ans)
+        if ans.problem:
+            problems.append((ans, cell))
+    return tuple(answers), tuple(problems)
+
+
+def _answer(sheet: str, ref: str, cell: InputCell, raw: object, formula: str) -> Answer:
+    """A cell holding a value or a formula (raw None when it holds only a formula)."""
     if formula:
-        ans.formula = formula
-        ans.value = "=" + formula
-        ans.problem = "formula-in-input"
-        ret.findings.append(finding("formula-in-input", ret.file, sheet.name, ref, value="=" + formula))
-        if cell.kind == "tick":
-            ans.value = False
-        return ans
+        value = False if cell.kind == "tick" else "=" + formula
+        return Answer(sheet, ref, cell.field, cell.sub_element, cell.item, cell.column, cell.kind, raw, value,
+                      formula, "formula-in-input")
+    value, code = _normalised(cell.kind, cell.choices, raw)
+    return Answer(sheet, ref, cell.field, cell.sub_element, cell.item, cell.column, cell.kind, raw, value, "", code)
+
+
+def _problem(file: str, ans: Answer, cell: InputCell) -> Finding:
+    """The finding for an answer that could not be read: kept as typed (a tick that is not one counts as not
+    ticked) and reported."""
+    if ans.formula:
+        return finding("formula-in-input", file, ans.sheet, ans.cell, value="=" + ans.formula)
+    return finding(ans.problem, file, ans.sheet, ans.cell, value=as_text(ans.raw), choices=", ".join(cell.choices))
+
+
+def _normalised(kind: str, choices: tuple[str, ...], raw: object) -> tuple[object, str]:
+    """A typed value's normalised value and finding code ("" when it reads)."""
     text = as_text(raw)
-    if cell.kind not in _PARSE:
-        ans.value = text
-        return ans
-    parse, code = _PARSE[cell.kind]
-    got = parse(raw, cell.choices) if cell.kind == "choice" else parse(raw)
+    if kind not in _PARSE:
+        return text, ""
+    parse, code = _PARSE[kind]
+    got = parse(raw, choices) if kind == "choice" else parse(raw)
     if got is None:
-        # Kept as typed (a tick that is not one counts as not ticked) and reported.
-        ans.value, ans.problem = (False if cell.kind == "tick" else text), code
-        ret.findings.append(finding(code, ret.file, sheet.name, ref, value=text, choices=", ".join(cell.choices)))
-    else:
-        ans.value = got
-    return ans
+        return (False if kind == "tick" else text), code
+    return got, ""
 
 
 _PARSE = {"tick": (tick, "unrecognised-tick"), "date": (date, "bad-date"), "choice": (choice, "bad-choice"),
@@ -481,15 +743,59 @@ def _report_extra(ret: Return, actual: _Sheet, extras: list[Answer]) -> None:
 
 
 def _extra_by_template(ret: Return, sheet: SheetLayout, actual: _Sheet, mapping: dict[int, int],
-                       inputs: set[tuple[int, int]], blank: list[list]) -> None:
-    """Every value in a cell that is neither an input nor filled by the template itself is kept and reported."""
+                       inputs: dict[int, frozenset[int]], blank: list[list], changed: list[int]) -> None:
+    """Every value in a cell that is neither an input nor filled by the template itself is kept and reported.
+    changed: the rows unlike the template's row of the same number."""
     if sheet.role == "cover":
         return  # its text varies with the partner; its inputs are read above
+    extras: list[Answer] = []
+    for r, fixed in _template_rows(actual.rows, mapping, blank, changed):
+        extras.extend(_row_extras(actual, sheet, r, fixed, inputs.get(r, ())))
+    _report_extra(ret, actual, extras)
+
+
+def _extra_by_difference(ret: Return, sheet: SheetLayout, actual: _Sheet, template: _Template, blank: list[list],
+                         changed: list[int]) -> None:
+    """_extra_by_template for a sheet read by difference (nothing moved): only a changed row can hold an extra, and
+    most changed rows differ from the template's only in their inputs."""
+    if sheet.role == "cover":
+        return  # as _extra_by_template
+    extras: list[Answer] = []
+    for r in changed:
+        values, fixed = actual.rows[r], blank[r]
+        pick, empty, width = template.free[r]
+        if width <= len(values) <= len(fixed) and (pick is None or pick(values) == empty):
+            continue  # every cell the template leaves blank, other than an input, is still blank
+        extras.extend(_row_extras(actual, sheet, r, fixed, template.inputs.get(r, ())))
+    _report_extra(ret, actual, extras)
+
+
+def _row_extras(actual: _Sheet, sheet: SheetLayout, r: int, fixed: list, own: Collection[int]) -> Iterator[Answer]:
+    """The values in row r of the sheet that are neither in an input (own: the row's input columns) nor the
+    template's own (fixed: the template's row it stands for)."""
+    values = actual.rows[r]
+    # Only where the row differs from the template's can it hold a value the template does not.
+    for c in chain(compress(count(), map(ne, values, fixed)), range(len(fixed), len(values))):
+        v = values[c]
+        if v == "" or v is None or c in own:
+            continue
+        if c < len(fixed) and fixed[c] != "":
+            continue  # the template's own text or formula
+        yield _extra(actual, sheet, r, c, v)
+
+
+def _template_rows(rows: list[list], mapping: dict[int, int], blank: list[list],
+                   changed: list[int]) -> Iterator[tuple[int, list]]:
+    """Each row of the sheet that may differ from the template, with the template's row it stands for (empty for a
+    row the partner added among the template's rows); mapping: the template's row of each row found by its key."""
+    if list(mapping) == list(mapping.values()):  # nothing moved: row r stands for the template's row r
+        yield from ((r, blank[r]) for r in changed)
+        yield from ((r, []) for r in range(len(blank), len(rows)))
+        return
     anchors = sorted(mapping.items())
     key_rows = set(mapping.values())
-    extras: list[Answer] = []
     k = -1
-    for r, values in enumerate(actual.rows):
+    for r in range(len(rows)):
         while k + 1 < len(anchors) and anchors[k + 1][0] <= r:
             k += 1
         if r in mapping:
@@ -497,11 +803,4 @@ def _extra_by_template(ret: Return, sheet: SheetLayout, actual: _Sheet, mapping:
         else:
             expected = anchors[k][1] + (r - anchors[k][0]) if k >= 0 else r
             inserted = expected in key_rows  # a row the partner added among the template's rows
-        fixed = blank[expected] if 0 <= expected < len(blank) and not inserted else ()
-        for c, v in enumerate(values):
-            if v == "" or v is None or (r, c) in inputs:
-                continue
-            if c < len(fixed) and fixed[c] != "":
-                continue  # the template's own text or formula
-            extras.append(_extra(actual, sheet, r, c, v))
-    _report_extra(ret, actual, extras)
+        yield r, blank[expected] if 0 <= expected < len(blank) and not inserted else []
