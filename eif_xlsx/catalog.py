@@ -30,6 +30,11 @@ class _UniqueKeyLoader(yaml.SafeLoader):
     """SafeLoader that refuses a key given twice in one mapping (PyYAML would keep the last silently)."""
 
 
+class _FastLoader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):
+    """The same with libyaml's parser where PyYAML has it (many times faster); a file it refuses is parsed again
+    with _UniqueKeyLoader, whose messages name the offending character."""
+
+
 def _construct_mapping(loader: yaml.SafeLoader, node: yaml.MappingNode, deep: bool = False) -> dict:
     seen: set = set()
     for key_node, _ in node.value:
@@ -41,6 +46,7 @@ def _construct_mapping(loader: yaml.SafeLoader, node: yaml.MappingNode, deep: bo
 
 
 _UniqueKeyLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
+_FastLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
 
 
 def _format_path(loc: tuple | list) -> str:
@@ -107,8 +113,10 @@ def load_file(path: Path | str) -> Matrix | IndicatorSet:
     except (OSError, UnicodeDecodeError) as exc:
         raise DefinitionError([f"{name}:1: cannot read the file: {exc}"]) from exc
     try:
-        root = yaml.compose(text, Loader=_UniqueKeyLoader)
-        data = yaml.load(text, Loader=_UniqueKeyLoader)
+        try:
+            data = yaml.load(text, Loader=_FastLoader)
+        except yaml.YAMLError:
+            data = yaml.load(text, Loader=_UniqueKeyLoader)  # for its clearer message (it fails too)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark else 1
@@ -117,7 +125,12 @@ def load_file(path: Path | str) -> Matrix | IndicatorSet:
         raise DefinitionError([f"{name}:1: not valid YAML: {exc}"]) from exc
     if not isinstance(data, dict):
         raise DefinitionError([f"{name}:1: a definition must be a mapping with 'kind: matrix' or 'kind: indicators'"])
-    problems = _problems(name, root, data)
+    try:
+        return _ADAPTER.validate_python(data)
+    except ValidationError:
+        pass
+    # Only a definition with problems is parsed a second time, for the line number of each problem.
+    problems = _problems(name, yaml.compose(text, Loader=_FastLoader), data)
     if isinstance(problems, list):
         raise DefinitionError(problems)
     return problems
