@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime as dt
 import io
 import re
-import sys
 import zipfile
 from collections.abc import Callable, Collection, Iterator
 from dataclasses import dataclass, field
@@ -17,7 +16,7 @@ from types import MappingProxyType
 
 from . import layout as layout_mod
 from .cells import a1
-from .container import Container, inspect
+from .container import Container, inspect, stored_zip
 from .errors import FINDINGS, Finding, ReadError, finding
 from .layout import META_SHEET, InputCell, Row, SheetLayout, WorkbookLayout
 from .normalise import as_text, choice, date, number, tick
@@ -42,9 +41,10 @@ class Answer:
     problem: str = ""  # finding code when the value could not be normalised
 
     def __reduce__(self):
-        # Sheet names, fields, items and codes repeat across every return of a round: one copy each in memory.
-        return (_rebuild_answer, (self.sheet, self.cell, self.field, self.sub_element, self.item, self.column, self.kind,
-                          self.raw, self.value, self.formula, self.problem))
+        # By position: the cheapest form to pickle and load (answers travel from the workers, and are read back
+        # from the spool by every output).
+        return (Answer, (self.sheet, self.cell, self.field, self.sub_element, self.item, self.column, self.kind,
+                         self.raw, self.value, self.formula, self.problem))
 
     @property
     def raw_text(self) -> str:
@@ -66,13 +66,6 @@ class Answer:
         if isinstance(self.value, float):
             return as_text(self.value)
         return "" if self.value is None else str(self.value)
-
-
-def _rebuild_answer(sheet, cell, field_, sub_element, item, column, kind, raw, value, formula, problem) -> Answer:
-    i = sys.intern
-    return Answer(i(sheet), i(cell), i(field_), i(sub_element), i(item), i(column), i(kind),
-                  i(raw) if raw.__class__ is str and len(raw) < 40 else raw,
-                  i(value) if value.__class__ is str and len(value) < 40 else value, formula, i(problem))
 
 
 @dataclass
@@ -184,6 +177,8 @@ def _load_values(path: Path, box: Container) -> dict[str, _Sheet]:
         if box.format == "ods":
             plain, back = _plain_ods(path)
             wb = CalamineWorkbook.from_filelike(io.BytesIO(plain))
+        elif box.parts:  # exactly the bytes the safety pass checked, stored: calamine need not inflate them again
+            wb = CalamineWorkbook.from_filelike(io.BytesIO(stored_zip(box)))
         else:
             with path.open("rb") as fh:  # by content: calamine would pick the format from the file name
                 wb = CalamineWorkbook.from_filelike(fh)
