@@ -89,15 +89,11 @@ def slim(report: Report) -> Report:
 
 
 def _warm() -> None:
-    """Load what every worker needs once, before the pool forks, so that each worker starts warm."""
+    """Load the definitions once, before the pool forks, so that each worker starts with them. The blank templates
+    (see blank.py) are left to the workers: each makes only the ones its returns need, at the same time."""
     from .catalog import Catalog
 
-    catalog = Catalog.default()
-    for matrix in catalog.matrices():
-        template_grid(matrix, None)
-        for entry in catalog.entries.values():
-            if entry.kind == "indicators":
-                template_grid(matrix, entry.definition)
+    Catalog.default()
 
 
 def _crashed(source: Source, why: str) -> Report:
