@@ -49,6 +49,22 @@ class Report:
         return {"id": m.get("partner_id", ""), "name": m.get("partner_name", ""),
                 "organisation": m.get("partner_organisation", ""), "email": m.get("partner_email", "")}
 
+    def respondent(self) -> tuple[str, str]:
+        """Name and organisation: the metadata's partner, else what the respondent typed on the cover."""
+        p = self.partner
+
+        def cover(field_: str) -> str:
+            a = self.ret.answer(field_)
+            return a.value_text() if a else ""
+
+        return p["name"] or cover("respondent_name"), p["organisation"] or cover("respondent_organisation")
+
+    @property
+    def key(self) -> str:
+        """Who the return is from, for consolidation: the partner id, else a key made of the respondent's name and
+        the file (an unlisted workbook never merges with another)."""
+        return self.partner["id"] or "unlisted:" + self.respondent()[0] + ":" + self.file
+
     def counts(self) -> dict[str, int]:
         out = {s.value: 0 for s in Severity}
         for f in self.findings:

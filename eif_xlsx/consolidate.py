@@ -215,13 +215,13 @@ def build(reports: list[Report], matrix: Matrix, manifest: list[dict[str, str]] 
             register.append(RegisterRow(p["id"], p["name"], p["organisation"], p["email"], "rejected", rep.file,
                                         rep.reason(), **_counts(rep), sender=rep.ret.sender))
             continue
-        key = rep.partner["id"] or "unlisted:" + _respondent(rep)[0] + ":" + rep.file
+        key = rep.key
         by_partner[key].append(rep)
     participants: list[Participant] = []
     for key in sorted(by_partner):
         reps = sorted(by_partner[key], key=return_order)
         latest = reps[-1]
-        name, org = _respondent(latest)
+        name, org = latest.respondent()
         p = latest.partner
         known = key in expected or (not expected and bool(p["id"]))
         status = "returned" if known else "unexpected"
@@ -252,20 +252,6 @@ def build(reports: list[Report], matrix: Matrix, manifest: list[dict[str, str]] 
 def _counts(rep: Report) -> dict[str, int]:
     c = rep.counts()
     return {"errors": c[Severity.ERROR.value], "warnings": c[Severity.WARNING.value], "info": c[Severity.INFO.value]}
-
-
-def _respondent(rep: Report) -> tuple[str, str]:
-    """Name and organisation: the metadata's partner, else what the respondent typed on the cover."""
-    p = rep.partner
-    ret = rep.ret
-    name = p["name"] or _cover(ret, "respondent_name")
-    org = p["organisation"] or _cover(ret, "respondent_organisation")
-    return name, org
-
-
-def _cover(ret, field_: str) -> str:
-    a = ret.answer(field_)
-    return a.value_text() if a else ""
 
 
 def _indicator_values(participants: list[Participant]) -> list[IndicatorValue]:
