@@ -99,7 +99,7 @@ class Participant:
         return " · ".join(x for x in (self.name, self.organisation) if x) or self.key
 
 
-@dataclass
+@dataclass(slots=True)
 class IndicatorValue:
     indicator_id: str
     period: str

@@ -128,9 +128,9 @@ def summary_json(cons: Consolidation, lazy: bool = False) -> dict:
                           **{c: cons.stats(sub.code, c) for c in COLUMNS}} for _, _, sub in m.sub_elements()],
         "answers": _items(ANSWERS, answer_rows(cons), lazy),
         "findings": _lazy((f.as_dict() for f in cons.findings()), lazy),
-        "indicators": [dict(zip(INDICATORS, (v.indicator_id, v.period, v.value, v.numerator, v.denominator, v.rag,
-                                             v.commentary, v.partner_id, v.partner, v.file, v.cell), strict=True))
-                       for v in cons.indicator_values],
+        "indicators": _items(INDICATORS, ((v.indicator_id, v.period, v.value, v.numerator, v.denominator, v.rag,
+                                           v.commentary, v.partner_id, v.partner, v.file, v.cell)
+                                          for v in cons.indicator_values), lazy),
     }
 
 
