@@ -61,6 +61,12 @@ class _Packed:
     def __len__(self) -> int:
         return self._count
 
+    def __iter__(self) -> Iterator:
+        return iter(self.load())
+
+    def __getitem__(self, key):
+        return self.load()[key]
+
     def __eq__(self, other: object) -> bool:
         return self.load() == (other.load() if isinstance(other, _Packed) else other)
 
@@ -71,12 +77,6 @@ class Spooled(_Packed, Sequence):
     """A read-only list (a return's answers)."""
 
     __slots__ = ()
-
-    def __iter__(self) -> Iterator:
-        return iter(self.load())
-
-    def __getitem__(self, i):
-        return self.load()[i]
 
     def index(self) -> dict:
         """The answers by key (field, sub_element, item, column), cached with the loaded list."""
@@ -90,12 +90,6 @@ class SpooledMap(_Packed, Mapping):
     """A read-only dict (a report's results)."""
 
     __slots__ = ()
-
-    def __iter__(self) -> Iterator:
-        return iter(self.load())
-
-    def __getitem__(self, key):
-        return self.load()[key]
 
     def __contains__(self, key: object) -> bool:
         return key in self.load()
