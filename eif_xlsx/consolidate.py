@@ -18,7 +18,7 @@ from pathlib import Path
 
 from . import batch, intake
 from .checks import Report
-from .errors import Severity, UsageError
+from .errors import EifError, Severity, UsageError
 from .layout import BASELINE, COLUMNS, TWELVE_MONTHS
 from .model import IndicatorSet, Matrix
 from .scoring import level_of_score, mean, median
@@ -340,7 +340,7 @@ def _beside(fn, *args):
             error = receive.recv()
         except EOFError:
             child.join()
-            raise RuntimeError(f"writing {args[-1]} stopped unexpectedly (exit code {child.exitcode})") from None
+            raise EifError(f"writing {args[-1]} stopped unexpectedly (exit code {child.exitcode})") from None
         if error is not None:
             raise error
     finally:
@@ -356,7 +356,7 @@ def _child(send, fn, args) -> None:
         try:
             send.send(exc)
         except Exception:
-            send.send(RuntimeError(f"{type(exc).__name__}: {exc}"))
+            send.send(EifError(f"{type(exc).__name__}: {exc}"))
     finally:
         send.close()
 

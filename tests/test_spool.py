@@ -93,3 +93,14 @@ def test_an_error_in_the_forked_writer_is_raised_here_after_the_rest_is_written(
     with _beside(write, tmp_path / "ok.txt"):
         pass
     assert (tmp_path / "ok.txt").read_text(encoding="utf-8") == "done"
+
+
+def test_a_forked_writer_that_dies_is_reported_not_hung(tmp_path):
+    from eif_xlsx.errors import EifError
+
+    def die(path):
+        os._exit(3)
+
+    with pytest.raises(EifError, match=r"summary.xlsx stopped unexpectedly \(exit code 3\)"), \
+            _beside(die, tmp_path / "summary.xlsx"):
+        pass
