@@ -39,7 +39,10 @@ class _Packed:
         if self._blob is not None:
             return self._blob
         fh, offset, length = self._where
-        return os.pread(fh.fileno(), length, offset)  # no shared file position: safe in a forked writer too
+        if hasattr(os, "pread"):  # no shared file position: safe in a forked writer too
+            return os.pread(fh.fileno(), length, offset)
+        fh.seek(offset)  # Windows: no pread, and no fork either (see consolidate._beside)
+        return fh.read(length)
 
     def _loaded(self) -> tuple[_Packed, Any, dict]:
         hit = self._cache.get(id(self))
