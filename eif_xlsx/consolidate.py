@@ -22,6 +22,7 @@ from .errors import EifError, Severity, UsageError
 from .layout import BASELINE, COLUMNS, TWELVE_MONTHS
 from .model import IndicatorSet, Matrix
 from .scoring import level_of_score, mean, median
+from .spool import Rows
 
 STATUS_ORDER = ("returned", "superseded", "rejected", "unexpected", "outstanding")
 
@@ -121,7 +122,7 @@ class Consolidation:
     register: list[RegisterRow]
     reports: list[Report]
     indicators: IndicatorSet | None = None
-    indicator_values: list[IndicatorValue] = field(default_factory=list)
+    indicator_values: Rows | list[IndicatorValue] = field(default_factory=list)
 
     # -- aggregates ---------------------------------------------------------------------------
 
@@ -254,8 +255,8 @@ def _counts(rep: Report) -> dict[str, int]:
     return {"errors": c[Severity.ERROR.value], "warnings": c[Severity.WARNING.value], "info": c[Severity.INFO.value]}
 
 
-def _indicator_values(participants: list[Participant]) -> list[IndicatorValue]:
-    out: list[IndicatorValue] = []
+def _indicator_values(participants: list[Participant]) -> Rows:
+    out = Rows()  # on disk: a round's indicator values grow with it
     for p in participants:
         ret = p.report.ret
         ids = sorted({a.item for a in ret.answers if a.field.startswith("indicator_")})

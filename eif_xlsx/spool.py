@@ -128,7 +128,37 @@ class SortedRows:
         self._keys.append((key, self._fh.tell(), len(data)))
         self._fh.write(data)
 
+    def __len__(self) -> int:
+        return len(self._keys)
+
     def __iter__(self) -> Iterator:
         for _, offset, length in sorted(self._keys):
             self._fh.seek(offset)
             yield pickle.loads(self._fh.read(length))
+
+
+class Rows:
+    """A list that grows on disk: each item is pickled to a temporary file as it is appended, and iterating reads
+    them back in order (as often as needed). For what a round has one or more of per return (indicator values)."""
+
+    def __init__(self, items=()):
+        self._fh: IO[bytes] = tempfile.TemporaryFile(prefix="eif-xlsx-", suffix=".rows")
+        self._count = 0
+        for item in items:
+            self.append(item)
+
+    def append(self, item) -> None:
+        self._fh.seek(0, 2)
+        pickle.dump(item, self._fh, protocol=pickle.HIGHEST_PROTOCOL)
+        self._count += 1
+
+    def __len__(self) -> int:
+        return self._count
+
+    def __iter__(self) -> Iterator:
+        offset = 0
+        for _ in range(self._count):
+            self._fh.seek(offset)  # where this iteration is, whatever another one did in between
+            item = pickle.load(self._fh)
+            offset = self._fh.tell()
+            yield item

@@ -9,7 +9,7 @@ import pytest
 
 from eif_xlsx import batch
 from eif_xlsx.consolidate import _beside
-from eif_xlsx.spool import SortedRows, Spool, Spooled, SpooledMap
+from eif_xlsx.spool import Rows, SortedRows, Spool, Spooled, SpooledMap
 
 
 class Item:
@@ -113,3 +113,12 @@ def test_the_spool_reads_back_where_there_is_no_pread(monkeypatch):
     for packed in lists:
         spool.keep(packed)
     assert [next(iter(lists[i])).value for i in (9, 0, 5, 9, 1, 2, 3, 4, 6, 7, 8)] == [9, 0, 5, 9, 1, 2, 3, 4, 6, 7, 8]
+
+
+def test_rows_on_disk_read_back_in_order_also_when_iterated_inside_each_other():
+    rows = Rows(["a", "b"])
+    rows.append({"c": 3})
+    assert len(rows) == 3 and bool(rows) and not Rows()
+    assert list(rows) == ["a", "b", {"c": 3}] == list(rows)
+    pairs = [(x, y) for x in rows for y in rows]  # what the tracker's passes may do
+    assert pairs == [(x, y) for x in ["a", "b", {"c": 3}] for y in ["a", "b", {"c": 3}]]

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from ..cells import a1
 from ..model import IndicatorSet
+from ..spool import SortedRows
 from .summary import _Book
 
 EMPTY_PERIODS = ("Period 1", "Period 2", "Period 3", "Period 4")
@@ -33,8 +34,16 @@ def _period_key(period: str) -> tuple:
     return (0, int(year.group(1)), sub, text)
 
 
+def _shared(one: dict, indicator_id: str, period: str, *more: str) -> tuple:
+    """A sort key (indicator, period in time order, *more) made of one shared copy of each of its parts."""
+    return (one.setdefault(indicator_id, indicator_id), one.setdefault((period,), _period_key(period)),
+            *(one.setdefault(x, x) for x in more))
+
+
 def write_tracker(iset: IndicatorSet, values, path: Path) -> Path:
-    """values: IndicatorValue records from returns (may be empty: a blank tracker to start from)."""
+    """values: IndicatorValue records from returns (may be empty: a blank tracker to start from); any iterable that
+    can be read more than once (a round's are on disk, see spool.Rows): it is read in three passes, and the lists
+    that come out of it wait on disk for their turn to be written (spool.SortedRows)."""
     book = _Book(path, f"Commissioning-indicator tracker: {iset.title}")
     f = book.f
     locked_input = book.wb.add_format({"font_name": "Arial", "font_size": 10, "bg_color": "#FFF9DB", "border": 1,
@@ -47,6 +56,13 @@ def write_tracker(iset: IndicatorSet, values, path: Path) -> Path:
         if v.period and v.value not in (None, ""):
             by_cell[(v.indicator_id, v.period)].add(v.value if isinstance(v.value, float) else str(v.value))
     periods = sorted({p for (_, p) in by_cell}, key=_period_key) or list(EMPTY_PERIODS)
+    in_conflict = {cell for cell, got in by_cell.items() if len(got) > 1}
+    one: dict = {}  # the sort keys' ids, periods, partners and files repeat: one copy of each is kept
+    conflicts = SortedRows()
+    for v in values:
+        if (v.indicator_id, v.period) in in_conflict:
+            conflicts.add(_shared(one, v.indicator_id, v.period, v.partner),
+                          [v.indicator_id, v.period, v.partner, v.value, v.file, v.cell])
     head_row = 3
     cols = list(HEAD) + periods + ["Latest", "Change", "RAG", "Trend"]
     ws.set_row(head_row, 32)  # before the row's cells: the workbook is written row by row (see summary._Book)
@@ -57,7 +73,6 @@ def write_tracker(iset: IndicatorSet, values, path: Path) -> Path:
     latest_c, change_c, rag_c, trend_c = p0 + len(periods), p0 + len(periods) + 1, p0 + len(periods) + 2, \
         p0 + len(periods) + 3
     r = head_row + 1
-    conflicts = []
     first = r
     for cp, it, ind in iset.indicators():
         book.put(ws, r, 0, cp.title)
@@ -82,9 +97,6 @@ def write_tracker(iset: IndicatorSet, values, path: Path) -> Path:
             elif len(got) > 1:
                 ws.write_blank(r, c, None, f["text"])
                 ws.write_comment(r, c, "Conflicting values from partners: see the Conflicts sheet.")
-                for v in values:
-                    if v.indicator_id == ind.id and v.period == period:
-                        conflicts.append([ind.id, period, v.partner, v.value, v.file, v.cell])
         rng = f"{a1(r, p0)}:{a1(r, p0 + len(periods) - 1)}"
         latest, base, target, direction = a1(r, latest_c), a1(r, 9), a1(r, 10), a1(r, 8)
         ws.write_formula(r, latest_c, f'=IFERROR(LOOKUP(2,1/({rng}<>""),{rng}),"")', f["score"], "")
@@ -104,14 +116,17 @@ def write_tracker(iset: IndicatorSet, values, path: Path) -> Path:
     ws.freeze_panes(head_row + 1, 7)
     # Where each value came from.
     src = book.sheet("Values", "Every indicator value reported, with who reported it")
-    rows = sorted(([v.indicator_id, v.period, v.value, v.numerator, v.denominator, v.rag, v.commentary, v.partner,
-                    v.file, v.cell] for v in values), key=lambda x: (x[0], _period_key(x[1]), x[7], x[8]))
+    rows = SortedRows()
+    for v in values:
+        rows.add(_shared(one, v.indicator_id, v.period, v.partner, v.file),
+                 [v.indicator_id, v.period, v.value, v.numerator, v.denominator, v.rag, v.commentary, v.partner,
+                  v.file, v.cell])
     book.table(src, 3, [("Id", 12), ("Period", 12), ("Value", 10), ("Numerator", 10), ("Denominator", 11),
                         ("RAG (partner)", 10), ("Commentary", 40), ("Partner", 24), ("File", 30), ("Cell", 16)],
                rows, ["text", "text", "text", "score", "score", "text", "text", "text", "text", "text"])
     con = book.sheet("Conflicts", "Conflicting values: two partners, one indicator and period (not resolved)",
                      f"{len(conflicts)} value(s) in conflict; the tracker leaves these cells blank until you decide.")
     book.table(con, 3, [("Id", 12), ("Period", 12), ("Partner", 26), ("Value", 12), ("File", 30), ("Cell", 16)],
-               sorted(conflicts, key=lambda x: (x[0], _period_key(x[1]), x[2])))
+               conflicts)
     book.close()
     return path
