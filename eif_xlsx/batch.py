@@ -16,6 +16,7 @@ from .blank import template_grid
 from .checks import Report, check
 from .errors import finding
 from .reader import Return, read_return
+from .scoring import Scores
 from .spool import Spool, Spooled, SpooledMap
 
 WORKER_MEMORY = 1536 * 1024 * 1024  # address-space cap for one reading process
@@ -81,6 +82,7 @@ def slim(report: Report) -> Report:
     ret = report.ret
     ret.answers = Spooled.pack([a for a in ret.answers if a.raw is not None or a.formula or a.problem])
     ret.extra = Spooled.pack(ret.extra)
+    report.scores = Scores(report.results)
     report.results = SpooledMap.pack(report.results)
     ret.metadata = {k: v for k, v in ret.metadata.items() if not k.startswith("layout_")}
     ret.__dict__.pop("_idx", None)

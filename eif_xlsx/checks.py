@@ -9,7 +9,7 @@ from .errors import Finding, Severity, finding
 from .layout import BASELINE, COLUMN_LABEL, COLUMNS, META_SHEET, TWELVE_MONTHS, SheetLayout
 from .model import Matrix
 from .reader import Answer, Return
-from .scoring import Score, score_ticks
+from .scoring import Score, Scores, score_ticks
 
 COVER_FIELDS = {"respondent_name", "respondent_role", "respondent_organisation", "respondent_email"}
 
@@ -34,6 +34,7 @@ class Report:
     results: dict[tuple[str, str], SubElementResult] = field(default_factory=dict)  # (code, column)
     dates: dict[str, dt.date | None] = field(default_factory=dict)
     matrix: Matrix | None = None
+    scores: Scores | None = None  # compact, made by a worker from results (see scoring.Scores)
 
     @property
     def accepted(self) -> bool:

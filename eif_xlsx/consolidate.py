@@ -5,13 +5,10 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
-import math
 import multiprocessing as mp
 import os
 import sys
-from array import array
 from collections import defaultdict
-from collections.abc import Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,7 +18,7 @@ from .checks import Report
 from .errors import EifError, Severity, UsageError
 from .layout import BASELINE, COLUMNS, TWELVE_MONTHS
 from .model import IndicatorSet, Matrix
-from .scoring import level_of_score, mean, median
+from .scoring import Scores, level_of_score, mean, median
 from .spool import Rows
 
 STATUS_ORDER = ("returned", "superseded", "rejected", "unexpected", "outstanding")
@@ -43,45 +40,6 @@ class RegisterRow:
     expected_file: str = ""
 
 
-_KEY_INDEXES: dict[tuple, dict[tuple[str, str], int]] = {}
-
-
-class Scores:
-    """One return's score, level and own rating per (sub-element, column), in about a kilobyte: what the
-    summary's grids and statistics read again and again (the full results stay on disk, see spool.py)."""
-
-    __slots__ = ("_at", "_score", "_full", "_level", "_rating")
-
-    def __init__(self, results: Mapping):
-        keys = tuple(results)
-        self._at = _KEY_INDEXES.setdefault(keys, {k: i for i, k in enumerate(keys)})  # shared by every return
-        values = list(results.values())
-        self._score = array("d", (math.nan if r.score.score is None else r.score.score for r in values))
-        self._full = bytes(r.score.full if r.score.assessed else 255 for r in values)
-        self._level = tuple(sys.intern(r.score.level) for r in values)
-        self._rating = tuple(sys.intern(r.overall_rating) for r in values)
-
-    def __contains__(self, key: tuple[str, str]) -> bool:
-        return key in self._at
-
-    def score(self, code: str, column: str) -> float | None:
-        i = self._at.get((code, column))
-        return None if i is None or math.isnan(self._score[i]) else self._score[i]
-
-    def full(self, code: str, column: str) -> int | None:
-        """The whole level reached; None where not assessed."""
-        i = self._at.get((code, column))
-        return None if i is None or self._full[i] == 255 else self._full[i]
-
-    def level(self, code: str, column: str) -> str:
-        i = self._at.get((code, column))
-        return "" if i is None else self._level[i]
-
-    def rating(self, code: str, column: str) -> str:
-        i = self._at.get((code, column))
-        return "" if i is None else self._rating[i]
-
-
 @dataclass(slots=True)
 class Participant:
     """An accepted return that counts: who it is, its scores and its report."""
@@ -93,7 +51,7 @@ class Participant:
     scores: Scores = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
-        self.scores = Scores(self.report.results)
+        self.scores = self.report.scores if self.report.scores is not None else Scores(self.report.results)
 
     @property
     def label(self) -> str:

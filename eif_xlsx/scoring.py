@@ -6,8 +6,11 @@ ticked (0 if none; lower levels need not be ticked); score = full + ticked/total
 
 from __future__ import annotations
 
+import math
 import statistics
-from collections.abc import Iterable, Sequence
+import sys
+from array import array
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from .model import NOT_ASSESSED, NOT_YET_BASIC
@@ -77,3 +80,56 @@ def mean(values: Iterable[float | None]) -> float | None:
 def median(values: Iterable[float | None]) -> float | None:
     got = [v for v in values if v is not None]
     return statistics.median(got) if got else None
+
+
+_KEY_INDEXES: dict[tuple, dict[tuple[str, str], int]] = {}
+
+
+class Scores:
+    """One return's score, level and own rating per (sub-element, column), in about a kilobyte: what the
+    summary's grids and statistics read again and again (the full results stay on disk, see spool.py). Made by
+    the worker that read the return."""
+
+    __slots__ = ("_at", "_score", "_full", "_level", "_rating")
+
+    def __init__(self, results: Mapping):
+        """results: (code, column) -> the checks' SubElementResult (its score and overall_rating)."""
+        values = list(results.values())
+        self._set(tuple(results), array("d", (math.nan if r.score.score is None else r.score.score for r in values)),
+                  bytes(r.score.full if r.score.assessed else 255 for r in values),
+                  tuple(r.score.level for r in values), tuple(r.overall_rating for r in values))
+
+    def _set(self, keys: tuple, score: array, full: bytes, level: tuple, rating: tuple) -> None:
+        self._at = _KEY_INDEXES.setdefault(keys, {k: i for i, k in enumerate(keys)})  # one for every return
+        self._score, self._full = score, full
+        self._level, self._rating = tuple(map(sys.intern, level)), tuple(map(sys.intern, rating))
+
+    def __reduce__(self):
+        # Made in the worker, sent as plain parts; the key index is shared again on arrival.
+        return (_scores, (tuple(self._at), self._score, self._full, self._level, self._rating))
+
+    def __contains__(self, key: tuple[str, str]) -> bool:
+        return key in self._at
+
+    def score(self, code: str, column: str) -> float | None:
+        i = self._at.get((code, column))
+        return None if i is None or math.isnan(self._score[i]) else self._score[i]
+
+    def full(self, code: str, column: str) -> int | None:
+        """The whole level reached; None where not assessed."""
+        i = self._at.get((code, column))
+        return None if i is None or self._full[i] == 255 else self._full[i]
+
+    def level(self, code: str, column: str) -> str:
+        i = self._at.get((code, column))
+        return "" if i is None else self._level[i]
+
+    def rating(self, code: str, column: str) -> str:
+        i = self._at.get((code, column))
+        return "" if i is None else self._rating[i]
+
+
+def _scores(*parts) -> Scores:
+    scores = Scores.__new__(Scores)
+    scores._set(*parts)
+    return scores
