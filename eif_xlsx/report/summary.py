@@ -178,27 +178,11 @@ def _heat_map(book: _Book, cons: Consolidation) -> None:
     columns = [(2 + 2 * i + j, cons.stats(sub.code, column)) for i, sub in enumerate(subs)
                for j, column in enumerate(COLUMNS)]
 
-    def rng(c: int) -> str:
-        return f"{a1(first, c)}:{a1(max(last, first), c)}"
-
-    def cached(value) -> object:
-        return "" if value is None else value
-
-    # One row at a time (constant-memory mode): label, then that statistic for every column.
-    rows = [
-        ("Count", lambda c, st: (f"=COUNT({rng(c)})", "num", st["count"])),
-        *((label, lambda c, st, fn=fn, key=key: (f'=IF(COUNT({rng(c)})=0,"",{fn}({rng(c)}))', "score",
-                                                 cached(st[key])))
-          for label, fn, key in (("Median", "MEDIAN", "median"), ("Min", "MIN", "min"), ("Max", "MAX", "max"))),
-        ("Spread (levels)", lambda c, st: (f'=IF(COUNT({rng(c)})=0,"",INT(MAX({rng(c)}))-INT(MIN({rng(c)})))',
-                                           "num", cached(st["spread"]))),
-        ("Moderate?", lambda c, st: (f'=IF({a1(stats_row + 4, c)}="","",IF({a1(stats_row + 4, c)}>=2,"Moderate",""))',
-                                     "flag", "Moderate" if st["moderate"] else "")),
-    ]
-    for k, (label, cell) in enumerate(rows):
+    # One row at a time (constant-memory mode): a statistic's label, then its formula in every column.
+    for k, label in enumerate(STAT_ROWS):
         ws.write_string(stats_row + k, 0, label, book.f["bold"])
         for c, st in columns:
-            formula, fmt, value = cell(c, st)
+            formula, fmt, value = _stat(label, f"{a1(first, c)}:{a1(max(last, first), c)}", a1(stats_row + 4, c), st)
             ws.write_formula(stats_row + k, c, formula, book.f[fmt], value)
     ws.set_row(stats_row + 6, 40)
     ws.write_string(stats_row + 6, 0, "Median level", book.f["bold"])
@@ -206,6 +190,23 @@ def _heat_map(book: _Book, cons: Consolidation) -> None:
         ws.write_string(stats_row + 6, c, st["median_level"] if st["count"] else NOT_ASSESSED, book.f["text"])
     book.level_colours(ws, stats_row + 1, 2, stats_row + 3, 1 + 2 * len(subs), text=False, names=m.level_names)
     ws.freeze_panes(first, 2)
+
+
+STAT_ROWS = ("Count", "Median", "Min", "Max", "Spread (levels)", "Moderate?")
+
+
+def _stat(label: str, rng: str, spread: str, st: dict) -> tuple[str, str, object]:
+    """One statistic of a column of scores: its formula, its number format, and its value as computed here (cached
+    in the cell for programs that do not recalculate). spread is the cell of the column's spread."""
+    if label == "Count":
+        return f"=COUNT({rng})", "num", st["count"]
+    if label in ("Median", "Min", "Max"):
+        value = st[label.lower()]
+        return f'=IF(COUNT({rng})=0,"",{label.upper()}({rng}))', "score", "" if value is None else value
+    if label == "Spread (levels)":
+        value = st["spread"]
+        return f'=IF(COUNT({rng})=0,"",INT(MAX({rng}))-INT(MIN({rng})))', "num", "" if value is None else value
+    return f'=IF({spread}="","",IF({spread}>=2,"Moderate",""))', "flag", "Moderate" if st["moderate"] else ""
 
 
 def _levels_grid(book: _Book, cons: Consolidation) -> None:
