@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import gc
 import multiprocessing as mp
 import os
 import sys
@@ -242,7 +243,6 @@ def run(paths, out_dir: Path | str = "output", *, manifest: Path | str | None = 
     """Read, check and consolidate every return; write summary.xlsx, tracker.xlsx, CSVs and summary.json."""
     from .api import _xml_guard
     from .catalog import Catalog
-    from .report import flat, summary, tracker
 
     _xml_guard()
     catalog = catalog or Catalog.default()
@@ -270,6 +270,17 @@ def run(paths, out_dir: Path | str = "output", *, manifest: Path | str | None = 
     iset = catalog.indicator_set(indicators) if indicators else \
         catalog.indicator_set_for(*(r.ret.metadata for r in reports if r.accepted))
     cons = build(reports, matrix, rows, iset)
+    thresholds = gc.get_threshold()
+    gc.set_threshold(*batch.BUSY_GC)  # the outputs make many short-lived objects; restored below
+    try:
+        return _write_outputs(cons, out, iset)
+    finally:
+        gc.set_threshold(*thresholds)
+
+
+def _write_outputs(cons: Consolidation, out: Path, iset: IndicatorSet | None) -> ImportResult:
+    from .report import flat, summary, tracker
+
     with _beside(summary.write_summary, cons, out / "summary.xlsx"):
         outputs = [out / "summary.xlsx"]
         if iset is not None:
@@ -308,6 +319,8 @@ def _beside(fn, *args):
 
 
 def _child(send, fn, args) -> None:
+    gc.freeze()  # what it inherited stays out of the collector's walks (see batch.BUSY_GC)
+    gc.set_threshold(*batch.BUSY_GC)
     try:
         fn(*args)
         send.send(None)
