@@ -253,8 +253,9 @@ def run(paths, out_dir: Path | str = "output", *, manifest: Path | str | None = 
     by_email = {r["email"].lower(): r["partner_id"] for r in rows or [] if r.get("email")}
     files = batch.expand(paths)
     sources, email_reports = intake.sources(files, out / ".mail")
-    reports = email_reports + batch.run(sources, jobs=jobs, expected_matrix=expected_matrix,
-                                        partners_by_email=by_email, progress=progress)
+    with _busy_gc():
+        reports = email_reports + batch.run(sources, jobs=jobs, expected_matrix=expected_matrix,
+                                            partners_by_email=by_email, progress=progress)
     matrix_ids = sorted({r.ret.matrix_id for r in reports if r.accepted})
     if expected_matrix:
         matrix = catalog.matrix(expected_matrix)
@@ -269,11 +270,17 @@ def run(paths, out_dir: Path | str = "output", *, manifest: Path | str | None = 
                          "or give --manifest")
     iset = catalog.indicator_set(indicators) if indicators else \
         catalog.indicator_set_for(*(r.ret.metadata for r in reports if r.accepted))
-    cons = build(reports, matrix, rows, iset)
+    with _busy_gc():
+        return _write_outputs(build(reports, matrix, rows, iset), out, iset)
+
+
+@contextmanager
+def _busy_gc():
+    """The collector's thresholds for making many short-lived objects (batch.BUSY_GC), then the caller's again."""
     thresholds = gc.get_threshold()
-    gc.set_threshold(*batch.BUSY_GC)  # the outputs make many short-lived objects; restored below
+    gc.set_threshold(*batch.BUSY_GC)
     try:
-        return _write_outputs(cons, out, iset)
+        yield
     finally:
         gc.set_threshold(*thresholds)
 
