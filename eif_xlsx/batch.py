@@ -17,7 +17,7 @@ from .blank import template_grid
 from .checks import Report, check
 from .errors import finding
 from .reader import Return, read_return
-from .scoring import Scores
+from .scoring import Scores, positions
 from .spool import Spool, Spooled, SpooledMap
 
 WORKER_MEMORY = 1536 * 1024 * 1024  # address-space cap for one reading process
@@ -180,11 +180,9 @@ class Metadata(Mapping):
     round) are stored once for all returns, the values in a tuple, the repeated ones once."""
 
     __slots__ = ("_at", "_values")
-    _KEYS: dict[tuple[str, ...], dict[str, int]] = {}
 
     def __init__(self, items: Mapping[str, str]):
-        keys = tuple(items)
-        self._at = self._KEYS.setdefault(keys, {k: i for i, k in enumerate(keys)})
+        self._at = positions(tuple(items))
         self._values = tuple(sys.intern(v) for v in items.values())
 
     def __getitem__(self, key: str) -> str:

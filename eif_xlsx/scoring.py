@@ -82,7 +82,13 @@ def median(values: Iterable[float | None]) -> float | None:
     return statistics.median(got) if got else None
 
 
-_KEY_INDEXES: dict[tuple, dict[tuple[str, str], int]] = {}
+_POSITIONS: dict[tuple, dict] = {}
+
+
+def positions(keys: tuple) -> dict:
+    """key -> its position in keys; one dict for every record with the same keys (the compact records a round keeps
+    in memory, one per return: Scores, batch.Metadata)."""
+    return _POSITIONS.setdefault(keys, {k: i for i, k in enumerate(keys)})
 
 
 class Scores:
@@ -100,16 +106,13 @@ class Scores:
                   tuple(r.score.level for r in values), tuple(r.overall_rating for r in values))
 
     def _set(self, keys: tuple, score: array, full: bytes, level: tuple, rating: tuple) -> None:
-        self._at = _KEY_INDEXES.setdefault(keys, {k: i for i, k in enumerate(keys)})  # one for every return
+        self._at = positions(keys)
         self._score, self._full = score, full
         self._level, self._rating = tuple(map(sys.intern, level)), tuple(map(sys.intern, rating))
 
     def __reduce__(self):
         # Made in the worker, sent as plain parts; the key index is shared again on arrival.
         return (_scores, (tuple(self._at), self._score, self._full, self._level, self._rating))
-
-    def __contains__(self, key: tuple[str, str]) -> bool:
-        return key in self._at
 
     def score(self, code: str, column: str) -> float | None:
         i = self._at.get((code, column))
