@@ -9,6 +9,7 @@ import time
 from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, TimeoutError, wait
 from concurrent.futures.process import BrokenProcessPool
+from contextlib import contextmanager
 from dataclasses import dataclass
 from itertools import islice
 from pathlib import Path
@@ -22,7 +23,27 @@ from .spool import Spool, Spooled, SpooledMap
 
 WORKER_MEMORY = 1536 * 1024 * 1024  # address-space cap for one reading process
 FILE_SECONDS = 60
-BUSY_GC = (50_000, 50, 100)  # collector thresholds where many short-lived objects are made (reading, writing)
+# Collector thresholds where many short-lived objects are made (reading returns, writing outputs): with the
+# defaults, collections were 7% of a worker's time, the objects being freed by reference counting anyway.
+BUSY_GC = (50_000, 50, 100)
+
+
+@contextmanager
+def busy_gc():
+    """BUSY_GC for a while (also as a decorator), then the caller's thresholds again."""
+    thresholds = gc.get_threshold()
+    gc.set_threshold(*BUSY_GC)
+    try:
+        yield
+    finally:
+        gc.set_threshold(*thresholds)
+
+
+def busy_process() -> None:
+    """BUSY_GC for the rest of a process of our own (a worker, a forked writer); what it inherited is frozen out
+    of the collector's walks."""
+    gc.freeze()
+    gc.set_threshold(*BUSY_GC)
 
 SKIP_NAMES = {"manifest.csv", "summary.xlsx", "tracker.xlsx", "levels.csv", "answers.csv", "findings.csv",
               "indicators.csv", "summary.json", "registers.csv"}
@@ -66,12 +87,9 @@ _CONTEXT: dict = {"expected_matrix": None, "partners_by_email": {}}  # what ever
 
 def _start_worker(expected_matrix: str | None, partners_by_email: dict[str, str]) -> None:
     """Set up a worker process once: its memory cap, the batch's context (sent once per worker, not with each
-    file: the manifest's partner list grows with the round), and a garbage collector tuned for short-lived
-    objects (what it inherited is frozen out of the collector's walks; reading a return makes tens of thousands of
-    objects that reference counting frees: measured 7% of a worker's time with the default thresholds)."""
+    file: the manifest's partner list grows with the round), and its garbage collector (busy_process)."""
     _limit_memory()
-    gc.freeze()
-    gc.set_threshold(*BUSY_GC)
+    busy_process()
     _CONTEXT.update(expected_matrix=expected_matrix, partners_by_email=partners_by_email)
 
 

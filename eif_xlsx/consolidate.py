@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
-import gc
 import multiprocessing as mp
 import os
 import sys
@@ -238,6 +237,7 @@ def _indicator_values(participants: list[Participant]) -> Rows:
     return out
 
 
+@batch.busy_gc()
 def run(paths, out_dir: Path | str = "output", *, manifest: Path | str | None = None, indicators: str | None = None,
         jobs: int | None = None, progress=None, catalog=None, matrix_id: str | None = None) -> ImportResult:
     """Read, check and consolidate every return; write summary.xlsx, tracker.xlsx, CSVs and summary.json."""
@@ -253,9 +253,8 @@ def run(paths, out_dir: Path | str = "output", *, manifest: Path | str | None = 
     by_email = {r["email"].lower(): r["partner_id"] for r in rows or [] if r.get("email")}
     files = batch.expand(paths)
     sources, email_reports = intake.sources(files, out / ".mail")
-    with _busy_gc():
-        reports = email_reports + batch.run(sources, jobs=jobs, expected_matrix=expected_matrix,
-                                            partners_by_email=by_email, progress=progress)
+    reports = email_reports + batch.run(sources, jobs=jobs, expected_matrix=expected_matrix,
+                                        partners_by_email=by_email, progress=progress)
     matrix_ids = sorted({r.ret.matrix_id for r in reports if r.accepted})
     if expected_matrix:
         matrix = catalog.matrix(expected_matrix)
@@ -270,19 +269,7 @@ def run(paths, out_dir: Path | str = "output", *, manifest: Path | str | None = 
                          "or give --manifest")
     iset = catalog.indicator_set(indicators) if indicators else \
         catalog.indicator_set_for(*(r.ret.metadata for r in reports if r.accepted))
-    with _busy_gc():
-        return _write_outputs(build(reports, matrix, rows, iset), out, iset)
-
-
-@contextmanager
-def _busy_gc():
-    """The collector's thresholds for making many short-lived objects (batch.BUSY_GC), then the caller's again."""
-    thresholds = gc.get_threshold()
-    gc.set_threshold(*batch.BUSY_GC)
-    try:
-        yield
-    finally:
-        gc.set_threshold(*thresholds)
+    return _write_outputs(build(reports, matrix, rows, iset), out, iset)
 
 
 def _write_outputs(cons: Consolidation, out: Path, iset: IndicatorSet | None) -> ImportResult:
@@ -326,8 +313,7 @@ def _beside(fn, *args):
 
 
 def _child(send, fn, args) -> None:
-    gc.freeze()  # what it inherited stays out of the collector's walks (see batch.BUSY_GC)
-    gc.set_threshold(*batch.BUSY_GC)
+    batch.busy_process()
     try:
         fn(*args)
         send.send(None)
