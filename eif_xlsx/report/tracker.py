@@ -42,7 +42,7 @@ def _shared(one: dict, indicator_id: str, period: str, *more: str) -> tuple:
 
 def write_tracker(iset: IndicatorSet, values, path: Path) -> Path:
     """values: IndicatorValue records from returns (may be empty: a blank tracker to start from); any iterable that
-    can be read more than once (a round's are on disk, see spool.Rows): it is read in three passes, and the lists
+    can be read more than once (a round's are on disk, see spool.Rows): it is read in two passes, and the lists
     that come out of it wait on disk for their turn to be written (spool.SortedRows)."""
     book = _Book(path, f"Commissioning-indicator tracker: {iset.title}")
     f = book.f
@@ -56,10 +56,14 @@ def write_tracker(iset: IndicatorSet, values, path: Path) -> Path:
         if v.period and v.value not in (None, ""):
             by_cell[(v.indicator_id, v.period)].add(v.value if isinstance(v.value, float) else str(v.value))
     periods = sorted({p for (_, p) in by_cell}, key=_period_key) or list(EMPTY_PERIODS)
+    # Second pass: where each value came from (the Values sheet), and the values in conflict.
     in_conflict = {cell for cell, got in by_cell.items() if len(got) > 1}
     one: dict = {}  # the sort keys' ids, periods, partners and files repeat: one copy of each is kept
-    conflicts = SortedRows()
+    rows, conflicts = SortedRows(), SortedRows()
     for v in values:
+        rows.add(_shared(one, v.indicator_id, v.period, v.partner, v.file),
+                 [v.indicator_id, v.period, v.value, v.numerator, v.denominator, v.rag, v.commentary, v.partner,
+                  v.file, v.cell])
         if (v.indicator_id, v.period) in in_conflict:
             conflicts.add(_shared(one, v.indicator_id, v.period, v.partner),
                           [v.indicator_id, v.period, v.partner, v.value, v.file, v.cell])
@@ -116,11 +120,6 @@ def write_tracker(iset: IndicatorSet, values, path: Path) -> Path:
     ws.freeze_panes(head_row + 1, 7)
     # Where each value came from.
     src = book.sheet("Values", "Every indicator value reported, with who reported it")
-    rows = SortedRows()
-    for v in values:
-        rows.add(_shared(one, v.indicator_id, v.period, v.partner, v.file),
-                 [v.indicator_id, v.period, v.value, v.numerator, v.denominator, v.rag, v.commentary, v.partner,
-                  v.file, v.cell])
     book.table(src, 3, [("Id", 12), ("Period", 12), ("Value", 10), ("Numerator", 10), ("Denominator", 11),
                         ("RAG (partner)", 10), ("Commentary", 40), ("Partner", 24), ("File", 30), ("Cell", 16)],
                rows, ["text", "text", "text", "score", "score", "text", "text", "text", "text", "text"])
