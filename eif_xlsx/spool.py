@@ -125,6 +125,7 @@ class SortedRows:
 
     def add(self, key, row) -> None:
         data = pickle.dumps(row, protocol=pickle.HIGHEST_PROTOCOL)
+        self._fh.seek(0, 2)  # at the end, also after an iteration moved the file
         self._keys.append((key, self._fh.tell(), len(data)))
         self._fh.write(data)
 

@@ -65,6 +65,8 @@ def test_sorted_rows_come_back_in_key_order_with_ties_in_arrival_order():
         rows.add(key, row)
     assert list(rows) == [["first"], ["tie"], ["late"], ["later still"]]
     assert list(rows) == list(rows)  # can be read more than once
+    rows.add((0, "a"), ["added after reading"])  # goes to the end of the file, not over a row just read
+    assert list(rows) == [["added after reading"], ["first"], ["tie"], ["late"], ["later still"]]
 
 
 def test_metadata_is_a_read_only_mapping_sharing_its_keys():
