@@ -78,7 +78,7 @@ def _write_flat(cons: Consolidation, out: Path, levels_json: IO[str], answers_js
              v.partner, v.file, v.cell) for v in cons.indicator_values)))
     path = out / "summary.json"
     with path.open("w", encoding="utf-8") as fh:
-        _stream_json(fh, {**summary_json(cons, lazy=True), "levels": levels_json, "answers": answers_json})
+        _stream_json(fh, _summary_json(cons, levels_json, answers_json))
         fh.write("\n")
     written.append(path)
     return written
@@ -116,27 +116,24 @@ def _stream_json(fh, data: dict) -> None:
     fh.write("}")
 
 
-def summary_json(cons: Consolidation, lazy: bool = False) -> dict:
-    """Everything for programs. With lazy=True the long lists are generators (see _stream_json)."""
+def _summary_json(cons: Consolidation, levels: IO[str], answers: IO[str]) -> dict:
+    """Everything for programs, as _stream_json writes it: the long lists as generators, levels and answers as the
+    files their items were rendered into while the CSVs were written."""
     m = cons.matrix
     return {
         "matrix": {"id": m.id, "title": m.title, "version": m.version, "levels": list(m.level_names)},
         "register": _items(REGISTER, ((r.status, r.partner_id, r.name, r.organisation, r.email, r.file, r.reason,
-                                       r.errors, r.warnings, r.info, r.sender) for r in cons.register), lazy),
-        "levels": _items(LEVELS, level_rows(cons), lazy),
+                                       r.errors, r.warnings, r.info, r.sender) for r in cons.register)),
+        "levels": levels,
         "sub_elements": [{"code": sub.code, "name": sub.name,
                           **{c: cons.stats(sub.code, c) for c in COLUMNS}} for _, _, sub in m.sub_elements()],
-        "answers": _items(ANSWERS, answer_rows(cons), lazy),
-        "findings": _lazy((f.as_dict() for f in cons.findings()), lazy),
+        "answers": answers,
+        "findings": (f.as_dict() for f in cons.findings()),
         "indicators": _items(INDICATORS, ((v.indicator_id, v.period, v.value, v.numerator, v.denominator, v.rag,
                                            v.commentary, v.partner_id, v.partner, v.file, v.cell)
-                                          for v in cons.indicator_values), lazy),
+                                          for v in cons.indicator_values)),
     }
 
 
-def _items(header: tuple[str, ...], rows, lazy: bool):
-    return _lazy((dict(zip(header, row, strict=True)) for row in rows), lazy)
-
-
-def _lazy(items, lazy: bool):
-    return items if lazy else list(items)
+def _items(header: tuple[str, ...], rows):
+    return (dict(zip(header, row, strict=True)) for row in rows)
