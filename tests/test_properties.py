@@ -364,6 +364,13 @@ def test_overlapping_escape_syntax_survives_the_writer(tmp_path):
     assert _texts(path, keys) == texts
 
 
+def test_rich_text_lookalikes_survive_the_writer(tmp_path):
+    """XlsxWriter writes text shaped like its rich-text XML raw; pre-filled, it goes in as two plain runs."""
+    texts = ["<r>x</r>", "<r><t>INJECTED</t></r>", "<r></r>", "<r>a & b</r>", "<r> spaced </r>"]
+    path, keys = _text_workbook(tmp_path, texts)
+    assert _texts(path, keys) == texts
+
+
 # --- partner text stays inert in the consolidated outputs ----------------------------------------------------------
 
 TEXT_FIELDS = (("notes", "1.1", "", ""), ("barrier", "1.1", "1", ""), ("priority_action", "1.1", "1", ""),

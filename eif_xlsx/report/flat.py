@@ -11,7 +11,7 @@ from typing import IO
 
 from ..consolidate import Consolidation
 from ..layout import COLUMNS
-from .safe import csv_row
+from .safe import csv_row, csv_text
 
 LEVELS = ("partner_id", "partner", "organisation", "file", "sub_element", "column", "score", "level",
           "overall_rating", "criteria_ticked", "criteria_total")
@@ -53,6 +53,53 @@ def answer_rows(cons: Consolidation):
                    a.cell)
 
 
+_text = json.encoder.encode_basestring  # a JSON string, as _dump writes one (ensure_ascii=False)
+_PLACES = 50_000  # answer places whose fixed pieces are kept: the template's, and a bounded number of others
+
+
+def _write_answers(cons: Consolidation, path: Path, sink: IO[str]) -> Path:
+    """answers.csv, and summary.json's answer items into sink: what csv.writer and _dump write for answer_rows,
+    rendered by hand. An answer's place (sheet, cell, what it answers) is the same in every return, so its pieces
+    of both lines are made once; only the partner, the file and the two values are rendered per answer."""
+    places: dict[tuple, tuple[str, str, str, str, str]] = {}
+    first = True
+    with path.open("w", newline="", encoding="utf-8") as fh:
+        fh.write(",".join(ANSWERS) + "\r\n")
+        for p in cons.participants:
+            ret = p.report.ret
+            key_csv, file_csv = csv_text(p.key), csv_text(ret.file)
+            key_json, file_json = _text(p.key), _text(ret.file)
+            lines, items = [], []
+            for a in [*ret.answers, *ret.extra]:
+                raw = a.raw_text
+                if raw.strip() == "":
+                    continue
+                place = (a.sub_element, a.field, a.item, a.column, a.sheet, a.cell)
+                pieces = places.get(place) or _place(places, place)
+                value = a.value_text()
+                lines.append(f"{key_csv},{file_csv},{pieces[0]},{csv_text(value)},{csv_text(raw)},{pieces[1]}\r\n")
+                items.append(f'{pieces[2]}{file_json}{pieces[3]}{key_json},"raw_value":{_text(raw)}{pieces[4]}'
+                             f"{_text(value)}}}")
+            if items:
+                fh.write("".join(lines))
+                sink.write(("" if first else ",") + ",".join(items))
+                first = False
+    return path
+
+
+def _place(places: dict, place: tuple[str, ...]) -> tuple[str, str, str, str, str]:
+    """The fixed pieces of an answer's lines: its CSV fields before and after the values, and the JSON object
+    (keys in sorted order, as _dump writes them) around the file, the partner and the values."""
+    sub, field, item, column, sheet, cell = place
+    pieces = (",".join(map(csv_text, (sub, field, item, column))), csv_text(sheet) + "," + csv_text(cell),
+              f'{{"cell":{_text(cell)},"column":{_text(column)},"field":{_text(field)},"file":',
+              f',"item":{_text(item)},"partner_id":',
+              f',"sheet":{_text(sheet)},"sub_element":{_text(sub)},"value":')
+    if len(places) < _PLACES:
+        places[place] = pieces
+    return pieces
+
+
 def write_flat(cons: Consolidation, out: Path) -> list[Path]:
     # levels and answers are long: their summary.json items are rendered while the CSVs are written (one pass over
     # the spooled answers) and copied into summary.json at the end.
@@ -65,7 +112,7 @@ def write_flat(cons: Consolidation, out: Path) -> list[Path]:
 def _write_flat(cons: Consolidation, out: Path, levels_json: IO[str], answers_json: IO[str]) -> list[Path]:
     written = [
         _write(out / "levels.csv", LEVELS, _tee(level_rows(cons), LEVELS, levels_json)),
-        _write(out / "answers.csv", ANSWERS, _tee(answer_rows(cons), ANSWERS, answers_json)),
+        _write_answers(cons, out / "answers.csv", answers_json),
         _write(out / "findings.csv", FINDINGS, ((f.file, f.severity.value, f.code, f.sheet, f.cell, f.message)
                                                 for f in cons.findings())),
         _write(out / "register.csv", REGISTER, ((r.status, r.partner_id, r.name, r.organisation, r.email, r.file,

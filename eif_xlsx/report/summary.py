@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import re
 from collections import defaultdict
 from functools import lru_cache
 from pathlib import Path
 
+from xlsxwriter.utility import xl_col_to_name
 from xlsxwriter.workbook import Workbook
 from xlsxwriter.worksheet import Worksheet
 
@@ -18,6 +20,7 @@ from ..model import NOT_ASSESSED, NOT_YET_BASIC, natural_key
 from ..scoring import median
 from ..spool import SortedRows
 from ..writer.styles import FONT, HEAD_FILL, LEVEL_FILLS, MUTED, colour_levels
+from ..writer.text import MAX_TEXT, cut, write_text
 from ..writer.workbook import FIXED_TIME
 
 TIMESCALE_ORDER_LAST = "(none)"
@@ -54,6 +57,8 @@ class _Book:
             "flag": f({**base, "bold": True, "font_color": "#9A3412"}),
         }
         self.levels = [f({"bg_color": c}) for c in LEVEL_FILLS]
+        self._xfs: dict[str, int] = {}  # format name -> its xf index, for row()
+        self._rows: dict[str, int] = {}  # sheet -> the last row row() wrote there
 
     def sheet(self, name: str, title: str, note: str = "") -> Worksheet:
         ws = self.wb.add_worksheet(name)
@@ -67,6 +72,7 @@ class _Book:
         return ws
 
     def put(self, ws: Worksheet, r: int, c: int, value: object, fmt: str = "text") -> None:
+        """One cell, through xlsxwriter (for cells among others written so; whole rows go through row())."""
         if value is None or value == "":
             ws.write_blank(r, c, None, self.f[fmt])
         elif isinstance(value, bool):
@@ -76,7 +82,53 @@ class _Book:
         elif isinstance(value, dt.date):
             ws.write_datetime(r, c, dt.datetime(value.year, value.month, value.day), self.f["date"])
         else:
-            ws.write_string(r, c, str(value), self.f[fmt])
+            write_text(ws, r, c, str(value), self.f[fmt])
+
+    def row(self, ws: Worksheet, r: int, values, fmts, c0: int = 0) -> None:
+        """A whole row from column c0, each value as put() writes it, rendered here as the XML xlsxwriter writes
+        for it in constant-memory mode: xlsxwriter's own path costs ~7 µs a cell, and a round's summary holds
+        hundreds of cells per return. A row that already holds cells, or has its own height, goes through put().
+        """
+        if r < ws.previous_row or self._rows.get(ws.name) == r:  # xlsxwriter would drop it without a word
+            raise ValueError(f"{ws.name}: row {r + 1} is written already (rows go top to bottom, each once)")
+        if r == ws.previous_row and ws.table or r in ws.row_info or ws.default_row_height != ws.original_row_height:
+            for c, (value, fmt) in enumerate(zip(values, fmts, strict=True), start=c0):
+                self.put(ws, r, c, value, fmt)
+            return
+        if r > ws.previous_row:
+            ws._write_single_row(r)  # xlsxwriter's pending row goes out first
+        n = str(r + 1)
+        cells = [f'<row r="{n}">']
+        add, xf = cells.append, self._xf
+        for c, (value, fmt) in enumerate(zip(values, fmts, strict=True), start=c0):
+            ref = _column(c) + n
+            if value is None or value == "":
+                add(f'<c r="{ref}" s="{xf(fmt)}"/>')
+            elif value.__class__ is str:
+                add(_inline(ref, xf(fmt), value))
+            elif isinstance(value, bool):
+                add(_inline(ref, xf(fmt), "yes" if value else ""))
+            elif isinstance(value, int | float) and math.isfinite(value):
+                add(f'<c r="{ref}" s="{xf("score" if fmt == "text" and isinstance(value, float) else fmt)}">'
+                    f"<v>{value:.16G}</v></c>")
+            elif isinstance(value, dt.date):
+                serial = ws._convert_date_time(dt.datetime(value.year, value.month, value.day))
+                add(f'<c r="{ref}" s="{xf("date")}"><v>{serial:.16G}</v></c>')
+            elif isinstance(value, float) and not math.isnan(value):  # infinite, as xlsxwriter writes it
+                add(f'<c r="{ref}" s="{xf(fmt)}" t="e"><f>{"-" if value < 0 else ""}1/0</f><v>#DIV/0!</v></c>')
+            else:
+                add(_inline(ref, xf(fmt), str(value)))
+        add("</row>")
+        ws.fh.write("".join(cells))
+        self._rows[ws.name] = r
+        ws._check_dimensions(r, c0)
+        ws._check_dimensions(r, c0 + len(cells) - 3)  # the last cell's column: cells holds <row>, each, </row>
+
+    def _xf(self, fmt: str) -> int:
+        xf = self._xfs.get(fmt)
+        if xf is None:
+            xf = self._xfs[fmt] = self.f[fmt]._get_xf_index()
+        return xf
 
     def table(self, ws: Worksheet, r0: int, headers: list[tuple[str, float]], rows, fmts: list[str] | None = None) -> int:
         """A header row and the rows below it (any iterable, written as it is consumed), with filter and sort
@@ -84,14 +136,13 @@ class _Book:
         for c, (head, width) in enumerate(headers):
             ws.set_column(c, c, width)
             ws.write_string(r0, c, head, self.f["head"])
+        fmts = fmts or ["text"] * len(headers)
         last = r0
         for last, row in enumerate(rows, start=r0 + 1):
-            for c, value in enumerate(row):
-                self.put(ws, last, c, value, (fmts[c] if fmts else "text"))
+            self.row(ws, last, row, fmts)
         if last == r0:  # an empty list still shows an empty row under its header
             last += 1
-            for c in range(len(headers)):
-                self.put(ws, last, c, "", fmts[c] if fmts else "text")
+            self.row(ws, last, [""] * len(headers), fmts)
         ws.autofilter(r0, 0, last, len(headers) - 1)
         ws.freeze_panes(r0 + 1, 0)
         return last + 1
@@ -109,6 +160,39 @@ class _Book:
 
     def close(self) -> None:
         self.wb.close()
+
+
+_COLUMN_NAMES: dict[int, str] = {}
+
+
+def _column(c: int) -> str:
+    name = _COLUMN_NAMES.get(c)
+    if name is None:
+        name = _COLUMN_NAMES[c] = xl_col_to_name(c)
+    return name
+
+
+_PLAIN_TEXT = re.compile(r"[&<>\x00-\x08\x0b-\x1f\ufffe\uffff]|_x|^\s|\s$")  # none: the text goes in as it is
+_ESCAPED_ESCAPE = re.compile(r"_(?=x[0-9a-fA-F]{4}_)")  # an underscore that starts an escape is itself escaped
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\ufffe\uffff]")
+_XML = re.compile(r"[&<>]")
+_EDGE_SPACE = re.compile(r"^\s|\s$")
+
+
+def _inline(ref: str, xf: int, text: str) -> str:
+    """A text cell as xlsxwriter writes it in constant-memory mode (an inline string), but always as text: every
+    '_xHHHH_' is escaped, overlapping ones too, and text that looks like rich-text XML is escaped like any other."""
+    if len(text) <= MAX_TEXT // 2 and not _PLAIN_TEXT.search(text):
+        return f'<c r="{ref}" s="{xf}" t="inlineStr"><is><t>{text}</t></is></c>'
+    text = cut(text)
+    if "_x" in text:
+        text = _ESCAPED_ESCAPE.sub("_x005F_", text)
+    if _CONTROL.search(text):
+        text = _CONTROL.sub(lambda m: f"_x{ord(m.group()):04X}_", text)
+    space = ' xml:space="preserve"' if _EDGE_SPACE.search(text) else ""
+    if _XML.search(text):
+        text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return f'<c r="{ref}" s="{xf}" t="inlineStr"><is><t{space}>{text}</t></is></c>'
 
 
 def write_summary(cons: Consolidation, path: Path) -> Path:
@@ -166,12 +250,11 @@ def _heat_map(book: _Book, cons: Consolidation) -> None:
         ws.write_string(head, 2 + 2 * i, "Base", book.f["head"])
         ws.write_string(head, 3 + 2 * i, "12m", book.f["head"])
     first = head + 1
+    fmts = ["plain", "plain"] + ["score"] * (len(subs) * len(COLUMNS))
     for r, p in enumerate(cons.participants, start=first):
-        book.put(ws, r, 0, p.name or p.key, "plain")
-        book.put(ws, r, 1, p.organisation, "plain")
-        for i, sub in enumerate(subs):
-            for j, column in enumerate(COLUMNS):
-                book.put(ws, r, 2 + 2 * i + j, p.scores.score(sub.code, column), "score")
+        score = p.scores.score
+        book.row(ws, r, [p.name or p.key, p.organisation,
+                         *(score(sub.code, column) for sub in subs for column in COLUMNS)], fmts)
     last = first + len(cons.participants) - 1
     book.level_colours(ws, first, 2, last, 1 + 2 * len(subs), text=False, names=m.level_names)
     stats_row = last + 2
@@ -222,12 +305,11 @@ def _levels_grid(book: _Book, cons: Consolidation) -> None:
     for i, sub in enumerate(subs):
         for j, column in enumerate(COLUMNS):
             ws.write_string(4, 2 + 2 * i + j, f"{sub.code} {COLUMN_LABEL[column]}", book.f["head"])
+    fmts = ["plain", "plain"] + ["text"] * (len(subs) * len(COLUMNS))
     for r, p in enumerate(cons.participants, start=5):
-        book.put(ws, r, 0, p.name or p.key, "plain")
-        book.put(ws, r, 1, p.organisation, "plain")
-        for i, sub in enumerate(subs):
-            for j, column in enumerate(COLUMNS):
-                book.put(ws, r, 2 + 2 * i + j, p.scores.level(sub.code, column))
+        level = p.scores.level
+        book.row(ws, r, [p.name or p.key, p.organisation,
+                         *(level(sub.code, column) for sub in subs for column in COLUMNS)], fmts)
     book.level_colours(ws, 5, 2, 4 + len(cons.participants), 1 + 2 * len(subs), text=True, names=m.level_names)
     ws.freeze_panes(5, 2)
 
@@ -248,12 +330,11 @@ def _elements(book: _Book, cons: Consolidation) -> None:
     ws.write_string(3, 1, "Organisation", book.f["head"])
     for i, (label, _, _) in enumerate(cols):
         ws.write_string(3, 2 + i, label, book.f["head"])
+    fmts = ["plain", "plain"] + ["score"] * len(cols)
     for r, p in enumerate(cons.participants, start=4):
-        book.put(ws, r, 0, p.name or p.key, "plain")
-        book.put(ws, r, 1, p.organisation, "plain")
-        for i, (_, (kind, obj), column) in enumerate(cols):
-            value = cons.element_score(p, obj, column) if kind == "el" else cons.dimension_score(p, obj, column)
-            book.put(ws, r, 2 + i, value, "score")
+        book.row(ws, r, [p.name or p.key, p.organisation,
+                         *(cons.element_score(p, obj, column) if kind == "el" else cons.dimension_score(p, obj, column)
+                           for _, (kind, obj), column in cols)], fmts)
     last = 3 + len(cons.participants)
     ws.write_string(last + 2, 0, "Median", book.f["bold"])
     for i in range(len(cols)):

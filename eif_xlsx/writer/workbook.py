@@ -53,6 +53,7 @@ from ..model import NOT_ASSESSED, NOT_YET_BASIC, IndicatorSet, Matrix
 from ..normalise import TICK_WORDS
 from ..scoring import next_level
 from .styles import colour_levels, make_formats, row_height
+from .text import write_text
 
 FIXED_TIME = dt.datetime(2020, 11, 1, 0, 0, 0)  # document timestamps are fixed: same inputs, same bytes
 
@@ -185,7 +186,7 @@ class _Builder:
         elif isinstance(value, int | float):
             ws.write_number(row, cell.col, value, fmt)
         else:
-            ws.write_string(row, cell.col, str(value), fmt)
+            write_text(ws, row, cell.col, str(value), fmt)
         if locked:
             return
         if cell.kind != "text":

@@ -1,0 +1,146 @@
+"""Output rows rendered by hand for speed: summary/tracker rows (summary._Book.row) and the answers in answers.csv
+and summary.json (flat._write_answers) must be exactly what xlsxwriter, csv.writer and json would write, and keep
+every text a partner can type."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import json
+import zipfile
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from python_calamine import CalamineWorkbook
+
+from eif_xlsx.consolidate import run
+from eif_xlsx.generate import generate_workbooks
+from eif_xlsx.layout import BASELINE
+from eif_xlsx.partners import Partner
+from eif_xlsx.report.flat import ANSWERS
+from eif_xlsx.report.safe import csv_cell, csv_row, csv_text
+from eif_xlsx.report.summary import MAX_TEXT, _Book
+
+TEXTS = ["plain", "<r>x</r>", "<r><t>INJECTED</t></r>", "_x0041_", "_x0041_x0042_", "x_x0041_x0042_x0043_",
+         "_x005F_x0041_", "a\x01b\x1fc", " lead", "trail ", "\n", "line 1\r\nline 2", "&<>\"'", "😀 emoji",
+         "=1+1", "+cmd|' /C calc'!A0", "a,b", '"quoted"', "\t tab"]
+
+
+def _sheet_xml(path: Path) -> bytes:
+    with zipfile.ZipFile(path) as zf:
+        return zf.read("xl/worksheets/sheet1.xml")
+
+
+def _values(path: Path) -> list[list]:
+    return CalamineWorkbook.from_path(str(path)).get_sheet_by_name("S").to_python(skip_empty_area=False)
+
+
+def test_row_keeps_every_text(tmp_path):
+    book = _Book(tmp_path / "t.xlsx", "t")
+    ws = book.sheet("S", "title")
+    book.row(ws, 3, TEXTS, ["text"] * len(TEXTS))
+    book.row(ws, 4, ["<r>x</r>", "<r><t>INJECTED</t></r>"], ["plain", "bold"])
+    book.close()
+    rows = _values(tmp_path / "t.xlsx")
+    assert rows[3][:len(TEXTS)] == TEXTS
+    assert rows[4][:2] == ["<r>x</r>", "<r><t>INJECTED</t></r>"]
+
+
+def test_single_cells_keep_rich_text_lookalikes(tmp_path):
+    """xlsxwriter writes text of the form '<r>...</r>' as raw XML in constant-memory mode; put() keeps it text."""
+    book = _Book(tmp_path / "t.xlsx", "t")
+    ws = book.sheet("S", "title")
+    book.put(ws, 3, 0, "<r>x</r>")
+    book.put(ws, 3, 1, "<r><t>INJECTED</t></r>", "bold")
+    book.put(ws, 3, 2, "after")
+    book.close()
+    assert _values(tmp_path / "t.xlsx")[3] == ["<r>x</r>", "<r><t>INJECTED</t></r>", "after"]
+
+
+def test_long_text_is_cut_where_excel_cuts_it(tmp_path):
+    long_ascii, long_emoji = "a" * 40_000, "😀" * 20_000  # an emoji is two UTF-16 units: never split
+    book = _Book(tmp_path / "t.xlsx", "t")
+    ws = book.sheet("S", "title")
+    book.row(ws, 3, [long_ascii, long_emoji, "b" * MAX_TEXT], ["text"] * 3)
+    book.close()
+    got = _values(tmp_path / "t.xlsx")[3]
+    assert got == ["a" * MAX_TEXT, "😀" * (MAX_TEXT // 2), "b" * MAX_TEXT]
+
+
+def test_row_is_what_xlsxwriter_writes(tmp_path):
+    values = ["text", "  spaced ", "x & y < z", 3, 2.5, -0.0, 1e-20, 12345678901234567.0, None, "", True, False,
+              dt.date(2026, 3, 31), float("inf"), float("-inf"), float("nan"), "a\x02b", "_x0041_"]
+    fmts = ["text", "plain", "bold", "num", "text", "score", "score", "num", "score", "text", "text", "plain",
+            "text", "score", "score", "score", "text", "text"]
+    paths = []
+    for how in ("put", "row"):
+        paths.append(tmp_path / f"{how}.xlsx")
+        book = _Book(paths[-1], "t")
+        ws = book.sheet("S", "title", "note")
+        for r in range(3, 6):
+            if how == "put":
+                for c, (value, fmt) in enumerate(zip(values, fmts, strict=True)):
+                    book.put(ws, r, c, value, fmt)
+            else:
+                book.row(ws, r, values, fmts)
+        ws.write_string(7, 0, "after")
+        book.close()
+    assert _sheet_xml(paths[0]) == _sheet_xml(paths[1])
+
+
+def test_row_falls_back_where_it_cannot_write_a_whole_row(tmp_path):
+    """A row with its own height, or one already holding cells, is written through xlsxwriter: never twice."""
+    book = _Book(tmp_path / "t.xlsx", "t")
+    ws = book.sheet("S", "title")
+    ws.set_row(3, 40)
+    book.row(ws, 3, ["tall", 1.5], ["text", "score"])
+    ws.write_string(4, 0, "first")
+    book.row(ws, 4, [None, "second"], ["text", "text"], c0=1)
+    book.row(ws, 5, ["once"], ["text"])
+    for r in (5, 4):  # a row written twice, or above the last: an error here, where xlsxwriter drops it silently
+        with pytest.raises(ValueError, match=f"row {r + 1} is written already"):
+            book.row(ws, r, ["twice"], ["text"])
+    book.close()
+    xml = _sheet_xml(tmp_path / "t.xlsx").decode()
+    assert xml.count('<row r="4"') == xml.count('<row r="5"') == xml.count('<row r="6"') == 1
+    assert 'customHeight="1"' in xml.split('<row r="4"')[1].split('>')[0]
+    rows = _values(tmp_path / "t.xlsx")
+    assert rows[3][:2] == ["tall", 1.5] and rows[4][:3] == ["first", "", "second"] and rows[5][0] == "once"
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text())
+def test_csv_text_is_what_csv_writer_writes(text):
+    out = io.StringIO()
+    csv.writer(out, lineterminator="\r\n").writerow(csv_row([text, "x"]))
+    assert out.getvalue() == csv_text(text) + ",x\r\n"
+
+
+def test_answers_csv_and_json_are_what_csv_and_json_write(tmp_path, matrix):
+    partners = [Partner("P1", "Ann, \"A\"", "Org\nOne", "a@example.org"), Partner("P2", "=Bob", "Org 2", "b@x.org")]
+    prefill = {}
+    for i, p in enumerate(partners):
+        answers = {("criterion", "1.1", "1.1a", BASELINE): "✓", ("notes", "1.1", "", ""): TEXTS[i],
+                   ("barrier", "1.1", "1", ""): " ".join(TEXTS), ("priority_action", "1.1", "1", ""): TEXTS[-1 - i],
+                   ("supporting_other", "1.1", "Other 1", ""): "=SUM(1,2)"}
+        prefill[p.id] = ("", answers, {})
+    generate_workbooks(matrix, tmp_path / "returns", partners, prefill=prefill)
+    (tmp_path / "returns" / "manifest.csv").unlink()
+    out = tmp_path / "out"
+    run([tmp_path / "returns"], out, jobs=1)
+    text = (out / "summary.json").read_text(encoding="utf-8")
+    data = json.loads(text)
+    assert json.dumps(data, ensure_ascii=False, sort_keys=True, separators=(",", ":")) + "\n" == text
+    items = data["answers"]
+    # (the overlapping '_xHHHH_' patterns in the long text are not kept by the generator: test_properties' xfail)
+    assert {TEXTS[0], TEXTS[1], TEXTS[-1], TEXTS[-2], "=SUM(1,2)"} <= {a["raw_value"] for a in items}
+    raw = (out / "answers.csv").read_bytes().decode("utf-8")
+    rows = list(csv.reader(io.StringIO(raw, newline="")))
+    assert rows[0] == list(ANSWERS)
+    assert rows[1:] == [[csv_cell(a[k]) for k in ANSWERS] for a in items]
+    again = io.StringIO()
+    csv.writer(again, lineterminator="\r\n").writerows(rows)
+    assert again.getvalue() == raw
