@@ -14,7 +14,7 @@ from .scoring import Score, Scores, score_ticks
 COVER_FIELDS = {"respondent_name", "respondent_role", "respondent_organisation", "respondent_email"}
 
 
-@dataclass
+@dataclass(slots=True)
 class SubElementResult:
     code: str
     column: str
@@ -23,7 +23,7 @@ class SubElementResult:
     criteria_ticked: tuple[str, ...] = ()
 
 
-@dataclass
+@dataclass(slots=True)
 class Report:
     """What the importer concludes about one file: accepted or not, why, and the scores it carries."""
 

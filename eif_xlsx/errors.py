@@ -89,7 +89,7 @@ FINDINGS: dict[str, FindingKind] = _kinds(
 )
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Finding:
     code: str
     severity: Severity
