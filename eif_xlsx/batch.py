@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import gc
 import os
-import sys
 import time
 from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, TimeoutError, wait
@@ -100,7 +99,7 @@ def _work(source: Source) -> Report:
 
 
 def slim(report: Report) -> Report:
-    """What travels back from a worker: blank inputs, the layout's text in the metadata and the definition stay
+    """What travels back from a worker: blank inputs, the layout's text and checksum in the metadata and the definition stay
     behind (the layout itself travels as a reference to a shared copy); the answers travel pickled once, ready to
     be spooled to disk in the main process, as do the results (see spool.py)."""
     ret = report.ret
@@ -108,7 +107,7 @@ def slim(report: Report) -> Report:
     ret.extra = Spooled.pack(ret.extra)
     report.scores = Scores(report.results)
     report.results = SpooledMap.pack(report.results)
-    ret.metadata = {k: v for k, v in ret.metadata.items() if not k.startswith("layout_")}
+    ret.metadata = {k: v for k, v in ret.metadata.items() if not k.startswith("layout_") and k != "checksum"}
     ret.__dict__.pop("_idx", None)
     report.matrix = None
     return report
@@ -193,6 +192,9 @@ def _collect(fut: Future, i: int, source: Source, results: dict[int, Report], sp
     return False
 
 
+_LAST: dict[str, str] = {}  # metadata key -> the value last kept (see Metadata)
+
+
 class Metadata(Mapping):
     """A return's metadata, read-only, in a fraction of a dict's memory: the keys (the same in every return of a
     round) are stored once for all returns, the values in a tuple, the repeated ones once."""
@@ -201,7 +203,17 @@ class Metadata(Mapping):
 
     def __init__(self, items: Mapping[str, str]):
         self._at = positions(tuple(items))
-        self._values = tuple(sys.intern(v) for v in items.values())
+        # A value the same as the last return's is kept once (the definition, round, area, ...). The partner's own
+        # values are not interned: interning a round of unique texts costs more than it saves.
+        values = []
+        for key, value in items.items():
+            last = _LAST.get(key)
+            if last == value:
+                value = last
+            else:
+                _LAST[key] = value
+            values.append(value)
+        self._values = tuple(values)
 
     def __getitem__(self, key: str) -> str:
         return self._values[self._at[key]]

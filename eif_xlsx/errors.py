@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -107,6 +108,15 @@ class Finding:
     def as_dict(self) -> dict[str, str]:
         return {"file": self.file, "severity": self.severity.value, "code": self.code,
                 "sheet": self.sheet, "cell": self.cell, "message": self.message}
+
+    def __reduce__(self):
+        # Findings travel from the workers and a round keeps them all: their code, sheet and cell (few different
+        # ones in a round) are kept once each.
+        return (_finding, (self.code, self.severity, self.file, self.sheet, self.cell, self.message))
+
+
+def _finding(code: str, severity: Severity, file: str, sheet: str, cell: str, message: str) -> Finding:
+    return Finding(sys.intern(code), severity, file, sys.intern(sheet), sys.intern(cell), message)
 
 
 def finding(code: str, file: str, sheet: str = "", cell: str = "", **values: object) -> Finding:

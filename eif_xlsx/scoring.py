@@ -108,11 +108,11 @@ class Scores:
     def _set(self, keys: tuple, score: array, full: bytes, level: tuple, rating: tuple) -> None:
         self._at = positions(keys)
         self._score, self._full = score, full
-        self._level, self._rating = tuple(map(sys.intern, level)), tuple(map(sys.intern, rating))
+        self._level, self._rating = _coded(level), _coded(rating)
 
     def __reduce__(self):
         # Made in the worker, sent as plain parts; the key index is shared again on arrival.
-        return (_scores, (tuple(self._at), self._score, self._full, self._level, self._rating))
+        return (_scores, (tuple(self._at), self._score, self._full, self.levels(), self.ratings()))
 
     def score(self, code: str, column: str) -> float | None:
         i = self._at.get((code, column))
@@ -125,11 +125,40 @@ class Scores:
 
     def level(self, code: str, column: str) -> str:
         i = self._at.get((code, column))
-        return "" if i is None else self._level[i]
+        return "" if i is None else _text(self._level, i)
 
     def rating(self, code: str, column: str) -> str:
         i = self._at.get((code, column))
-        return "" if i is None else self._rating[i]
+        return "" if i is None else _text(self._rating, i)
+
+    def levels(self) -> tuple[str, ...]:
+        return tuple(_text(self._level, i) for i in range(len(self._at)))
+
+    def ratings(self) -> tuple[str, ...]:
+        return tuple(_text(self._rating, i) for i in range(len(self._at)))
+
+
+_NAMES: list[str] = []  # the levels and ratings seen, each once: Scores keep their numbers (one byte each)
+_NAME_AT: dict[str, int] = {}
+
+
+def _coded(values: tuple[str, ...]) -> bytes | tuple[str, ...]:
+    """Texts as their numbers in _NAMES (a byte each, not a pointer and a string each); as they are once 255
+    different texts have been seen (ratings are typed: any text may come)."""
+    out = bytearray()
+    for v in values:
+        i = _NAME_AT.get(v)
+        if i is None:
+            if len(_NAMES) == 255:
+                return tuple(map(sys.intern, values))
+            i = _NAME_AT[v] = len(_NAMES)
+            _NAMES.append(v)
+        out.append(i)
+    return bytes(out)
+
+
+def _text(values: bytes | tuple[str, ...], i: int) -> str:
+    return _NAMES[values[i]] if values.__class__ is bytes else values[i]
 
 
 def _scores(*parts) -> Scores:

@@ -124,3 +124,40 @@ def test_rows_on_disk_read_back_in_order_also_when_iterated_inside_each_other():
     assert list(rows) == ["a", "b", {"c": 3}] == list(rows)
     pairs = [(x, y) for x in rows for y in rows]  # what the tracker's passes may do
     assert pairs == [(x, y) for x in ["a", "b", {"c": 3}] for y in ["a", "b", {"c": 3}]]
+
+
+def test_metadata_shares_a_value_repeated_from_the_last_return():
+    a = batch.Metadata({"definition_id": "".join(["mat", "rix"]), "partner_id": "P1"})
+    b = batch.Metadata({"definition_id": "".join(["mat", "rix"]), "partner_id": "P2"})
+    assert a["definition_id"] is b["definition_id"] and (a["partner_id"], b["partner_id"]) == ("P1", "P2")
+
+
+def _result(score: float | None, level: str, rating: str):
+    from eif_xlsx.checks import SubElementResult
+    from eif_xlsx.scoring import Score
+
+    full = 0 if score is None else int(score)
+    return SubElementResult("1.1", "baseline", Score(score is not None, full, score, level, level, 3, 5, ()), rating)
+
+
+def test_scores_keep_levels_and_ratings_exactly_also_past_255_different_texts():
+    from eif_xlsx.scoring import Scores
+
+    made = []
+    for i in range(300):  # ratings are typed: far more than 255 different ones may come
+        results = {("1.1", "baseline"): _result(1.5, "Basic level", f"rating {i}"),
+                   ("1.1", "12 months"): _result(None, "Not assessed", "")}
+        made.append(pickle.loads(pickle.dumps(Scores(results))))
+    for i, sc in enumerate(made):
+        assert sc.rating("1.1", "baseline") == f"rating {i}" and sc.level("1.1", "baseline") == "Basic level"
+        assert sc.score("1.1", "baseline") == 1.5 and sc.score("1.1", "12 months") is None
+        assert sc.level("1.1", "12 months") == "Not assessed" and sc.rating("1.1", "12 months") == ""
+        assert sc.level("2", "baseline") == "" and sc.full("1.1", "baseline") == 1
+
+
+def test_findings_come_back_from_a_worker_equal():
+    from eif_xlsx.errors import finding
+
+    f = finding("bad-date", "a.xlsx", "Cover", "C14", value="31/02/2026")
+    back = pickle.loads(pickle.dumps(f))
+    assert back == f and back.message == f.message and back.where == "Cover!C14"
