@@ -10,7 +10,7 @@ from pathlib import Path
 
 from click.testing import CliRunner
 
-from eif_xlsx import api
+from eif_xlsx import __version__, api
 from eif_xlsx.cli import main
 from eif_xlsx.layout import BASELINE
 
@@ -54,6 +54,27 @@ def test_refuses_to_run_without_defusedxml(tmp_path, matrix):
     done = subprocess.run([str(exe), "validate", str(good)], capture_output=True, text=True, env=env, timeout=120)
     assert done.returncode == 2
     assert "defusedxml" in done.stderr and "Traceback" not in done.stderr
+
+
+def test_the_installed_command_exits_with_the_right_code_and_all_its_output(tmp_path, matrix):
+    """The console script (cli.run) skips the interpreter's teardown: exit codes, printed output and written files
+    must all be as main leaves them."""
+    exe = str(Path(sys.executable).with_name("eif-xlsx"))
+    good = make_workbook(tmp_path / "in", matrix, {("criterion", "1.1", "1.1a", BASELINE): "✓"})
+    (tmp_path / "in" / "broken.xlsx").write_bytes(good.read_bytes()[:3000])
+    done = subprocess.run([exe, "import", str(tmp_path / "in"), "--out", str(tmp_path / "out"), "--jobs", "1"],
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode == 1, done.stderr  # one rejected
+    assert "2 file(s) read" in done.stdout and "summary.json" in done.stdout
+    summary = json.loads((tmp_path / "out" / "summary.json").read_text(encoding="utf-8"))
+    assert len(summary["register"]) == 2
+    assert subprocess.run([exe, "--version"], capture_output=True, text=True, timeout=60).stdout.strip().endswith(
+        __version__)
+    usage = subprocess.run([exe, "import"], capture_output=True, text=True, timeout=60)
+    assert usage.returncode == 2 and "Missing argument" in usage.stderr
+    missing = subprocess.run([exe, "validate", str(tmp_path / "nope.xlsx")], capture_output=True, text=True,
+                             timeout=60)
+    assert missing.returncode == 2 and "nope.xlsx" in missing.stderr
 
 
 def test_saved_emails_are_opened(tmp_path, matrix):
