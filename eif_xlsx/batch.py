@@ -114,8 +114,10 @@ def slim(report: Report) -> Report:
 
 
 def _warm() -> None:
-    """Load the definitions once, before the pool forks, so that each worker starts with them. The blank templates
-    (see blank.py) are left to the workers: each makes only the ones its returns need, at the same time."""
+    """Load the definitions once, before the pool forks, so that each worker starts with them, and the writer's
+    modules, which each worker needs for its blank templates (see blank.py). The templates themselves are left to
+    the workers: each makes only the ones its returns need, at the same time."""
+    from . import writer  # noqa: F401
     from .catalog import Catalog
 
     Catalog.default()
