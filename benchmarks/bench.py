@@ -261,7 +261,7 @@ def import_command(folder: Path, manifest: Path, out: Path, jobs: int) -> list[s
     script = Path(sys.executable).with_name("eif-xlsx")
     exe = [str(script)] if script.exists() else (
         [shutil.which("eif-xlsx")] if shutil.which("eif-xlsx")
-        else [sys.executable, "-c", "from eif_xlsx.cli import main; main()"])
+        else [sys.executable, "-c", "from eif_xlsx.cli import run; run()"])
     return exe + ["import", str(folder), "--manifest", str(manifest), "--out", str(out), "--jobs", str(jobs),
                   "--quiet"]
 

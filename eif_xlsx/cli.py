@@ -368,10 +368,6 @@ def demo(out_dir, quiet) -> None:
     click.echo(text)
 
 
-if __name__ == "__main__":  # pragma: no cover
-    main()
-
-
 def run() -> None:
     """The installed `eif-xlsx` command: main, then an exit without the interpreter's teardown.
 
@@ -393,3 +389,7 @@ def run() -> None:
     except (OSError, ValueError):  # a closed pipe: nothing more can be said
         code = code or 1
     os._exit(code if isinstance(code, int) else 0 if code is None else 1)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    run()
