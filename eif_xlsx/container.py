@@ -615,8 +615,8 @@ def _full_scan(name: str, part: str, data: bytes) -> tuple[int, int, Mapping[str
         local = tag.rpartition(":")[2]
         if local == "sheetData":
             state["in_data"] = False
-        elif local == "c":
-            state["cell"] = None
+        elif local == "c":  # a formula left open inside it (a cell nested in a formula) ends with it
+            state["cell"] = state["f"] = None
         elif local == "f" and state["f"] is not None:
             attrs, state["f"] = state["f"], None
             row, col = state["cell"]

@@ -198,7 +198,7 @@ def _load_values(path: Path, box: Container) -> dict[str, _Sheet]:
             rows = sheet.to_python(skip_empty_area=False)
             if back:
                 rows = _ods_text(rows, back)
-            sheets[meta.name] = _Sheet(meta.name, rows, "Visible" in str(meta.visible))
+            sheets[meta.name] = _Sheet(meta.name, rows, "Hidden" not in str(meta.visible))  # SheetVisibleEnum.Hidden
     except (KeyboardInterrupt, SystemExit):
         raise
     except BaseException as exc:

@@ -200,3 +200,24 @@ def test_stored_zip_holds_exactly_the_checked_parts(good, tmp_path):
         assert len(original[name]) == len(again[name]), name
         for row_a, row_b in zip(original[name], again[name], strict=True):
             assert len(row_a) == len(row_b) and all(map(_same, row_a, row_b)), name
+
+
+def test_a_cell_nested_in_a_formula_is_a_finding_not_a_crash(good):
+    """Well-formed but not a workbook's shape: the full scan closed the cell and then tripped over its formula's end
+    (a TypeError that reached the batch as a crash). Found by a mutation harness."""
+    from eif_xlsx.reader import read_return
+
+    path = sheet_variant(good, "nested.xlsx", add_rows(b'<row r="60"><c r="B60"><f>1+<c r="C60"/>1</f></c></row>'))
+    box = inspect(path)  # the scan itself goes through
+    assert box.extents[good["sheet"]][0] >= 59
+    ret = read_return(path)  # and the reader gives findings, never an exception
+    assert ret.findings or ret.readable
+
+
+def test_hidden_sheets_are_read_as_hidden(good):
+    """calamine's visibility names all contain 'Visible' (SheetVisibleEnum.Hidden): read the word that differs."""
+    from eif_xlsx.reader import _load_values
+
+    box = inspect(good["path"])
+    sheets = _load_values(good["path"], box)
+    assert not sheets["_eif"].visible and sheets[good["sheet"]].visible
