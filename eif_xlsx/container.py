@@ -12,6 +12,7 @@ from __future__ import annotations
 import functools
 import html
 import io
+import os
 import posixpath
 import re
 import struct
@@ -154,8 +155,9 @@ def sniff(path: Path) -> str:
 def _read_file(path: Path) -> bytes:
     """The whole file, read once (sniff checked its size: at most one byte more is read, should it have grown)."""
     try:
-        with path.open("rb") as fh:
-            raw = fh.read(MAX_FILE_BYTES + 1)
+        with path.open("rb", buffering=0) as fh:
+            # Asked for the size it has (a read of the limit would first allocate the whole limit).
+            raw = fh.read(min(os.fstat(fh.fileno()).st_size, MAX_FILE_BYTES) + 1)
     except OSError as exc:
         raise _unreadable(exc) from exc
     if len(raw) > MAX_FILE_BYTES:

@@ -20,7 +20,7 @@ from eif_xlsx.consolidate import run
 from eif_xlsx.generate import generate_workbooks
 from eif_xlsx.layout import BASELINE
 from eif_xlsx.partners import Partner
-from eif_xlsx.report.flat import ANSWERS
+from eif_xlsx.report.flat import ANSWERS, LEVELS
 from eif_xlsx.report.safe import csv_cell, csv_row, csv_text
 from eif_xlsx.report.summary import MAX_TEXT, _Book
 
@@ -144,3 +144,8 @@ def test_answers_csv_and_json_are_what_csv_and_json_write(tmp_path, matrix):
     again = io.StringIO()
     csv.writer(again, lineterminator="\r\n").writerows(rows)
     assert again.getvalue() == raw
+    levels = list(csv.reader(io.StringIO((out / "levels.csv").read_bytes().decode("utf-8"), newline="")))
+    assert levels[0] == list(LEVELS) and len(levels) > 1
+    assert levels[1:] == [[csv_cell(v) if isinstance(v, str) else str(v) for v in (a[k] for k in LEVELS)]
+                          for a in data["levels"]]
+    assert {a["partner"] for a in data["levels"]} == {p.name for p in partners}

@@ -31,36 +31,53 @@ def _write(path: Path, header: tuple[str, ...], rows) -> Path:
     return path
 
 
-def level_rows(cons: Consolidation):
-    for p in cons.participants:
-        for _, _, sub in cons.matrix.sub_elements():
-            for column in COLUMNS:
-                r = p.report.results.get((sub.code, column))
+_text = json.encoder.encode_basestring  # a JSON string, as _dump writes one (ensure_ascii=False)
+_EMPTY = '""'  # an empty text in JSON
+
+
+def _write_levels(cons: Consolidation, path: Path, sink: IO[str]) -> Path:
+    """levels.csv, and summary.json's level items into sink, rendered by hand as _write_answers does: what
+    csv.writer and _dump write for a row (partner_id, partner, organisation, file, sub_element, column, score,
+    level, overall_rating, criteria_ticked, criteria_total); numbers as repr() writes them in both."""
+    places = [(sub.code, column, csv_text(sub.code) + "," + csv_text(column), _text(column), _text(sub.code))
+              for _, _, sub in cons.matrix.sub_elements() for column in COLUMNS]
+    first = True
+    with path.open("w", newline="", encoding="utf-8") as fh:
+        fh.write(",".join(LEVELS) + "\r\n")
+        for p in cons.participants:
+            results = p.report.results
+            who_csv = ",".join(map(csv_text, (p.key, p.name, p.organisation, p.report.file)))
+            file_json = _text(p.report.file)
+            who_json = f',"organisation":{_text(p.organisation)}'
+            tail_json = f',"partner":{_text(p.name)},"partner_id":{_text(p.key)},"score":'
+            lines, items = [], []
+            for code, column, place_csv, column_json, code_json in places:
+                r = results.get((code, column))
                 if r is None:
                     continue
-                yield (p.key, p.name, p.organisation, p.report.file, sub.code, column,
-                       "" if r.score.score is None else r.score.score, r.score.level, r.overall_rating,
-                       r.score.ticked, r.score.total)
+                sc = r.score
+                score = "" if sc.score is None else repr(sc.score)
+                lines.append(f"{who_csv},{place_csv},{score},{csv_text(sc.level)},{csv_text(r.overall_rating)},"
+                             f"{sc.ticked},{sc.total}\r\n")
+                items.append(f'{{"column":{column_json},"criteria_ticked":{sc.ticked},"criteria_total":{sc.total},'
+                             f'"file":{file_json},"level":{_text(sc.level)}{who_json},"overall_rating":'
+                             f'{_text(r.overall_rating)}{tail_json}{score or _EMPTY},"sub_element":{code_json}}}')
+            if items:
+                fh.write("".join(lines))
+                sink.write(("" if first else ",") + ",".join(items))
+                first = False
+    return path
 
 
-def answer_rows(cons: Consolidation):
-    for p in cons.participants:
-        ret = p.report.ret
-        for a in [*ret.answers, *ret.extra]:
-            if a.raw_text.strip() == "":
-                continue
-            yield (p.key, ret.file, a.sub_element, a.field, a.item, a.column, a.value_text(), a.raw_text, a.sheet,
-                   a.cell)
-
-
-_text = json.encoder.encode_basestring  # a JSON string, as _dump writes one (ensure_ascii=False)
 _PLACES = 50_000  # answer places whose fixed pieces are kept: the template's, and a bounded number of others
 
 
 def _write_answers(cons: Consolidation, path: Path, sink: IO[str]) -> Path:
-    """answers.csv, and summary.json's answer items into sink: what csv.writer and _dump write for answer_rows,
-    rendered by hand. An answer's place (sheet, cell, what it answers) is the same in every return, so its pieces
-    of both lines are made once; only the partner, the file and the two values are rendered per answer."""
+    """answers.csv, and summary.json's answer items into sink, rendered by hand: exactly what csv.writer (after
+    csv_row) and _dump write for each typed answer's row (partner_id, file, sub_element, field, item, column,
+    value, raw_value, sheet, cell), at a fraction of the cost. An answer's place (sheet, cell, what it answers) is
+    the same in every return, so its pieces of both lines are made once; only the partner, the file and the two
+    values are rendered per answer."""
     places: dict[tuple, tuple[str, str, str, str, str]] = {}
     first = True
     with path.open("w", newline="", encoding="utf-8") as fh:
@@ -111,7 +128,7 @@ def write_flat(cons: Consolidation, out: Path) -> list[Path]:
 
 def _write_flat(cons: Consolidation, out: Path, levels_json: IO[str], answers_json: IO[str]) -> list[Path]:
     written = [
-        _write(out / "levels.csv", LEVELS, _tee(level_rows(cons), LEVELS, levels_json)),
+        _write_levels(cons, out / "levels.csv", levels_json),
         _write_answers(cons, out / "answers.csv", answers_json),
         _write(out / "findings.csv", FINDINGS, ((f.file, f.severity.value, f.code, f.sheet, f.cell, f.message)
                                                 for f in cons.findings())),
@@ -132,13 +149,6 @@ def _write_flat(cons: Consolidation, out: Path, levels_json: IO[str], answers_js
 
 
 _dump = json.JSONEncoder(ensure_ascii=False, sort_keys=True, default=str, separators=(",", ":")).encode
-
-
-def _tee(rows, header: tuple[str, ...], sink: IO[str]):
-    """The rows, unchanged; on the way, each as a summary.json list item (comma-separated) into sink."""
-    for i, row in enumerate(rows):
-        sink.write(("," if i else "") + _dump(dict(zip(header, row, strict=True))))
-        yield row
 
 
 def _stream_json(fh, data: dict) -> None:
