@@ -7,6 +7,7 @@ to find every answer again. No other module computes a row or a column.
 from __future__ import annotations
 
 import base64
+import hashlib
 import json
 import zlib
 from dataclasses import asdict, dataclass, field
@@ -132,13 +133,39 @@ class WorkbookLayout:
         return [blob[i:i + chunk] for i in range(0, len(blob), chunk)] or [""]
 
     def __reduce__(self):
-        # Sent between processes as its packed text, and rebuilt from a cache: a round's returns share one layout.
-        return (_from_blob, ("".join(self.pack()),))
+        # A round's returns share one layout: a process sends its packed text once, then only its digest (see
+        # _SEEN). Either way the receiver ends up with one shared copy.
+        digest = self.__dict__.get("_digest")
+        if digest is None:
+            digest = hashlib.sha256("".join(self.pack()).encode()).hexdigest()[:32]
+            object.__setattr__(self, "_digest", digest)
+        if _SEEN.get(digest) is self:
+            return (_from_digest, (digest,))
+        if len(_SEEN) < 64:
+            _SEEN[digest] = self
+        return (_from_digest, (digest, "".join(self.pack())))
 
     @classmethod
     def unpack(cls, chunks: list[str]) -> WorkbookLayout:
         data = zlib.decompressobj().decompress(base64.b64decode("".join(chunks), validate=True), 5_000_000)
         return cls.from_json(data.decode())
+
+
+# digest -> layout: each layout this process has sent or been sent whole. A worker sends a layout's text with its
+# first return and only the digest after that; the process reading its results has kept the layout by then (one
+# pipe, in order). A process forked from this one inherits what this one has, so what it sends by digest alone is
+# known here too.
+_SEEN: dict[str, WorkbookLayout] = {}
+
+
+def _from_digest(digest: str, blob: str | None = None) -> WorkbookLayout:
+    layout = _SEEN.get(digest)
+    if layout is None:
+        if blob is None:
+            raise LookupError(f"layout {digest} was never sent to this process")
+        layout = _SEEN[digest] = _from_blob(blob)  # kept whatever the count: a sender may name it next
+        object.__setattr__(layout, "_digest", digest)
+    return layout
 
 
 @lru_cache(maxsize=16)

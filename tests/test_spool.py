@@ -161,3 +161,37 @@ def test_findings_come_back_from_a_worker_equal():
     f = finding("bad-date", "a.xlsx", "Cover", "C14", value="31/02/2026")
     back = pickle.loads(pickle.dumps(f))
     assert back == f and back.message == f.message and back.where == "Cover!C14"
+
+
+def test_a_layout_travels_whole_once_then_by_its_digest():
+    from eif_xlsx import layout as layout_mod
+    from eif_xlsx.catalog import Catalog
+
+    lay = layout_mod.build(Catalog.default().matrix("maternity-early-years"))
+    first, second = pickle.dumps(lay), pickle.dumps(lay)
+    assert len(second) < 200 < len(first)  # the text once, then the digest
+    assert pickle.loads(second) is pickle.loads(first) is lay  # one shared copy here
+    read, write = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # a worker's view: what this process has kept, it inherited; a new layout goes whole first
+        catalog = Catalog.default()
+        other = layout_mod.build(catalog.matrix("maternity-early-years"),
+                                 catalog.indicator_set("staffordshire-best-start"))
+        for message in (pickle.dumps(lay), pickle.dumps(other), pickle.dumps(other)):
+            os.write(write, len(message).to_bytes(4, "big") + message)
+        os._exit(0)
+    os.close(write)
+    data = b""
+    while chunk := os.read(read, 1 << 20):
+        data += chunk
+    os.waitpid(pid, 0)
+    messages = []
+    while data:
+        size = int.from_bytes(data[:4], "big")
+        messages.append(data[4:4 + size])
+        data = data[4 + size:]
+    assert len(messages[0]) < 200 and len(messages[2]) < 200 < len(messages[1])  # known here: by digest
+    got = [pickle.loads(m) for m in messages]
+    assert got[0] is lay and got[1] is got[2] and got[1].to_json() != lay.to_json()
+    with pytest.raises(LookupError, match="never sent"):
+        layout_mod._from_digest("0" * 32)
