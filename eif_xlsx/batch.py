@@ -108,7 +108,7 @@ def slim(report: Report) -> Report:
     report.scores = Scores(report.results)
     report.results = SpooledMap.pack(report.results)
     ret.metadata = {k: v for k, v in ret.metadata.items() if not k.startswith("layout_") and k != "checksum"}
-    ret.__dict__.pop("_idx", None)
+    ret._idx = None
     report.matrix = None
     return report
 

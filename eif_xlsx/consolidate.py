@@ -9,6 +9,7 @@ import multiprocessing as mp
 import os
 import sys
 from collections import defaultdict
+from collections.abc import Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -140,16 +141,21 @@ class ImportResult:
         return "\n".join(lines)
 
 
-def read_manifest(path: Path | str) -> list[dict[str, str]]:
+MANIFEST_USED = ("partner_id", "name", "organisation", "email", "file", "matrix_id")
+
+
+def read_manifest(path: Path | str) -> list[Mapping[str, str]]:
+    """The manifest's rows, each holding the columns the import uses (compact: a national round lists thousands)."""
     path = Path(path)
     try:
         with path.open(newline="", encoding="utf-8-sig") as fh:
-            rows = list(csv.DictReader(fh))
+            reader = csv.DictReader(fh)
+            if reader.fieldnames is not None and "partner_id" not in reader.fieldnames:
+                raise UsageError(f"{path}: row 1: not a manifest written by 'eif-xlsx generate' (no partner_id "
+                                 "column)")
+            return [batch.Metadata({k: row.get(k) or "" for k in MANIFEST_USED}) for row in reader]
     except (OSError, UnicodeDecodeError, csv.Error) as exc:
         raise UsageError(f"{path}: cannot read the manifest: {exc}") from exc
-    if rows and "partner_id" not in rows[0]:
-        raise UsageError(f"{path}: row 1: not a manifest written by 'eif-xlsx generate' (no partner_id column)")
-    return rows
 
 
 def return_order(report: Report) -> tuple:
@@ -162,7 +168,7 @@ def return_order(report: Report) -> tuple:
     return (max(dates) if dates else dt.date.min, mtime, report.file)
 
 
-def build(reports: list[Report], matrix: Matrix, manifest: list[dict[str, str]] | None = None,
+def build(reports: list[Report], matrix: Matrix, manifest: list[Mapping[str, str]] | None = None,
           indicators: IndicatorSet | None = None) -> Consolidation:
     """Resolve who counts (latest return per partner), build the register, gather indicator values."""
     expected = {r["partner_id"]: r for r in (manifest or []) if r.get("partner_id")}

@@ -68,9 +68,10 @@ class Answer:
         return "" if self.value is None else str(self.value)
 
 
-@dataclass
+@dataclass(slots=True)
 class Return:
-    """Everything read from one file. `readable` is False when the file was refused (see findings)."""
+    """Everything read from one file. `readable` is False when the file was refused (see findings). Slots: a round
+    keeps one per return in memory."""
 
     path: str
     file: str
@@ -82,6 +83,7 @@ class Return:
     extra: list[Answer] = field(default_factory=list)  # values found outside the template's inputs
     findings: list[Finding] = field(default_factory=list)
     sender: str = ""  # when the file came out of an email
+    _idx: dict | None = field(default=None, init=False, repr=False, compare=False)  # answers by key (see _index)
 
     @property
     def matrix_id(self) -> str:
@@ -97,7 +99,7 @@ class Return:
     def _index(self) -> dict:
         if isinstance(self.answers, Spooled):  # kept on disk: not cached here (see spool.py)
             return self.answers.index()
-        if getattr(self, "_idx", None) is None or len(self._idx) != len(self.answers):
+        if self._idx is None or len(self._idx) != len(self.answers):
             self._idx = {a.key: a for a in self.answers}
         return self._idx
 
