@@ -35,73 +35,73 @@ _text = json.encoder.encode_basestring  # a JSON string, as _dump writes one (en
 _EMPTY = '""'  # an empty text in JSON
 
 
-def _write_levels(cons: Consolidation, path: Path, sink: IO[str]) -> Path:
-    """levels.csv, and summary.json's level items into sink, rendered by hand as _write_answers does: what
-    csv.writer and _dump write for a row (partner_id, partner, organisation, file, sub_element, column, score,
-    level, overall_rating, criteria_ticked, criteria_total); numbers as repr() writes them in both."""
-    places = [(sub.code, column, csv_text(sub.code) + "," + csv_text(column), _text(column), _text(sub.code))
-              for _, _, sub in cons.matrix.sub_elements() for column in COLUMNS]
+def _write_rendered(path: Path, header: tuple[str, ...], blocks, sink: IO[str]) -> Path:
+    """A CSV of rows rendered by hand (see _levels, _answers): its header, then each participant's block of lines;
+    the block's summary.json items go into sink, comma-separated."""
     first = True
     with path.open("w", newline="", encoding="utf-8") as fh:
-        fh.write(",".join(LEVELS) + "\r\n")
-        for p in cons.participants:
-            results = p.report.results
-            who_csv = ",".join(map(csv_text, (p.key, p.name, p.organisation, p.report.file)))
-            file_json = _text(p.report.file)
-            who_json = f',"organisation":{_text(p.organisation)}'
-            tail_json = f',"partner":{_text(p.name)},"partner_id":{_text(p.key)},"score":'
-            lines, items = [], []
-            for code, column, place_csv, column_json, code_json in places:
-                r = results.get((code, column))
-                if r is None:
-                    continue
-                sc = r.score
-                score = "" if sc.score is None else repr(sc.score)
-                lines.append(f"{who_csv},{place_csv},{score},{csv_text(sc.level)},{csv_text(r.overall_rating)},"
-                             f"{sc.ticked},{sc.total}\r\n")
-                items.append(f'{{"column":{column_json},"criteria_ticked":{sc.ticked},"criteria_total":{sc.total},'
-                             f'"file":{file_json},"level":{_text(sc.level)}{who_json},"overall_rating":'
-                             f'{_text(r.overall_rating)}{tail_json}{score or _EMPTY},"sub_element":{code_json}}}')
+        fh.write(",".join(header) + "\r\n")
+        for lines, items in blocks:
             if items:
                 fh.write("".join(lines))
                 sink.write(("" if first else ",") + ",".join(items))
                 first = False
     return path
+
+
+def _levels(cons: Consolidation):
+    """Per participant, the lines of levels.csv and summary.json's level items, rendered by hand: exactly what
+    csv.writer (after csv_row) and _dump write for a row (partner_id, partner, organisation, file, sub_element,
+    column, score, level, overall_rating, criteria_ticked, criteria_total); numbers as repr() writes them in both."""
+    places = [(sub.code, column, csv_text(sub.code) + "," + csv_text(column), _text(column), _text(sub.code))
+              for _, _, sub in cons.matrix.sub_elements() for column in COLUMNS]
+    for p in cons.participants:
+        results = p.report.results
+        who_csv = ",".join(map(csv_text, (p.key, p.name, p.organisation, p.report.file)))
+        file_json = _text(p.report.file)
+        who_json = f',"organisation":{_text(p.organisation)}'
+        tail_json = f',"partner":{_text(p.name)},"partner_id":{_text(p.key)},"score":'
+        lines, items = [], []
+        for code, column, place_csv, column_json, code_json in places:
+            r = results.get((code, column))
+            if r is None:
+                continue
+            sc = r.score
+            score = "" if sc.score is None else repr(sc.score)
+            lines.append(f"{who_csv},{place_csv},{score},{csv_text(sc.level)},{csv_text(r.overall_rating)},"
+                         f"{sc.ticked},{sc.total}\r\n")
+            items.append(f'{{"column":{column_json},"criteria_ticked":{sc.ticked},"criteria_total":{sc.total},'
+                         f'"file":{file_json},"level":{_text(sc.level)}{who_json},"overall_rating":'
+                         f'{_text(r.overall_rating)}{tail_json}{score or _EMPTY},"sub_element":{code_json}}}')
+        yield lines, items
 
 
 _PLACES = 50_000  # answer places whose fixed pieces are kept: the template's, and a bounded number of others
 
 
-def _write_answers(cons: Consolidation, path: Path, sink: IO[str]) -> Path:
-    """answers.csv, and summary.json's answer items into sink, rendered by hand: exactly what csv.writer (after
-    csv_row) and _dump write for each typed answer's row (partner_id, file, sub_element, field, item, column,
-    value, raw_value, sheet, cell), at a fraction of the cost. An answer's place (sheet, cell, what it answers) is
-    the same in every return, so its pieces of both lines are made once; only the partner, the file and the two
-    values are rendered per answer."""
+def _answers(cons: Consolidation):
+    """Per participant, the lines of answers.csv and summary.json's answer items, rendered by hand: exactly what
+    csv.writer (after csv_row) and _dump write for each typed answer's row (partner_id, file, sub_element, field,
+    item, column, value, raw_value, sheet, cell), at a fraction of the cost. An answer's place (sheet, cell, what
+    it answers) is the same in every return, so its pieces of both lines are made once; only the partner, the file
+    and the two values are rendered per answer."""
     places: dict[tuple, tuple[str, str, str, str, str]] = {}
-    first = True
-    with path.open("w", newline="", encoding="utf-8") as fh:
-        fh.write(",".join(ANSWERS) + "\r\n")
-        for p in cons.participants:
-            ret = p.report.ret
-            key_csv, file_csv = csv_text(p.key), csv_text(ret.file)
-            key_json, file_json = _text(p.key), _text(ret.file)
-            lines, items = [], []
-            for a in [*ret.answers, *ret.extra]:
-                raw = a.raw_text
-                if raw.strip() == "":
-                    continue
-                place = (a.sub_element, a.field, a.item, a.column, a.sheet, a.cell)
-                pieces = places.get(place) or _place(places, place)
-                value = a.value_text()
-                lines.append(f"{key_csv},{file_csv},{pieces[0]},{csv_text(value)},{csv_text(raw)},{pieces[1]}\r\n")
-                items.append(f'{pieces[2]}{file_json}{pieces[3]}{key_json},"raw_value":{_text(raw)}{pieces[4]}'
-                             f"{_text(value)}}}")
-            if items:
-                fh.write("".join(lines))
-                sink.write(("" if first else ",") + ",".join(items))
-                first = False
-    return path
+    for p in cons.participants:
+        ret = p.report.ret
+        key_csv, file_csv = csv_text(p.key), csv_text(ret.file)
+        key_json, file_json = _text(p.key), _text(ret.file)
+        lines, items = [], []
+        for a in [*ret.answers, *ret.extra]:
+            raw = a.raw_text
+            if raw.strip() == "":
+                continue
+            place = (a.sub_element, a.field, a.item, a.column, a.sheet, a.cell)
+            pieces = places.get(place) or _place(places, place)
+            value = a.value_text()
+            lines.append(f"{key_csv},{file_csv},{pieces[0]},{csv_text(value)},{csv_text(raw)},{pieces[1]}\r\n")
+            items.append(f'{pieces[2]}{file_json}{pieces[3]}{key_json},"raw_value":{_text(raw)}{pieces[4]}'
+                         f"{_text(value)}}}")
+        yield lines, items
 
 
 def _place(places: dict, place: tuple[str, ...]) -> tuple[str, str, str, str, str]:
@@ -128,8 +128,8 @@ def write_flat(cons: Consolidation, out: Path) -> list[Path]:
 
 def _write_flat(cons: Consolidation, out: Path, levels_json: IO[str], answers_json: IO[str]) -> list[Path]:
     written = [
-        _write_levels(cons, out / "levels.csv", levels_json),
-        _write_answers(cons, out / "answers.csv", answers_json),
+        _write_rendered(out / "levels.csv", LEVELS, _levels(cons), levels_json),
+        _write_rendered(out / "answers.csv", ANSWERS, _answers(cons), answers_json),
         _write(out / "findings.csv", FINDINGS, ((f.file, f.severity.value, f.code, f.sheet, f.cell, f.message)
                                                 for f in cons.findings())),
         _write(out / "register.csv", REGISTER, ((r.status, r.partner_id, r.name, r.organisation, r.email, r.file,
