@@ -89,6 +89,10 @@ class _Book:
         for it in constant-memory mode: xlsxwriter's own path costs ~7 µs a cell, and a round's summary holds
         hundreds of cells per return. A row that already holds cells, or has its own height, goes through put().
         """
+        if not _RAW_ROWS or not all(hasattr(ws, name) for name in _RAW_STATE):  # another xlsxwriter
+            for c, (value, fmt) in enumerate(zip(values, fmts, strict=True), start=c0):
+                self.put(ws, r, c, value, fmt)
+            return
         if r < ws.previous_row or self._rows.get(ws.name) == r:  # xlsxwriter would drop it without a word
             raise ValueError(f"{ws.name}: row {r + 1} is written already (rows go top to bottom, each once)")
         if r == ws.previous_row and ws.table or r in ws.row_info or ws.default_row_height != ws.original_row_height:
@@ -162,6 +166,9 @@ class _Book:
         self.wb.close()
 
 
+# What row() relies on in xlsxwriter's constant-memory worksheet (3.3 has it all); without it, rows go through put().
+_RAW_ROWS = all(hasattr(Worksheet, name) for name in ("_write_single_row", "_check_dimensions", "_convert_date_time"))
+_RAW_STATE = ("previous_row", "table", "row_info", "fh", "default_row_height", "original_row_height")
 _COLUMN_NAMES: dict[int, str] = {}
 
 

@@ -50,7 +50,10 @@ def _shared(one: dict, indicator_id: str, period: str, *more: str) -> tuple:
 def _sparkline_styles_once():
     """xlsxwriter builds its whole table of 36 sparkline styles (250 colours) for every sparkline it adds: a third
     of the tracker's time. The table never changes, and add_sparkline only reads it: made once while we write."""
-    made = xlsxwriter.worksheet._get_sparkline_style
+    made = getattr(xlsxwriter.worksheet, "_get_sparkline_style", None)
+    if made is None:  # another xlsxwriter: nothing to save
+        yield
+        return
     xlsxwriter.worksheet._get_sparkline_style = lru_cache(maxsize=None)(made)
     try:
         yield
