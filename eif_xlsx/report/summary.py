@@ -90,20 +90,19 @@ class _Book:
         hundreds of cells per return. A row that already holds cells, or has its own height, goes through put().
         """
         if not _RAW_ROWS or not all(hasattr(ws, name) for name in _RAW_STATE):  # another xlsxwriter
-            for c, (value, fmt) in enumerate(zip(values, fmts, strict=True), start=c0):
-                self.put(ws, r, c, value, fmt)
+            self._put_row(ws, r, values, fmts, c0)
             return
         if r < ws.previous_row or self._rows.get(ws.name) == r:  # xlsxwriter would drop it without a word
             raise ValueError(f"{ws.name}: row {r + 1} is written already (rows go top to bottom, each once)")
         if r == ws.previous_row and ws.table or r in ws.row_info or ws.default_row_height != ws.original_row_height:
-            for c, (value, fmt) in enumerate(zip(values, fmts, strict=True), start=c0):
-                self.put(ws, r, c, value, fmt)
+            self._put_row(ws, r, values, fmts, c0)
             return
         if r > ws.previous_row:
             ws._write_single_row(r)  # xlsxwriter's pending row goes out first
         n = str(r + 1)
         cells = [f'<row r="{n}">']
         add, xf = cells.append, self._xf
+        c = c0 - 1
         for c, (value, fmt) in enumerate(zip(values, fmts, strict=True), start=c0):
             ref = _column(c) + n
             if value is None or value == "":
@@ -126,7 +125,11 @@ class _Book:
         ws.fh.write("".join(cells))
         self._rows[ws.name] = r
         ws._check_dimensions(r, c0)
-        ws._check_dimensions(r, c0 + len(cells) - 3)  # the last cell's column: cells holds <row>, each, </row>
+        ws._check_dimensions(r, max(c, c0))
+
+    def _put_row(self, ws: Worksheet, r: int, values, fmts, c0: int) -> None:
+        for c, (value, fmt) in enumerate(zip(values, fmts, strict=True), start=c0):
+            self.put(ws, r, c, value, fmt)
 
     def _xf(self, fmt: str) -> int:
         xf = self._xfs.get(fmt)
