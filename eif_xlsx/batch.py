@@ -99,9 +99,9 @@ def _work(source: Source) -> Report:
 
 
 def slim(report: Report) -> Report:
-    """What travels back from a worker: blank inputs, the layout's text and checksum in the metadata and the definition stay
-    behind (the layout itself travels as a reference to a shared copy); the answers travel pickled once, ready to
-    be spooled to disk in the main process, as do the results (see spool.py)."""
+    """What travels back from a worker: blank inputs, the layout's text and the checksum in the metadata, and the
+    definition stay behind (the layout itself travels whole once, then by its digest: see layout._SEEN); the
+    answers travel pickled once, ready to be spooled to disk in the main process, as do the results (spool.py)."""
     ret = report.ret
     ret.answers = Spooled.pack([a for a in ret.answers if a.raw is not None or a.formula or a.problem])
     ret.extra = Spooled.pack(ret.extra)
