@@ -22,7 +22,8 @@ from eif_xlsx.layout import BASELINE
 from eif_xlsx.partners import Partner
 from eif_xlsx.report.flat import ANSWERS, LEVELS
 from eif_xlsx.report.safe import csv_cell, csv_row, csv_text
-from eif_xlsx.report.summary import MAX_TEXT, _Book
+from eif_xlsx.report.summary import _Book
+from eif_xlsx.writer.text import MAX_TEXT
 
 TEXTS = ["plain", "<r>x</r>", "<r><t>INJECTED</t></r>", "_x0041_", "_x0041_x0042_", "x_x0041_x0042_x0043_",
          "_x005F_x0041_", "a\x01b\x1fc", " lead", "trail ", "\n", "line 1\r\nline 2", "&<>\"'", "😀 emoji",

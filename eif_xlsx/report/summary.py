@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-import re
 from collections import defaultdict
 from functools import lru_cache
 from pathlib import Path
@@ -20,7 +19,7 @@ from ..model import NOT_ASSESSED, NOT_YET_BASIC, natural_key
 from ..scoring import median
 from ..spool import SortedRows
 from ..writer.styles import FONT, HEAD_FILL, LEVEL_FILLS, MUTED, colour_levels
-from ..writer.text import MAX_TEXT, cut, write_text
+from ..writer.text import inline_cell, write_text
 from ..writer.workbook import FIXED_TIME
 
 TIMESCALE_ORDER_LAST = "(none)"
@@ -108,9 +107,9 @@ class _Book:
             if value is None or value == "":
                 add(f'<c r="{ref}" s="{xf(fmt)}"/>')
             elif value.__class__ is str:
-                add(_inline(ref, xf(fmt), value))
+                add(inline_cell(ref, xf(fmt), value))
             elif isinstance(value, bool):
-                add(_inline(ref, xf(fmt), "yes" if value else ""))
+                add(inline_cell(ref, xf(fmt), "yes" if value else ""))
             elif isinstance(value, int | float) and math.isfinite(value):
                 add(f'<c r="{ref}" s="{xf("score" if fmt == "text" and isinstance(value, float) else fmt)}">'
                     f"<v>{value:.16G}</v></c>")
@@ -120,7 +119,7 @@ class _Book:
             elif isinstance(value, float) and not math.isnan(value):  # infinite, as xlsxwriter writes it
                 add(f'<c r="{ref}" s="{xf(fmt)}" t="e"><f>{"-" if value < 0 else ""}1/0</f><v>#DIV/0!</v></c>')
             else:
-                add(_inline(ref, xf(fmt), str(value)))
+                add(inline_cell(ref, xf(fmt), str(value)))
         add("</row>")
         ws.fh.write("".join(cells))
         self._rows[ws.name] = r
@@ -180,29 +179,6 @@ def _column(c: int) -> str:
     if name is None:
         name = _COLUMN_NAMES[c] = xl_col_to_name(c)
     return name
-
-
-_PLAIN_TEXT = re.compile(r"[&<>\x00-\x08\x0b-\x1f\ufffe\uffff]|_x|^\s|\s$")  # none: the text goes in as it is
-_ESCAPED_ESCAPE = re.compile(r"_(?=x[0-9a-fA-F]{4}_)")  # an underscore that starts an escape is itself escaped
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\ufffe\uffff]")
-_XML = re.compile(r"[&<>]")
-_EDGE_SPACE = re.compile(r"^\s|\s$")
-
-
-def _inline(ref: str, xf: int, text: str) -> str:
-    """A text cell as xlsxwriter writes it in constant-memory mode (an inline string), but always as text: every
-    '_xHHHH_' is escaped, overlapping ones too, and text that looks like rich-text XML is escaped like any other."""
-    if len(text) <= MAX_TEXT // 2 and not _PLAIN_TEXT.search(text):
-        return f'<c r="{ref}" s="{xf}" t="inlineStr"><is><t>{text}</t></is></c>'
-    text = cut(text)
-    if "_x" in text:
-        text = _ESCAPED_ESCAPE.sub("_x005F_", text)
-    if _CONTROL.search(text):
-        text = _CONTROL.sub(lambda m: f"_x{ord(m.group()):04X}_", text)
-    space = ' xml:space="preserve"' if _EDGE_SPACE.search(text) else ""
-    if _XML.search(text):
-        text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-    return f'<c r="{ref}" s="{xf}" t="inlineStr"><is><t{space}>{text}</t></is></c>'
 
 
 def write_summary(cons: Consolidation, path: Path) -> Path:
