@@ -132,14 +132,10 @@ def _write_flat(cons: Consolidation, out: Path, levels_json: IO[str], answers_js
         _write_rendered(out / "answers.csv", ANSWERS, _answers(cons), answers_json),
         _write(out / "findings.csv", FINDINGS, ((f.file, f.severity.value, f.code, f.sheet, f.cell, f.message)
                                                 for f in cons.findings())),
-        _write(out / "register.csv", REGISTER, ((r.status, r.partner_id, r.name, r.organisation, r.email, r.file,
-                                                 r.reason, r.errors, r.warnings, r.info, r.sender)
-                                                for r in cons.register)),
+        _write(out / "register.csv", REGISTER, _register_rows(cons)),
     ]
     if cons.indicator_values:
-        written.append(_write(out / "indicators.csv", INDICATORS, (
-            (v.indicator_id, v.period, v.value, v.numerator, v.denominator, v.rag, v.commentary, v.partner_id,
-             v.partner, v.file, v.cell) for v in cons.indicator_values)))
+        written.append(_write(out / "indicators.csv", INDICATORS, _indicator_rows(cons)))
     path = out / "summary.json"
     with path.open("w", encoding="utf-8") as fh:
         _stream_json(fh, _summary_json(cons, levels_json, answers_json))
@@ -179,17 +175,26 @@ def _summary_json(cons: Consolidation, levels: IO[str], answers: IO[str]) -> dic
     m = cons.matrix
     return {
         "matrix": {"id": m.id, "title": m.title, "version": m.version, "levels": list(m.level_names)},
-        "register": _items(REGISTER, ((r.status, r.partner_id, r.name, r.organisation, r.email, r.file, r.reason,
-                                       r.errors, r.warnings, r.info, r.sender) for r in cons.register)),
+        "register": _items(REGISTER, _register_rows(cons)),
         "levels": levels,
         "sub_elements": [{"code": sub.code, "name": sub.name,
                           **{c: cons.stats(sub.code, c) for c in COLUMNS}} for _, _, sub in m.sub_elements()],
         "answers": answers,
         "findings": (f.as_dict() for f in cons.findings()),
-        "indicators": _items(INDICATORS, ((v.indicator_id, v.period, v.value, v.numerator, v.denominator, v.rag,
-                                           v.commentary, v.partner_id, v.partner, v.file, v.cell)
-                                          for v in cons.indicator_values)),
+        "indicators": _items(INDICATORS, _indicator_rows(cons)),
     }
+
+
+def _register_rows(cons: Consolidation):
+    """The register in REGISTER's order: for register.csv and summary.json alike."""
+    return ((r.status, r.partner_id, r.name, r.organisation, r.email, r.file, r.reason, r.errors, r.warnings, r.info,
+             r.sender) for r in cons.register)
+
+
+def _indicator_rows(cons: Consolidation):
+    """The indicator values in INDICATORS' order: for indicators.csv and summary.json alike."""
+    return ((v.indicator_id, v.period, v.value, v.numerator, v.denominator, v.rag, v.commentary, v.partner_id,
+             v.partner, v.file, v.cell) for v in cons.indicator_values)
 
 
 def _items(header: tuple[str, ...], rows):
