@@ -235,8 +235,8 @@ def _spooled(report: Report, spool: Spool) -> Report:
     compact."""
     ret = report.ret
     ret.metadata = Metadata(ret.metadata)
-    spool.keep(report.ret.answers)
-    spool.keep(report.ret.extra)
+    spool.keep(ret.answers)
+    spool.keep(ret.extra)
     spool.keep(report.results)
     return report
 

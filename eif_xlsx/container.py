@@ -653,7 +653,6 @@ def _full_scan(name: str, part: str, data: bytes) -> tuple[int, int, Mapping[str
     return max_r, max_c, (_XlsxFormulas(cells, arrays) if cells or arrays else {})
 
 
-
 _ODS = {
     "table": "urn:oasis:names:tc:opendocument:xmlns:table:1.0",
     "office": "urn:oasis:names:tc:opendocument:xmlns:office:1.0",
