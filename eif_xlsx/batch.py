@@ -119,13 +119,15 @@ def slim(report: Report) -> Report:
 
 
 def _warm() -> None:
-    """Load the definitions once, before the pool forks, so that each worker starts with them, and the writer's
-    modules, which each worker needs for its blank templates (see blank.py). The templates themselves are left to
-    the workers: each makes only the ones its returns need, at the same time."""
+    """Load the definitions once, before the pool forks, so that each worker starts with them, with the blank
+    templates of every definition already kept on disk (blank.preload), and with the writer's modules, which a
+    worker needs for a template that is not (see blank.py)."""
     from . import writer  # noqa: F401
+    from .blank import preload
     from .catalog import Catalog
 
-    Catalog.default()
+    catalog = Catalog.default()
+    preload(catalog.matrices(), [e.definition for e in catalog.entries.values() if e.kind == "indicators"])
 
 
 def _tune_malloc() -> None:

@@ -18,6 +18,20 @@ ANN = Partner("P-ANN", "Ann Example", "Northshire Midwifery", "ann@example.org",
 BOB = Partner("P-BOB", "Bob Sample", "Family Hubs North", "bob@example.org", "Manager")
 
 
+def pytest_configure(config):
+    # The blank-template cache (blank.py) goes to a folder of this run's, not the user's ~/.cache: tests and the
+    # processes they start share it, and start from an empty one.
+    if "EIF_XLSX_CACHE" not in os.environ:
+        import tempfile
+
+        os.environ["EIF_XLSX_CACHE"] = config._eif_cache = tempfile.mkdtemp(prefix="eif-xlsx-test-cache-")
+
+
+def pytest_unconfigure(config):
+    if getattr(config, "_eif_cache", None):
+        shutil.rmtree(config._eif_cache, ignore_errors=True)
+
+
 @pytest.fixture(scope="session")
 def catalog() -> Catalog:
     return Catalog.default()
