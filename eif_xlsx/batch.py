@@ -108,6 +108,7 @@ def slim(report: Report) -> Report:
     definition stay behind (the layout itself travels whole once, then by its digest: see layout._SEEN); the
     answers travel pickled once, ready to be spooled to disk in the main process, as do the results (spool.py)."""
     ret = report.ret
+    ret.indicators = ret.indicator_values()
     ret.answers = Spooled.pack([a for a in ret.answers if a.raw is not None or a.formula or a.problem])
     ret.extra = Spooled.pack(ret.extra)
     report.scores = Scores(report.results)

@@ -223,23 +223,8 @@ def _indicator_values(participants: list[Participant]) -> Rows:
     out = Rows()  # on disk: a round's indicator values grow with it
     for p in participants:
         ret = p.report.ret
-        ids = sorted({a.item for a in ret.answers if a.field.startswith("indicator_")})
-        for ind in ids:
-            def get(f: str, ind: str = ind, ret=ret):
-                return ret.answer(f, "", ind, "")
-
-            value = get("indicator_value")
-            if value is None or not value.filled:
-                continue
-            period = get("indicator_period")
-            num, den = get("indicator_numerator"), get("indicator_denominator")
-            rag, comment = get("indicator_rag"), get("indicator_commentary")
-            out.append(IndicatorValue(
-                ind, period.value_text().strip() if period else "", value.value,
-                num.value if num and isinstance(num.value, float) else None,
-                den.value if den and isinstance(den.value, float) else None,
-                rag.value_text() if rag else "", comment.value_text() if comment else "",
-                p.key, p.label, ret.file, f"{value.sheet}!{value.cell}"))
+        for ind, period, value, num, den, rag, comment, cell in ret.indicator_values():
+            out.append(IndicatorValue(ind, period, value, num, den, rag, comment, p.key, p.label, ret.file, cell))
     return out
 
 

@@ -83,6 +83,8 @@ class Return:
     extra: list[Answer] = field(default_factory=list)  # values found outside the template's inputs
     findings: list[Finding] = field(default_factory=list)
     sender: str = ""  # when the file came out of an email
+    # indicator_values(), taken before the answers go to disk (batch.slim): consolidation then need not read them
+    indicators: list[tuple] | None = field(default=None, repr=False, compare=False)
     _idx: dict | None = field(default=None, init=False, repr=False, compare=False)  # answers by key (see _index)
 
     @property
@@ -95,6 +97,31 @@ class Return:
 
     def answer(self, field_: str, sub_element: str = "", item: str = "", column: str = "") -> Answer | None:
         return self._index().get((field_, sub_element, item, column))
+
+    def indicator_values(self) -> list[tuple]:
+        """Each indicator given a value, in id order: (id, period, value, numerator, denominator, RAG,
+        commentary, the value's Sheet!A1). The value must be filled; numbers are kept only where they read as
+        numbers. As self.answer gives them: the last answer of each key."""
+        if self.indicators is not None:
+            return self.indicators
+        by_id: dict[str, dict[str, Answer]] = {}
+        for a in self.answers:
+            if a.field.startswith("indicator_") and not a.sub_element and not a.column:
+                by_id.setdefault(a.item, {})[a.field] = a
+        out = []
+        for ind in sorted(by_id):
+            got = by_id[ind]
+            value = got.get("indicator_value")
+            if value is None or not value.filled:
+                continue
+            period, rag, comment = got.get("indicator_period"), got.get("indicator_rag"), got.get("indicator_commentary")
+            num, den = got.get("indicator_numerator"), got.get("indicator_denominator")
+            out.append((ind, period.value_text().strip() if period else "", value.value,
+                        num.value if num and isinstance(num.value, float) else None,
+                        den.value if den and isinstance(den.value, float) else None,
+                        rag.value_text() if rag else "", comment.value_text() if comment else "",
+                        f"{value.sheet}!{value.cell}"))
+        return out
 
     def _index(self) -> dict:
         if isinstance(self.answers, Spooled):  # kept on disk: not cached here (see spool.py)

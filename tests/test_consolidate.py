@@ -158,6 +158,44 @@ def test_tracker_values_and_conflicts(round_dir):
     assert row[header.index("2026 Q1")].value is None  # not silently resolved
 
 
+def test_indicator_values_taken_in_the_workers_are_those_of_the_whole_answers(round_dir):
+    """batch.slim takes each return's indicator values before its answers go to disk; they are what the full
+    answers of the file, read here in this process, give."""
+    from eif_xlsx.api import read_return
+
+    tmp, manifest, returns = round_dir
+    run([returns], tmp / "out", manifest=manifest, indicators=INDICATORS_ID)
+    rows = list(csv.DictReader((tmp / "out" / "indicators.csv").open(encoding="utf-8-sig")))
+    got = {(r["file"], r["indicator_id"], r["period"], r["value"], r["cell"]) for r in rows}
+    expected = set()
+    for path in sorted(returns.glob("*.xlsx")):
+        if path.name in ("broken.xlsx", "draft.xlsx", "stranger.xlsx"):
+            continue
+        ret = read_return(path)
+        assert ret.indicators is None  # read in process: computed from the answers themselves
+        for ind, period, value, _num, _den, _rag, _comment, cell in ret.indicator_values():
+            expected.add((path.name, ind, period, f"{value}", cell))
+    assert got == expected
+    assert {(g[1], g[2], g[3]) for g in got} == {("cp1-1-po1", "2026 Q1", "50.0"), ("cp1-1-po1", "2026 Q1", "61.5")}
+
+
+def test_indicator_values_take_the_last_answer_of_a_key_and_need_a_filled_value():
+    from eif_xlsx.reader import Answer, Return
+
+    def ans(field, item, raw, cell):
+        value = raw if not isinstance(raw, str) else raw.strip()
+        return Answer("Indicators", cell, field, "", item, "", "text", raw, value)
+
+    ret = Return("x.xlsx", "x.xlsx", answers=[
+        ans("indicator_value", "b", 1.0, "F7"), ans("indicator_value", "b", 2.0, "F9"),  # the last counts
+        ans("indicator_period", "b", "  2026 Q3 ", "E9"), ans("indicator_numerator", "b", "n/a", "G9"),
+        ans("indicator_value", "a", None, "F5"), ans("indicator_period", "a", "2026 Q1", "E5"),  # blank: none
+        ans("indicator_commentary", "c", "no value given", "J6"),
+        Answer("Indicators", "F8", "indicator_value", "", "d", "baseline", "text", 5.0, 5.0),  # not an indicator key
+    ])
+    assert ret.indicator_values() == [("b", "2026 Q3", 2.0, None, None, "", "", "Indicators!F9")]
+
+
 def test_import_cli_exit_codes(round_dir):
     tmp, manifest, returns = round_dir
     res = CliRunner().invoke(main, ["import", str(returns), "--manifest", str(manifest), "--out", str(tmp / "cli")])
