@@ -68,6 +68,10 @@ class Answer:
         return "" if self.value is None else str(self.value)
 
 
+_INDICATOR_FIELDS = frozenset({"indicator_period", "indicator_value", "indicator_numerator", "indicator_denominator",
+                               "indicator_rag", "indicator_commentary"})
+
+
 @dataclass(slots=True)
 class Return:
     """Everything read from one file. `readable` is False when the file was refused (see findings). Slots: a round
@@ -105,14 +109,17 @@ class Return:
         if self.indicators is not None:
             return self.indicators
         by_id: dict[str, dict[str, Answer]] = {}
-        for a in self.answers:
-            if a.field.startswith("indicator_") and not a.sub_element and not a.column:
-                by_id.setdefault(a.item, {})[a.field] = a
+        for a in [a for a in self.answers if a.field in _INDICATOR_FIELDS]:  # a C-speed pass first: most are not
+            if not a.sub_element and not a.column:
+                got = by_id.get(a.item)
+                if got is None:
+                    got = by_id[a.item] = {}
+                got[a.field] = a
         out = []
         for ind in sorted(by_id):
             got = by_id[ind]
             value = got.get("indicator_value")
-            if value is None or not value.filled:
+            if value is None or (value.raw is None and not value.formula) or not value.filled:
                 continue
             period, rag, comment = got.get("indicator_period"), got.get("indicator_rag"), got.get("indicator_commentary")
             num, den = got.get("indicator_numerator"), got.get("indicator_denominator")
