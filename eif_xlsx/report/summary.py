@@ -56,7 +56,8 @@ class _Book:
             "flag": f({**base, "bold": True, "font_color": "#9A3412"}),
         }
         self.levels = [f({"bg_color": c}) for c in LEVEL_FILLS]
-        self._xfs: dict[str, int] = {}  # format name -> its xf index, for row()
+        self._xfs = _Xfs(self.f)  # format name -> its xf index, for row()
+        self._columns: dict[tuple, tuple] = {}  # (c0, *fmts) -> per column what row() writes with (see _columns_of)
         self._rows: dict[str, int] = {}  # sheet -> the last row row() wrote there
 
     def sheet(self, name: str, title: str, note: str = "") -> Worksheet:
@@ -100,41 +101,44 @@ class _Book:
             ws._write_single_row(r)  # xlsxwriter's pending row goes out first
         n = str(r + 1)
         cells = [f'<row r="{n}">']
-        add, xf = cells.append, self._xf
-        c = c0 - 1
-        for c, (value, fmt) in enumerate(zip(values, fmts, strict=True), start=c0):
-            ref = _column(c) + n
+        add, xf = cells.append, self._xfs  # xf[fmt]: each format's index is taken on its first use, as before
+        columns = self._columns_of(c0, fmts)
+        for (letter, fmt, float_fmt), value in zip(columns, values, strict=True):
+            ref = letter + n
             if value is None or value == "":
-                add(f'<c r="{ref}" s="{xf(fmt)}"/>')
+                add(f'<c r="{ref}" s="{xf[fmt]}"/>')
             elif value.__class__ is str:
-                add(inline_cell(ref, xf(fmt), value))
+                add(inline_cell(ref, xf[fmt], value))
             elif isinstance(value, bool):
-                add(inline_cell(ref, xf(fmt), "yes" if value else ""))
+                add(inline_cell(ref, xf[fmt], "yes" if value else ""))
             elif isinstance(value, int | float) and math.isfinite(value):
-                add(f'<c r="{ref}" s="{xf("score" if fmt == "text" and isinstance(value, float) else fmt)}">'
-                    f"<v>{value:.16G}</v></c>")
+                add(f'<c r="{ref}" s="{xf[float_fmt if isinstance(value, float) else fmt]}"><v>{value:.16G}</v></c>')
             elif isinstance(value, dt.date):
                 serial = ws._convert_date_time(dt.datetime(value.year, value.month, value.day))
-                add(f'<c r="{ref}" s="{xf("date")}"><v>{serial:.16G}</v></c>')
+                add(f'<c r="{ref}" s="{xf["date"]}"><v>{serial:.16G}</v></c>')
             elif isinstance(value, float) and not math.isnan(value):  # infinite, as xlsxwriter writes it
-                add(f'<c r="{ref}" s="{xf(fmt)}" t="e"><f>{"-" if value < 0 else ""}1/0</f><v>#DIV/0!</v></c>')
+                add(f'<c r="{ref}" s="{xf[fmt]}" t="e"><f>{"-" if value < 0 else ""}1/0</f><v>#DIV/0!</v></c>')
             else:
-                add(inline_cell(ref, xf(fmt), str(value)))
+                add(inline_cell(ref, xf[fmt], str(value)))
         add("</row>")
         ws.fh.write("".join(cells))
         self._rows[ws.name] = r
         ws._check_dimensions(r, c0)
-        ws._check_dimensions(r, max(c, c0))
+        ws._check_dimensions(r, c0 + max(len(columns) - 1, 0))
 
     def _put_row(self, ws: Worksheet, r: int, values, fmts, c0: int) -> None:
         for c, (value, fmt) in enumerate(zip(values, fmts, strict=True), start=c0):
             self.put(ws, r, c, value, fmt)
 
-    def _xf(self, fmt: str) -> int:
-        xf = self._xfs.get(fmt)
-        if xf is None:
-            xf = self._xfs[fmt] = self.f[fmt]._get_xf_index()
-        return xf
+    def _columns_of(self, c0: int, fmts) -> tuple[tuple[str, str, str], ...]:
+        """Per column from c0: its letters, its format, and the format of a float there (a number in a text column
+        is shown as a score, as put() writes it). Made once per kind of row."""
+        key = (c0, *fmts)
+        got = self._columns.get(key)
+        if got is None:
+            got = self._columns[key] = tuple((_column(c), fmt, "score" if fmt == "text" else fmt)
+                                             for c, fmt in enumerate(fmts, start=c0))
+        return got
 
     def table(self, ws: Worksheet, r0: int, headers: list[tuple[str, float]], rows, fmts: list[str] | None = None) -> int:
         """A header row and the rows below it (any iterable, written as it is consumed), with filter and sort
@@ -166,6 +170,19 @@ class _Book:
 
     def close(self) -> None:
         self.wb.close()
+
+
+class _Xfs(dict):
+    """Format name -> its xf index, taken from xlsxwriter on the name's first lookup (xlsxwriter numbers formats in
+    the order they are first used)."""
+
+    def __init__(self, formats: dict):
+        super().__init__()
+        self.formats = formats
+
+    def __missing__(self, fmt: str) -> int:
+        xf = self[fmt] = self.formats[fmt]._get_xf_index()
+        return xf
 
 
 # What row() relies on in xlsxwriter's constant-memory worksheet (3.3 has it all); without it, rows go through put().
