@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import csv
 import json
-import shutil
-import tempfile
 from pathlib import Path
 from typing import IO
 
@@ -118,30 +116,19 @@ def _place(places: dict, place: tuple[str, ...]) -> tuple[str, str, str, str, st
 
 
 def write_flat(cons: Consolidation, out: Path) -> list[Path]:
-    # levels and answers are long: their summary.json items are rendered while the CSVs are written (one pass over
-    # the spooled answers) and copied into summary.json at the end.
-    levels_json, answers_json = (tempfile.TemporaryFile("w+", encoding="utf-8") for _ in range(2))
-    with levels_json, answers_json:
-        written = _write_flat(cons, out, levels_json, answers_json)
-    return written
-
-
-def _write_flat(cons: Consolidation, out: Path, levels_json: IO[str], answers_json: IO[str]) -> list[Path]:
-    written = [
-        _write_rendered(out / "levels.csv", LEVELS, _levels(cons), levels_json),
-        _write_rendered(out / "answers.csv", ANSWERS, _answers(cons), answers_json),
-        _write(out / "findings.csv", FINDINGS, ((f.file, f.severity.value, f.code, f.sheet, f.cell, f.message)
-                                                for f in cons.findings())),
-        _write(out / "register.csv", REGISTER, _register_rows(cons)),
-    ]
-    if cons.indicator_values:
-        written.append(_write(out / "indicators.csv", INDICATORS, _indicator_rows(cons)))
+    # levels and answers are long: their summary.json items are rendered while their CSVs are written (one pass
+    # over the spooled answers), straight into summary.json as it reaches them (its keys are in sorted order).
     path = out / "summary.json"
     with path.open("w", encoding="utf-8") as fh:
-        _stream_json(fh, _summary_json(cons, levels_json, answers_json))
+        _stream_json(fh, _summary_json(cons, out))
         fh.write("\n")
-    written.append(path)
-    return written
+    written = [out / "levels.csv", out / "answers.csv",
+               _write(out / "findings.csv", FINDINGS, ((f.file, f.severity.value, f.code, f.sheet, f.cell, f.message)
+                                                       for f in cons.findings())),
+               _write(out / "register.csv", REGISTER, _register_rows(cons))]
+    if cons.indicator_values:
+        written.append(_write(out / "indicators.csv", INDICATORS, _indicator_rows(cons)))
+    return [*written, path]
 
 
 _dump = json.JSONEncoder(ensure_ascii=False, sort_keys=True, default=str, separators=(",", ":")).encode
@@ -149,7 +136,8 @@ _dump = json.JSONEncoder(ensure_ascii=False, sort_keys=True, default=str, separa
 
 def _stream_json(fh, data: dict) -> None:
     """Write the summary as JSON one list item at a time: the answers of a large round never sit in memory as one
-    document. A value may be a list, a dict, an iterable of items, or a file of items already rendered."""
+    document. A value may be a list, a dict, an iterable of items, or a function that writes rendered items,
+    comma-separated, into the file it is given."""
     fh.write("{")
     for i, key in enumerate(sorted(data)):
         fh.write(("," if i else "") + _dump(key) + ":")
@@ -158,9 +146,8 @@ def _stream_json(fh, data: dict) -> None:
             fh.write(_dump(value))
             continue
         fh.write("[")
-        if hasattr(value, "read"):
-            value.seek(0)
-            shutil.copyfileobj(value, fh, 16384)  # small pieces: big ones fragment the heap (measured +9 MB)
+        if callable(value):
+            value(fh)
             fh.write("]")
             continue
         for j, item in enumerate(value):
@@ -169,17 +156,17 @@ def _stream_json(fh, data: dict) -> None:
     fh.write("}")
 
 
-def _summary_json(cons: Consolidation, levels: IO[str], answers: IO[str]) -> dict:
-    """Everything for programs, as _stream_json writes it: the long lists as generators, levels and answers as the
-    files their items were rendered into while the CSVs were written."""
+def _summary_json(cons: Consolidation, out: Path) -> dict:
+    """Everything for programs, as _stream_json writes it: the long lists as generators; levels and answers as
+    the writing of levels.csv and answers.csv, which render their items into summary.json on the way."""
     m = cons.matrix
     return {
         "matrix": {"id": m.id, "title": m.title, "version": m.version, "levels": list(m.level_names)},
         "register": _items(REGISTER, _register_rows(cons)),
-        "levels": levels,
+        "levels": lambda sink: _write_rendered(out / "levels.csv", LEVELS, _levels(cons), sink),
         "sub_elements": [{"code": sub.code, "name": sub.name,
                           **{c: cons.stats(sub.code, c) for c in COLUMNS}} for _, _, sub in m.sub_elements()],
-        "answers": answers,
+        "answers": lambda sink: _write_rendered(out / "answers.csv", ANSWERS, _answers(cons), sink),
         "findings": (f.as_dict() for f in cons.findings()),
         "indicators": _items(INDICATORS, _indicator_rows(cons)),
     }
