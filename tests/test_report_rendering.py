@@ -150,3 +150,35 @@ def test_answers_csv_and_json_are_what_csv_and_json_write(tmp_path, matrix):
     assert levels[1:] == [[csv_cell(v) if isinstance(v, str) else str(v) for v in (a[k] for k in LEVELS)]
                           for a in data["levels"]]
     assert {a["partner"] for a in data["levels"]} == {p.name for p in partners}
+
+
+def test_answer_values_alike_but_of_other_types_are_each_written_as_themselves():
+    """flat._answers renders a value's pieces once and reuses them for equal values: True, 1, 1.0 and '1' are
+    equal (or alike) keys and are written differently, as are a date and a datetime; NaN never equals itself."""
+    from types import SimpleNamespace
+
+    from eif_xlsx.reader import Answer
+    from eif_xlsx.report.flat import _answers
+
+    values = [(True, True, ""), (1, 1.0, ""), (1.0, 1.0, ""), ("1", "1", ""), (1.0, True, ""), ("✓", True, ""),
+              ("", None, ""), ("  ", None, ""), (None, None, "SUM(A1)"), (dt.date(2026, 1, 2), dt.date(2026, 1, 2), ""),
+              (dt.datetime(2026, 1, 2), dt.date(2026, 1, 2), ""), (dt.datetime(2026, 1, 2, 3, 4), "x", ""),
+              (float("nan"), float("nan"), ""), (-0.0, -0.0, ""), ("=1", "=1", ""), ("a,\"b\"", "a,\"b\"", "")]
+    answers = [Answer("S", f"A{i}", "notes", "1.1", "", "", "text", raw, value, formula)
+               for i, (raw, value, formula) in enumerate(values * 2)]  # twice: the second time from the kept pieces
+    ret = SimpleNamespace(file="f.xlsx", answers=answers, extra=[])
+    cons = SimpleNamespace(participants=[SimpleNamespace(key="P1", report=SimpleNamespace(ret=ret))])
+    (lines, items), = list(_answers(cons))
+    expected_lines, expected_items = [], []
+    for a in answers:
+        if a.raw_text.strip() == "":
+            continue
+        row = ["P1", "f.xlsx", a.sub_element, a.field, a.item, a.column, a.value_text(), a.raw_text, a.sheet, a.cell]
+        out = io.StringIO()
+        csv.writer(out, lineterminator="\r\n").writerow(csv_row(row))
+        expected_lines.append(out.getvalue())
+        expected_items.append(json.dumps(dict(zip(ANSWERS, row, strict=True)), ensure_ascii=False, sort_keys=True,
+                                         separators=(",", ":")))
+    assert lines == expected_lines
+    assert items == expected_items
+    assert len(lines) == 2 * 14

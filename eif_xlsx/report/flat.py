@@ -81,25 +81,51 @@ def _answers(cons: Consolidation):
     """Per participant, the lines of answers.csv and summary.json's answer items, rendered by hand: exactly what
     csv.writer (after csv_row) and _dump write for each typed answer's row (partner_id, file, sub_element, field,
     item, column, value, raw_value, sheet, cell), at a fraction of the cost. An answer's place (sheet, cell, what
-    it answers) is the same in every return, so its pieces of both lines are made once; only the partner, the file
-    and the two values are rendered per answer."""
+    it answers) is the same in every return, so its pieces of both lines are made once, as are those of the values
+    that recur (see _value); the rest is put together per answer."""
     places: dict[tuple, tuple[str, str, str, str, str]] = {}
+    values: dict[tuple, tuple[str, str, str] | None] = {}
     for p in cons.participants:
         ret = p.report.ret
         key_csv, file_csv = csv_text(p.key), csv_text(ret.file)
         key_json, file_json = _text(p.key), _text(ret.file)
         lines, items = [], []
         for a in [*ret.answers, *ret.extra]:
-            raw = a.raw_text
-            if raw.strip() == "":
+            # A few values make up most answers (ticks, choices): their pieces are made once. By type too: 1.0,
+            # 1 and True are equal keys, and are written differently.
+            raw, value = a.raw, a.value
+            typed = (raw.__class__, raw, value.__class__, value, a.formula)
+            try:
+                rendered = values[typed]
+            except KeyError:
+                rendered = _value(values, typed, a)
+            except TypeError:  # a value that cannot be a key
+                rendered = _value(None, typed, a)
+            if rendered is None:  # blank
                 continue
             place = (a.sub_element, a.field, a.item, a.column, a.sheet, a.cell)
             pieces = places.get(place) or _place(places, place)
-            value = a.value_text()
-            lines.append(f"{key_csv},{file_csv},{pieces[0]},{csv_text(value)},{csv_text(raw)},{pieces[1]}\r\n")
-            items.append(f'{pieces[2]}{file_json}{pieces[3]}{key_json},"raw_value":{_text(raw)}{pieces[4]}'
-                         f"{_text(value)}}}")
+            lines.append(f"{key_csv},{file_csv},{pieces[0]},{rendered[0]},{pieces[1]}\r\n")
+            items.append(f'{pieces[2]}{file_json}{pieces[3]}{key_json},"raw_value":{rendered[1]}{pieces[4]}'
+                         f"{rendered[2]}}}")
         yield lines, items
+
+
+_VALUES = 10_000  # answer values whose rendered pieces are kept
+
+
+def _value(values: dict | None, typed: tuple, a) -> tuple[str, str, str] | None:
+    """An answer's values rendered: the CSV's value and raw_value fields, and the JSON's raw_value and value; None
+    where it is blank (its raw text is only spaces). Kept in values for the next answer alike (short values)."""
+    raw = a.raw_text
+    if raw.strip() == "":
+        rendered = None
+    else:
+        value = a.value_text()
+        rendered = (f"{csv_text(value)},{csv_text(raw)}", _text(raw), _text(value))
+    if values is not None and len(values) < _VALUES and len(raw) <= 64:
+        values[typed] = rendered
+    return rendered
 
 
 def _place(places: dict, place: tuple[str, ...]) -> tuple[str, str, str, str, str]:
