@@ -17,6 +17,7 @@ from .blank import template_grid
 from .checks import Report, check
 from .errors import finding
 from .reader import Return, read_return
+from .report.texts import texts_of
 from .scoring import Scores, positions
 from .spool import Spool, Spooled, SpooledMap
 
@@ -106,11 +107,13 @@ def _work(source: Source) -> Report:
 def slim(report: Report) -> Report:
     """What travels back from a worker: blank inputs, the layout's text and the checksum in the metadata, and the
     definition stay behind (the layout itself travels whole once, then by its digest: see layout._SEEN); the
-    answers travel pickled once, ready to be spooled to disk in the main process, as do the results (spool.py)."""
+    answers travel pickled once, ready to be spooled to disk in the main process, as do the results (spool.py) and
+    what the outputs would otherwise read every answer again for (the indicator values, the summary's texts)."""
     ret = report.ret
     ret.indicators = ret.indicator_values()
-    ret.answers = Spooled.pack([a for a in ret.answers if a.raw is not None or a.formula or a.problem])
-    ret.extra = Spooled.pack(ret.extra)
+    ret.answers = [a for a in ret.answers if a.raw is not None or a.formula or a.problem]
+    ret.texts = Spooled.pack(texts_of([*ret.answers, *ret.extra]))
+    ret.answers, ret.extra = Spooled.pack(ret.answers), Spooled.pack(ret.extra)
     report.scores = Scores(report.results)
     report.results = SpooledMap.pack(report.results)
     ret.metadata = {k: v for k, v in ret.metadata.items() if not k.startswith("layout_") and k != "checksum"}
@@ -266,6 +269,7 @@ def _spooled(report: Report, spool: Spool) -> Report:
     ret.metadata = Metadata(ret.metadata)
     spool.keep(ret.answers)
     spool.keep(ret.extra)
+    spool.keep(ret.texts)
     spool.keep(report.results)
     return report
 

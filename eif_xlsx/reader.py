@@ -89,6 +89,8 @@ class Return:
     sender: str = ""  # when the file came out of an email
     # indicator_values(), taken before the answers go to disk (batch.slim): consolidation then need not read them
     indicators: list[tuple] | None = field(default=None, repr=False, compare=False)
+    # what the summary takes from the answers (report/texts.py), also taken there, and spooled with them
+    texts: Spooled | None = field(default=None, repr=False, compare=False)
     _idx: dict | None = field(default=None, init=False, repr=False, compare=False)  # answers by key (see _index)
 
     @property

@@ -179,6 +179,45 @@ def test_indicator_values_taken_in_the_workers_are_those_of_the_whole_answers(ro
     assert {(g[1], g[2], g[3]) for g in got} == {("cp1-1-po1", "2026 Q1", "50.0"), ("cp1-1-po1", "2026 Q1", "61.5")}
 
 
+def test_summary_texts_taken_in_the_workers_are_those_of_the_whole_answers(tmp_path, matrix, indicator_set, round_dir):
+    """batch.slim takes what the summary needs from the answers (report/texts.py); the summary's supporting
+    information counts, barrier/action rows and notes are those the full answers give."""
+    from eif_xlsx import batch, layout
+    from eif_xlsx.consolidate import build
+    from eif_xlsx.demo import fill_answers
+    from eif_xlsx.reader import read_return
+    from eif_xlsx.report.summary import _Texts
+
+    lay = layout.build(matrix, indicator_set)
+    prefill = {p.id: ("", fill_answers(matrix, lay, p, seed=7 + i, twelve_months=True), {})
+               for i, p in enumerate(PARTNERS[:3])}
+    generate_workbooks(matrix, tmp_path / "filled", PARTNERS[:3], indicators=indicator_set, prefill=prefill)
+    files = [*batch.expand([tmp_path / "filled"]), *batch.expand([round_dir[2]])]
+    files = [f for f in files if f.suffix == ".xlsx"]
+    reports = batch.run([batch.Source(str(f), f.name) for f in files], jobs=2)
+    assert all(r.ret.texts is not None for r in reports if r.ret.readable)
+    taken = _Texts(build(reports, matrix))
+    for r in reports:  # the same returns with every answer, read here
+        if r.ret.readable:
+            full = read_return(r.path, display_name=r.file)
+            r.ret.answers, r.ret.extra, r.ret.texts = full.answers, full.extra, None
+    cons = build(reports, matrix)
+    again = _Texts(cons)
+    assert dict(taken.support) == dict(again.support) and sum(taken.support.values()) > 10
+    assert list(taken.actions) == list(again.actions) and len(taken.actions) > 4
+    assert list(taken.notes) == list(again.notes) and len(taken.notes) > 2
+    # ... and what the answers say, counted here directly.
+    from collections import Counter
+
+    everything = [a for p in cons.participants for a in [*p.report.ret.answers, *p.report.ret.extra]]
+    assert Counter(taken.support) == Counter((a.sub_element, a.item, a.column) for a in everything
+                                             if a.field == "supporting_information" and a.value is True)
+    assert Counter(row[4] for row in taken.notes) == Counter(
+        a.raw_text for a in everything if a.field in ("notes", "supporting_other", "extra") and a.raw_text.strip())
+    assert Counter(row[4] for row in taken.actions if row[4]) == Counter(
+        a.raw_text for a in everything if a.field == "barrier" and a.raw_text.strip())
+
+
 def test_indicator_values_take_the_last_answer_of_a_key_and_need_a_filled_value():
     from eif_xlsx.reader import Answer, Return
 

@@ -21,6 +21,7 @@ from ..spool import SortedRows
 from ..writer.styles import FONT, HEAD_FILL, LEVEL_FILLS, MUTED, colour_levels
 from ..writer.text import inline_cell, write_text
 from ..writer.workbook import FIXED_TIME
+from .texts import texts_of
 
 TIMESCALE_ORDER_LAST = "(none)"
 
@@ -434,10 +435,10 @@ def _timescale_rank(value: str, names: tuple[str, ...]) -> int:
 
 
 class _Texts:
-    """What the summary takes from the partners' answers, gathered in one pass (each return's answers are read
-    back from the spool once): supporting-information counts, barrier/action rows by timescale, and notes."""
+    """What the summary takes from the partners' answers (see texts.py): supporting-information counts,
+    barrier/action rows by timescale, and notes. Taken by the reading processes where they could (Return.texts),
+    else from the answers here."""
 
-    ACTION_FIELDS = ("barrier", "priority_action", "timescale", "owner", "action_notes")
     NOTE_KINDS = {"notes": "Notes", "supporting_other": "Other supporting information", "extra": "Outside the template"}
 
     def __init__(self, cons: Consolidation):
@@ -447,24 +448,19 @@ class _Texts:
         for p in cons.participants:
             ret = p.report.ret
             who = p.name or p.key
-            groups: dict[tuple[str, str], dict[str, object]] = {}
-            for a in [*ret.answers, *ret.extra]:
-                if a.field == "supporting_information":
-                    if a.value is True:
-                        self.support[(a.sub_element, a.item, a.column)] += 1
-                elif a.field in self.ACTION_FIELDS and a.raw_text.strip():
-                    g = groups.setdefault((a.sub_element, a.item), {"cell": f"{a.sheet}!{a.cell}"})
-                    g[a.field] = a.value_text() if a.field == "timescale" else a.raw_text
-                elif a.field in self.NOTE_KINDS and a.raw_text.strip():
-                    kind, where = self.NOTE_KINDS[a.field], f"{a.sheet}!{a.cell}"
-                    self.notes.add((_code_key(a.sub_element) if a.sub_element else (999,), who.lower(), kind, where),
-                                   [a.sub_element, who, p.organisation, kind, a.raw_text, ret.file, where])
-            for (code, item), g in groups.items():
+            support, groups, notes = ret.texts.load() if ret.texts else texts_of([*ret.answers, *ret.extra])
+            for key in support:
+                self.support[key] += 1
+            for code, item, cell, g in groups:
                 timescale = str(g.get("timescale", "")) or TIMESCALE_ORDER_LAST
                 self.actions.add((_timescale_rank(timescale, names), _code_key(code), who.lower(), ret.file, int(item)),
                                  [timescale, code, who, p.organisation, g.get("barrier", ""),
                                   g.get("priority_action", ""), g.get("owner", ""), g.get("action_notes", ""),
-                                  ret.file, g["cell"]])
+                                  ret.file, cell])
+            for code, field, where, text in notes:
+                kind = self.NOTE_KINDS[field]
+                self.notes.add((_code_key(code) if code else (999,), who.lower(), kind, where),
+                               [code, who, p.organisation, kind, text, ret.file, where])
 
 
 def _actions(book: _Book, cons: Consolidation, rows: SortedRows) -> None:

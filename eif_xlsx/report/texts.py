@@ -1,0 +1,38 @@
+"""What the summary takes from a return's answers (supporting information ticked, barriers and actions, notes), in
+a form small enough to take in the reading process (batch.slim) and keep on disk: the summary then reads this,
+not every answer again."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+ACTION_FIELDS = frozenset({"barrier", "priority_action", "timescale", "owner", "action_notes"})
+NOTE_FIELDS = frozenset({"notes", "supporting_other", "extra"})
+
+# (ticked supporting information as (sub-element, item, column), barrier/action groups as (sub-element, item,
+# the first cell, {field: text}), notes as (sub-element, field, Sheet!A1, text)); each in answer order
+Texts = tuple[list[tuple[str, str, str]], list[tuple[str, str, str, dict[str, str]]], list[tuple[str, str, str, str]]]
+
+
+def texts_of(answers: Iterable) -> Texts:
+    """From a return's answers then its extra values. Only typed answers count: blank ones may be left out."""
+    support: list[tuple[str, str, str]] = []
+    groups: dict[tuple[str, str], tuple[str, str, str, dict[str, str]]] = {}
+    notes: list[tuple[str, str, str, str]] = []
+    for a in answers:
+        field = a.field
+        if field == "supporting_information":
+            if a.value is True:
+                support.append((a.sub_element, a.item, a.column))
+        elif field in ACTION_FIELDS:
+            raw = a.raw_text
+            if raw.strip():
+                g = groups.get((a.sub_element, a.item))
+                if g is None:
+                    g = groups[(a.sub_element, a.item)] = (a.sub_element, a.item, f"{a.sheet}!{a.cell}", {})
+                g[3][field] = a.value_text() if field == "timescale" else raw
+        elif field in NOTE_FIELDS:
+            raw = a.raw_text
+            if raw.strip():
+                notes.append((a.sub_element, field, f"{a.sheet}!{a.cell}", raw))
+    return support, list(groups.values()), notes
