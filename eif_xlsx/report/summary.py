@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
+import inspect
 import math
 from collections import defaultdict
 from functools import lru_cache
@@ -170,7 +172,20 @@ class _Book:
                                                    "maximum": hi, "format": self.levels[i]})
 
     def close(self) -> None:
-        self.wb.close()
+        """Written at deflate level ZIP_LEVEL: a round's sheets are large and repetitive, and level 2 packs them in
+        about a third of the time of the default (6) into a file ~20% larger."""
+        import xlsxwriter.workbook as xlsxwriter_workbook
+
+        real = xlsxwriter_workbook.ZipFile
+        if "compresslevel" in inspect.signature(real).parameters:
+            xlsxwriter_workbook.ZipFile = functools.partial(real, compresslevel=ZIP_LEVEL)
+        try:
+            self.wb.close()
+        finally:
+            xlsxwriter_workbook.ZipFile = real
+
+
+ZIP_LEVEL = 2
 
 
 class _Xfs(dict):
