@@ -110,7 +110,7 @@ def slim(report: Report) -> Report:
     answers travel pickled once, ready to be spooled to disk in the main process, as do the results (spool.py) and
     what the outputs would otherwise read every answer again for (the indicator values, the summary's texts)."""
     ret = report.ret
-    ret.indicators = ret.indicator_values()
+    ret.indicators = Spooled.pack(ret.indicator_values())
     ret.answers = [a for a in ret.answers if a.raw is not None or a.formula or a.problem]
     ret.texts = Spooled.pack(texts_of([*ret.answers, *ret.extra]))
     ret.answers, ret.extra = Spooled.pack(ret.answers), Spooled.pack(ret.extra)
@@ -270,6 +270,7 @@ def _spooled(report: Report, spool: Spool) -> Report:
     spool.keep(ret.answers)
     spool.keep(ret.extra)
     spool.keep(ret.texts)
+    spool.keep(ret.indicators)
     spool.keep(report.results)
     return report
 

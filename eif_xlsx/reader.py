@@ -6,7 +6,7 @@ import datetime as dt
 import io
 import re
 import zipfile
-from collections.abc import Callable, Collection, Iterator
+from collections.abc import Callable, Collection, Iterator, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from itertools import accumulate, chain, compress, count
@@ -87,8 +87,9 @@ class Return:
     extra: list[Answer] = field(default_factory=list)  # values found outside the template's inputs
     findings: list[Finding] = field(default_factory=list)
     sender: str = ""  # when the file came out of an email
-    # indicator_values(), taken before the answers go to disk (batch.slim): consolidation then need not read them
-    indicators: list[tuple] | None = field(default=None, repr=False, compare=False)
+    # indicator_values(), taken before the answers go to disk (batch.slim, which spools it too): consolidation
+    # then need not read every answer back for them
+    indicators: Spooled | list[tuple] | None = field(default=None, repr=False, compare=False)
     # what the summary takes from the answers (report/texts.py), also taken there, and spooled with them
     texts: Spooled | None = field(default=None, repr=False, compare=False)
     _idx: dict | None = field(default=None, init=False, repr=False, compare=False)  # answers by key (see _index)
@@ -104,7 +105,7 @@ class Return:
     def answer(self, field_: str, sub_element: str = "", item: str = "", column: str = "") -> Answer | None:
         return self._index().get((field_, sub_element, item, column))
 
-    def indicator_values(self) -> list[tuple]:
+    def indicator_values(self) -> Sequence[tuple]:
         """Each indicator given a value, in id order: (id, period, value, numerator, denominator, RAG,
         commentary, the value's Sheet!A1). The value must be filled; numbers are kept only where they read as
         numbers. As self.answer gives them: the last answer of each key."""

@@ -111,7 +111,7 @@ def _answers(cons: Consolidation):
         yield lines, items
 
 
-_VALUES = 10_000  # answer values whose rendered pieces are kept
+_VALUES = 1024  # answer values whose rendered pieces are kept: the recurring ones are among the first met
 
 
 def _value(values: dict | None, typed: tuple, a) -> tuple[str, str, str] | None:
