@@ -22,23 +22,28 @@ _RECENT = 4  # packed values that stay loaded: the outputs work on one return at
 class _Packed:
     """A value held as its pickle: in memory while it travels, then at an offset of a spool file."""
 
-    __slots__ = ("_blob", "_where", "_count")
+    # Where it is in the spool: the file, and the offset and length as one number (offset << 32 | length): a round
+    # keeps several per return in memory.
+    __slots__ = ("_blob", "_fh", "_span", "_count")
     _cache: OrderedDict[int, tuple[_Packed, Any, dict]] = OrderedDict()  # id -> (itself, value, index)
 
     def __init__(self, blob: bytes, count: int):
         self._blob: bytes | None = blob
-        self._where: tuple[IO[bytes], int, int] | None = None
+        self._fh: IO[bytes] | None = None
+        self._span = 0
         self._count = count
 
     @classmethod
     def pack(cls, value):
-        """Pickle a list or dict once; an empty one stays as it is."""
-        return cls(pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL), len(value)) if value else value
+        """Pickle a list or dict once; an empty one stays as it is (an empty list as the one empty tuple)."""
+        if not value:
+            return () if isinstance(value, list) else value
+        return cls(pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL), len(value))
 
     def _bytes(self) -> bytes:
         if self._blob is not None:
             return self._blob
-        fh, offset, length = self._where
+        fh, offset, length = self._fh, self._span >> 32, self._span & 0xFFFFFFFF
         if hasattr(os, "pread"):  # no shared file position: safe in a forked writer too
             return os.pread(fh.fileno(), length, offset)
         fh.seek(offset)  # Windows: no pread, and no fork either (see consolidate._beside)
@@ -108,8 +113,10 @@ class Spool:
     def keep(self, value) -> None:
         """Move a packed value's bytes to the file (anything else is left as it is)."""
         if isinstance(value, _Packed) and value._blob is not None:
+            if len(value._blob) > 0xFFFFFFFF:
+                raise ValueError("a packed value over 4 GiB")  # never: a return's parts are capped far below
             self._fh.seek(0, 2)
-            value._where = (self._fh, self._fh.tell(), len(value._blob))
+            value._fh, value._span = self._fh, self._fh.tell() << 32 | len(value._blob)
             self._fh.write(value._blob)
             value._blob = None
 

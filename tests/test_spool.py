@@ -33,7 +33,15 @@ def test_spooled_values_come_back_from_the_file_unchanged():
     assert dict(mapped) == results and ("1.1", "baseline") in mapped and mapped.get(("x", "y")) is None
     # Travels (to a worker, or as a copy) as its bytes, not as a file handle.
     assert list(pickle.loads(pickle.dumps(packed))) == answers
-    assert Spooled.pack([]) == [] and SpooledMap.pack({}) == {}
+    assert Spooled.pack([]) == () and SpooledMap.pack({}) == {}  # nothing to keep: the one empty tuple
+    # Several values in one file, each read back from its own place, also past the first 4 GiB of offsets.
+    more = [Spooled.pack([Item(("notes", str(i), "", ""), "x" * i)]) for i in range(1, 4)]
+    for p in more:
+        spool.keep(p)
+    assert [next(iter(p)).value for p in more] == ["x", "xx", "xxx"]
+    far = Spooled.pack(answers)
+    far._fh, far._span, far._blob = spool._fh, (5 << 32) << 32 | 1, None  # at 20 GiB: past the end of the file
+    assert far._bytes() == b"" and (far._span >> 32, far._span & 0xFFFFFFFF) == (5 << 32, 1)
 
 
 def test_many_spooled_lists_each_read_back_its_own_answers():
