@@ -242,10 +242,10 @@ def run(paths, out_dir: Path | str = "output", *, manifest: Path | str | None = 
     rows = read_manifest(manifest) if manifest else None
     expected_matrix = matrix_id or (rows[0].get("matrix_id") if rows else None)
     by_email = {r["email"].lower(): r["partner_id"] for r in rows or [] if r.get("email")}
-    files = batch.expand(paths)
-    sources, email_reports = intake.sources(files, out / ".mail")
+    sources, email_reports = intake.sources(batch.expand(paths), out / ".mail")
     reports = email_reports + batch.run(sources, jobs=jobs, expected_matrix=expected_matrix,
                                         partners_by_email=by_email, progress=progress)
+    del sources, by_email  # a round's worth each: not kept while the outputs are written
     matrix_ids = sorted({r.ret.matrix_id for r in reports if r.accepted})
     if expected_matrix:
         matrix = catalog.matrix(expected_matrix)
