@@ -97,29 +97,38 @@ def cache_dir() -> Path | None:
 
 
 @functools.lru_cache(maxsize=1)
-def _code_stamp() -> str:
+def _code_stamp() -> str | None:
     """This package's source, XlsxWriter's version and python-calamine's compiled module: what else the grid
-    follows from."""
+    follows from. None where they cannot be read (the cache is then not used)."""
     import python_calamine._python_calamine as calamine
     import xlsxwriter
 
     digest = hashlib.sha256()
     package = Path(__file__).parent
-    for path in sorted(package.rglob("*.py")):
-        digest.update(path.relative_to(package).as_posix().encode() + b"\0" + path.read_bytes() + b"\0")
-    built = os.stat(calamine.__file__)
+    try:
+        sources = sorted(package.rglob("*.py"))
+        for path in sources:
+            digest.update(path.relative_to(package).as_posix().encode() + b"\0" + path.read_bytes() + b"\0")
+        built = os.stat(calamine.__file__)
+    except (OSError, AttributeError, TypeError):
+        return None
+    if not sources:  # not installed as files (a zip, a frozen build): changes to the code could not be seen
+        return None
     digest.update(f"{xlsxwriter.__version__}\0{built.st_size}\0{built.st_mtime_ns}".encode())
     return digest.hexdigest()
 
 
-def _stamp(matrix_hash: str, indicators_hash: str) -> str:
-    return hashlib.sha256(f"{_code_stamp()}\0{layout_mod.TEMPLATE_VERSION}\0{matrix_hash}\0{indicators_hash}"
+def _stamp(matrix_hash: str, indicators_hash: str) -> str | None:
+    code = _code_stamp()
+    if code is None:
+        return None
+    return hashlib.sha256(f"{code}\0{layout_mod.TEMPLATE_VERSION}\0{matrix_hash}\0{indicators_hash}"
                           .encode()).hexdigest()[:32]
 
 
-def _load(stamp: str) -> dict[str, list[list]] | None:
+def _load(stamp: str | None) -> dict[str, list[list]] | None:
     folder = cache_dir()
-    if folder is None:
+    if folder is None or stamp is None:
         return None
     try:
         data = json.loads((folder / f"blank-{stamp}.json").read_bytes())
@@ -134,11 +143,11 @@ def _load(stamp: str) -> dict[str, list[list]] | None:
     return grid
 
 
-def _store(stamp: str, grid: dict[str, list[list]]) -> None:
+def _store(stamp: str | None, grid: dict[str, list[list]]) -> None:
     """Written whole or not at all (another process may be writing the same grid); a folder that cannot be
     written leaves the cache off."""
     folder = cache_dir()
-    if folder is None or not all(type(v) in (str, float) for rows in grid.values() for row in rows for v in row):
+    if folder is None or stamp is None or not all(type(v) in (str, float) for rows in grid.values() for row in rows for v in row):
         return
     try:
         folder.mkdir(parents=True, exist_ok=True)

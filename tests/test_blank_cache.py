@@ -124,3 +124,10 @@ def test_preload_takes_only_what_is_on_disk(cache, matrix, indicator_set):
     blank._CACHE.clear()
     blank.preload([matrix], [indicator_set])
     assert list(blank._CACHE.values()) == [grid]  # the grid without indicators was never made: not preloaded
+
+
+def test_code_that_cannot_be_read_leaves_the_cache_off(cache, matrix, monkeypatch):
+    monkeypatch.setattr(blank, "_code_stamp", lambda: None)
+    assert blank._stamp(matrix.content_hash, "") is None
+    assert fresh(matrix, None)
+    assert not cache.exists() or list(cache.iterdir()) == []
