@@ -267,11 +267,7 @@ def _spooled(report: Report, spool: Spool) -> Report:
     compact."""
     ret = report.ret
     ret.metadata = Metadata(ret.metadata)
-    spool.keep(ret.answers)
-    spool.keep(ret.extra)
-    spool.keep(ret.texts)
-    spool.keep(ret.indicators)
-    spool.keep(report.results)
+    spool.keep(ret.answers, ret.extra, ret.texts, ret.indicators, report.results)
     return report
 
 

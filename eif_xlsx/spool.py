@@ -110,15 +110,26 @@ class Spool:
         # Unbuffered: what is written is in the file at once, for pread (see _Packed._bytes).
         self._fh: IO[bytes] = tempfile.TemporaryFile(prefix="eif-xlsx-", suffix=".spool", dir=directory, buffering=0)
 
-    def keep(self, value) -> None:
-        """Move a packed value's bytes to the file (anything else is left as it is)."""
-        if isinstance(value, _Packed) and value._blob is not None:
-            if len(value._blob) > 0xFFFFFFFF:
-                raise ValueError("a packed value over 4 GiB")  # never: a return's parts are capped far below
-            self._fh.seek(0, 2)
-            value._fh, value._span = self._fh, self._fh.tell() << 32 | len(value._blob)
-            self._fh.write(value._blob)
-            value._blob = None
+    def keep(self, *values) -> None:
+        """Move packed values' bytes to the file, in one write (anything else is left as it is)."""
+        packed = [v for v in values if isinstance(v, _Packed) and v._blob is not None]
+        if not packed:
+            return
+        if any(len(v._blob) > 0xFFFFFFFF for v in packed):
+            raise ValueError("a packed value over 4 GiB")  # never: a return's parts are capped far below
+        where = self._fh.seek(0, 2)
+        blobs = []
+        for v in packed:
+            v._fh, v._span = self._fh, where << 32 | len(v._blob)
+            where += len(v._blob)
+            blobs.append(v._blob)
+            v._blob = None
+        data = memoryview(b"".join(blobs) if len(blobs) > 1 else blobs[0])
+        while data:  # unbuffered: a write may take part of it
+            written = self._fh.write(data)
+            if not written:
+                raise OSError("the spool file takes no more bytes")
+            data = data[written:]
 
 
 class SortedRows:

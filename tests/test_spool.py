@@ -203,3 +203,31 @@ def test_a_layout_travels_whole_once_then_by_its_digest():
     assert got[0] is lay and got[1] is got[2] and got[1].to_json() != lay.to_json()
     with pytest.raises(LookupError, match="never sent"):
         layout_mod._from_digest("0" * 32)
+
+
+def test_values_kept_together_go_in_one_write_and_each_reads_back_its_own():
+    spool = Spool()
+    real = spool._fh
+    writes = []
+
+    class Trickle:  # a file that takes at most 7 bytes per write, as an unbuffered write may
+        def __getattr__(self, name):
+            return getattr(real, name)
+
+        def write(self, data):
+            writes.append(len(data))
+            return real.write(bytes(data[:7]))
+
+    spool._fh = Trickle()
+    values = [[Item(("notes", str(i), "", ""), "v" * (i + 1))] for i in range(3)]
+    packed = [Spooled.pack(v) for v in values]
+    results = SpooledMap.pack({("1.1", "baseline"): 1.5})
+    spool.keep(*packed, (), [], results)
+    assert all(p._blob is None for p in [*packed, results])
+    total = sum(len(pickle.dumps(v, protocol=pickle.HIGHEST_PROTOCOL)) for v in values) + \
+        len(pickle.dumps({("1.1", "baseline"): 1.5}, protocol=pickle.HIGHEST_PROTOCOL))
+    assert writes[0] == total and len(writes) == -(-total // 7)  # one write, taken 7 bytes at a time
+    for p in packed:
+        p._fh = real
+    results._fh = real
+    assert [list(p) for p in packed] == values and dict(results) == {("1.1", "baseline"): 1.5}
