@@ -367,8 +367,11 @@ def _is_current(meta: dict[str, str], lay: WorkbookLayout, matrix) -> bool:
 
 @lru_cache(maxsize=16)
 def _unpack(chunks: tuple[str, ...]) -> WorkbookLayout:
-    # Every return of one round carries the same layout: decode it once.
-    return WorkbookLayout.unpack(list(chunks))
+    # Every return of one round carries the same layout: decode it once. Its packed text is the file's own, kept
+    # so that sending the layout to another process does not pack it again (~30 ms).
+    lay = WorkbookLayout.unpack(list(chunks))
+    object.__setattr__(lay, "_blob", "".join(chunks))
+    return lay
 
 
 def _match_by_structure(grid: dict[str, _Sheet], catalog) -> tuple[WorkbookLayout | None, str, object]:
