@@ -137,7 +137,7 @@ def _warm() -> None:
 def _tune_malloc() -> None:
     """Keep freed memory in the process for the next return, on glibc. By default glibc maps every block over
     128 KiB (a sheet's XML, the stored zip calamine reads, its grids) afresh from the system and gives it back when
-    freed, so each return paid ~350 page faults for memory it had a moment ago: about a tenth of the import's
+    freed, so each return paid ~400 page faults for memory it had a moment ago: about a tenth of the import's
     CPU. Set in the main process before the pool forks, so that the workers have it too. The worker's memory cap
     (WORKER_MEMORY) still holds: this changes where blocks come from, not how much a return may take."""
     if not hasattr(os, "confstr"):
