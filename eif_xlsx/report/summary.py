@@ -21,7 +21,7 @@ from ..model import NOT_ASSESSED, NOT_YET_BASIC, natural_key
 from ..scoring import median
 from ..spool import SortedRows
 from ..writer.styles import FONT, HEAD_FILL, LEVEL_FILLS, MUTED, colour_levels
-from ..writer.text import inline_cell, write_text
+from ..writer.text import inline_text, write_text
 from ..writer.workbook import FIXED_TIME
 from .texts import texts_of
 
@@ -62,6 +62,7 @@ class _Book:
         self._xfs = _Xfs(self.f)  # format name -> its xf index, for row()
         self._columns: dict[tuple, tuple] = {}  # (c0, *fmts) -> per column what row() writes with (see _columns_of)
         self._rows: dict[str, int] = {}  # sheet -> the last row row() wrote there
+        self._texts: dict[str, str] = {}  # short text -> its rendering after the cell's style (see row())
 
     def sheet(self, name: str, title: str, note: str = "") -> Worksheet:
         ws = self.wb.add_worksheet(name)
@@ -104,16 +105,22 @@ class _Book:
             ws._write_single_row(r)  # xlsxwriter's pending row goes out first
         n = str(r + 1)
         cells = [f'<row r="{n}">']
-        add, xf = cells.append, self._xfs  # xf[fmt]: each format's index is taken on its first use, as before
+        add, xf, texts = cells.append, self._xfs, self._texts  # xf[fmt]: each format's index taken on first use
         columns = self._columns_of(c0, fmts)
         for (letter, fmt, float_fmt), value in zip(columns, values, strict=True):
             ref = letter + n
             if value is None or value == "":
                 add(f'<c r="{ref}" s="{xf[fmt]}"/>')
             elif value.__class__ is str:
-                add(inline_cell(ref, xf[fmt], value))
+                # Codes, names, levels and ratings recur row after row: their rendering is kept (short ones).
+                tail = texts.get(value)
+                if tail is None:
+                    tail = inline_text(value)
+                    if len(value) <= 64 and len(texts) < 8192:
+                        texts[value] = tail
+                add(f'<c r="{ref}" s="{xf[fmt]}"{tail}')
             elif isinstance(value, bool):
-                add(inline_cell(ref, xf[fmt], "yes" if value else ""))
+                add(f'<c r="{ref}" s="{xf[fmt]}"{inline_text("yes" if value else "")}')
             elif isinstance(value, int | float) and math.isfinite(value):
                 add(f'<c r="{ref}" s="{xf[float_fmt if isinstance(value, float) else fmt]}"><v>{value:.16G}</v></c>')
             elif isinstance(value, dt.date):
@@ -122,7 +129,7 @@ class _Book:
             elif isinstance(value, float) and not math.isnan(value):  # infinite, as xlsxwriter writes it
                 add(f'<c r="{ref}" s="{xf[fmt]}" t="e"><f>{"-" if value < 0 else ""}1/0</f><v>#DIV/0!</v></c>')
             else:
-                add(inline_cell(ref, xf[fmt], str(value)))
+                add(f'<c r="{ref}" s="{xf[fmt]}"{inline_text(str(value))}')
         add("</row>")
         ws.fh.write("".join(cells))
         self._rows[ws.name] = r

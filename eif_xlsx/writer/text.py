@@ -45,8 +45,13 @@ def write_text(ws: Worksheet, r: int, c: int, text: str, fmt: Format) -> None:
 def inline_cell(ref: str, xf: int, text: str) -> str:
     """A text cell as xlsxwriter writes it in constant-memory mode (an inline string), but always as text: every
     '_xHHHH_' is escaped, overlapping ones too, and text that looks like rich-text XML is escaped like any other."""
+    return f'<c r="{ref}" s="{xf}"{inline_text(text)}'
+
+
+def inline_text(text: str) -> str:
+    """What follows a text cell's reference and style in inline_cell: the same for the same text in any cell."""
     if len(text) <= MAX_TEXT // 2 and not _PLAIN_TEXT.search(text):
-        return f'<c r="{ref}" s="{xf}" t="inlineStr"><is><t>{text}</t></is></c>'
+        return f' t="inlineStr"><is><t>{text}</t></is></c>'
     text = cut(text)
     if "_x" in text:
         text = _ESCAPED_ESCAPE.sub("_x005F_", text)
@@ -55,4 +60,4 @@ def inline_cell(ref: str, xf: int, text: str) -> str:
     space = ' xml:space="preserve"' if _EDGE_SPACE.search(text) else ""
     if _XML.search(text):
         text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-    return f'<c r="{ref}" s="{xf}" t="inlineStr"><is><t{space}>{text}</t></is></c>'
+    return f' t="inlineStr"><is><t{space}>{text}</t></is></c>'
