@@ -110,8 +110,8 @@ def slim(report: Report) -> Report:
     answers travel pickled once, ready to be spooled to disk in the main process, as do the results (spool.py) and
     what the outputs would otherwise read every answer again for (the indicator values, the summary's texts)."""
     ret = report.ret
-    ret.indicators = Spooled.pack(ret.indicator_values())
     ret.answers = [a for a in ret.answers if a.raw is not None or a.formula or a.problem]
+    ret.indicators = Spooled.pack(ret.indicator_values(ret.answers))
     ret.texts = Spooled.pack(texts_of([*ret.answers, *ret.extra]))
     ret.answers, ret.extra = Spooled.pack(ret.answers), Spooled.pack(ret.extra)
     report.scores = Scores(report.results)

@@ -109,6 +109,16 @@ class WorkbookLayout:
     def inputs(self) -> list[tuple[SheetLayout, Row, InputCell]]:
         return [(s, r, c) for s in self.sheets for r in s.rows for c in r.cells]
 
+    def keys_unique(self) -> bool:
+        """Whether no two input cells answer the same (field, sub-element, item, column): a layout made from a
+        definition never has two (kept once worked out)."""
+        got = self.__dict__.get("_keys_unique")
+        if got is None:
+            keys = [(c.field, c.sub_element, c.item, c.column) for s in self.sheets for r in s.rows for c in r.cells]
+            got = len(set(keys)) == len(keys)
+            object.__setattr__(self, "_keys_unique", got)
+        return got
+
     # -- storage in the hidden metadata sheet -----------------------------------------------------
 
     def to_json(self) -> str:

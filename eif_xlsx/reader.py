@@ -105,14 +105,19 @@ class Return:
     def answer(self, field_: str, sub_element: str = "", item: str = "", column: str = "") -> Answer | None:
         return self._index().get((field_, sub_element, item, column))
 
-    def indicator_values(self) -> Sequence[tuple]:
+    def indicator_values(self, typed: list[Answer] | None = None) -> Sequence[tuple]:
         """Each indicator given a value, in id order: (id, period, value, numerator, denominator, RAG,
         commentary, the value's Sheet!A1). The value must be filled; numbers are kept only where they read as
-        numbers. As self.answer gives them: the last answer of each key."""
+        numbers. As self.answer gives them: the last answer of each key.
+
+        typed: the answers holding anything, in order (batch.slim has them). A blank answer counts only by hiding
+        an earlier one of its key, so they give the same values where the layout has each key once."""
         if self.indicators is not None:
             return self.indicators
+        answers = typed if typed is not None and self.layout is not None and self.layout.keys_unique() \
+            else self.answers
         by_id: dict[str, dict[str, Answer]] = {}
-        for a in [a for a in self.answers if a.field in _INDICATOR_FIELDS]:  # a C-speed pass first: most are not
+        for a in [a for a in answers if a.field in _INDICATOR_FIELDS]:  # a C-speed pass first: most are not
             if not a.sub_element and not a.column:
                 got = by_id.get(a.item)
                 if got is None:

@@ -235,6 +235,25 @@ def test_indicator_values_take_the_last_answer_of_a_key_and_need_a_filled_value(
     assert ret.indicator_values() == [("b", "2026 Q3", 2.0, None, None, "", "", "Indicators!F9")]
 
 
+def test_indicator_values_from_the_typed_answers_only_where_the_layout_has_each_key_once():
+    from eif_xlsx.layout import InputCell, Row, SheetLayout, WorkbookLayout
+    from eif_xlsx.reader import Answer, Return
+
+    def layout(rows):
+        return WorkbookLayout("1", (SheetLayout("indicators", "Indicators", "Indicators", rows=tuple(rows)),))
+
+    one = Row(key="a", key_col=0, row=5, what="a", cells=(InputCell(5, "indicator_value", "number", item="a"),))
+    again = Row(key="a2", key_col=0, row=6, what="a again", cells=one.cells)
+    typed = Answer("Indicators", "F6", "indicator_value", "", "a", "", "number", 3.0, 3.0)
+    blank = Answer("Indicators", "F7", "indicator_value", "", "a", "", "number", None, None)
+    for rows, expected in (([one, again], []), ([one], [("a", "", 3.0, None, None, "", "", "Indicators!F6")])):
+        ret = Return("x.xlsx", "x.xlsx", layout=layout(rows), answers=[typed] + ([blank] if len(rows) > 1 else []))
+        assert ret.layout.keys_unique() is (len(rows) == 1)
+        # The blank second answer of the key hides the typed one, as Return.answer has it: the typed answers alone
+        # are used only where that cannot happen.
+        assert ret.indicator_values([typed]) == ret.indicator_values() == expected
+
+
 def test_import_cli_exit_codes(round_dir):
     tmp, manifest, returns = round_dir
     res = CliRunner().invoke(main, ["import", str(returns), "--manifest", str(manifest), "--out", str(tmp / "cli")])
