@@ -5,12 +5,12 @@ from __future__ import annotations
 import gc
 import os
 import time
+from collections import deque
 from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, TimeoutError, wait
 from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager
 from dataclasses import dataclass
-from itertools import islice
 from pathlib import Path
 
 from .blank import template_grid
@@ -23,6 +23,7 @@ from .spool import Spool, Spooled, SpooledMap
 
 WORKER_MEMORY = 1536 * 1024 * 1024  # address-space cap for one reading process
 FILE_SECONDS = 60
+CHUNK = 4  # files in one task of the pool, at most (see run)
 # glibc malloc for an import (see _tune_malloc): blocks up to 4 MiB come from the heap, and the heap keeps up to
 # 64 MiB free before giving memory back.
 MALLOC_MMAP_THRESHOLD = 4 * 1024 * 1024
@@ -104,6 +105,25 @@ def _work(source: Source) -> Report:
     return slim(check(ret, **_CONTEXT))
 
 
+def _work_many(sources: list[Source]) -> list[Report]:
+    """Several files in one task, each on its own: a file that fails is reported as damaged, as _collect would
+    report a task of one (a worker that dies or hangs still costs the task: its files are retried one by one)."""
+    reports = []
+    for source in sources:
+        try:
+            reports.append(_work(source))
+        except MemoryError:
+            reports.append(_crashed(source, _NO_MEMORY))
+        except (KeyboardInterrupt, SystemExit):
+            raise
+        except BaseException as exc:
+            reports.append(_crashed(source, f"{type(exc).__name__}: {exc}"))
+    return reports
+
+
+_NO_MEMORY = "reading it needed more memory than a return can"
+
+
 def slim(report: Report) -> Report:
     """What travels back from a worker: blank inputs, the layout's text and the checksum in the metadata, and the
     definition stay behind (the layout itself travels whole once, then by its digest: see layout._SEEN); the
@@ -179,13 +199,16 @@ def run(sources: list[Source], *, jobs: int | None = None, expected_matrix: str 
     # process each, where a hang or a crash can be pinned on its file.
     pool = ProcessPoolExecutor(max_workers=workers, initializer=_start_worker, initargs=context)
     deadline = time.monotonic() + FILE_SECONDS * (1 + len(sources) // workers)
-    queue = iter(range(len(sources)))
-    in_flight: dict[Future, int] = {}
+    pending = deque(range(len(sources)))
+    in_flight: dict[Future, list[int]] = {}
     try:
         while True:
-            # A few files per worker at a time: memory holds the reports, not a future per file of the round.
-            for i in islice(queue, max(0, 4 * workers - len(in_flight))):
-                in_flight[pool.submit(_work, sources[i])] = i
+            # A few files per worker at a time (memory holds the reports, not a future per file of the round),
+            # several to a task while many are left: each task costs the pool ~0.3 ms of this process's time.
+            while pending and len(in_flight) < 2 * workers:
+                size = max(1, min(CHUNK, len(pending) // (4 * workers)))
+                chunk = [pending.popleft() for _ in range(size)]
+                in_flight[pool.submit(_work_many, [sources[i] for i in chunk])] = chunk
             if not in_flight:
                 break
             done, _ = wait(in_flight, timeout=max(0.0, deadline - time.monotonic()), return_when=FIRST_COMPLETED)
@@ -193,11 +216,11 @@ def run(sources: list[Source], *, jobs: int | None = None, expected_matrix: str 
                 raise TimeoutError
             broken = False
             for fut in done:
-                i = in_flight.pop(fut)
-                if _collect(fut, i, sources[i], results, spool):
+                chunk = in_flight.pop(fut)
+                if _collect(fut, chunk, sources, results, spool):
                     broken = True
-                if progress and i in results:
-                    progress(1)
+                if progress:
+                    progress(sum(i in results for i in chunk))
             if broken:
                 break
     except (BrokenProcessPool, TimeoutError):
@@ -211,18 +234,20 @@ def run(sources: list[Source], *, jobs: int | None = None, expected_matrix: str 
     return [results[i] for i in range(len(sources))]
 
 
-def _collect(fut: Future, i: int, source: Source, results: dict[int, Report], spool: Spool) -> bool:
-    """Take a finished file's report into results; True if the pool broke (the file is then retried alone)."""
+def _collect(fut: Future, chunk: list[int], sources: list[Source], results: dict[int, Report], spool: Spool) -> bool:
+    """Take a finished task's reports into results; True if the pool broke (its files are then retried alone)."""
     try:
-        results[i] = _spooled(fut.result(), spool)
+        reports = fut.result()
     except BrokenProcessPool:
         return True
     except MemoryError:
-        results[i] = _crashed(source, "reading it needed more memory than a return can")
+        reports = [_crashed(sources[i], _NO_MEMORY) for i in chunk]
     except (KeyboardInterrupt, SystemExit):
         raise
     except BaseException as exc:  # a bug or an unforeseen file: report it, keep the batch
-        results[i] = _crashed(source, f"{type(exc).__name__}: {exc}")
+        reports = [_crashed(sources[i], f"{type(exc).__name__}: {exc}") for i in chunk]
+    for i, report in zip(chunk, reports, strict=True):
+        results[i] = _spooled(report, spool)
     return False
 
 
@@ -281,7 +306,7 @@ def _isolated(source: Source, expected_matrix: str | None, partners_by_email: di
     except BrokenProcessPool:
         return _crashed(source, "the reader crashed on it (out of memory or a corrupt part)")
     except MemoryError:
-        return _crashed(source, "reading it needed more memory than a return can")
+        return _crashed(source, _NO_MEMORY)
     except (KeyboardInterrupt, SystemExit):
         raise
     except BaseException as exc:
