@@ -127,22 +127,29 @@ class _Answers:
     def __init__(self, answers: list[Answer]):
         self.criteria: dict[tuple[str, str], dict[str, Answer]] = {}  # (sub-element, column) -> item -> the last
         self.groups: dict[tuple[str, str], list[Answer]] = {}  # the others by (sub-element, field), in answer order
-        self.last: dict[tuple[str, str, str, str], Answer] = {}  # the others by key: the last of each
-        self.typed: list[Answer] = []  # those holding anything at all: a filled answer is always one of them
-        # One pass: touching every answer is what costs.
+        # Those holding anything at all: a filled answer is always one of them.
+        self.typed: list[Answer] = [a for a in answers if a.raw is not None or a.formula]
+        # One pass over the rest: touching every answer is what costs. A row's answers come together, so the group
+        # of the one before is usually the group of the next.
+        criteria, groups, looked_up = self.criteria, self.groups, self.LOOKED_UP
+        key: tuple[str, str] | None = None
+        group: list[Answer] = []
         for a in answers:
-            if a.raw is not None or a.formula:
-                self.typed.append(a)
-            if a.field not in self.LOOKED_UP:
+            field_ = a.field
+            if field_ not in looked_up:
                 continue
-            if a.field == "criterion":
-                by_item = self.criteria.get((a.sub_element, a.column))
+            if field_ == "criterion":
+                by_item = criteria.get((a.sub_element, a.column))
                 if by_item is None:
-                    by_item = self.criteria[(a.sub_element, a.column)] = {}
+                    by_item = criteria[(a.sub_element, a.column)] = {}
                 by_item[a.item] = a
             else:
-                self.groups.setdefault((a.sub_element, a.field), []).append(a)
-                self.last[a.field, a.sub_element, a.item, a.column] = a
+                if key is None or key[0] != a.sub_element or key[1] != field_:
+                    key = (a.sub_element, field_)
+                    group = groups.get(key)
+                    if group is None:
+                        group = groups[key] = []
+                group.append(a)
 
     def of(self, sub_element: str, field_: str) -> list[Answer]:
         return self.groups.get((sub_element, field_), [])
@@ -151,7 +158,10 @@ class _Answers:
         """What Return.answer gives: the last answer with that key."""
         if field_ == "criterion":
             return self.criteria.get((sub_element, column), {}).get(item)
-        return self.last.get((field_, sub_element, item, column))
+        for a in reversed(self.groups.get((sub_element, field_), ())):  # a few answers: looked up now and then
+            if a.item == item and a.column == column:
+                return a
+        return None
 
 
 def _score(report: Report, matrix: Matrix, answers: _Answers) -> None:
