@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
@@ -10,7 +9,7 @@ from . import batch, intake
 from .catalog import Catalog
 from .checks import Report
 from .checks import check as _check
-from .errors import UsageError
+from .container import xml_guard
 from .generate import Generated, generate_workbooks
 from .partners import Partner, read_partners
 from .reader import Return
@@ -19,22 +18,11 @@ from .reader import read_return as _read_return
 __all__ = ["check", "consolidate", "generate", "read_return", "validate"]
 
 
-def _xml_guard() -> None:
-    """Refuse to run if openpyxl would parse XML without defusedxml (entity expansion, external entities).
-
-    Its switch is read as openpyxl reads it (openpyxl.xml.defusedxml_env_set), without importing openpyxl: reading
-    returns does not use it, and importing it took a fifth of an import's start-up. defusedxml itself is imported
-    by container.py, so it is there."""
-    if os.environ.get("OPENPYXL_DEFUSEDXML", "True") != "True":
-        raise UsageError("openpyxl is not using defusedxml (is OPENPYXL_DEFUSEDXML set to False?); "
-                         "refusing to read workbooks without XML hardening")
-
-
 def read_return(path: Path | str, catalog: Catalog | None = None) -> Return:
     """Every answer of one returned file, with its cell; problems reading it are findings, not exceptions."""
     from .blank import template_grid
 
-    _xml_guard()
+    xml_guard()
     return _read_return(path, catalog, template=template_grid)
 
 
@@ -59,7 +47,7 @@ def validate(paths: Iterable[Path | str], *, jobs: int | None = None, expected_m
              partners_by_email: dict[str, str] | None = None, workdir: Path | None = None,
              progress: Callable[[int], None] | None = None) -> list[Report]:
     """Read and check every file (folders expanded, emails opened); one Report per workbook found."""
-    _xml_guard()
+    xml_guard()
     sources, email_reports = intake.sources(batch.expand(paths), workdir)
     reports = batch.run(sources, jobs=jobs, expected_matrix=expected_matrix, partners_by_email=partners_by_email,
                         progress=progress)

@@ -143,10 +143,9 @@ def slim(report: Report) -> Report:
 
 
 def _warm() -> None:
-    """Load the definitions once, before the pool forks, so that each worker starts with them, with the blank
-    templates of every definition already kept on disk (blank.preload), and with the writer's modules, which a
-    worker needs for a template that is not (see blank.py)."""
-    from . import writer  # noqa: F401
+    """Load the definitions once, before the pool forks, so that each worker starts with them and with the blank
+    templates of every definition kept on disk (blank.preload). A worker that needs a template not kept loads the
+    writer's modules and makes it (see blank.py): rare, and no slower than loading them here for both."""
     from .blank import preload
     from .catalog import Catalog
 
@@ -182,8 +181,10 @@ def _crashed(source: Source, why: str) -> Report:
 
 def run(sources: list[Source], *, jobs: int | None = None, expected_matrix: str | None = None,
         partners_by_email: dict[str, str] | None = None,
-        progress: Callable[[int], None] | None = None) -> list[Report]:
-    """Reports in the order of `sources`."""
+        progress: Callable[[int], None] | None = None,
+        meanwhile: Callable[[], object] | None = None) -> list[Report]:
+    """Reports in the order of `sources`. meanwhile: work for this process once the first files are with the
+    workers (it would otherwise wait for them)."""
     partners_by_email = partners_by_email or {}
     jobs = max(1, jobs or os.cpu_count() or 1)
     if not sources:
@@ -211,6 +212,9 @@ def run(sources: list[Source], *, jobs: int | None = None, expected_matrix: str 
                 in_flight[pool.submit(_work_many, [sources[i] for i in chunk])] = chunk
             if not in_flight:
                 break
+            if meanwhile is not None:
+                meanwhile()
+                meanwhile = None
             done, _ = wait(in_flight, timeout=max(0.0, deadline - time.monotonic()), return_when=FIRST_COMPLETED)
             if not done:
                 raise TimeoutError

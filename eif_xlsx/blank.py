@@ -98,10 +98,12 @@ def cache_dir() -> Path | None:
 
 @functools.lru_cache(maxsize=1)
 def _code_stamp() -> str | None:
-    """This package's source, XlsxWriter's version and python-calamine's compiled module: what else the grid
-    follows from. None where they cannot be read (the cache is then not used)."""
+    """This package's source, XlsxWriter's (its __init__ names its version) and python-calamine's compiled module:
+    what else the grid follows from. Found without importing XlsxWriter, which reading returns does not need. None
+    where they cannot be read (the cache is then not used)."""
+    import importlib.util
+
     import python_calamine._python_calamine as calamine
-    import xlsxwriter
 
     digest = hashlib.sha256()
     package = Path(__file__).parent
@@ -109,12 +111,14 @@ def _code_stamp() -> str | None:
         sources = sorted(package.rglob("*.py"))
         for path in sources:
             digest.update(path.relative_to(package).as_posix().encode() + b"\0" + path.read_bytes() + b"\0")
+        writer = importlib.util.find_spec("xlsxwriter")
+        digest.update(Path(writer.origin).read_bytes() + b"\0")
         built = os.stat(calamine.__file__)
-    except (OSError, AttributeError, TypeError):
+    except (OSError, AttributeError, TypeError, ValueError, ImportError):
         return None
     if not sources:  # not installed as files (a zip, a frozen build): changes to the code could not be seen
         return None
-    digest.update(f"{xlsxwriter.__version__}\0{built.st_size}\0{built.st_mtime_ns}".encode())
+    digest.update(f"{built.st_size}\0{built.st_mtime_ns}".encode())
     return digest.hexdigest()
 
 

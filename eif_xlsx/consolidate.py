@@ -232,10 +232,10 @@ def _indicator_values(participants: list[Participant]) -> Rows:
 def run(paths, out_dir: Path | str = "output", *, manifest: Path | str | None = None, indicators: str | None = None,
         jobs: int | None = None, progress=None, catalog=None, matrix_id: str | None = None) -> ImportResult:
     """Read, check and consolidate every return; write summary.xlsx, tracker.xlsx, CSVs and summary.json."""
-    from .api import _xml_guard
     from .catalog import Catalog
+    from .container import xml_guard
 
-    _xml_guard()
+    xml_guard()
     catalog = catalog or Catalog.default()
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
@@ -244,7 +244,7 @@ def run(paths, out_dir: Path | str = "output", *, manifest: Path | str | None = 
     by_email = {r["email"].lower(): r["partner_id"] for r in rows or [] if r.get("email")}
     sources, email_reports = intake.sources(batch.expand(paths), out / ".mail")
     reports = email_reports + batch.run(sources, jobs=jobs, expected_matrix=expected_matrix,
-                                        partners_by_email=by_email, progress=progress)
+                                        partners_by_email=by_email, progress=progress, meanwhile=_load_writers)
     del sources, by_email  # a round's worth each: not kept while the outputs are written
     matrix_ids = sorted({r.ret.matrix_id for r in reports if r.accepted})
     if expected_matrix:
@@ -261,6 +261,11 @@ def run(paths, out_dir: Path | str = "output", *, manifest: Path | str | None = 
     iset = catalog.indicator_set(indicators) if indicators else \
         catalog.indicator_set_for(*(r.ret.metadata for r in reports if r.accepted))
     return _write_outputs(build(reports, matrix, rows, iset), out, iset)
+
+
+def _load_writers() -> None:
+    """The output writers' modules, loaded while the workers read (see batch.run's meanwhile)."""
+    from .report import flat, summary, tracker  # noqa: F401
 
 
 def _write_outputs(cons: Consolidation, out: Path, iset: IndicatorSet | None) -> ImportResult:

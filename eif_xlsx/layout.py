@@ -161,6 +161,12 @@ class WorkbookLayout:
         return cls.from_json(data.decode())
 
 
+def metadata_checksum(rows: list[tuple[str, str]]) -> str:
+    """The checksum of the hidden metadata sheet's rows (the generator writes it, the reader checks it)."""
+    blob = json.dumps([[k, v] for k, v in rows if k != "checksum"], ensure_ascii=False).encode()
+    return hashlib.sha256(blob).hexdigest()[:32]
+
+
 # digest -> layout: each layout this process has sent or been sent whole. A worker sends a layout's text with its
 # first return and only the digest after that; the process reading its results has kept the layout by then (one
 # pipe, in order). A process forked from this one inherits what this one has, so what it sends by digest alone is

@@ -307,7 +307,6 @@ def _metadata(grid: dict[str, _Sheet]) -> tuple[dict[str, str], str] | None:
 
 def _read(ret: Return, box: Container, grid: dict[str, _Sheet], catalog, template=None) -> None:
     from .catalog import Catalog
-    from .writer.workbook import metadata_checksum
 
     catalog = catalog or Catalog.default()
     found = _metadata(grid)
@@ -316,7 +315,7 @@ def _read(ret: Return, box: Container, grid: dict[str, _Sheet], catalog, templat
         meta, meta_sheet = found
         ret.metadata = meta
         rows = [(k, v) for k, v in meta.items() if k != "checksum"]
-        if meta.get("checksum") != metadata_checksum(rows):
+        if meta.get("checksum") != layout_mod.metadata_checksum(rows):
             ret.findings.append(finding("metadata-altered", ret.file, meta_sheet, "B1",
                                         detail="its checksum does not match"))
         chunks = [meta[k] for k in sorted((k for k in meta if k.startswith("layout_")), key=lambda k: int(k[7:] or 0))]

@@ -145,8 +145,9 @@ def plan(catalog, matrix_id: str, previous, partners: list[Partner] | None, roun
 
 def _read_previous(catalog, previous) -> list[Report]:
     """The previous returns, read and checked through `catalog` (the one the new workbooks are made from)."""
-    from .api import _xml_guard, validate
+    from .api import validate
     from .catalog import Catalog
+    from .container import xml_guard
 
     if catalog is Catalog.default():
         return validate(previous)  # each file in its own worker process, as validate and import do
@@ -156,7 +157,7 @@ def _read_previous(catalog, previous) -> list[Report]:
     from .checks import check
     from .reader import read_return
 
-    _xml_guard()
+    xml_guard()
     sources, reports = intake.sources(batch.expand(previous))
     for s in sources:
         ret = read_return(s.path, catalog, display_name=s.name)

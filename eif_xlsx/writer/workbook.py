@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import io
-import json
 from dataclasses import dataclass, field
 
 from xlsxwriter.workbook import Workbook
 from xlsxwriter.worksheet import Worksheet
 
 from .. import __version__
+from .. import layout as layout_mod
 from ..cells import a1, quote_sheet
 from ..layout import (
     BASELINE,
@@ -91,13 +90,8 @@ def metadata_rows(spec: WorkbookSpec) -> list[tuple[str, str]]:
         ("indicators_hash", spec.indicators.content_hash if spec.indicators else ""),
     ]
     rows += [(f"layout_{i + 1}", chunk) for i, chunk in enumerate(spec.layout.pack())]
-    rows.append(("checksum", metadata_checksum(rows)))
+    rows.append(("checksum", layout_mod.metadata_checksum(rows)))
     return rows
-
-
-def metadata_checksum(rows: list[tuple[str, str]]) -> str:
-    blob = json.dumps([[k, v] for k, v in rows if k != "checksum"], ensure_ascii=False).encode()
-    return hashlib.sha256(blob).hexdigest()[:32]
 
 
 class _Worksheet(Worksheet):
