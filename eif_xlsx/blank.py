@@ -16,6 +16,7 @@ import hashlib
 import json
 import os
 import tempfile
+import time
 from pathlib import Path
 
 from . import layout as layout_mod
@@ -123,11 +124,12 @@ def _code_stamp() -> str | None:
 
 
 def _stamp(matrix_hash: str, indicators_hash: str) -> str | None:
+    """The grid's name in the cache: the code's stamp first (see _store), then the definitions'."""
     code = _code_stamp()
     if code is None:
         return None
-    return hashlib.sha256(f"{code}\0{layout_mod.TEMPLATE_VERSION}\0{matrix_hash}\0{indicators_hash}"
-                          .encode()).hexdigest()[:32]
+    rest = hashlib.sha256(f"{code}\0{layout_mod.TEMPLATE_VERSION}\0{matrix_hash}\0{indicators_hash}".encode())
+    return f"{code[:16]}-{rest.hexdigest()[:24]}"
 
 
 def _load(stamp: str | None) -> dict[str, list[list]] | None:
@@ -164,4 +166,20 @@ def _store(stamp: str | None, grid: dict[str, list[list]]) -> None:
             os.unlink(tmp)
             raise
     except (OSError, ValueError):
+        return
+    _prune(folder, stamp.split("-", 1)[0])
+
+
+def _prune(folder: Path, code: str) -> None:
+    """Grids made by other code (an earlier version, an edited checkout) are never found again: removed when a
+    new one is kept, with what a process that stopped mid-write left (after an hour)."""
+    now = time.time()
+    try:
+        for path in folder.iterdir():
+            name = path.name
+            stale = (name.startswith("blank-") and name.endswith(".json") and not name.startswith(f"blank-{code}-")) \
+                or (name.startswith(".blank-") and name.endswith(".tmp") and now - path.stat().st_mtime > 3600)
+            if stale:
+                path.unlink(missing_ok=True)
+    except OSError:
         pass

@@ -131,3 +131,20 @@ def test_code_that_cannot_be_read_leaves_the_cache_off(cache, matrix, monkeypatc
     assert blank._stamp(matrix.content_hash, "") is None
     assert fresh(matrix, None)
     assert not cache.exists() or list(cache.iterdir()) == []
+
+
+def test_grids_of_other_code_are_removed_when_one_is_kept(cache, matrix, indicator_set, monkeypatch):
+    fresh(matrix, None)
+    (old,) = cache.glob("blank-*.json")
+    leftover = cache / ".blank-crashed.tmp"
+    leftover.write_text("{")
+    os.utime(leftover, (1, 1))  # long ago
+    recent = cache / ".blank-writing.tmp"
+    recent.write_text("{")  # another process writing now
+    unrelated = cache / "notes.txt"
+    unrelated.write_text("not ours")
+    monkeypatch.setattr(blank, "_code_stamp", lambda: "f" * 64)  # the code changed
+    fresh(matrix, indicator_set)
+    assert not old.exists() and not leftover.exists()
+    assert recent.exists() and unrelated.exists()
+    assert [p.name.startswith("blank-" + "f" * 16 + "-") for p in cache.glob("blank-*.json")] == [True]
