@@ -6,7 +6,7 @@ escaped twice by xlsxwriter, so this is done only for text without control chara
 those (and overlapping '_xHHHH_' patterns in any text, of which xlsxwriter escapes only the first) are not kept
 exactly: see the strict xfail in tests/test_properties.py.
 
-inline_cell renders a text cell as xlsxwriter's constant-memory mode writes it, for rows written by hand
+inline_text renders a text cell as xlsxwriter's constant-memory mode writes it, for rows written by hand
 (summary._Book.row), without either flaw.
 """
 
@@ -42,14 +42,10 @@ def write_text(ws: Worksheet, r: int, c: int, text: str, fmt: Format) -> None:
         ws.write_string(r, c, text, fmt)
 
 
-def inline_cell(ref: str, xf: int, text: str) -> str:
-    """A text cell as xlsxwriter writes it in constant-memory mode (an inline string), but always as text: every
-    '_xHHHH_' is escaped, overlapping ones too, and text that looks like rich-text XML is escaped like any other."""
-    return f'<c r="{ref}" s="{xf}"{inline_text(text)}'
-
-
 def inline_text(text: str) -> str:
-    """What follows a text cell's reference and style in inline_cell: the same for the same text in any cell."""
+    """A text cell as xlsxwriter writes it in constant-memory mode (an inline string), from just after its
+    reference and style (`<c r="A1" s="3"`): the same for the same text in any cell. Always as text: every
+    '_xHHHH_' is escaped, overlapping ones too, and text that looks like rich-text XML is escaped like any other."""
     if len(text) <= MAX_TEXT // 2 and not _PLAIN_TEXT.search(text):
         return f' t="inlineStr"><is><t>{text}</t></is></c>'
     text = cut(text)
