@@ -112,16 +112,18 @@ def _work_many(sources: list[Source]) -> list[Report]:
     for source in sources:
         try:
             reports.append(_work(source))
-        except MemoryError:
-            reports.append(_crashed(source, _NO_MEMORY))
         except (KeyboardInterrupt, SystemExit):
             raise
         except BaseException as exc:
-            reports.append(_crashed(source, f"{type(exc).__name__}: {exc}"))
+            reports.append(_failed(source, exc))
     return reports
 
 
-_NO_MEMORY = "reading it needed more memory than a return can"
+def _failed(source: Source, exc: BaseException) -> Report:
+    """The report of a file whose reading raised: a bug or an unforeseen file costs only that file."""
+    if isinstance(exc, MemoryError):
+        return _crashed(source, "reading it needed more memory than a return can")
+    return _crashed(source, f"{type(exc).__name__}: {exc}")
 
 
 def slim(report: Report) -> Report:
@@ -244,12 +246,10 @@ def _collect(fut: Future, chunk: list[int], sources: list[Source], results: dict
         reports = fut.result()
     except BrokenProcessPool:
         return True
-    except MemoryError:
-        reports = [_crashed(sources[i], _NO_MEMORY) for i in chunk]
     except (KeyboardInterrupt, SystemExit):
         raise
     except BaseException as exc:  # a bug or an unforeseen file: report it, keep the batch
-        reports = [_crashed(sources[i], f"{type(exc).__name__}: {exc}") for i in chunk]
+        reports = [_failed(sources[i], exc) for i in chunk]
     for i, report in zip(chunk, reports, strict=True):
         results[i] = _spooled(report, spool)
     return False
@@ -309,12 +309,10 @@ def _isolated(source: Source, expected_matrix: str | None, partners_by_email: di
         return _crashed(source, f"reading it took longer than {FILE_SECONDS} seconds")
     except BrokenProcessPool:
         return _crashed(source, "the reader crashed on it (out of memory or a corrupt part)")
-    except MemoryError:
-        return _crashed(source, _NO_MEMORY)
     except (KeyboardInterrupt, SystemExit):
         raise
     except BaseException as exc:
-        return _crashed(source, f"{type(exc).__name__}: {exc}")
+        return _failed(source, exc)
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
 
