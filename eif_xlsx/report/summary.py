@@ -23,7 +23,7 @@ from ..spool import SortedRows
 from ..writer.styles import FONT, HEAD_FILL, LEVEL_FILLS, MUTED, colour_levels
 from ..writer.text import inline_text, write_text
 from ..writer.workbook import FIXED_TIME
-from .texts import texts_of
+from .texts import NOTE_KINDS, texts_of
 
 TIMESCALE_ORDER_LAST = "(none)"
 
@@ -461,8 +461,6 @@ class _Texts:
     barrier/action rows by timescale, and notes. Taken by the reading processes where they could (Return.texts),
     else from the answers here."""
 
-    NOTE_KINDS = {"notes": "Notes", "supporting_other": "Other supporting information", "extra": "Outside the template"}
-
     def __init__(self, cons: Consolidation):
         self.support: dict[tuple[str, str, str], int] = defaultdict(int)
         self.actions, self.notes = SortedRows(), SortedRows()
@@ -480,7 +478,7 @@ class _Texts:
                                   g.get("priority_action", ""), g.get("owner", ""), g.get("action_notes", ""),
                                   ret.file, cell])
             for code, field, where, text in notes:
-                kind = self.NOTE_KINDS[field]
+                kind = NOTE_KINDS[field]
                 self.notes.add((_code_key(code) if code else (999,), who.lower(), kind, where),
                                [code, who, p.organisation, kind, text, ret.file, where])
 

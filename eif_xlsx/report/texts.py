@@ -7,7 +7,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 ACTION_FIELDS = frozenset({"barrier", "priority_action", "timescale", "owner", "action_notes"})
-NOTE_FIELDS = frozenset({"notes", "supporting_other", "extra"})
+# The notes' fields, and the kind each is listed as in the summary
+NOTE_KINDS = {"notes": "Notes", "supporting_other": "Other supporting information", "extra": "Outside the template"}
 
 # (ticked supporting information as (sub-element, item, column), barrier/action groups as (sub-element, item,
 # the first cell, {field: text}), notes as (sub-element, field, Sheet!A1, text)); each in answer order
@@ -31,7 +32,7 @@ def texts_of(answers: Iterable) -> Texts:
                 if g is None:
                     g = groups[(a.sub_element, a.item)] = (a.sub_element, a.item, f"{a.sheet}!{a.cell}", {})
                 g[3][field] = a.value_text() if field == "timescale" else raw
-        elif field in NOTE_FIELDS:
+        elif field in NOTE_KINDS:
             raw = a.raw_text
             if raw.strip():
                 notes.append((a.sub_element, field, f"{a.sheet}!{a.cell}", raw))
