@@ -29,8 +29,12 @@ _CACHE: dict[tuple[str, str], dict[str, list[list]]] = {}
 _DUMMY = {"id": "P-TEMPLATE", "name": "Name", "organisation": "Organisation", "email": "a@b.c", "role": "Role"}
 
 
+def _key(matrix: Matrix, indicators: IndicatorSet | None) -> tuple[str, str]:
+    return matrix.content_hash, indicators.content_hash if indicators else ""
+
+
 def template_grid(matrix: Matrix, indicators: IndicatorSet | None) -> dict[str, list[list]]:
-    key = (matrix.content_hash, indicators.content_hash if indicators else "")
+    key = _key(matrix, indicators)
     if key not in _CACHE:
         stamp = _stamp(*key)
         grid = _load(stamp)
@@ -47,7 +51,7 @@ def preload(matrices: list[Matrix], indicator_sets: list[IndicatorSet]) -> None:
     process that first needs it)."""
     for matrix in matrices:
         for indicators in (None, *indicator_sets):
-            key = (matrix.content_hash, indicators.content_hash if indicators else "")
+            key = _key(matrix, indicators)
             if key not in _CACHE:
                 grid = _load(_stamp(*key))
                 if grid is not None:
@@ -141,19 +145,23 @@ def _load(stamp: str | None) -> dict[str, list[list]] | None:
     except (OSError, ValueError):
         return None
     grid = data.get("grid") if isinstance(data, dict) and data.get("stamp") == stamp else None
-    if not isinstance(grid, dict) or not all(
-            isinstance(name, str) and isinstance(rows, list)
-            and all(isinstance(row, list) and all(type(v) in (str, float) for v in row) for row in rows)
-            for name, rows in grid.items()):
-        return None
-    return grid
+    return grid if _plain(grid) else None
+
+
+def _plain(grid: object) -> bool:
+    """A grid JSON holds exactly: sheet name -> rows of texts and numbers (calamine's other types, should a
+    template ever hold one, are not kept)."""
+    return isinstance(grid, dict) and all(
+        isinstance(name, str) and isinstance(rows, list)
+        and all(isinstance(row, list) and all(type(v) in (str, float) for v in row) for row in rows)
+        for name, rows in grid.items())
 
 
 def _store(stamp: str | None, grid: dict[str, list[list]]) -> None:
     """Written whole or not at all (another process may be writing the same grid); a folder that cannot be
     written leaves the cache off."""
     folder = cache_dir()
-    if folder is None or stamp is None or not all(type(v) in (str, float) for rows in grid.values() for row in rows for v in row):
+    if folder is None or stamp is None or not _plain(grid):
         return
     try:
         folder.mkdir(parents=True, exist_ok=True)
