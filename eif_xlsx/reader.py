@@ -89,7 +89,7 @@ class Return:
     sender: str = ""  # when the file came out of an email
     # indicator_values(), taken before the answers go to disk (batch.slim, which spools it too): consolidation
     # then need not read every answer back for them
-    indicators: Spooled | list[tuple] | None = field(default=None, repr=False, compare=False)
+    indicators: Sequence[tuple] | None = field(default=None, repr=False, compare=False)
     # what the summary takes from the answers (report/texts.py), also taken there, and spooled with them
     texts: Spooled | None = field(default=None, repr=False, compare=False)
     _idx: dict | None = field(default=None, init=False, repr=False, compare=False)  # answers by key (see _index)
@@ -127,7 +127,7 @@ class Return:
         for ind in sorted(by_id):
             got = by_id[ind]
             value = got.get("indicator_value")
-            if value is None or (value.raw is None and not value.formula) or not value.filled:
+            if value is None or not value.filled:
                 continue
             period, rag, comment = got.get("indicator_period"), got.get("indicator_rag"), got.get("indicator_commentary")
             num, den = got.get("indicator_numerator"), got.get("indicator_denominator")

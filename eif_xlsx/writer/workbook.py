@@ -10,7 +10,6 @@ from xlsxwriter.workbook import Workbook
 from xlsxwriter.worksheet import Worksheet
 
 from .. import __version__
-from .. import layout as layout_mod
 from ..cells import a1, quote_sheet
 from ..layout import (
     BASELINE,
@@ -47,6 +46,7 @@ from ..layout import (
     InputCell,
     SheetLayout,
     WorkbookLayout,
+    metadata_checksum,
 )
 from ..model import NOT_ASSESSED, NOT_YET_BASIC, IndicatorSet, Matrix
 from ..normalise import TICK_WORDS
@@ -90,7 +90,7 @@ def metadata_rows(spec: WorkbookSpec) -> list[tuple[str, str]]:
         ("indicators_hash", spec.indicators.content_hash if spec.indicators else ""),
     ]
     rows += [(f"layout_{i + 1}", chunk) for i, chunk in enumerate(spec.layout.pack())]
-    rows.append(("checksum", layout_mod.metadata_checksum(rows)))
+    rows.append(("checksum", metadata_checksum(rows)))
     return rows
 
 
