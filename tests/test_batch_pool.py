@@ -18,9 +18,7 @@ SAMPLE = ROOT / "samples" / "returns" / "northshire-maternity-services-priya-ram
 SCRIPT = """
 import resource, sys
 import eif_xlsx.batch as B
-if sys.argv[1] == "off":
-    B._tune_malloc = lambda: None
-files = sys.argv[2:]
+files = sys.argv[1:]
 
 def faults(n):
     before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_minflt
@@ -33,12 +31,15 @@ print((many - few) / (len(files) - 8))
 """
 
 
-def _faults_per_return(tmp_path: Path, mode: str) -> float:
-    files = []
-    for i in range(24):
-        files.append(tmp_path / f"return-{i:02}.xlsx")
-        shutil.copyfile(SAMPLE, files[-1])
-    out = subprocess.run([sys.executable, "-c", SCRIPT, mode, *map(str, files)], cwd=ROOT, capture_output=True,
+def _copies(folder: Path, n: int = 24) -> list[Path]:
+    files = [folder / f"return-{i:02}.xlsx" for i in range(n)]
+    for f in files:
+        shutil.copyfile(SAMPLE, f)
+    return files
+
+
+def _faults_per_return(tmp_path: Path) -> float:
+    out = subprocess.run([sys.executable, "-c", SCRIPT, *map(str, _copies(tmp_path))], cwd=ROOT, capture_output=True,
                          text=True, timeout=300, check=True)
     return float(out.stdout.strip().splitlines()[-1])
 
@@ -53,7 +54,7 @@ def _glibc() -> bool:
 @pytest.mark.skipif(not _glibc(), reason="glibc only")
 def test_workers_reuse_freed_memory_instead_of_faulting_in_fresh_pages(tmp_path):
     # Each of 16 more returns read by the pool: with glibc's defaults ~540 page faults each (measured), tuned ~30.
-    assert _faults_per_return(tmp_path, "on") < 150
+    assert _faults_per_return(tmp_path) < 150
 
 
 # --- several files to a task -------------------------------------------------------------------------
@@ -69,10 +70,7 @@ def test_files_sharing_a_task_each_keep_their_own_report_when_one_fails_or_kills
 
     if multiprocessing.get_start_method(allow_none=False) != "fork":
         pytest.skip("the workers must inherit the patched reader (fork start method)")
-    files = []
-    for i in range(24):
-        files.append(tmp_path / f"return-{i:02}.xlsx")
-        shutil.copyfile(SAMPLE, files[-1])
+    files = _copies(tmp_path)
     real = batch.read_return
 
     def reading(path, **kwargs):
