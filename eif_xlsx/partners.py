@@ -64,13 +64,45 @@ def _rows_from(path: Path) -> list[list[str]]:
     if suffix not in (".csv", ".txt", ".tsv"):
         raise UsageError(f"{path}: the partner list must be a .csv or .xlsx file")
     try:
-        text = path.read_bytes().decode("utf-8-sig")
-    except UnicodeDecodeError:
-        text = path.read_bytes().decode("cp1252", errors="replace")
+        data = path.read_bytes()
     except OSError as exc:
         raise UsageError(f"{path}: cannot read the partner list: {exc}") from exc
-    dialect = "excel-tab" if suffix == ".tsv" or ("\t" in text.split("\n", 1)[0] and "," not in text.split("\n", 1)[0]) else "excel"
-    return [list(r) for r in csv.reader(io.StringIO(text), dialect=dialect)]
+    try:
+        if data[:2] in (b"\xff\xfe", b"\xfe\xff"):
+            text = data.decode("utf-16")  # Excel's "Unicode Text" (tab-separated)
+        else:
+            text = data.decode("utf-8-sig")  # Excel's "CSV UTF-8" starts with a byte-order mark
+    except UnicodeDecodeError:
+        text = data.decode("cp1252", errors="replace")  # Excel's plain "CSV" on Windows
+    sep = "\t" if suffix == ".tsv" else _separator(text)
+    return [list(r) for r in csv.reader(io.StringIO(text, newline=""), delimiter=sep)]
+
+
+SEPARATORS = {",": "comma (',')", ";": "semicolon (';')", "\t": "tab"}
+
+
+def _separator(text: str) -> str:
+    """The list's separator: the one of , ; tab that splits the header row into the columns we need (Excel in a
+    European locale saves ';'), else what csv.Sniffer makes of the first lines, else ','."""
+    lines = [line for line in text.splitlines() if line.strip()]
+    if not lines:
+        return ","
+    fits = [sep for sep in SEPARATORS if not _missing(next(csv.reader([lines[0]], delimiter=sep)))]
+    if fits:
+        return fits[0]
+    try:
+        return csv.Sniffer().sniff("\n".join(lines[:20]), delimiters="".join(SEPARATORS)).delimiter
+    except csv.Error:
+        return max(SEPARATORS, key=lines[0].count) if any(s in lines[0] for s in SEPARATORS) else ","
+
+
+def _header(row: list[str]) -> list[str]:
+    return [_ALIASES.get(h.strip().lower(), h.strip().lower()) for h in row]
+
+
+def _missing(row: list[str]) -> list[str]:
+    header = _header(row)
+    return [c for c in ("name", "organisation", "email") if c not in header]
 
 
 def read_partners(path: Path | str) -> list[Partner]:
@@ -81,11 +113,18 @@ def read_partners(path: Path | str) -> list[Partner]:
     rows = _rows_from(path)
     if not rows:
         raise UsageError(f"{path}: the partner list is empty")
-    header = [_ALIASES.get(h.strip().lower(), h.strip().lower()) for h in rows[0]]
-    missing = [c for c in ("name", "organisation", "email") if c not in header]
+    header = _header(rows[0])
+    missing = _missing(rows[0])
     if missing:
+        found = ", ".join(repr(h.strip()) for h in rows[0] if h.strip()) or "nothing"
+        how = ""
+        if path.suffix.lower() not in (".xlsx", ".xlsm", ".ods"):
+            first = next((line for line in _first_line(path).split("\n") if line), "")
+            seps = [SEPARATORS[s] for s in SEPARATORS if s in first]
+            how = (f"; the header row is separated by {' and '.join(seps)}" if seps else
+                   "; no separator (comma, semicolon or tab) was found in the header row")
         raise UsageError(f"{path}: row 1: the header row needs the columns name, organisation, email "
-                         f"(optional: id, role); missing: {', '.join(missing)}")
+                         f"(optional: id, role); missing: {', '.join(missing)} (found: {found}{how})")
     idx = {c: header.index(c) for c in COLUMNS if c in header}
     problems: list[str] = []
     partners: list[Partner] = []
@@ -117,6 +156,15 @@ def read_partners(path: Path | str) -> list[Partner]:
     if not partners:
         raise UsageError(f"{path}: the partner list has a header but no partners")
     return partners
+
+
+def _first_line(path: Path) -> str:
+    data = path.read_bytes()[:4096]
+    if data[:2] in (b"\xff\xfe", b"\xfe\xff"):
+        text = data.decode("utf-16", errors="replace")
+    else:
+        text = data.decode("utf-8-sig", errors="replace")
+    return text.replace("\r", "\n").lstrip("\n").split("\n", 1)[0]
 
 
 def file_name(partner: Partner | None, matrix_id: str, taken: set[str]) -> str:
