@@ -12,6 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_vali
 
 Text = Annotated[str, StringConstraints(min_length=1)]
 Slug = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9._-]*$", max_length=64)]
+SupportingId = Annotated[str, StringConstraints(pattern=r"^\d+(\.\d+)?-s\d{2,}$")]
 NOT_ASSESSED = "Not assessed"
 NOT_YET_BASIC = "Not yet basic"
 
@@ -53,8 +54,27 @@ class Criterion(Strict):
 
 
 class SupportingItem(Strict):
+    """One line of a sub-element's supporting-information checklist, as the seed prints it.
+
+    `id` is stable and unique in the whole matrix ("<sub-element code>-s<NN>", numbered in document order when
+    first written and never renumbered); answers are carried by it, never by the wording, which can repeat.
+    `level` is the progress level of the criterion row the item stands beside, where the seed shows it.
+    A `heading` ("Strategy covers:") introduces the bullet items after it: it is shown, not ticked, and has no id.
+    """
+
+    id: SupportingId | None = None
     text: Text
     level: str | None = None
+    heading: bool = False
+
+    @model_validator(mode="after")
+    def _id_unless_heading(self) -> SupportingItem:
+        if self.heading and self.id is not None:
+            raise RuleViolations([("id", "a heading is not ticked and has no id")])
+        if not self.heading and self.id is None:
+            raise RuleViolations([("id", "a supporting-information item needs an id (e.g. '1.1-s01'); "
+                                         "only a line with 'heading: true' has none")])
+        return self
 
 
 class SubElement(Strict):
@@ -137,6 +157,7 @@ class Matrix(Strict):
         numbers: list[int] = []
         sub_codes: list[str] = []
         crit_codes: set[str] = set()
+        item_ids: set[str] = set()
         for d, dim in enumerate(self.dimensions):
             for e, el in enumerate(dim.elements):
                 epath = f"dimensions[{d}].elements[{e}]"
@@ -170,9 +191,17 @@ class Matrix(Strict):
                         crit_codes.add(crit.code)
                         last_code = crit.code
                     for i, item in enumerate(sub.supporting_information):
+                        ipath = f"{spath}.supporting_information[{i}]"
                         if item.level is not None and item.level not in rank:
-                            problems.append((f"{spath}.supporting_information[{i}].level",
-                                             f"'{item.level}' is not a progress level ({listing})"))
+                            problems.append((f"{ipath}.level", f"'{item.level}' is not a progress level ({listing})"))
+                        if item.id is None:
+                            continue
+                        if item.id in item_ids:
+                            problems.append((f"{ipath}.id", f"duplicate supporting-information id '{item.id}'"))
+                        elif item.id.rsplit("-s", 1)[0] != sub.code:
+                            problems.append((f"{ipath}.id", f"supporting-information id '{item.id}' must start with "
+                                                            f"the sub-element code: '{sub.code}-s01', '{sub.code}-s02'…"))
+                        item_ids.add(item.id)
         if problems:
             raise RuleViolations(problems)
         return self

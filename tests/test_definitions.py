@@ -361,7 +361,8 @@ dimensions:
                 level: "Mature"
                 text: "Second."
             supporting_information:
-              - text: "Minutes"
+              - id: "1.1-s01"
+                text: "Minutes"
                 level: "Mature"
           - code: "1.2"
             name: "Needs"
@@ -455,9 +456,9 @@ def test_unknown_level_in_a_sub_element_and_in_supporting_information(tmp_path):
                         '                level: "Expert"\n          - code: "1.2"')
     path = write(tmp_path, text)
     assert problems_of(path) == [
-        f"{path}:30: dimensions[0].elements[0].sub_elements[0].supporting_information[0].level: "
+        f"{path}:31: dimensions[0].elements[0].sub_elements[0].supporting_information[0].level: "
         "'Expert' is not a progress level (Basic level, Mature)",
-        f"{path}:35: dimensions[0].elements[0].sub_elements[1].criteria[0].level: "
+        f"{path}:36: dimensions[0].elements[0].sub_elements[1].criteria[0].level: "
         "'Basic' is not a progress level (Basic level, Mature)",
     ]
 
@@ -473,7 +474,7 @@ def test_duplicate_criterion_code_across_sub_elements(tmp_path):
     path = write(tmp_path, replace_once(SUB_ELEMENT_YAML, 'code: "1.2a"', 'code: "1.1a"'))
     # the first rule to fail wins for that criterion: it is a duplicate
     assert problems_of(path) == [
-        f"{path}:34: dimensions[0].elements[0].sub_elements[1].criteria[0].code: duplicate criterion code '1.1a'"
+        f"{path}:35: dimensions[0].elements[0].sub_elements[1].criteria[0].code: duplicate criterion code '1.1a'"
     ]
 
 
@@ -509,7 +510,7 @@ def test_criterion_letters_out_of_order(tmp_path):
 def test_sub_element_of_another_element(tmp_path):
     path = write(tmp_path, replace_once(SUB_ELEMENT_YAML, 'code: "1.2"', 'code: "2.2"'))
     problems = problems_of(path)
-    assert problems[0] == (f"{path}:31: dimensions[0].elements[0].sub_elements[1].code: "
+    assert problems[0] == (f"{path}:32: dimensions[0].elements[0].sub_elements[1].code: "
                            "sub-element '2.2' does not belong to element 1")
 
 
@@ -620,7 +621,7 @@ def test_no_spurious_length_problems_for_a_bad_item(tmp_path):
     # one bad criterion must not also report the enclosing (non-empty) lists as too short
     path = write(tmp_path, replace_once(SUB_ELEMENT_YAML, '                text: "Third."\n', ""))
     assert problems_of(path) == [
-        f"{path}:34: dimensions[0].elements[0].sub_elements[1].criteria[0].text: required field is missing"
+        f"{path}:35: dimensions[0].elements[0].sub_elements[1].criteria[0].text: required field is missing"
     ]
 
 
