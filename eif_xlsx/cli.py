@@ -65,6 +65,23 @@ def _catalog(strict: bool = False) -> Catalog:
     return cat
 
 
+def _known(cat: Catalog, ident: str | None, kind: str, what: str) -> None:
+    """A usage error (exit 2), before any file is read, when `ident` is not a known definition of `kind`
+    ("matrix", "indicators" or "" for either); the message lists the known ids."""
+    if not ident:
+        return
+    entry = cat.entries.get(ident)
+    if entry is not None and (not kind or entry.kind == kind):
+        return
+    ids = ", ".join(sorted(i for i, e in cat.entries.items() if not kind or e.kind == kind)) or "none"
+    if not kind:  # the catalog's own words
+        raise _Usage(f"no definition with id '{ident}' (known: {ids})")
+    noun, plural = {"matrix": ("matrix", "matrices"), "indicators": ("indicator set", "indicator sets")}[kind]
+    other = "a matrix" if entry and entry.kind == "matrix" else "an indicator set"
+    said = f"'{ident}' is {other}, not {'a' if kind == 'matrix' else 'an'} {noun}" if entry else f"no {noun} '{ident}'"
+    raise _Usage(f"{what}: {said} (known {plural}: {ids})")
+
+
 def _input_files(paths) -> list[Path]:
     """The files to read (folders expanded); a usage error if a path is missing or holds nothing."""
     from .batch import expand
@@ -131,8 +148,10 @@ def definitions_show(ident: str, as_json: bool) -> None:
 
     Example: eif-xlsx definitions show maternity-early-years --json
     """
+    cat = _catalog()
+    _known(cat, ident, "", "")
     with _errors():
-        d = _catalog().get(ident)
+        d = cat.get(ident)
     if as_json:
         click.echo(d.model_dump_json(indent=2))
         return
@@ -214,8 +233,10 @@ def generate(matrix_id, partners, area, deadline, return_to, indicators_id, pass
     from . import api, reissue
     from .partners import read_partners
 
+    cat = _catalog()
+    _known(cat, matrix_id, "matrix", "MATRIX_ID")
+    _known(cat, indicators_id, "indicators", "--indicators")
     with _errors():
-        cat = _catalog()
         people = read_partners(partners) if partners else None
         if email_drafts and not sender:
             raise UsageError("--email-drafts needs --sender ADDRESS")
@@ -269,9 +290,9 @@ def validate(paths, as_json, expected_matrix, feedback_dir, jobs, quiet) -> None
     """
     from . import api
 
+    _known(_catalog(), expected_matrix, "matrix", "--matrix")
     files = _input_files(paths)
     with _errors():
-        _catalog()
         with _progress(quiet or as_json, len(files), "Checking") as bar:
             reports = api.validate(files, jobs=jobs, expected_matrix=expected_matrix,
                                    progress=bar.update if bar else None)
@@ -322,9 +343,9 @@ def import_(paths, manifest, indicators_id, out_dir, jobs, quiet) -> None:
     """
     from .consolidate import run
 
+    _known(_catalog(), indicators_id, "indicators", "--indicators")
     files = _input_files(paths)
     with _errors():
-        _catalog()
         with _progress(quiet, len(files), "Importing") as bar:
             result = run(files, out_dir, manifest=manifest, indicators=indicators_id, jobs=jobs,
                          progress=bar.update if bar else None)
@@ -345,8 +366,10 @@ def tracker(set_id, out_file) -> None:
     """
     from .report.tracker import write_tracker
 
+    cat = _catalog()
+    _known(cat, set_id, "indicators", "SET_ID")
     with _errors():
-        iset = _catalog().indicator_set(set_id)
+        iset = cat.indicator_set(set_id)
         Path(out_file).parent.mkdir(parents=True, exist_ok=True)
         write_tracker(iset, [], Path(out_file))
     click.echo(f"Wrote {out_file}")

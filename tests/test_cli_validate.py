@@ -104,3 +104,33 @@ def test_saved_emails_are_opened(tmp_path, matrix):
     assert by_file["bob.msg › bob return.xlsx"].ret.answer("criterion", "1.1", "1.1a", BASELINE).value is True
     assert not by_file["empty.eml"].accepted
     assert "no .xlsx" in by_file["empty.eml"].findings[0].message
+
+
+UNKNOWN_IDS = {
+    "generate MATRIX_ID": (["generate", "nope"], "known matrices: maternity-early-years"),
+    "generate --indicators": (["generate", "maternity-early-years", "--indicators", "nope"],
+                              "known indicator sets: staffordshire-best-start"),
+    "validate --matrix": (["validate", "{returns}", "--matrix", "nope"], "known matrices: maternity-early-years"),
+    "validate --matrix an indicator set": (["validate", "{returns}", "--matrix", "staffordshire-best-start"],
+                                           "'staffordshire-best-start' is an indicator set, not a matrix"),
+    "import --indicators": (["import", "{returns}", "--indicators", "nope"],
+                            "known indicator sets: staffordshire-best-start"),
+    "tracker SET_ID": (["tracker", "maternity-early-years"], "known indicator sets: staffordshire-best-start"),
+    "definitions show": (["definitions", "show", "nope"],
+                         "no definition with id 'nope' (known: maternity-early-years, staffordshire-best-start)"),
+}
+
+
+def test_unknown_ids_are_usage_errors_before_any_file_is_read(tmp_path):
+    """Exit 2 with the known ids, and not a word about the returns (they were not read)."""
+    returns = Path(__file__).resolve().parent.parent / "samples" / "returns"
+    for case, (argv, known) in UNKNOWN_IDS.items():
+        out = tmp_path / case.replace(" ", "_")
+        argv = [a.replace("{returns}", str(returns)) for a in argv]
+        if argv[0] in ("generate", "import"):
+            argv += ["--out", str(out)]
+        res = CliRunner().invoke(main, argv)
+        assert res.exit_code == 2, (case, res.output)
+        assert known in res.output, (case, res.output)
+        assert "Traceback" not in res.output and ".xlsx" not in res.output and "REJECTED" not in res.output, case
+        assert not out.exists(), case
