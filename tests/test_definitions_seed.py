@@ -53,6 +53,64 @@ def test_headings_are_not_tickable(matrix):
                 assert after.text.startswith("• ") and not after.heading, sub.code
 
 
+# How the seed was read (000, the criteria pages 1.1 to 10.2). Where the supporting information stands in a side
+# column beside the criteria (2, 3, 4, 5, 7.1, 7.3, 8.1, 9.1), each item is on the extracted line of a criterion row
+# or on a continuation line after it; a level label holds from its row until the next label (the reading notes), so
+# an item takes the level of the row it is on or last followed; the 'Supporting information' header line itself is
+# beside the first Basic or Early row, so no item is at Basic level ("examples of supporting information for progress
+# levels from 'early' to 'mature'", the introduction says). Shifted cells (2k, 8.2c/d, 9.1d/e/f) keep the level of
+# their criterion. Where the checklist is one block (an HTML table in the Basic row's cell, then the same list after
+# the criteria: 1.1, 1.2, 6.1, 6.2, 7.2, 8.2, 9.2, 10.1, 10.2), the text does not show a level: none is given.
+# Per sub-element: tickable items, and the level of every line in document order (headings included):
+# B/E/S/M = Basic level/Early progress/Substantial progress/Mature, '-' = none. Duplicates are kept.
+# Doubtful, as the text shows it: in 5 the EIF's own example ("only tick the supporting information box for 5d if …
+# your staff and stakeholder feedback …") suggests a 'Staff & stakeholder feedback' at Substantial progress, but
+# the three in the extraction stand beside 5b (Early) and 5e and after (Mature); in 9.1 'Valid and reliable
+# measurement tools' and 'Data is routinely collected and reported' stand beside 9.1f (Mature), although they echo
+# 9.1e (Substantial).
+SUPPORTING_LEVELS = {
+    "1.1": (17, "------------------"),
+    "1.2": (10, "-----------"),
+    "2": (18, "EESSSSMMMMMMMMMMMMM"),
+    "3": (12, "EESSSSMMMMMM"),
+    "4": (9, "EESSSSSMM"),
+    "5": (9, "EESSMMMMM"),
+    "6.1": (6, "------"),
+    "6.2": (8, "--------"),
+    "7.1": (18, "EEESSSSSMMMMMMMMMM"),
+    "7.2": (7, "-------"),
+    "7.3": (16, "EEESSSSSMMMMMMMM"),
+    "8.1": (7, "EEEESSMM"),
+    "8.2": (11, "-----------"),
+    "9.1": (12, "ESSSMMMMMMMM"),
+    "9.2": (12, "------------"),
+    "10.1": (5, "-----"),
+    "10.2": (7, "-------"),
+}
+LEVEL_LETTER = {None: "-", "Basic level": "B", "Early progress": "E", "Substantial progress": "S", "Mature": "M"}
+
+
+def test_supporting_information_levels_as_the_seed_shows_them(matrix):
+    found = {sub.code: (sum(not i.heading for i in sub.supporting_information),
+                        "".join(LEVEL_LETTER[i.level] for i in sub.supporting_information))
+             for _, _, sub in matrix.sub_elements()}
+    assert found == SUPPORTING_LEVELS
+
+
+def test_supporting_items_beside_a_criterion_row(matrix):
+    # spot checks, line by line against the seed
+    def level_of(code: str, text: str, nth: int = 0) -> str | None:
+        return [i.level for i in matrix.sub_element(code).supporting_information if i.text == text][nth]
+
+    assert level_of("2", "Set out in commissioning plan(s)") == "Substantial progress"  # beside 2h
+    assert level_of("2", "Set out in commissioning plan(s)", 1) == "Mature"  # beside 2i
+    assert level_of("2", "• health visiting") == "Mature"  # beside 2k, its label shifted
+    assert level_of("4", "Terms of Reference") == level_of("4", "Terms of Reference", 1) == "Substantial progress"
+    assert level_of("8.1", "• Midwifery") == "Early progress"
+    assert level_of("9.1", "Timescale for development") == "Substantial progress"  # beside 9.1d
+    assert level_of("9.1", "Scorecard") == "Mature"
+
+
 SMALL = """\
 kind: matrix
 id: tiny-items
