@@ -488,7 +488,7 @@ def write_versions(tmp_path: Path) -> tuple[Catalog, Catalog]:
     assert sub["code"] == "1.1"
     sub["criteria"] = [c for c in sub["criteria"] if c["code"] != REMOVED_CRITERION]
     del sub["supporting_information"][REMOVED_SUPPORT]
-    sub["supporting_information"].append({"text": NEW_SUPPORT})
+    sub["supporting_information"].append({"id": "1.1-s90", "text": NEW_SUPPORT})
     data["version"] = "2026-01"
     v2 = tmp_path / "v2"
     v2.mkdir()

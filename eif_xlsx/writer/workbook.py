@@ -49,8 +49,8 @@ from ..layout import (
     metadata_checksum,
 )
 from ..model import NOT_ASSESSED, NOT_YET_BASIC, IndicatorSet, Matrix
-from ..normalise import TICK_WORDS
-from ..scoring import next_level
+from ..normalise import TICK_WORDS, tick
+from ..scoring import Score, next_level, score_ticks
 from .styles import colour_levels, make_formats, row_height
 from .text import write_text
 
@@ -94,22 +94,6 @@ def metadata_rows(spec: WorkbookSpec) -> list[tuple[str, str]]:
     return rows
 
 
-class _Worksheet(Worksheet):
-    """XlsxWriter's worksheet, remembering how it prepared each formula: every workbook of a round repeats the same
-    few hundred template formulas, and preparing one runs some thirty regular expressions."""
-
-    _prepared: dict[tuple, str] = {}
-
-    def _prepare_formula(self, formula, expand_future_functions=False):
-        key = (formula, expand_future_functions, self.use_future_functions)
-        got = self._prepared.get(key)
-        if got is None:
-            if len(self._prepared) > 50_000:
-                self._prepared.clear()
-            got = self._prepared[key] = super()._prepare_formula(formula, expand_future_functions)
-        return got
-
-
 def write_workbook(spec: WorkbookSpec) -> bytes:
     """The workbook's bytes (deterministic for the same spec)."""
     buf = io.BytesIO()
@@ -131,12 +115,13 @@ class _Builder:
         self.partner = spec.partner
         self.answers = dict(spec.answers)
         self.validations: dict[tuple[str, tuple[str, ...], int], list[int]] = {}
+        self.scores: dict[tuple[str, str], tuple[list[int], Score]] = {}  # (sub-element, column): see _column_score
 
     # -- common ---------------------------------------------------------------------------------
 
     def build(self) -> None:
         for sheet in self.spec.layout.sheets:
-            ws = self.wb.add_worksheet(sheet.name, worksheet_class=_Worksheet)
+            ws = self.wb.add_worksheet(sheet.name)
             getattr(self, f"_{sheet.role}")(ws, sheet)
             self._finish(ws, sheet)
         self._metadata(self.wb.add_worksheet(META_SHEET))
@@ -314,9 +299,11 @@ class _Builder:
             ws.write_string(row.row, OV_NAME, sub.name, f["cell"])
             for c in COLUMNS:
                 lr = target.marks[f"level_{c}"]
-                ws.write_formula(row.row, OV_SCORE[c], f"={quote_sheet(target.name)}!{a1(lr, COL_BASE)}", f["score"], "")
+                sc = self._column_score(sub.code, c)[1]
+                ws.write_formula(row.row, OV_SCORE[c], f"={quote_sheet(target.name)}!{a1(lr, COL_BASE)}", f["score"],
+                                 "" if sc.score is None else sc.score)
                 ws.write_formula(row.row, OV_LEVEL[c], f"={quote_sheet(target.name)}!{a1(lr, COL_TEXT)}",
-                                 f["formula"], NOT_ASSESSED)
+                                 f["formula"], sc.level)
             for cell in row.cells:
                 self._input(ws, row.row, cell)
             ws.set_row(row.row, 28)
@@ -347,11 +334,9 @@ class _Builder:
         ws.write_string(mk["level_header"], COL_TEXT, "Level from the ticked criteria", f["header"])
         ws.write_string(mk["level_header"], COL_BASE, "Score (0–4)", f["header"])
         crit_rows = [r for r in sheet.rows if r.cells and r.cells[0].field == "criterion"]
-        first, last = mk["criteria_first"], mk["criteria_last"]
         for c in COLUMNS:
-            lr = mk[f"level_{c}"]
-            ws.write_string(lr, COL_LEVEL, COLUMN_LABEL[c], f["label"])
-            self._level_formulas(ws, lr, TICK_COL[c], first, last, crit_rows)
+            ws.write_string(mk[f"level_{c}"], COL_LEVEL, COLUMN_LABEL[c], f["label"])
+            self._level_formulas(ws, sheet, c, crit_rows)
         self._level_colours(ws, mk["level_baseline"], COL_TEXT, mk["level_12_months"], COL_TEXT)
         # Criteria.
         h = mk["criteria_header"]
@@ -412,46 +397,44 @@ class _Builder:
         ws.freeze_panes(2, 0)
         ws.repeat_rows(0, 1)
 
-    def _level_formulas(self, ws: Worksheet, lr: int, tick_col: int, first: int, last: int, crit_rows) -> None:
-        """Hidden per-level tick counts, then the level text and score: the rule in scoring.py, as formulas."""
+    def _level_formulas(self, ws: Worksheet, sheet: SheetLayout, column: str, crit_rows) -> None:
+        """Hidden per-level tick counts, then the level text and score: the rule in scoring.py, as formulas, each
+        stored with the value it has for the ticks written (so that every program shows the right level unopened)."""
+        mk = sheet.marks
+        lr = mk[f"level_{column}"]
         levels = self.m.level_names
-        totals = [sum(1 for r in crit_rows if r.level == name) for name in levels]
-        ticks_words = ",".join('"' + w + '"' for w in TICK_WORDS)
-        lvl_rng = f"${_col(COL_LEVEL)}${first + 1}:${_col(COL_LEVEL)}${last + 1}"
-        tick_rng = f"{_col(tick_col)}${first + 1}:{_col(tick_col)}${last + 1}"
-        # As normalise.tick: no-break and zero-width spaces, tabs and line breaks around a tick are ignored.
-        cleaned = f'TRIM(CLEAN(SUBSTITUTE(SUBSTITUTE({tick_rng},"\u00a0"," "),"\u200b","")))'
-        t = []
-        for i, name in enumerate(levels):
-            col = HELPER_COL + i
-            formula = (f'=SUMPRODUCT(({lvl_rng}="{name}")*ISNUMBER(MATCH(LOWER({cleaned}),'
-                       f'{{{ticks_words}}},0)))')
-            ws.write_formula(lr, col, formula, None, 0)
-            t.append(a1(lr, col))
-        full_cell = a1(lr, HELPER_COL + len(levels))
-        total_cell = a1(lr, HELPER_COL + len(levels) + 1)
-        full = "0"
-        for i in range(len(levels)):
-            if totals[i]:
-                full = f"IF({t[i]}={totals[i]},{i + 1},{full})"
-        ws.write_formula(lr, HELPER_COL + len(levels), "=" + full, None, 0)
-        ws.write_formula(lr, HELPER_COL + len(levels) + 1, "=" + "+".join(t), None, 0)
-        fractions, suffixes = [], []
-        for k in range(len(levels) + 1):
-            j = next_level(totals, k)
-            if j is None:
-                fractions.append("0")
-                suffixes.append('""')
-            else:
-                tj, nj = t[j - 1], totals[j - 1]
-                fractions.append(f"{tj}/{nj}")
-                suffixes.append(f'IF({tj}>0,", working towards {levels[j - 1]} ("&{tj}&" of {nj})","")')
-        names = ",".join('"' + n + '"' for n in (NOT_YET_BASIC, *levels))
-        score = f'=IF({total_cell}=0,"",{full_cell}+CHOOSE({full_cell}+1,{",".join(fractions)}))'
-        level = (f'=IF({total_cell}=0,"{NOT_ASSESSED}",CHOOSE({full_cell}+1,{names})'
-                 f'&CHOOSE({full_cell}+1,{",".join(suffixes)}))')
-        ws.write_formula(lr, COL_TEXT, level, self.fmt["formula"], NOT_ASSESSED)
-        ws.write_formula(lr, COL_BASE, score, self.fmt["score"], "")
+        totals = tuple(sum(1 for r in crit_rows if r.level == name) for name in levels)
+        key = (lr, TICK_COL[column], mk["criteria_first"], mk["criteria_last"], totals, levels)
+        formulas = _FORMULAS.get(key)
+        if formulas is None:
+            if len(_FORMULAS) > 4096:
+                _FORMULAS.clear()
+            formulas = _FORMULAS[key] = _level_formula_texts(*key)
+        counts, sc = self._column_score(sheet.sub_element, column)
+        helpers, full, total, level, score = formulas
+        for i, formula in enumerate(helpers):
+            ws.write_formula(lr, HELPER_COL + i, formula, None, counts[i])
+        ws.write_formula(lr, HELPER_COL + len(levels), full, None, sc.full)
+        ws.write_formula(lr, HELPER_COL + len(levels) + 1, total, None, sc.ticked)
+        ws.write_formula(lr, COL_TEXT, level, self.fmt["formula"], sc.level)
+        ws.write_formula(lr, COL_BASE, score, self.fmt["score"], "" if sc.score is None else sc.score)
+
+    def _column_score(self, code: str, column: str) -> tuple[list[int], Score]:
+        """Ticks per progress level and the score of one sub-element's column, from the values written: what the
+        workbook's formulas give, by the importer's own rule (normalise.tick, scoring.score_ticks)."""
+        got = self.scores.get((code, column))
+        if got is None:
+            sheet = self.spec.layout.sub_element_sheet(code)
+            levels = self.m.level_names
+            criteria = [(r.key, r.level) for r in sheet.rows_of("criterion")]
+            ticked = set()
+            for r in sheet.rows_of("criterion"):
+                cell = next((c for c in r.cells if c.column == column), None)
+                if cell is not None and tick(_as_written(self._value(cell))) is True:
+                    ticked.add(r.key)
+            counts = [sum(1 for k, lv in criteria if lv == name and k in ticked) for name in levels]
+            got = self.scores[(code, column)] = (counts, score_ticks(levels, criteria, ticked))
+        return got
 
     def _indicators(self, ws: Worksheet, sheet: SheetLayout) -> None:
         f, mk, iset = self.fmt, sheet.marks, self.spec.indicators
@@ -523,6 +506,56 @@ def _validation(kind: str, choices: tuple[str, ...]) -> dict:
     return {"validate": "decimal", "criteria": ">=", "value": 0, "error_type": "warning",
             "input_title": "Number", "input_message": "Type a number.",
             "error_title": "Not a number", "error_message": "Type a number (no units)."}
+
+
+_FORMULAS: dict[tuple, tuple] = {}  # the formula texts of a level block by where it is and what it counts
+
+
+def _level_formula_texts(lr: int, tick_col: int, first: int, last: int, totals: tuple[int, ...],
+                         levels: tuple[str, ...]) -> tuple[tuple[str, ...], str, str, str, str]:
+    """The formulas of one level block: per-level tick counts, full level, ticks in all, level text and score."""
+    ticks_words = ",".join('"' + w + '"' for w in TICK_WORDS)
+    lvl_rng = f"${_col(COL_LEVEL)}${first + 1}:${_col(COL_LEVEL)}${last + 1}"
+    tick_rng = f"{_col(tick_col)}${first + 1}:{_col(tick_col)}${last + 1}"
+    # As normalise.tick: no-break and zero-width spaces, tabs and line breaks around a tick are ignored.
+    cleaned = f'TRIM(CLEAN(SUBSTITUTE(SUBSTITUTE({tick_rng},"\u00a0"," "),"\u200b","")))'
+    helpers = tuple(f'=SUMPRODUCT(({lvl_rng}="{name}")*ISNUMBER(MATCH(LOWER({cleaned}),{{{ticks_words}}},0)))'
+                    for name in levels)
+    t = [a1(lr, HELPER_COL + i) for i in range(len(levels))]
+    full_cell = a1(lr, HELPER_COL + len(levels))
+    total_cell = a1(lr, HELPER_COL + len(levels) + 1)
+    full = "0"
+    for i in range(len(levels)):
+        if totals[i]:
+            full = f"IF({t[i]}={totals[i]},{i + 1},{full})"
+    fractions, suffixes = [], []
+    for k in range(len(levels) + 1):
+        j = next_level(totals, k)
+        if j is None:
+            fractions.append("0")
+            suffixes.append('""')
+        else:
+            tj, nj = t[j - 1], totals[j - 1]
+            fractions.append(f"{tj}/{nj}")
+            suffixes.append(f'IF({tj}>0,", working towards {levels[j - 1]} ("&{tj}&" of {nj})","")')
+    names = ",".join('"' + n + '"' for n in (NOT_YET_BASIC, *levels))
+    score = f'=IF({total_cell}=0,"",{full_cell}+CHOOSE({full_cell}+1,{",".join(fractions)}))'
+    level = (f'=IF({total_cell}=0,"{NOT_ASSESSED}",CHOOSE({full_cell}+1,{names})'
+             f'&CHOOSE({full_cell}+1,{",".join(suffixes)}))')
+    return helpers, "=" + full, "=" + "+".join(t), level, score
+
+
+def _as_written(value: object) -> object:
+    """An input's value as _input writes it, hence as a program reads it back."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, bool):
+        return "TRUE" if value else "FALSE"
+    if isinstance(value, dt.datetime | dt.date):
+        return _as_datetime(value)
+    if isinstance(value, int | float):
+        return float(value)
+    return str(value)
 
 
 _FMT = {"tick": "tick", "text": "input", "choice": "input", "date": "date", "number": "number"}
