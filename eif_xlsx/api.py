@@ -1,4 +1,4 @@
-"""The library's front door: generate(), read_return(), check(), validate(), consolidate()."""
+"""The library's front door: generate(), read_return(), check(), validate(), consolidate(), chase()."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from .partners import Partner, read_partners
 from .reader import Return
 from .reader import read_return as _read_return
 
-__all__ = ["check", "consolidate", "generate", "read_return", "validate"]
+__all__ = ["chase", "check", "consolidate", "generate", "read_return", "validate"]
 
 
 def read_return(path: Path | str, catalog: Catalog | None = None) -> Return:
@@ -52,6 +52,15 @@ def validate(paths: Iterable[Path | str], *, jobs: int | None = None, expected_m
     reports = batch.run(sources, jobs=jobs, expected_matrix=expected_matrix, partners_by_email=partners_by_email,
                         progress=progress)
     return email_reports + reports
+
+
+def chase(paths: Iterable[Path | str], manifest: Path | str, *, sender: str, out_dir: Path | str = "chase",
+          **options):
+    """Chase and feedback email drafts for a round: one per partner who has not returned or whose latest return
+    needs correcting, and chase.csv. See chase.chase for the options."""
+    from .chase import chase as _chase
+
+    return _chase(paths, manifest, sender=sender, out_dir=out_dir, **options)
 
 
 def consolidate(paths: Iterable[Path | str], out_dir: Path | str = "output", **options):

@@ -218,14 +218,18 @@ def definitions_schema() -> None:
 @click.option("--email-drafts", is_flag=True, help="Also write one .eml draft per partner with the workbook attached.")
 @click.option("--sender", default="", help="From address for the email drafts.")
 @click.option("--subject", default="", help="Subject for the email drafts.")
-@click.option("--message", type=click.Path(exists=True, dir_okay=False), help="Text file: the body of the email drafts.")
+@click.option("--message", type=click.Path(exists=True, dir_okay=False),
+              help="Text file: the body of the email drafts; may use {name}, {organisation}, {area}, {deadline}, "
+                   "{sender}, {sender_name}, {sender_organisation}.")
+@click.option("--sender-name", default="", help="Your name, to sign the email drafts.")
+@click.option("--sender-organisation", default="", help="Your organisation, to sign the email drafts.")
 @click.option("--out", "out_dir", default="output", show_default=True, type=click.Path(file_okay=False),
               help="Folder for the workbooks and manifest.csv.")
 @click.option("--jobs", "-j", type=click.IntRange(1, 64), default=None, help="Processes to use (default: all cores).")
 @click.option("--quiet", "-q", is_flag=True, help="No progress output.")
 @_definitions_option
 def generate(matrix_id, partners, area, deadline, return_to, indicators_id, password, round_, previous, email_drafts,
-             sender, subject, message, out_dir, jobs, quiet) -> None:
+             sender, subject, message, sender_name, sender_organisation, out_dir, jobs, quiet) -> None:
     """Write one personalised workbook per partner (or one blank workbook) and manifest.csv.
 
     Example: eif-xlsx generate maternity-early-years --partners samples/partners.csv --area Staffordshire --deadline 2026-12-12
@@ -262,7 +266,8 @@ def generate(matrix_id, partners, area, deadline, return_to, indicators_id, pass
 
             body = Path(message).read_text(encoding="utf-8") if message else ""
             drafts = write_drafts(result, sender=sender, subject=subject, body=body, area=area,
-                                  deadline=format_deadline(deadline))
+                                  deadline=format_deadline(deadline), sender_name=sender_name,
+                                  sender_organisation=sender_organisation)
             if not quiet:
                 click.echo(f"Wrote {len(drafts)} email drafts in {Path(out_dir) / 'emails'}")
     if not quiet:
@@ -278,10 +283,14 @@ def generate(matrix_id, partners, area, deadline, return_to, indicators_id, pass
 @click.option("--matrix", "expected_matrix", default=None, help="Reject returns for any other matrix.")
 @click.option("--feedback", "feedback_dir", type=click.Path(file_okay=False),
               help="Write a copy of each return with findings, marked up for the partner to correct.")
+@click.option("--return-to", default=None,
+              help="Feedback copies: the address to send them back to (default: the one on the workbook's cover).")
+@click.option("--deadline", default=None,
+              help="Feedback copies: the new return-by date, e.g. 2026-12-18 (default: the workbook's own).")
 @click.option("--jobs", "-j", type=click.IntRange(1, 64), default=None, help="Processes to use (default: all cores).")
 @click.option("--quiet", "-q", is_flag=True, help="One line per file, without the findings.")
 @_definitions_option
-def validate(paths, as_json, expected_matrix, feedback_dir, jobs, quiet) -> None:
+def validate(paths, as_json, expected_matrix, feedback_dir, return_to, deadline, jobs, quiet) -> None:
     """Check returned workbooks (files or folders; .xlsx, .xlsm, .ods, saved .eml/.msg emails).
 
     Exit 0 when every file is accepted, 1 when any is rejected, 2 on a usage error.
@@ -291,6 +300,11 @@ def validate(paths, as_json, expected_matrix, feedback_dir, jobs, quiet) -> None
     from . import api
 
     _known(_catalog(), expected_matrix, "matrix", "--matrix")
+    if deadline:
+        from .generate import format_deadline
+
+        with _errors():
+            format_deadline(deadline)
     files = _input_files(paths)
     with _errors():
         with _progress(quiet or as_json, len(files), "Checking") as bar:
@@ -299,7 +313,7 @@ def validate(paths, as_json, expected_matrix, feedback_dir, jobs, quiet) -> None
         if feedback_dir:
             from .reissue import write_feedback
 
-            written = write_feedback(reports, Path(feedback_dir))
+            written = write_feedback(reports, Path(feedback_dir), return_to=return_to, deadline=deadline)
     if as_json:
         click.echo(json.dumps([r.as_dict() for r in reports], indent=2, ensure_ascii=False))
     else:
@@ -352,6 +366,58 @@ def import_(paths, manifest, indicators_id, out_dir, jobs, quiet) -> None:
     if not quiet:
         click.echo(result.describe())
     sys.exit(EXIT_REJECTED if result.rejected else EXIT_OK)
+
+
+@main.command()
+@click.argument("paths", nargs=-1, required=True, type=click.Path())
+@click.option("--manifest", required=True, type=click.Path(exists=True, dir_okay=False),
+              help="The manifest.csv written by generate; the workbooks sent are found beside it.")
+@click.option("--sender", required=True, help="From address of the drafts (and where corrections go back to).")
+@click.option("--out", "out_dir", default="chase", show_default=True, type=click.Path(file_okay=False),
+              help="Folder for the .eml drafts, the feedback copies and chase.csv.")
+@click.option("--deadline", default="", help="The new return-by date, e.g. 2026-12-18 (default: the round's).")
+@click.option("--return-to", default="", help="Where corrected workbooks go back to (default: --sender).")
+@click.option("--sender-name", default="", help="Your name, to sign the drafts.")
+@click.option("--sender-organisation", default="", help="Your organisation, to sign the drafts.")
+@click.option("--matrix", "expected_matrix", default=None, help="The round's matrix (default: the manifest's).")
+@click.option("--dry-run", is_flag=True, help="List who would be chased; write nothing.")
+@click.option("--jobs", "-j", type=click.IntRange(1, 64), default=None, help="Processes to use (default: all cores).")
+@click.option("--quiet", "-q", is_flag=True, help="Only the one-line summary.")
+@_definitions_option
+def chase(paths, manifest, sender, out_dir, deadline, return_to, sender_name, sender_organisation, expected_matrix,
+          dry_run, jobs, quiet) -> None:
+    """Email drafts for partners who have not returned, and for returns to correct (feedback copy attached).
+
+    Writes one .eml per partner to chase and chase.csv; prints 'n outstanding, n to correct, n complete'.
+
+    Example: eif-xlsx chase returns/ --manifest round1/manifest.csv --sender me@council.example --out chase/
+    """
+    from . import api
+
+    cat = _catalog()
+    _known(cat, expected_matrix, "matrix", "--matrix")
+    files = _input_files(paths)
+    with _errors():
+        with _progress(quiet, len(files), "Checking") as bar:
+            result = api.chase(files, manifest, sender=sender, out_dir=out_dir, deadline=deadline,
+                               return_to=return_to, sender_name=sender_name, sender_organisation=sender_organisation,
+                               matrix=expected_matrix, dry_run=dry_run, jobs=jobs,
+                               progress=bar.update if bar else None)
+    for note in result.notes:
+        click.echo(f"warning: {note}", err=True)
+    if not quiet:
+        for item in result.items:
+            if item.status == "complete":
+                continue
+            target = f" <{item.email}>" if item.email else " (no email address in the manifest)"
+            sent = f"  ({item.report.file})" if item.report else ""
+            what = f"  → {item.draft}" if item.draft else ""
+            click.echo(f"{item.status:11} {item.label}{target}{sent}{what}")
+            for f in item.findings:
+                click.echo(f"    {f.where + ': ' if f.where else ''}{f.message}")
+        for rep in result.unmatched:
+            click.echo(f"unmatched   {rep.file}: no partner of the manifest")
+    click.echo(result.summary() + ("  (dry run: nothing written)" if dry_run else f"  → {result.csv}"))
 
 
 @main.command()

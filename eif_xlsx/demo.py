@@ -20,6 +20,7 @@ INDICATORS_ID = "staffordshire-best-start"
 # The sample partners: packaged inside the wheel, or the repository's samples/ in a checkout.
 SAMPLES = next((p for p in (Path(__file__).with_name("samples"), Path(__file__).resolve().parent.parent / "samples")
                 if (p / "partners.csv").is_file()), Path(__file__).resolve().parent.parent / "samples")
+RETURN_TO = "early.years@northshire-council.example"
 TICK_VARIANTS = ("✓", "✓", "✓", "✓", "x", "X", "yes", "✔", " ✓ ")
 
 BARRIERS = [
@@ -120,7 +121,7 @@ def run_demo(out: Path, echo=print, catalog: Catalog | None = None, partners_fil
         shutil.rmtree(out / sub, ignore_errors=True)
     echo(f"1. Generating {len(partners)} personalised workbooks for {MATRIX_ID} ...")
     sent = generate_workbooks(matrix, out / "workbooks", partners, indicators=iset, area="Northshire (demo)",
-                              deadline="2026-12-11", return_to="early.years@northshire-council.example")
+                              deadline="2026-12-11", return_to=RETURN_TO)
     lay = layout_mod.build(matrix, iset)
     echo("2. Partners fill them in (tick variants, evidence, barriers, notes, indicator values) ...")
     returns = out / "returns"
@@ -135,7 +136,8 @@ def run_demo(out: Path, echo=print, catalog: Catalog | None = None, partners_fil
             answers = _with_problems(answers, matrix)
         prefill[p.id] = ("", answers, {})
     filled = generate_workbooks(matrix, out / ".filled", [p for p in partners if p is not missing], indicators=iset,
-                                area="Northshire (demo)", deadline="2026-12-11", prefill=prefill)
+                                area="Northshire (demo)", deadline="2026-12-11", prefill=prefill,
+                                return_to=RETURN_TO)
     files = []
     for row in filled.rows:
         target = returns / row["file"]
@@ -145,7 +147,7 @@ def run_demo(out: Path, echo=print, catalog: Catalog | None = None, partners_fil
     twice = partners[2]
     early = fill_answers(matrix, lay, twice, seed=77, indicators=iset)
     draft = generate_workbooks(matrix, out / ".draft", [twice], indicators=iset, area="Northshire (demo)",
-                               deadline="2026-12-11", prefill={twice.id: ("", early, {})})
+                               deadline="2026-12-11", prefill={twice.id: ("", early, {})}, return_to=RETURN_TO)
     draft_path = returns / ("EARLY DRAFT " + draft.rows[0]["file"])
     shutil.copyfile(draft.files[0], draft_path)
     os.utime(draft_path, (1_780_000_000, 1_780_000_000))

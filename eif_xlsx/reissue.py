@@ -184,10 +184,14 @@ def _actions_on_cover(ret: Return) -> list[str]:
             "sheet: " + " | ".join(actions)]
 
 
-def write_feedback(reports: list[Report], out: Path, catalog=None) -> list[Path]:
-    """A copy of each return with findings: the partner's own answers, each finding on its cell and on the cover."""
+def write_feedback(reports: list[Report], out: Path, catalog=None, *, return_to: str | None = None,
+                   deadline: str | None = None) -> list[Path]:
+    """A copy of each return with findings: the partner's own answers, each finding on its cell and on the cover.
+
+    The cover says where and by when to send it back: return_to and deadline (e.g. '2026-12-18'), each by default
+    what the returned workbook itself carries (the address on its cover, the deadline in its metadata)."""
     from .catalog import Catalog
-    from .generate import generate_workbooks
+    from .generate import format_deadline, generate_workbooks
 
     catalog = catalog or Catalog.default()
     written: list[Path] = []
@@ -222,6 +226,13 @@ def write_feedback(reports: list[Report], out: Path, catalog=None) -> list[Path]
         cover += [f"• {f.where + ': ' if f.where else ''}{f.message}" for f in shown]
         if carried.lost:
             cover.append("Not carried over: " + "; ".join(carried.lost))
+        back_to = _cover_return_to(ret) if return_to is None else return_to
+        by = m.get("deadline", "") if deadline is None else deadline
+        try:
+            by = format_deadline(by)
+        except UsageError:  # a deadline that is not a date (an older workbook's free text) is still said
+            cover.append(f"Please return it by {by}.")
+            by = ""
         extra: dict = {"notes_for_partner": tuple(cover), "comments": comments}
         if m.get("round", "").replace("-", "_") == TWELVE_MONTHS:
             extra["locked_columns"] = frozenset({BASELINE})  # as issued: the baseline stays locked
@@ -229,11 +240,31 @@ def write_feedback(reports: list[Report], out: Path, catalog=None) -> list[Path]
         with tempfile.TemporaryDirectory(dir=out, prefix=".feedback-") as folder:
             result = generate_workbooks(matrix, folder, [partner] if partner else None, indicators=iset,
                                         area=m.get("area", ""), round=m.get("round", "baseline"),
+                                        deadline=by, return_to=back_to,
                                         prefill={partner.id if partner else "": (ret.file, carried.answers, extra)})
             target = _free_name(out, f"FEEDBACK {Path(ret.file.split(' › ')[-1]).stem}", written)
             result.files[0].replace(target)
         written.append(target)
     return written
+
+
+def _cover_return_to(ret: Return) -> str:
+    """The 'Return to' address on the cover of a returned workbook ('' if it has none or it cannot be read)."""
+    from python_calamine import CalamineWorkbook
+
+    covers = ret.layout.by_role("cover") if ret.layout is not None else []
+    if not covers:
+        return ""
+    cover = covers[0]
+    first = cover.marks.get("partner_info", 0)
+    try:
+        rows = CalamineWorkbook.from_path(ret.path).get_sheet_by_name(cover.name).to_python(skip_empty_area=False)
+    except Exception:  # calamine's own errors: a file re-saved oddly simply gives no default
+        return ""
+    for row in rows[first:first + 8]:
+        if len(row) > 2 and str(row[0]).strip() == "Return to":
+            return str(row[2]).strip()
+    return ""
 
 
 def _free_name(out: Path, stem: str, written: list[Path]) -> Path:
