@@ -1,0 +1,102 @@
+"""Invitation drafts (`generate --email-drafts`): standard MIME that a mail program opens, signed by the sender,
+byte-identical from run to run."""
+
+from __future__ import annotations
+
+import csv
+import email
+import email.policy
+from pathlib import Path
+
+from click.testing import CliRunner
+
+from eif_xlsx.cli import main
+from eif_xlsx.mail import draft, fill_template, sign_off, to_bytes
+
+PARTNERS = ("id,name,organisation,email\n"
+            "NMW-01,Hélène Dupré,Northshire Maternity,helene@example.org\n"
+            "FH-01,Bob Sample,Family Hubs North,bob@example.org\n"
+            "CC-01,,Little Acorns Nursery,\n")  # no email: no draft
+
+
+def generate(tmp_path: Path, out: str, *more: str):
+    partners = tmp_path / "partners.csv"
+    partners.write_text(PARTNERS, encoding="utf-8")
+    return CliRunner().invoke(main, ["generate", "maternity-early-years", "--partners", str(partners),
+                                     "--area", "Northshire", "--deadline", "2026-12-11", "--email-drafts",
+                                     "--sender", "early.years@northshire.example", "--out", str(tmp_path / out),
+                                     "-j", "1", "--quiet", *more])
+
+
+def parse(path: Path):
+    return email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
+
+
+def test_invitation_drafts_parse_back(tmp_path):
+    res = generate(tmp_path, "a", "--sender-name", "Sam Coordinator", "--sender-organisation", "Northshire Council")
+    assert res.exit_code == 0, res.output
+    out = tmp_path / "a"
+    rows = list(csv.DictReader((out / "manifest.csv").open(encoding="utf-8")))
+    drafts = sorted((out / "emails").glob("*.eml"))
+    assert [d.stem for d in drafts] == sorted(Path(r["file"]).stem for r in rows if r["email"])
+    for row in (r for r in rows if r["email"]):
+        msg = parse(out / "emails" / (Path(row["file"]).stem + ".eml"))
+        assert msg["From"] == "early.years@northshire.example"
+        assert msg["To"].addresses[0].addr_spec == row["email"]
+        assert msg["To"].addresses[0].display_name == row["name"]
+        assert msg["Subject"] == "EIF maturity matrix self-assessment — Northshire"
+        assert msg["X-Unsent"] == "1" and msg["Date"] is None
+        body = msg.get_body(("plain",)).get_content().replace("\r\n", "\n")
+        assert body.startswith(f"Dear {row['name']},\n\nPlease find attached your workbook")
+        assert "email it back to early.years@northshire.example by 11 December 2026." in body
+        assert body.rstrip().endswith("Thank you,\nSam Coordinator\nNorthshire Council")
+        (attachment,) = list(msg.iter_attachments())
+        assert attachment.get_filename() == row["file"]
+        assert attachment.get_content_type() == "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+        assert attachment.get_content() == (out / row["file"]).read_bytes()
+
+    # The same inputs give the same bytes.
+    assert generate(tmp_path, "b", "--sender-name", "Sam Coordinator", "--sender-organisation",
+                    "Northshire Council").exit_code == 0
+    for d in drafts:
+        assert d.read_bytes() == (tmp_path / "b" / "emails" / d.name).read_bytes()
+    ids = {parse(d)["Message-ID"] for d in drafts}
+    assert len(ids) == len(drafts)
+
+
+def test_default_body_reads_well_without_a_sign_off(tmp_path):
+    assert generate(tmp_path, "a").exit_code == 0
+    for d in (tmp_path / "a" / "emails").glob("*.eml"):
+        body = parse(d).get_body(("plain",)).get_content().replace("\r\n", "\n")
+        assert body.endswith("\n\nThank you,\n")
+        assert "{" not in body and "None" not in body
+
+
+def test_message_template_fields(tmp_path):
+    template = tmp_path / "message.txt"
+    template.write_text("Hello {name} ({organisation}),\n\nPlease return by {deadline} to {sender}. {not a field}\n\n"
+                        "Best wishes,\n{sender_name}\n{sender_organisation}\n", encoding="utf-8")
+    res = generate(tmp_path, "a", "--message", str(template), "--sender-name", "Sam Coordinator",
+                   "--sender-organisation", "Northshire Council")
+    assert res.exit_code == 0, res.output
+    (helene,) = [d for d in (tmp_path / "a" / "emails").glob("*.eml") if "nmw-01" in d.name]
+    body = parse(helene).get_body(("plain",)).get_content().replace("\r\n", "\n")
+    assert body == ("Hello Hélène Dupré (Northshire Maternity),\n\nPlease return by 11 December 2026 to "
+                    "early.years@northshire.example. {not a field}\n\nBest wishes,\nSam Coordinator\n"
+                    "Northshire Council\n")
+
+
+def test_draft_helpers():
+    assert sign_off() == "Thank you,"
+    assert sign_off("Sam", "") == "Thank you,\nSam"
+    assert fill_template("{name} {x} {sender_name}", {"name": "Ann"}) == "Ann {x} "
+    long_subject = "Please correct and return: EIF maturity matrix self-assessment — " + "Northshire " * 8
+    msg = draft(sender="a@example.org", to_name="", to_email="b@example.org", subject=long_subject,
+                body="Line ✓\n", attachments=[("x.ods", b"PK\x03\x04")])
+    back = email.message_from_bytes(to_bytes(msg), policy=email.policy.default)
+    assert back["Subject"] == long_subject  # not folded into a double space
+    assert back["To"] == "b@example.org"
+    (att,) = list(back.iter_attachments())
+    assert att.get_content_type() == "application/vnd.oasis.opendocument.spreadsheet"
+    assert att.get_content() == b"PK\x03\x04"
+    assert all(len(line) <= 998 for line in to_bytes(msg).split(b"\r\n"))
