@@ -234,22 +234,42 @@ class Matrix(Strict):
 
 IndicatorKind = Literal["population-outcome", "service-performance"]
 Unit = Literal["percentage", "count", "rate", "number", "text"]
-Direction = Literal["increase", "decrease"]
+Direction = Literal["higher", "lower", "none"]
 
 
 class Indicator(Strict):
+    """One population outcome or service performance indicator of a commissioning intention.
+
+    `direction` says which value is better, as the wording says it: "higher" ("% of children achieving…",
+    "Increase the %…", "% reduction of referrals": a percentage of reduction), "lower" ("Reducing the number of…",
+    "Infant mortality", "Reduction in second pregnancies…": the thing itself is counted) or "none" where the wording
+    does not say (a narrative, "currently being decided", a topic heading, a volume such as "Number of looked after
+    children"). The tracker's RAG and trend use it; it is always written, never guessed at load.
+
+    Grouping is data, as the seed prints it: `group` is the heading the indicator is listed under in its column,
+    verbatim ("Public Health Outcomes:"), the same string on each indicator of the group (a group's indicators are
+    consecutive); `parent` is the id of the indicator it is a sub-item of (the seed's nested list: cp2b-3-po24 to
+    po26 under cp2b-3-po23), an earlier indicator of the same intention, column and group, one level deep.
+    """
+
     id: Slug
     kind: IndicatorKind
     text: Text
     unit: Unit
-    direction: Direction | None = None
+    direction: Direction
+    group: Text | None = None
+    parent: Slug | None = None
 
 
 class Intention(Strict):
+    """A commissioning intention. `lead_commissioners` are the people (or posts) named as leads, one per entry;
+    `lead_commissioners_note` is other text the seed puts in that column (a note on them, not a commissioner)."""
+
     id: Slug
     commissioned: Text
     target_population: Text
     lead_commissioners: tuple[Text, ...] = Field(min_length=1)
+    lead_commissioners_note: Text | None = None
     indicators: tuple[Indicator, ...] = ()
 
 
@@ -285,6 +305,7 @@ class IndicatorSet(Strict):
                 entries.append((f"core_purposes[{p}].intentions[{i}].id", it.id))
                 entries += [(f"core_purposes[{p}].intentions[{i}].indicators[{k}].id", ind.id)
                             for k, ind in enumerate(it.indicators)]
+                problems += _grouping(f"core_purposes[{p}].intentions[{i}]", it.indicators)
             for path, ident in entries:
                 if ident in seen:
                     problems.append((path, f"duplicate id '{ident}'"))
@@ -299,6 +320,32 @@ class IndicatorSet(Strict):
     @cached_property
     def content_hash(self) -> str:
         return content_hash(self)
+
+
+def _grouping(path: str, indicators: tuple[Indicator, ...]) -> list[tuple[str, str]]:
+    """An intention's groups are consecutive within a column; a parent is an earlier indicator of the same column
+    and group, itself not a sub-item."""
+    problems: list[tuple[str, str]] = []
+    earlier: dict[str, Indicator] = {}
+    closed: set[tuple[str, str]] = set()
+    previous: tuple[str, str | None] | None = None
+    for k, ind in enumerate(indicators):
+        where = f"{path}.indicators[{k}]"
+        if previous is not None and previous != (ind.kind, ind.group) and previous[1] is not None:
+            closed.add((previous[0], previous[1]))
+        if ind.group is not None and (ind.kind, ind.group) in closed:
+            problems.append((f"{where}.group", f"group '{ind.group}' is split: its indicators must be consecutive"))
+        previous = (ind.kind, ind.group)
+        if ind.parent is not None:
+            parent = earlier.get(ind.parent)
+            if parent is None:
+                problems.append((f"{where}.parent", f"'{ind.parent}' is not an earlier indicator of this intention"))
+            elif parent.parent is not None:
+                problems.append((f"{where}.parent", f"'{ind.parent}' is itself a sub-item (one level only)"))
+            elif (parent.kind, parent.group) != (ind.kind, ind.group):
+                problems.append((f"{where}.parent", f"'{ind.parent}' is in another column or group"))
+        earlier[ind.id] = ind
+    return problems
 
 
 Definition = Annotated[Matrix | IndicatorSet, Field(discriminator="kind")]

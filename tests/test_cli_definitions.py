@@ -94,7 +94,7 @@ def test_show_summary(runner, matrix):
 
 def test_show_unknown_id(runner):
     result = run(runner, "definitions", "show", "no-such-thing")
-    assert result.exit_code == 1
+    assert result.exit_code == 2  # a usage error (issue 17 section 6)
     assert result.stdout == ""
     assert result.stderr.strip() == ("no definition with id 'no-such-thing' "
                                      "(known: maternity-early-years, staffordshire-best-start)")

@@ -261,7 +261,7 @@ def test_indicator_ids_kinds_and_units(indicator_set):
     assert len(every_id) == len(set(every_id))
     assert {ind.kind for ind in indicators} == {"population-outcome", "service-performance"}
     assert {ind.unit for ind in indicators} <= {"percentage", "count", "rate", "number", "text"}
-    assert {ind.direction for ind in indicators} <= {None, "increase", "decrease"}
+    assert {ind.direction for ind in indicators} == {"higher", "lower", "none"}
     for ind in indicators:
         assert ind.text.strip() == ind.text and ind.text
 
@@ -394,10 +394,12 @@ core_purposes:
             kind: "population-outcome"
             text: "% of things"
             unit: "percentage"
+            direction: "higher"
           - id: "cp1-1-sp1"
             kind: "service-performance"
             text: "Number of things"
             unit: "count"
+            direction: "none"
 """
 
 
@@ -553,11 +555,11 @@ def test_duplicate_yaml_key(tmp_path):
 def test_duplicate_indicator_id(tmp_path):
     path = write(tmp_path, replace_once(INDICATORS_YAML, 'id: "cp1-1-sp1"', 'id: "cp1-1-po1"'))
     assert problems_of(path) == [
-        f"{path}:22: core_purposes[0].intentions[0].indicators[1].id: duplicate id 'cp1-1-po1'"
+        f"{path}:23: core_purposes[0].intentions[0].indicators[1].id: duplicate id 'cp1-1-po1'"
     ]
     # ids are unique across core purposes, intentions and indicators alike
     path = write(tmp_path, replace_once(INDICATORS_YAML, 'id: "cp1-1-sp1"', 'id: "cp1"'), "cross.yaml")
-    assert problems_of(path) == [f"{path}:22: core_purposes[0].intentions[0].indicators[1].id: duplicate id 'cp1'"]
+    assert problems_of(path) == [f"{path}:23: core_purposes[0].intentions[0].indicators[1].id: duplicate id 'cp1'"]
 
 
 def test_indicator_kind_and_unit_must_be_allowed(tmp_path):
@@ -566,8 +568,8 @@ def test_indicator_kind_and_unit_must_be_allowed(tmp_path):
     problems = problems_of(path)
     # the path runs through the 'indicators' field (which is also the set's kind tag)
     assert [p.split(": ")[0:2] for p in problems] == [
-        [f"{path}:23", "core_purposes[0].intentions[0].indicators[1].kind"],
-        [f"{path}:25", "core_purposes[0].intentions[0].indicators[1].unit"],
+        [f"{path}:24", "core_purposes[0].intentions[0].indicators[1].kind"],
+        [f"{path}:26", "core_purposes[0].intentions[0].indicators[1].unit"],
     ]
     assert "'population-outcome' or 'service-performance'" in problems[0]
     assert "'kg'" in problems[1] and "'percentage'" in problems[1]
@@ -577,8 +579,8 @@ def test_unknown_key_in_an_indicator(tmp_path):
     text = replace_once(INDICATORS_YAML, '            unit: "count"\n', '            unit: "count"\n            colour: "red"\n')
     path = write(tmp_path, replace_once(text, 'id: "cp1-1-sp1"', 'id: "cp1-1-po1"'))
     assert problems_of(path) == [
-        f"{path}:26: core_purposes[0].intentions[0].indicators[1].colour: unknown field",
-        f"{path}:22: core_purposes[0].intentions[0].indicators[1].id: duplicate id 'cp1-1-po1'",
+        f"{path}:27: core_purposes[0].intentions[0].indicators[1].colour: unknown field",
+        f"{path}:23: core_purposes[0].intentions[0].indicators[1].id: duplicate id 'cp1-1-po1'",
     ]
 
 

@@ -11,6 +11,16 @@ from eif_xlsx.catalog import builtin_dir, load_file
 from eif_xlsx.errors import DefinitionError
 
 MATRIX_FILE = builtin_dir() / "maternity-early-years.yaml"
+INDICATORS_SEED = Path("/work/shared/seeds/004_1500a9b8b2d4d9c8.txt")
+
+
+@pytest.fixture(scope="module")
+def indicators_seed() -> str:
+    """Seed 004 as plain text: tags dropped, '&amp;' decoded, whitespace collapsed."""
+    if not INDICATORS_SEED.exists():
+        pytest.skip(f"source document not available: {INDICATORS_SEED}")
+    raw = re.sub(r"<[^>]+>", " ", INDICATORS_SEED.read_text(encoding="utf-8")).replace("&amp;", "&")
+    return " ".join(raw.split())
 
 HEADINGS = {  # sub-element -> the lines that introduce a bullet list in the seed
     "1.1": ["Strategy covers:"],
@@ -183,3 +193,152 @@ def test_an_item_id_of_another_sub_element(tmp_path):
     path, found = problems(tmp_path, SMALL.replace('id: "1-s02"', 'id: "2-s02"'))
     assert found == [f"{path}:27: dimensions[0].elements[0].supporting_information[2].id: supporting-information "
                      "id '2-s02' must start with the sub-element code: '1-s01', '1-s02'…"]
+
+
+# --- the Staffordshire indicator set (seed 004) -----------------------------------------------------------------
+
+# Every indicator has a direction read from its wording; all not listed here are "higher" (a % achieving, taking up,
+# satisfied; "Increase…", "Improving…"; "% reduction of referrals" measures the reduction itself).
+# "lower": the wording reduces the thing counted ("Reducing…", "Reduction in…", "Fewer…", "Decrease in…") or counts
+# something bad (out-of-work households, admissions, mortality, smoking in pregnancy, children at risk or overweight).
+LOWER = {
+    "cp2a-1-po3", "cp2a-1-po4", "cp2a-1-po5", "cp2a-1-po6",
+    "cp2a-2-po2", "cp2a-2-po3", "cp2a-2-po4", "cp2a-2-po5", "cp2a-2-sp5",
+    "cp2b-1-po1",
+    "cp2b-2-po2", "cp2b-2-po3", "cp2b-2-po4", "cp2b-2-po5", "cp2b-2-po6", "cp2b-2-po7", "cp2b-2-po8",
+    "cp2b-3-po9", "cp2b-3-po10", "cp2b-3-po11", "cp2b-3-po15", "cp2b-3-po17", "cp2b-3-po18", "cp2b-3-po19",
+    "cp2b-3-po22", "cp2b-3-po23", "cp2b-3-po28", "cp2b-3-po29", "cp2b-3-po33", "cp2b-3-po34", "cp2b-3-po36",
+    "cp2b-3-po37", "cp2b-3-po38", "cp2b-3-po39", "cp2b-3-po43", "cp2b-3-sp7",
+    "cp2b-4-po1",
+    "cp4-1-po4", "cp4-1-po5",
+}
+# "none": the wording does not say which way is better: narrative aims and statements ("To develop…", "Case
+# studies…", "… is graded Good or Outstanding"), "currently being decided" / "to be agreed", the six High Impact
+# Areas (topics), and volumes that could rise for good or bad reasons (children accessing emotional health services,
+# number of looked after children or on a safeguarding plan, adoptions, personal health budgets, referrals received,
+# service users accessing further support after case closure, clients whose children are deemed at risk).
+NONE = {
+    "cp2a-1-sp4", "cp2a-2-sp4",
+    "cp2b-1-po2", "cp2b-1-po3", "cp2b-1-po4", "cp2b-1-po5", "cp2b-1-po6", "cp2b-1-sp6",
+    "cp2b-2-sp3", "cp2b-2-sp4", "cp2b-2-sp5", "cp2b-2-sp8", "cp2b-2-sp10",
+    "cp2b-3-po1", "cp2b-3-po2", "cp2b-3-po3", "cp2b-3-po4", "cp2b-3-po5", "cp2b-3-po6", "cp2b-3-po7",
+    "cp2b-3-po21", "cp2b-3-sp1",
+    "cp2b-4-sp2",
+    "cp2b-5-po1", "cp2b-5-sp1",
+    "cp3-1-sp1", "cp3-1-sp3", "cp3-1-sp4", "cp3-1-sp5",
+    "cp4-1-po2", "cp4-1-sp9",
+}
+
+
+def test_every_indicator_has_the_direction_its_wording_gives(indicator_set):
+    found = {ind.id: ind.direction for _, _, ind in indicator_set.indicators()}
+    assert len(found) == 172
+    assert {i for i, d in found.items() if d == "lower"} == LOWER
+    assert {i for i, d in found.items() if d == "none"} == NONE
+    assert found["cp4-1-sp4"] == "higher"  # "% reduction of referrals into the public sector"
+    text = {ind.id: ind.text for _, _, ind in indicator_set.indicators()}
+    assert all(found[i] == "lower" for i in text if text[i].startswith(("Reducing", "Reduction", "Fewer")))
+    assert all(found[i] == "higher" for i in text if text[i].startswith(("Increase", "Improving", "Improved")))
+    assert all(found[i] == "none" for i in text if "currently being decided" in text[i])
+
+
+# cp2b-3's population outcome column, as the seed prints it: a first line, then four headed lists. The screening list
+# is read as its three "Reducing…" lines; the weight and activity indicators after it belong to the prevention
+# programmes, not to screening, and have no heading. FNP's three "○" aims are nested under "Reduction in second
+# pregnancies for first time teenage parents".
+CP2B3_GROUPS = {
+    None: ["po1", "po39", "po40", "po41", "po42", "po43"],
+    "Outcomes include: 6 High Impact Areas:": [f"po{n}" for n in range(2, 8)],
+    "Public Health Outcomes:": [f"po{n}" for n in range(8, 23)],
+    "Family Nurse Partnership:": [f"po{n}" for n in range(23, 36)],
+    "Screening programmes (as above and):": ["po36", "po37", "po38"],
+}
+
+
+def test_cp2b3_groups_as_the_seed_shows_them(indicator_set, indicators_seed):
+    (it,) = [it for cp in indicator_set.core_purposes for it in cp.intentions if it.id == "cp2b-3"]
+    groups: dict = {}
+    for ind in it.indicators:
+        if ind.kind == "population-outcome":
+            groups.setdefault(ind.group, []).append(ind.id.removeprefix("cp2b-3-"))
+        else:
+            assert ind.group is None and ind.parent is None
+    assert groups == CP2B3_GROUPS
+    for heading in CP2B3_GROUPS:
+        assert heading is None or heading in indicators_seed
+    assert {ind.id: ind.parent for ind in it.indicators if ind.parent} == {
+        "cp2b-3-po24": "cp2b-3-po23", "cp2b-3-po25": "cp2b-3-po23", "cp2b-3-po26": "cp2b-3-po23"}
+    # no other intention has groups
+    others = [ind for cp, i, ind in indicator_set.indicators() if i.id != "cp2b-3"]
+    assert all(ind.group is None and ind.parent is None for ind in others)
+
+
+def test_a_note_in_the_lead_commissioner_column_is_a_note(indicator_set, indicators_seed):
+    intentions = {it.id: it for cp in indicator_set.core_purposes for it in cp.intentions}
+    cp2b2 = intentions["cp2b-2"]
+    assert cp2b2.lead_commissioners == (
+        "Anna Hammond, Clinical Commissioning Group (CCG) Lead (South)",
+        "Denise Tolson, County Commissioner for Children's Care, SCC",
+        "Marcus Warnes, Clinical Commissioning Group (CCG) Lead (North)",
+    )
+    assert cp2b2.lead_commissioners_note == ("(North Staffordshire CCG and the integrated children's commissioning "
+                                             "team (South Staffordshire CCGs and SCC))")
+    # split by a page break in the seed, after "commissioning"
+    assert "(North Staffordshire CCG and the integrated children's commissioning" in indicators_seed
+    assert "team (South Staffordshire CCGs and SCC))" in indicators_seed
+    assert [i for i, it in intentions.items() if it.lead_commissioners_note] == ["cp2b-2"]
+    assert not any(name.startswith("(") for it in intentions.values() for name in it.lead_commissioners)
+
+
+GROUPED = """\
+kind: indicators
+id: tiny-groups
+title: "Tiny"
+outcome: "Better"
+version: "1"
+source: "test"
+core_purposes:
+  - id: "cp1"
+    name: "First"
+    intentions:
+      - id: "cp1-1"
+        commissioned: "Something"
+        target_population: "Everyone"
+        lead_commissioners: ["A Person"]
+        indicators:
+          - {id: "po1", kind: "population-outcome", text: "Reducing a", unit: "number", direction: "lower", group: "G:"}
+          - {id: "po2", kind: "population-outcome", text: "b", unit: "text", direction: "none", group: "G:",
+             parent: "po1"}
+          - {id: "po3", kind: "population-outcome", text: "c", unit: "text", direction: "none"}
+"""
+
+
+def test_a_small_grouped_set_loads(tmp_path):
+    path = tmp_path / "i.yaml"
+    path.write_text(GROUPED, encoding="utf-8")
+    inds = [ind for _, _, ind in load_file(path).indicators()]
+    assert [(i.group, i.parent, i.direction) for i in inds] == [("G:", None, "lower"), ("G:", "po1", "none"),
+                                                                (None, None, "none")]
+
+
+@pytest.mark.parametrize(("old", "new", "line", "field", "message"), [
+    ('direction: "lower", ', "", 16, "direction", "required field is missing"),
+    ('direction: "lower"', 'direction: "decrease"', 16, "direction", "'decrease': Input should be 'higher', 'lower' or 'none'"),
+    ('parent: "po1"', 'parent: "po3"', 18, "parent", "'po3' is not an earlier indicator of this intention"),
+    ('text: "c", unit: "text", direction: "none"}', 'text: "c", unit: "text", direction: "none", group: "G:", parent: "po2"}',
+     19, "parent", "'po2' is itself a sub-item (one level only)"),
+])
+def test_indicator_rules(tmp_path, old, new, line, field, message):
+    text = GROUPED.replace(old, new, 1)
+    assert text != GROUPED
+    path, found = problems(tmp_path, text)
+    index = {16: 0, 18: 1, 19: 2}[line]  # a flow mapping's fields are on its line (po2's parent on the next)
+    assert found == [f"{path}:{line}: core_purposes[0].intentions[0].indicators[{index}].{field}: {message}"]
+
+
+def test_a_split_group(tmp_path):
+    text = GROUPED.replace('direction: "none"}', 'direction: "none", group: "G:"}').replace(
+        'group: "G:",\n             parent: "po1"}', 'group: "H:"}')
+    path, found = problems(tmp_path, text)
+    assert found == [f"{path}:18: core_purposes[0].intentions[0].indicators[2].group: "
+                     "group 'G:' is split: its indicators must be consecutive"]
