@@ -7,6 +7,7 @@ from pathlib import Path
 
 from . import batch, intake
 from .catalog import Catalog
+from .chase import ChaseResult
 from .checks import Report
 from .checks import check as _check
 from .container import xml_guard
@@ -55,12 +56,17 @@ def validate(paths: Iterable[Path | str], *, jobs: int | None = None, expected_m
 
 
 def chase(paths: Iterable[Path | str], manifest: Path | str, *, sender: str, out_dir: Path | str = "chase",
-          **options):
-    """Chase and feedback email drafts for a round: one per partner who has not returned or whose latest return
-    needs correcting, and chase.csv. See chase.chase for the options."""
+          deadline: str = "", return_to: str = "", sender_name: str = "", sender_organisation: str = "",
+          matrix: str | None = None, dry_run: bool = False, jobs: int | None = None,
+          progress: Callable[[int], None] | None = None) -> ChaseResult:
+    """Chase and feedback email drafts for a round: one .eml per partner who has not returned or whose latest
+    return needs correcting, their feedback copies and chase.csv in out_dir (nothing when dry_run). See
+    chase.chase."""
     from .chase import chase as _chase
 
-    return _chase(paths, manifest, sender=sender, out_dir=out_dir, **options)
+    return _chase(paths, manifest, sender=sender, out_dir=out_dir, deadline=deadline, return_to=return_to,
+                  sender_name=sender_name, sender_organisation=sender_organisation, matrix=matrix, dry_run=dry_run,
+                  jobs=jobs, progress=progress)
 
 
 def consolidate(paths: Iterable[Path | str], out_dir: Path | str = "output", **options):

@@ -116,6 +116,8 @@ UNKNOWN_IDS = {
     "import --indicators": (["import", "{returns}", "--indicators", "nope"],
                             "known indicator sets: staffordshire-best-start"),
     "tracker SET_ID": (["tracker", "maternity-early-years"], "known indicator sets: staffordshire-best-start"),
+    "chase --matrix": (["chase", "{returns}", "--manifest", "{manifest}", "--sender", "me@example.org", "--matrix",
+                        "nope"], "known matrices: maternity-early-years"),
     "definitions show": (["definitions", "show", "nope"],
                          "no definition with id 'nope' (known: maternity-early-years, staffordshire-best-start)"),
 }
@@ -126,8 +128,9 @@ def test_unknown_ids_are_usage_errors_before_any_file_is_read(tmp_path):
     returns = Path(__file__).resolve().parent.parent / "samples" / "returns"
     for case, (argv, known) in UNKNOWN_IDS.items():
         out = tmp_path / case.replace(" ", "_")
-        argv = [a.replace("{returns}", str(returns)) for a in argv]
-        if argv[0] in ("generate", "import"):
+        argv = [a.replace("{returns}", str(returns)).replace("{manifest}", str(returns.parent / "returns-manifest.csv"))
+                for a in argv]
+        if argv[0] in ("generate", "import", "chase"):
             argv += ["--out", str(out)]
         res = CliRunner().invoke(main, argv)
         assert res.exit_code == 2, (case, res.output)
