@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import csv
+import email
+import email.policy
 import os
 import re
 import shlex
@@ -47,7 +50,8 @@ def test_every_readme_command_runs(tmp_path):
                           env=env, timeout=600)
     assert demo.returncode == 0, demo.stderr
     commands = readme_commands()
-    assert len(commands) >= 7
+    assert len(commands) >= 10
+    printed = {}
     for command in commands:
         argv = shlex.split(command)
         assert argv[0] == "eif-xlsx"
@@ -56,7 +60,33 @@ def test_every_readme_command_runs(tmp_path):
         assert "Traceback" not in done.stderr + done.stdout, command
         allowed = (0, 1) if argv[1] in ("validate", "import") else (0,)
         assert done.returncode in allowed, f"{command}\n{done.stdout}\n{done.stderr}"
+        printed[command] = done.stdout
+        if "--dry-run" in argv:
+            assert not (tmp_path / "chase").exists(), "a dry run writes nothing"
     assert (tmp_path / "board-pack" / "summary.xlsx").exists()
     assert (tmp_path / "round2" / "manifest.csv").exists()
     assert list((tmp_path / "round1" / "emails").glob("*.eml"))
     assert list((tmp_path / "feedback").glob("*.xlsx"))
+
+    # What the walk-through says of chase holds: the summary line it quotes, a draft per partner to chase.
+    text = README.read_text(encoding="utf-8")
+    chase_runs = [c for c in commands if c.startswith("eif-xlsx chase")]
+    assert len(chase_runs) == 2
+    summary = re.search(r"the last line printed is `([^`]+)`", text).group(1)
+    for c in chase_runs:
+        assert summary in printed[c].splitlines()[-1], printed[c]
+    rows = list(csv.DictReader((tmp_path / "chase" / "chase.csv").open(encoding="utf-8")))
+    drafts = sorted((tmp_path / "chase").glob("*.eml"))
+    assert len(drafts) == sum(r["status"] != "complete" for r in rows) == 3
+    for d in drafts:
+        msg = email.message_from_bytes(d.read_bytes(), policy=email.policy.default)
+        body = msg.get_body(("plain",)).get_content()
+        assert "18 December 2026" in body and "Sam Patel" in body
+        assert len(list(msg.iter_attachments())) == 1
+    assert "'maybe' is not a tick" in text and "'maybe' is not a tick" in printed[chase_runs[1]]
+    # Round 2: the new deadline, not last year's.
+    from eif_xlsx.api import read_return
+
+    round2 = list(csv.DictReader((tmp_path / "round2" / "manifest.csv").open(encoding="utf-8")))
+    assert read_return(tmp_path / "round2" / round2[0]["file"]).metadata["deadline"] == "10 December 2027"
+    assert len(list((tmp_path / "round2" / "emails").glob("*.eml"))) == len(round2)
