@@ -162,8 +162,10 @@ def _format(name: str, root: yaml.Node | None, err: dict) -> str:
     cause = (err.get("ctx") or {}).get("error")
     if isinstance(cause, RuleViolations):
         lines = []
-        for sub_path, message in cause.problems:
+        for sub_path, message, *first in cause.problems:
             full = loc + _parse_path(sub_path)
+            if first:  # a repeat: where the value was first given
+                message += f" (also line {_line_of(root, loc + _parse_path(first[0]))})"
             lines.append(f"{name}:{_line_of(root, full)}: {_format_path(full)}: {message}")
         return "\n".join(lines)
     return f"{name}:{_line_of(root, loc)}: {_format_path(loc) or '(top)'}: {_describe(err)}"

@@ -18,11 +18,12 @@ NOT_YET_BASIC = "Not yet basic"
 
 
 class RuleViolations(ValueError):
-    """Raised by a model validator: a list of (field path, message) beyond what types can say."""
+    """Raised by a model validator: a list of (field path, message) beyond what types can say. A repeat adds a
+    third item, the field path of the first occurrence, which the loader turns into "(also line N)"."""
 
-    def __init__(self, problems: list[tuple[str, str]]):
+    def __init__(self, problems: list[tuple[str, ...]]):
         self.problems = problems
-        super().__init__("; ".join(f"{p}: {m}" for p, m in problems))
+        super().__init__("; ".join(f"{p[0]}: {p[1]}" for p in problems))
 
 
 class Strict(BaseModel):
@@ -119,8 +120,25 @@ class Element(Strict):
 
 
 class Dimension(Strict):
+    """PLAN, LEAD, DELIVER or EVALUATE. `description` is what the seed says the dimension is ("strategy and
+    planning", "leading change", …: the seed's only description of each), verbatim, where it has one."""
+
     name: Text
+    description: Text | None = None
     elements: tuple[Element, ...] = Field(min_length=1)
+
+
+class GuidanceParagraph(Strict):
+    text: Text
+    bullet: bool = False
+
+
+class GuidanceSection(Strict):
+    """A section of the matrix's own guidance ("Using the matrix"), verbatim: its heading and its paragraphs in
+    order; a paragraph the seed prints as a list item has `bullet: true` (the seed's bold run-in kept as text)."""
+
+    title: Text
+    paragraphs: tuple[GuidanceParagraph, ...] = Field(min_length=1)
 
 
 DEFAULT_TIMESCALES = (
@@ -142,11 +160,12 @@ class Matrix(Strict):
     levels: tuple[Level, ...] = Field(min_length=2)
     timescales: tuple[Timescale, ...] = DEFAULT_TIMESCALES
     how_to_use: tuple[str, ...] = ()
+    guidance: tuple[GuidanceSection, ...] = ()
     dimensions: tuple[Dimension, ...] = Field(min_length=1)
 
     @model_validator(mode="after")
     def _rules(self) -> Matrix:
-        problems: list[tuple[str, str]] = []
+        problems: list[tuple[str, ...]] = []
         names = [lv.name for lv in self.levels]
         rank = {n: i for i, n in enumerate(names)}
         listing = ", ".join(names)
@@ -156,8 +175,9 @@ class Matrix(Strict):
             problems.append(("timescales", "timescale names must be unique"))
         numbers: list[int] = []
         sub_codes: list[str] = []
-        crit_codes: set[str] = set()
-        item_ids: set[str] = set()
+        first_sub: dict[str, str] = {}
+        first_crit: dict[str, str] = {}
+        first_item: dict[str, str] = {}
         for d, dim in enumerate(self.dimensions):
             for e, el in enumerate(dim.elements):
                 epath = f"dimensions[{d}].elements[{e}]"
@@ -168,11 +188,13 @@ class Matrix(Strict):
                     spath = epath if el.has_own_criteria else f"{epath}.sub_elements[{s}]"
                     if not el.has_own_criteria and not (sub.code == str(el.number) or sub.code.startswith(f"{el.number}.")):
                         problems.append((f"{spath}.code", f"sub-element '{sub.code}' does not belong to element {el.number}"))
-                    if sub.code in sub_codes:
-                        problems.append((f"{spath}.code", f"duplicate sub-element code '{sub.code}'"))
+                    if sub.code in first_sub:
+                        problems.append((f"{spath}.code", f"duplicate sub-element code '{sub.code}'",
+                                         first_sub[sub.code]))
                     elif sub_codes and natural_key(sub.code) < natural_key(sub_codes[-1]):
                         problems.append((f"{spath}.code", f"sub-element '{sub.code}' is out of order (after '{sub_codes[-1]}')"))
                     sub_codes.append(sub.code)
+                    first_sub.setdefault(sub.code, f"{spath}.code")
                     last_code, last_rank = None, -1
                     for c, crit in enumerate(sub.criteria):
                         cpath = f"{spath}.criteria[{c}]"
@@ -182,13 +204,14 @@ class Matrix(Strict):
                             problems.append((f"{cpath}.level", f"criteria must be in ascending progress level: '{crit.level}' after a higher level"))
                         else:
                             last_rank = rank[crit.level]
-                        if crit.code in crit_codes:
-                            problems.append((f"{cpath}.code", f"duplicate criterion code '{crit.code}'"))
+                        if crit.code in first_crit:
+                            problems.append((f"{cpath}.code", f"duplicate criterion code '{crit.code}'",
+                                             first_crit[crit.code]))
                         elif not crit.code.startswith(sub.code) or not crit.code[len(sub.code):].isalpha():
                             problems.append((f"{cpath}.code", f"criterion code '{crit.code}' must be the sub-element code '{sub.code}' followed by a letter"))
                         elif last_code and natural_key(crit.code) <= natural_key(last_code):
                             problems.append((f"{cpath}.code", f"criterion '{crit.code}' is out of order (after '{last_code}')"))
-                        crit_codes.add(crit.code)
+                        first_crit.setdefault(crit.code, f"{cpath}.code")
                         last_code = crit.code
                     for i, item in enumerate(sub.supporting_information):
                         ipath = f"{spath}.supporting_information[{i}]"
@@ -196,12 +219,13 @@ class Matrix(Strict):
                             problems.append((f"{ipath}.level", f"'{item.level}' is not a progress level ({listing})"))
                         if item.id is None:
                             continue
-                        if item.id in item_ids:
-                            problems.append((f"{ipath}.id", f"duplicate supporting-information id '{item.id}'"))
+                        if item.id in first_item:
+                            problems.append((f"{ipath}.id", f"duplicate supporting-information id '{item.id}'",
+                                             first_item[item.id]))
                         elif item.id.rsplit("-s", 1)[0] != sub.code:
                             problems.append((f"{ipath}.id", f"supporting-information id '{item.id}' must start with "
                                                             f"the sub-element code: '{sub.code}-s01', '{sub.code}-s02'…"))
-                        item_ids.add(item.id)
+                        first_item.setdefault(item.id, f"{ipath}.id")
         if problems:
             raise RuleViolations(problems)
         return self
@@ -297,8 +321,8 @@ class IndicatorSet(Strict):
 
     @model_validator(mode="after")
     def _unique_ids(self) -> IndicatorSet:
-        problems: list[tuple[str, str]] = []
-        seen: set[str] = set()
+        problems: list[tuple[str, ...]] = []
+        first: dict[str, str] = {}
         for p, cp in enumerate(self.core_purposes):
             entries = [(f"core_purposes[{p}].id", cp.id)]
             for i, it in enumerate(cp.intentions):
@@ -307,9 +331,9 @@ class IndicatorSet(Strict):
                             for k, ind in enumerate(it.indicators)]
                 problems += _grouping(f"core_purposes[{p}].intentions[{i}]", it.indicators)
             for path, ident in entries:
-                if ident in seen:
-                    problems.append((path, f"duplicate id '{ident}'"))
-                seen.add(ident)
+                if ident in first:
+                    problems.append((path, f"duplicate id '{ident}'", first[ident]))
+                first.setdefault(ident, path)
         if problems:
             raise RuleViolations(problems)
         return self
@@ -322,10 +346,10 @@ class IndicatorSet(Strict):
         return content_hash(self)
 
 
-def _grouping(path: str, indicators: tuple[Indicator, ...]) -> list[tuple[str, str]]:
+def _grouping(path: str, indicators: tuple[Indicator, ...]) -> list[tuple[str, ...]]:
     """An intention's groups are consecutive within a column; a parent is an earlier indicator of the same column
     and group, itself not a sub-item."""
-    problems: list[tuple[str, str]] = []
+    problems: list[tuple[str, ...]] = []
     earlier: dict[str, Indicator] = {}
     closed: set[tuple[str, str]] = set()
     previous: tuple[str, str | None] | None = None

@@ -164,6 +164,33 @@ def test_schema(runner):
     assert schema["$defs"]["Matrix"]["properties"]["kind"]["const"] == "matrix"
     assert schema["$defs"]["IndicatorSet"]["properties"]["kind"]["const"] == "indicators"
     assert schema["$defs"]["Matrix"]["additionalProperties"] is False
+    # the fields issue 17 added, as the model has them
+    defs = schema["$defs"]
+    item = defs["SupportingItem"]["properties"]
+    assert set(item) == {"id", "text", "level", "heading"}
+    assert item["id"]["anyOf"][0]["pattern"] == r"^\d+(\.\d+)?-s\d{2,}$"
+    assert item["heading"] == {"default": False, "title": "Heading", "type": "boolean"}
+    assert "direction" in defs["Indicator"]["required"]
+    assert defs["Indicator"]["properties"]["direction"]["enum"] == ["higher", "lower", "none"]
+    assert {"group", "parent"} <= set(defs["Indicator"]["properties"])
+    assert "lead_commissioners_note" in defs["Intention"]["properties"]
+    assert "description" in defs["Dimension"]["properties"]
+    assert defs["Matrix"]["properties"]["guidance"]["items"] == {"$ref": "#/$defs/GuidanceSection"}
+    assert set(defs["GuidanceParagraph"]["properties"]) == {"text", "bullet"}
+
+
+def test_the_builtin_definitions_follow_the_printed_schema(runner):
+    jsonschema = pytest.importorskip("jsonschema")
+    import yaml
+
+    schema = json.loads(run(runner, "definitions", "schema").stdout)
+    for path in sorted(builtin_dir().glob("*.yaml")):
+        jsonschema.validate(yaml.safe_load(path.read_text(encoding="utf-8")), schema)
+    # and a supporting item with an unknown field does not
+    data = yaml.safe_load(BUILTIN_MATRIX.read_text(encoding="utf-8"))
+    data["dimensions"][0]["elements"][0]["sub_elements"][0]["supporting_information"][0]["tickable"] = True
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate(data, schema)
 
 
 def test_definitions_option_adds_a_user_definition(runner, tmp_path):
@@ -258,3 +285,93 @@ def test_definitions_help_lists_the_subcommands(runner):
     assert result.exit_code == 0
     for name in ("list", "show", "check", "schema"):
         assert f"\n  {name} " in result.stdout
+
+
+REPEATS_MATRIX = """\
+kind: matrix
+id: repeats
+title: "Repeats"
+edition: "test"
+version: "1"
+source: "test"
+levels:
+  - {name: "Basic level", meaning: "b"}
+  - {name: "Mature", meaning: "m"}
+dimensions:
+  - name: "PLAN"
+    elements:
+      - number: 1
+        name: "Strategy"
+        focus: "This element focuses on x."
+        sub_elements:
+          - code: "1.1"
+            name: "Vision"
+            criteria:
+              - {code: "1.1a", level: "Basic level", text: "First."}
+              - {code: "1.1b", level: "Mature", text: "Second."}
+            supporting_information:
+              - {id: "1.1-s01", text: "Minutes"}
+              - {id: "1.1-s02", text: "Minutes"}
+          - code: "1.2"
+            name: "Needs"
+            criteria:
+              - {code: "1.2a", level: "Basic level", text: "Third."}
+"""
+
+REPEATS_SET = """\
+kind: indicators
+id: repeats-set
+title: "Repeats"
+outcome: "Better"
+version: "1"
+source: "test"
+core_purposes:
+  - id: "cp1"
+    name: "First"
+    intentions:
+      - id: "cp1-1"
+        commissioned: "Something"
+        target_population: "Everyone"
+        lead_commissioners: ["A Person"]
+        indicators:
+          - {id: "cp1-1-po1", kind: "population-outcome", text: "a", unit: "number", direction: "higher"}
+          - {id: "cp1-1-po2", kind: "population-outcome", text: "b", unit: "number", direction: "lower"}
+  - id: "cp2"
+    name: "Second"
+    intentions:
+      - id: "cp2-1"
+        commissioned: "Something else"
+        target_population: "Everyone"
+        lead_commissioners: ["A Person"]
+"""
+
+
+@pytest.mark.parametrize(("text", "changes", "line", "first", "message"), [
+    (REPEATS_MATRIX, {'code: "1.2a"': 'code: "1.1a"'}, 28,
+     20, "dimensions[0].elements[0].sub_elements[1].criteria[0].code: duplicate criterion code '1.1a'"),
+    (REPEATS_MATRIX, {'id: "1.1-s02"': 'id: "1.1-s01"'}, 24,
+     23, "dimensions[0].elements[0].sub_elements[0].supporting_information[1].id: "
+         "duplicate supporting-information id '1.1-s01'"),
+    (REPEATS_MATRIX, {'code: "1.2"\n': 'code: "1.1"\n', 'code: "1.2a"': 'code: "1.1c"'}, 25,
+     17, "dimensions[0].elements[0].sub_elements[1].code: duplicate sub-element code '1.1'"),
+    (REPEATS_SET, {'id: "cp1-1-po2"': 'id: "cp1-1-po1"'}, 17,
+     16, "core_purposes[0].intentions[0].indicators[1].id: duplicate id 'cp1-1-po1'"),
+    (REPEATS_SET, {'id: "cp2-1"': 'id: "cp1-1"'}, 21, 11, "core_purposes[1].intentions[0].id: duplicate id 'cp1-1'"),
+    (REPEATS_SET, {'id: "cp2"': 'id: "cp1"'}, 18, 8, "core_purposes[1].id: duplicate id 'cp1'"),
+], ids=["criterion", "supporting-item", "sub-element", "indicator", "intention", "core-purpose"])
+def test_check_rejects_a_repeated_id(runner, tmp_path, text, changes, line, first, message):
+    path = tmp_path / "repeats.yaml"
+    path.write_text(text, encoding="utf-8")
+    assert run(runner, "definitions", "check", str(path)).exit_code == 0
+    for old, new in changes.items():
+        assert text.count(old) == 1
+        text = text.replace(old, new)
+    path.write_text(text, encoding="utf-8")
+    result = run(runner, "definitions", "check", str(path))
+    assert result.exit_code == 1
+    assert result.stdout == ""
+    assert result.stderr.splitlines() == [f"{path}:{line}: {message} (also line {first})"]
+    # the two lines named are where the repeated id is written
+    repeated = re.search(r"'([^']+)'$", message).group(1)
+    lines = path.read_text(encoding="utf-8").splitlines()
+    assert f'"{repeated}"' in lines[line - 1] and f'"{repeated}"' in lines[first - 1]

@@ -468,7 +468,7 @@ def test_unknown_level_in_a_sub_element_and_in_supporting_information(tmp_path):
 def test_duplicate_criterion_code(tmp_path):
     path = write(tmp_path, replace_once(MATRIX_YAML, 'code: "1b"', 'code: "1a"'))
     assert problems_of(path) == [
-        f"{path}:{L_CRIT1_CODE}: dimensions[0].elements[0].criteria[1].code: duplicate criterion code '1a'"
+        f"{path}:{L_CRIT1_CODE}: dimensions[0].elements[0].criteria[1].code: duplicate criterion code '1a' (also line 23)"
     ]
 
 
@@ -476,7 +476,7 @@ def test_duplicate_criterion_code_across_sub_elements(tmp_path):
     path = write(tmp_path, replace_once(SUB_ELEMENT_YAML, 'code: "1.2a"', 'code: "1.1a"'))
     # the first rule to fail wins for that criterion: it is a duplicate
     assert problems_of(path) == [
-        f"{path}:35: dimensions[0].elements[0].sub_elements[1].criteria[0].code: duplicate criterion code '1.1a'"
+        f"{path}:35: dimensions[0].elements[0].sub_elements[1].criteria[0].code: duplicate criterion code '1.1a' (also line 22)"
     ]
 
 
@@ -555,11 +555,11 @@ def test_duplicate_yaml_key(tmp_path):
 def test_duplicate_indicator_id(tmp_path):
     path = write(tmp_path, replace_once(INDICATORS_YAML, 'id: "cp1-1-sp1"', 'id: "cp1-1-po1"'))
     assert problems_of(path) == [
-        f"{path}:23: core_purposes[0].intentions[0].indicators[1].id: duplicate id 'cp1-1-po1'"
+        f"{path}:23: core_purposes[0].intentions[0].indicators[1].id: duplicate id 'cp1-1-po1' (also line 18)"
     ]
     # ids are unique across core purposes, intentions and indicators alike
     path = write(tmp_path, replace_once(INDICATORS_YAML, 'id: "cp1-1-sp1"', 'id: "cp1"'), "cross.yaml")
-    assert problems_of(path) == [f"{path}:23: core_purposes[0].intentions[0].indicators[1].id: duplicate id 'cp1'"]
+    assert problems_of(path) == [f"{path}:23: core_purposes[0].intentions[0].indicators[1].id: duplicate id 'cp1' (also line 8)"]
 
 
 def test_indicator_kind_and_unit_must_be_allowed(tmp_path):
@@ -580,7 +580,7 @@ def test_unknown_key_in_an_indicator(tmp_path):
     path = write(tmp_path, replace_once(text, 'id: "cp1-1-sp1"', 'id: "cp1-1-po1"'))
     assert problems_of(path) == [
         f"{path}:27: core_purposes[0].intentions[0].indicators[1].colour: unknown field",
-        f"{path}:23: core_purposes[0].intentions[0].indicators[1].id: duplicate id 'cp1-1-po1'",
+        f"{path}:23: core_purposes[0].intentions[0].indicators[1].id: duplicate id 'cp1-1-po1' (also line 18)",
     ]
 
 
@@ -593,7 +593,7 @@ def test_several_rule_problems_at_once(tmp_path):
         f"{path}:7: levels: progress level names must be unique",
         f"{path}:{L_CRIT1_LEVEL}: dimensions[0].elements[0].criteria[1].level: "
         "'Advanced' is not a progress level (Basic level, Early progress, Substantial progress, Basic level)",
-        f"{path}:{L_CRIT1_CODE}: dimensions[0].elements[0].criteria[1].code: duplicate criterion code '1a'",
+        f"{path}:{L_CRIT1_CODE}: dimensions[0].elements[0].criteria[1].code: duplicate criterion code '1a' (also line 23)",
     ]
 
 

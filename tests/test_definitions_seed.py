@@ -186,7 +186,7 @@ def test_a_heading_with_an_id(tmp_path):
 def test_a_repeated_item_id(tmp_path):
     path, found = problems(tmp_path, SMALL.replace('id: "1-s02"', 'id: "1-s01"'))
     assert found == [f"{path}:27: dimensions[0].elements[0].supporting_information[2].id: "
-                     "duplicate supporting-information id '1-s01'"]
+                     "duplicate supporting-information id '1-s01' (also line 25)"]
 
 
 def test_an_item_id_of_another_sub_element(tmp_path):
@@ -194,6 +194,50 @@ def test_an_item_id_of_another_sub_element(tmp_path):
     assert found == [f"{path}:27: dimensions[0].elements[0].supporting_information[2].id: supporting-information "
                      "id '2-s02' must start with the sub-element code: '1-s01', '1-s02'…"]
 
+
+
+# --- the matrix's own words around the criteria ---------------------------------------------------------------
+
+MATRIX_SEED = Path("/work/shared/seeds/000_9f7d155af84321e2.txt")
+
+
+@pytest.fixture(scope="module")
+def matrix_seed_lines() -> list[str]:
+    """Seed 000's lines, a list item's '- ' and the bold '**' markup removed (formatting, not words)."""
+    if not MATRIX_SEED.exists():
+        pytest.skip(f"source document not available: {MATRIX_SEED}")
+    lines = MATRIX_SEED.read_text(encoding="utf-8").split("\n")
+    return [line.removeprefix("- ").replace("**", "").strip() for line in lines]
+
+
+def test_guidance_is_the_seeds_using_the_matrix_page_verbatim(matrix, matrix_seed_lines):
+    assert [s.title for s in matrix.guidance] == ["Using the matrix", "Early childhood services"]
+    for section in matrix.guidance:
+        start = matrix_seed_lines.index(section.title)
+        body = [line for line in matrix_seed_lines[start + 1:start + 30] if line]
+        # each section is the seed's paragraphs under its heading, whole and in order
+        assert [p.text for p in section.paragraphs] == body[:len(section.paragraphs)]
+    bullets = [p.text.split(":")[0] for p in matrix.guidance[0].paragraphs if p.bullet]
+    assert bullets == ["Group discussion", "Individual assessment"]
+    assert sum(p.bullet for p in matrix.guidance[1].paragraphs) == 5
+
+
+def test_how_to_use_is_verbatim_and_keeps_the_opposite_page(matrix, matrix_seed_lines):
+    assert len(matrix.how_to_use) == 6
+    for step in matrix.how_to_use:
+        assert step in matrix_seed_lines
+    assert "that's fine, just make a note on the opposite page." in matrix.how_to_use[0]
+
+
+def test_dimension_descriptions(matrix, matrix_seed_lines):
+    # "… effective arrangements for strategy and planning, leading change, delivering effective support, and
+    # evaluating progress. These four dimensions (PLAN, LEAD, DELIVER, EVALUATE) form the structure of the matrix."
+    assert [(d.name, d.description) for d in matrix.dimensions] == [
+        ("PLAN", "strategy and planning"), ("LEAD", "leading change"), ("DELIVER", "delivering effective support"),
+        ("EVALUATE", "evaluating progress")]
+    sentence = next(line for line in matrix_seed_lines if "These four dimensions" in line)
+    assert ("effective arrangements for strategy and planning, leading change, delivering effective support, "
+            "and evaluating progress. These four dimensions (PLAN, LEAD, DELIVER, EVALUATE)") in sentence
 
 # --- the Staffordshire indicator set (seed 004) -----------------------------------------------------------------
 
