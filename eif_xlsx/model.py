@@ -88,6 +88,11 @@ class SubElement(Strict):
     def title(self) -> str:
         return f"{self.code} {self.name}"
 
+    @property
+    def supporting_items(self) -> tuple[SupportingItem, ...]:
+        """The supporting-information items that are ticked (each with an id): headings left out."""
+        return tuple(item for item in self.supporting_information if not item.heading)
+
 
 class Element(Strict):
     number: int = Field(ge=1)
@@ -248,6 +253,18 @@ class Matrix(Strict):
             if sub.code == code:
                 return sub
         raise KeyError(code)
+
+    def supporting_item(self, ident: str) -> tuple[SubElement, SupportingItem]:
+        """The sub-element and the supporting-information item with this id."""
+        found = self._supporting_by_id.get(ident)
+        if found is None:
+            raise KeyError(ident)
+        return found
+
+    @cached_property
+    def _supporting_by_id(self) -> dict[str, tuple[SubElement, SupportingItem]]:
+        return {item.id: (sub, item) for _, _, sub in self.sub_elements() for item in sub.supporting_items
+                if item.id is not None}
 
     @cached_property
     def content_hash(self) -> str:

@@ -386,3 +386,17 @@ def test_a_split_group(tmp_path):
     path, found = problems(tmp_path, text)
     assert found == [f"{path}:18: core_purposes[0].intentions[0].indicators[2].group: "
                      "group 'G:' is split: its indicators must be consecutive"]
+
+
+def test_supporting_items_and_lookup_by_id(matrix):
+    sub = matrix.sub_element("1.2")
+    assert len(sub.supporting_information) == 11 and len(sub.supporting_items) == 10
+    assert "Needs assessment covers:" not in [i.text for i in sub.supporting_items]
+    found_sub, item = matrix.supporting_item("1.2-s04")
+    assert found_sub.code == "1.2" and item.text == "• key lifecourse points"
+    # the same wording five times in one sub-element: five items, five ids
+    assert [i.id for i in matrix.sub_element("9.2").supporting_items if i.text == "Service user feedback"] == [
+        "9.2-s01", "9.2-s02", "9.2-s04", "9.2-s06", "9.2-s10"]
+    assert matrix.supporting_item("2-s01")[0].code == "2"  # an element assessed as itself
+    with pytest.raises(KeyError):
+        matrix.supporting_item("1.2-s99")
