@@ -26,8 +26,8 @@ from .mail import draft, sign_off, to_bytes
 
 OUTSTANDING, TO_CORRECT, COMPLETE = "outstanding", "to-correct", "complete"
 #: Findings that mean an answer could not be read as what its cell asks for: the partner is asked to correct it.
-UNREADABLE_ANSWER = frozenset({"unrecognised-tick", "bad-date", "bad-choice", "bad-number", "formula-in-input",
-                               "baseline-changed"})
+#: (Other warnings are questions for moderation; a changed locked baseline is set right by the import itself.)
+UNREADABLE_ANSWER = frozenset({"unrecognised-tick", "bad-date", "bad-choice", "bad-number", "formula-in-input"})
 CSV_COLUMNS = ("partner_id", "name", "organisation", "email", "status", "return_file", "file_attached", "draft",
                "findings")
 
