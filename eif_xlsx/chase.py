@@ -153,8 +153,9 @@ def chase(returns: Iterable[Path | str], manifest: Path | str, *, sender: str, o
             _write_draft(item, result, sender=sender, return_to=return_to or sender, area=area or round_area,
                          sender_name=sender_name, sender_organisation=sender_organisation)
     result.csv = out / "chase.csv"
-    with result.csv.open("w", newline="", encoding="utf-8") as fh:
-        writer = csv.DictWriter(fh, fieldnames=CSV_COLUMNS, lineterminator="\n")
+    # As the analysts' CSVs: a byte-order mark so that Excel reads 'é' as 'é', CRLF line ends (RFC 4180).
+    with result.csv.open("w", newline="", encoding="utf-8-sig") as fh:
+        writer = csv.DictWriter(fh, fieldnames=CSV_COLUMNS, lineterminator="\r\n")
         writer.writeheader()
         writer.writerows(i.as_row() for i in items)
     return result

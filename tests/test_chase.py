@@ -93,7 +93,7 @@ def test_chase_writes_a_draft_for_each_partner_to_chase(round1, tmp_path):
     res = run_chase(round1, out)
     assert res.exit_code == 0, res.output
     assert "1 outstanding, 3 to correct, 1 complete" in res.output.splitlines()[-1]
-    rows = {r["partner_id"]: r for r in csv.DictReader((out / "chase.csv").open(encoding="utf-8"))}
+    rows = {r["partner_id"]: r for r in csv.DictReader((out / "chase.csv").open(encoding="utf-8-sig", newline=""))}
     assert {p: r["status"] for p, r in rows.items()} == {
         "P-ANN": "complete", "P-BOB": "to-correct", "P-CAT": "outstanding", "P-DAN": "to-correct",
         "P-EVE": "to-correct"}
@@ -103,6 +103,8 @@ def test_chase_writes_a_draft_for_each_partner_to_chase(round1, tmp_path):
     assert rows["P-DAN"]["file_attached"] == round1["sent"]["P-DAN"].name  # nothing of hers could be read
     assert rows["P-BOB"]["file_attached"].startswith("FEEDBACK ")
     assert sorted(p.name for p in out.glob("*.eml")) == sorted(r["draft"] for r in rows.values() if r["draft"])
+    raw = (out / "chase.csv").read_bytes()  # opens in Excel with its accents: BOM, CRLF
+    assert raw.startswith(b"\xef\xbb\xbfpartner_id,") and b"\r\n" in raw and "Ève Martin".encode() in raw
 
     # What validate says about Bob's and Eve's returns is what their mails list, cell by cell.
     checked = {r.ret.partner_id: r for r in api.validate([round1["returns"]]) if r.file.endswith(

@@ -18,7 +18,7 @@ def test_demo_round_trip(tmp_path):
                  "indicators.csv", "summary.json"):
         assert (out / name).exists(), name
         assert str(out / name) in text
-    register = list(csv.DictReader((out / "register.csv").open(encoding="utf-8")))
+    register = list(csv.DictReader((out / "register.csv").open(encoding="utf-8-sig")))  # Excel-friendly BOM
     statuses = [r["status"] for r in register]
     assert statuses.count("superseded") == 1  # one partner sent twice
     assert statuses.count("rejected") == 1  # one attachment arrived damaged

@@ -75,7 +75,7 @@ def test_every_readme_command_runs(tmp_path):
     summary = re.search(r"the last line printed is `([^`]+)`", text).group(1)
     for c in chase_runs:
         assert summary in printed[c].splitlines()[-1], printed[c]
-    rows = list(csv.DictReader((tmp_path / "chase" / "chase.csv").open(encoding="utf-8")))
+    rows = list(csv.DictReader((tmp_path / "chase" / "chase.csv").open(encoding="utf-8-sig", newline="")))
     drafts = sorted((tmp_path / "chase").glob("*.eml"))
     assert len(drafts) == sum(r["status"] != "complete" for r in rows) == 3
     for d in drafts:
