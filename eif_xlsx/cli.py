@@ -344,12 +344,15 @@ def validate(paths, as_json, expected_matrix, feedback_dir, return_to, deadline,
               help="The manifest.csv written by generate: who was sent a workbook (for the returns register).")
 @click.option("--indicators", "indicators_id", default=None, help="Write the commissioning-indicator tracker for this set.")
 @click.option("--out", "out_dir", default="output", show_default=True, type=click.Path(file_okay=False),
-              help="Folder for summary.xlsx, tracker.xlsx, the CSVs and summary.json.")
+              help="Folder for summary.xlsx, tracker.xlsx, the CSVs, summary.json and report.html/.pdf.")
+@click.option("--pdf/--no-pdf", default=True, show_default=True,
+              help="Print report.html to report.pdf with headless Chromium (skipped, with a note, if none is found).")
 @click.option("--jobs", "-j", type=click.IntRange(1, 64), default=None, help="Processes to use (default: all cores).")
 @click.option("--quiet", "-q", is_flag=True, help="No progress output.")
 @_definitions_option
-def import_(paths, manifest, indicators_id, out_dir, jobs, quiet) -> None:
-    """Import returns: summary.xlsx, tracker.xlsx, levels/answers/findings CSVs and summary.json.
+def import_(paths, manifest, indicators_id, out_dir, pdf, jobs, quiet) -> None:
+    """Import returns: summary.xlsx, tracker.xlsx, levels/answers/findings CSVs, summary.json and the board's
+    report.html and report.pdf.
 
     Exit 0 when every file was imported, 1 when any was rejected (the rest are still written), 2 on a usage error.
 
@@ -362,10 +365,50 @@ def import_(paths, manifest, indicators_id, out_dir, jobs, quiet) -> None:
     with _errors():
         with _progress(quiet, len(files), "Importing") as bar:
             result = run(files, out_dir, manifest=manifest, indicators=indicators_id, jobs=jobs,
-                         progress=bar.update if bar else None)
+                         progress=bar.update if bar else None, pdf=pdf)
     if not quiet:
         click.echo(result.describe())
+    else:
+        for note in result.notes:
+            click.echo(note, err=True)
     sys.exit(EXIT_REJECTED if result.rejected else EXIT_OK)
+
+
+@main.command()
+@click.argument("out_dir", type=click.Path(exists=True, file_okay=False))
+@click.option("--pdf/--no-pdf", default=True, show_default=True,
+              help="Print report.html to report.pdf with headless Chromium (skipped, with a note, if none is found).")
+@_definitions_option
+def report(out_dir, pdf) -> None:
+    """Rebuild the board's report.html and report.pdf in an import's output folder, from its summary.json.
+
+    Example: eif-xlsx report board-pack
+    """
+    from .report import board
+
+    with _errors():
+        result = board.write_for_folder(Path(out_dir), _catalog(), pdf=pdf)
+    click.echo("Wrote:")
+    for path in result.outputs:
+        click.echo(f"  {path}")
+    for note in result.notes:
+        click.echo(note)
+
+
+@main.group("schema")
+def schema_group() -> None:
+    """JSON Schemas of the files eif-xlsx writes."""
+
+
+@schema_group.command("summary")
+def schema_summary() -> None:
+    """Print the JSON Schema (draft 2020-12) of summary.json, as written by import.
+
+    Example: eif-xlsx schema summary > summary.schema.json
+    """
+    from .report.schema import SUMMARY_SCHEMA
+
+    click.echo(json.dumps(SUMMARY_SCHEMA, indent=2, ensure_ascii=False))
 
 
 @main.command()

@@ -121,6 +121,7 @@ class ImportResult:
     consolidation: Consolidation
     out_dir: Path
     outputs: list[Path]
+    notes: list[str] = field(default_factory=list)  # e.g. why report.pdf was skipped
 
     @property
     def rejected(self) -> int:
@@ -138,6 +139,7 @@ class ImportResult:
                 lines.append(f"  outstanding  {r.name or r.organisation} <{r.email}>")
         lines.append("Wrote:")
         lines += [f"  {p}" for p in self.outputs]
+        lines += self.notes
         return "\n".join(lines)
 
 
@@ -230,7 +232,8 @@ def _indicator_values(participants: list[Participant]) -> Rows:
 
 @batch.busy_gc()
 def run(paths, out_dir: Path | str = "output", *, manifest: Path | str | None = None, indicators: str | None = None,
-        jobs: int | None = None, progress=None, catalog=None, matrix_id: str | None = None) -> ImportResult:
+        jobs: int | None = None, progress=None, catalog=None, matrix_id: str | None = None,
+        pdf: bool = True) -> ImportResult:
     """Read, check and consolidate every return; write summary.xlsx, tracker.xlsx, CSVs and summary.json."""
     from .catalog import Catalog
     from .container import xml_guard
@@ -260,7 +263,10 @@ def run(paths, out_dir: Path | str = "output", *, manifest: Path | str | None = 
                          "or give --manifest")
     iset = catalog.indicator_set(indicators) if indicators else \
         catalog.indicator_set_for(*(r.ret.metadata for r in reports if r.accepted))
-    return _write_outputs(build(reports, matrix, rows, iset), out, iset)
+    result = _write_outputs(build(reports, matrix, rows, iset), out, iset)
+    from .report import board
+
+    return board.add_to_import(result, pdf=pdf)  # report.html, and report.pdf unless pdf=False
 
 
 def _load_writers() -> None:

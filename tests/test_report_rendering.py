@@ -1,6 +1,5 @@
-"""Output rows rendered by hand for speed: summary/tracker rows (summary._Book.row) and the answers in answers.csv
-and summary.json (flat._write_answers) must be exactly what xlsxwriter, csv.writer and json would write, and keep
-every text a partner can type."""
+"""Output rows rendered by hand for speed: summary/tracker rows (summary._Book.row) and summary.json's long lists
+(flat._items) must be exactly what xlsxwriter and json would write, and keep every text a partner can type."""
 
 from __future__ import annotations
 
@@ -20,8 +19,9 @@ from eif_xlsx.consolidate import run
 from eif_xlsx.generate import generate_workbooks
 from eif_xlsx.layout import BASELINE
 from eif_xlsx.partners import Partner
-from eif_xlsx.report.flat import ANSWERS, LEVELS
-from eif_xlsx.report.safe import csv_cell, csv_row, csv_text
+from eif_xlsx.report.flat import ANSWERS, LEVELS, csv_row, unguard
+from eif_xlsx.report.safe import csv_row as safe_csv_row
+from eif_xlsx.report.safe import csv_text
 from eif_xlsx.report.summary import _Book
 from eif_xlsx.writer.text import MAX_TEXT
 
@@ -116,7 +116,7 @@ def test_row_falls_back_where_it_cannot_write_a_whole_row(tmp_path):
 @given(st.text())
 def test_csv_text_is_what_csv_writer_writes(text):
     out = io.StringIO()
-    csv.writer(out, lineterminator="\r\n").writerow(csv_row([text, "x"]))
+    csv.writer(out, lineterminator="\r\n").writerow(safe_csv_row([text, "x"]))
     assert out.getvalue() == csv_text(text) + ",x\r\n"
 
 
@@ -138,47 +138,33 @@ def test_answers_csv_and_json_are_what_csv_and_json_write(tmp_path, matrix):
     items = data["answers"]
     # (the overlapping '_xHHHH_' patterns in the long text are not kept by the generator: test_properties' xfail)
     assert {TEXTS[0], TEXTS[1], TEXTS[-1], TEXTS[-2], "=SUM(1,2)"} <= {a["raw_value"] for a in items}
-    raw = (out / "answers.csv").read_bytes().decode("utf-8")
+    raw = (out / "answers.csv").read_bytes().decode("utf-8-sig")
     rows = list(csv.reader(io.StringIO(raw, newline="")))
     assert rows[0] == list(ANSWERS)
-    assert rows[1:] == [[csv_cell(a[k]) for k in ANSWERS] for a in items]
+    assert rows[1:] == [csv_row(a[k] for k in ANSWERS) for a in items]
+    assert [[unguard(v) for v in row] for row in rows[1:]] == [[a[k] for k in ANSWERS] for a in items]
     again = io.StringIO()
     csv.writer(again, lineterminator="\r\n").writerows(rows)
     assert again.getvalue() == raw
-    levels = list(csv.reader(io.StringIO((out / "levels.csv").read_bytes().decode("utf-8"), newline="")))
+    levels = list(csv.reader(io.StringIO((out / "levels.csv").read_bytes().decode("utf-8-sig"), newline="")))
     assert levels[0] == list(LEVELS) and len(levels) > 1
-    assert levels[1:] == [[csv_cell(v) if isinstance(v, str) else str(v) for v in (a[k] for k in LEVELS)]
-                          for a in data["levels"]]
+    assert levels[1:] == [[str(v) for v in csv_row(a[k] for k in LEVELS)] for a in data["levels"]]
     assert {a["partner"] for a in data["levels"]} == {p.name for p in partners}
 
 
-def test_answer_values_alike_but_of_other_types_are_each_written_as_themselves():
-    """flat._answers renders a value's pieces once and reuses them for equal values: True, 1, 1.0 and '1' are
-    equal (or alike) keys and are written differently, as are a date and a datetime; NaN never equals itself."""
-    from types import SimpleNamespace
+def test_summary_items_are_what_json_writes():
+    """flat._items renders summary.json's long lists from a template of the sorted keys: each item must be what
+    json.dumps(sort_keys=True) writes for the same dict, for every kind of value a row holds."""
+    from eif_xlsx.report.flat import _items
 
-    from eif_xlsx.reader import Answer
-    from eif_xlsx.report.flat import _answers
-
-    values = [(True, True, ""), (1, 1.0, ""), (1.0, 1.0, ""), ("1", "1", ""), (1.0, True, ""), ("✓", True, ""),
-              ("", None, ""), ("  ", None, ""), (None, None, "SUM(A1)"), (dt.date(2026, 1, 2), dt.date(2026, 1, 2), ""),
-              (dt.datetime(2026, 1, 2), dt.date(2026, 1, 2), ""), (dt.datetime(2026, 1, 2, 3, 4), "x", ""),
-              (float("nan"), float("nan"), ""), (-0.0, -0.0, ""), ("=1", "=1", ""), ("a,\"b\"", "a,\"b\"", "")]
-    answers = [Answer("S", f"A{i}", "notes", "1.1", "", "", "text", raw, value, formula)
-               for i, (raw, value, formula) in enumerate(values * 2)]  # twice: the second time from the kept pieces
-    ret = SimpleNamespace(file="f.xlsx", answers=answers, extra=[])
-    cons = SimpleNamespace(participants=[SimpleNamespace(key="P1", report=SimpleNamespace(ret=ret))])
-    (lines, items), = list(_answers(cons))
-    expected_lines, expected_items = [], []
-    for a in answers:
-        if a.raw_text.strip() == "":
-            continue
-        row = ["P1", "f.xlsx", a.sub_element, a.field, a.item, a.column, a.value_text(), a.raw_text, a.sheet, a.cell]
-        out = io.StringIO()
-        csv.writer(out, lineterminator="\r\n").writerow(csv_row(row))
-        expected_lines.append(out.getvalue())
-        expected_items.append(json.dumps(dict(zip(ANSWERS, row, strict=True)), ensure_ascii=False, sort_keys=True,
-                                         separators=(",", ":")))
-    assert lines == expected_lines
-    assert items == expected_items
-    assert len(lines) == 2 * 14
+    header = ("b", "a", "c\"q", "é", "d")
+    values = [True, False, 1, 1.0, 0.1 + 0.2, -0.0, None, "", "=1", "a,\"b\"", "line\r\nbreak", "\x01", "😀", "\u2028",
+              dt.date(2026, 1, 2).isoformat(), 10**20]
+    rows = [tuple(values[(i + k) % len(values)] for k in range(len(header))) for i in range(len(values))]
+    (rendered,) = list(_items(header, [rows]))
+    expected = ",".join(json.dumps(dict(zip(header, row, strict=True)), ensure_ascii=False, sort_keys=True,
+                                   separators=(",", ":")) for row in rows)
+    assert rendered == expected
+    texts = [tuple(str(v) for v in row) for row in rows]
+    (rendered,) = list(_items(header, [texts], texts_only=True))
+    assert json.loads("[" + rendered + "]") == [dict(zip(header, row, strict=True)) for row in texts]

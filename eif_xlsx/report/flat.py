@@ -1,15 +1,33 @@
-"""Flat exports for analysts: levels.csv, answers.csv, findings.csv, indicators.csv and summary.json."""
+"""Flat exports for analysts: levels.csv, answers.csv, findings.csv, register.csv, indicators.csv and summary.json.
+
+The CSV dialect is fixed (no option; see README "Files for analysts"): UTF-8 with a byte-order mark (so Excel reads
+"é" as "é"), comma-separated, fields quoted only when they hold a comma, a double quote or a line break (quotes
+doubled), CRLF line ends (RFC 4180), a header row, an empty field for "no value", dates as ISO 8601 (2026-10-25),
+scores rounded to 4 decimal places (criteria_ticked/criteria_total give the counts exactly).
+
+Formula guard (OWASP "CSV injection"): a text field that starts with = + - @ a tab or a carriage return, and is not
+a plain number such as -1.5, is written with one apostrophe in front, so that no spreadsheet runs it as a formula
+(Excel and LibreOffice take a leading apostrophe as "this is text" and do not show it). A field that already starts
+with an apostrophe gets one more, so the rule can be undone without ambiguity: **a field that starts with an
+apostrophe had exactly one added; remove it** (`unguard`) and you have the text as the partner typed it.
+summary.json needs no guard: its texts are exactly as typed.
+
+summary.json follows the JSON Schema that `eif-xlsx schema summary` prints (report/schema.py); keys are sorted
+and nothing in it depends on the time or the machine, so the same inputs give byte-identical files. It is
+written one list item at a time: a large round's answers never sit in memory as one document.
+"""
 
 from __future__ import annotations
 
 import csv
 import json
+import re
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import IO
 
 from ..consolidate import Consolidation
 from ..layout import COLUMNS
-from .safe import csv_row, csv_text
 
 LEVELS = ("partner_id", "partner", "organisation", "file", "sub_element", "column", "score", "level",
           "overall_rating", "criteria_ticked", "criteria_total")
@@ -20,195 +38,196 @@ INDICATORS = ("indicator_id", "period", "value", "numerator", "denominator", "ra
 REGISTER = ("status", "partner_id", "name", "organisation", "email", "file", "reason", "errors", "warnings", "info",
             "sender")
 
+_dump = json.JSONEncoder(ensure_ascii=False, default=str, sort_keys=True, separators=(",", ":")).encode
+_text = json.encoder.encode_basestring  # a text as _dump writes it (ensure_ascii=False)
 
-def _write(path: Path, header: tuple[str, ...], rows) -> Path:
-    with path.open("w", newline="", encoding="utf-8") as fh:
-        w = csv.writer(fh, lineterminator="\r\n")  # RFC 4180; also makes csv quote a field holding a lone CR
-        w.writerow(header)
-        w.writerows(map(csv_row, rows))
-    return path
+SCORE_PLACES = 4
+SCHEMA_VERSION = 1  # summary.json's layout; raised when a key changes meaning or goes (report/schema.py)
 
 
-_text = json.encoder.encode_basestring  # a JSON string, as _dump writes one (ensure_ascii=False)
-_EMPTY = '""'  # an empty text in JSON
+class Dialect(csv.Dialect):
+    """The one CSV dialect of every file written here (RFC 4180)."""
+
+    delimiter = ","
+    quotechar = '"'
+    doublequote = True
+    escapechar = None
+    lineterminator = "\r\n"  # also makes csv quote a field holding a lone CR
+    quoting = csv.QUOTE_MINIMAL
+    skipinitialspace = False
+    strict = True
 
 
-def _write_rendered(path: Path, header: tuple[str, ...], blocks, sink: IO[str]) -> Path:
-    """A CSV of rows rendered by hand (see _levels, _answers): its header, then each participant's block of lines;
-    the block's summary.json items go into sink, comma-separated."""
-    first = True
-    with path.open("w", newline="", encoding="utf-8") as fh:
-        fh.write(",".join(header) + "\r\n")
-        for lines, items in blocks:
-            if items:
-                fh.write("".join(lines))
-                sink.write(("" if first else ",") + ",".join(items))
-                first = False
-    return path
+BOM = "\ufeff"  # written first: UTF-8 with a byte-order mark (as "utf-8-sig" would, at a fraction of its cost)
+_GUARDED = ("=", "+", "-", "@", "\t", "\r", "'")  # formula triggers (OWASP), and the guard itself
+_FIRST = frozenset(_GUARDED)
+_NUMBER = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?")
 
 
-def _levels(cons: Consolidation):
-    """Per participant, the lines of levels.csv and summary.json's level items, rendered by hand: exactly what
-    csv.writer (after csv_row) and _dump write for a row (partner_id, partner, organisation, file, sub_element,
-    column, score, level, overall_rating, criteria_ticked, criteria_total); numbers as repr() writes them in both."""
-    places = [(sub.code, column, csv_text(sub.code) + "," + csv_text(column), _text(column), _text(sub.code))
-              for _, _, sub in cons.matrix.sub_elements() for column in COLUMNS]
-    for p in cons.participants:
-        results = p.report.results
-        who_csv = ",".join(map(csv_text, (p.key, p.name, p.organisation, p.report.file)))
-        file_json = _text(p.report.file)
-        who_json = f',"organisation":{_text(p.organisation)}'
-        tail_json = f',"partner":{_text(p.name)},"partner_id":{_text(p.key)},"score":'
-        lines, items = [], []
-        for code, column, place_csv, column_json, code_json in places:
-            r = results.get((code, column))
-            if r is None:
-                continue
-            sc = r.score
-            score = "" if sc.score is None else repr(sc.score)
-            lines.append(f"{who_csv},{place_csv},{score},{csv_text(sc.level)},{csv_text(r.overall_rating)},"
-                         f"{sc.ticked},{sc.total}\r\n")
-            items.append(f'{{"column":{column_json},"criteria_ticked":{sc.ticked},"criteria_total":{sc.total},'
-                         f'"file":{file_json},"level":{_text(sc.level)}{who_json},"overall_rating":'
-                         f'{_text(r.overall_rating)}{tail_json}{score or _EMPTY},"sub_element":{code_json}}}')
-        yield lines, items
+def guard(text: str) -> str:
+    """A text field as written to a CSV: see the module docstring."""
+    return "'" + text if text[:1] in _FIRST and not _NUMBER.fullmatch(text) else text
 
 
-_PLACES = 50_000  # answer places whose fixed pieces are kept: the template's, and a bounded number of others
+def unguard(field: str) -> str:
+    """The text a CSV field was written from: guard undone."""
+    return field[1:] if field.startswith("'") else field
 
 
-def _answers(cons: Consolidation):
-    """Per participant, the lines of answers.csv and summary.json's answer items, rendered by hand: exactly what
-    csv.writer (after csv_row) and _dump write for each typed answer's row (partner_id, file, sub_element, field,
-    item, column, value, raw_value, sheet, cell), at a fraction of the cost. An answer's place (sheet, cell, what
-    it answers) is the same in every return, so its pieces of both lines are made once, as are those of the values
-    that recur (see _value); the rest is put together per answer."""
-    places: dict[tuple, tuple[str, str, str, str, str]] = {}
-    values: dict[tuple, tuple[str, str, str] | None] = {}
-    for p in cons.participants:
-        ret = p.report.ret
-        key_csv, file_csv = csv_text(p.key), csv_text(ret.file)
-        key_json, file_json = _text(p.key), _text(ret.file)
-        lines, items = [], []
-        for a in [*ret.answers, *ret.extra]:
-            # A few values make up most answers (ticks, choices): their pieces are made once. By type too: 1.0,
-            # 1 and True are equal keys, and are written differently.
-            raw, value = a.raw, a.value
-            typed = (raw.__class__, raw, value.__class__, value, a.formula)
-            try:
-                rendered = values[typed]
-            except KeyError:
-                rendered = _value(values, typed, a)
-            except TypeError:  # a value that cannot be a key
-                rendered = _value(None, typed, a)
-            if rendered is None:  # blank
-                continue
-            place = (a.sub_element, a.field, a.item, a.column, a.sheet, a.cell)
-            pieces = places.get(place) or _place(places, place)
-            lines.append(f"{key_csv},{file_csv},{pieces[0]},{rendered[0]},{pieces[1]}\r\n")
-            items.append(f'{pieces[2]}{file_json}{pieces[3]}{key_json},"raw_value":{rendered[1]}{pieces[4]}'
-                         f"{rendered[2]}}}")
-        yield lines, items
+def csv_row(row: Iterable) -> list:
+    """A row as csv.writer takes it: None as an empty field, text guarded (as guard(), inline: it runs for every
+    field of every row), numbers as themselves."""
+    return [("'" + v if v[:1] in _FIRST and not _NUMBER.fullmatch(v) else v) if v.__class__ is str
+            else ("" if v is None else v) for v in row]
 
 
-_VALUES = 1024  # answer values whose rendered pieces are kept: the recurring ones are among the first met
-
-
-def _value(values: dict | None, typed: tuple, a) -> tuple[str, str, str] | None:
-    """An answer's values rendered: the CSV's value and raw_value fields, and the JSON's raw_value and value; None
-    where it is blank (its raw text is only spaces). Kept in values for the next answer alike (short values)."""
-    raw = a.raw_text
-    if raw.strip() == "":
-        rendered = None
-    else:
-        value = a.value_text()
-        rendered = (f"{csv_text(value)},{csv_text(raw)}", _text(raw), _text(value))
-    if values is not None and len(values) < _VALUES and len(raw) <= 64:
-        values[typed] = rendered
-    return rendered
-
-
-def _place(places: dict, place: tuple[str, ...]) -> tuple[str, str, str, str, str]:
-    """The fixed pieces of an answer's lines: its CSV fields before and after the values, and the JSON object
-    (keys in sorted order, as _dump writes them) around the file, the partner and the values."""
-    sub, field, item, column, sheet, cell = place
-    pieces = (",".join(map(csv_text, (sub, field, item, column))), csv_text(sheet) + "," + csv_text(cell),
-              f'{{"cell":{_text(cell)},"column":{_text(column)},"field":{_text(field)},"file":',
-              f',"item":{_text(item)},"partner_id":',
-              f',"sheet":{_text(sheet)},"sub_element":{_text(sub)},"value":')
-    if len(places) < _PLACES:
-        places[place] = pieces
-    return pieces
+def _score(value: float | None) -> float | None:
+    return None if value is None else round(value, SCORE_PLACES)
 
 
 def write_flat(cons: Consolidation, out: Path) -> list[Path]:
-    # levels and answers are long: their summary.json items are rendered while their CSVs are written (one pass
-    # over the spooled answers), straight into summary.json as it reaches them (its keys are in sorted order).
-    path = out / "summary.json"
-    with path.open("w", encoding="utf-8") as fh:
-        _stream_json(fh, _summary_json(cons, out))
+    """Write every flat file into out. levels.csv and answers.csv are written while summary.json takes the same
+    rows as its items: one pass over the spooled answers."""
+    files = {name: out / name for name in ("levels.csv", "answers.csv", "findings.csv", "register.csv")}
+    with _CsvFile(files["levels.csv"], LEVELS) as levels, _CsvFile(files["answers.csv"], ANSWERS) as answers, \
+            (out / "summary.json").open("w", encoding="utf-8", newline="\n") as fh:
+        _write_json(fh, summary_data(cons, levels.tee, answers.tee))
         fh.write("\n")
-    written = [out / "levels.csv", out / "answers.csv",
-               _write(out / "findings.csv", FINDINGS, ((f.file, f.severity.value, f.code, f.sheet, f.cell, f.message)
-                                                       for f in cons.findings())),
-               _write(out / "register.csv", REGISTER, _register_rows(cons))]
+    _write_csv(files["findings.csv"], FINDINGS, ((f.file, f.severity.value, f.code, f.sheet, f.cell, f.message)
+                                                 for f in cons.findings()))
+    _write_csv(files["register.csv"], REGISTER, _register_rows(cons))
+    written = list(files.values())
     if cons.indicator_values:
-        written.append(_write(out / "indicators.csv", INDICATORS, _indicator_rows(cons)))
-    return [*written, path]
+        written.append(_write_csv(out / "indicators.csv", INDICATORS, _indicator_rows(cons)))
+    return [*written, out / "summary.json"]
 
 
-_dump = json.JSONEncoder(ensure_ascii=False, sort_keys=True, default=str, separators=(",", ":")).encode
-
-
-def _stream_json(fh, data: dict) -> None:
-    """Write the summary as JSON one list item at a time: the answers of a large round never sit in memory as one
-    document. A value may be a list, a dict, an iterable of items, or a function that writes rendered items,
-    comma-separated, into the file it is given."""
-    fh.write("{")
-    for i, key in enumerate(sorted(data)):
-        fh.write(("," if i else "") + _dump(key) + ":")
-        value = data[key]
-        if isinstance(value, dict | list):
-            fh.write(_dump(value))
-            continue
-        fh.write("[")
-        if callable(value):
-            value(fh)
-            fh.write("]")
-            continue
-        for j, item in enumerate(value):
-            fh.write(("," if j else "") + _dump(item))
-        fh.write("]")
-    fh.write("}")
-
-
-def _summary_json(cons: Consolidation, out: Path) -> dict:
-    """Everything for programs, as _stream_json writes it: the long lists as generators; levels and answers as
-    the writing of levels.csv and answers.csv, which render their items into summary.json on the way."""
-    m = cons.matrix
+def summary_data(cons: Consolidation, levels_tee: Callable = iter, answers_tee: Callable = iter, *,
+                 rendered: bool = True) -> dict:
+    """summary.json's content: small parts as lists and dicts, long lists as iterators. levels and answers come
+    per return, as batches of rows; each tee is given the batches and passes them on (write_flat's tee writes
+    them to the CSV on the way). rendered: the long lists' items as JSON text (_Items, for _write_json), else as
+    dicts, as json.load would give them back (for the board report, board.py)."""
+    m, iset = cons.matrix, cons.indicators
+    items = _items if rendered else _dicts
     return {
+        "schema_version": SCHEMA_VERSION,
         "matrix": {"id": m.id, "title": m.title, "version": m.version, "levels": list(m.level_names)},
-        "register": _items(REGISTER, _register_rows(cons)),
-        "levels": lambda sink: _write_rendered(out / "levels.csv", LEVELS, _levels(cons), sink),
-        "sub_elements": [{"code": sub.code, "name": sub.name,
-                          **{c: cons.stats(sub.code, c) for c in COLUMNS}} for _, _, sub in m.sub_elements()],
-        "answers": lambda sink: _write_rendered(out / "answers.csv", ANSWERS, _answers(cons), sink),
+        "indicator_set": None if iset is None else {"id": iset.id, "title": iset.title, "version": iset.version},
+        "register": items(REGISTER, [list(_register_rows(cons))]),
+        "levels": items(LEVELS, levels_tee(_level_batches(cons))),
+        "sub_elements": [{"code": sub.code, "name": sub.name, **{c: _stats(cons.stats(sub.code, c)) for c in COLUMNS}}
+                         for _, _, sub in m.sub_elements()],
+        "answers": items(ANSWERS, answers_tee(_answer_batches(cons)), texts_only=True),
         "findings": (f.as_dict() for f in cons.findings()),
-        "indicators": _items(INDICATORS, _indicator_rows(cons)),
+        "indicators": items(INDICATORS, ([row] for row in _indicator_rows(cons))),
     }
 
 
-def _register_rows(cons: Consolidation):
-    """The register in REGISTER's order: for register.csv and summary.json alike."""
+def _stats(stats: dict) -> dict:
+    return {k: _score(v) if k in ("median", "min", "max") else v for k, v in stats.items()}
+
+
+def _level_batches(cons: Consolidation) -> Iterator[list[tuple]]:
+    """Per return that counts, its levels.csv rows: every sub-element and column it assessed."""
+    places = [(sub.code, column) for _, _, sub in cons.matrix.sub_elements() for column in COLUMNS]
+    for p in cons.participants:
+        results, who = p.report.results, (p.key, p.name, p.organisation, p.report.file)
+        batch = []
+        for code, column in places:
+            r = results.get((code, column))
+            if r is not None:
+                sc = r.score
+                batch.append((*who, code, column, _score(sc.score), sc.level, r.overall_rating, sc.ticked, sc.total))
+        yield batch
+
+
+def _answer_batches(cons: Consolidation) -> Iterator[list[tuple]]:
+    """Per return that counts, its answers.csv rows: every typed answer, then every value found outside the
+    template, in reading order. raw_value is the text as typed (a formula as '=' and its text), value what it was
+    read as; every field is text."""
+    for p in cons.participants:
+        ret = p.report.ret
+        key, file = p.key, ret.file
+        yield [(key, file, a.sub_element, a.field, a.item, a.column, a.value_text(), raw, a.sheet, a.cell)
+               for answers in (ret.answers, ret.extra) for a in answers if (raw := a.raw_text).strip()]
+
+
+def _register_rows(cons: Consolidation) -> Iterator[tuple]:
     return ((r.status, r.partner_id, r.name, r.organisation, r.email, r.file, r.reason, r.errors, r.warnings, r.info,
              r.sender) for r in cons.register)
 
 
-def _indicator_rows(cons: Consolidation):
-    """The indicator values in INDICATORS' order: for indicators.csv and summary.json alike."""
+def _indicator_rows(cons: Consolidation) -> Iterator[tuple]:
     return ((v.indicator_id, v.period, v.value, v.numerator, v.denominator, v.rag, v.commentary, v.partner_id,
              v.partner, v.file, v.cell) for v in cons.indicator_values)
 
 
-def _items(header: tuple[str, ...], rows):
-    return (dict(zip(header, row, strict=True)) for row in rows)
+class _Items(str):
+    """Items of a summary.json list already rendered, comma-separated: exactly what _dump writes for each
+    {header[i]: row[i]} (see _items)."""
+
+
+def _items(header: tuple[str, ...], batches: Iterable[list[tuple]], texts_only: bool = False) -> Iterator[_Items]:
+    """Each batch of rows rendered as JSON objects {header[i]: row[i]}, keys sorted: from a template of the sorted
+    keys, each value rendered by json itself (the long lists are written at a fraction of the cost of a dict and
+    _dump per row). texts_only: every value is a str (the answers)."""
+    order = sorted(range(len(header)), key=header.__getitem__)
+    fill = ("{{" + ",".join(f"{_dump(header[i])}:{{{i}}}" for i in order) + "}}").format
+    for batch in batches:
+        if batch:
+            if texts_only:
+                yield _Items(",".join([fill(*map(_text, row)) for row in batch]))
+            else:
+                yield _Items(",".join([fill(*[_text(v) if v.__class__ is str else _dump(v) for v in row])
+                                       for row in batch]))
+
+
+def _dicts(header: tuple[str, ...], batches: Iterable[list[tuple]], texts_only: bool = False) -> Iterator[dict]:
+    return (dict(zip(header, row, strict=True)) for batch in batches for row in batch)
+
+
+class _CsvFile:
+    """A CSV being written, header first; tee(batches) writes each batch of rows and passes it on."""
+
+    def __init__(self, path: Path, header: tuple[str, ...]) -> None:
+        self.path, self.header = path, header
+
+    def __enter__(self) -> _CsvFile:
+        self.fh = self.path.open("w", encoding="utf-8", newline="")
+        self.fh.write(BOM)
+        self.writer = csv.writer(self.fh, Dialect)
+        self.writer.writerow(self.header)
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.fh.close()
+
+    def tee(self, batches: Iterable[list[tuple]]) -> Iterator[list[tuple]]:
+        writerows = self.writer.writerows
+        for batch in batches:
+            writerows(map(csv_row, batch))
+            yield batch
+
+
+def _write_csv(path: Path, header: tuple[str, ...], rows: Iterable[tuple]) -> Path:
+    with _CsvFile(path, header) as f:
+        f.writer.writerows(map(csv_row, rows))
+    return path
+
+
+def _write_json(fh: IO[str], data: dict) -> None:
+    """data as JSON with sorted keys, as _dump(data) would write it, but a value that is an iterator (not a list or
+    a dict) is written one item (or one _Items) at a time."""
+    fh.write("{")
+    for i, key in enumerate(sorted(data)):
+        value = data[key]
+        fh.write(("," if i else "") + _dump(key) + ":")
+        if isinstance(value, Iterator):
+            fh.write("[")
+            for j, item in enumerate(value):
+                fh.write(("," if j else "") + (item if isinstance(item, _Items) else _dump(item)))
+            fh.write("]")
+        else:
+            fh.write(_dump(value))
+    fh.write("}")

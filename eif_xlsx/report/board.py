@@ -1,0 +1,601 @@
+"""The partnership board's report: report.html (self-contained: inline CSS and SVG, no script, no network) and
+report.pdf printed from it by headless Chromium.
+
+Sections: the returns (who counts, who is outstanding), the heat map (sub-element x partner, coloured by level,
+paginated by partners), the distribution of levels per sub-element, baseline vs 12-months movement, evidence
+coverage (supporting information ticked), barriers and priority actions collated, and the indicator tracker with
+RAG.
+
+Charts are SVG written here (svg.py), not by a charting library. Every chart in this report is a coloured table
+on a fixed scale (a count of partners per level, a median on 0-4, a share on 0-100 %): a few rectangles and text
+each. Our own SVG keeps the text as text (pdftotext, search and screen readers find every partner and sub-element
+name), is byte-identical run to run with nothing to pin (matplotlib's SVG needs svg.hashsalt, a fixed date and
+font settings, and draws text as paths or depends on installed fonts), and adds no dependency (matplotlib is tens
+of MB with numpy; Altair needs vl-convert, a 50 MB binary). What a library would add (axes, ticks, layout) these
+charts do not need.
+
+The report is built from summary.json's content (`collect`): at import from the consolidation (the same items,
+not re-read from disk: flat.summary_data(rendered=False)), and by `eif-xlsx report OUTDIR` from summary.json
+itself; both give the same report.html, byte for byte.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import re
+import shutil
+import subprocess
+import tempfile
+from collections import Counter, defaultdict
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from html import escape
+from pathlib import Path
+
+from ..errors import UsageError
+from ..layout import BASELINE, COLUMNS, TWELVE_MONTHS
+from ..model import NOT_ASSESSED, NOT_YET_BASIC, IndicatorSet, Matrix
+from ..writer.styles import LEVEL_FILLS
+from . import svg
+
+PARTNERS_PER_PAGE = 10
+ACTION_EXAMPLES = 3  # priority actions quoted per sub-element (all of them are in summary.xlsx)
+TEXT_CUT = 240  # characters of a barrier or action quoted in the report
+COLUMN_NAMES = {BASELINE: "Baseline", TWELVE_MONTHS: "12 months"}
+RAG_FILLS = {"green": "#C6EFCE", "amber": "#FFEB9C", "red": "#FFC7CE"}  # as tracker.xlsx
+CHROMIUM_NAMES = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
+PDF_DATE = b"D:20000101000000+00'00'"  # what the PDF's creation and modification dates are set to (see print_pdf)
+
+
+@dataclass
+class Partner:
+    key: str
+    name: str
+    organisation: str
+    file: str
+
+    @property
+    def label(self) -> str:
+        return self.name or self.organisation or self.key
+
+
+@dataclass
+class BoardData:
+    """What the report shows, gathered from summary.json's items."""
+
+    matrix: Matrix
+    indicator_set: IndicatorSet | None
+    partners: list[Partner] = field(default_factory=list)
+    scores: dict[tuple[str, str, str], tuple[float | None, str]] = field(default_factory=dict)  # (key, code, col)
+    stats: dict[tuple[str, str], dict] = field(default_factory=dict)  # (code, column) -> summary.json's stats
+    evidence: Counter = field(default_factory=Counter)  # (key, code, column) -> supporting items ticked
+    actions: dict[tuple[str, str, str], dict[str, str]] = field(default_factory=dict)  # (key, code, item) -> fields
+    register: list[dict] = field(default_factory=list)
+    indicator_values: list[dict] = field(default_factory=list)
+
+    @property
+    def columns(self) -> tuple[str, ...]:
+        """The columns assessed by anyone: baseline, and 12 months once a partner has filled it."""
+        return tuple(c for c in COLUMNS if c == BASELINE or any(col == c for _, _, col in self.scores))
+
+
+_ACTION_FIELDS = ("barrier", "priority_action", "timescale", "owner")
+
+
+def collect(summary: Mapping, matrix: Matrix, indicator_set: IndicatorSet | None) -> BoardData:
+    """BoardData from summary.json's content (json.load's dict, or flat.summary_data(rendered=False))."""
+    data = BoardData(matrix, indicator_set)
+    seen: dict[str, Partner] = {}
+    for item in summary["levels"]:
+        key = item["partner_id"]
+        if key not in seen:
+            seen[key] = Partner(key, item["partner"], item["organisation"], item["file"])
+        data.scores[(key, item["sub_element"], item["column"])] = (item["score"], item["level"])
+    data.partners = list(seen.values())
+    for sub in summary["sub_elements"]:
+        for column in COLUMNS:
+            data.stats[(sub["code"], column)] = sub[column]
+    for a in summary["answers"]:
+        f = a["field"]
+        if f == "supporting_information":
+            if a["value"] == "ticked":
+                data.evidence[(a["partner_id"], a["sub_element"], a["column"])] += 1
+        elif f in _ACTION_FIELDS:
+            text = a["value"] if f == "timescale" else a["raw_value"]
+            data.actions.setdefault((a["partner_id"], a["sub_element"], a["item"]), {})[f] = text
+    data.register = list(summary["register"])
+    data.indicator_values = list(summary["indicators"])
+    return data
+
+
+def from_consolidation(cons) -> BoardData:
+    from .flat import summary_data
+
+    return collect(summary_data(cons, rendered=False), cons.matrix, cons.indicators)
+
+
+def from_folder(folder: Path, catalog) -> BoardData:
+    """BoardData from an import's output folder (its summary.json); the definitions from the catalog."""
+    path = folder / "summary.json"
+    try:
+        with path.open(encoding="utf-8") as fh:
+            summary = json.load(fh)
+    except FileNotFoundError:
+        raise UsageError(f"{folder}: no summary.json here; give the folder 'eif-xlsx import' wrote") from None
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise UsageError(f"{path}: cannot read it: {exc}") from exc
+    from .schema import SUMMARY_SCHEMA
+
+    if summary.get("schema_version") != SUMMARY_SCHEMA["properties"]["schema_version"]["const"]:
+        raise UsageError(f"{path}: written by another version of eif-xlsx (schema_version "
+                         f"{summary.get('schema_version')!r}); import the returns again")
+    mid = summary["matrix"]["id"]
+    try:
+        matrix = catalog.matrix(mid)
+    except Exception as exc:
+        raise UsageError(f"{path}: the matrix '{mid}' is not among the definitions ({exc})") from exc
+    iset = None
+    if summary.get("indicator_set"):
+        try:
+            iset = catalog.indicator_set(summary["indicator_set"]["id"])
+        except Exception:  # the tracker section then lists the values without the set's wording
+            iset = None
+    return collect(summary, matrix, iset)
+
+
+# -- writing ----------------------------------------------------------------------------------------------------
+
+
+@dataclass
+class ReportResult:
+    outputs: list[Path]
+    notes: list[str]
+
+
+def write_report(data: BoardData, out: Path, *, pdf: bool = True) -> ReportResult:
+    """report.html, then report.pdf from it (unless pdf is False, or no Chromium is found: then a note says so)."""
+    html_path = out / "report.html"
+    html_path.write_text(render_html(data), encoding="utf-8", newline="\n")
+    result = ReportResult([html_path], [])
+    if not pdf:
+        return result
+    pdf_path = out / "report.pdf"
+    skipped = print_pdf(html_path, pdf_path)
+    if skipped:
+        result.notes.append(f"report.pdf skipped: {skipped}. report.html is complete; print it from a browser "
+                            "(A4 landscape) or install Chromium (Debian/Ubuntu: apt-get install chromium).")
+    else:
+        result.outputs.append(pdf_path)
+    return result
+
+
+def find_chromium() -> str | None:
+    for name in CHROMIUM_NAMES:
+        found = shutil.which(name)
+        if found:
+            return found
+    return None
+
+
+def print_pdf(html_path: Path, pdf_path: Path, timeout: float = 180) -> str | None:
+    """Print html_path to pdf_path with headless Chromium. None when done, else why it was not.
+
+    Deterministic as far as Chromium allows: no header or footer (they would carry the date and the path), and
+    the PDF's /CreationDate and /ModDate, the one thing that changes from run to run of the same Chromium, are set
+    to PDF_DATE in place (same length, so no offset moves). A different Chromium version may lay out or compress
+    differently."""
+    chromium = find_chromium()
+    if chromium is None:
+        return "no Chromium found (looked for " + ", ".join(CHROMIUM_NAMES) + " on PATH)"
+    pdf_path.unlink(missing_ok=True)
+    with tempfile.TemporaryDirectory(prefix="eif-xlsx-chromium-") as profile:
+        cmd = [chromium, "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--no-default-browser-check",
+               "--disable-background-networking", "--disable-component-update", "--disable-sync",
+               "--disable-extensions", "--mute-audio", f"--user-data-dir={profile}", "--no-pdf-header-footer",
+               f"--print-to-pdf={pdf_path}", html_path.resolve().as_uri()]
+        try:
+            done = subprocess.run(cmd, capture_output=True, timeout=timeout, check=False,
+                                  env={**os.environ, "TZ": "UTC"})
+        except subprocess.TimeoutExpired:
+            return f"Chromium ({chromium}) did not finish within {timeout:.0f} s"
+        except OSError as exc:
+            return f"Chromium ({chromium}) could not be started: {exc}"
+    if not pdf_path.exists() or pdf_path.stat().st_size == 0:
+        tail = done.stderr.decode("utf-8", "replace").strip().splitlines()[-1:] or [f"exit code {done.returncode}"]
+        return f"Chromium ({chromium}) wrote no PDF: {tail[0]}"
+    _fix_dates(pdf_path)
+    return None
+
+
+def _fix_dates(pdf_path: Path) -> None:
+    """The PDF's dates set to PDF_DATE where they have its length (as Chromium writes them: D:YYYYMMDDHHmmSS+00'00')."""
+    data = pdf_path.read_bytes()
+
+    def fixed(match: re.Match) -> bytes:
+        return match.group(1) + PDF_DATE + b")" if len(match.group(2)) == len(PDF_DATE) else match.group(0)
+
+    new = _PDF_DATES.sub(fixed, data)
+    if new != data:
+        pdf_path.write_bytes(new)
+
+
+_PDF_DATES = re.compile(rb"(/(?:CreationDate|ModDate) ?\()(D:\d{14}[^)]{0,10})\)")
+
+
+# -- HTML -------------------------------------------------------------------------------------------------------
+
+CSS = """
+@page { size: A4 landscape; margin: 11mm 10mm 12mm 10mm; }
+* { box-sizing: border-box; }
+html { font-family: "DejaVu Sans", "Liberation Sans", Arial, Helvetica, sans-serif; font-size: 10.5px;
+       color: #1F2937; background: #fff; }
+body { margin: 0 auto; max-width: 1120px; padding: 16px; }
+h1 { font-size: 22px; color: #1F3A5F; margin: 0 0 4px; }
+h2 { font-size: 16px; color: #1F3A5F; margin: 0 0 6px; border-bottom: 2px solid #1F3A5F; padding-bottom: 2px; }
+h3 { font-size: 12px; margin: 10px 0 4px; }
+p { margin: 3px 0 6px; }
+.muted { color: #4B5563; }
+section { margin-bottom: 28px; }
+table { border-collapse: collapse; width: 100%; }
+th, td { border: 1px solid #9CA3AF; padding: 2px 4px; vertical-align: top; text-align: left; }
+th { background: #1F3A5F; color: #fff; font-weight: bold; }
+thead { display: table-header-group; }
+tr { break-inside: avoid; }
+td.num, th.num { text-align: right; white-space: nowrap; }
+.nowrap { white-space: nowrap; }
+table.heat { table-layout: fixed; }
+table.heat td { text-align: center; white-space: nowrap; font-size: 10px; }
+table.heat td.sub { text-align: left; white-space: normal; font-size: 10px; }
+table.heat th.partner { font-size: 9px; font-weight: normal; text-align: center; vertical-align: bottom; }
+table.heat th.dim, table.plain td.dim { background: #E8EEF6; color: #1F3A5F; font-weight: bold; text-align: left; }
+.legend span { display: inline-block; border: 1px solid #9CA3AF; padding: 1px 6px; margin: 0 4px 2px 0; }
+.rag { font-weight: bold; text-align: center; }
+figure { margin: 4px 0 10px; }
+svg { display: block; max-width: 100%; height: auto; }
+.page { break-after: page; }
+@media print {
+  body { max-width: none; padding: 0; }
+  section { margin: 0; break-before: page; }
+  section.first { break-before: auto; }
+  .heat-page, .keep, figure { break-inside: avoid; }
+  .heat-page + .heat-page { break-before: page; }
+}
+"""
+
+
+def render_html(data: BoardData) -> str:
+    m = data.matrix
+    sections = [_returns(data), *_heat_map(data), _distribution(data), _movement(data), _evidence(data),
+                _actions(data), _indicators(data)]
+    title = f"{m.title}: self-assessment report"
+    return (
+        "<!DOCTYPE html>\n<html lang=\"en-GB\">\n<head>\n<meta charset=\"utf-8\">\n"
+        "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
+        "<meta name=\"generator\" content=\"eif-xlsx\">\n"
+        "<link rel=\"icon\" href=\"data:,\">\n"  # no favicon request
+        f"<title>{escape(title)}</title>\n<style>{CSS}</style>\n</head>\n<body>\n"
+        + "\n".join(s for s in sections if s)
+        + "\n</body>\n</html>\n"
+    )
+
+
+def _level_index(score: float | None) -> int | None:
+    return None if score is None else min(4, int(score + 1e-9))
+
+
+def _fill(score: float | None) -> str:
+    i = _level_index(score)
+    return "#FFFFFF" if i is None else LEVEL_FILLS[i]
+
+
+def _level_names(m: Matrix) -> list[str]:
+    return [NOT_YET_BASIC, *m.level_names]
+
+
+def _legend(m: Matrix) -> str:
+    spans = "".join(f'<span style="background:{LEVEL_FILLS[i]}">{i} {escape(name)}</span>'
+                    for i, name in enumerate(_level_names(m)))
+    return f'<p class="legend">{spans}<span>– {escape(NOT_ASSESSED)}</span></p>'
+
+
+def _score_text(score: float | None) -> str:
+    return "–" if score is None else f"{score:.1f}"
+
+
+def _returns(data: BoardData) -> str:
+    m = data.matrix
+    counts = Counter(r["status"] for r in data.register)
+    status_line = ", ".join(f"{n} {s}" for s, n in sorted(counts.items(), key=lambda x: _STATUS.index(x[0])
+                                                           if x[0] in _STATUS else 99))
+    rows = []
+    for r in data.register:
+        fill = {"outstanding": "#FDE2C4", "rejected": "#FFC7CE"}.get(r["status"], "")
+        style = f' style="background:{fill}"' if fill else ""
+        rows.append(f"<tr{style}><td class=\"nowrap\">{escape(r['status'])}</td>"
+                    f"<td class=\"nowrap\">{escape(r['name'])}</td><td>{escape(r['organisation'])}</td>"
+                    f"<td>{escape(r['file'])}</td><td>{escape(r['reason'])}</td>"
+                    f"<td class=\"num\">{r['errors']}</td><td class=\"num\">{r['warnings']}</td></tr>")
+    outstanding = [r for r in data.register if r["status"] == "outstanding"]
+    chase = ("<p><b>Outstanding:</b> " + "; ".join(escape(_who(r)) for r in outstanding) + ".</p>") if outstanding \
+        else "<p>No partner is outstanding.</p>"
+    return (
+        f'<section class="first"><h1>{escape(m.title)}: self-assessment report</h1>'
+        f'<p class="muted">{escape(m.publisher or "EIF")} maturity matrix, version {escape(m.version)}. '
+        f"{len(data.partners)} partner(s) counted; {escape(status_line or 'no files read')}.</p>"
+        f"{chase}"
+        "<h2>Returns</h2>"
+        "<table class=\"plain\"><thead><tr><th>Status</th><th>Partner</th><th>Organisation</th><th>File</th>"
+        "<th>Reason</th><th class=\"num\">Errors</th><th class=\"num\">Warnings</th></tr></thead><tbody>"
+        + "".join(rows) + "</tbody></table></section>"
+    )
+
+
+_STATUS = ("returned", "superseded", "rejected", "unexpected", "outstanding")
+
+
+def _who(r: Mapping) -> str:
+    who = " · ".join(x for x in (r["name"], r["organisation"]) if x) or r["partner_id"]
+    return f"{who} <{r['email']}>" if r.get("email") else who
+
+
+def _heat_map(data: BoardData) -> list[str]:
+    """One block per PARTNERS_PER_PAGE partners: rows are sub-elements under their dimension, columns partners
+    (two per partner once anyone has assessed 12 months), each cell the score coloured by level."""
+    m, columns = data.matrix, data.columns
+    if not data.partners:
+        return ['<section><h2>Heat map</h2><p>No return counts yet: nothing to show.</p></section>']
+    pages = [data.partners[i:i + PARTNERS_PER_PAGE] for i in range(0, len(data.partners), PARTNERS_PER_PAGE)]
+    out = []
+    for n, chunk in enumerate(pages, 1):
+        span = len(columns)
+        head = "".join(f'<th class="partner" colspan="{span}">{escape(p.label)}<br>'
+                       f'<span style="opacity:.85">{escape(p.organisation)}</span></th>' for p in chunk)
+        sub_head = ""
+        if span > 1:
+            sub_head = "<tr>" + "".join(f'<th class="partner">{"B" if c == BASELINE else "12m"}</th>'
+                                        for _ in chunk for c in columns) + "</tr>"
+        body = []
+        for dim in m.dimensions:
+            body.append(f'<tr><th class="dim" colspan="{1 + span * len(chunk)}">{escape(dim.name)}</th></tr>')
+            for el in dim.elements:
+                for sub in el.assessed:
+                    cells = []
+                    for p in chunk:
+                        for c in columns:
+                            score, level = data.scores.get((p.key, sub.code, c), (None, NOT_ASSESSED))
+                            cells.append(f'<td style="background:{_fill(score)}" title="{escape(level)}">'
+                                         f"{_score_text(score)}</td>")
+                    body.append(f'<tr><td class="sub">{escape(sub.code)} {escape(sub.name)}</td>{"".join(cells)}</tr>')
+        title = "Heat map" + (f" ({n} of {len(pages)})" if len(pages) > 1 else "")
+        note = ("Score 0–4 per partner and sub-element (B: baseline, 12m: 12 months); the colour is the level."
+                if span > 1 else "Baseline score 0–4 per partner and sub-element; the colour is the level.")
+        width = 26 if len(chunk) * span <= 10 else 20
+        out.append(
+            f'<section class="heat-page"><h2>{title}</h2><p class="muted">{note}</p>{_legend(m) if n == 1 else ""}'
+            f'<table class="heat"><colgroup><col style="width:{width}%"></colgroup>'
+            f'<thead><tr><th>Sub-element</th>{head}</tr>{sub_head}</thead><tbody>{"".join(body)}</tbody></table>'
+            "</section>")
+    return out
+
+
+def _subs(m: Matrix) -> list:
+    return [sub for _, _, sub in m.sub_elements()]
+
+
+def _distribution(data: BoardData) -> str:
+    m = data.matrix
+    names = _level_names(m)
+    figures = []
+    for c in data.columns:
+        rows = []
+        for sub in _subs(m):
+            counts = [0] * len(names)
+            for p in data.partners:
+                i = _level_index(data.scores.get((p.key, sub.code, c), (None, ""))[0])
+                if i is not None:
+                    counts[i] += 1
+            st = data.stats.get((sub.code, c)) or {}
+            rows.append(svg.StackRow(f"{sub.code} {sub.name}", counts, st.get("median"),
+                                     "moderate" if st.get("moderate") else ""))
+        figures.append(f'<div class="keep"><h3>{COLUMN_NAMES[c]}</h3><figure>'
+                       + svg.stacked_bars(rows, names, list(LEVEL_FILLS), f"Levels per sub-element, {COLUMN_NAMES[c]}")
+                       + "</figure></div>")
+    return ("<section><h2>Distribution of levels per sub-element</h2>"
+            "<p class=\"muted\">How many partners are at each level; ◆ marks the median score; "
+            "<b>moderate</b>: the levels spread over two or more, worth a moderated discussion.</p>"
+            + _legend(m) + "".join(figures) + "</section>")
+
+
+def _movement(data: BoardData) -> str:
+    m = data.matrix
+    if TWELVE_MONTHS not in data.columns:
+        return ("<section><h2>Movement: baseline to 12 months</h2><p>No partner has assessed the 12 months column "
+                "yet. This section fills in once the 12-months workbooks come back.</p></section>")
+    rows, table = [], []
+    for sub in _subs(m):
+        up = same = down = 0
+        for p in data.partners:
+            b = data.scores.get((p.key, sub.code, BASELINE), (None, ""))[0]
+            t = data.scores.get((p.key, sub.code, TWELVE_MONTHS), (None, ""))[0]
+            if b is None or t is None:
+                continue
+            if t > b + 1e-9:
+                up += 1
+            elif t < b - 1e-9:
+                down += 1
+            else:
+                same += 1
+        base = (data.stats.get((sub.code, BASELINE)) or {}).get("median")
+        twelve = (data.stats.get((sub.code, TWELVE_MONTHS)) or {}).get("median")
+        rows.append(svg.Move(f"{sub.code} {sub.name}", base, twelve))
+        table.append(f"<tr><td>{escape(sub.code)} {escape(sub.name)}</td><td class=\"num\">{_score_text(base)}</td>"
+                     f"<td class=\"num\">{_score_text(twelve)}</td><td class=\"num\">{up}</td>"
+                     f"<td class=\"num\">{same}</td><td class=\"num\">{down}</td></tr>")
+    return ("<section><h2>Movement: baseline to 12 months</h2>"
+            "<p class=\"muted\">Median score across partners at baseline (○) and at 12 months (●); the table counts "
+            "the partners who assessed both.</p><figure>"
+            + svg.dumbbells(rows, _level_names(m), "Median score, baseline and 12 months") + "</figure>"
+            "<table class=\"plain\"><thead><tr><th>Sub-element</th><th class=\"num\">Median baseline</th>"
+            "<th class=\"num\">Median 12 months</th><th class=\"num\">Moved up</th><th class=\"num\">Same</th>"
+            "<th class=\"num\">Moved down</th></tr></thead><tbody>" + "".join(table) + "</tbody></table></section>")
+
+
+def _evidence(data: BoardData) -> str:
+    m = data.matrix
+    rows, table = [], []
+    c = data.columns[-1]
+    for sub in _subs(m):
+        assessed = with_evidence = claims_without = 0
+        for p in data.partners:
+            score = data.scores.get((p.key, sub.code, c), (None, ""))[0]
+            if score is None:
+                continue
+            assessed += 1
+            if data.evidence[(p.key, sub.code, c)]:
+                with_evidence += 1
+            elif score >= 1:
+                claims_without += 1
+        share = with_evidence / assessed if assessed else None
+        rows.append(svg.Share(f"{sub.code} {sub.name}", share, f"{with_evidence} of {assessed}"))
+        table.append((sub, assessed, with_evidence, claims_without))
+    flagged = [f"{escape(sub.code)} ({n})" for sub, _, _, n in table if n]
+    note = ("Levels of Basic or above claimed with no supporting information ticked: " + ", ".join(flagged) + "."
+            if flagged else "Every level claimed has some supporting information ticked.")
+    return ("<section><h2>Evidence coverage</h2>"
+            f"<p class=\"muted\">Share of the partners who assessed a sub-element ({COLUMN_NAMES[c].lower()}) with "
+            "at least one item of supporting information ticked. EIF uses it for a light-touch validation: a level "
+            f"claimed with no evidence deserves a question.</p><figure>"
+            + svg.share_bars(rows, "Partners with supporting information ticked") + f"</figure><p>{note}</p>"
+            "</section>")
+
+
+def _cut(text: str) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= TEXT_CUT else text[:TEXT_CUT - 1].rstrip() + "…"
+
+
+def _actions(data: BoardData) -> str:
+    m = data.matrix
+    names = {p.key: p.label for p in data.partners}
+    timescales = list(m.timescale_names)
+    by_sub: dict[str, list[tuple[str, dict]]] = defaultdict(list)
+    for (key, code, _item), fields in data.actions.items():
+        by_sub[code].append((key, fields))
+    subs = sorted(_subs(m), key=lambda s: -len(by_sub.get(s.code, ())))
+    rows = []
+    for sub in subs:
+        entries = by_sub.get(sub.code, [])
+        if not entries:
+            continue
+        barriers = sum(1 for _, f in entries if f.get("barrier", "").strip())
+        per_time = Counter(f.get("timescale", "") for _, f in entries if f.get("priority_action", "").strip())
+        split = ", ".join(f"{per_time[t]} {escape(t)}" for t in timescales if per_time[t])
+        rank = {t: i for i, t in enumerate(timescales)}
+        quoted = sorted((e for e in entries if e[1].get("priority_action", "").strip() or e[1].get("barrier", "").strip()),
+                        key=lambda e: (rank.get(e[1].get("timescale", ""), len(rank)), names.get(e[0], e[0]).lower()))
+        items = "".join(
+            f"<li>{_quote(f)} <span class=\"muted\">— {escape(names.get(key, key))}"
+            f"{', ' + escape(f['timescale']) if f.get('timescale') else ''}</span></li>"
+            for key, f in quoted[:ACTION_EXAMPLES])
+        rows.append(f"<tr><td>{escape(sub.code)} {escape(sub.name)}</td><td class=\"num\">{barriers}</td>"
+                    f"<td class=\"nowrap\">{split or '–'}</td><td><ul style=\"margin:0;padding-left:14px\">{items}"
+                    "</ul></td></tr>")
+    if not rows:
+        return ("<section><h2>Barriers to change and priority actions</h2><p>No partner has written a barrier or "
+                "a priority action.</p></section>")
+    return ("<section><h2>Barriers to change and priority actions</h2>"
+            f"<p class=\"muted\">Sub-elements with the most barriers and actions first; up to {ACTION_EXAMPLES} "
+            "quoted for each, shortest timescale first ("
+            + escape("; ".join(f"{t.name}: {t.meaning}" for t in m.timescales))
+            + "). Every one is in summary.xlsx, sheet 'Barriers &amp; actions'.</p>"
+            "<table class=\"plain\"><thead><tr><th style=\"width:22%\">Sub-element</th><th class=\"num\">Barriers</th>"
+            "<th>Actions by timescale</th><th>Priority actions (and barriers)</th></tr></thead><tbody>"
+            + "".join(rows) + "</tbody></table></section>")
+
+
+def _quote(f: Mapping[str, str]) -> str:
+    action, barrier = f.get("priority_action", "").strip(), f.get("barrier", "").strip()
+    parts = []
+    if action:
+        parts.append(f"<b>{escape(_cut(action))}</b>")
+    if barrier:
+        parts.append(f"<i>barrier:</i> {escape(_cut(barrier))}")
+    return "; ".join(parts)
+
+
+def _indicators(data: BoardData) -> str:
+    iset = data.indicator_set
+    values = data.indicator_values
+    if not values and iset is None:
+        return ""
+    head = "<section><h2>Commissioning indicators</h2>"
+    if not values:
+        return head + f"<p>No values for {escape(iset.title)} in the returns yet.</p></section>"
+    order: dict[str, int] = {}
+    texts: dict[str, tuple[str, str]] = {}
+    if iset is not None:
+        for i, (cp, _it, ind) in enumerate(iset.indicators()):
+            order[ind.id] = i
+            texts[ind.id] = (cp.title, ind.text)
+    rows = sorted(values, key=lambda v: (order.get(v["indicator_id"], len(order)), v["indicator_id"],
+                                         _period_key(v["period"]), v["partner"].lower()))
+    counts = Counter(str(v["rag"]).strip().lower() for v in rows)
+    summary = ", ".join(f"{counts[k]} {k.title()}" for k in ("red", "amber", "green") if counts[k])
+    body, purpose = [], None
+    for v in rows:
+        cp_title, text = texts.get(v["indicator_id"], ("", ""))
+        if cp_title != purpose:
+            purpose = cp_title
+            if cp_title:
+                body.append(f'<tr><td class="dim" colspan="6">{escape(cp_title)}</td></tr>')
+        rag = str(v["rag"] or "")
+        fill = RAG_FILLS.get(rag.strip().lower(), "")
+        style = f' style="background:{fill}"' if fill else ""
+        body.append(f"<tr><td class=\"nowrap\">{escape(v['indicator_id'])}</td><td>{escape(text)}</td>"
+                    f"<td class=\"nowrap\">{escape(str(v['period']))}</td><td class=\"num\">{escape(_value(v))}</td>"
+                    f"<td class=\"rag\"{style}>{escape(rag) or '–'}</td><td>{escape(v['partner'])}</td></tr>")
+    with_values = len({v["indicator_id"] for v in values})
+    total = f" of the {len(order)} in {escape(iset.title)}" if iset is not None else ""
+    return (head + f"<p class=\"muted\">{with_values} indicator(s) with values{total}; RAG as reported: "
+            f"{summary or 'none given'}. The full tracker is tracker.xlsx.</p>"
+            "<table class=\"plain\"><thead><tr><th>Indicator</th><th>Description</th><th>Period</th>"
+            "<th class=\"num\">Value</th><th>RAG</th><th>Reported by</th></tr></thead><tbody>"
+            + "".join(body) + "</tbody></table></section>")
+
+
+def _value(v: Mapping) -> str:
+    value = v["value"]
+    if value is None:
+        return ""
+    if isinstance(value, float):
+        return f"{value:g}"
+    return str(value)
+
+
+def _period_key(period) -> tuple:
+    text = str(period)
+    try:
+        return (0, dt.date.fromisoformat(text).isoformat())
+    except ValueError:
+        return (1, text)
+
+
+def add_to_import(result, *, pdf: bool = True):
+    """What `import` writes after its other outputs: the report, added to the import's result (outputs, and a
+    note when report.pdf was skipped)."""
+    report = write_report(from_consolidation(result.consolidation), result.out_dir, pdf=pdf)
+    result.outputs += report.outputs
+    result.notes += report.notes
+    return result
+
+
+def write_for_folder(folder: Path, catalog, *, pdf: bool = True) -> ReportResult:
+    """What `eif-xlsx report OUTDIR` writes: the report rebuilt from the folder's summary.json."""
+    return write_report(from_folder(folder, catalog), folder, pdf=pdf)
+
+
+__all__ = ["BoardData", "ReportResult", "collect", "from_folder", "print_pdf", "render_html", "write_for_folder",
+           "add_to_import", "write_report"]
+
