@@ -237,7 +237,7 @@ def chase_body(item: ChaseItem, *, deadline: str, return_to: str, area: str, sen
         readable = rep.ret.readable
         lines += [f"Thank you for returning your workbook for {what} ({rep.file})."]
         if not readable:
-            lines += ["", "Unfortunately we could not open the file you sent:"]
+            lines += ["", "Unfortunately we could not read a workbook from what you sent:"]
         else:
             lines += ["", "Before we can count it, please correct these points:"]
         lines += [f"  • {_where(f)}{f.message}" for f in item.findings]

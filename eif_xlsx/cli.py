@@ -436,10 +436,14 @@ def chase(paths, manifest, sender, out_dir, deadline, return_to, sender_name, se
     Example: eif-xlsx chase returns/ --manifest round1/manifest.csv --sender me@council.example --out chase/
     """
     from . import api
+    from .batch import expand
 
     cat = _catalog()
     _known(cat, expected_matrix, "matrix", "--matrix")
-    files = _input_files(paths)
+    missing = [p for p in paths if not Path(p).exists()]
+    if missing:
+        raise _Usage(f"no such file or folder: {', '.join(missing)}")
+    files = expand(paths)  # may be none yet: then every partner is outstanding
     with _errors():
         with _progress(quiet, len(files), "Checking") as bar:
             result = api.chase(files, manifest, sender=sender, out_dir=out_dir, deadline=deadline,

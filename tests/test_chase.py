@@ -1,5 +1,5 @@
-"""`eif-xlsx chase`: a round of five partners (one complete after a superseded draft, two to correct, one whose file
-arrived damaged, one who never returned), returns filled by the project's writer and re-saved by LibreOffice; every
+"""`eif-xlsx chase`: a round of six partners (one complete after a superseded draft, two to correct, one whose file
+arrived damaged, one who forgot the attachment, one who never returned), returns filled by the project's writer and re-saved by LibreOffice; every
 draft parsed back as a mail program would."""
 
 from __future__ import annotations
@@ -28,7 +28,8 @@ from .conftest import ANN, BOB, need_soffice
 CAT = Partner("P-CAT", "Cat Jones", "Northshire Childminders", "cat@example.org", "Coordinator")
 DAN = Partner("P-DAN", "Dan Wu", "Northshire Public Health", "dan@example.org", "Analyst")
 EVE = Partner("P-EVE", "Ève Martin", "Riverside Family Hub", "eve@example.org", "Manager")
-PARTNERS = [ANN, BOB, CAT, DAN, EVE]
+FAY = Partner("P-FAY", "Fay Okoro", "Northshire Health Visiting", "Fay.Okoro@example.org", "Lead")
+PARTNERS = [ANN, BOB, CAT, DAN, EVE, FAY]
 SENDER = "early.years@northshire.example"
 SIGN = ["--sender-name", "Sam Coordinator", "--sender-organisation", "Northshire Council"]
 
@@ -73,6 +74,8 @@ def round1(tmp_path_factory, matrix):
     msg.set_content("attached")
     msg.add_attachment(later.read_bytes(), maintype="application", subtype="octet-stream", filename=later.name)
     (returns / "eve.eml").write_bytes(msg.as_bytes())
+    # Fay's email came without the workbook: known by the address it came from.
+    (returns / "fay.eml").write_bytes(b"From: Fay Okoro <fay.okoro@example.org>\r\nSubject: done!\r\n\r\nHere it is\r\n")
     # Cat never returns.
     return {"manifest": sent.manifest, "sent": {r["partner_id"]: sent.out_dir / r["file"] for r in sent.rows},
             "returns": returns, "base": base}
@@ -92,11 +95,12 @@ def test_chase_writes_a_draft_for_each_partner_to_chase(round1, tmp_path):
     out = tmp_path / "chase"
     res = run_chase(round1, out)
     assert res.exit_code == 0, res.output
-    assert "1 outstanding, 3 to correct, 1 complete" in res.output.splitlines()[-1]
+    assert "1 outstanding, 4 to correct, 1 complete" in res.output.splitlines()[-1]
     rows = {r["partner_id"]: r for r in csv.DictReader((out / "chase.csv").open(encoding="utf-8-sig", newline=""))}
     assert {p: r["status"] for p, r in rows.items()} == {
         "P-ANN": "complete", "P-BOB": "to-correct", "P-CAT": "outstanding", "P-DAN": "to-correct",
-        "P-EVE": "to-correct"}
+        "P-EVE": "to-correct", "P-FAY": "to-correct"}
+    assert rows["P-FAY"]["return_file"] == "fay.eml" and rows["P-FAY"]["file_attached"] == round1["sent"]["P-FAY"].name
     assert rows["P-ANN"]["return_file"].endswith(".ods") and rows["P-ANN"]["draft"] == ""
     assert rows["P-EVE"]["return_file"].startswith("eve.eml › ")  # the later of her two returns
     assert rows["P-CAT"]["file_attached"] == round1["sent"]["P-CAT"].name
@@ -112,7 +116,7 @@ def test_chase_writes_a_draft_for_each_partner_to_chase(round1, tmp_path):
     for pid, row in rows.items():
         if not row["draft"]:
             continue
-        partner = next(p for p in [ANN, BOB, CAT, DAN, EVE] if p.id == pid)
+        partner = next(p for p in PARTNERS if p.id == pid)
         msg = parse(out / row["draft"])
         assert msg["From"] == SENDER
         assert msg["To"].addresses[0].addr_spec == partner.email
@@ -137,7 +141,9 @@ def test_chase_writes_a_draft_for_each_partner_to_chase(round1, tmp_path):
             assert f"  • {tick.sheet}!{tick.cell}: 'maybe' is not a tick" in body
             assert tick.cell == "D10" and tick.sheet.startswith("1.1 ")
         if pid == "P-DAN":
-            assert "could not open the file you sent" in body and "damaged" in body
+            assert "could not read a workbook from what you sent" in body and "damaged" in body
+        if pid == "P-FAY":
+            assert "has no .xlsx, .xlsm or .ods attachment" in body
 
 
 def test_feedback_copy_states_return_address_and_deadline(round1, tmp_path):
@@ -158,7 +164,7 @@ def test_feedback_copy_states_return_address_and_deadline(round1, tmp_path):
 def test_dry_run_writes_nothing_and_output_is_deterministic(round1, tmp_path):
     res = run_chase(round1, tmp_path / "dry", "--dry-run")
     assert res.exit_code == 0, res.output
-    assert "1 outstanding, 3 to correct, 1 complete" in res.output and "dry run" in res.output
+    assert "1 outstanding, 4 to correct, 1 complete" in res.output and "dry run" in res.output
     assert "Cat Jones" in res.output and not (tmp_path / "dry").exists()
     first, second = tmp_path / "a", tmp_path / "b"
     assert run_chase(round1, first).exit_code == 0 and run_chase(round1, second).exit_code == 0
@@ -172,7 +178,7 @@ def test_dry_run_writes_nothing_and_output_is_deterministic(round1, tmp_path):
 def test_library_function(round1, tmp_path):
     result = api.chase([round1["returns"]], round1["manifest"], sender=SENDER, out_dir=tmp_path / "c",
                        jobs=1, dry_run=True)
-    assert result.summary() == "1 outstanding, 3 to correct, 1 complete"
+    assert result.summary() == "1 outstanding, 4 to correct, 1 complete"
     assert result.deadline == "11 December 2026"  # the round's own, from the workbooks
     by_id = {i.partner_id: i for i in result.items}
     assert by_id["P-ANN"].report.file.endswith(".ods") and by_id["P-ANN"].findings == []
@@ -210,3 +216,16 @@ def test_validate_feedback_return_to_and_deadline(round1, tmp_path):
     assert cover["Return by"] == "8 January 2027" and cover["Return to"] == "fixes@northshire.example"
     res = CliRunner().invoke(main, ["validate", str(bob), "--feedback", str(tmp_path / "bad"), "--deadline", "soon"])
     assert res.exit_code == 2 and "not a date" in res.output and not (tmp_path / "bad").exists()
+
+
+def test_before_anyone_returns_everyone_is_outstanding(round1, tmp_path):
+    empty = tmp_path / "returns"
+    empty.mkdir()
+    res = CliRunner().invoke(main, ["chase", str(empty), "--manifest", str(round1["manifest"]), "--sender", SENDER,
+                                    "--out", str(tmp_path / "chase")])
+    assert res.exit_code == 0, res.output
+    assert res.output.splitlines()[-1].startswith("6 outstanding, 0 to correct, 0 complete")
+    assert len(list((tmp_path / "chase").glob("outstanding-*.eml"))) == 6
+    missing = CliRunner().invoke(main, ["chase", str(tmp_path / "nope"), "--manifest", str(round1["manifest"]),
+                                        "--sender", SENDER])
+    assert missing.exit_code == 2 and "no such file or folder" in missing.output
