@@ -1,0 +1,150 @@
+"""Files for analysts (issue 21, section 2): CSVs in one fixed dialect (UTF-8 with BOM, CRLF, RFC 4180) with the
+formula guard undone by one documented rule, summary.json valid against the published schema, answers as typed,
+and the same inputs giving the same bytes. On the demo's outputs and the committed sample returns."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import re
+import shutil
+from pathlib import Path
+
+import jsonschema
+import pytest
+from click.testing import CliRunner
+from hypothesis import given
+from hypothesis import strategies as st
+
+from eif_xlsx.cli import main
+from eif_xlsx.consolidate import run
+from eif_xlsx.demo import run_demo
+from eif_xlsx.report.flat import ANSWERS, BOM, FINDINGS, INDICATORS, LEVELS, REGISTER, Dialect, guard, unguard
+from eif_xlsx.report.schema import SUMMARY_SCHEMA
+
+SAMPLES = Path(__file__).resolve().parent.parent / "samples" / "returns"
+HEADERS = {"levels.csv": LEVELS, "answers.csv": ANSWERS, "findings.csv": FINDINGS, "register.csv": REGISTER,
+           "indicators.csv": INDICATORS}
+TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
+NUMBER = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?")
+# What the partner typed in samples/returns (a supporting-information 'Other' box): text that looks like a formula
+TYPED = "=SUM(A1:A9) is how we counted the workforce"
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("demo")
+    run_demo(out, echo=lambda *_: None)
+    return out
+
+
+@pytest.fixture(scope="module")
+def samples(tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("samples")
+    run([SAMPLES], out, jobs=1, pdf=False)
+    return out
+
+
+def _rows(path: Path) -> list[list[str]]:
+    raw = path.read_bytes()
+    assert raw.startswith(BOM.encode("utf-8")), f"{path.name}: no byte-order mark"
+    text = raw.decode("utf-8")[1:]
+    return list(csv.reader(io.StringIO(text, newline=""), Dialect))
+
+
+@pytest.mark.parametrize("name", sorted(HEADERS))
+def test_csvs_are_utf8_with_bom_in_the_fixed_dialect(demo, name):
+    rows = _rows(demo / name)
+    assert tuple(rows[0]) == HEADERS[name]
+    assert len(rows) > 1 and all(len(r) == len(rows[0]) for r in rows)
+    # written again in the documented dialect, the rows give back the file byte for byte
+    again = io.StringIO()
+    csv.writer(again, Dialect).writerows(rows)
+    assert BOM + again.getvalue() == (demo / name).read_bytes().decode("utf-8")
+    # no field a spreadsheet would run as a formula
+    for row in rows[1:]:
+        for value in row:
+            assert not value.startswith(TRIGGERS) or NUMBER.fullmatch(value), (name, value)
+
+
+def test_excel_reads_accents_because_of_the_bom(tmp_path, matrix):
+    """A partner name with an accent: the CSV bytes are UTF-8 behind a BOM, which Excel needs to read them as such."""
+    from eif_xlsx.generate import generate_workbooks
+    from eif_xlsx.partners import Partner
+
+    generate_workbooks(matrix, tmp_path / "r", [Partner("P-E", "Zoë Lefèvre", "Crèche Émile", "z@example.org")])
+    run([tmp_path / "r"], tmp_path / "out", jobs=1, pdf=False)
+    raw = (tmp_path / "out" / "register.csv").read_bytes()
+    assert raw.startswith(b"\xef\xbb\xbf") and "Zoë Lefèvre,Crèche Émile".encode() in raw
+
+
+def test_answers_hold_what_the_partner_typed(samples):
+    """answers.csv: the guard is one apostrophe in front, undone by unguard; summary.json holds the text as typed."""
+    rows = _rows(samples / "answers.csv")
+    raw_col, value_col = ANSWERS.index("raw_value"), ANSWERS.index("value")
+    guarded = [r for r in rows[1:] if unguard(r[raw_col]) == TYPED]
+    assert len(guarded) == 1 and guarded[0][raw_col] == "'" + TYPED and guarded[0][value_col] == "'" + TYPED
+    items = json.loads((samples / "summary.json").read_text(encoding="utf-8"))["answers"]
+    assert [a["raw_value"] for a in items if a["raw_value"] == TYPED] == [TYPED]
+    # every CSV row, unguarded, is the summary.json item: nothing else added or lost
+    assert [[unguard(v) for v in r] for r in rows[1:]] == [[a[k] for k in ANSWERS] for a in items]
+    # and no other raw value carries an apostrophe a spreadsheet put there
+    assert not [a for a in items if a["raw_value"].startswith("'")]
+
+
+@given(st.text())
+def test_guard_is_undone_by_unguard(text):
+    field = guard(text)
+    assert unguard(field) == text
+    assert not field.startswith(TRIGGERS) or NUMBER.fullmatch(field)
+
+
+@pytest.mark.parametrize("text, written", [("=1+1", "'=1+1"), ("+44 1632 960000", "'+44 1632 960000"),
+                                           ("-1.5", "-1.5"), ("@SUM(A1)", "'@SUM(A1)"), ("\tx", "'\tx"),
+                                           ("'quoted", "''quoted"), ("plain", "plain"), ("", "")])
+def test_guard_examples(text, written):
+    assert guard(text) == written and unguard(written) == text
+
+
+def test_dates_are_iso(demo):
+    rows = _rows(demo / "answers.csv")
+    dates = [r[ANSWERS.index("value")] for r in rows[1:] if r[ANSWERS.index("field")] == "assessment_date"]
+    assert dates and all(re.fullmatch(r"\d{4}-\d{2}-\d{2}", d) for d in dates)
+
+
+def test_scores_are_rounded(demo):
+    for row in _rows(demo / "levels.csv")[1:]:
+        score = row[LEVELS.index("score")]
+        assert score == "" or len(score.partition(".")[2]) <= 4
+
+
+def test_summary_json_is_valid_against_the_published_schema(demo, samples):
+    jsonschema.Draft202012Validator.check_schema(SUMMARY_SCHEMA)
+    validator = jsonschema.Draft202012Validator(SUMMARY_SCHEMA)
+    for folder in (demo, samples):
+        data = json.loads((folder / "summary.json").read_text(encoding="utf-8"))
+        errors = [f"{e.json_path}: {e.message}" for e in validator.iter_errors(data)]
+        assert errors == []
+        assert data["levels"] and data["answers"] and data["register"]
+    broken = json.loads((demo / "summary.json").read_text(encoding="utf-8"))
+    broken["levels"][0]["score"] = "high"
+    assert not validator.is_valid(broken)
+
+
+def test_schema_summary_prints_the_schema():
+    result = CliRunner().invoke(main, ["schema", "summary"])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.output) == SUMMARY_SCHEMA
+
+
+def test_same_returns_give_the_same_bytes(demo, tmp_path):
+    returns = tmp_path / "returns"
+    shutil.copytree(demo / "returns", returns)
+    manifest = demo / "workbooks" / "manifest.csv"
+    for out in ("a", "b"):
+        run([returns], tmp_path / out, manifest=manifest, indicators="staffordshire-best-start", jobs=2, pdf=False)
+    names = [*HEADERS, "summary.json", "report.html"]
+    for name in names:
+        assert (tmp_path / "a" / name).read_bytes() == (tmp_path / "b" / name).read_bytes(), name
+        assert (tmp_path / "a" / name).read_bytes() == (demo / name).read_bytes(), name
