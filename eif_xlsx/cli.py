@@ -493,7 +493,7 @@ def tracker(set_id, out_file) -> None:
               help="Folder for everything the demo makes.")
 @click.option("--quiet", "-q", is_flag=True, help="Less output.")
 def demo(out_dir, quiet) -> None:
-    """The whole round trip on the built-in matrix and the sample partners: generate, fill, validate, import.
+    """The whole round trip on the built-in matrix and the sample partners: generate, fill, validate, import, chase.
 
     Example: eif-xlsx demo --out output/
     """

@@ -117,7 +117,7 @@ def run_demo(out: Path, echo=print, catalog: Catalog | None = None, partners_fil
     iset = catalog.indicator_set(INDICATORS_ID)
     partners = read_partners(partners_file or SAMPLES / "partners.csv")
     out = Path(out)
-    for sub in ("workbooks", "returns", "feedback"):
+    for sub in ("workbooks", "returns", "feedback", "chase"):
         shutil.rmtree(out / sub, ignore_errors=True)
     echo(f"1. Generating {len(partners)} personalised workbooks for {MATRIX_ID} ...")
     sent = generate_workbooks(matrix, out / "workbooks", partners, indicators=iset, area="Northshire (demo)",
@@ -177,7 +177,13 @@ def run_demo(out: Path, echo=print, catalog: Catalog | None = None, partners_fil
 
     result = run([returns], out, manifest=sent.manifest, indicators=INDICATORS_ID, catalog=catalog)
     feedback = write_feedback(result.consolidation.reports, out / "feedback")
+    echo("4. Chasing: email drafts for the partner who has not returned and for the returns to correct ...")
+    from .chase import chase
+
+    chased = chase([returns], sent.manifest, sender=RETURN_TO, out_dir=out / "chase", deadline="2026-12-18",
+                   sender_name="Sam Patel", sender_organisation="Northshire County Council (demo)")
     lines = [result.describe(), f"Feedback copies for partners to correct: {len(feedback)} in {out / 'feedback'}",
+             f"Chase and feedback email drafts: {chased.summary()}; {len(chased.drafts)} drafts in {out / 'chase'}",
              f"Generated workbooks and manifest: {out / 'workbooks'}",
              f"Simulated returns: {returns}"]
     return "\n".join(lines)

@@ -35,3 +35,11 @@ def test_demo_round_trip(tmp_path):
     tracker = openpyxl.load_workbook(out / "tracker.xlsx")
     assert tracker["Values"].max_row > 5
     assert list((out / "feedback").glob("FEEDBACK *.xlsx"))
+    # The loop closed: a reminder for the partner who never returned, a request to correct for the damaged file
+    # and for the return with problems, each as a draft.
+    chase = list(csv.DictReader((out / "chase" / "chase.csv").open(encoding="utf-8-sig", newline="")))
+    statuses = {r["name"]: r["status"] for r in chase}
+    assert statuses["Marcus Bell"] == "outstanding"
+    assert sorted(s for s in statuses.values() if s != "complete") == ["outstanding", "to-correct", "to-correct"]
+    assert "1 outstanding, 2 to correct, 9 complete; 3 drafts" in text
+    assert len(list((out / "chase").glob("*.eml"))) == 3
