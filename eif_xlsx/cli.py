@@ -358,9 +358,15 @@ def import_(paths, manifest, indicators_id, out_dir, pdf, jobs, quiet) -> None:
 
     Example: eif-xlsx import returns/ --manifest output/manifest.csv --out output/
     """
-    from .consolidate import run
+    from .consolidate import read_manifest, run
 
-    _known(_catalog(), indicators_id, "indicators", "--indicators")
+    cat = _catalog()
+    _known(cat, indicators_id, "indicators", "--indicators")
+    if manifest:
+        with _errors():
+            sent = read_manifest(manifest)
+        _known(cat, next((r["matrix_id"] for r in sent if r.get("matrix_id")), None), "matrix",
+               f"{manifest}: matrix_id")
     files = _input_files(paths)
     with _errors():
         with _progress(quiet, len(files), "Importing") as bar:

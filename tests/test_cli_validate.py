@@ -115,6 +115,8 @@ UNKNOWN_IDS = {
                                            "'staffordshire-best-start' is an indicator set, not a matrix"),
     "import --indicators": (["import", "{returns}", "--indicators", "nope"],
                             "known indicator sets: staffordshire-best-start"),
+    "import --manifest of an unknown matrix": (["import", "{returns}", "--manifest", "{other_manifest}"],
+                                               "matrix_id: no matrix 'nope' (known matrices: maternity-early-years)"),
     "tracker SET_ID": (["tracker", "maternity-early-years"], "known indicator sets: staffordshire-best-start"),
     "chase --matrix": (["chase", "{returns}", "--manifest", "{manifest}", "--sender", "me@example.org", "--matrix",
                         "nope"], "known matrices: maternity-early-years"),
@@ -126,10 +128,13 @@ UNKNOWN_IDS = {
 def test_unknown_ids_are_usage_errors_before_any_file_is_read(tmp_path):
     """Exit 2 with the known ids, and not a word about the returns (they were not read)."""
     returns = Path(__file__).resolve().parent.parent / "samples" / "returns"
+    other = tmp_path / "manifest.csv"
+    other.write_text((returns.parent / "returns-manifest.csv").read_text(encoding="utf-8").replace(
+        "maternity-early-years", "nope"), encoding="utf-8")
     for case, (argv, known) in UNKNOWN_IDS.items():
         out = tmp_path / case.replace(" ", "_")
-        argv = [a.replace("{returns}", str(returns)).replace("{manifest}", str(returns.parent / "returns-manifest.csv"))
-                for a in argv]
+        argv = [a.replace("{returns}", str(returns)).replace("{other_manifest}", str(other))
+                .replace("{manifest}", str(returns.parent / "returns-manifest.csv")) for a in argv]
         if argv[0] in ("generate", "import", "chase"):
             argv += ["--out", str(out)]
         res = CliRunner().invoke(main, argv)
