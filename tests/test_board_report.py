@@ -1,0 +1,201 @@
+"""The board's report (issue 21, section 3): report.html self-contained and clean in a real headless Chromium
+(no console error, no request but the page itself), report.pdf printed from it holding every partner and
+sub-element name on a sane number of A4 landscape pages; rebuilt the same by `eif-xlsx report`; written without a
+PDF, and saying so, where no Chromium is installed. On the demo's outputs and the committed sample returns."""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from eif_xlsx.cli import main
+from eif_xlsx.consolidate import run
+from eif_xlsx.demo import run_demo
+from eif_xlsx.report import board
+
+SAMPLES = Path(__file__).resolve().parent.parent / "samples" / "returns"
+FIXED_PAGES = 12  # returns, distribution, movement, evidence, barriers and actions, indicators: at most, for the demo
+
+
+def need_chromium() -> str:
+    """Chromium is required under CI (a missing program fails the run); locally it may be skipped."""
+    found = board.find_chromium()
+    if found:
+        return found
+    if os.environ.get("CI"):
+        pytest.fail("Chromium is not installed, and CI requires it")
+    pytest.skip("Chromium is not installed")
+
+
+def need_poppler() -> None:
+    if shutil.which("pdftotext") and shutil.which("pdfinfo"):
+        return
+    if os.environ.get("CI"):
+        pytest.fail("poppler-utils (pdftotext, pdfinfo) are not installed, and CI requires them")
+    pytest.skip("poppler-utils are not installed")
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("demo")
+    run_demo(out, echo=lambda *_: None)
+    return out
+
+
+@pytest.fixture(scope="module")
+def samples(tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("samples")
+    run([SAMPLES], out, jobs=1)
+    return out
+
+
+def _summary(folder: Path) -> dict:
+    return json.loads((folder / "summary.json").read_text(encoding="utf-8"))
+
+
+def _pdf_pages(pdf: Path) -> list[str]:
+    """The PDF's text per page, whitespace made single spaces (a name may wrap inside a table cell)."""
+    text = subprocess.run(["pdftotext", "-enc", "UTF-8", str(pdf), "-"], capture_output=True, check=True).stdout
+    return [" ".join(page.split()) for page in text.decode("utf-8").split("\f")[:-1]]
+
+
+def _page_count(pdf: Path) -> int:
+    info = subprocess.run(["pdfinfo", str(pdf)], capture_output=True, check=True, text=True).stdout
+    return int(re.search(r"^Pages:\s+(\d+)", info, re.M).group(1))
+
+
+def _partners(summary: dict) -> set[str]:
+    """Everyone the report must name: who counts, who is outstanding."""
+    names = {item["partner"] for item in summary["levels"]}
+    names |= {r["name"] for r in summary["register"] if r["status"] in ("returned", "outstanding") and r["name"]}
+    return names
+
+
+def test_html_is_self_contained(demo):
+    html = (demo / "report.html").read_text(encoding="utf-8")
+    assert "<script" not in html.lower()
+    assert not re.search(r"""\b(src|href)\s*=\s*["'](?!data:|#)""", html)  # nothing to fetch but data: URIs
+    assert re.findall(r"https?://[^\s\"'<>]+", html) == ["http://www.w3.org/2000/svg"] * html.count("<svg ")
+    assert "@import" not in html and "url(" not in html
+    assert html.count("<svg ") >= 3  # the distribution, the movement and the evidence charts
+
+
+def test_html_opens_in_chromium_without_errors_or_requests(demo):
+    chromium = need_chromium()
+    from playwright.sync_api import sync_playwright
+
+    page_url = (demo / "report.html").resolve().as_uri()
+    requests, errors = [], []
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=chromium, args=["--no-sandbox", "--disable-gpu"])
+        try:
+            page = browser.new_page()
+            page.on("request", lambda r: requests.append(r.url))
+            page.on("console", lambda m: errors.append(m.text) if m.type in ("error", "warning") else None)
+            page.on("pageerror", lambda e: errors.append(str(e)))
+            page.goto(page_url, wait_until="load")
+            text = " ".join(page.inner_text("body").split())
+            svg_sizes = page.eval_on_selector_all(
+                "svg", "els => els.map(e => [e.getBoundingClientRect().width, e.getBoundingClientRect().height])")
+            heat_cells = page.eval_on_selector_all("table.heat td[style]", "els => els.length")
+        finally:
+            browser.close()
+    assert errors == []
+    assert requests == [page_url]
+    summary = _summary(demo)
+    assert all(name in text for name in _partners(summary))
+    assert svg_sizes and all(w > 300 and h > 100 for w, h in svg_sizes)
+    assert heat_cells == len({i["partner_id"] for i in summary["levels"]}) * 2 * len(summary["sub_elements"])
+
+
+def test_pdf_names_every_partner_and_sub_element(demo):
+    need_chromium()
+    need_poppler()
+    pdf = demo / "report.pdf"
+    assert pdf.read_bytes().startswith(b"%PDF-")
+    summary = _summary(demo)
+    text = " ".join(_pdf_pages(pdf))
+    missing = [n for n in _partners(summary) if n not in text]
+    missing += [f"{s['code']} {s['name']}" for s in summary["sub_elements"] if f"{s['code']} {s['name']}" not in text]
+    assert missing == []
+    partners = len({i["partner_id"] for i in summary["levels"]})
+    assert 6 <= _page_count(pdf) <= 2 * math.ceil(partners / 10) + FIXED_PAGES
+    size = subprocess.run(["pdfinfo", str(pdf)], capture_output=True, text=True, check=True).stdout
+    assert "841.92 x 594.96 pts (A4)" in size  # landscape
+
+
+def test_report_from_real_sample_returns(samples):
+    need_chromium()
+    need_poppler()
+    summary = _summary(samples)
+    assert len({i["partner_id"] for i in summary["levels"]}) >= 2
+    text = " ".join(_pdf_pages(samples / "report.pdf"))
+    assert all(name in text for name in _partners(summary))
+    assert all(f"{s['code']} {s['name']}" in text for s in summary["sub_elements"])
+
+
+def test_report_command_rebuilds_the_same_report(demo, tmp_path):
+    need_chromium()
+    folder = tmp_path / "pack"
+    shutil.copytree(demo, folder, ignore=shutil.ignore_patterns("returns", "workbooks", "feedback", "report.*"))
+    result = CliRunner().invoke(main, ["report", str(folder)])
+    assert result.exit_code == 0, result.output
+    assert (folder / "report.html").read_bytes() == (demo / "report.html").read_bytes()
+    assert "report.pdf" in result.output and (folder / "report.pdf").read_bytes().startswith(b"%PDF-")
+
+
+def test_pdf_is_the_same_when_printed_again(demo, tmp_path):
+    """Chromium's dates are fixed (board.PDF_DATE); the rest is the same for the same Chromium."""
+    need_chromium()
+    first, second = tmp_path / "1.pdf", tmp_path / "2.pdf"
+    assert board.print_pdf(demo / "report.html", first) is None
+    assert board.print_pdf(demo / "report.html", second) is None
+    assert first.read_bytes() == second.read_bytes()
+    assert b"/CreationDate (" + board.PDF_DATE + b")" in first.read_bytes()
+
+
+def test_heat_map_is_paginated_by_partners(demo, tmp_path):
+    """25 partners (the demo's scores, copied under new names): three heat-map pages of at most 10 partners."""
+    need_chromium()
+    need_poppler()
+    summary = _summary(demo)
+    first = summary["levels"][0]["partner_id"]
+    own = [i for i in summary["levels"] if i["partner_id"] == first]
+    summary["levels"] = [{**i, "partner_id": f"X-{n:02}", "partner": f"Partner Number{n:02}", "organisation": "Org"}
+                         for n in range(1, 26) for i in own]
+    data = board.collect(summary, *_definitions(summary))
+    board.write_report(data, tmp_path)
+    pages = _pdf_pages(tmp_path / "report.pdf")
+    heat = [p for p in pages if p.startswith("Heat map")]
+    assert [p.split(" Score")[0] for p in heat] == ["Heat map (1 of 3)", "Heat map (2 of 3)", "Heat map (3 of 3)"]
+    assert [sum(f"Number{n:02}" in p for n in range(1, 26)) for p in heat] == [10, 10, 5]
+    assert len(pages) <= 2 * 3 + FIXED_PAGES
+
+
+def _definitions(summary: dict):
+    from eif_xlsx.catalog import Catalog
+
+    cat = Catalog.default()
+    return cat.matrix(summary["matrix"]["id"]), cat.indicator_set(summary["indicator_set"]["id"])
+
+
+def test_import_without_chromium_writes_the_html_and_says_why_no_pdf(tmp_path):
+    """A real import with no Chromium on PATH: it succeeds, writes report.html and says report.pdf was skipped."""
+    bin_dir = Path(sys.executable).parent
+    env = {**os.environ, "PATH": str(bin_dir)}
+    assert not any(shutil.which(n, path=str(bin_dir)) for n in board.CHROMIUM_NAMES)
+    done = subprocess.run([str(bin_dir / "eif-xlsx"), "import", str(SAMPLES), "--out", str(tmp_path / "out")],
+                          capture_output=True, text=True, env=env, timeout=300)
+    assert done.returncode in (0, 1), done.stderr  # 1: a sample return is rejected on purpose
+    assert (tmp_path / "out" / "report.html").exists() and not (tmp_path / "out" / "report.pdf").exists()
+    assert "report.pdf skipped: no Chromium found" in done.stdout
+    assert "Traceback" not in done.stderr
