@@ -216,6 +216,12 @@ def test_validate_feedback_return_to_and_deadline(round1, tmp_path):
     assert cover["Return by"] == "8 January 2027" and cover["Return to"] == "fixes@northshire.example"
     res = CliRunner().invoke(main, ["validate", str(bob), "--feedback", str(tmp_path / "bad"), "--deadline", "soon"])
     assert res.exit_code == 2 and "not a date" in res.output and not (tmp_path / "bad").exists()
+    # The same return saved as .ods by LibreOffice: its cover is read for the defaults just the same.
+    ods = convert(bob, "ods", tmp_path / "ods")
+    res = CliRunner().invoke(main, ["validate", str(ods), "--feedback", str(tmp_path / "from-ods"), "-j", "1"])
+    assert res.exit_code == 0, res.output
+    cover = cover_of(tmp_path / "from-ods")
+    assert cover["Return by"] == "11 December 2026" and cover["Return to"] == SENDER
 
 
 def test_before_anyone_returns_everyone_is_outstanding(round1, tmp_path):
