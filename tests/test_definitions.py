@@ -696,3 +696,17 @@ def test_content_hash_changes_with_a_text(tmp_path, matrix, indicator_set):
 def test_models_are_frozen(matrix):
     with pytest.raises(ValueError):
         matrix.title = "Other"  # type: ignore[misc]
+
+
+def test_readme_minimal_matrix_is_a_valid_definition(tmp_path):
+    """The README's 'A minimal matrix' example loads as it is written (it rotted once when ids became required)."""
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
+    block = readme.split("A minimal matrix:", 1)[1]
+    yaml_text = re.search(r"```yaml\n(.*?)```", block, flags=re.S).group(1)
+    (tmp_path / "my-matrix.yaml").write_text(yaml_text, encoding="utf-8")
+    catalog = Catalog([tmp_path], include_env=False)
+    assert not catalog.problems, catalog.problems
+    matrix = catalog.matrix("my-matrix")
+    sub = matrix.sub_elements()[0][2]
+    assert [i.id for i in sub.supporting_items] == ["1.1-s01", "1.1-s02"]
+    assert [i.text for i in sub.supporting_information if i.heading] == ["Strategy covers:"]
