@@ -166,7 +166,7 @@ def definitions_show(ident: str, as_json: bool) -> None:
                 for sub in el.assessed:
                     counts = ", ".join(f"{sum(c.level == n for c in sub.criteria)} {n}" for n in d.level_names)
                     click.echo(f"    {sub.code} {sub.name}: {len(sub.criteria)} criteria ({counts}); "
-                               f"{len(sub.supporting_information)} supporting items")
+                               f"{len(sub.supporting_items)} supporting items")
     else:
         click.echo(f"outcome: {d.outcome}")
         for cp in d.core_purposes:
