@@ -145,7 +145,8 @@ def chase(returns: Iterable[Path | str], manifest: Path | str, *, sender: str, o
                 result.notes.append(f"{item.partner_id} {item.label}: the workbook sent, {original}, is not beside "
                                     "the manifest; the draft has no attachment")
                 original = None
-            if item.status == TO_CORRECT:
+            theirs = not any(f.code == "other-partner" for f in item.findings)  # else: send them their own again
+            if item.status == TO_CORRECT and theirs:
                 item.attachment = _feedback_copy(item.report, out / "feedback", return_to or sender,
                                                  result.deadline, taken) or original
             else:
@@ -164,7 +165,8 @@ def chase(returns: Iterable[Path | str], manifest: Path | str, *, sender: str, o
 def _match(reports: list[Report], rows: list[Mapping[str, str]],
            by_email: Mapping[str, str]) -> tuple[dict[str, list[Report]], list[Report]]:
     """Each return to its partner: by the partner id the workbook carries, else the email it came from, else the
-    name of the file sent (a file that could not be opened carries no id)."""
+    name of the file sent (a file that could not be opened carries no id). A partner who sent someone else's
+    workbook (finding other-partner) is the one asked to correct it."""
     ids = {r["partner_id"] for r in rows}
     by_file = {Path(r["file"]).stem.lower(): r["partner_id"] for r in rows if r.get("file")}
     found: dict[str, list[Report]] = defaultdict(list)
@@ -172,9 +174,12 @@ def _match(reports: list[Report], rows: list[Mapping[str, str]],
     for rep in reports:
         name = Path(rep.file.split(" › ")[-1]).stem.lower()
         pid = rep.ret.partner_id
-        if pid not in ids:
-            pid = by_email.get(rep.ret.sender.lower()) or by_file.get(name) or next(
-                (p for stem, p in by_file.items() if stem in name), "")
+        sender = by_email.get(rep.ret.sender.lower(), "")
+        if sender and any(f.code == "other-partner" for f in rep.findings):
+            pid = sender
+        elif pid not in ids:
+            inside = [stem for stem in by_file if stem in name]  # e.g. 'DRAFT <file sent>'; the longest wins
+            pid = sender or by_file.get(name) or (by_file[max(inside, key=len)] if inside else "")
         if pid:
             found[pid].append(rep)
         else:

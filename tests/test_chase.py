@@ -235,3 +235,30 @@ def test_before_anyone_returns_everyone_is_outstanding(round1, tmp_path):
     missing = CliRunner().invoke(main, ["chase", str(tmp_path / "nope"), "--manifest", str(round1["manifest"]),
                                         "--sender", SENDER])
     assert missing.exit_code == 2 and "no such file or folder" in missing.output
+
+
+def test_matching_when_the_workbook_does_not_say_who_sent_it(tmp_path, matrix):
+    """A damaged copy is known by the name of the file sent; a colleague's workbook sent by another partner is that
+    partner's to correct (finding other-partner), not the colleague's."""
+    sent = generate_workbooks(matrix, tmp_path / "round1", [ANN, BOB], area="Northshire", deadline="2026-12-11")
+    returns = tmp_path / "returns"
+    returns.mkdir()
+    ann = filled(matrix, tmp_path / "ann", ANN, answers("✓", 3))
+    (returns / f"Copy of {ann.name}").write_bytes(ann.read_bytes()[:1500])
+    msg = EmailMessage()
+    msg["From"] = BOB.email
+    msg["Subject"] = "ours"
+    msg.set_content("attached")
+    msg.add_attachment(ann.read_bytes(), maintype="application", subtype="octet-stream", filename=ann.name)
+    (returns / "bob.eml").write_bytes(msg.as_bytes())
+    result = api.chase([returns], sent.manifest, sender=SENDER, out_dir=tmp_path / "chase", jobs=1)
+    by_id = {i.partner_id: i for i in result.items}
+    assert by_id["P-ANN"].status == "to-correct" and by_id["P-ANN"].report.file == f"Copy of {ann.name}"
+    assert [f.code for f in by_id["P-ANN"].findings] == ["damaged"]
+    assert by_id["P-BOB"].status == "to-correct" and by_id["P-BOB"].report.file == f"bob.eml › {ann.name}"
+    assert [f.code for f in by_id["P-BOB"].findings] == ["other-partner"]
+    body = parse(by_id["P-BOB"].draft).get_body(("plain",)).get_content()
+    assert "This workbook belongs to" in body and body.startswith("Dear Bob Sample,")
+    assert by_id["P-BOB"].attachment.read_bytes() == (sent.out_dir / sent.rows[1]["file"]).read_bytes()  # his own
+    assert by_id["P-ANN"].attachment.read_bytes() == (sent.out_dir / sent.rows[0]["file"]).read_bytes()
+    assert result.unmatched == []
