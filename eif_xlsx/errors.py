@@ -86,6 +86,7 @@ FINDINGS: dict[str, FindingKind] = _kinds(
     ("dates-out-of-order", W, "12 months before baseline", "The 12 months assessment date {value} is before the baseline date {baseline}."),
     ("nothing-filled", E, "Nothing filled in", "No answer was given anywhere in the workbook."),
     ("other-partner", E, "Another partner's workbook", "This workbook belongs to {detail}, not to the partner it came from ({expected})."),
+    ("baseline-changed", W, "Locked baseline changed", "The locked baseline ({detail}) was changed from '{old}' to '{new}'; the baseline as issued is used, and the new value is kept in this finding."),
     ("extra-content", W, "Content outside the template", "{detail} cell(s) hold values outside the template's input cells, e.g. {sheet}!{cell}: '{value}'. They were kept in the answers as extra content."),
 )
 

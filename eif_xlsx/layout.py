@@ -16,7 +16,7 @@ from functools import cached_property, lru_cache
 from .cells import safe_sheet_name
 from .model import NOT_YET_BASIC, IndicatorSet, Matrix
 
-TEMPLATE_VERSION = "1"
+TEMPLATE_VERSION = "2"  # 2: supporting information keyed by its id, headings without inputs
 TICK = "✓"
 BASELINE, TWELVE_MONTHS = "baseline", "12_months"
 COLUMNS = (BASELINE, TWELVE_MONTHS)
@@ -26,6 +26,7 @@ ACTION_ROWS = 8
 RAG = ("Red", "Amber", "Green")
 META_SHEET = "_eif"
 COVER_SHEET, OVERVIEW_SHEET, INDICATORS_SHEET = "Cover", "Overview", "Indicators"
+HEADING = "supporting information heading"  # Row.what of a heading line: no inputs, no key
 
 # Column positions (zero-based) on a sub-element sheet.
 COL_KEY, COL_LEVEL, COL_TEXT, COL_BASE, COL_12M, COL_NOTE = 0, 1, 2, 3, 4, 5
@@ -56,7 +57,8 @@ class InputCell:
 
 @dataclass(frozen=True)
 class Row:
-    """A row found again by the text in its key cell; `label` is fixed text the partner should not change."""
+    """A row found again by the text in its key cell; `label` is fixed text the partner should not change. A row
+    without cells (a heading line of the supporting information) holds no answer and is not looked for."""
 
     key: str
     key_col: int
@@ -167,6 +169,33 @@ def metadata_checksum(rows: list[tuple[str, str]]) -> str:
     return hashlib.sha256(blob).hexdigest()[:32]
 
 
+def baseline_rows(locked: frozenset[str] | set[str], values: dict[tuple[str, str, str, str], str],
+                  chunk: int = 30000) -> list[tuple[str, str]]:
+    """The metadata rows that keep the values written into locked columns (the baseline of a 12-months workbook),
+    so that a locked value changed later is found: `locked_columns`, then the values as JSON in chunks. Covered by
+    metadata_checksum like every metadata row."""
+    if not locked:
+        return []
+    blob = json.dumps(sorted([*key, text] for key, text in values.items() if key[3] in locked and text != ""),
+                      ensure_ascii=False, separators=(",", ":"))
+    return [("locked_columns", ",".join(sorted(locked))),
+            *((f"baseline_{i // chunk + 1}", blob[i:i + chunk]) for i in range(0, len(blob), chunk))]
+
+
+def baseline_values(meta: dict[str, str]) -> tuple[frozenset[str], dict[tuple[str, str, str, str], str]] | None:
+    """What baseline_rows stored: the locked columns and each non-blank value written into them; None when the
+    workbook has no locked columns or the stored values cannot be read."""
+    locked = frozenset(c for c in meta.get("locked_columns", "").split(",") if c)
+    if not locked:
+        return None
+    keys = sorted((k for k in meta if k.startswith("baseline_") and k[9:].isdigit()), key=lambda k: int(k[9:]))
+    try:
+        entries = json.loads("".join(meta[k] for k in keys) or "[]")
+        return locked, {(f, s, i, c): t for f, s, i, c, t in entries}
+    except (ValueError, TypeError):
+        return None
+
+
 # digest -> layout: each layout this process has sent or been sent whole. A worker sends a layout's text with its
 # first return and only the digest after that; the process reading its results has kept the layout by then (one
 # pipe, in order). A process forked from this one inherits what this one has, so what it sends by digest alone is
@@ -257,10 +286,14 @@ def _sub_element(matrix: Matrix, dim: str, el, sub, name: str) -> SheetLayout:
     marks["support_header"] = r
     r += 1
     marks["support_first"] = r
-    for i, item in enumerate(sub.supporting_information, start=1):
-        cells = tuple(InputCell(TICK_COL[c], "supporting_information", "tick", sub.code, f"S{i}", c) for c in COLUMNS)
-        rows.append(Row(f"S{i}", COL_KEY, r, cells, label=item.text, label_col=COL_TEXT, level=item.level or "",
-                        what=f"supporting information S{i}"))
+    for item in sub.supporting_information:
+        if item.heading or not item.id:  # "Strategy covers:": shown, not ticked
+            rows.append(Row("", COL_KEY, r, (), label=item.text, label_col=COL_TEXT, what=HEADING))
+        else:
+            cells = tuple(InputCell(TICK_COL[c], "supporting_information", "tick", sub.code, item.id, c)
+                          for c in COLUMNS)
+            rows.append(Row(item.id, COL_KEY, r, cells, label=item.text, label_col=COL_TEXT, level=item.level or "",
+                            what=f"supporting information {item.id}"))
         r += 1
     for i in range(1, OTHER_ROWS + 1):
         cells = (InputCell(COL_TEXT, "supporting_other", "text", sub.code, f"Other {i}"),

@@ -315,7 +315,8 @@ def _read(ret: Return, box: Container, grid: dict[str, _Sheet], catalog, templat
         meta, meta_sheet = found
         ret.metadata = meta
         rows = [(k, v) for k, v in meta.items() if k != "checksum"]
-        if meta.get("checksum") != layout_mod.metadata_checksum(rows):
+        signed = meta.get("checksum") == layout_mod.metadata_checksum(rows)
+        if not signed:
             ret.findings.append(finding("metadata-altered", ret.file, meta_sheet, "B1",
                                         detail="its checksum does not match"))
         chunks = [meta[k] for k in sorted((k for k in meta if k.startswith("layout_")), key=lambda k: int(k[7:] or 0))]
@@ -343,6 +344,7 @@ def _read(ret: Return, box: Container, grid: dict[str, _Sheet], catalog, templat
                 f"(template {meta.get('template_version', '?')}); the current one is version {current.version} "
                 f"(template {layout_mod.TEMPLATE_VERSION})")))
     else:
+        signed = False
         lay, matrix_id, found_set = _match_by_structure(grid, catalog)
         if lay is None:
             raise ReadError("metadata-missing", "")
@@ -361,6 +363,41 @@ def _read(ret: Return, box: Container, grid: dict[str, _Sheet], catalog, templat
     same = _is_current(meta, lay, matrix) and meta.get("indicators_hash", "") == (iset.content_hash if iset else "")
     blank = template(matrix, iset) if template is not None and same else None
     _read_answers(ret, box, grid, lay, blank)
+    if signed:
+        _locked_baseline(ret, lay)
+
+
+def _locked_baseline(ret: Return, lay: WorkbookLayout) -> None:
+    """A 12-months workbook keeps its locked baseline in its signed metadata. A locked value found changed (the
+    sheet unprotected and edited) is reported with the old and the new value, and the answer is the original
+    one: scoring and the summary use the baseline as issued, and the finding keeps what was typed."""
+    stored = layout_mod.baseline_values(ret.metadata)
+    if stored is None:
+        return
+    locked, values = stored
+    cells = {(c.field, c.sub_element, c.item, c.column): c for _, _, c in lay.inputs() if c.column in locked}
+    changed = False
+    for i, a in enumerate(ret.answers):
+        cell = cells.get(a.key) if a.column in locked else None
+        if cell is None:
+            continue
+        old = values.get(a.key, "")
+        if old.strip() == a.raw_text.strip():
+            continue
+        if old:
+            value, problem = _normalised(cell.kind, cell.choices, old)
+        else:
+            value, problem = (False if cell.kind == "tick" else None), ""
+        if not a.formula and not a.problem and not problem and value == a.value:
+            continue  # written otherwise, read the same (a date as text, "no" in an unticked cell)
+        ret.findings.append(finding("baseline-changed", ret.file, a.sheet, a.cell,
+                                    detail=f"{a.field.replace('_', ' ')} {a.item or a.sub_element}".strip(),
+                                    old=old, new=a.raw_text))
+        ret.answers[i] = Answer(a.sheet, a.cell, a.field, a.sub_element, a.item, a.column, a.kind, old or None,
+                                value, "", problem)
+        changed = True
+    if changed:
+        ret._idx = None
 
 
 def _is_current(meta: dict[str, str], lay: WorkbookLayout, matrix) -> bool:
@@ -492,7 +529,7 @@ def _plan(sheet: SheetLayout) -> _SheetPlan:
     """The sheet's plan, kept on the frozen layout object like its packed text (not one of its fields)."""
     plan = sheet.__dict__.get("_plan")
     if plan is None:
-        rows = tuple(_row_plan(sheet.name, row) for row in sheet.rows)
+        rows = tuple(_row_plan(sheet.name, row) for row in sheet.rows if row.cells)  # a heading: no answer
         starts = tuple(accumulate((len(rp.blanks) for rp in rows), initial=0))
         plan = _SheetPlan(rows, frozenset(ref for rp in rows for ref in rp.refs),
                           tuple(chain.from_iterable(rp.blanks for rp in rows)), starts, {})

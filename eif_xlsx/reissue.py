@@ -9,7 +9,7 @@ from pathlib import Path
 
 from . import layout as layout_mod
 from .cells import parse_a1
-from .checks import Report
+from .checks import COVER_FIELDS, Report
 from .errors import Severity, UsageError
 from .layout import BASELINE, TWELVE_MONTHS, WorkbookLayout
 from .model import IndicatorSet, Matrix
@@ -17,6 +17,7 @@ from .partners import Partner
 from .reader import Answer, Return
 
 AnswerKey = tuple[str, str, str, str]
+MARGIN_NOTE = "Written outside the answer cells at"  # how a carried margin note begins, before its Sheet!A1
 
 
 @dataclass
@@ -44,28 +45,18 @@ def _write_value(a: Answer) -> object:
 
 
 def carry(ret: Return, new: WorkbookLayout) -> Carried:
-    """Map every answer of a return onto the current layout; list what has no place any more."""
-    old = ret.layout
+    """Map every answer of a return onto the current layout by its id (criterion code, supporting-information id,
+    row number of an 'Other' item or an action, indicator id), never by its wording; values typed outside the
+    answer cells go to the notes of their sub-element. What has no place any more is listed in `lost`."""
     out = Carried()
     new_keys = {(c.field, c.sub_element, c.item, c.column) for _, _, c in new.inputs()}
-    # Supporting information is matched by its text, so that an item removed or added does not shift the rest.
-    text_map: dict[tuple[str, str], str] = {}
-    if old is not None:
-        for sheet in old.by_role("sub_element"):
-            try:
-                target = new.sub_element_sheet(sheet.sub_element)
-            except StopIteration:
-                continue
-            free = {r.label: r.key for r in target.rows if r.cells and r.cells[0].field == "supporting_information"}
-            for r in sheet.rows:
-                if r.cells and r.cells[0].field == "supporting_information" and r.label in free:
-                    text_map[(sheet.sub_element, r.key)] = free.pop(r.label)
+    old_ids = _template_one_ids(ret.layout, new)
     for a in ret.answers:
         if a.raw_text.strip() == "" or (a.kind == "tick" and a.value is False and not a.problem):
             continue
-        key = a.key
-        if a.field == "supporting_information":
-            mapped = text_map.get((a.sub_element, a.item))
+        key: AnswerKey | None = a.key
+        if a.field == "supporting_information" and (a.sub_element, a.item) in old_ids:
+            mapped = old_ids[(a.sub_element, a.item)]
             key = (a.field, a.sub_element, mapped, a.column) if mapped else None
         if key is None or key not in new_keys:
             what = f"{a.field.replace('_', ' ')} {a.sub_element} {a.item} {a.column}".replace("  ", " ").strip()
@@ -73,7 +64,51 @@ def carry(ret: Return, new: WorkbookLayout) -> Carried:
             continue
         out.answers[key] = _write_value(a)
         out.positions[(a.sheet, a.cell)] = key
+    _margin_notes(ret, out, new_keys)
     return out
+
+
+def _template_one_ids(old: WorkbookLayout | None, new: WorkbookLayout) -> dict[tuple[str, str], str | None]:
+    """A return of template 1 keys its supporting information S1..Sn: every line of the sub-element's checklist in
+    the definition it was made from, numbered in order (its headings, such as "Strategy covers:", were lines too).
+    S<i> is the id of the i-th line of the current checklist, where that line is the same one: the label the
+    return's own layout gives S<i> is that line's, word for word (a check of the position, not a search by text;
+    repeated wording cannot move an answer). Otherwise, or where the line is now a heading, None: not placed."""
+    if old is None or old.template_version != "1":
+        return {}
+    out: dict[tuple[str, str], str | None] = {}
+    for sheet in old.by_role("sub_element"):
+        try:
+            target = new.sub_element_sheet(sheet.sub_element)
+        except StopIteration:
+            continue
+        lines = [r for r in target.rows
+                 if r.what == layout_mod.HEADING or (r.cells and r.cells[0].field == "supporting_information")]
+        for r in sheet.rows_of("supporting_information"):
+            if not (r.key[:1] == "S" and r.key[1:].isdigit()):
+                continue
+            i = int(r.key[1:])
+            line = lines[i - 1] if 1 <= i <= len(lines) else None
+            same = line is not None and line.cells and line.label == r.label
+            out[(sheet.sub_element, r.key)] = line.key if same else None
+    return out
+
+
+def _margin_notes(ret: Return, out: Carried, new_keys: set[AnswerKey]) -> None:
+    """Values typed outside the answer cells (Return.extra) are added to the notes of their sub-element, each with
+    its original Sheet!A1; those on other sheets are listed in `lost`, to be reported."""
+    for a in ret.extra:
+        text = a.raw_text.strip()
+        if not text:
+            continue
+        key = ("notes", a.sub_element, "", "")
+        if a.sub_element and key in new_keys:
+            line = f"[{MARGIN_NOTE} {a.sheet}!{a.cell}] {text}"
+            before = out.answers.get(key)
+            out.answers[key] = f"{before}\n{line}" if before not in (None, "") else line
+            out.positions[(a.sheet, a.cell)] = key
+        else:
+            out.lost.append(f"note outside the answer cells at {a.sheet}!{a.cell}: '{text}'")
 
 
 def _positions(new: WorkbookLayout) -> dict[AnswerKey, tuple[str, int, int]]:
@@ -111,6 +146,7 @@ def plan(catalog, matrix_id: str, previous, partners: list[Partner] | None, roun
         if email:
             by_email[email] = r
     notes: list[str] = []
+    given = partners is not None
     if partners is None:
         partners = []
         for r in [latest[k] for k in sorted(latest)]:
@@ -130,10 +166,13 @@ def plan(catalog, matrix_id: str, previous, partners: list[Partner] | None, roun
             notes.append(f"{p.id} {p.label}: no previous return; a blank workbook is issued")
             continue
         carried = carry(r.ret, new)
+        if given:
+            # The partner's details are the new list's: what was typed on last round's cover is not carried.
+            carried.answers = {k: v for k, v in carried.answers.items() if k[0] not in COVER_FIELDS}
         cover = _actions_on_cover(r.ret)
         if carried.lost:
             cover.append("Answers from your earlier return that could not be carried over (the matrix has "
-                         "changed): " + "; ".join(carried.lost))
+                         "changed, or they were written outside the answer cells): " + "; ".join(carried.lost))
             notes.append(f"{p.id} {p.label}: {len(carried.lost)} answer(s) could not be carried over: "
                          + "; ".join(carried.lost))
         extra = {"notes_for_partner": tuple(cover)}

@@ -40,7 +40,7 @@ FILLED = {
     ("criterion", "1.1", "1.1a", TWELVE_MONTHS): "✓",
     ("criterion", "2", "2a", BASELINE): "✓",
     ("criterion", "2", "2b", BASELINE): "maybe",  # not a tick: a finding, and not counted
-    ("supporting_information", "1.1", "S1", BASELINE): "✓",
+    ("supporting_information", "1.1", "1.1-s01", BASELINE): "✓",
     ("notes", "1.1", "", ""): "Between two levels.",
 }
 

@@ -136,7 +136,7 @@ def recalculated(tmp_path_factory, matrix):
     # Supporting information and 'Other' ticks sit outside the criteria: they must not move any level.
     for code in ("1.1", "2", "4"):
         for column in (BASELINE, TWELVE_MONTHS):
-            answers[("supporting_information", code, "S1", column)] = "✓"
+            answers[("supporting_information", code, f"{code}-s01", column)] = "✓"
             answers[("supporting_other_tick", code, "Other 1", column)] = "✓"
     tmp = tmp_path_factory.mktemp("lo")
     path = make_workbook(tmp / "gen", matrix, answers)

@@ -157,10 +157,17 @@ def test_supporting_information_and_other_rows(generated, matrix):
         h = row_of(ws, "Ref")
         assert header(ws, h, 5) == ["Ref", "Progress level", "Supporting information", "Baseline", "12 months"]
         for i, item in enumerate(sub.supporting_information, start=1):
-            r = row_of(ws, f"S{i}")
+            # Each item keyed by its id; a heading line is shown (bold) with no key and no input.
+            assert ws.cell(h + i, col(COL_TEXT)).value == item.text
+            if item.heading:
+                assert ws.cell(h + i, col(COL_KEY)).value is None
+                assert ws.cell(h + i, col(COL_TEXT)).font.b
+                assert ws.cell(h + i, col(COL_BASE)).protection.locked
+                continue
+            r = row_of(ws, item.id)
             assert r == h + i
-            assert ws.cell(r, col(COL_TEXT)).value == item.text
             assert (ws.cell(r, col(COL_LEVEL)).value or None) == item.level
+            assert not ws.cell(r, col(COL_BASE)).protection.locked
         last = h + len(sub.supporting_information)
         for i in range(1, OTHER_ROWS + 1):
             r = row_of(ws, f"Other {i}")

@@ -41,9 +41,9 @@ BASELINE_ANSWERS = {
     ("criterion", "1.1", "1.1b", BASELINE): "✓",
     ("criterion", "1.1", "1.1c", BASELINE): "✓",
     ("criterion", "2", "2a", BASELINE): "✓",
-    ("supporting_information", "1.1", "S1", BASELINE): "✓",
-    ("supporting_information", "1.1", "S3", BASELINE): "✓",
-    ("supporting_information", "2", "S1", BASELINE): "✓",
+    ("supporting_information", "1.1", "1.1-s01", BASELINE): "✓",
+    ("supporting_information", "1.1", "1.1-s03", BASELINE): "✓",
+    ("supporting_information", "2", "2-s01", BASELINE): "✓",
     ("supporting_other", "1.1", "Other 1", ""): "Local audit of the strategy, 2024",
     ("supporting_other_tick", "1.1", "Other 1", BASELINE): "✓",
     ("overall_rating", "1.1", "", BASELINE): "Early progress",
@@ -139,10 +139,15 @@ def test_twelve_months_workbook_carries_every_baseline_answer(twelve_months):
     after = read_return(twelve_months["ann"])
     assert after.readable and after.metadata["partner_id"] == "ANN-2026"
     assert after.metadata["round"] == TWELVE_MONTHS
-    assert nonblank(after) == nonblank(before)  # ticks, ratings, dates, supporting info, barriers, actions, notes
+    # ticks, ratings, dates, supporting info, barriers, actions, notes; the partner's details are the round-2
+    # list's (Ann's email is given there as typed in it), not what round 1's cover held
+    cover = {"respondent_name", "respondent_role", "respondent_organisation", "respondent_email"}
+    assert {k: v for k, v in nonblank(after).items() if k[0] not in cover} == \
+        {k: v for k, v in nonblank(before).items() if k[0] not in cover}
+    assert after.answer("respondent_email").raw_text == "Ann@Example.org"
     by_key = {a.key: a for a in after.answers}
     for a in before.answers:
-        if a.key in nonblank(before):
+        if a.key in nonblank(before) and a.field not in cover:
             assert by_key[a.key].value == a.value, a.key  # read back as the same value, not just the same text
             assert not by_key[a.key].formula
     assert not any(f.severity != Severity.INFO for f in after.findings)
@@ -207,8 +212,8 @@ def fill_twelve_months(src: Path, dest: Path) -> None:
     ret = read_return(src)
     wb = openpyxl.load_workbook(src)
     typed = {("criterion", "1.1", c, TWELVE_MONTHS): "✓" for c in ("1.1a", "1.1b", "1.1c", "1.1d", "1.1e", "1.1f")}
-    typed[("supporting_information", "1.1", "S1", TWELVE_MONTHS)] = "✓"
-    typed[("supporting_information", "1.1", "S13", TWELVE_MONTHS)] = "✓"
+    typed[("supporting_information", "1.1", "1.1-s01", TWELVE_MONTHS)] = "✓"
+    typed[("supporting_information", "1.1", "1.1-s12", TWELVE_MONTHS)] = "✓"
     typed[("overall_rating", "1.1", "", TWELVE_MONTHS)] = "Substantial progress"
     typed[("assessment_date", "", "", TWELVE_MONTHS)] = dt.datetime(2026, 3, 2)
     typed[("action_notes", "1.1", "1", "")] = "Pooled budget agreed in January"
@@ -368,7 +373,7 @@ def feedback_round(tmp_path, matrix):
     returns.mkdir()
     wb.save(returns / "ann.xlsx")
     bob = make_workbook(tmp_path / "gen2", matrix, {("criterion", "1.1", "1.1a", BASELINE): "✓",
-                                                    ("supporting_information", "1.1", "S1", BASELINE): "✓",
+                                                    ("supporting_information", "1.1", "1.1-s01", BASELINE): "✓",
                                                     ("assessment_date", "", "", BASELINE): dt.date(2025, 3, 1),
                                                     ("notes", "1.1", "", ""): "All fine."}, partner=BOB)
     shutil.copy(bob, returns / "bob.xlsx")
@@ -445,7 +450,7 @@ def test_feedback_copy_of_a_twelve_months_return_keeps_the_baseline_locked(twelv
 
 def test_feedback_without_findings_writes_nothing(tmp_path, matrix):
     clean = make_workbook(tmp_path / "gen", matrix, {("criterion", "1.1", "1.1a", BASELINE): "✓",
-                                                     ("supporting_information", "1.1", "S1", BASELINE): "✓",
+                                                     ("supporting_information", "1.1", "1.1-s01", BASELINE): "✓",
                                                      ("assessment_date", "", "", BASELINE): dt.date(2025, 3, 1)})
     assert reissue.write_feedback(validate([clean]), tmp_path / "fb") == []
     assert not (tmp_path / "fb").exists() or not any((tmp_path / "fb").iterdir())
@@ -509,9 +514,9 @@ def test_reissue_on_a_changed_definition_carries_what_still_exists(tmp_path):
                ("criterion", "1.1", REMOVED_CRITERION, BASELINE): "✓",
                ("criterion", "1.1", "1.1g", BASELINE): "✓",
                ("criterion", "1.1", "1.1a", TWELVE_MONTHS): "✓",
-               ("supporting_information", "1.1", "S2", BASELINE): "✓",  # removed in version 2
-               ("supporting_information", "1.1", "S5", TWELVE_MONTHS): "✓",
-               ("supporting_information", "1.1", "S18", BASELINE): "✓"}  # the last one
+               ("supporting_information", "1.1", "1.1-s02", BASELINE): "✓",  # removed in version 2
+               ("supporting_information", "1.1", "1.1-s04", TWELVE_MONTHS): "✓",
+               ("supporting_information", "1.1", "1.1-s17", BASELINE): "✓"}  # the last one
     returns = tmp_path / "returns"
     v1_return = make_workbook(returns, m1, answers)
     (returns / "manifest.csv").unlink()
@@ -523,12 +528,10 @@ def test_reissue_on_a_changed_definition_carries_what_still_exists(tmp_path):
     assert [x.id for x in p.partners] == [ANN.id]
     source, carried, extra = p.prefill[ANN.id]
     assert source == v1_return.name
-    # Supporting information matched by its text: S3 -> S2, S5 -> S4, S18 -> S17; S2 has gone.
-    renumbered = {("supporting_information", "1.1", old, col): ("supporting_information", "1.1", new, col)
-                  for old, new, col in (("S3", "S2", BASELINE), ("S5", "S4", TWELVE_MONTHS),
-                                        ("S18", "S17", BASELINE))}
-    lost_keys = {("criterion", "1.1", REMOVED_CRITERION, BASELINE), ("supporting_information", "1.1", "S2", BASELINE)}
-    expected = {renumbered.get(k, k) for k in given if k not in lost_keys}
+    # Supporting information is carried by its id: the rows below the removed one move up, their ids do not.
+    lost_keys = {("criterion", "1.1", REMOVED_CRITERION, BASELINE),
+                 ("supporting_information", "1.1", "1.1-s02", BASELINE)}
+    expected = {k for k in given if k not in lost_keys}
     assert set(carried) == expected
     # Nothing lost silently: what is carried and what is listed as lost is everything that was given.
     direct = reissue.carry(before, layout_mod.build(m2))
@@ -536,7 +539,7 @@ def test_reissue_on_a_changed_definition_carries_what_still_exists(tmp_path):
     assert len(direct.answers) + len(direct.lost) == len(given)
     assert len(direct.lost) == 2
     assert any(REMOVED_CRITERION in x for x in direct.lost)
-    assert any("S2" in x for x in direct.lost)
+    assert any("1.1-s02" in x for x in direct.lost)
     note = " ".join(p.notes)
     assert "2 answer(s) could not be carried over" in note and REMOVED_CRITERION in note
     assert any("could not be carried over" in line and REMOVED_CRITERION in line
@@ -551,22 +554,21 @@ def test_reissue_on_a_changed_definition_carries_what_still_exists(tmp_path):
     for key, raw in given.items():
         if key in lost_keys:
             continue
-        assert got[renumbered.get(key, key)] == raw, key
+        assert got[key] == raw, key
     assert set(got) == expected
-    # The new supporting item (S17 becomes the old S18's text, the new one is last) is blank.
-    last = f"S{len(new_items)}"
-    assert after.answer("supporting_information", "1.1", last, BASELINE).raw_text == ""
-    row = next(r for r in after.layout.sub_element_sheet("1.1").rows if r.key == last)
+    # The new supporting item is blank; each carried id is on the row of the same item.
+    assert after.answer("supporting_information", "1.1", "1.1-s90", BASELINE).raw_text == ""
+    row = next(r for r in after.layout.sub_element_sheet("1.1").rows if r.key == "1.1-s90")
     assert row.label == NEW_SUPPORT
-    for old, new in (("S3", "S2"), ("S5", "S4"), ("S18", "S17")):
-        old_row = next(r for r in before.layout.sub_element_sheet("1.1").rows if r.key == old)
-        new_row = next(r for r in after.layout.sub_element_sheet("1.1").rows if r.key == new)
-        assert old_row.label == new_row.label
+    for item in ("1.1-s04", "1.1-s17"):
+        old_row = next(r for r in before.layout.sub_element_sheet("1.1").rows if r.key == item)
+        new_row = next(r for r in after.layout.sub_element_sheet("1.1").rows if r.key == item)
+        assert old_row.label == new_row.label and old_row.row == new_row.row + 2  # a criterion and an item went
     # What was not carried over is on the cover.
     cover = sheet_text(openpyxl.load_workbook(gen.files[0])["Cover"])
     assert "could not be carried over" in cover
     assert f"criterion 1.1 {REMOVED_CRITERION} baseline" in cover
-    assert "supporting information 1.1 S2 baseline" in cover
+    assert "supporting information 1.1 1.1-s02 baseline" in cover
     assert "Agree a pooled budget" in cover  # the earlier priority actions are listed too
 
 

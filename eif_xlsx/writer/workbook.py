@@ -21,6 +21,7 @@ from ..layout import (
     COL_TEXT,
     COLUMN_LABEL,
     COLUMNS,
+    HEADING,
     HELPER_COL,
     IND_COMMENT,
     IND_DEN,
@@ -46,10 +47,11 @@ from ..layout import (
     InputCell,
     SheetLayout,
     WorkbookLayout,
+    baseline_rows,
     metadata_checksum,
 )
 from ..model import NOT_ASSESSED, NOT_YET_BASIC, IndicatorSet, Matrix
-from ..normalise import TICK_WORDS, tick
+from ..normalise import TICK_WORDS, as_text, tick
 from ..scoring import Score, next_level, score_ticks
 from .styles import colour_levels, make_formats, row_height
 from .text import write_text
@@ -90,6 +92,8 @@ def metadata_rows(spec: WorkbookSpec) -> list[tuple[str, str]]:
         ("indicators_hash", spec.indicators.content_hash if spec.indicators else ""),
     ]
     rows += [(f"layout_{i + 1}", chunk) for i, chunk in enumerate(spec.layout.pack())]
+    # The values written into locked columns, signed with the rest: a changed baseline is found (reader.py).
+    rows += baseline_rows(spec.locked_columns, {k: as_text(_as_written(v)) for k, v in spec.answers.items()})
     rows.append(("checksum", metadata_checksum(rows)))
     return rows
 
@@ -356,6 +360,10 @@ class _Builder:
                           (COL_BASE, "Baseline"), (COL_12M, "12 months")):
             ws.write_string(h, col, text, f["header"])
         for row in sheet.rows:
+            if not row.cells and row.what == HEADING:
+                ws.write_string(row.row, COL_TEXT, row.label, f["label"])
+                ws.set_row(row.row, row_height([(row.label, widths[COL_TEXT])]))
+                continue
             if not row.cells or row.cells[0].field not in ("supporting_information", "supporting_other"):
                 continue
             ws.write_string(row.row, COL_KEY, row.key, f["code"])
