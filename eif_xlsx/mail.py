@@ -37,15 +37,26 @@ def fill_template(text: str, fields: Mapping[str, str]) -> str:
 
 
 def default_body(name: str, area: str, deadline: str, sender: str, sender_name: str = "",
-                 sender_organisation: str = "") -> str:
-    """The invitation: what the workbook is, how to fill it in, where and when to send it back."""
+                 sender_organisation: str = "", round_: str = "baseline") -> str:
+    """The invitation: what the workbook is, how to fill it in, where and when to send it back. round_
+    '12_months' (or '12-months'): the review a year on, baseline filled in and locked."""
+    review = round_.replace("-", "_") == "12_months"
     lines = [f"Dear {name or 'colleague'},", "",
-             "Please find attached your workbook for the EIF maturity matrix self-assessment"
-             + (f" for {area}" if area else "") + ".", "",
-             "Open it in Excel, LibreOffice or Google Sheets. Each sub-element has its own sheet: tick the criteria "
-             "that describe our local system (choose ✓ in the Baseline column), tick the supporting information you "
-             "hold, and note barriers to change and priority actions. The Overview sheet shows the levels as you go.",
-             ""]
+             ("Please find attached your workbook for the 12-months review of the EIF maturity matrix "
+              "self-assessment" if review else
+              "Please find attached your workbook for the EIF maturity matrix self-assessment")
+             + (f" for {area}" if area else "") + ".", ""]
+    if review:
+        lines += ["Your answers from last time are filled in, in the Baseline column, and locked. Open the workbook "
+                  "in Excel, LibreOffice or Google Sheets and, on each sub-element's sheet, tick the criteria that "
+                  "describe our local system now (choose ✓ in the 12 months column), tick the supporting "
+                  "information you hold now, and record progress on each earlier priority action. The Overview "
+                  "sheet shows the levels as you go.", ""]
+    else:
+        lines += ["Open it in Excel, LibreOffice or Google Sheets. Each sub-element has its own sheet: tick the "
+                  "criteria that describe our local system (choose ✓ in the Baseline column), tick the supporting "
+                  "information you hold, and note barriers to change and priority actions. The Overview sheet shows "
+                  "the levels as you go.", ""]
     when = f" by {deadline}" if deadline else ""
     lines += [f"Please save it (keep the .xlsx format and the file name) and email it back to {sender}{when}.", "",
               sign_off(sender_name, sender_organisation), ""]
@@ -97,9 +108,12 @@ def write_drafts(result: Generated, *, sender: str, subject: str = "", body: str
         fields = {"name": row["name"], "organisation": row["organisation"], "area": area, "deadline": deadline,
                   "sender": sender, "sender_name": sender_name, "sender_organisation": sender_organisation}
         text = fill_template(body, fields) if body else default_body(row["name"], area, deadline, sender,
-                                                                      sender_name, sender_organisation)
+                                                                      sender_name, sender_organisation,
+                                                                      row.get("round", "baseline"))
+        topic = "EIF maturity matrix self-assessment" + (
+            ": 12-months review" if row.get("round", "").replace("-", "_") == "12_months" else "")
         msg = draft(sender=sender, to_name=row["name"], to_email=row["email"],
-                    subject=subject or f"EIF maturity matrix self-assessment{' — ' + area if area else ''}",
+                    subject=subject or f"{topic}{' — ' + area if area else ''}",
                     body=text, attachments=[(row["file"], (result.out_dir / row["file"]).read_bytes())])
         path = folder / (Path(row["file"]).stem + ".eml")
         path.write_bytes(to_bytes(msg))

@@ -11,7 +11,7 @@ from pathlib import Path
 from click.testing import CliRunner
 
 from eif_xlsx.cli import main
-from eif_xlsx.mail import draft, fill_template, sign_off, to_bytes
+from eif_xlsx.mail import default_body, draft, fill_template, sign_off, to_bytes
 
 PARTNERS = ("id,name,organisation,email\n"
             "NMW-01,Hélène Dupré,Northshire Maternity,helene@example.org\n"
@@ -84,6 +84,13 @@ def test_message_template_fields(tmp_path):
     assert body == ("Hello Hélène Dupré (Northshire Maternity),\n\nPlease return by 11 December 2026 to "
                     "early.years@northshire.example. {not a field}\n\nBest wishes,\nSam Coordinator\n"
                     "Northshire Council\n")
+
+
+def test_twelve_months_invitation_says_which_column():
+    body = default_body("Ann", "Northshire", "10 December 2027", "me@example.org", round_="12_months")
+    assert "12-months review" in body and "choose ✓ in the 12 months column" in body
+    assert "Baseline column, and locked" in body
+    assert "choose ✓ in the Baseline column" in default_body("Ann", "", "", "me@example.org")
 
 
 def test_draft_helpers():

@@ -89,4 +89,9 @@ def test_every_readme_command_runs(tmp_path):
 
     round2 = list(csv.DictReader((tmp_path / "round2" / "manifest.csv").open(encoding="utf-8")))
     assert read_return(tmp_path / "round2" / round2[0]["file"]).metadata["deadline"] == "10 December 2027"
-    assert len(list((tmp_path / "round2" / "emails").glob("*.eml"))) == len(round2)
+    invitations = sorted((tmp_path / "round2" / "emails").glob("*.eml"))
+    assert len(invitations) == len(round2)
+    msg = email.message_from_bytes(invitations[0].read_bytes(), policy=email.policy.default)
+    assert msg["Subject"] == "EIF maturity matrix self-assessment: 12-months review — Northshire"
+    body = msg.get_body(("plain",)).get_content()
+    assert "12 months column" in body and "by 10 December 2027" in body and "Sam Patel" in body
