@@ -1,5 +1,6 @@
 """Render the README's pictures from real files: run the demo, print a generated workbook and the summary through
-LibreOffice to PDF, and turn chosen pages into PNGs (pdftoppm). Needs LibreOffice and poppler-utils.
+LibreOffice to PDF, and turn chosen pages of those and of the demo's report.pdf (printed by Chromium) into PNGs
+(pdftoppm). Needs LibreOffice, Chromium and poppler-utils.
 
     .venv/bin/python scripts/render_pictures.py [--out docs/images]
 """
@@ -19,6 +20,9 @@ PAGES = {  # picture name -> (file in the demo output, page number, dpi, crop bo
     "workbook-cover": ("workbooks/northshire-maternity-services-priya-raman-nmw-01.xlsx", 1, 80, None),
     "workbook-sub-element": ("workbooks/northshire-maternity-services-priya-raman-nmw-01.xlsx", 4, 80, None),
     "summary-heat-map": ("summary.xlsx", None, 220, (80, 150, 1500, 560)),
+    # the board's report: a page found by its heading
+    "report-heat-map": ("report.pdf", "Heat map", 80, None),
+    "report-distribution": ("report.pdf", "Distribution of levels", 80, None),
 }
 
 
@@ -34,9 +38,16 @@ def main() -> None:
         work = Path(tmp)
         run_demo(work / "demo", echo=lambda s: None)
         for name, (rel, page, dpi, crop) in PAGES.items():
-            pdf = convert(work / "demo" / rel, "pdf", work / "pdf" / name)
+            if rel.endswith(".pdf"):
+                pdf = work / "demo" / rel
+                if not pdf.exists():
+                    raise SystemExit(f"{rel} was not written (is Chromium installed?)")
+            else:
+                pdf = convert(work / "demo" / rel, "pdf", work / "pdf" / name)
             if page is None:
                 page = _page_with(pdf, "Scores by partner")
+            elif isinstance(page, str):
+                page = _page_with(pdf, page)
             box = ["-x", str(crop[0]), "-y", str(crop[1]), "-W", str(crop[2]), "-H", str(crop[3])] if crop else []
             subprocess.run(["pdftoppm", "-r", str(dpi), "-png", "-singlefile", "-f", str(page), "-l", str(page),
                             *box, str(pdf), str(out / name)], check=True)

@@ -375,7 +375,7 @@ def _heat_map(data: BoardData) -> list[str]:
         out.append(
             f'<section class="heat-page"><h2>{title}</h2><p class="muted">{note}</p>{_legend(m) if n == 1 else ""}'
             f'<table class="heat"><colgroup><col style="width:{width}%"></colgroup>'
-            f'<thead><tr><th>Sub-element</th>{head}</tr>{sub_head}</thead><tbody>{"".join(body)}</tbody></table>'
+            f'<thead><tr><th rowspan="{1 + (span > 1)}">Sub-element</th>{head}</tr>{sub_head}</thead><tbody>{"".join(body)}</tbody></table>'
             "</section>")
     return out
 
@@ -403,7 +403,7 @@ def _distribution(data: BoardData) -> str:
                        + svg.stacked_bars(rows, names, list(LEVEL_FILLS), f"Levels per sub-element, {COLUMN_NAMES[c]}")
                        + "</figure></div>")
     return ("<section><h2>Distribution of levels per sub-element</h2>"
-            "<p class=\"muted\">How many partners are at each level; ◆ marks the median score; "
+            "<p class=\"muted\">How many partners are at each level; ▼ marks where the median score falls; "
             "<b>moderate</b>: the levels spread over two or more, worth a moderated discussion.</p>"
             + _legend(m) + "".join(figures) + "</section>")
 

@@ -73,9 +73,10 @@ def stacked_bars(rows: list[StackRow], names: list[str], fills: list[str], title
             x += w
         total = sum(r.counts)
         if r.median is not None and total:
-            # the median's place along the bar: the share of partners below its level, plus its fraction within
+            # where the median partner falls along the bar: the partners below the median's level, and half of those
+            # at it
             mx = LABEL + plot * _median_position(r.counts, r.median) / most
-            body.append(f'<path d="M{_n(mx)} {_n(y + 1)} l4 5 l-4 5 l-4 -5 z" fill="{ACCENT}">'
+            body.append(f'<path d="M{_n(mx - 5)} {_n(y - 2)} h10 l-5 7 z" fill="{ACCENT}">'
                         f"<title>median {r.median:.2f}</title></path>")
         tail = f"{total}" + (f"  {r.flag}" if r.flag else "")
         body.append(f'<text x="{_n(LABEL + plot + 8)}" y="{_n(y + 15)}" fill="{MUTED}" font-size="10">'
