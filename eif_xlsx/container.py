@@ -9,7 +9,6 @@ exactly the bytes that were checked.
 
 from __future__ import annotations
 
-import functools
 import html
 import io
 import os
@@ -21,14 +20,8 @@ import zlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from xml.etree import ElementTree
 from xml.parsers import expat
-
-from defusedxml import ElementTree as SafeET
-
-try:  # zlib-ng inflates the same deflate streams, with the same errors, in about half zlib's time
-    from zlib_ng import zlib_ng as _zlib
-except ImportError:  # pragma: no cover - a platform without its wheels: the standard library's
-    _zlib = zlib
 
 from .cells import a1, col_letter
 from .errors import ReadError, UsageError
@@ -221,10 +214,10 @@ def _inflate(data: bytes, method: int, cap: int) -> tuple[bytes, str | None]:
     are: a stored part, or a deflate stream that ends within its compressed data)."""
     if method == zipfile.ZIP_STORED:
         return data, None
-    inflater = _zlib.decompressobj(-zlib.MAX_WBITS)
+    inflater = zlib.decompressobj(-zlib.MAX_WBITS)
     try:
         out = inflater.decompress(data, cap)
-    except _zlib.error as exc:
+    except zlib.error as exc:
         return b"", str(exc)
     if not inflater.eof and len(out) < cap:
         return out, "its compressed data ends before the part does"
@@ -259,7 +252,7 @@ def _read_part(raw: bytes, info: zipfile.ZipInfo, budget: list[int]) -> bytes:
                                    f"{info.file_size:,} (the header lies about its size)")
     if failed is not None:
         raise ReadError("damaged", f"part '{info.filename}' cannot be decompressed ({failed})")
-    if _zlib.crc32(out) != info.CRC:
+    if zlib.crc32(out) != info.CRC:
         raise ReadError("damaged", f"part '{info.filename}' is corrupt (its checksum does not match)")
     budget[0] -= len(out)
     return out
@@ -348,12 +341,16 @@ def _elements(part: str, data: bytes) -> list[tuple[int, str, dict[str, str]]]:
 
 
 def _xml(name: str, data: bytes):
+    """A part as an element tree, parsed by the standard library's C parser. Safe because _check_xml refused any
+    DTD first: with no DTD no entity can be declared, so there is nothing to expand and nothing outside the file to
+    fetch (expat itself also caps entity amplification)."""
+    _check_xml(name, data)
     try:
-        return SafeET.fromstring(data)
-    except SafeET.ParseError as exc:
+        return ElementTree.fromstring(data)
+    except ElementTree.ParseError as exc:
         raise ReadError("damaged", f"part '{name}' is not well-formed XML ({exc})") from exc
-    except Exception as exc:  # defusedxml's own refusals
-        raise ReadError("hostile", f"part '{name}' was refused by the XML guard ({type(exc).__name__})") from exc
+    except (LookupError, ValueError) as exc:  # an encoding expat cannot use
+        raise ReadError("damaged", f"part '{name}' cannot be read as XML ({exc})") from exc
 
 
 # --- the file ------------------------------------------------------------------------------------
@@ -462,211 +459,151 @@ def _inspect_xlsx(path: Path, raw: bytes, infos: list[zipfile.ZipInfo], names: s
 
 # --- sheets --------------------------------------------------------------------------------------
 
+# A sheet is proved well-formed by expat, then scanned as bytes, the same way whoever wrote it: every start tag whose
+# local name is 'row', 'c' or 'f' (any prefix, inside sheetData or not, in a comment or not) is a token, in document
+# order. Counting tags a parser would skip (in a comment, a CDATA section, outside sheetData) only makes the extent
+# larger, never smaller: no cell a reader places can lie beyond it. A tag that cannot be read to its end is damage.
+_PREFIX = rb"(?:[A-Za-z_][\w.\-]*+:)?"
+_VALUE = rb"""(?:"[^"<]*+"|'[^'<]*+')"""
+_OTHER_ATTR = rb"""\s++(?!r\s*+=)[^\s=/<>"']++\s*+=\s*+""" + _VALUE  # any attribute but 'r'
+_ANY_ATTR = rb"""\s++[^\s=/<>"']++\s*+=\s*+""" + _VALUE
+_TOKEN = re.compile(
+    rb"<" + _PREFIX + rb"(?:(row|c)(?=[\s/>])(?:" + _OTHER_ATTR + rb")*+"
+    rb"""(?:(\s++r\s*+=\s*+)(?:"([^"<]*+)"|'([^'<]*+)')(?:""" + _OTHER_ATTR + rb")*+)?\s*+(/?>)?"
+    rb"|(f)(?=[\s/>])((?:" + _ANY_ATTR + rb")*+)\s*+(?:(/>)|(>)([^<]*+))?)")
+_F_ATTR = re.compile(rb"""(?<![^\s])(t|ref|si)\s*+=\s*+(?:"([^"<]*+)"|'([^'<]*+)')""")
+_REFS: dict[bytes, tuple[int, int] | None] = {}  # a cell reference -> (row or -1, column or -1), None if not one
+
 
 def _scan_sheet(name: str, part: str, data: bytes) -> tuple[int, int, Mapping[str, str]]:
-    """Where a sheet's cells reach, and its formulas: at C speed where the sheet is in the plain form (DTDs and
-    entities were refused before), else the full scan below, which also proves the XML well-formed."""
-    plain = _plain_scan(data)
-    return plain if plain is not None else _full_scan(name, part, data)
-
-
-def _sheet_data(data: bytes) -> tuple[int, int] | None:
-    """Where the cells of a sheet lie: between its one <sheetData> and </sheetData> (an empty span for
-    <sheetData/>). None where 'sheetData' appears anywhere else: a reader may take cells from a second one."""
-    first, last = data.find(b"sheetData"), data.rfind(b"sheetData")
-    if first < 1 or data[first - 1] != ord("<"):
-        return None
-    if first == last:
-        return (first, first) if data.startswith(b"/>", first + 9) else None
-    if data.startswith(b">", first + 9) and data.startswith(b"</sheetData>", last - 2):
-        return first + 10, last - 2
-    return None
-
-
-def _up_to(n: int) -> bytes:
-    """A regex for the whole numbers 1..n, written without leading zeros."""
-    digits = str(n)
-    ranges = [f"[1-9][0-9]{{0,{len(digits) - 2}}}"] if len(digits) > 1 else []
-    for i, digit in enumerate(digits):
-        low = "1" if i == 0 else "0"
-        if digit > low:  # the numbers that agree with n before position i and are smaller at i
-            ranges.append(f"{digits[:i]}[{low}-{int(digit) - 1}][0-9]{{{len(digits) - i - 1}}}")
-    return f"(?:{'|'.join([digits, *reversed(ranges)])})".encode()  # longest first: less backtracking
-
-
-_TEXT = rb"[^<]*+"
-_ATTRS = rb"[^<>/r]*+(?:r(?!\s*+=)[^<>/r]*+)*+"  # attributes, none another 'r' (readers differ on which they take)
-_CELL_CONTENT = (rb"(?:/>|></c>|><v>" + _TEXT + rb"</v></c>|><f>" + _TEXT + rb"</f><v>" + _TEXT + rb"</v></c>|><f>"
-                 + _TEXT + rb"</f></c>|><is><t[^<>]*+>" + _TEXT + rb"</t></is></c>)")
-
-
-@functools.lru_cache(maxsize=256)
-def _plain_grammar(last_row: int) -> re.Pattern[bytes]:
-    """The plain form most writers use for a sheet's cells, here reaching no further than column Z, row last_row.
-
-    Rows numbered 1..last_row, each holding only cells in that row that carry their reference first and hold a
-    value, a plain formula and its value, or an inline string. A sheet that matches in full can hide no cell (no
-    prefixed element, comment, CDATA section, cell without a reference or with a second 'r') and reach no
-    further; anything else is left to the full scan.
-    """
-    cell = rb'<c r="[A-Z]\1"' + _ATTRS + _CELL_CONTENT
-    return re.compile(rb'(?:<row r="(' + _up_to(last_row) + rb')"' + _ATTRS + rb"(?:/>|>(?:" + cell
-                      + rb")*+</row>))*+")
-
-
-def _plain_scan(data: bytes) -> tuple[int, int, Mapping[str, str]] | None:
-    """The common case, in one C-speed match: a sheet in the plain form, numbered up to its last row (so that no
-    cell can lie below it). None where that does not hold: the full scan decides."""
-    span = _sheet_data(data)
-    if span is None:
-        return None
-    start, end = span
-    last = data.rfind(b'<row r="', start, end)
-    if last == -1:
-        return (-1, -1, {}) if start == end else None
-    row, quote, _ = data[last + 8:last + 16].partition(b'"')  # at most 7 digits, then the closing quote
-    if not (quote and row.isdigit() and 0 < int(row) <= MAX_ROWS):
-        return None
-    if not _plain_grammar(int(row)).fullmatch(data, start, end):
-        return None
-    # Columns past Z are rare and left to the full scan: Z stands as the (generous) width.
-    return int(row) - 1, 25, _plain_formulas(data, start, end)
-
-
-def _plain_formulas(data: bytes, start: int, end: int) -> Mapping[str, str]:
-    """The formulas of a sheet in the plain form, by cell: there '<f>' only ever follows its cell's start tag."""
-    found: dict[str, int] = {}
-    find, rfind, index = data.find, data.rfind, data.index
-    pos = find(b"<f>", start, end)
-    while pos != -1:
-        ref = rfind(b"<", start, pos) + 6  # just after '<c r="'
-        found[data[ref:index(b'"', ref)].decode()] = pos + 3
-        pos = find(b"<f>", pos + 3, end)
-    return _LazyFormulas(data, found) if found else {}
-
-
-class _LazyFormulas(Mapping):
-    """The plain formulas of a sheet by 'A1'; a formula's text is decoded only when looked up (most are the
-    template's own, and never are)."""
-
-    def __init__(self, data: bytes, starts: dict[str, int]):
-        self._data, self._starts = data, starts  # where each formula's text starts
-
-    def get(self, key: str, default=None):
-        return self[key] if key in self._starts else default
-
-    def __contains__(self, key: object) -> bool:
-        return key in self._starts
-
-    def __getitem__(self, key: str) -> str:
-        start = self._starts[key]
-        text = self._data[start:self._data.index(b"</f>", start)]
-        return html.unescape(text.decode("utf-8", errors="replace"))
-
-    def __iter__(self):
-        return iter(self._starts)
-
-    def __len__(self) -> int:
-        return len(self._starts)
-
-
-def _full_scan(name: str, part: str, data: bytes) -> tuple[int, int, Mapping[str, str]]:
     """Where a sheet's cells reach, worked out as a spreadsheet reader places them, and its formulas.
 
-    Every <row> and <c> inside <sheetData> counts, prefixed or not; a row or cell without an 'r' follows the one
-    before it (as every reader places it). Returns (max row, max col) zero-based and the formulas by cell; raises
-    'too-large' at the first cell beyond MAX_ROWS x MAX_COLS, before a reader would allocate a grid that big.
+    A row or cell without an 'r' follows the one before it (as every reader places it); a cell reference may give
+    only its column or its row. Returns (max row, max col) zero-based and the formulas by cell; raises 'too-large'
+    at the first cell beyond MAX_ROWS x MAX_COLS, before a reader would allocate a grid that big.
     """
-    state = {"in_data": False, "row": -1, "col": -1, "cell": None, "f": None}
-    max_r = max_c = -1
+    parser = _guarded_parser(part)  # no handlers but the DTD's: expat proves the XML well-formed at C speed
+    try:
+        parser.Parse(data, True)
+    except _UNREADABLE_XML as exc:
+        raise ReadError("damaged", f"the sheet '{name}' (part '{part}'): not well-formed XML ({exc})") from exc
+    data = _as_utf8(part, data)
+    row = col = max_r = max_c = -1
+    cell: tuple[int, int] | None = None
     cells: dict[str, str] = {}
     arrays: list[tuple[int, int, int, int, str]] = []
     shared: dict[str, str] = {}
     children: list[tuple[str, str]] = []
-    text: list[str] = []
 
     def bad(what: str) -> ReadError:
         return ReadError("damaged", f"the sheet '{name}' (part '{part}'): {what}")
 
-    def start(tag: str, attrs: dict[str, str]) -> None:
-        nonlocal max_r, max_c
-        local = tag.rpartition(":")[2]
-        if not state["in_data"]:
-            if local == "sheetData":
-                state["in_data"] = True
-            return
-        if local == "row":
-            r = attrs.get("r")
-            if r is None:
-                state["row"] += 1
-            elif r.isdigit() and r.isascii():
-                state["row"] = int(r) - 1 if len(r) < 10 else _BEYOND
+    for tag, has_r, ref_dq, ref_sq, end, f, f_attrs, f_empty, f_open, f_text in _TOKEN.findall(data):
+        if tag == b"c":
+            if not end:
+                raise bad("a cell's tag is not well-formed XML")
+            if has_r:
+                ref = ref_dq or ref_sq
+                place = _REFS.get(ref, False)
+                if place is False:
+                    place = _cell_ref(ref)
+                    if len(_REFS) < 65536:
+                        _REFS[ref] = place
+                if place is None:
+                    raise bad(f"cell reference '{_text(ref)[:20]}' is not valid")
+                r, c = place
+                col = c if c >= 0 else col + 1
+                cell_row = r if r >= 0 else row
             else:
-                raise bad(f"row number '{r[:20]}' is not valid")
-            state["col"] = -1
-        elif local == "c":
-            ref = attrs.get("r")
-            row = state["row"]
-            if ref is None:
-                state["col"] += 1
-            else:
-                m = _CELL_REF.fullmatch(ref)
-                if not m or not (m.group(1) or m.group(2)) or not ref.isascii():
-                    raise bad(f"cell reference '{ref[:20]}' is not valid")
-                state["col"] = _col_number(m.group(1)) if m.group(1) else state["col"] + 1
-                if m.group(2):
-                    row = int(m.group(2)) - 1 if len(m.group(2)) < 10 else _BEYOND
-            col = state["col"]
-            state["cell"] = (row, col)
-            if row >= MAX_ROWS or col >= MAX_COLS:
-                where = ref[:20] if ref else f"{col_letter(col)}{row + 1}"
-                raise ReadError("too-large", f"the sheet '{name}' has a cell at {where} (row {row + 1:,}, column "
+                col += 1
+                cell_row = row
+            if cell_row >= MAX_ROWS or col >= MAX_COLS:
+                where = _text(ref_dq or ref_sq)[:20] if has_r else f"{col_letter(col)}{cell_row + 1}"
+                raise ReadError("too-large", f"the sheet '{name}' has a cell at {where} (row {cell_row + 1:,}, column "
                                              f"{col + 1:,}); a return never reaches that far (cells far outside "
-                                             "the template)", sheet=name,
-                                cell=where if len(where) <= 10 else "")
-            max_r, max_c = max(max_r, row), max(max_c, col)
-        elif local == "f" and state["cell"] is not None:
-            state["f"] = attrs
-            text.clear()
-
-    def end(tag: str) -> None:
-        local = tag.rpartition(":")[2]
-        if local == "sheetData":
-            state["in_data"] = False
-        elif local == "c":  # a formula left open inside it (a cell nested in a formula) ends with it
-            state["cell"] = state["f"] = None
-        elif local == "f" and state["f"] is not None:
-            attrs, state["f"] = state["f"], None
-            row, col = state["cell"]
-            where = f"{col_letter(col)}{row + 1}"
-            formula = "".join(text)
-            kind = attrs.get("t", "")
-            if kind == "shared" and not formula:
-                children.append((where, attrs.get("si", "")))
-                return
-            if kind == "shared":
-                shared.setdefault(attrs.get("si", ""), formula)
-            cells[where] = formula
-            m = _RANGE_REF.fullmatch(attrs.get("ref", "")) if kind == "array" else None
-            if m and m.group(3):
-                arrays.append((int(m.group(2)) - 1, _col_number(m.group(1)), int(m.group(4)) - 1,
-                               _col_number(m.group(3)), formula))
-
-    def chars(data: str) -> None:
-        if state["f"] is not None:
-            text.append(data)
-
-    parser = _guarded_parser(part)
-    parser.buffer_text = True
-    parser.StartElementHandler, parser.EndElementHandler, parser.CharacterDataHandler = start, end, chars
-    try:
-        parser.Parse(data, True)
-    except _UNREADABLE_XML as exc:
-        raise bad(f"not well-formed XML ({exc})") from exc
+                                             "the template)", sheet=name, cell=where if len(where) <= 10 else "")
+            cell = (cell_row, col) if end == b">" else None
+            if cell_row > max_r:
+                max_r = cell_row
+            if col > max_c:
+                max_c = col
+        elif tag == b"row":
+            if not end:
+                raise bad("a row's tag is not well-formed XML")
+            if has_r:
+                number = _text(ref_dq or ref_sq)
+                if not (number.isdigit() and number.isascii()):
+                    raise bad(f"row number '{number[:20]}' is not valid")
+                row = int(number) - 1 if len(number) < 10 else _BEYOND
+            else:
+                row += 1
+            col, cell = -1, None
+        elif f:
+            if not (f_empty or f_open):
+                raise bad("a formula's tag is not well-formed XML")
+            if cell is None:  # not inside a cell (an extension's formula, or a cell already closed)
+                continue
+            _formula(cell, f_attrs, _text(f_text), cells, arrays, shared, children)
+            cell = None  # a cell holds one formula
     for where, si in children:
         if si in shared:
             cells.setdefault(where, shared[si])
     return max_r, max_c, (_XlsxFormulas(cells, arrays) if cells or arrays else {})
+
+
+def _formula(cell: tuple[int, int], attrs: bytes, text: str, cells: dict[str, str],
+             arrays: list[tuple[int, int, int, int, str]], shared: dict[str, str],
+             children: list[tuple[str, str]]) -> None:
+    """Record a cell's formula: a shared one's master text is kept for the cells that refer to it; an array formula
+    covers its range."""
+    found = {k.decode(): _text(dq or sq) for k, dq, sq in _F_ATTR.findall(attrs)} if attrs else {}
+    row, col = cell
+    where = f"{col_letter(col)}{row + 1}"
+    kind = found.get("t", "")
+    if kind == "shared" and not text:
+        children.append((where, found.get("si", "")))
+        return
+    if kind == "shared":
+        shared.setdefault(found.get("si", ""), text)
+    cells[where] = text
+    m = _RANGE_REF.fullmatch(found.get("ref", "")) if kind == "array" else None
+    if m and m.group(3):
+        arrays.append((int(m.group(2)) - 1, _col_number(m.group(1)), int(m.group(4)) - 1, _col_number(m.group(3)),
+                       text))
+
+
+def _cell_ref(raw: bytes) -> tuple[int, int] | None:
+    """(row, column) zero-based of a cell reference as an 'r' attribute holds it, -1 for a part it leaves out."""
+    m = _CELL_REF.fullmatch(_text(raw))
+    if not m or not (m.group(1) or m.group(2)) or not m.group(0).isascii():
+        return None
+    digits = m.group(2)
+    return (int(digits) - 1 if len(digits) < 10 else _BEYOND) if digits else -1, \
+        _col_number(m.group(1)) if m.group(1) else -1
+
+
+def _text(raw: bytes) -> str:
+    """An attribute's value or an element's text as XML means it (entity and character references replaced)."""
+    text = raw.decode("utf-8", errors="replace")
+    return html.unescape(text) if "&" in text else text
+
+
+def _as_utf8(part: str, data: bytes) -> bytes:
+    """A part in UTF-16 or UTF-32 (which XML allows), as UTF-8, so that its tags can be found as bytes."""
+    if b"\x00" not in data[:64] and not data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return data
+    boms = ((b"\xff\xfe\x00\x00", "utf-32"), (b"\x00\x00\xfe\xff", "utf-32"), (b"\xff\xfe", "utf-16"),
+            (b"\xfe\xff", "utf-16"))
+    codec = next((name for bom, name in boms if data.startswith(bom)), None)
+    if codec is None:  # no byte-order mark: the zero bytes around the first '<' say which
+        codec = {b"<\x00\x00\x00": "utf-32-le", b"\x00\x00\x00<": "utf-32-be", b"<\x00": "utf-16-le",
+                 b"\x00<": "utf-16-be"}.get(data[:4]) or {b"<\x00": "utf-16-le", b"\x00<": "utf-16-be"}.get(data[:2])
+        if codec is None:
+            raise ReadError("damaged", f"part '{part}' is in an encoding XML does not allow")
+    try:
+        return data.decode(codec).encode("utf-8")
+    except UnicodeError as exc:
+        raise ReadError("damaged", f"part '{part}' cannot be decoded ({exc.reason})") from exc
 
 
 _ODS = {
@@ -689,24 +626,29 @@ def _inspect_ods(path: Path, raw: bytes, infos: list[zipfile.ZipInfo]) -> Contai
     if b"manifest:encryption-data" in xml.get("META-INF/manifest.xml", b""):
         raise ReadError("password-protected", "")
     t, o = _ODS["table"], _ODS["office"]
+    cell_tags = {f"{{{t}}}table-cell", f"{{{t}}}covered-table-cell"}
+    rows_repeated, columns_repeated = f"{{{t}}}number-rows-repeated", f"{{{t}}}number-columns-repeated"
+    value_type, formula_key = f"{{{o}}}value-type", f"{{{t}}}formula"
     root = _xml("content.xml", content)
     for table in root.iter(f"{{{t}}}table"):
         name = table.get(f"{{{t}}}name", "")
         found: dict[str, str] = {}
         r = max_r = max_c = 0
         for row in table.iter(f"{{{t}}}table-row"):
-            rep_r = min(_count(row.get(f"{{{t}}}number-rows-repeated", "1"), name), 10 ** 7)
+            repeat = row.get(rows_repeated)
+            rep_r = 1 if repeat is None else min(_count(repeat, name), 10 ** 7)
             c = 0
             filled = False
             for cell in row:
-                if cell.tag not in (f"{{{t}}}table-cell", f"{{{t}}}covered-table-cell"):
+                if cell.tag not in cell_tags:
                     continue
-                rep_c = min(_count(cell.get(f"{{{t}}}number-columns-repeated", "1"), name), 10 ** 5)
-                has = len(cell) > 0 or cell.get(f"{{{o}}}value-type") is not None
-                if has:
+                repeat = cell.get(columns_repeated)
+                rep_c = 1 if repeat is None else min(_count(repeat, name), 10 ** 5)
+                if len(cell) or cell.get(value_type) is not None:
                     filled = True
-                    max_c = max(max_c, c + rep_c - 1)
-                    formula = cell.get(f"{{{t}}}formula")
+                    if c + rep_c - 1 > max_c:
+                        max_c = c + rep_c - 1
+                    formula = cell.get(formula_key)
                     if formula:
                         found[a1(r, c)] = formula.split(":", 1)[1] if formula.startswith("of:") else formula
                 c += rep_c
