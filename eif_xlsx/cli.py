@@ -45,6 +45,45 @@ def _errors():
         raise _Fail(f"{exc.filename or ''}: {exc.strerror or exc}") from None
 
 
+def _debug_option(f):
+    def callback(ctx, param, value):
+        if value:
+            from .errors import DEBUG_LOG_ENV
+
+            os.environ[DEBUG_LOG_ENV] = str(Path(value).resolve())  # the worker processes inherit it
+        return value
+
+    return click.option("--debug", "debug_log", type=click.Path(dir_okay=False), default=None, expose_value=False,
+                        callback=callback, help="Append the details of unexpected errors (internal errors) to this "
+                                                "file, for a bug report.")(f)
+
+
+@contextlib.contextmanager
+def _scratch():
+    """Attachments taken out of saved e-mails for this command are removed however it ends: done, failed,
+    interrupted (Ctrl-C) or terminated (SIGTERM, SIGHUP)."""
+    import signal
+
+    from . import intake
+
+    def stop(signum, frame):
+        raise SystemExit(128 + signum)
+
+    kept = {}
+    for sig in (signal.SIGTERM, getattr(signal, "SIGHUP", None)):
+        if sig is not None:
+            try:
+                kept[sig] = signal.signal(sig, stop)
+            except ValueError:  # not the main thread: the caller's handlers stay
+                pass
+    try:
+        with intake.scratch():
+            yield
+    finally:
+        for sig, handler in kept.items():
+            signal.signal(sig, handler)
+
+
 def _definitions_option(f):
     def callback(ctx, param, value):
         if value:
@@ -289,6 +328,7 @@ def generate(matrix_id, partners, area, deadline, return_to, indicators_id, pass
               help="Feedback copies: the new return-by date, e.g. 2026-12-18 (default: the workbook's own).")
 @click.option("--jobs", "-j", type=click.IntRange(1, 64), default=None, help="Processes to use (default: all cores).")
 @click.option("--quiet", "-q", is_flag=True, help="One line per file, without the findings.")
+@_debug_option
 @_definitions_option
 def validate(paths, as_json, expected_matrix, feedback_dir, return_to, deadline, jobs, quiet) -> None:
     """Check returned workbooks (files or folders; .xlsx, .xlsm, .ods, saved .eml/.msg emails).
@@ -306,7 +346,7 @@ def validate(paths, as_json, expected_matrix, feedback_dir, return_to, deadline,
         with _errors():
             format_deadline(deadline)
     files = _input_files(paths)
-    with _errors():
+    with _errors(), _scratch():
         with _progress(quiet or as_json, len(files), "Checking") as bar:
             reports = api.validate(files, jobs=jobs, expected_matrix=expected_matrix,
                                    progress=bar.update if bar else None)
@@ -330,8 +370,10 @@ def validate(paths, as_json, expected_matrix, feedback_dir, return_to, deadline,
         if feedback_dir:
             click.echo(f"Wrote {len(written)} feedback copies in {feedback_dir}")
     rejected = sum(not r.accepted for r in reports)
+    internal = sum(f.code == "internal-error" for r in reports for f in r.findings)
     if not as_json:
-        click.echo(f"{len(reports)} file(s): {len(reports) - rejected} accepted, {rejected} rejected")
+        click.echo(f"{len(reports)} file(s): {len(reports) - rejected} accepted, {rejected} rejected"
+                   + (f" ({internal} by an internal error, please report)" if internal else ""))
     sys.exit(EXIT_REJECTED if rejected else EXIT_OK)
 
 
@@ -349,6 +391,7 @@ def validate(paths, as_json, expected_matrix, feedback_dir, return_to, deadline,
               help="Print report.html to report.pdf with headless Chromium (skipped, with a note, if none is found).")
 @click.option("--jobs", "-j", type=click.IntRange(1, 64), default=None, help="Processes to use (default: all cores).")
 @click.option("--quiet", "-q", is_flag=True, help="No progress output.")
+@_debug_option
 @_definitions_option
 def import_(paths, manifest, indicators_id, out_dir, pdf, jobs, quiet) -> None:
     """Import returns: summary.xlsx, tracker.xlsx, levels/answers/findings CSVs, summary.json and the board's
@@ -368,7 +411,7 @@ def import_(paths, manifest, indicators_id, out_dir, pdf, jobs, quiet) -> None:
         _known(cat, next((r["matrix_id"] for r in sent if r.get("matrix_id")), None), "matrix",
                f"{manifest}: matrix_id")
     files = _input_files(paths)
-    with _errors():
+    with _errors(), _scratch():
         with _progress(quiet, len(files), "Importing") as bar:
             result = run(files, out_dir, manifest=manifest, indicators=indicators_id, jobs=jobs,
                          progress=bar.update if bar else None, pdf=pdf)

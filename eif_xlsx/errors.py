@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import sys
+import traceback
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -87,6 +89,8 @@ FINDINGS: dict[str, FindingKind] = _kinds(
     ("nothing-filled", E, "Nothing filled in", "No answer was given anywhere in the workbook."),
     ("other-partner", E, "Another partner's workbook", "This workbook belongs to {detail}, not to the partner it came from ({expected})."),
     ("baseline-changed", W, "Locked baseline changed", "The locked baseline ({detail}) was changed from '{old}' to '{new}'; the baseline as issued is used, and the new value is kept in this finding."),
+    ("internal-error", E, "Internal error", "Could not read this file (internal error, please report); the details are in the --debug log."),
+    ("bad-character", W, "Unreadable character", "The text here held {detail} that no file can store (a lone surrogate); it was read as '\ufffd'. Check the text typed in this cell."),
     ("extra-content", W, "Content outside the template", "{detail} cell(s) hold values outside the template's input cells, e.g. {sheet}!{cell}: '{value}'. They were kept in the answers as extra content."),
 )
 
@@ -124,3 +128,32 @@ def finding(code: str, file: str, sheet: str = "", cell: str = "", **values: obj
     """Make a finding from the catalogue, filling its template."""
     kind = FINDINGS[code]
     return Finding(code, kind.severity, file, sheet, cell, kind.template.format(sheet=sheet, cell=cell, **values))
+
+
+#: The file the --debug option names: details of unexpected errors go there (workers inherit it).
+DEBUG_LOG_ENV = "EIF_XLSX_DEBUG_LOG"
+
+
+def log_debug(file: str, exc: BaseException | None = None, text: str = "") -> None:
+    """Append an unexpected error's detail (traceback or text) to the --debug log, if one was asked for. One write
+    per entry, so that entries from several processes do not interleave."""
+    path = os.environ.get(DEBUG_LOG_ENV)
+    if not path:
+        return
+    body = "".join(traceback.format_exception(exc)) if exc is not None else text
+    entry = f"--- {file} (process {os.getpid()})\n{body.rstrip()}\n"
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+        try:
+            os.write(fd, entry.encode("utf-8", "replace"))
+        finally:
+            os.close(fd)
+    except OSError:
+        pass
+
+
+def internal_error(file: str, exc: BaseException) -> Finding:
+    """The finding for an error nobody foresaw: a plain message for the coordinator, the detail in the --debug
+    log (never the exception's name or text in the finding)."""
+    log_debug(file, exc)
+    return finding("internal-error", file)

@@ -1,12 +1,27 @@
-"""Turn what a coordinator drops in a folder into workbook files: saved emails (.eml, .msg) are opened and their
-spreadsheet attachments taken out, with the sender recorded."""
+"""Turn what a coordinator drops in a folder into workbook files: saved e-mails (.eml via the standard library's
+`email`, Outlook .msg via extract-msg, ANSI or Unicode) are opened, with the e-mails attached inside them, and
+their spreadsheet attachments taken out, with the sender recorded.
+
+An attachment's name is the sender's to choose (a path, a reserved device name, 300 characters, a NUL, the same
+name twice): it is only ever shown, cleaned (`display_name`), and never used on disk. Each attachment is written as
+`NNN.xlsx` (or .ods, ...) in a folder of this run's own under the temporary directory (or the caller's workdir),
+and those folders are removed by `cleanup()`: the commands call it on every way out (`scratch()`), and folders
+left by a run that was killed are removed by the next one (`sweep()`).
+"""
 
 from __future__ import annotations
 
+import atexit
 import email
 import email.policy
-import hashlib
+import os
+import re
+import shutil
 import tempfile
+import unicodedata
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
 from email.utils import parseaddr
 from pathlib import Path
 
@@ -16,95 +31,286 @@ from .errors import finding
 from .reader import Return
 
 WORKBOOK_SUFFIXES = (".xlsx", ".xlsm", ".ods", ".xls")
+EMAIL_SUFFIXES = (".eml", ".msg")
 MAX_EMAIL_BYTES = 60 * 1024 * 1024
+MAX_ATTACHMENTS = 200  # workbooks taken from one e-mail, nested ones included
+MAX_DEPTH = 4  # e-mails inside e-mails
+MAX_NAME = 120  # characters of an attachment's name shown in reports
+PREFIX = "eif-xlsx-mail-"
+
+_MADE: list[Path] = []  # folders made here and not yet removed (see cleanup)
+_CREATED_WORKDIRS: list[Path] = []  # a caller's workdir that did not exist before: removed when left empty
+
+
+@dataclass
+class _Mail:
+    """What one saved e-mail gave: its attachments (display name, bytes) and why any were left out."""
+
+    sender: str = ""
+    found: list[tuple[str, bytes]] = field(default_factory=list)
+    problem: str = ""  # the e-mail could not be read at all
+    skipped: int = 0  # workbooks over MAX_ATTACHMENTS
 
 
 def sources(files: list[Path], workdir: Path | None = None) -> tuple[list[Source], list[Report]]:
-    """Sources to read, and reports for emails that held no workbook."""
+    """Sources to read, and reports for e-mails that held no workbook or could not be read."""
     out: list[Source] = []
     problems: list[Report] = []
+    folder: Path | None = None
     for f in files:
         suffix = f.suffix.lower()
-        if suffix == ".eml":
-            found, sender = _from_eml(f, workdir)
-        elif suffix == ".msg":
-            found, sender = _from_msg(f, workdir)
-        else:
+        if suffix not in EMAIL_SUFFIXES:
             out.append(Source(str(f), f.name))
             continue
-        if not found:
-            ret = Return(str(f), f.name, sender=sender)
-            ret.findings.append(finding("not-a-workbook", f.name, detail=(
-                f"the email{' from ' + sender if sender else ''} has no .xlsx, .xlsm or .ods attachment")))
+        mail = _open(f)
+        if mail.problem or not mail.found or mail.skipped:
+            ret = Return(str(f), f.name, sender=mail.sender)
+            if mail.problem:
+                ret.findings.append(finding("not-a-workbook", f.name, detail=mail.problem))
+            elif mail.skipped:
+                ret.findings.append(finding("too-large", f.name, detail=(
+                    f"the e-mail holds {mail.skipped} workbook attachment(s) beyond the first {MAX_ATTACHMENTS}, "
+                    "which were not read; please send them in separate e-mails")))
+            else:
+                ret.findings.append(finding("not-a-workbook", f.name, detail=(
+                    f"the email{' from ' + mail.sender if mail.sender else ''} has no .xlsx, .xlsm or .ods "
+                    "attachment")))
             problems.append(Report(f.name, str(f), ret, findings=list(ret.findings)))
-        out += [Source(str(p), f"{f.name} › {name}", sender) for p, name in found]
+        if mail.found:
+            folder = folder or _scratch_dir(workdir)
+            here = Path(tempfile.mkdtemp(prefix="m", dir=folder))
+            for k, (name, data) in enumerate(mail.found):
+                path = here / f"{k:03d}{_workbook_suffix(name)}"
+                path.write_bytes(data)
+                out.append(Source(str(path), f"{f.name} › {name}", mail.sender))
     return out, problems
 
 
-def _target_dir(workdir: Path | None) -> Path:
-    if workdir is None:
-        workdir = Path(tempfile.mkdtemp(prefix="eif-xlsx-mail-"))
-    workdir.mkdir(parents=True, exist_ok=True)
-    return workdir
+# --- names -----------------------------------------------------------------------------------------
 
 
-def _save(workdir: Path | None, source: Path, name: str, data: bytes) -> Path:
-    folder = _target_dir(workdir) / hashlib.sha256(str(source).encode() + name.encode()).hexdigest()[:12]
-    folder.mkdir(parents=True, exist_ok=True)
-    safe = "".join(ch if ch.isalnum() or ch in "._- " else "_" for ch in Path(name).name) or "attachment.xlsx"
-    path = folder / safe
-    path.write_bytes(data)
-    return path
+def display_name(name: object, fallback: str = "attachment") -> str:
+    """An attachment's name as it may be shown: its last path part, no control characters or lone surrogates
+    (U+FFFD instead), spaces trimmed, at most MAX_NAME characters (its suffix kept)."""
+    text = str(name or "")
+    text = text.encode("utf-8", "replace").decode("utf-8")  # a lone surrogate (undecodable header bytes) -> '?'
+    text = re.split(r"[\\/]", text)[-1]
+    text = "".join(ch if unicodedata.category(ch)[0] != "C" else " " for ch in text)
+    text = re.sub(r"\s+", " ", text).strip(" .") or fallback
+    if len(text) > MAX_NAME:
+        stem, dot, suffix = text.rpartition(".")
+        suffix = dot + suffix if dot and len(suffix) <= 5 else ""
+        text = text[:MAX_NAME - len(suffix) - 1] + "…" + suffix
+    return text
 
 
-def _from_eml(path: Path, workdir: Path | None) -> tuple[list[tuple[Path, str]], str]:
+def _workbook_suffix(name: str) -> str:
+    low = name.lower()
+    return next((s for s in WORKBOOK_SUFFIXES if low.endswith(s)), ".xlsx")
+
+
+def _is_workbook(name: str) -> bool:
+    return name.lower().endswith(WORKBOOK_SUFFIXES)
+
+
+def _is_email(name: str) -> bool:
+    return name.lower().endswith(EMAIL_SUFFIXES)
+
+
+def _unique(name: str, taken: set[str]) -> str:
+    """The name, or 'name (2).xlsx' and so on when an attachment of the same name came before."""
+    if name not in taken:
+        taken.add(name)
+        return name
+    stem, dot, suffix = name.rpartition(".")
+    if not dot:
+        stem, suffix = name, ""
+    n = 2
+    while f"{stem} ({n}){dot}{suffix}" in taken:
+        n += 1
+    taken.add(f"{stem} ({n}){dot}{suffix}")
+    return f"{stem} ({n}){dot}{suffix}"
+
+
+# --- reading e-mails ---------------------------------------------------------------------------------
+
+
+def _open(path: Path) -> _Mail:
+    mail = _Mail()
     try:
-        if path.stat().st_size > MAX_EMAIL_BYTES:
-            return [], ""
-        msg = email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
-    except Exception:
-        return [], ""
-    sender = parseaddr(str(msg.get("From", "")))[1]
-    found = []
-    for part in msg.iter_attachments():
-        name = part.get_filename() or ""
-        if name.lower().endswith(WORKBOOK_SUFFIXES):
-            try:
-                data = part.get_payload(decode=True) or b""
-            except Exception:
+        size = path.stat().st_size
+    except OSError:
+        mail.problem = "the e-mail file cannot be opened"
+        return mail
+    if size > MAX_EMAIL_BYTES:
+        mail.problem = f"the e-mail is {size / 1e6:.0f} MB, over the {MAX_EMAIL_BYTES / 1e6:.0f} MB a return can be"
+        return mail
+    try:
+        data = path.read_bytes()
+    except OSError:
+        mail.problem = "the e-mail file cannot be opened"
+        return mail
+    is_msg = data.startswith(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1")
+    if path.suffix.lower() == ".msg" and not is_msg:
+        mail.problem = "it is named .msg but is not a saved Outlook message"
+        return mail
+    _walk(data, is_msg, mail, (), set(), depth=0)
+    return mail
+
+
+def _walk(data: bytes, is_msg: bool, mail: _Mail, prefix: tuple[str, ...], taken: set[str], depth: int) -> None:
+    """Take the workbooks out of one message (and out of the messages attached to it)."""
+    try:
+        items = list(_msg_items(data) if is_msg else _eml_items(data))
+    except (KeyboardInterrupt, SystemExit, MemoryError):
+        raise
+    except Exception:  # a damaged message: the library's own words are of no use to a coordinator
+        if depth == 0:
+            mail.problem = ("the saved Outlook message is damaged and cannot be read" if is_msg
+                            else "the saved e-mail is damaged and cannot be read")
+        return
+    for kind, name, payload in items:
+        if kind == "sender":
+            mail.sender = mail.sender or payload
+        elif kind == "message" and depth < MAX_DEPTH:
+            _walk(payload, payload.startswith(b"\xd0\xcf\x11\xe0"), mail, (*prefix, name), taken, depth + 1)
+        elif kind == "file":
+            if len(mail.found) >= MAX_ATTACHMENTS:
+                mail.skipped += 1
                 continue
-            found.append((_save(workdir, path, name, data), name))
-    return found, sender
+            mail.found.append((" › ".join((*prefix, _unique(name, taken))), payload))
 
 
-def _from_msg(path: Path, workdir: Path | None) -> tuple[list[tuple[Path, str]], str]:
-    """An Outlook .msg (an OLE2 compound file): sender and spreadsheet attachments, read with olefile."""
-    import olefile
+def _eml_items(data: bytes) -> Iterator[tuple[str, str, object]]:
+    msg = email.message_from_bytes(data, policy=email.policy.default)
+    yield "sender", "", _address(msg.get("From", ""))
+    for part in msg.iter_attachments():
+        try:
+            item = _eml_part(part)
+        except (KeyboardInterrupt, SystemExit, MemoryError):
+            raise
+        except Exception:  # one damaged attachment: the others are still read
+            continue
+        if item is not None:
+            yield item
 
+
+def _eml_part(part) -> tuple[str, str, object] | None:
+    raw_name = part.get_filename() or part.get_param("name", header="content-type") or ""
+    if part.get_content_type() == "message/rfc822":
+        inner = part.get_payload(0) if part.is_multipart() else None
+        if inner is None:
+            return None
+        return "message", display_name(raw_name, "attached message.eml"), inner.as_bytes(
+            policy=email.policy.default.clone(max_line_length=None))
+    name = display_name(raw_name)
+    if not (_is_workbook(name) or _is_email(name)):
+        return None
+    return ("message" if _is_email(name) else "file"), name, part.get_payload(decode=True) or b""
+
+
+def _msg_items(data: bytes) -> Iterator[tuple[str, str, object]]:
+    import extract_msg
+
+    msg = extract_msg.openMsg(data, strict=False, delayAttachments=False)
     try:
-        if path.stat().st_size > MAX_EMAIL_BYTES or not olefile.isOleFile(str(path)):
-            return [], ""
-        ole = olefile.OleFileIO(str(path))
-    except Exception:
-        return [], ""
-    with ole:
-        def text(*parts: str) -> str:
-            if not ole.exists("/".join(parts)):
-                return ""
-            data = ole.openstream("/".join(parts)).read(1_000_000)
-            return data.decode("utf-16-le", errors="replace").rstrip("\x00")
+        yield "sender", "", _address(getattr(msg, "sender", "") or "")
+        for att in getattr(msg, "attachments", ()):
+            try:
+                found = list(_msg_attachment(att, 0))
+            except (KeyboardInterrupt, SystemExit, MemoryError):
+                raise
+            except Exception:  # one damaged attachment: the others are still read
+                continue
+            yield from found
+    finally:
+        msg.close()
 
-        sender = ""
-        for tag in ("5D01001F", "0C1F001F", "0065001F"):  # sender SMTP address, sender email, sent-representing
-            sender = parseaddr(text(f"__substg1.0_{tag}"))[1]
-            if sender:
-                break
-        found = []
-        storages = sorted({entry[0] for entry in ole.listdir(streams=True, storages=True)
-                           if entry and entry[0].startswith("__attach_version1.0_")})
-        for storage in storages:
-            name = text(storage, "__substg1.0_3707001F") or text(storage, "__substg1.0_3704001F")
-            blob = f"{storage}/__substg1.0_37010102"
-            if name.lower().endswith(WORKBOOK_SUFFIXES) and ole.exists(blob):
-                found.append((_save(workdir, path, name, ole.openstream(blob).read(MAX_EMAIL_BYTES)), name))
-        return found, sender
+
+def _msg_attachment(att, depth: int) -> Iterator[tuple[str, str, object]]:
+    """An attachment of a .msg: a file, or a whole message embedded in it (its workbooks, as 'name › file')."""
+    from extract_msg.enums import AttachmentType
+
+    raw_name = str(att.longFilename or att.shortFilename or getattr(att, "displayName", "") or "")
+    name = display_name(raw_name.replace("\x00", ""))
+    if att.type == AttachmentType.MSG:
+        if depth >= MAX_DEPTH:
+            return
+        name = display_name(raw_name.replace("\x00", ""), "attached message.msg")
+        for inner in getattr(att.data, "attachments", ()):
+            for kind, n, p in _msg_attachment(inner, depth + 1):
+                yield kind, f"{name} › {n}", p
+        return
+    if att.type != AttachmentType.DATA or not isinstance(att.data, bytes):
+        return
+    if _is_workbook(name) or _is_email(name):
+        yield ("message" if _is_email(name) else "file"), name, att.data
+
+
+def _address(value: object) -> str:
+    text = str(value or "").replace("\x00", "")
+    return display_name(parseaddr(text)[1], "") if text else ""
+
+
+# --- scratch folders -----------------------------------------------------------------------------------
+
+
+def _scratch_dir(workdir: Path | None) -> Path:
+    """A folder of this run's for attachments, registered for cleanup."""
+    if workdir is not None:
+        workdir = Path(workdir)
+        if not workdir.exists():
+            workdir.mkdir(parents=True)
+            _CREATED_WORKDIRS.append(workdir)
+    sweep()
+    if workdir is not None:
+        sweep(workdir)
+    folder = Path(tempfile.mkdtemp(prefix=f"{PREFIX}{os.getpid()}-", dir=workdir))
+    _MADE.append(folder)
+    return folder
+
+
+def cleanup() -> None:
+    """Remove every folder of attachments made so far (and a workdir made for them, once empty)."""
+    while _MADE:
+        shutil.rmtree(_MADE.pop(), ignore_errors=True)
+    while _CREATED_WORKDIRS:
+        try:
+            _CREATED_WORKDIRS.pop().rmdir()
+        except OSError:
+            pass
+
+
+@contextmanager
+def scratch():
+    """Attachments taken out inside the block are removed when it ends, however it ends."""
+    try:
+        yield
+    finally:
+        cleanup()
+
+
+def sweep(folder: Path | None = None) -> None:
+    """Remove attachment folders left by runs of ours that no longer exist (killed before their cleanup)."""
+    folder = Path(folder or tempfile.gettempdir())
+    try:
+        found = [p for p in folder.iterdir() if p.name.startswith(PREFIX) and p.is_dir()]
+    except OSError:
+        return
+    for p in found:
+        pid = p.name[len(PREFIX):].split("-", 1)[0]
+        if pid.isdigit() and int(pid) != os.getpid() and not _alive(int(pid)):
+            shutil.rmtree(p, ignore_errors=True)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # another user's process: alive
+        return True
+    return True
+
+
+atexit.register(cleanup)  # for library callers; the commands clean up before they exit (see cli.py)
