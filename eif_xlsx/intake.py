@@ -28,6 +28,7 @@ from pathlib import Path
 from .batch import Source
 from .checks import Report
 from .errors import finding
+from .normalise import without_surrogates
 from .reader import Return
 
 WORKBOOK_SUFFIXES = (".xlsx", ".xlsm", ".ods", ".xls")
@@ -93,7 +94,7 @@ def display_name(name: object, fallback: str = "attachment") -> str:
     """An attachment's name as it may be shown: its last path part, no control characters or lone surrogates
     (U+FFFD instead), spaces trimmed, at most MAX_NAME characters (its suffix kept)."""
     text = str(name or "")
-    text = text.encode("utf-8", "replace").decode("utf-8")  # a lone surrogate (undecodable header bytes) -> '?'
+    text = without_surrogates(text)  # undecodable header bytes come out of `email` as lone surrogates
     text = re.split(r"[\\/]", text)[-1]
     text = "".join(ch if unicodedata.category(ch)[0] != "C" else " " for ch in text)
     text = re.sub(r"\s+", " ", text).strip(" .") or fallback

@@ -10,14 +10,31 @@ import re
 TICK_WORDS = ("✓", "✔", "☑", "√", "✅", "x", "yes", "y", "true", "1", "ü", "þ")
 UNTICK_WORDS = ("", "no", "n", "false", "0")
 _SPACES = re.compile(r"[\s\u00a0\u200b]+")
+# A UTF-16 surrogate on its own (an XML character reference such as &#xD800;, a _xD800_ escape, undecodable bytes
+# kept by surrogateescape): no UTF-8 file can hold one, so it is read as U+FFFD (see as_text, lone_surrogates).
+_SURROGATE = re.compile("[\ud800-\udfff]")
+REPLACEMENT = "\ufffd"
 
 EXCEL_EPOCH = dt.datetime(1899, 12, 30)
 _DATE_FORMATS = ("%Y-%m-%d", "%d/%m/%Y", "%d/%m/%y", "%d-%m-%Y", "%d.%m.%Y", "%d %B %Y", "%d %b %Y",
                  "%B %d, %Y", "%b %d, %Y", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M:%S", "%d %B, %Y")
 
 
+def lone_surrogates(text: str) -> int:
+    """How many lone surrogates a text holds (0 for nearly every text: one C search, none for ASCII)."""
+    return 0 if text.isascii() else len(_SURROGATE.findall(text))
+
+
+def without_surrogates(text: str) -> str:
+    """The text with each lone surrogate read as U+FFFD, so that it can be written to any output."""
+    return text if text.isascii() or not _SURROGATE.search(text) else _SURROGATE.sub(REPLACEMENT, text)
+
+
 def as_text(value: object) -> str:
-    """The value as a partner would see it typed: numbers without a spurious '.0', booleans as TRUE/FALSE."""
+    """The value as a partner would see it typed: numbers without a spurious '.0', booleans as TRUE/FALSE; a lone
+    surrogate as U+FFFD (see without_surrogates)."""
+    if value.__class__ is str:
+        return without_surrogates(value)
     if value is None:
         return ""
     if isinstance(value, bool):
@@ -28,7 +45,7 @@ def as_text(value: object) -> str:
         return value.isoformat(sep=" ") if (value.hour, value.minute, value.second) != (0, 0, 0) else value.date().isoformat()
     if isinstance(value, dt.date | dt.time):
         return value.isoformat()
-    return str(value)
+    return without_surrogates(str(value))
 
 
 def tick(value: object) -> bool | None:
