@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import gc
+import multiprocessing
 import os
 import time
 from collections import deque
 from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, TimeoutError, wait
 from concurrent.futures.process import BrokenProcessPool
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -24,35 +23,9 @@ from .spool import Spool, Spooled, SpooledMap
 WORKER_MEMORY = 1536 * 1024 * 1024  # address-space cap for one reading process
 FILE_SECONDS = 60
 CHUNK = 4  # files in one task of the pool, at most (see run)
-# glibc malloc for an import (see _tune_malloc): blocks up to 4 MiB come from the heap, and the heap keeps up to
-# 64 MiB free before giving memory back.
-MALLOC_MMAP_THRESHOLD = 4 * 1024 * 1024
-MALLOC_TRIM_THRESHOLD = 64 * 1024 * 1024
-_M_TRIM_THRESHOLD, _M_MMAP_THRESHOLD = -1, -3  # mallopt's parameter numbers (malloc.h)
-# Collector thresholds where many short-lived objects are made (reading returns, writing outputs): with the
-# defaults, collections were 7% of a worker's time, the objects being freed by reference counting anyway.
-BUSY_GC = (50_000, 50, 100)
-
-
-@contextmanager
-def busy_gc():
-    """BUSY_GC for a while (also as a decorator), then the caller's thresholds again."""
-    thresholds = gc.get_threshold()
-    gc.set_threshold(*BUSY_GC)
-    try:
-        yield
-    finally:
-        gc.set_threshold(*thresholds)
-
-
-def busy_process() -> None:
-    """BUSY_GC for the rest of a process of our own (a worker, a forked writer); what it inherited is frozen out
-    of the collector's walks."""
-    gc.freeze()
-    gc.set_threshold(*BUSY_GC)
-
+# What an import writes (and the manifest): never read as a return when a folder is read again (a test checks).
 SKIP_NAMES = {"manifest.csv", "summary.xlsx", "tracker.xlsx", "levels.csv", "answers.csv", "findings.csv",
-              "indicators.csv", "summary.json", "registers.csv"}
+              "indicators.csv", "summary.json", "register.csv", "report.html", "report.pdf"}
 
 
 @dataclass(frozen=True)
@@ -92,10 +65,9 @@ _CONTEXT: dict = {"expected_matrix": None, "partners_by_email": {}}  # what ever
 
 
 def _start_worker(expected_matrix: str | None, partners_by_email: dict[str, str]) -> None:
-    """Set up a worker process once: its memory cap, the batch's context (sent once per worker, not with each
-    file: the manifest's partner list grows with the round), and its garbage collector (busy_process)."""
+    """Set up a worker process once: its memory cap and the batch's context (sent once per worker, not with each
+    file: the manifest's partner list grows with the round)."""
     _limit_memory()
-    busy_process()
     _CONTEXT.update(expected_matrix=expected_matrix, partners_by_email=partners_by_email)
 
 
@@ -139,15 +111,14 @@ def slim(report: Report) -> Report:
     report.scores = Scores(report.results)
     report.results = SpooledMap.pack(report.results)
     ret.metadata = {k: v for k, v in ret.metadata.items() if not k.startswith("layout_") and k != "checksum"}
-    ret._idx = None
+    ret._idx = None  # our own Return's lookup index, made again where needed
     report.matrix = None
     return report
 
 
 def _warm() -> None:
-    """Load the definitions once, before the pool forks, so that each worker starts with them and with the blank
-    templates of every definition kept on disk (blank.preload). A worker that needs a template not kept loads the
-    writer's modules and makes it (see blank.py): rare, and no slower than loading them here for both."""
+    """Load the definitions and the blank templates kept on disk (blank.preload) once in this process: where the
+    workers are forked they start with them; otherwise each loads the templates it needs from disk (~2 ms)."""
     from .blank import preload
     from .catalog import Catalog
 
@@ -155,24 +126,18 @@ def _warm() -> None:
     preload(catalog.matrices(), [e.definition for e in catalog.entries.values() if e.kind == "indicators"])
 
 
-def _tune_malloc() -> None:
-    """Keep freed memory in the process for the next return, on glibc. By default glibc maps every block over
-    128 KiB (a sheet's XML, the stored zip calamine reads, its grids) afresh from the system and gives it back when
-    freed, so each return paid ~400 page faults for memory it had a moment ago: about a tenth of the import's
-    CPU. Set in the main process before the pool forks, so that the workers have it too. The worker's memory cap
-    (WORKER_MEMORY) still holds: this changes where blocks come from, not how much a return may take."""
-    if not hasattr(os, "confstr"):
-        return
-    try:
-        if not os.confstr("CS_GNU_LIBC_VERSION"):
-            return
-        import ctypes
+class _Pool(ProcessPoolExecutor):
+    """A process pool that knows its own worker processes (multiprocessing.active_children, whatever the start
+    method), so that a hung one can be killed."""
 
-        libc = ctypes.CDLL(None)
-        libc.mallopt(_M_MMAP_THRESHOLD, MALLOC_MMAP_THRESHOLD)
-        libc.mallopt(_M_TRIM_THRESHOLD, MALLOC_TRIM_THRESHOLD)
-    except (ValueError, OSError, AttributeError):  # not glibc after all, or no mallopt: the defaults stay
-        pass
+    def __init__(self, *args, **kwargs):
+        self._before = {p.pid for p in multiprocessing.active_children()}
+        super().__init__(*args, **kwargs)
+
+    def kill(self) -> None:
+        for proc in multiprocessing.active_children():
+            if proc.pid not in self._before:
+                proc.kill()
 
 
 def _crashed(source: Source, why: str) -> Report:
@@ -193,14 +158,13 @@ def run(sources: list[Source], *, jobs: int | None = None, expected_matrix: str 
         return []
     if len(sources) >= 8:
         _warm()
-        _tune_malloc()
     results: dict[int, Report] = {}
     spool = Spool()
     context = (expected_matrix, partners_by_email)
     workers = min(jobs, max(1, len(sources)))
     # First pass: a shared pool. Files it leaves (a worker died, or the batch ran out of time) are retried one
     # process each, where a hang or a crash can be pinned on its file.
-    pool = ProcessPoolExecutor(max_workers=workers, initializer=_start_worker, initargs=context)
+    pool = _Pool(max_workers=workers, initializer=_start_worker, initargs=context)
     deadline = time.monotonic() + FILE_SECONDS * (1 + len(sources) // workers)
     pending = deque(range(len(sources)))
     in_flight: dict[Future, list[int]] = {}
@@ -230,7 +194,7 @@ def run(sources: list[Source], *, jobs: int | None = None, expected_matrix: str 
             if broken:
                 break
     except (BrokenProcessPool, TimeoutError):
-        _kill(pool)
+        pool.kill()
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
     for i in [i for i in range(len(sources)) if i not in results]:
@@ -301,11 +265,11 @@ def _spooled(report: Report, spool: Spool) -> Report:
 
 
 def _isolated(source: Source, expected_matrix: str | None, partners_by_email: dict[str, str]) -> Report:
-    pool = ProcessPoolExecutor(max_workers=1, initializer=_start_worker, initargs=(expected_matrix, partners_by_email))
+    pool = _Pool(max_workers=1, initializer=_start_worker, initargs=(expected_matrix, partners_by_email))
     try:
         return pool.submit(_work, source).result(timeout=FILE_SECONDS)
     except TimeoutError:
-        _kill(pool)
+        pool.kill()
         return _crashed(source, f"reading it took longer than {FILE_SECONDS} seconds")
     except BrokenProcessPool:
         return _crashed(source, "the reader crashed on it (out of memory or a corrupt part)")
@@ -316,7 +280,3 @@ def _isolated(source: Source, expected_matrix: str | None, partners_by_email: di
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
 
-
-def _kill(pool: ProcessPoolExecutor) -> None:
-    for proc in list(getattr(pool, "_processes", {}).values()):
-        proc.kill()

@@ -4,8 +4,8 @@ imports the writer).
 
 Making a blank workbook and reading it back takes ~80 ms, which every reading process paid before its first
 return. The grid is kept on disk between runs (see cache_dir): a run loads it in ~2 ms. It is keyed by everything
-the grid follows from (the definitions' content, this package's own source, XlsxWriter's version and
-python-calamine's build), so that a stale grid is never found, and checked on loading; a grid that is missing,
+the grid follows from (the definitions' content, this package's own source, the versions of XlsxWriter and
+python-calamine), so that a stale grid is never found, and checked on loading; a grid that is missing,
 unreadable or malformed is made again. It is written as JSON, never unpickled.
 """
 
@@ -103,12 +103,10 @@ def cache_dir() -> Path | None:
 
 @functools.lru_cache(maxsize=1)
 def _code_stamp() -> str | None:
-    """This package's source, XlsxWriter's (its __init__ names its version) and python-calamine's compiled module:
-    what else the grid follows from. Found without importing XlsxWriter, which reading returns does not need. None
-    where they cannot be read (the cache is then not used)."""
-    import importlib.util
-
-    import python_calamine._python_calamine as calamine
+    """This package's source and the installed versions of XlsxWriter and python-calamine: what else the grid
+    follows from (read from the packages' metadata: reading returns never imports XlsxWriter). None where they
+    cannot be read (the cache is then not used)."""
+    from importlib import metadata
 
     digest = hashlib.sha256()
     package = Path(__file__).parent
@@ -116,14 +114,12 @@ def _code_stamp() -> str | None:
         sources = sorted(package.rglob("*.py"))
         for path in sources:
             digest.update(path.relative_to(package).as_posix().encode() + b"\0" + path.read_bytes() + b"\0")
-        writer = importlib.util.find_spec("xlsxwriter")
-        digest.update(Path(writer.origin).read_bytes() + b"\0")
-        built = os.stat(calamine.__file__)
-    except (OSError, AttributeError, TypeError, ValueError, ImportError):
+        versions = [metadata.version(dist) for dist in ("XlsxWriter", "python-calamine")]
+    except (OSError, metadata.PackageNotFoundError):
         return None
     if not sources:  # not installed as files (a zip, a frozen build): changes to the code could not be seen
         return None
-    digest.update(f"{built.st_size}\0{built.st_mtime_ns}".encode())
+    digest.update("\0".join(versions).encode())
     return digest.hexdigest()
 
 

@@ -554,26 +554,8 @@ def demo(out_dir, quiet) -> None:
 
 
 def run() -> None:
-    """The installed `eif-xlsx` command: main, then an exit without the interpreter's teardown.
-
-    By the time main returns, every output is written and closed (nothing is left in a buffer but stdout and
-    stderr, flushed here); the teardown of a large import's objects only makes the user wait (~0.1 s). Tests call
-    main itself.
-    """
-    try:
-        main()
-        code: object = 0
-    except SystemExit as exc:
-        code = exc.code
-    if isinstance(code, str):  # as the interpreter does with sys.exit("message")
-        print(code, file=sys.stderr)
-        code = 1
-    try:
-        sys.stdout.flush()
-        sys.stderr.flush()
-    except (OSError, ValueError):  # a closed pipe: nothing more can be said
-        code = code or 1
-    os._exit(code if isinstance(code, int) else 0 if code is None else 1)
+    """The installed `eif-xlsx` command (tests call main itself)."""
+    main()
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -5,18 +5,15 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
-import multiprocessing as mp
 import os
-import sys
 from collections import defaultdict
 from collections.abc import Mapping
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import batch, intake
 from .checks import Report
-from .errors import EifError, Severity, UsageError
+from .errors import Severity, UsageError
 from .layout import BASELINE, COLUMNS, TWELVE_MONTHS
 from .model import IndicatorSet, Matrix
 from .scoring import Scores, level_of_score, mean, median
@@ -230,7 +227,6 @@ def _indicator_values(participants: list[Participant]) -> Rows:
     return out
 
 
-@batch.busy_gc()
 def run(paths, out_dir: Path | str = "output", *, manifest: Path | str | None = None, indicators: str | None = None,
         jobs: int | None = None, progress=None, catalog=None, matrix_id: str | None = None,
         pdf: bool = True) -> ImportResult:
@@ -277,55 +273,11 @@ def _load_writers() -> None:
 def _write_outputs(cons: Consolidation, out: Path, iset: IndicatorSet | None) -> ImportResult:
     from .report import flat, summary, tracker
 
-    with _beside(summary.write_summary, cons, out / "summary.xlsx"):
-        outputs = [out / "summary.xlsx"]
-        if iset is not None:
-            outputs.append(tracker.write_tracker(iset, cons.indicator_values, out / "tracker.xlsx"))
-        outputs += flat.write_flat(cons, out)
+    outputs = [summary.write_summary(cons, out / "summary.xlsx")]
+    if iset is not None:
+        outputs.append(tracker.write_tracker(iset, cons.indicator_values, out / "tracker.xlsx"))
+    outputs += flat.write_flat(cons, out)
     return ImportResult(cons, out, outputs)
-
-
-@contextmanager
-def _beside(fn, *args):
-    """Run fn(*args) in a forked process while the body runs here: the summary workbook takes about as long as
-    every other output together. The child inherits the consolidation by fork (nothing is copied or pickled;
-    spooled answers are read with pread, see spool.py). Serial where fork is not available. An error in the
-    child is raised here once the body is done, as it would have been serially."""
-    ctx = mp.get_context("fork") if sys.platform.startswith("linux") else None
-    if ctx is None:
-        fn(*args)
-        yield
-        return
-    receive, send = ctx.Pipe(duplex=False)
-    child = ctx.Process(target=_child, args=(send, fn, args), daemon=True)
-    child.start()
-    send.close()
-    try:
-        yield
-        try:
-            error = receive.recv()
-        except EOFError:
-            child.join()
-            raise EifError(f"writing {args[-1]} stopped unexpectedly (exit code {child.exitcode})") from None
-        if error is not None:
-            raise error
-    finally:
-        receive.close()
-        child.join()
-
-
-def _child(send, fn, args) -> None:
-    batch.busy_process()
-    try:
-        fn(*args)
-        send.send(None)
-    except BaseException as exc:  # sent to the parent, which raises it
-        try:
-            send.send(exc)
-        except Exception:
-            send.send(EifError(f"{type(exc).__name__}: {exc}"))
-    finally:
-        send.close()
 
 
 __all__ = ["BASELINE", "TWELVE_MONTHS", "COLUMNS", "Consolidation", "ImportResult", "build", "run"]

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import csv
 import hashlib
-import multiprocessing as mp
 import os
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
@@ -79,7 +78,14 @@ def generate_workbooks(matrix: Matrix, out_dir: Path | str, partners: list[Partn
     return result
 
 
-_BASE: dict = {}
+_BASE: dict = {}  # what every workbook of the run shares (see _start_writer)
+
+
+def _start_writer(base: dict, matrix: Matrix, indicators: IndicatorSet | None) -> None:
+    """Set up a process writing workbooks: the run's shared settings, and the layout built here from the definition
+    (as generate_workbooks built it), so that a worker started by any method (fork, spawn, forkserver) has it."""
+    _BASE.clear()
+    _BASE.update(base, matrix=matrix, indicators=indicators, layout=layout_mod.build(matrix, indicators))
 
 
 def _one(partner: Partner | None, prefill: tuple[str, dict, dict]) -> bytes:
@@ -89,14 +95,16 @@ def _one(partner: Partner | None, prefill: tuple[str, dict, dict]) -> bytes:
 
 
 def _write_all(base: dict, targets: list, prefill: dict, jobs: int | None):
-    """Workbook bytes in the order of targets: in this process, or (for many) in worker processes that inherit
-    the definition and layout when they fork."""
-    _BASE.clear()
-    _BASE.update(base)
+    """Workbook bytes in the order of targets: in this process, or (for many) in worker processes, each set up once
+    with what the workbooks share."""
+    shared = {k: v for k, v in base.items() if k not in ("matrix", "indicators", "layout")}
+    setup = (shared, base["matrix"], base["indicators"])
     jobs = jobs or os.cpu_count() or 1
     work = [(p, prefill.get(p.id if p else "", ("", {}, {}))) for p in targets]
-    if jobs <= 1 or len(work) < 8 or "fork" not in mp.get_all_start_methods():
+    if jobs <= 1 or len(work) < 8:
+        _BASE.clear()
+        _BASE.update(base)
         yield from (_one(p, pre) for p, pre in work)
         return
-    with ProcessPoolExecutor(max_workers=jobs, mp_context=mp.get_context("fork")) as pool:
+    with ProcessPoolExecutor(max_workers=jobs, initializer=_start_writer, initargs=setup) as pool:
         yield from pool.map(_one, *zip(*work, strict=True), chunksize=4)

@@ -1,13 +1,10 @@
-"""The reading pool: it keeps freed memory for the next return (batch._tune_malloc, glibc only), so that a worker's
-page faults do not grow with the returns it reads (counted in a subprocess, so that this process's own allocator is
-untouched); and it takes several files to a task without one file's failure costing the others."""
+"""The reading pool: it takes several files to a task without one file's failure costing the others; what an import
+writes is never read back as a return."""
 
 from __future__ import annotations
 
 import os
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -15,46 +12,12 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLE = ROOT / "samples" / "returns" / "northshire-maternity-services-priya-raman-nmw-01.xlsx"
 
-SCRIPT = """
-import resource, sys
-import eif_xlsx.batch as B
-files = sys.argv[1:]
-
-def faults(n):
-    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_minflt
-    reports = B.run([B.Source(f, f) for f in files[:n]], jobs=2)
-    assert all(r.status == "accepted" for r in reports), [r.status for r in reports]
-    return resource.getrusage(resource.RUSAGE_CHILDREN).ru_minflt - before
-
-few, many = faults(8), faults(len(files))
-print((many - few) / (len(files) - 8))
-"""
-
 
 def _copies(folder: Path, n: int = 24) -> list[Path]:
     files = [folder / f"return-{i:02}.xlsx" for i in range(n)]
     for f in files:
         shutil.copyfile(SAMPLE, f)
     return files
-
-
-def _faults_per_return(tmp_path: Path) -> float:
-    out = subprocess.run([sys.executable, "-c", SCRIPT, *map(str, _copies(tmp_path))], cwd=ROOT, capture_output=True,
-                         text=True, timeout=300, check=True)
-    return float(out.stdout.strip().splitlines()[-1])
-
-
-def _glibc() -> bool:
-    try:
-        return bool(os.confstr("CS_GNU_LIBC_VERSION"))
-    except (AttributeError, ValueError, OSError):  # no confstr (Windows), or no such name (macOS, musl)
-        return False
-
-
-@pytest.mark.skipif(not _glibc(), reason="glibc only")
-def test_workers_reuse_freed_memory_instead_of_faulting_in_fresh_pages(tmp_path):
-    # Each of 16 more returns read by the pool: with glibc's defaults ~540 page faults each (measured), tuned ~30.
-    assert _faults_per_return(tmp_path) < 150
 
 
 # --- several files to a task -------------------------------------------------------------------------
@@ -83,13 +46,13 @@ def test_files_sharing_a_task_each_keep_their_own_report_when_one_fails_or_kills
     monkeypatch.setattr(batch, "read_return", reading)
     submitted = []
 
-    class Pool(batch.ProcessPoolExecutor):
+    class Pool(batch._Pool):
         def submit(self, fn, *args, **kwargs):
             if fn is batch._work_many:
                 submitted.append(len(args[0]))
             return super().submit(fn, *args, **kwargs)
 
-    monkeypatch.setattr(batch, "ProcessPoolExecutor", Pool)
+    monkeypatch.setattr(batch, "_Pool", Pool)
     seen = []
     reports = batch.run([batch.Source(str(f), f.name) for f in files], jobs=1, progress=seen.append)
     assert [r.file for r in reports] == [f.name for f in files]
@@ -100,3 +63,20 @@ def test_files_sharing_a_task_each_keep_their_own_report_when_one_fails_or_kills
     assert "ValueError: a bug met on this file" in bad["return-05.xlsx"].findings[0].message
     assert "crashed" in bad["return-10.xlsx"].findings[0].message
     assert all(r.status == "accepted" for r in reports if r.file not in bad)
+
+
+def test_every_file_an_import_writes_is_skipped_when_its_folder_is_read_again(tmp_path):
+    """An import's outputs land beside the returns as often as not: each is one of batch.SKIP_NAMES (register.csv,
+    as the import and the README name it), so that a second import of the folder reads the returns alone."""
+    from eif_xlsx import batch
+    from eif_xlsx.consolidate import run
+
+    returns = tmp_path / "returns"
+    returns.mkdir()
+    for f in _copies(returns, 2):
+        assert f.exists()
+    result = run([returns], returns, pdf=False)
+    written = {p.name for p in result.outputs if p.parent == returns}
+    assert "register.csv" in written and "summary.xlsx" in written
+    assert written <= batch.SKIP_NAMES, written - batch.SKIP_NAMES
+    assert [p.name for p in batch.expand([returns])] == ["return-00.xlsx", "return-01.xlsx"]

@@ -87,19 +87,20 @@ def test_numbers_register_and_exports(round_dir, matrix):
     out = tmp / "out"
     # Register: P1 returned (latest) + superseded draft, P2-P4 returned, P5 outstanding, stranger unexpected,
     # broken rejected.
-    reg = {(r["status"], r["partner_id"] or r["file"]) for r in csv.DictReader((out / "register.csv").open())}
+    with (out / "register.csv").open(encoding="utf-8-sig", newline="") as fh:
+        reg = {(r["status"], r["partner_id"] or r["file"]) for r in csv.DictReader(fh)}
     assert ("superseded", "P1") in reg and ("returned", "P1") in reg
     assert {("returned", p) for p in ("P2", "P3", "P4")} <= reg
     assert ("outstanding", "P5") in reg and ("unexpected", "ZZ") in reg
     assert ("rejected", "broken.xlsx") in reg
     assert result.rejected == 1
     # Scores per partner, computed here independently of the scoring module.
-    levels = list(csv.DictReader((out / "levels.csv").open(encoding="utf-8")))
+    levels = list(csv.DictReader((out / "levels.csv").open(encoding="utf-8-sig", newline="")))
     got = {(r["partner_id"], r["sub_element"], r["column"]): r for r in levels}
     for i, (p11, p2) in PATTERNS.items():
         pid = PARTNERS[i].id
-        assert float(got[(pid, "1.1", BASELINE)]["score"]) == pytest.approx(expected_score(matrix, "1.1", *p11))
-        assert float(got[(pid, "2", BASELINE)]["score"]) == pytest.approx(expected_score(matrix, "2", *p2))
+        assert float(got[(pid, "1.1", BASELINE)]["score"]) == pytest.approx(expected_score(matrix, "1.1", *p11), abs=1e-4)  # 4 places
+        assert float(got[(pid, "2", BASELINE)]["score"]) == pytest.approx(expected_score(matrix, "2", *p2), abs=1e-4)
         assert got[(pid, "1.1", TWELVE_MONTHS)]["level"] == "Not assessed"
     summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
     stats = {s["code"]: s for s in summary["sub_elements"]}
@@ -121,7 +122,7 @@ def test_numbers_register_and_exports(round_dir, matrix):
     ws = wb["Barriers & actions"]
     assert ws.auto_filter.ref == f"A4:J{ws.max_row}" and ws.freeze_panes == "A5"
     # Heat map stats rows hold the same numbers as summary.json.
-    answers = list(csv.DictReader((out / "answers.csv").open(encoding="utf-8")))
+    answers = list(csv.DictReader((out / "answers.csv").open(encoding="utf-8-sig", newline="")))
     notes = [a for a in answers if a["field"] == "notes" and a["partner_id"] == "P1"]
     assert notes[0]["raw_value"].startswith("'=HYPERLINK")  # CSV formula-injection prefix
     other = [a for a in answers if a["field"] == "supporting_other"]
@@ -189,7 +190,10 @@ def test_summary_texts_taken_in_the_workers_are_those_of_the_whole_answers(tmp_p
     from eif_xlsx.report.summary import _Texts
 
     lay = layout.build(matrix, indicator_set)
-    prefill = {p.id: ("", fill_answers(matrix, lay, p, seed=7 + i, twelve_months=True), {})
+    # Supporting information ticked by item id (demo.fill_answers still keys it 'S<i>', as template 1 did).
+    ticks = {("supporting_information", sub.code, item.id, column): "✓" for _, _, sub in matrix.sub_elements()
+             for item in sub.supporting_information[::2] if not item.heading for column in (BASELINE, TWELVE_MONTHS)}
+    prefill = {p.id: ("", {**fill_answers(matrix, lay, p, seed=7 + i, twelve_months=True), **ticks}, {})
                for i, p in enumerate(PARTNERS[:3])}
     generate_workbooks(matrix, tmp_path / "filled", PARTNERS[:3], indicators=indicator_set, prefill=prefill)
     files = [*batch.expand([tmp_path / "filled"]), *batch.expand([round_dir[2]])]

@@ -3,14 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
-import functools
-import inspect
 import math
 from collections import defaultdict
 from functools import lru_cache
 from pathlib import Path
 
-from xlsxwriter.utility import xl_col_to_name
 from xlsxwriter.workbook import Workbook
 from xlsxwriter.worksheet import Worksheet
 
@@ -21,7 +18,7 @@ from ..model import NOT_ASSESSED, NOT_YET_BASIC, natural_key
 from ..scoring import median
 from ..spool import SortedRows
 from ..writer.styles import FONT, HEAD_FILL, LEVEL_FILLS, MUTED, colour_levels
-from ..writer.text import inline_text, write_text
+from ..writer.text import write_text
 from ..writer.workbook import FIXED_TIME
 from .texts import NOTE_KINDS, texts_of
 
@@ -59,10 +56,7 @@ class _Book:
             "flag": f({**base, "bold": True, "font_color": "#9A3412"}),
         }
         self.levels = [f({"bg_color": c}) for c in LEVEL_FILLS]
-        self._xfs = _Xfs(self.f)  # format name -> its xf index, for row()
-        self._columns: dict[tuple, tuple] = {}  # (c0, *fmts) -> per column what row() writes with (see _columns_of)
         self._rows: dict[str, int] = {}  # sheet -> the last row row() wrote there
-        self._texts: dict[str, str] = {}  # short text -> its rendering after the cell's style (see row())
 
     def sheet(self, name: str, title: str, note: str = "") -> Worksheet:
         ws = self.wb.add_worksheet(name)
@@ -89,66 +83,13 @@ class _Book:
             write_text(ws, r, c, str(value), self.f[fmt])
 
     def row(self, ws: Worksheet, r: int, values, fmts, c0: int = 0) -> None:
-        """A whole row from column c0, each value as put() writes it, rendered here as the XML xlsxwriter writes
-        for it in constant-memory mode: xlsxwriter's own path costs ~7 µs a cell, and a round's summary holds
-        hundreds of cells per return. A row that already holds cells, or has its own height, goes through put().
-        """
-        if not _RAW_ROWS or not all(hasattr(ws, name) for name in _RAW_STATE):  # another xlsxwriter
-            self._put_row(ws, r, values, fmts, c0)
-            return
-        if r < ws.previous_row or self._rows.get(ws.name) == r:  # xlsxwriter would drop it without a word
+        """A whole row from column c0, each value as put() writes it. Rows go top to bottom, each once: in
+        constant-memory mode xlsxwriter would drop a cell of a row already written, without a word."""
+        if r <= self._rows.get(ws.name, -1):
             raise ValueError(f"{ws.name}: row {r + 1} is written already (rows go top to bottom, each once)")
-        if r == ws.previous_row and ws.table or r in ws.row_info or ws.default_row_height != ws.original_row_height:
-            self._put_row(ws, r, values, fmts, c0)
-            return
-        if r > ws.previous_row:
-            ws._write_single_row(r)  # xlsxwriter's pending row goes out first
-        n = str(r + 1)
-        cells = [f'<row r="{n}">']
-        add, xf, texts = cells.append, self._xfs, self._texts  # xf[fmt]: each format's index taken on first use
-        columns = self._columns_of(c0, fmts)
-        for (letter, fmt, float_fmt), value in zip(columns, values, strict=True):
-            ref = letter + n
-            if value is None or value == "":
-                add(f'<c r="{ref}" s="{xf[fmt]}"/>')
-            elif value.__class__ is str:
-                # Codes, names, levels and ratings recur row after row: their rendering is kept (short ones).
-                tail = texts.get(value)
-                if tail is None:
-                    tail = inline_text(value)
-                    if len(value) <= 64 and len(texts) < 8192:
-                        texts[value] = tail
-                add(f'<c r="{ref}" s="{xf[fmt]}"{tail}')
-            elif isinstance(value, bool):
-                add(f'<c r="{ref}" s="{xf[fmt]}"{inline_text("yes" if value else "")}')
-            elif isinstance(value, int | float) and math.isfinite(value):
-                add(f'<c r="{ref}" s="{xf[float_fmt if isinstance(value, float) else fmt]}"><v>{value:.16G}</v></c>')
-            elif isinstance(value, dt.date):
-                serial = ws._convert_date_time(dt.datetime(value.year, value.month, value.day))
-                add(f'<c r="{ref}" s="{xf["date"]}"><v>{serial:.16G}</v></c>')
-            elif isinstance(value, float) and not math.isnan(value):  # infinite, as xlsxwriter writes it
-                add(f'<c r="{ref}" s="{xf[fmt]}" t="e"><f>{"-" if value < 0 else ""}1/0</f><v>#DIV/0!</v></c>')
-            else:
-                add(f'<c r="{ref}" s="{xf[fmt]}"{inline_text(str(value))}')
-        add("</row>")
-        ws.fh.write("".join(cells))
         self._rows[ws.name] = r
-        ws._check_dimensions(r, c0)
-        ws._check_dimensions(r, c0 + max(len(columns) - 1, 0))
-
-    def _put_row(self, ws: Worksheet, r: int, values, fmts, c0: int) -> None:
         for c, (value, fmt) in enumerate(zip(values, fmts, strict=True), start=c0):
             self.put(ws, r, c, value, fmt)
-
-    def _columns_of(self, c0: int, fmts) -> tuple[tuple[str, str, str], ...]:
-        """Per column from c0: its letters, its format, and the format of a float there (a number in a text column
-        is shown as a score, as put() writes it). Made once per kind of row."""
-        key = (c0, *fmts)
-        got = self._columns.get(key)
-        if got is None:
-            got = self._columns[key] = tuple((_column(c), fmt, "score" if fmt == "text" else fmt)
-                                             for c, fmt in enumerate(fmts, start=c0))
-        return got
 
     def table(self, ws: Worksheet, r0: int, headers: list[tuple[str, float]], rows, fmts: list[str] | None = None) -> int:
         """A header row and the rows below it (any iterable, written as it is consumed), with filter and sort
@@ -179,46 +120,7 @@ class _Book:
                                                    "maximum": hi, "format": self.levels[i]})
 
     def close(self) -> None:
-        """Written at deflate level ZIP_LEVEL: a round's sheets are large and repetitive, and level 2 packs them in
-        about a third of the time of the default (6) into a file ~20% larger."""
-        import xlsxwriter.workbook as xlsxwriter_workbook
-
-        real = xlsxwriter_workbook.ZipFile
-        if "compresslevel" in inspect.signature(real).parameters:
-            xlsxwriter_workbook.ZipFile = functools.partial(real, compresslevel=ZIP_LEVEL)
-        try:
-            self.wb.close()
-        finally:
-            xlsxwriter_workbook.ZipFile = real
-
-
-ZIP_LEVEL = 2
-
-
-class _Xfs(dict):
-    """Format name -> its xf index, taken from xlsxwriter on the name's first lookup (xlsxwriter numbers formats in
-    the order they are first used)."""
-
-    def __init__(self, formats: dict):
-        super().__init__()
-        self.formats = formats
-
-    def __missing__(self, fmt: str) -> int:
-        xf = self[fmt] = self.formats[fmt]._get_xf_index()
-        return xf
-
-
-# What row() relies on in xlsxwriter's constant-memory worksheet (3.3 has it all); without it, rows go through put().
-_RAW_ROWS = all(hasattr(Worksheet, name) for name in ("_write_single_row", "_check_dimensions", "_convert_date_time"))
-_RAW_STATE = ("previous_row", "table", "row_info", "fh", "default_row_height", "original_row_height")
-_COLUMN_NAMES: dict[int, str] = {}
-
-
-def _column(c: int) -> str:
-    name = _COLUMN_NAMES.get(c)
-    if name is None:
-        name = _COLUMN_NAMES[c] = xl_col_to_name(c)
-    return name
+        self.wb.close()
 
 
 def write_summary(cons: Consolidation, path: Path) -> Path:
@@ -431,11 +333,12 @@ def _support(book: _Book, cons: Consolidation, counts: dict[tuple[str, str, str]
                     "How many partners hold each item; 'Other' items and levels claimed without evidence follow.")
     rows = []
     for _, _, sub in cons.matrix.sub_elements():
-        for i, item in enumerate(sub.supporting_information, start=1):
-            ref = f"S{i}"
-            b, t = counts.get((sub.code, ref, BASELINE), 0), counts.get((sub.code, ref, TWELVE_MONTHS), 0)
-            rows.append([sub.code, ref, item.level or "", item.text, b, t, b / n if n else None])
-    end = book.table(ws, 3, [("Sub-element", 10), ("Ref", 6), ("Progress level", 16), ("Supporting information", 60),
+        for item in sub.supporting_information:
+            if item.heading:  # a line introducing a list: nothing to tick
+                continue
+            b, t = counts.get((sub.code, item.id, BASELINE), 0), counts.get((sub.code, item.id, TWELVE_MONTHS), 0)
+            rows.append([sub.code, item.id, item.level or "", item.text, b, t, b / n if n else None])
+    end = book.table(ws, 3, [("Sub-element", 10), ("Ref", 10), ("Progress level", 16), ("Supporting information", 60),
                              ("Baseline", 9), ("12 months", 9), ("Baseline coverage", 10)], rows,
                      ["text"] * 4 + ["num", "num", "pct"])
     r = end + 2

@@ -4,11 +4,7 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
-from contextlib import contextmanager
-from functools import lru_cache
 from pathlib import Path
-
-import xlsxwriter.worksheet
 
 from ..cells import a1
 from ..model import IndicatorSet
@@ -46,22 +42,6 @@ def _shared(one: dict, indicator_id: str, period: str, *more: str) -> tuple:
     return (one.setdefault(indicator_id, indicator_id), when, *(one.setdefault(x, x) for x in more))
 
 
-@contextmanager
-def _sparkline_styles_once():
-    """xlsxwriter builds its whole table of 36 sparkline styles (250 colours) for every sparkline it adds: a third
-    of the tracker's time. The table never changes, and add_sparkline only reads it: made once while we write."""
-    made = getattr(xlsxwriter.worksheet, "_get_sparkline_style", None)
-    if made is None:  # another xlsxwriter: nothing to save
-        yield
-        return
-    xlsxwriter.worksheet._get_sparkline_style = lru_cache(maxsize=None)(made)
-    try:
-        yield
-    finally:
-        xlsxwriter.worksheet._get_sparkline_style = made
-
-
-@_sparkline_styles_once()
 def write_tracker(iset: IndicatorSet, values, path: Path) -> Path:
     """values: IndicatorValue records from returns (may be empty: a blank tracker to start from); any iterable that
     can be read more than once (a round's are on disk, see spool.Rows): it is read in two passes, and the lists

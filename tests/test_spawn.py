@@ -1,0 +1,72 @@
+"""The import and generation work the same whatever way worker processes start: under 'spawn' and 'forkserver'
+(the default on macOS and Windows, and on Linux from Python 3.14) every output is byte for byte what the default
+('fork' on Linux) writes. Each run is a fresh interpreter, so that the start method is set before anything else."""
+
+from __future__ import annotations
+
+import multiprocessing
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+RETURNS = ROOT / "samples" / "returns"
+SAMPLE = RETURNS / "northshire-maternity-services-priya-raman-nmw-01.xlsx"
+
+# argv: start method ('' for the default), the returns folder, the output folder, the generate folder
+SCRIPT = """
+import multiprocessing, sys
+if sys.argv[1]:
+    multiprocessing.set_start_method(sys.argv[1], force=True)
+from eif_xlsx.catalog import Catalog
+from eif_xlsx.consolidate import run
+from eif_xlsx.generate import generate_workbooks
+from eif_xlsx.partners import Partner
+
+result = run([sys.argv[2]], sys.argv[3], jobs=2, pdf=False)
+catalog = Catalog.default()
+people = [Partner(f"P{i:02}", f"Name {i}", f"Organisation {i}", f"p{i}@example.org", "Lead") for i in range(10)]
+generate_workbooks(catalog.matrix("maternity-early-years"), sys.argv[4], people,
+                   indicators=catalog.indicator_set("staffordshire-best-start"), area="Northshire",
+                   deadline="2026-12-11", jobs=2)
+print(multiprocessing.get_start_method(), len(result.consolidation.reports))
+"""
+
+
+@pytest.fixture(scope="module")
+def returns(tmp_path_factory) -> Path:
+    """The sample returns and ten copies of one: enough for the pool to take several files to a task."""
+    import shutil
+
+    folder = tmp_path_factory.mktemp("spawn") / "returns"
+    shutil.copytree(RETURNS, folder)
+    for i in range(10):
+        shutil.copyfile(SAMPLE, folder / f"copy-{i:02}.xlsx")
+    return folder
+
+
+def _run(method: str, returns: Path, where: Path) -> dict[str, bytes]:
+    out, made = where / "import", where / "generate"
+    done = subprocess.run([sys.executable, "-c", SCRIPT, method, str(returns), str(out), str(made)], cwd=ROOT,
+                          capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split()[0] == (method or multiprocessing.get_start_method()), done.stdout
+    files = {f"import/{p.name}": p.read_bytes() for p in out.iterdir() if p.is_file()}
+    files.update({f"generate/{p.name}": p.read_bytes() for p in made.iterdir() if p.is_file()})
+    return files
+
+
+@pytest.mark.parametrize("method", ["spawn", "forkserver"])
+def test_outputs_are_byte_identical_under_every_start_method(returns, tmp_path, method):
+    if method not in multiprocessing.get_all_start_methods():
+        pytest.skip(f"no {method} start method here")
+    default = _run("", returns, tmp_path / "default")
+    other = _run(method, returns, tmp_path / method)
+    assert {"import/summary.xlsx", "import/register.csv", "import/answers.csv", "import/summary.json",
+            "generate/manifest.csv"} <= set(default)
+    assert sum(name.startswith("generate/") and name.endswith(".xlsx") for name in default) == 10
+    assert sorted(default) == sorted(other)
+    different = [name for name in default if default[name] != other[name]]
+    assert not different, different
