@@ -217,8 +217,8 @@ def _inflate(data: bytes, method: int, cap: int) -> tuple[bytes, str | None]:
     inflater = zlib.decompressobj(-zlib.MAX_WBITS)
     try:
         out = inflater.decompress(data, cap)
-    except zlib.error as exc:
-        return b"", str(exc)
+    except zlib.error:  # zlib's own words ('Error -3 while decompressing ...') mean nothing to a coordinator
+        return b"", "its compressed data is corrupt"
     if not inflater.eof and len(out) < cap:
         return out, "its compressed data ends before the part does"
     return out, None
@@ -336,7 +336,7 @@ def _elements(part: str, data: bytes) -> list[tuple[int, str, dict[str, str]]]:
     try:
         parser.Parse(data, True)
     except _UNREADABLE_XML as exc:
-        raise ReadError("damaged", f"part '{part}' is not well-formed XML ({exc})") from exc
+        raise ReadError("damaged", f"part '{part}' is not well-formed XML") from exc
     return found
 
 
@@ -348,9 +348,9 @@ def _xml(name: str, data: bytes):
     try:
         return ElementTree.fromstring(data)
     except ElementTree.ParseError as exc:
-        raise ReadError("damaged", f"part '{name}' is not well-formed XML ({exc})") from exc
+        raise ReadError("damaged", f"part '{name}' is not well-formed XML") from exc
     except (LookupError, ValueError) as exc:  # an encoding expat cannot use
-        raise ReadError("damaged", f"part '{name}' cannot be read as XML ({exc})") from exc
+        raise ReadError("damaged", f"part '{name}' cannot be read as XML (its encoding is unknown)") from exc
 
 
 # --- the file ------------------------------------------------------------------------------------
@@ -365,7 +365,7 @@ def inspect(path: Path) -> Container:
         with zipfile.ZipFile(io.BytesIO(raw)) as zf:
             infos = zf.infolist()
     except (zipfile.BadZipFile, OSError, EOFError, ValueError, NotImplementedError) as exc:
-        raise ReadError("damaged", f"the zip container is broken or truncated ({exc})") from exc
+        raise ReadError("damaged", "the zip container is broken or truncated") from exc
     if len(infos) > MAX_ENTRIES:
         raise ReadError("hostile", f"{len(infos)} parts in the zip (limit {MAX_ENTRIES})")
     names = {i.filename for i in infos}
@@ -486,7 +486,7 @@ def _scan_sheet(name: str, part: str, data: bytes) -> tuple[int, int, Mapping[st
     try:
         parser.Parse(data, True)
     except _UNREADABLE_XML as exc:
-        raise ReadError("damaged", f"the sheet '{name}' (part '{part}'): not well-formed XML ({exc})") from exc
+        raise ReadError("damaged", f"the sheet '{name}' (part '{part}'): not well-formed XML") from exc
     data = _as_utf8(part, data)
     row = col = max_r = max_c = -1
     cell: tuple[int, int] | None = None
@@ -603,7 +603,8 @@ def _as_utf8(part: str, data: bytes) -> bytes:
     try:
         return data.decode(codec).encode("utf-8")
     except UnicodeError as exc:
-        raise ReadError("damaged", f"part '{part}' cannot be decoded ({exc.reason})") from exc
+        raise ReadError("damaged", f"part '{part}' cannot be decoded (it is not in the encoding it declares)") \
+            from exc
 
 
 _ODS = {
@@ -617,9 +618,11 @@ def _inspect_ods(path: Path, raw: bytes, infos: list[zipfile.ZipInfo]) -> Contai
     budget = [MAX_TOTAL_BYTES]
     xml: dict[str, bytes] = {}
     for info in infos:
+        # Every part, as for an .xlsx: its method, sizes, ratio and checksum (the reader inflates them all again).
+        data = _read_part(raw, info, budget)
         if info.filename.endswith(".xml"):
-            xml[info.filename] = _read_part(raw, info, budget)
-            _check_xml(info.filename, xml[info.filename])
+            xml[info.filename] = data
+            _check_xml(info.filename, data)
     content = xml.get("content.xml", b"")
     if not content:
         raise ReadError("damaged", "content.xml is missing")

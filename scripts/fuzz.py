@@ -720,7 +720,14 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
     started = time.monotonic()
     corpus_dir = args.corpus_dir or Path(tempfile.gettempdir()) / f"eif-fuzz-corpus-{args.corpus}-{args.corpus_seed}"
-    seeds = corpus(corpus_dir, args.corpus, args.corpus_seed)
+    everything = corpus(corpus_dir, args.corpus, args.corpus_seed)
+    # The good returns of every batch come from a pool of their own (one of each program, at most a quarter of the
+    # corpus), never mutated: a mutant of the same partner would otherwise stand as that partner's later return.
+    pool: list[Seed] = []
+    for s in everything:
+        if s.source not in {p.source for p in pool} and len(pool) < max(1, len(everything) // 4):
+            pool.append(s)
+    seeds = [s for s in everything if s not in pool]
     work = args.work or Path(tempfile.mkdtemp(prefix="eif-fuzz-"))
     work.mkdir(parents=True, exist_ok=True)
     cache = work / "cache"
@@ -735,9 +742,7 @@ def main(argv: list[str] | None = None) -> int:
             chunk = indexes[start:start + args.batch]
             rng = random.Random(f"{args.seed}:batch:{chunk[0]}")
             made = {i: mutant(args.seed, i, seeds) for i in chunk}
-            used = {m[3].path for m in made.values()}
-            spare = [s for s in seeds if s.path not in used] or seeds
-            goods = rng.sample(spare, min(args.goods, len(spare)))
+            goods = rng.sample(pool, min(args.goods, len(pool)))
             folder = work / f"batch-{b:04d}"
             (folder / "in").mkdir(parents=True)
             inputs: dict[str, int | None] = {}

@@ -276,3 +276,90 @@ def test_an_attachment_name_with_undecodable_bytes_reaches_every_output(tmp_path
     files = {r["file"] for r in summary["register"]}
     assert len(files) == 1 and "\ufffd" in files.pop()
     assert list(tmp.iterdir()) == []
+
+
+# --- classes the fuzz run found in container.py and reader.py (minimal files; strict xfail where not fixed yet) ----
+
+
+def _rezip(src: Path, dst: Path, edit) -> Path:
+    """A copy of the zip `src` with edit(name, data) -> data applied to each part (same names, deflated)."""
+    import zipfile
+
+    with zipfile.ZipFile(src) as zin, zipfile.ZipFile(dst, "w", zipfile.ZIP_DEFLATED) as zout:
+        for info in zin.infolist():
+            zout.writestr(info.filename, edit(info.filename, zin.read(info)))
+    return dst
+
+
+def _finding_of(path: Path) -> dict:
+    from eif_xlsx.api import read_return
+
+    ret = read_return(path)
+    (f,) = [f for f in ret.findings if f.severity.value == "error"]
+    return f.as_dict()
+
+
+def test_truncated_zip_finding_has_no_library_text(tmp_path, matrix):
+    good = make_workbook(tmp_path / "gen", matrix)
+    bad = tmp_path / "truncated.xlsx"
+    bad.write_bytes(good.read_bytes()[:5000])
+    f = _finding_of(bad)
+    assert f["code"] == "damaged" and "not a zip file" not in f["message"], f["message"]
+
+
+def test_corrupt_deflate_finding_has_no_library_text(tmp_path, matrix):
+    import zipfile
+
+    good = make_workbook(tmp_path / "gen", matrix)
+    raw = bytearray(good.read_bytes())
+    with zipfile.ZipFile(good) as zf:
+        info = next(i for i in zf.infolist() if i.filename.startswith("xl/worksheets/") and i.compress_size > 2000)
+    start = info.header_offset + 30 + len(info.filename.encode())
+    raw[start] = 0x07  # a final block of the reserved type 3: zlib says "invalid block type"
+    bad = tmp_path / "deflate.xlsx"
+    bad.write_bytes(bytes(raw))
+    f = _finding_of(bad)
+    assert f["code"] == "damaged" and "Error -3" not in f["message"], f["message"]
+
+
+def test_malformed_sheet_finding_has_no_library_text(tmp_path, matrix):
+    good = make_workbook(tmp_path / "gen", matrix)
+    bad = _rezip(good, tmp_path / "malformed.xlsx",
+                 lambda n, d: d.replace(b"<sheetData>", b"<sheetData><row <") if n.endswith("sheet3.xml") else d)
+    f = _finding_of(bad)
+    assert f["code"] == "damaged" and not LEAK.search(f["message"]), f["message"]
+
+
+@pytest.mark.xfail(strict=True, reason="reader.py puts calamine's exception in the finding ('CalamineError: Unknown "
+                                       "cell 't' attribute'); owner: round-two engineer")
+def test_unknown_cell_type_finding_has_no_exception_name(tmp_path, matrix):
+    good = make_workbook(tmp_path / "gen", matrix, {("notes", "1.1", "", ""): "kept"})
+    bad = _rezip(good, tmp_path / "cell-type.xlsx",
+                 lambda n, d: re.sub(rb'<c r="B52"([^>]*) t="\w+"', rb'<c r="B52"\1 t="z"', d)
+                 if n.startswith("xl/worksheets/") else d)
+    f = _finding_of(bad)
+    assert f["code"] == "damaged" and not LEAK.search(f["message"]), f["message"]
+
+
+def test_ods_part_with_unsupported_method_is_refused_in_plain_words(tmp_path):
+    import zipfile
+
+    ods = tmp_path / "r.ods"
+    content = (b'<?xml version="1.0"?><office:document-content xmlns:office="urn:oasis:names:tc:opendocument:xmlns:'
+               b'office:1.0" xmlns:table="urn:oasis:names:tc:opendocument:xmlns:table:1.0" xmlns:text="urn:oasis:'
+               b'names:tc:opendocument:xmlns:text:1.0"><office:body><office:spreadsheet><table:table table:name="S">'
+               b'<table:table-row><table:table-cell office:value-type="string"><text:p>x</text:p></table:table-cell>'
+               b'</table:table-row></table:table></office:spreadsheet></office:body></office:document-content>')
+    with zipfile.ZipFile(ods, "w") as z:
+        z.writestr("mimetype", "application/vnd.oasis.opendocument.spreadsheet")
+        z.writestr("content.xml", content, compress_type=zipfile.ZIP_DEFLATED)
+        z.writestr("Thumbnails/thumbnail.png", b"\x89PNG" + bytes(100), compress_type=zipfile.ZIP_DEFLATED)
+    raw = bytearray(ods.read_bytes())
+    with zipfile.ZipFile(ods) as z:
+        info = z.getinfo("Thumbnails/thumbnail.png")
+    raw[info.header_offset + 8:info.header_offset + 10] = (12).to_bytes(2, "little")  # bzip2, local header
+    central = raw.rindex(b"PK\x01\x02" + raw[raw.rindex(b"PK\x01\x02") + 4:raw.rindex(b"PK\x01\x02") + 6])
+    raw[central + 10:central + 12] = (12).to_bytes(2, "little")  # and central directory (the last entry)
+    ods.write_bytes(bytes(raw))
+    f = _finding_of(ods)
+    assert not LEAK.search(f["message"]) and "NotImplemented" not in f["message"], f["message"]

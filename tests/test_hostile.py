@@ -48,7 +48,7 @@ def answers_for(n: int) -> dict:
         ("criterion", "1.1", "1.1a", "baseline"): TICK,
         ("criterion", "1.1", "1.1b", "baseline"): TICK,
         ("criterion", "1.2", "1.2a", "baseline"): TICK,
-        ("supporting_information", "1.1", "S1", "baseline"): TICK,
+        ("supporting_information", "1.1", "1.1-s01", "baseline"): TICK,  # items by id (round two)
         ("notes", "1.1", "", ""): f"Strategy refresh due in spring (return {n})",
     }
     if n:
