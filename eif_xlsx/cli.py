@@ -279,7 +279,7 @@ def generate(matrix_id, partners, area, deadline, return_to, indicators_id, pass
     cat = _catalog()
     _known(cat, matrix_id, "matrix", "MATRIX_ID")
     _known(cat, indicators_id, "indicators", "--indicators")
-    with _errors():
+    with _errors(), _scratch():  # --previous may hold saved e-mails
         people = read_partners(partners) if partners else None
         if email_drafts and not sender:
             raise UsageError("--email-drafts needs --sender ADDRESS")
@@ -493,7 +493,7 @@ def chase(paths, manifest, sender, out_dir, deadline, return_to, sender_name, se
     if missing:
         raise _Usage(f"no such file or folder: {', '.join(missing)}")
     files = expand(paths)  # may be none yet: then every partner is outstanding
-    with _errors():
+    with _errors(), _scratch():
         with _progress(quiet, len(files), "Checking") as bar:
             result = api.chase(files, manifest, sender=sender, out_dir=out_dir, deadline=deadline,
                                return_to=return_to, sender_name=sender_name, sender_organisation=sender_organisation,
