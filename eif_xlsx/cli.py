@@ -43,6 +43,14 @@ def _errors():
         raise _Fail(str(exc)) from None
     except OSError as exc:
         raise _Fail(f"{exc.filename or ''}: {exc.strerror or exc}") from None
+    except (click.ClickException, click.exceptions.Exit, click.exceptions.Abort):
+        raise
+    except Exception as exc:  # a bug: a plain message, the details in the --debug log
+        from .errors import log_debug
+
+        log_debug("eif-xlsx", exc)
+        raise _Fail("eif-xlsx stopped on an internal error; please report it (run again with --debug FILE to "
+                    "save the details)") from None
 
 
 def _debug_option(f):

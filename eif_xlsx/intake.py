@@ -27,7 +27,7 @@ from pathlib import Path
 
 from .batch import Source
 from .checks import Report
-from .errors import finding
+from .errors import finding, log_debug
 from .normalise import without_surrogates
 from .reader import Return
 
@@ -155,17 +155,19 @@ def _open(path: Path) -> _Mail:
     if path.suffix.lower() == ".msg" and not is_msg:
         mail.problem = "it is named .msg but is not a saved Outlook message"
         return mail
-    _walk(data, is_msg, mail, (), set(), depth=0)
+    _walk(data, is_msg, mail, (), set(), depth=0, label=path.name)
     return mail
 
 
-def _walk(data: bytes, is_msg: bool, mail: _Mail, prefix: tuple[str, ...], taken: set[str], depth: int) -> None:
+def _walk(data: bytes, is_msg: bool, mail: _Mail, prefix: tuple[str, ...], taken: set[str], depth: int,
+          label: str = "") -> None:
     """Take the workbooks out of one message (and out of the messages attached to it)."""
     try:
         items = list(_msg_items(data) if is_msg else _eml_items(data))
     except (KeyboardInterrupt, SystemExit, MemoryError):
         raise
-    except Exception:  # a damaged message: the library's own words are of no use to a coordinator
+    except Exception as exc:  # a damaged message: the library's own words are of no use to a coordinator
+        log_debug(" › ".join((label, *prefix)), exc)
         if depth == 0:
             mail.problem = ("the saved Outlook message is damaged and cannot be read" if is_msg
                             else "the saved e-mail is damaged and cannot be read")
@@ -174,7 +176,7 @@ def _walk(data: bytes, is_msg: bool, mail: _Mail, prefix: tuple[str, ...], taken
         if kind == "sender":
             mail.sender = mail.sender or payload
         elif kind == "message" and depth < MAX_DEPTH:
-            _walk(payload, payload.startswith(b"\xd0\xcf\x11\xe0"), mail, (*prefix, name), taken, depth + 1)
+            _walk(payload, payload.startswith(b"\xd0\xcf\x11\xe0"), mail, (*prefix, name), taken, depth + 1, label)
         elif kind == "file":
             if len(mail.found) >= MAX_ATTACHMENTS:
                 mail.skipped += 1

@@ -50,7 +50,7 @@ def fuzz_run(tmp_path_factory):
 
     need_soffice()
     work = tmp_path_factory.mktemp("fuzz")
-    cmd = [sys.executable, str(ROOT / "scripts" / "fuzz.py"), "--seed", "18", "--n", str(FUZZ_N), "--batch", "125",
+    cmd = [sys.executable, str(ROOT / "scripts" / "fuzz.py"), "--seed", "18", "--n", str(FUZZ_N), "--batch", "250",
            "--corpus", "12", "--corpus-dir", str(work / "corpus"), "--keep", str(work / "failures"),
            "--work", str(work / "scratch")]
     done = subprocess.run(cmd, capture_output=True, text=True, timeout=1200, cwd=ROOT)
@@ -187,11 +187,13 @@ def test_damaged_emails_are_reported_by_name_in_plain_words(tmp_path, good):
     (box / "broken.msg").write_bytes(build_msg("ann@example.org", [("a.xlsx", good)])[:1500])
     (box / "text.msg").write_bytes(b"not an outlook message at all")
     (box / "good.xlsx").write_bytes(good)
-    reports = _reports(cli("validate", "--json", str(box), tmp=tmp, cwd=tmp_path))
+    log = tmp_path / "debug.log"
+    reports = _reports(cli("validate", "--json", "--debug", str(log), str(box), tmp=tmp, cwd=tmp_path))
     for name in ("broken.msg", "text.msg"):
         (f,) = [f for f in reports[name]["findings"] if f["severity"] == "error"]
         assert f["code"] == "not-a-workbook" and not LEAK.search(f["message"]), f
     assert reports["good.xlsx"]["status"] != "rejected"
+    assert "--- broken.msg" in log.read_text(encoding="utf-8")  # the library's words are there, for a bug report
 
 
 def test_nothing_of_a_partner_is_left_after_validate_and_import(tmp_path, good):
