@@ -12,6 +12,7 @@ import re
 import shutil
 import subprocess
 import sys
+from html import unescape
 from pathlib import Path
 
 import pytest
@@ -199,3 +200,19 @@ def test_import_without_chromium_writes_the_html_and_says_why_no_pdf(tmp_path):
     assert (tmp_path / "out" / "report.html").exists() and not (tmp_path / "out" / "report.pdf").exists()
     assert "report.pdf skipped: no Chromium found" in done.stdout
     assert "Traceback" not in done.stderr
+
+
+def test_evidence_questions_are_the_importers_no_evidence_findings(demo):
+    """Who the report says claims a level without supporting information, and where, is what the importer's
+    no-evidence findings say (the returns that count)."""
+    summary = _summary(demo)
+    partner_of = {i["file"]: i["partner"] for i in summary["levels"]}
+    expected = {(partner_of[f["file"]], f["sheet"].split()[0]) for f in summary["findings"]
+                if f["code"] == "no-evidence" and f["file"] in partner_of}
+    html = (demo / "report.html").read_text(encoding="utf-8")
+    section = html.split("<h2>Evidence coverage</h2>")[1].split("</section>")[0]
+    listed = set()
+    for item in re.findall(r"<li>(.*?)</li>", section):
+        who, codes = unescape(item).rsplit(": ", 1)
+        listed |= {(who, code) for code in codes.split(", ")}
+    assert expected and listed == expected

@@ -71,6 +71,7 @@ class BoardData:
     scores: dict[tuple[str, str, str], tuple[float | None, str]] = field(default_factory=dict)  # (key, code, col)
     stats: dict[tuple[str, str], dict] = field(default_factory=dict)  # (code, column) -> summary.json's stats
     evidence: Counter = field(default_factory=Counter)  # (key, code, column) -> supporting items ticked
+    no_evidence: list[tuple[str, str]] = field(default_factory=list)  # (key, sheet) of each no-evidence finding
     actions: dict[tuple[str, str, str], dict[str, str]] = field(default_factory=dict)  # (key, code, item) -> fields
     register: list[dict] = field(default_factory=list)
     indicator_values: list[dict] = field(default_factory=list)
@@ -82,6 +83,8 @@ class BoardData:
 
 
 _ACTION_FIELDS = ("barrier", "priority_action", "timescale", "owner")
+_EVIDENCE_FIELDS = ("supporting_information", "supporting_other_tick")  # supporting information: an item or 'Other'
+
 
 
 def collect(summary: Mapping, matrix: Matrix, indicator_set: IndicatorSet | None) -> BoardData:
@@ -99,12 +102,15 @@ def collect(summary: Mapping, matrix: Matrix, indicator_set: IndicatorSet | None
             data.stats[(sub["code"], column)] = sub[column]
     for a in summary["answers"]:
         f = a["field"]
-        if f == "supporting_information":
+        if f in _EVIDENCE_FIELDS:
             if a["value"] == "ticked":
                 data.evidence[(a["partner_id"], a["sub_element"], a["column"])] += 1
         elif f in _ACTION_FIELDS:
             text = a["value"] if f == "timescale" else a["raw_value"]
             data.actions.setdefault((a["partner_id"], a["sub_element"], a["item"]), {})[f] = text
+    files = {p.file: p.key for p in data.partners}
+    data.no_evidence = [(files[f["file"]], f["sheet"]) for f in summary["findings"]
+                        if f["code"] == "no-evidence" and f["file"] in files]
     data.register = list(summary["register"])
     data.indicator_values = list(summary["indicators"])
     return data
@@ -443,32 +449,36 @@ def _movement(data: BoardData) -> str:
 
 
 def _evidence(data: BoardData) -> str:
+    """Per column assessed, the share of partners with supporting information; then who the importer found claiming
+    a level without it (its no-evidence findings: the rule, levelled supporting information included, is
+    checks.py's alone)."""
     m = data.matrix
-    rows, table = [], []
-    c = data.columns[-1]
-    for sub in _subs(m):
-        assessed = with_evidence = claims_without = 0
-        for p in data.partners:
-            score = data.scores.get((p.key, sub.code, c), (None, ""))[0]
-            if score is None:
-                continue
-            assessed += 1
-            if data.evidence[(p.key, sub.code, c)]:
-                with_evidence += 1
-            elif score >= 1:
-                claims_without += 1
-        share = with_evidence / assessed if assessed else None
-        rows.append(svg.Share(f"{sub.code} {sub.name}", share, f"{with_evidence} of {assessed}"))
-        table.append((sub, assessed, with_evidence, claims_without))
-    flagged = [f"{escape(sub.code)} ({n})" for sub, _, _, n in table if n]
-    note = ("Levels of Basic or above claimed with no supporting information ticked: " + ", ".join(flagged) + "."
-            if flagged else "Every level claimed has some supporting information ticked.")
+    charts = []
+    for c in data.columns:
+        rows = []
+        for sub in _subs(m):
+            assessed = [p for p in data.partners if data.scores.get((p.key, sub.code, c), (None, ""))[0] is not None]
+            with_evidence = sum(1 for p in assessed if data.evidence[(p.key, sub.code, c)])
+            share = with_evidence / len(assessed) if assessed else None
+            rows.append(svg.Share(f"{sub.code} {sub.name}", share, f"{with_evidence} of {len(assessed)}"))
+        charts.append(f'<div class="keep"><h3>{COLUMN_NAMES[c]}</h3><figure>'
+                      + svg.share_bars(rows, f"Partners with supporting information, {COLUMN_NAMES[c]}")
+                      + "</figure></div>")
+    order = {sub.code: i for i, sub in enumerate(_subs(m))}
+    by_partner: dict[str, set[str]] = defaultdict(set)
+    for key, sheet in data.no_evidence:
+        by_partner[key].add(sheet.split(" ", 1)[0])  # a sub-element's sheet is named by its code, then its name
+    labels = {p.key: p.label for p in data.partners}
+    items = [f"<li>{escape(labels[key])}: {escape(', '.join(sorted(codes, key=lambda c: order.get(c, len(order)))))}"
+             "</li>" for key, codes in sorted(by_partner.items(), key=lambda kv: labels[kv[0]].lower())]
+    questions = ("<h3>Levels claimed without supporting information</h3><p class=\"muted\">The importer's "
+                 "no-evidence findings (findings.csv says the cell): partner, then the sub-elements.</p><ul>"
+                 + "".join(items) + "</ul>") if items else \
+        "<p>The importer found no level claimed without supporting information.</p>"
     return ("<section><h2>Evidence coverage</h2>"
-            f"<p class=\"muted\">Share of the partners who assessed a sub-element ({COLUMN_NAMES[c].lower()}) with "
-            "at least one item of supporting information ticked. EIF uses it for a light-touch validation: a level "
-            f"claimed with no evidence deserves a question.</p><figure>"
-            + svg.share_bars(rows, "Partners with supporting information ticked") + f"</figure><p>{note}</p>"
-            "</section>")
+            "<p class=\"muted\">Share of the partners who assessed a sub-element with supporting information (an item "
+            "or 'Other' ticked). EIF uses it for a light-touch validation: a level claimed with no evidence deserves "
+            "a question.</p>" + "".join(charts) + questions + "</section>")
 
 
 def _cut(text: str) -> str:
