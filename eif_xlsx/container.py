@@ -63,14 +63,16 @@ class Container:
 
 class _XlsxFormulas(Mapping):
     """Formulas of one sheet by 'A1'. Cells of a shared formula carry its master's text; every cell inside an
-    array formula's range is looked up as holding that formula (ranges are kept, not expanded)."""
+    array formula's range is looked up as holding that formula (ranges are kept, not expanded). A formula's text
+    is kept as the sheet's bytes and read as text when looked up: most are the template's own, and never are."""
 
-    def __init__(self, cells: dict[str, str], arrays: list[tuple[int, int, int, int, str]]):
+    def __init__(self, cells: dict[str, str | bytes], arrays: list[tuple[int, int, int, int, str]]):
         self._cells, self._arrays = cells, arrays
 
     def __getitem__(self, key: str) -> str:
         if key in self._cells:
-            return self._cells[key]
+            text = self._cells[key]
+            return _text(text) if text.__class__ is bytes else text
         if self._arrays:
             m = _CELL_REF.fullmatch(key)
             if m and m.group(1) and m.group(2):
@@ -82,7 +84,7 @@ class _XlsxFormulas(Mapping):
 
     def get(self, key: str, default=None):
         if key in self._cells:  # the common case, without raising KeyError
-            return self._cells[key]
+            return self[key]
         if not self._arrays:
             return default
         try:
@@ -490,7 +492,7 @@ def _scan_sheet(name: str, part: str, data: bytes) -> tuple[int, int, Mapping[st
     data = _as_utf8(part, data)
     row = col = max_r = max_c = -1
     cell: tuple[int, int] | None = None
-    cells: dict[str, str] = {}
+    cells: dict[str, str | bytes] = {}
     arrays: list[tuple[int, int, int, int, str]] = []
     shared: dict[str, str] = {}
     children: list[tuple[str, str]] = []
@@ -543,7 +545,10 @@ def _scan_sheet(name: str, part: str, data: bytes) -> tuple[int, int, Mapping[st
                 raise bad("a formula's tag is not well-formed XML")
             if cell is None:  # not inside a cell (an extension's formula, or a cell already closed)
                 continue
-            _formula(cell, f_attrs, _text(f_text), cells, arrays, shared, children)
+            if b"t" in f_attrs:  # perhaps shared or an array ('t'): its attributes are read
+                _formula(cell, f_attrs, _text(f_text), cells, arrays, shared, children)
+            else:
+                cells[f"{col_letter(cell[1])}{cell[0] + 1}"] = f_text
             cell = None  # a cell holds one formula
     for where, si in children:
         if si in shared:
@@ -551,7 +556,7 @@ def _scan_sheet(name: str, part: str, data: bytes) -> tuple[int, int, Mapping[st
     return max_r, max_c, (_XlsxFormulas(cells, arrays) if cells or arrays else {})
 
 
-def _formula(cell: tuple[int, int], attrs: bytes, text: str, cells: dict[str, str],
+def _formula(cell: tuple[int, int], attrs: bytes, text: str, cells: dict[str, str | bytes],
              arrays: list[tuple[int, int, int, int, str]], shared: dict[str, str],
              children: list[tuple[str, str]]) -> None:
     """Record a cell's formula: a shared one's master text is kept for the cells that refer to it; an array formula
