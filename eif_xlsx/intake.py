@@ -60,30 +60,31 @@ def sources(files: list[Path], workdir: Path | None = None) -> tuple[list[Source
     folder: Path | None = None
     for f in files:
         suffix = f.suffix.lower()
+        shown = without_surrogates(f.name)  # a name in another encoding than the system's (os.fsdecode)
         if suffix not in EMAIL_SUFFIXES:
-            out.append(Source(str(f), f.name))
+            out.append(Source(str(f), shown))
             continue
         mail = _open(f)
         if mail.problem or not mail.found or mail.skipped:
-            ret = Return(str(f), f.name, sender=mail.sender)
+            ret = Return(str(f), shown, sender=mail.sender)
             if mail.problem:
-                ret.findings.append(finding("not-a-workbook", f.name, detail=mail.problem))
+                ret.findings.append(finding("not-a-workbook", shown, detail=mail.problem))
             elif mail.skipped:
-                ret.findings.append(finding("too-large", f.name, detail=(
+                ret.findings.append(finding("too-large", shown, detail=(
                     f"the e-mail holds {mail.skipped} workbook attachment(s) beyond the first {MAX_ATTACHMENTS}, "
                     "which were not read; please send them in separate e-mails")))
             else:
-                ret.findings.append(finding("not-a-workbook", f.name, detail=(
+                ret.findings.append(finding("not-a-workbook", shown, detail=(
                     f"the email{' from ' + mail.sender if mail.sender else ''} has no .xlsx, .xlsm or .ods "
                     "attachment")))
-            problems.append(Report(f.name, str(f), ret, findings=list(ret.findings)))
+            problems.append(Report(shown, str(f), ret, findings=list(ret.findings)))
         if mail.found:
             folder = folder or _scratch_dir(workdir)
             here = Path(tempfile.mkdtemp(prefix="m", dir=folder))
             for k, (name, data) in enumerate(mail.found):
                 path = here / f"{k:03d}{_workbook_suffix(name)}"
                 path.write_bytes(data)
-                out.append(Source(str(path), f"{f.name} › {name}", mail.sender))
+                out.append(Source(str(path), f"{shown} › {name}", mail.sender))
     return out, problems
 
 

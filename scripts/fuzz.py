@@ -62,6 +62,7 @@ LEAKS = re.compile(
     r"incorrect header check|unclosed token|mismatched tag|junk after document|invalid token|"
     r"undefined entity|not a zip file|Bad magic number")
 TICK_VALUE = "ticked"
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 # --- seeds -----------------------------------------------------------------------------------------
@@ -524,6 +525,9 @@ def mutant(seed: int, index: int, seeds: list[Seed]) -> tuple[str, bytes, str, S
         ext = rng.choice((".xlsx", ".ods", ".xlsm", ".xls", ".eml", ".msg"))
         labels.append("suffix" + ext)
     slug = re.sub(r"[^a-z0-9]+", "-", labels[0].split(":")[0].lower()).strip("-")
+    if rng.random() < 0.03:  # a name on disk as odd as a partner's: Latin-1 bytes, very long, spaces, a dash
+        slug += rng.choice((os.fsdecode(b"-r\xe9ponse\xff"), "-" + "n" * 180, " spaced  name ", "--dash", "-ünï"))
+        labels.append("odd-name")
     return f"m{index:05d}-{slug}{ext}", data, "+".join(labels), base
 
 
@@ -608,8 +612,12 @@ def check_batch(folder: Path, inputs: dict[str, int | None], goods: dict[str, Se
     def fail(category: str, detail: str, who: list[int] | None = None) -> None:
         fails.append(Failure(category, detail[:2000], mutants if who is None else who))
 
+    # names as the reports give them: one in another encoding than the system's is shown with U+FFFD
+    shown = {name: _SURROGATE.sub("\ufffd", name) for name in inputs}
+    by_shown = {v: inputs[k] for k, v in shown.items()}
+
     def of(name: str) -> list[int]:
-        i = inputs.get(name.split(" › ")[0])
+        i = by_shown.get(name.split(" › ")[0])
         return [i] if i is not None else []
 
     src = folder / "in"
@@ -637,7 +645,7 @@ def check_batch(folder: Path, inputs: dict[str, int | None], goods: dict[str, Se
                 fail("crashes", f"validate: no JSON report: {run.out[:300]!r} {run.err[-300:]!r}")
                 continue
             files = [r["file"] for r in reports]
-            for name in inputs:
+            for name in shown.values():
                 if not any(f == name or f.startswith(name + " › ") for f in files):
                     fail("unreported", f"validate: {name} is missing from the report", of(name))
             for r in reports:
@@ -660,7 +668,7 @@ def check_batch(folder: Path, inputs: dict[str, int | None], goods: dict[str, Se
                 fail("crashes", f"import: no summary.json ({exc}): {run.err.strip()[-800:]}")
                 continue
             registered = [r["file"] for r in summary["register"]]
-            for name in inputs:
+            for name in shown.values():
                 if not any(f == name or f.startswith(name + " › ") for f in registered):
                     fail("unreported", f"import: {name} is missing from the register", of(name))
             leaked: dict[str, dict] = {}

@@ -365,3 +365,19 @@ def test_ods_part_with_unsupported_method_is_refused_in_plain_words(tmp_path):
     ods.write_bytes(bytes(raw))
     f = _finding_of(ods)
     assert not LEAK.search(f["message"]) and "NotImplemented" not in f["message"], f["message"]
+
+
+def test_a_file_name_in_another_encoding_costs_no_output(tmp_path, good):
+    """A return saved under a Latin-1 name (bytes that are not UTF-8: Python reads them as lone surrogates) stopped
+    import for the whole batch when the outputs were written. Its name is shown with U+FFFD, the batch goes on."""
+    box, tmp = tmp_path / "box", tmp_path / "tmp"
+    box.mkdir()
+    tmp.mkdir()
+    (box / os.fsdecode(b"r\xe9ponse.xlsx")).write_bytes(good)
+    (box / "other.xlsx").write_bytes(good)
+    done = cli("import", str(box), "--out", str(tmp_path / "out"), "--no-pdf", tmp=tmp, cwd=tmp_path)
+    assert done.returncode in (0, 1), done.stdout + done.stderr[-2000:]
+    summary = json.loads((tmp_path / "out" / "summary.json").read_text(encoding="utf-8"))
+    assert sorted(r["file"] for r in summary["register"]) == ["other.xlsx", "r\ufffdponse.xlsx"]
+    reports = _reports(cli("validate", "--json", str(box), tmp=tmp, cwd=tmp_path))
+    assert sorted(reports) == ["other.xlsx", "r\ufffdponse.xlsx"]
