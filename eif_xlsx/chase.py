@@ -3,8 +3,9 @@
 A partner of the manifest is
 - *outstanding* when no return of theirs came in: the draft re-sends their original workbook (found beside the
   manifest) with the deadline;
-- *to correct* when their latest return (the one the import counts, by consolidate.return_order) was rejected, has
-  errors, or holds answers that could not be read (a tick cell holding "maybe", a date that is not a date, ...):
+- *to correct* when their latest return (ordered as the import orders a partner's returns, consolidate.return_order;
+  unlike the import, a rejected file counts here too: the partner is asked about what they sent last) was rejected,
+  has errors, or holds answers that could not be read (a tick cell holding "maybe", a date that is not a date, ...):
   the draft lists the findings cell by cell and attaches a feedback copy (reissue.write_feedback) holding their own
   answers, or their original workbook again when the file they sent could not be opened at all;
 - *complete* otherwise (warnings that are questions for moderation, not corrections, do not chase anyone).
