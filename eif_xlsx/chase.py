@@ -125,7 +125,8 @@ def chase(returns: Iterable[Path | str], manifest: Path | str, *, sender: str, o
         by_partner, unmatched = _match(reports, rows, by_email)
         items: list[ChaseItem] = []
         for row in rows:
-            mine = sorted(by_partner.get(row["partner_id"], []), key=return_order)
+            mine = by_partner.get(row["partner_id"], [])
+            mine = sorted([r for r in mine if not _no_workbook(r)] or mine, key=return_order)
             latest = mine[-1] if mine else None
             status = OUTSTANDING if latest is None else TO_CORRECT if needs_correcting(latest) else COMPLETE
             items.append(ChaseItem(row["partner_id"], row.get("name", ""), row.get("organisation", ""),
@@ -186,6 +187,11 @@ def _match(reports: list[Report], rows: list[Mapping[str, str]],
         else:
             unmatched.append(rep)
     return found, unmatched
+
+
+def _no_workbook(report: Report) -> bool:
+    """An e-mail that held no workbook (a 'thank you' sent after the return): it never hides a workbook."""
+    return not report.ret.readable and " › " not in report.file and report.file.lower().endswith((".eml", ".msg"))
 
 
 def _round_details(reports: list[Report], manifest: Path, rows: list[Mapping[str, str]]) -> tuple[str, str]:

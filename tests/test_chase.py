@@ -8,6 +8,7 @@ import csv
 import datetime as dt
 import email
 import email.policy
+import os
 import shutil
 from email.message import EmailMessage
 from pathlib import Path
@@ -240,7 +241,8 @@ def test_before_anyone_returns_everyone_is_outstanding(round1, tmp_path):
 def test_matching_when_the_workbook_does_not_say_who_sent_it(tmp_path, matrix):
     """A damaged copy is known by the name of the file sent; a colleague's workbook sent by another partner is that
     partner's to correct (finding other-partner), not the colleague's."""
-    sent = generate_workbooks(matrix, tmp_path / "round1", [ANN, BOB], area="Northshire", deadline="2026-12-11")
+    sent = generate_workbooks(matrix, tmp_path / "round1", [ANN, BOB, CAT], area="Northshire",
+                              deadline="2026-12-11")
     returns = tmp_path / "returns"
     returns.mkdir()
     ann = filled(matrix, tmp_path / "ann", ANN, answers("✓", 3))
@@ -251,7 +253,13 @@ def test_matching_when_the_workbook_does_not_say_who_sent_it(tmp_path, matrix):
     msg.set_content("attached")
     msg.add_attachment(ann.read_bytes(), maintype="application", subtype="octet-stream", filename=ann.name)
     (returns / "bob.eml").write_bytes(msg.as_bytes())
+    # Cat returns her workbook (no assessment date), then a 'thank you' without it: her workbook still counts.
+    shutil.copyfile(filled(matrix, tmp_path / "cat", CAT, {("criterion", "1.1", "1.1a", BASELINE): "✓"}),
+                    returns / "cat.xlsx")
+    (returns / "cat-thanks.eml").write_bytes(b"From: cat@example.org\r\nSubject: thanks\r\n\r\nSent!\r\n")
+    os.utime(returns / "cat.xlsx", (1_780_000_000, 1_780_000_000))
     result = api.chase([returns], sent.manifest, sender=SENDER, out_dir=tmp_path / "chase", jobs=1)
+    assert result.summary() == "0 outstanding, 2 to correct, 1 complete"
     by_id = {i.partner_id: i for i in result.items}
     assert by_id["P-ANN"].status == "to-correct" and by_id["P-ANN"].report.file == f"Copy of {ann.name}"
     assert [f.code for f in by_id["P-ANN"].findings] == ["damaged"]
