@@ -72,9 +72,9 @@ def test_fuzz_run_loses_nothing_and_never_crashes(fuzz_run):
 
 @pytest.mark.slow
 @pytest.mark.libreoffice
-@pytest.mark.xfail(strict=True, reason="library error text still passes into findings from container.py (zipfile, "
-                                       "zlib and expat messages: speed engineer, after 'container: one path') and "
-                                       "reader.py ('CalamineError: ...': round-two engineer); see the tests below")
+@pytest.mark.xfail(strict=True, reason="reader.py still puts calamine's exception in a finding ('CalamineError: ...', "
+                                       "'XmlError: ...'): round-two engineer; see "
+                                       "test_unknown_cell_type_finding_has_no_exception_name")
 def test_fuzz_run_findings_carry_no_exception_text(fuzz_run):
     counts, out, failures = fuzz_run
     assert counts["tracebacks"] == 0, failures[:4000]
