@@ -381,3 +381,26 @@ def test_a_file_name_in_another_encoding_costs_no_output(tmp_path, good):
     assert sorted(r["file"] for r in summary["register"]) == ["other.xlsx", "r\ufffdponse.xlsx"]
     reports = _reports(cli("validate", "--json", str(box), tmp=tmp, cwd=tmp_path))
     assert sorted(reports) == ["other.xlsx", "r\ufffdponse.xlsx"]
+
+
+def _ods_with(tmp_path: Path, extra: list[tuple[str, bytes]]) -> Path:
+    import zipfile
+
+    ods = tmp_path / "r.ods"
+    content = (b'<?xml version="1.0"?><office:document-content xmlns:office="urn:oasis:names:tc:opendocument:xmlns:'
+               b'office:1.0" xmlns:table="urn:oasis:names:tc:opendocument:xmlns:table:1.0"><office:body>'
+               b'<office:spreadsheet><table:table table:name="S"/></office:spreadsheet></office:body>'
+               b'</office:document-content>')
+    with zipfile.ZipFile(ods, "w", zipfile.ZIP_DEFLATED) as z:
+        z.writestr("mimetype", "application/vnd.oasis.opendocument.spreadsheet", compress_type=zipfile.ZIP_STORED)
+        z.writestr("content.xml", content)
+        for name, data in extra:
+            z.writestr(name, data)
+    return ods
+
+
+def test_ods_bomb_in_a_part_that_is_not_xml_is_refused(tmp_path):
+    """Only the .ods's XML parts were checked: a picture or thumbnail could be a compression bomb, inflated whole
+    by the reader. Every part is bounded now, as in an .xlsx."""
+    f = _finding_of(_ods_with(tmp_path, [("Thumbnails/thumbnail.png", bytes(100 * 1024 * 1024))]))
+    assert f["code"] == "hostile" and "Thumbnails/thumbnail.png" in f["message"], f
