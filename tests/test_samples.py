@@ -32,9 +32,9 @@ def test_each_sample_return(catalog):
 
 def test_import_samples_with_their_manifest(tmp_path):
     result = run([SAMPLES / "returns"], tmp_path, manifest=SAMPLES / "returns-manifest.csv")
-    register = list(csv.DictReader((tmp_path / "register.csv").open(encoding="utf-8")))
+    register = list(csv.DictReader((tmp_path / "register.csv").open(encoding="utf-8-sig")))
     statuses = sorted(r["status"] for r in register)
     assert statuses.count("returned") == 3 and statuses.count("outstanding") == 9
     assert result.rejected == 0
-    levels = list(csv.DictReader((tmp_path / "levels.csv").open(encoding="utf-8")))
+    levels = list(csv.DictReader((tmp_path / "levels.csv").open(encoding="utf-8-sig")))
     assert {r["partner_id"] for r in levels} == {"NMW-01", "HV-02", "FH-01"}
