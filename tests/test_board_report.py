@@ -216,3 +216,19 @@ def test_evidence_questions_are_the_importers_no_evidence_findings(demo):
         who, codes = unescape(item).rsplit(": ", 1)
         listed |= {(who, code) for code in codes.split(", ")}
     assert expected and listed == expected
+
+
+@pytest.mark.parametrize("content, message", [
+    (None, "no summary.json here"),
+    ("[1]", "not a summary.json this version of eif-xlsx writes"),
+    ('{"schema_version": 1, "matrix": {"id": "nope"}}', "no definition with id 'nope'"),
+    ('{"schema_version": 1, "matrix": {"id": "maternity-early-years"}}', "not as 'eif-xlsx schema summary' describes"),
+    ("{not json", "cannot read it"),
+])
+def test_report_command_names_the_file_when_it_cannot_rebuild(tmp_path, content, message):
+    if content is not None:
+        (tmp_path / "summary.json").write_text(content, encoding="utf-8")
+    result = CliRunner().invoke(main, ["report", str(tmp_path), "--no-pdf"])
+    assert result.exit_code == 2 and message in result.output and str(tmp_path) in result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit)
+    assert not (tmp_path / "report.html").exists()

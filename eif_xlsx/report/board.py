@@ -34,7 +34,7 @@ from dataclasses import dataclass, field
 from html import escape
 from pathlib import Path
 
-from ..errors import UsageError
+from ..errors import DefinitionError, UsageError
 from ..layout import BASELINE, COLUMNS, TWELVE_MONTHS
 from ..model import NOT_ASSESSED, NOT_YET_BASIC, IndicatorSet, Matrix
 from ..writer.styles import LEVEL_FILLS
@@ -86,7 +86,6 @@ _ACTION_FIELDS = ("barrier", "priority_action", "timescale", "owner")
 _EVIDENCE_FIELDS = ("supporting_information", "supporting_other_tick")  # supporting information: an item or 'Other'
 
 
-
 def collect(summary: Mapping, matrix: Matrix, indicator_set: IndicatorSet | None) -> BoardData:
     """BoardData from summary.json's content (json.load's dict, or flat.summary_data(rendered=False))."""
     data = BoardData(matrix, indicator_set)
@@ -134,21 +133,22 @@ def from_folder(folder: Path, catalog) -> BoardData:
         raise UsageError(f"{path}: cannot read it: {exc}") from exc
     from .schema import SUMMARY_SCHEMA
 
-    if summary.get("schema_version") != SUMMARY_SCHEMA["properties"]["schema_version"]["const"]:
-        raise UsageError(f"{path}: written by another version of eif-xlsx (schema_version "
-                         f"{summary.get('schema_version')!r}); import the returns again")
-    mid = summary["matrix"]["id"]
+    version = summary.get("schema_version") if isinstance(summary, dict) else None
+    if version != SUMMARY_SCHEMA["properties"]["schema_version"]["const"]:
+        raise UsageError(f"{path}: not a summary.json this version of eif-xlsx writes (schema_version {version!r}); "
+                         "import the returns again")
     try:
+        mid = summary["matrix"]["id"]
         matrix = catalog.matrix(mid)
-    except Exception as exc:
-        raise UsageError(f"{path}: the matrix '{mid}' is not among the definitions ({exc})") from exc
-    iset = None
-    if summary.get("indicator_set"):
-        try:
-            iset = catalog.indicator_set(summary["indicator_set"]["id"])
-        except Exception:  # the tracker section then lists the values without the set's wording
-            iset = None
-    return collect(summary, matrix, iset)
+        # without its indicator set among the definitions, the tracker section lists the values without wording
+        iset_id = (summary.get("indicator_set") or {}).get("id")
+        iset = catalog.indicator_set(iset_id) if iset_id and iset_id in catalog.entries else None
+        return collect(summary, matrix, iset)
+    except DefinitionError as exc:
+        raise UsageError(f"{path}: {exc}; give --definitions with the folder it came from") from exc
+    except (KeyError, TypeError, AttributeError) as exc:
+        raise UsageError(f"{path}: not as 'eif-xlsx schema summary' describes it ({type(exc).__name__}: {exc}); "
+                         "import the returns again") from exc
 
 
 # -- writing ----------------------------------------------------------------------------------------------------
