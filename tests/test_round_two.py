@@ -184,6 +184,7 @@ def test_round_two_carries_every_answer_by_id(round_one, saved_by, tmp_path, cat
     assert after.answer("respondent_name").raw_text == ANN_NOW.name
     assert after.answer("respondent_email").raw_text == ANN_NOW.email
     assert after.metadata["partner_email"] == ANN_NOW.email and after.metadata["deadline"] == "10 December 2027"
+    assert after.metadata["return_to"] == ROUND2["return_to"]
 
 
 def test_a_margin_note_on_another_sheet_is_reported(tmp_path, catalog, matrix, round_one):

@@ -87,6 +87,7 @@ def metadata_rows(spec: WorkbookSpec) -> list[tuple[str, str]]:
         ("partner_id", p.get("id", "")), ("partner_name", p.get("name", "")),
         ("partner_organisation", p.get("organisation", "")), ("partner_email", p.get("email", "")),
         ("partner_role", p.get("role", "")), ("area", spec.area), ("deadline", spec.deadline),
+        ("return_to", spec.return_to),
         ("indicators_id", spec.indicators.id if spec.indicators else ""),
         ("indicators_version", spec.indicators.version if spec.indicators else ""),
         ("indicators_hash", spec.indicators.content_hash if spec.indicators else ""),
