@@ -5,6 +5,7 @@ baseline, and a changed baseline found."""
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
 import shutil
 from collections import defaultdict
@@ -301,3 +302,18 @@ def test_validate_reports_baseline_changed(twelve, tmp_path):
     path, where = edited(twelve, tmp_path / "returns" / "edited.xlsx")
     (report,) = validate([path])
     assert {(f.sheet, f.cell) for f in report.findings if f.code == "baseline-changed"} == set(where.values())
+
+
+def test_the_import_scores_the_original_baseline_and_lists_the_change(twelve, tmp_path):
+    from eif_xlsx.consolidate import run
+
+    path, where = edited(twelve, tmp_path / "returns" / "edited.xlsx")
+    result = run([path], tmp_path / "out", pdf=False)
+    levels = {(r["sub_element"], r["column"]): r for r in
+              csv.DictReader((tmp_path / "out" / "levels.csv").open(encoding="utf-8-sig"))}
+    original = check(read_return(twelve))
+    assert levels[("4", BASELINE)]["level"] == original.results[("4", BASELINE)].score.level
+    findings = list(csv.DictReader((tmp_path / "out" / "findings.csv").open(encoding="utf-8-sig")))
+    changed = {(f["sheet"], f["cell"]) for f in findings if f["code"] == "baseline-changed"}
+    assert changed == set(where.values())
+    assert result.consolidation.participants
