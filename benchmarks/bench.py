@@ -51,13 +51,14 @@ TARGETS = {  # name: (op, target)
 }
 
 
-def corpus(n: int, seed: int) -> list:
-    """The realworld corpus of n distinct returns (tests/realworld.py), built once into benchmarks/.corpus."""
+def corpus(n: int, seed: int, folder: Path | None = None, sources: set[str] | None = None) -> list:
+    """The realworld corpus of n distinct returns (tests/realworld.py), built once into benchmarks/.corpus (or
+    folder) and reused while its parameters stay the same."""
     sys.path.insert(0, str(ROOT / "tests"))
     import realworld
 
-    folder = HERE / ".corpus" if (n, seed) == (300, 0) else HERE / f".corpus-{n}-{seed}"
-    return realworld.build(folder, n, seed)
+    folder = folder or (HERE / ".corpus" if (n, seed) == (300, 0) else HERE / f".corpus-{n}-{seed}")
+    return realworld.build(folder, n, seed, sources=sources)
 
 
 def workbooks_of(returns: list, scratch: Path) -> list[tuple[str, Path]]:
@@ -356,7 +357,11 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--repeat", type=int, default=3, help="import and calamine runs, the median kept (default 3)")
     ap.add_argument("--openpyxl-sample", type=int, default=60,
                     help="files timed with openpyxl, evenly spaced, scaled per file to N (default 60)")
+    ap.add_argument("--small", type=int, default=100, help="the small import for memory (default 100)")
     ap.add_argument("--large", type=int, default=1000, help="the large import for memory (default 1000; 0: none)")
+    ap.add_argument("--corpus", default=None, help="folder of the corpus (default benchmarks/.corpus)")
+    ap.add_argument("--sources", default=None,
+                    help="only these sources, comma-separated (e.g. openpyxl,eif-xlsx,eml; default: all available)")
     ap.add_argument("--generate", type=int, default=200, help="partners to generate workbooks for (default 200)")
     ap.add_argument("--json", default=str(HERE / "result.json"), help="result file (default benchmarks/result.json)")
     ap.add_argument("--check", action="store_true", help="exit 1 if a target fails")
@@ -368,7 +373,8 @@ def main(argv: list[str] | None = None) -> int:
     if load_before and load_before[0] > 0.5 * (os.cpu_count() or 1):
         say("  warning: the machine is busy: absolute figures are low; the ratios (same run, same files) hold better")
     t0 = time.perf_counter()
-    returns = corpus(args.n, args.seed)
+    returns = corpus(args.n, args.seed, Path(args.corpus) if args.corpus else None,
+                     set(args.sources.split(",")) if args.sources else None)
     say(f"corpus: {len(returns)} distinct returns ({time.perf_counter() - t0:.1f} s to build or find): "
         + ", ".join(f"{s} {sum(r.source == s for r in returns)}" for s in sorted({r.source for r in returns})))
     folder = returns[0].path.parent
@@ -436,10 +442,10 @@ def main(argv: list[str] | None = None) -> int:
 
         memory = None
         if args.large:
-            say(f"[5] memory: eif-xlsx import of 100 and {args.large} returns (the {n} distinct ones under other "
+            say(f"[5] memory: eif-xlsx import of {args.small} and {args.large} returns (the {n} distinct ones under other "
                 "names past the first) ...")
             memory = {}
-            for count in (100, args.large):
+            for count in (args.small, args.large):
                 dest = larger_set(returns, count, work / f"set-{count}", manifest)
                 r = run_import(dest, dest / "manifest.csv", work / f"out-{count}", jobs)
                 memory[count] = {"seconds": r["seconds"], "per_second": count / r["seconds"],
@@ -453,7 +459,7 @@ def main(argv: list[str] | None = None) -> int:
     if gen:
         figures["generate_per_second"] = gen["per_second"]
     if memory:
-        small, large = memory[100], memory[args.large]
+        small, large = memory[args.small], memory[args.large]
         figures["memory_peak_rss_mb"] = max(small["peak_rss_mb"] or 0, large["peak_rss_mb"] or 0)
         figures["memory_growth_100_to_large"] = (large["peak_rss_mb"] / small["peak_rss_mb"]
                                                  if small["peak_rss_mb"] else None)
