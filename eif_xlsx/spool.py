@@ -44,9 +44,9 @@ class _Packed:
         if self._blob is not None:
             return self._blob
         fh, offset, length = self._fh, self._span >> 32, self._span & 0xFFFFFFFF
-        if hasattr(os, "pread"):  # no shared file position: safe in a forked writer too
+        if hasattr(os, "pread"):  # no shared file position: safe whoever else reads the file
             return os.pread(fh.fileno(), length, offset)
-        fh.seek(offset)  # Windows: no pread, and no fork either (see consolidate._beside)
+        fh.seek(offset)  # Windows: no pread
         return fh.read(length)
 
     def _loaded(self) -> tuple[_Packed, Any, dict]:
