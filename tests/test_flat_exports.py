@@ -9,6 +9,7 @@ import io
 import json
 import re
 import shutil
+import subprocess
 from pathlib import Path
 
 import jsonschema
@@ -22,6 +23,8 @@ from eif_xlsx.consolidate import run
 from eif_xlsx.demo import run_demo
 from eif_xlsx.report.flat import ANSWERS, BOM, FINDINGS, INDICATORS, LEVELS, REGISTER, Dialect, guard, unguard
 from eif_xlsx.report.schema import SUMMARY_SCHEMA
+
+from .conftest import need_soffice
 
 SAMPLES = Path(__file__).resolve().parent.parent / "samples" / "returns"
 HEADERS = {"levels.csv": LEVELS, "answers.csv": ANSWERS, "findings.csv": FINDINGS, "register.csv": REGISTER,
@@ -148,3 +151,30 @@ def test_same_returns_give_the_same_bytes(demo, tmp_path):
     for name in names:
         assert (tmp_path / "a" / name).read_bytes() == (tmp_path / "b" / name).read_bytes(), name
         assert (tmp_path / "a" / name).read_bytes() == (demo / name).read_bytes(), name
+
+
+def test_libreoffice_opens_a_guarded_csv_as_text(tmp_path):
+    """The guard works in a real spreadsheet: LibreOffice, opening the CSV as UTF-8 with formulas evaluated, makes
+    no formula of a guarded field (and the same text unguarded would be one), and reads the accents."""
+    from openpyxl import load_workbook
+
+    from eif_xlsx.report.flat import _write_csv
+
+    exe = need_soffice()
+    texts = ("=1+1", "@SUM(A1)", "+1+1", "-1+1", "Zoë Lefèvre")
+    _write_csv(tmp_path / "guarded.csv", ("a", "b", "c", "d", "e"), [texts])
+    (tmp_path / "raw.csv").write_text(BOM + "a,b,c,d,e\r\n" + ",".join(texts) + "\r\n", encoding="utf-8")
+    profile = (tmp_path / "profile").as_uri()
+    subprocess.run([exe, f"-env:UserInstallation={profile}", "--headless", "--norestore",
+                    "--infilter=CSV:44,34,76,1", "--convert-to", "xlsx", "--outdir", str(tmp_path / "out"),
+                    str(tmp_path / "guarded.csv"), str(tmp_path / "raw.csv")], capture_output=True, timeout=180,
+                   check=True)
+
+    def cells(name):
+        ws = load_workbook(tmp_path / "out" / f"{name}.xlsx").active
+        return [(c.value, c.data_type) for c in next(ws.iter_rows(min_row=2, max_row=2))]
+
+    guarded = cells("guarded")
+    assert [t for _, t in guarded] == ["s"] * 5
+    assert [unguard(v) for v, _ in guarded] == list(texts)
+    assert cells("raw")[0] == ("=1+1", "f")  # what the guard prevents

@@ -7,7 +7,7 @@ scores rounded to 4 decimal places (criteria_ticked/criteria_total give the coun
 
 Formula guard (OWASP "CSV injection"): a text field that starts with = + - @ a tab or a carriage return, and is not
 a plain number such as -1.5, is written with one apostrophe in front, so that no spreadsheet runs it as a formula
-(Excel and LibreOffice take a leading apostrophe as "this is text" and do not show it). A field that already starts
+(tested with LibreOffice, which then keeps the field as text and shows the apostrophe). A field that already starts
 with an apostrophe gets one more, so the rule can be undone without ambiguity: **a field that starts with an
 apostrophe had exactly one added; remove it** (`unguard`) and you have the text as the partner typed it.
 summary.json needs no guard: its texts are exactly as typed.
