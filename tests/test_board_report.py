@@ -232,3 +232,17 @@ def test_report_command_names_the_file_when_it_cannot_rebuild(tmp_path, content,
     assert result.exit_code == 2 and message in result.output and str(tmp_path) in result.output
     assert result.exception is None or isinstance(result.exception, SystemExit)
     assert not (tmp_path / "report.html").exists()
+
+
+def test_partner_text_is_escaped(demo):
+    """Names and barriers are partner text: markup in them is shown, never run or parsed."""
+    summary = _summary(demo)
+    hostile = '<script>alert(1)</script><img src=x onerror=alert(2)>"&'
+    for item in summary["levels"]:
+        item["partner"] = hostile
+    for a in summary["answers"]:
+        if a["field"] == "barrier":
+            a["raw_value"] = hostile
+    html = board.render_html(board.collect(summary, *_definitions(summary)))
+    assert "<script" not in html and "<img" not in html
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;&lt;img src=x onerror=alert(2)&gt;&quot;&amp;" in html
