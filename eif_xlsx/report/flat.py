@@ -20,6 +20,7 @@ written one list item at a time: a large round's answers never sit in memory as 
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import json
 import re
 from collections.abc import Callable, Iterable, Iterator
@@ -38,7 +39,8 @@ INDICATORS = ("indicator_id", "period", "value", "numerator", "denominator", "ra
 REGISTER = ("status", "partner_id", "name", "organisation", "email", "file", "reason", "errors", "warnings", "info",
             "sender")
 
-_dump = json.JSONEncoder(ensure_ascii=False, default=str, sort_keys=True, separators=(",", ":")).encode
+_dump = json.JSONEncoder(ensure_ascii=False, default=lambda v: v.isoformat() if isinstance(v, dt.date) else str(v),
+                         sort_keys=True, separators=(",", ":")).encode
 _text = json.encoder.encode_basestring  # a text as _dump writes it (ensure_ascii=False)
 
 SCORE_PLACES = 4
@@ -76,9 +78,9 @@ def unguard(field: str) -> str:
 
 def csv_row(row: Iterable) -> list:
     """A row as csv.writer takes it: None as an empty field, text guarded (as guard(), inline: it runs for every
-    field of every row), numbers as themselves."""
+    field of every row), a date as ISO 8601, numbers as themselves."""
     return [("'" + v if v[:1] in _FIRST and not _NUMBER.fullmatch(v) else v) if v.__class__ is str
-            else ("" if v is None else v) for v in row]
+            else ("" if v is None else v.isoformat() if isinstance(v, dt.date) else v) for v in row]
 
 
 def _score(value: float | None) -> float | None:
