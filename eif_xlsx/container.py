@@ -185,6 +185,7 @@ _LOCAL = struct.Struct("<4s5H3I2H")
 _CENTRAL = struct.Struct("<4s6H3I5H2I")
 _END = struct.Struct("<4s4H2IH")  # signature, disks, entries (this disk, all), directory size and offset, comment
 _ENCRYPTED, _UTF8_NAME = 0x1, 0x800
+_STRONG_ENCRYPTION, _PATCHED = 0x40, 0x20  # zip features no workbook uses, which zipfile refuses to read
 
 
 def _compressed(raw: bytes, info: zipfile.ZipInfo) -> bytes:
@@ -197,8 +198,10 @@ def _compressed(raw: bytes, info: zipfile.ZipInfo) -> bytes:
     if not 0 <= where <= len(raw) - _LOCAL.size or not raw.startswith(ZIP_MAGIC, where):
         raise ReadError("damaged", f"part '{info.filename}' cannot be decompressed (its local header is missing)")
     _, _, flags, method, _, _, _, _, _, name_length, extra_length = _LOCAL.unpack_from(raw, where)
-    if flags & _ENCRYPTED:
+    if flags & (_ENCRYPTED | _STRONG_ENCRYPTION):
         raise ReadError("password-protected", "")
+    if flags & _PATCHED:
+        raise ReadError("damaged", f"part '{info.filename}' is stored as 'patched data', which no workbook uses")
     name = raw[where + _LOCAL.size:where + _LOCAL.size + name_length]
     if name.decode("utf-8" if flags & _UTF8_NAME else "cp437", "replace") != info.orig_filename \
             or method != info.compress_type:
@@ -232,8 +235,10 @@ def _read_part(raw: bytes, info: zipfile.ZipInfo, budget: list[int]) -> bytes:
     The part is inflated to the real end of its compressed data (not to the size its header claims: zipfile would
     silently cut it there, while another reader may not), so a header that lies about the size is caught.
     """
-    if info.flag_bits & _ENCRYPTED:
+    if info.flag_bits & (_ENCRYPTED | _STRONG_ENCRYPTION):
         raise ReadError("password-protected", "")
+    if info.flag_bits & _PATCHED:
+        raise ReadError("damaged", f"part '{info.filename}' is stored as 'patched data', which no workbook uses")
     if info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
         raise ReadError("damaged", f"part '{info.filename}' cannot be decompressed (compression method "
                                    f"{info.compress_type} is not one a workbook uses)")

@@ -404,3 +404,20 @@ def test_ods_bomb_in_a_part_that_is_not_xml_is_refused(tmp_path):
     by the reader. Every part is bounded now, as in an .xlsx."""
     f = _finding_of(_ods_with(tmp_path, [("Thumbnails/thumbnail.png", bytes(100 * 1024 * 1024))]))
     assert f["code"] == "hostile" and "Thumbnails/thumbnail.png" in f["message"], f
+
+
+@pytest.mark.parametrize(("flag", "code"), [(0x40, "password-protected"), (0x20, "damaged")])
+def test_ods_part_with_a_zip_feature_zipfile_refuses_is_reported_in_plain_words(tmp_path, flag, code):
+    """Flag bits 6 (strong encryption) and 5 (patched data) on an .ods part: zipfile's 'NotImplementedError: strong
+    encryption (flag bit 6)' reached the finding through the reader. The safety pass refuses them first."""
+    ods = _ods_with(tmp_path, [("Thumbnails/thumbnail.png", b"\x89PNG" + bytes(100))])
+    raw = bytearray(ods.read_bytes())
+    for sig, at in ((b"PK\x03\x04", 6), (b"PK\x01\x02", 8)):  # the flags in the local and the central header
+        pos = -1
+        while (pos := raw.find(sig, pos + 1)) != -1:
+            name_at = pos + (30 if sig == b"PK\x03\x04" else 46)
+            if raw[name_at:name_at + 10] == b"Thumbnails":
+                raw[pos + at:pos + at + 2] = flag.to_bytes(2, "little")
+    ods.write_bytes(bytes(raw))
+    f = _finding_of(ods)
+    assert f["code"] == code and "NotImplemented" not in f["message"] and "flag bit" not in f["message"], f
