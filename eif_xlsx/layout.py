@@ -31,7 +31,7 @@ HEADING = "supporting information heading"  # Row.what of a heading line: no inp
 # Column positions (zero-based) on a sub-element sheet.
 COL_KEY, COL_LEVEL, COL_TEXT, COL_BASE, COL_12M, COL_NOTE = 0, 1, 2, 3, 4, 5
 TICK_COL = {BASELINE: COL_BASE, TWELVE_MONTHS: COL_12M}
-HELPER_COL = 9  # hidden per-level tick counts start here (J)
+HELPER_COL = 9  # hidden helpers of the level block: the tally of ticks per level (J), the full level (K)
 # Overview columns.
 OV_DIM, OV_ELEMENT, OV_CODE, OV_NAME = 0, 1, 2, 3
 OV_SCORE = {BASELINE: 4, TWELVE_MONTHS: 7}

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 
+from xlsxwriter.utility import xl_range
 from xlsxwriter.workbook import Workbook
 
 FONT = "Arial"
@@ -65,8 +66,22 @@ def row_height(texts_and_widths: list[tuple[str, float]], line: float = 13.0, mi
     return max(minimum, round(lines * line + 4, 1))
 
 
-def colour_levels(ws, r1: int, c1: int, r2: int, c2: int, names: list[str], fills: list) -> None:
-    """Colour cells by the level written in them (the words stay, so colour is never the only signal)."""
+def colour_levels(ws, ranges: list[tuple[int, int, int, int]], names: list[str], fills: list) -> None:
+    """Colour cells by the level written in them (the words stay, so colour is never the only signal): one rule
+    per level covering every range."""
+    first, *more = ranges
+    multi = " ".join(xl_range(*r) for r in ranges)
     for i, name in enumerate(names):
-        ws.conditional_format(r1, c1, r2, c2, {"type": "text", "criteria": "begins with", "value": name,
-                                               "format": fills[min(i, len(fills) - 1)]})
+        options = {"type": "text", "criteria": "begins with", "value": name, "format": fills[min(i, len(fills) - 1)]}
+        if more:
+            options["multi_range"] = multi
+        ws.conditional_format(*first, options)
+
+
+def colour_scores(ws, r1: int, c1: int, r2: int, c2: int, levels: int, fills: list) -> None:
+    """Colour score cells (0 .. levels) by the level they reach: full level k is a score from k to under k + 1.
+    Rules on numbers: Excel, LibreOffice and Gnumeric leave a blank or text score (not assessed) uncoloured."""
+    for k in range(levels + 1):
+        rule = ({"criteria": "between", "minimum": k, "maximum": k + 0.999999} if k < levels
+                else {"criteria": "==", "value": levels})
+        ws.conditional_format(r1, c1, r2, c2, {"type": "cell", **rule, "format": fills[min(k, len(fills) - 1)]})

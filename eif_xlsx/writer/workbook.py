@@ -53,7 +53,7 @@ from ..layout import (
 from ..model import NOT_ASSESSED, NOT_YET_BASIC, IndicatorSet, Matrix
 from ..normalise import TICK_WORDS, as_text, tick
 from ..scoring import Score, next_level, score_ticks
-from .styles import colour_levels, make_formats, row_height
+from .styles import colour_levels, colour_scores, make_formats, row_height
 from .text import write_text
 
 FIXED_TIME = dt.datetime(2020, 11, 1, 0, 0, 0)  # document timestamps are fixed: same inputs, same bytes
@@ -313,15 +313,13 @@ class _Builder:
                 self._input(ws, row.row, cell)
             ws.set_row(row.row, 28)
         first, last = mk["first"], mk["last"]
-        for c in COLUMNS:
-            self._level_colours(ws, first, OV_LEVEL[c], last, OV_LEVEL[c])
-            self._level_colours(ws, first, OV_RATING[c], last, OV_RATING[c])
+        # One rule per level over all four columns (a rule's formula is costly to write: XlsxWriter expands every
+        # future function name in it).
+        ranges = [(first, col, last, col) for c in COLUMNS for col in (OV_LEVEL[c], OV_RATING[c])]
+        colour_levels(ws, ranges, [NOT_YET_BASIC, *self.m.level_names], self.fmt["levels"])
         ws.freeze_panes(h + 1, OV_NAME + 1)
         ws.repeat_rows(h)
         ws.autofilter(h, OV_DIM, last, OV_RATING[COLUMNS[-1]])
-
-    def _level_colours(self, ws: Worksheet, r1: int, c1: int, r2: int, c2: int) -> None:
-        colour_levels(ws, r1, c1, r2, c2, [NOT_YET_BASIC, *self.m.level_names], self.fmt["levels"])
 
     def _sub_element(self, ws: Worksheet, sheet: SheetLayout) -> None:
         f, m, mk = self.fmt, self.m, sheet.marks
@@ -329,7 +327,7 @@ class _Builder:
         widths = {COL_KEY: 9, COL_LEVEL: 30, COL_TEXT: 62, COL_BASE: 12, COL_12M: 14, COL_NOTE: 30}
         for col, w in widths.items():
             ws.set_column(col, col, w)
-        ws.set_column(HELPER_COL, HELPER_COL + len(m.levels) + 1, 6, None, {"hidden": True})
+        ws.set_column(HELPER_COL, HELPER_COL + 1, 10, None, {"hidden": True})
         ws.write_string(mk["title"], COL_KEY, sheet.title, f["title"])
         ws.write_string(mk["context"], COL_KEY, f"{dim.name} · {el.number} {el.name}", f["subtitle"])
         ws.merge_range(mk["focus"], COL_KEY, mk["focus"], COL_NOTE, el.focus, f["focus"])
@@ -342,7 +340,8 @@ class _Builder:
         for c in COLUMNS:
             ws.write_string(mk[f"level_{c}"], COL_LEVEL, COLUMN_LABEL[c], f["label"])
             self._level_formulas(ws, sheet, c, crit_rows)
-        self._level_colours(ws, mk["level_baseline"], COL_TEXT, mk["level_12_months"], COL_TEXT)
+        colour_scores(ws, mk["level_baseline"], COL_BASE, mk["level_12_months"], COL_BASE, len(m.levels),
+                      self.fmt["levels"])
         # Criteria.
         h = mk["criteria_header"]
         for col, text in ((COL_KEY, "Code"), (COL_LEVEL, "Progress level"), (COL_TEXT, "Criteria"),
@@ -407,7 +406,7 @@ class _Builder:
         ws.repeat_rows(0, 1)
 
     def _level_formulas(self, ws: Worksheet, sheet: SheetLayout, column: str, crit_rows) -> None:
-        """Hidden per-level tick counts, then the level text and score: the rule in scoring.py, as formulas, each
+        """The hidden tally of ticks per level and full level, then the level text and score: the rule in scoring.py, as formulas, each
         stored with the value it has for the ticks written (so that every program shows the right level unopened)."""
         mk = sheet.marks
         lr = mk[f"level_{column}"]
@@ -420,11 +419,9 @@ class _Builder:
                 _FORMULAS.clear()
             formulas = _FORMULAS[key] = _level_formula_texts(*key)
         counts, sc = self._column_score(sheet.sub_element, column)
-        helpers, full, total, level, score = formulas
-        for i, formula in enumerate(helpers):
-            ws.write_formula(lr, HELPER_COL + i, formula, None, counts[i])
-        ws.write_formula(lr, HELPER_COL + len(levels), full, None, sc.full)
-        ws.write_formula(lr, HELPER_COL + len(levels) + 1, total, None, sc.ticked)
+        tally, full, level, score = formulas
+        ws.write_formula(lr, HELPER_COL, tally, None, tally_value(counts, totals))
+        ws.write_formula(lr, HELPER_COL + 1, full, None, sc.full)
         ws.write_formula(lr, COL_TEXT, level, self.fmt["formula"], sc.level)
         ws.write_formula(lr, COL_BASE, score, self.fmt["score"], "" if sc.score is None else sc.score)
 
@@ -520,19 +517,39 @@ def _validation(kind: str, choices: tuple[str, ...]) -> dict:
 _FORMULAS: dict[tuple, tuple] = {}  # the formula texts of a level block by where it is and what it counts
 
 
+def tally_base(totals: tuple[int, ...]) -> int:
+    """The base in which the hidden tally keeps the ticks per progress level, one digit (or more) per level: 10 while
+    no level has ten criteria or more, so the tally reads as the counts (units = the first level, ...)."""
+    return 10 ** len(str(max(totals, default=0)))
+
+
+def tally_value(counts: list[int] | tuple[int, ...], totals: tuple[int, ...]) -> int:
+    """The hidden tally's value for these ticks per level (what its formula gives)."""
+    base = tally_base(totals)
+    return sum(n * base ** i for i, n in enumerate(counts))
+
+
 def _level_formula_texts(lr: int, tick_col: int, first: int, last: int, totals: tuple[int, ...],
-                         levels: tuple[str, ...]) -> tuple[tuple[str, ...], str, str, str, str]:
-    """The formulas of one level block: per-level tick counts, full level, ticks in all, level text and score."""
+                         levels: tuple[str, ...]) -> tuple[str, str, str, str]:
+    """The formulas of one level block: the tally of ticks per level, the full level, the level text and the score.
+
+    One SUMPRODUCT counts the ticked criteria of every level at once, each level in its own digit(s) of the tally
+    (level k weighs base^(k-1)); the others take a level's count back with MOD(INT(tally/base^(k-1)),base). Four
+    formulas a column instead of one count per level plus totals: each formula costs XlsxWriter a fixed amount of
+    work, and this keeps every program (Excel, LibreOffice, Gnumeric, Google Sheets) on plain SUMPRODUCT/MATCH."""
     ticks_words = ",".join('"' + w + '"' for w in TICK_WORDS)
+    names_list = ",".join('"' + n + '"' for n in levels)
+    base = tally_base(totals)
     lvl_rng = f"${_col(COL_LEVEL)}${first + 1}:${_col(COL_LEVEL)}${last + 1}"
     tick_rng = f"{_col(tick_col)}${first + 1}:{_col(tick_col)}${last + 1}"
     # As normalise.tick: no-break and zero-width spaces, tabs and line breaks around a tick are ignored.
     cleaned = f'TRIM(CLEAN(SUBSTITUTE(SUBSTITUTE({tick_rng},"\u00a0"," "),"\u200b","")))'
-    helpers = tuple(f'=SUMPRODUCT(({lvl_rng}="{name}")*ISNUMBER(MATCH(LOWER({cleaned}),{{{ticks_words}}},0)))'
-                    for name in levels)
-    t = [a1(lr, HELPER_COL + i) for i in range(len(levels))]
-    full_cell = a1(lr, HELPER_COL + len(levels))
-    total_cell = a1(lr, HELPER_COL + len(levels) + 1)
+    tally = (f"=SUMPRODUCT({base}^(MATCH({lvl_rng},{{{names_list}}},0)-1)"
+             f"*ISNUMBER(MATCH(LOWER({cleaned}),{{{ticks_words}}},0)))")
+    tally_cell = a1(lr, HELPER_COL)
+    full_cell = a1(lr, HELPER_COL + 1)
+    t = [f"MOD(INT({tally_cell}/{base ** i}),{base})" if i else f"MOD({tally_cell},{base})"
+         for i in range(len(levels))]
     full = "0"
     for i in range(len(levels)):
         if totals[i]:
@@ -548,10 +565,10 @@ def _level_formula_texts(lr: int, tick_col: int, first: int, last: int, totals: 
             fractions.append(f"{tj}/{nj}")
             suffixes.append(f'IF({tj}>0,", working towards {levels[j - 1]} ("&{tj}&" of {nj})","")')
     names = ",".join('"' + n + '"' for n in (NOT_YET_BASIC, *levels))
-    score = f'=IF({total_cell}=0,"",{full_cell}+CHOOSE({full_cell}+1,{",".join(fractions)}))'
-    level = (f'=IF({total_cell}=0,"{NOT_ASSESSED}",CHOOSE({full_cell}+1,{names})'
+    score = f'=IF({tally_cell}=0,"",{full_cell}+CHOOSE({full_cell}+1,{",".join(fractions)}))'
+    level = (f'=IF({tally_cell}=0,"{NOT_ASSESSED}",CHOOSE({full_cell}+1,{names})'
              f'&CHOOSE({full_cell}+1,{",".join(suffixes)}))')
-    return helpers, "=" + full, "=" + "+".join(t), level, score
+    return tally, "=" + full, level, score
 
 
 def _as_written(value: object) -> object:
