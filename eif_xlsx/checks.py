@@ -5,8 +5,18 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
+from .cells import a1
 from .errors import Finding, Severity, finding
-from .layout import BASELINE, COLUMN_LABEL, COLUMNS, META_SHEET, TWELVE_MONTHS, SheetLayout
+from .layout import (
+    BASELINE,
+    COLUMN_LABEL,
+    COLUMNS,
+    META_PARTNER_ID_ROW,
+    META_SHEET,
+    META_VALUE_COL,
+    TWELVE_MONTHS,
+    SheetLayout,
+)
 from .model import Matrix
 from .reader import Answer, Return
 from .scoring import Score, Scores, score_ticks
@@ -251,7 +261,6 @@ def _other_partner(report: Report, partners_by_email: dict[str, str]) -> None:
         return
     sender = (ret.sender or "").strip().lower()
     if sender and sender in partners_by_email and partners_by_email[sender] != owner:
-        # B8: where writer.metadata_rows puts partner_id in the hidden metadata sheet.
-        report.findings.append(finding("other-partner", ret.file, META_SHEET, "B8",
+        report.findings.append(finding("other-partner", ret.file, META_SHEET, a1(META_PARTNER_ID_ROW, META_VALUE_COL),
                                        detail=f"partner {owner} ({ret.metadata.get('partner_name', '')})",
                                        expected=f"{partners_by_email[sender]}, {sender}"))

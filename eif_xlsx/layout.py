@@ -26,6 +26,7 @@ ACTION_ROWS = 8
 RAG = ("Red", "Amber", "Green")
 META_SHEET = "_eif"
 COVER_SHEET, OVERVIEW_SHEET, INDICATORS_SHEET = "Cover", "Overview", "Indicators"
+GUIDANCE_SHEET = "Guidance"  # the matrix's own guidance and its dimensions: text only, no inputs
 HEADING = "supporting information heading"  # Row.what of a heading line: no inputs, no key
 
 # Column positions (zero-based) on a sub-element sheet.
@@ -38,6 +39,12 @@ OV_SCORE = {BASELINE: 4, TWELVE_MONTHS: 7}
 OV_LEVEL = {BASELINE: 5, TWELVE_MONTHS: 8}
 OV_RATING = {BASELINE: 6, TWELVE_MONTHS: 9}
 OV_DATE_COL = 3
+# Guidance columns: a bullet's mark, then the text (a paragraph spans both); a dimension's name, then what it is.
+GD_MARK, GD_TEXT, GD_LAST = 0, 1, 2
+# The hidden metadata sheet: a heading, then one row per entry of writer.metadata_rows (key, value), partner_id the
+# 7th (a test checks it).
+META_KEY_COL, META_VALUE_COL, META_FIRST_ROW = 0, 1, 1
+META_PARTNER_ID_ROW = META_FIRST_ROW + 6
 # Indicator sheet columns.
 IND_ID, IND_KIND, IND_TEXT, IND_UNIT, IND_PERIOD, IND_VALUE, IND_NUM, IND_DEN, IND_RAG, IND_COMMENT = range(10)
 
@@ -226,12 +233,15 @@ def rating_choices(matrix: Matrix) -> tuple[str, ...]:
 
 def build(matrix: Matrix, indicators: IndicatorSet | None = None) -> WorkbookLayout:
     """The layout of the workbook for one matrix (and optionally an indicator set)."""
-    taken = {COVER_SHEET, OVERVIEW_SHEET, INDICATORS_SHEET, META_SHEET}
+    taken = {COVER_SHEET, GUIDANCE_SHEET, OVERVIEW_SHEET, INDICATORS_SHEET, META_SHEET}
     sub_names: dict[str, str] = {}
     for _, _, sub in matrix.sub_elements():
         sub_names[sub.code] = safe_sheet_name(sub.title, taken)
         taken.add(sub_names[sub.code])
-    sheets = [_cover(), _overview(matrix, sub_names)]
+    sheets = [_cover()]
+    if matrix.guidance or any(d.description for d in matrix.dimensions):
+        sheets.append(_guidance(matrix))
+    sheets.append(_overview(matrix, sub_names))
     sheets += [_sub_element(matrix, dim.name, el, sub, sub_names[sub.code]) for dim, el, sub in matrix.sub_elements()]
     if indicators is not None:
         sheets.append(_indicators(indicators))
@@ -249,6 +259,31 @@ def _cover() -> SheetLayout:
     marks = {"title": 0, "subtitle": 1, "details_header": 3, "details_first": first,
              "partner_info": first + len(COVER_FIELDS) + 1, "how_to": first + len(COVER_FIELDS) + 10}
     return SheetLayout("cover", COVER_SHEET, "Cover", rows=rows, marks=marks)
+
+
+def _guidance(matrix: Matrix) -> SheetLayout:
+    """The matrix's own guidance, verbatim: a row per heading and paragraph, then the dimensions with what each is.
+    Text only: no rows to read (marks place everything)."""
+    marks = {"title": 0, "intro": 1}
+    r = 3
+    for i, section in enumerate(matrix.guidance):
+        marks[f"section:{i}"] = r
+        r += 1
+        for j in range(len(section.paragraphs)):
+            marks[f"paragraph:{i}:{j}"] = r
+            r += 1
+        r += 1
+    if any(d.description for d in matrix.dimensions):
+        marks["dimensions"] = r
+        r += 1
+        for k in range(len(matrix.dimensions)):
+            marks[f"dimension:{k}"] = r
+            r += 1
+        r += 1
+    marks["workbook"] = r
+    marks["last"] = r + 2
+    marks["last_col"] = GD_LAST
+    return SheetLayout("guidance", GUIDANCE_SHEET, f"Guidance: {matrix.title}", marks=marks)
 
 
 def _overview(matrix: Matrix, sub_names: dict[str, str]) -> SheetLayout:

@@ -339,10 +339,7 @@ def _read(ret: Return, box: Container, grid: dict[str, _Sheet], catalog, templat
             raise ReadError("unknown-matrix", "")
         current = catalog.matrix(matrix_id)
         if not _is_current(meta, lay, current):
-            ret.findings.append(finding("older-template", ret.file, detail=(
-                f"matrix '{matrix_id}' version {meta.get('definition_version', '?')} "
-                f"(template {meta.get('template_version', '?')}); the current one is version {current.version} "
-                f"(template {layout_mod.TEMPLATE_VERSION})")))
+            ret.findings.append(finding("older-template", ret.file, detail=_older(matrix_id, meta, current)))
     else:
         signed = False
         lay, matrix_id, found_set = _match_by_structure(grid, catalog)
@@ -398,6 +395,21 @@ def _locked_baseline(ret: Return, lay: WorkbookLayout) -> None:
         changed = True
     if changed:
         ret._idx = None
+
+
+def _older(matrix_id: str, meta: dict[str, str], current) -> str:
+    """What makes a workbook's template older than the current one, naming only what differs."""
+    version, template = meta.get("definition_version", "?"), meta.get("template_version", "?")
+    made = f"matrix '{matrix_id}' version {version}"
+    differs = []
+    if version != current.version:
+        differs.append(f"the matrix is now version {current.version}")
+    elif meta.get("definition_hash") != current.content_hash:
+        differs.append(f"the matrix's text has changed since (still version {version})")
+    if template != layout_mod.TEMPLATE_VERSION:
+        made += f", template {template}"
+        differs.append(f"the workbook's layout is now template {layout_mod.TEMPLATE_VERSION}")
+    return f"{made}; {' and '.join(differs) or 'a layout of its own'}"
 
 
 def _is_current(meta: dict[str, str], lay: WorkbookLayout, matrix) -> bool:
@@ -587,6 +599,8 @@ def _read_answers(ret: Return, box: Container, grid: dict[str, _Sheet], lay: Wor
     used: set[str] = set()
     for sheet in lay.sheets:
         actual = _find_sheet(grid, sheet, used)
+        if actual is None and not sheet.rows:
+            continue  # a sheet of text only (the guidance): nothing to read, nothing lost
         if actual is None:
             first = sheet.rows[0] if sheet.rows else None
             ret.findings.append(finding("sheet-missing", ret.file, sheet.name, a1(first.row, first.key_col) if first else "A1"))
@@ -795,6 +809,7 @@ def _extra_content(ret: Return, sheet: SheetLayout, actual: _Sheet, seen_rows: s
     last_col = max([c.col for r in sheet.rows for c in r.cells] + [r.label_col for r in sheet.rows] + [r.key_col for r in sheet.rows], default=0)
     if sheet.role == "sub_element":
         last_col = layout_mod.COL_NOTE
+    last_col = max(last_col, sheet.marks.get("last_col", 0))  # a sheet of text (the guidance) says how wide it is
     helper = range(layout_mod.HELPER_COL, layout_mod.HELPER_COL + 8) if sheet.role == "sub_element" else range(0)
     shift = max(0, max(seen_rows, default=0) - max((r.row for r in sheet.rows), default=0))
     extras: list[Answer] = []

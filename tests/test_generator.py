@@ -23,8 +23,14 @@ from eif_xlsx.layout import (
     COL_LEVEL,
     COL_NOTE,
     COL_TEXT,
+    GD_LAST,
+    GD_MARK,
+    GD_TEXT,
+    GUIDANCE_SHEET,
     META_SHEET,
     OTHER_ROWS,
+    OV_CODE,
+    OV_DIM,
     TICK,
     WorkbookLayout,
 )
@@ -114,9 +120,9 @@ def test_sheet_names(generated, matrix):
     _, wb, lay = generated
     subs = [sub for _, _, sub in matrix.sub_elements()]
     names = wb.sheetnames
-    assert names[0] == "Cover" and names[1] == "Overview"
+    assert names[:3] == ["Cover", "Guidance", "Overview"]
     assert names[-2:] == ["Indicators", META_SHEET]
-    sub_names = names[2:-2]
+    sub_names = names[3:-2]
     assert len(sub_names) == len(subs)
     for name, sub in zip(sub_names, subs, strict=True):
         assert name.startswith(sub.code + " "), name
@@ -542,6 +548,57 @@ def test_safe_sheet_name(name):
     assert got.startswith(code + " ")
     if len(name) > MAX_SHEET_NAME:
         assert got.endswith("…")
+
+
+def test_guidance_sheet_holds_the_matrixs_guidance_verbatim(generated, matrix):
+    """The seed's 'Using the matrix' and 'Early childhood services', paragraph by paragraph in the cells the layout
+    gives (bullets marked in their own column), then each dimension with its description; printable on A4."""
+    _, wb, lay = generated
+    sheet = lay.sheet(GUIDANCE_SHEET)
+    assert sheet.rows == () and sheet.role == "guidance"
+    ws = wb[GUIDANCE_SHEET]
+    assert ws["A1"].value == sheet.title
+    mk = sheet.marks
+    for i, section in enumerate(matrix.guidance):
+        assert ws.cell(mk[f"section:{i}"] + 1, GD_MARK + 1).value == section.title
+        for j, para in enumerate(section.paragraphs):
+            r = mk[f"paragraph:{i}:{j}"] + 1
+            if para.bullet:
+                assert (ws.cell(r, GD_MARK + 1).value, ws.cell(r, GD_TEXT + 1).value) == ("•", para.text)
+            else:
+                assert ws.cell(r, GD_MARK + 1).value == para.text and ws.cell(r, GD_MARK + 1).alignment.wrap_text
+    texts = [p.text for s in matrix.guidance for p in s.paragraphs]
+    assert len(texts) == 12 and texts[-1] == "information and advice services for parents and prospective parents."
+    for k, dim in enumerate(matrix.dimensions):
+        r = mk[f"dimension:{k}"] + 1
+        assert ws.cell(r, GD_TEXT + 1).value == dim.name
+        assert str(ws.cell(r, GD_LAST + 1).value).startswith(dim.description)  # rich text: openpyxl gives the text
+    assert "the Notes box at the foot of each sub-element's sheet" in ws.cell(mk["workbook"] + 1, 1).value
+    assert ws.page_setup.paperSize == 9 and ws.page_setup.orientation == "portrait"
+    assert ws.sheet_properties.pageSetUpPr.fitToPage and ws.page_setup.fitToWidth in (None, 1)  # 1: the default
+    assert ws.page_setup.fitToHeight == 0
+    assert ws.protection.sheet
+
+
+def test_dimension_descriptions_beside_each_dimension(generated, matrix):
+    _, wb, lay = generated
+    ov = wb["Overview"]
+    rows = {r.key: r.row for r in lay.sheet("Overview").rows if r.key_col == OV_CODE}
+    for dim, el, sub in matrix.sub_elements():
+        assert dim.description
+        assert ov.cell(rows[sub.code] + 1, OV_DIM + 1).value == f"{dim.name}\n{dim.description}"
+        sheet = lay.sub_element_sheet(sub.code)
+        context = wb[sheet.name].cell(sheet.marks["context"] + 1, 1).value
+        assert context == f"{dim.name} ({dim.description}) · {el.number} {el.name}"
+
+
+def test_cover_says_where_the_opposite_page_is(generated, matrix):
+    _, wb, _ = generated
+    cover = [str(c.value) for row in wb["Cover"].iter_rows() for c in row if c.value]
+    step = next(t for t in cover if "make a note on the opposite page" in t)
+    assert step == matrix.how_to_use[0]  # the EIF's words, verbatim
+    assert "In this workbook, 'the opposite page' is the Notes box at the foot of each sub-element's sheet." in cover
+    assert any("The Guidance sheet" in t for t in cover)
 
 
 def test_safe_sheet_name_unique():

@@ -66,16 +66,17 @@ def row_height(texts_and_widths: list[tuple[str, float]], line: float = 13.0, mi
     return max(minimum, round(lines * line + 4, 1))
 
 
-def colour_levels(ws, ranges: list[tuple[int, int, int, int]], names: list[str], fills: list) -> None:
-    """Colour cells by the level written in them (the words stay, so colour is never the only signal): one rule
-    per level covering every range."""
-    first, *more = ranges
-    multi = " ".join(xl_range(*r) for r in ranges)
+def colour_levels(ws, r1: int, c1: int, r2: int, c2: int, names: list[str], fills: list,
+                  also: tuple[tuple[int, int, int, int], ...] = ()) -> None:
+    """Colour cells by the level written in them (the words stay, so colour is never the only signal): one rule per
+    level, over the range and any others given in `also` (a rule's formula is costly for XlsxWriter to write: it
+    expands every future function name in it, so one rule over many ranges is cheaper than one per range)."""
+    multi = " ".join(xl_range(*r) for r in ((r1, c1, r2, c2), *also))
     for i, name in enumerate(names):
         options = {"type": "text", "criteria": "begins with", "value": name, "format": fills[min(i, len(fills) - 1)]}
-        if more:
+        if also:
             options["multi_range"] = multi
-        ws.conditional_format(*first, options)
+        ws.conditional_format(r1, c1, r2, c2, options)
 
 
 def colour_scores(ws, r1: int, c1: int, r2: int, c2: int, levels: int, fills: list) -> None:

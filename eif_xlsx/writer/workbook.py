@@ -21,6 +21,9 @@ from ..layout import (
     COL_TEXT,
     COLUMN_LABEL,
     COLUMNS,
+    GD_LAST,
+    GD_MARK,
+    GD_TEXT,
     HEADING,
     HELPER_COL,
     IND_COMMENT,
@@ -33,7 +36,10 @@ from ..layout import (
     IND_TEXT,
     IND_UNIT,
     IND_VALUE,
+    META_FIRST_ROW,
+    META_KEY_COL,
     META_SHEET,
+    META_VALUE_COL,
     OV_CODE,
     OV_DATE_COL,
     OV_DIM,
@@ -137,7 +143,10 @@ class _Builder:
         who = " · ".join(x for x in (self.partner.get("name"), self.partner.get("organisation")) if x)
         footer = f"&L{_amp(who or 'EIF maturity matrix')}&C{_amp(sheet.name)}&RPage &P of &N"
         ws.set_footer(footer)
-        ws.set_landscape()
+        if sheet.role == "guidance":
+            ws.set_portrait()  # one column of prose reads best on an upright page
+        else:
+            ws.set_landscape()
         ws.set_paper(9)  # A4
         ws.fit_to_pages(1, 0)
         ws.set_margins(left=0.4, right=0.4, top=0.5, bottom=0.6)
@@ -237,6 +246,12 @@ class _Builder:
             steps = [*m.how_to_use,
                      f"In this workbook: each sub-element has its own sheet. Tick a criterion by choosing {TICK} in its "
                      "Baseline column (press Delete to untick)."]
+        if any("opposite page" in t for t in steps):
+            steps.append("In this workbook, 'the opposite page' is the Notes box at the foot of each sub-element's "
+                         "sheet.")
+        if any(sh.role == "guidance" for sh in self.spec.layout.sheets):
+            steps.append("The Guidance sheet has the matrix's own guidance on using it, and what each of its "
+                         "dimensions covers.")
         steps += [
             "Tick the supporting information you hold, add your own under 'Other', and record barriers to change and "
             f"priority actions with a timescale ({', '.join(f'{t.name}: {t.meaning}' for t in m.timescales)}).",
@@ -264,9 +279,59 @@ class _Builder:
         ws.write_string(r, 2, m.source, f["muted"])
         ws.set_row(r, row_height([(m.source, 90)]))
 
+    def _guidance(self, ws: Worksheet, sheet: SheetLayout) -> None:
+        """The matrix's guidance as the EIF wrote it, then its dimensions with what each one is: one column of
+        wrapped text (bullets in a narrow column of their own), so that it prints on A4 at full width."""
+        f, m, mk = self.fmt, self.m, sheet.marks
+        widths = {GD_MARK: 3, GD_TEXT: 16, GD_LAST: 74}
+        for col, w in widths.items():
+            ws.set_column(col, col, w)
+        full, indented = sum(widths.values()), widths[GD_TEXT] + widths[GD_LAST]
+        ws.hide_gridlines(2)
+        ws.write_string(mk["title"], GD_MARK, sheet.title, f["title"])
+        ws.set_row(mk["title"], 24)
+        intro = (f"The guidance published with the matrix ({m.edition}), in its own words. How to fill in this "
+                 "workbook is on the Cover.")
+        ws.merge_range(mk["intro"], GD_MARK, mk["intro"], GD_LAST, intro, f["muted"])
+        ws.set_row(mk["intro"], row_height([(intro, full)]))
+        for i, section in enumerate(m.guidance):
+            r = mk[f"section:{i}"]
+            ws.merge_range(r, GD_MARK, r, GD_LAST, section.title, f["section"])
+            for j, para in enumerate(section.paragraphs):
+                r = mk[f"paragraph:{i}:{j}"]
+                if para.bullet:
+                    ws.write_string(r, GD_MARK, "•", f["text"])
+                    ws.merge_range(r, GD_TEXT, r, GD_LAST, para.text, f["text"])
+                    ws.set_row(r, row_height([(para.text, indented)]))
+                else:
+                    ws.merge_range(r, GD_MARK, r, GD_LAST, para.text, f["text"])
+                    ws.set_row(r, row_height([(para.text, full)]))
+        if "dimensions" in mk:
+            r = mk["dimensions"]
+            ws.merge_range(r, GD_MARK, r, GD_LAST, "The four dimensions of the matrix" if len(m.dimensions) == 4
+                           else "The dimensions of the matrix", f["section"])
+            for k, dim in enumerate(m.dimensions):
+                r = mk[f"dimension:{k}"]
+                elements = "Key elements: " + "; ".join(f"{el.number} {el.name}" for el in dim.elements)
+                ws.write_string(r, GD_TEXT, dim.name, f["label"])
+                if dim.description:  # the seed's words in bold, the elements it holds under them
+                    ws.write_rich_string(r, GD_LAST, f["label"], dim.description, f["muted"], "\n" + elements, f["text"])
+                else:
+                    ws.write_string(r, GD_LAST, elements, f["muted"])
+                ws.set_row(r, row_height([(f"{dim.description or ''}\n{elements}", widths[GD_LAST])]))
+        r = mk["workbook"]
+        where = ("In this workbook, 'the opposite page' is the Notes box at the foot of each sub-element's sheet: "
+                 "write there when your area falls between two levels.")
+        ws.merge_range(r, GD_MARK, r, GD_LAST, where, f["muted"])
+        ws.set_row(r, row_height([(where, full)]))
+        ws.merge_range(mk["last"], GD_MARK, mk["last"], GD_LAST, m.source, f["muted"])
+        ws.set_row(mk["last"], row_height([(m.source, full)]))
+        ws.repeat_rows(mk["title"])
+
     def _overview(self, ws: Worksheet, sheet: SheetLayout) -> None:
         f, m, mk = self.fmt, self.m, sheet.marks
-        for col, width in ((OV_DIM, 11), (OV_ELEMENT, 22), (OV_CODE, 7), (OV_NAME, 30)):
+        ov_widths = {OV_DIM: 17, OV_ELEMENT: 22, OV_CODE: 7, OV_NAME: 30}
+        for col, width in ov_widths.items():
             ws.set_column(col, col, width)
         for c in COLUMNS:
             ws.set_column(OV_SCORE[c], OV_SCORE[c], 9)
@@ -298,7 +363,8 @@ class _Builder:
         for dim, el, sub in m.sub_elements():
             row = rows[sub.code]
             target = next(s for s in subs if s.sub_element == sub.code)
-            ws.write_string(row.row, OV_DIM, dim.name, f["cell"])
+            dim_text = f"{dim.name}\n{dim.description}" if dim.description else dim.name
+            ws.write_string(row.row, OV_DIM, dim_text, f["cell"])
             ws.write_string(row.row, OV_ELEMENT, f"{el.number} {el.name}", f["cell"])
             ws.write_string(row.row, OV_CODE, sub.code, f["code"])
             ws.write_string(row.row, OV_NAME, sub.name, f["cell"])
@@ -311,12 +377,11 @@ class _Builder:
                                  f["formula"], sc.level)
             for cell in row.cells:
                 self._input(ws, row.row, cell)
-            ws.set_row(row.row, 28)
+            ws.set_row(row.row, row_height([(dim_text, ov_widths[OV_DIM]), (sub.name, ov_widths[OV_NAME])],
+                                           minimum=28))
         first, last = mk["first"], mk["last"]
-        # One rule per level over all four columns (a rule's formula is costly to write: XlsxWriter expands every
-        # future function name in it).
         ranges = [(first, col, last, col) for c in COLUMNS for col in (OV_LEVEL[c], OV_RATING[c])]
-        colour_levels(ws, ranges, [NOT_YET_BASIC, *self.m.level_names], self.fmt["levels"])
+        colour_levels(ws, *ranges[0], [NOT_YET_BASIC, *self.m.level_names], self.fmt["levels"], also=tuple(ranges[1:]))
         ws.freeze_panes(h + 1, OV_NAME + 1)
         ws.repeat_rows(h)
         ws.autofilter(h, OV_DIM, last, OV_RATING[COLUMNS[-1]])
@@ -329,7 +394,8 @@ class _Builder:
             ws.set_column(col, col, w)
         ws.set_column(HELPER_COL, HELPER_COL + 1, 10, None, {"hidden": True})
         ws.write_string(mk["title"], COL_KEY, sheet.title, f["title"])
-        ws.write_string(mk["context"], COL_KEY, f"{dim.name} · {el.number} {el.name}", f["subtitle"])
+        dim_text = f"{dim.name} ({dim.description})" if dim.description else dim.name
+        ws.write_string(mk["context"], COL_KEY, f"{dim_text} · {el.number} {el.name}", f["subtitle"])
         ws.merge_range(mk["focus"], COL_KEY, mk["focus"], COL_NOTE, el.focus, f["focus"])
         ws.set_row(mk["focus"], row_height([(el.focus, sum(widths.values()))], line=15))
         # Live level block.
@@ -485,9 +551,9 @@ class _Builder:
 
     def _metadata(self, ws: Worksheet) -> None:
         ws.write_string(0, 0, "eif-xlsx metadata: used to read this workbook back. Please do not edit.", self.fmt["meta"])
-        for i, (key, value) in enumerate(metadata_rows(self.spec), start=1):
-            ws.write_string(i, 0, key, self.fmt["meta"])
-            ws.write_string(i, 1, value, self.fmt["meta"])
+        for i, (key, value) in enumerate(metadata_rows(self.spec), start=META_FIRST_ROW):
+            ws.write_string(i, META_KEY_COL, key, self.fmt["meta"])
+            ws.write_string(i, META_VALUE_COL, value, self.fmt["meta"])
         ws.set_column(0, 0, 22)
         ws.set_column(1, 1, 60)
         ws.hide()
