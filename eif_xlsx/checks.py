@@ -210,23 +210,27 @@ def _score(report: Report, matrix: Matrix, answers: _Answers) -> None:
 
 
 def _evidence(report: Report, answers: _Answers, sheet: SheetLayout, column: str, claimed: str) -> None:
-    """A level of 2 or more claimed in a column needs supporting information ticked (at that level, where the
-    supporting information has levels)."""
+    """A level of 2 or more claimed in a column needs supporting information ticked. Where the sub-element has
+    supporting information marked with the claimed level, the evidence must be one of those or an item without a
+    level ('Other' included): an item marked with another level does not count."""
     code = sheet.sub_element
     support_rows = sheet.rows_of("supporting_information")
     support_levels = {r.key: r.level for r in support_rows}
     supports = [a for a in answers.of(code, "supporting_information") + answers.of(code, "supporting_other_tick")
                 if a.column == column and a.value is True]
-    levelled = [lv for lv in support_levels.values() if lv]
-    if levelled and any(lv == claimed for lv in levelled):
-        ok = any(support_levels.get(a.item) == claimed for a in supports)
-        at_level = f" at {claimed}"
+    # An 'Other' item described but not ticked counts in the baseline column (as when the workbook had no ticks).
+    others_typed = column == BASELINE and any(str(a.value or "").strip() for a in answers.of(code, "supporting_other"))
+    at_claimed = [r for r in support_rows if r.level == claimed]
+    if at_claimed:
+        ok = others_typed or any(support_levels.get(a.item, "") in ("", claimed) for a in supports)
+        unlevelled = "one without a level, " if any(not r.level for r in support_rows) else ""
+        at_level = f" at that level (an item marked {claimed}, {unlevelled}or one under 'Other')"
+        first = at_claimed[0]  # the finding points at the first item that would do
     else:
-        others_typed = [a for a in answers.of(code, "supporting_other") if str(a.value or "").strip()]
-        ok = bool(supports) or (bool(others_typed) and column == BASELINE)
+        ok = bool(supports) or others_typed
         at_level = ""
-    if not ok:
         first = support_rows[0] if support_rows else None
+    if not ok:
         where = answers.get("supporting_information", code, first.key, column) if first else None
         report.findings.append(finding("no-evidence", report.file, where.sheet if where else sheet.name,
                                        where.cell if where else "", sub_element=code,

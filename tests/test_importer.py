@@ -13,7 +13,8 @@ import pytest
 from eif_xlsx import layout as layout_mod
 from eif_xlsx.api import check, read_return
 from eif_xlsx.catalog import Catalog
-from eif_xlsx.layout import BASELINE, TWELVE_MONTHS
+from eif_xlsx.cells import a1
+from eif_xlsx.layout import BASELINE, COL_BASE, TWELVE_MONTHS
 from eif_xlsx.office import convert
 
 from .conftest import ANN, BOB, make_workbook, need_soffice
@@ -145,6 +146,40 @@ def test_findings_on_crafted_file(tmp_path, matrix, catalog):
     assert report.accepted  # warnings only
     res = report.results[("1.1", BASELINE)]
     assert (res.score.level_name, res.score.score, res.overall_rating) == ("Early progress", 2.0, "Mature")
+
+
+def test_no_evidence_needs_supporting_information_at_the_level_claimed(tmp_path, matrix, catalog):
+    """Sub-element 2's supporting information carries levels: reaching Early progress needs an item marked Early
+    progress (or one under 'Other'); an item marked Mature does not count. 1.1's items carry none: any one counts."""
+    sub = matrix.sub_element("2")
+    reach = {c.code for c in sub.criteria if c.level in ("Basic level", "Early progress")}
+    items = {lv: [i.id for i in sub.supporting_information if i.level == lv] for lv in ("Early progress", "Mature")}
+    ticks = {("criterion", "2", code, BASELINE): "✓" for code in reach}
+    lay = layout_mod.build(matrix).sub_element_sheet("2")
+    first_early = next(r for r in lay.rows if r.key == items["Early progress"][0])
+
+    def findings(extra: dict, name: str) -> list:
+        path = make_workbook(tmp_path / name, matrix, {**ticks, **extra})
+        report = check(read_return(path, catalog), catalog, today=dt.date(2026, 11, 24))
+        assert report.results[("2", BASELINE)].score.level_name == "Early progress"
+        return [f for f in report.findings if f.code == "no-evidence"]
+
+    only_mature = findings({("supporting_information", "2", items["Mature"][0], BASELINE): "✓"}, "mature")
+    assert [(f.sheet, f.cell) for f in only_mature] == [(lay.name, a1(first_early.row, COL_BASE))]
+    assert only_mature[0].message == (
+        "2 Baseline: the criteria reach Early progress but no supporting information is ticked at that level "
+        "(an item marked Early progress, or one under 'Other').")
+    assert findings({("supporting_information", "2", items["Early progress"][-1], BASELINE): "✓"}, "early") == []
+    assert findings({("supporting_other_tick", "2", "Other 1", BASELINE): "✓",
+                     ("supporting_other", "2", "Other 1", ""): "Our own audit"}, "other") == []
+    # 1.1: no levels on its items, so any ticked item is evidence for any level.
+    basic_early = {c.code for c in matrix.sub_element("1.1").criteria if c.level in ("Basic level", "Early progress")}
+    path = make_workbook(tmp_path / "unlevelled", matrix, {
+        **{("criterion", "1.1", code, BASELINE): "✓" for code in basic_early},
+        ("supporting_information", "1.1", "1.1-s05", BASELINE): "✓"})
+    report = check(read_return(path, catalog), catalog, today=dt.date(2026, 11, 24))
+    assert report.results[("1.1", BASELINE)].score.full >= 2
+    assert [f for f in report.findings if f.code == "no-evidence"] == []
 
 
 def test_date_missing_and_future(tmp_path, matrix, catalog):
