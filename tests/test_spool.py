@@ -8,7 +8,6 @@ import pickle
 import pytest
 
 from eif_xlsx import batch
-from eif_xlsx.consolidate import _beside
 from eif_xlsx.spool import Rows, SortedRows, Spool, Spooled, SpooledMap
 
 
@@ -86,34 +85,6 @@ def test_metadata_is_a_read_only_mapping_sharing_its_keys():
     assert dict(pickle.loads(pickle.dumps(one))) == dict(one)
     with pytest.raises(TypeError):
         one["partner_id"] = "P9"  # type: ignore[index]
-
-
-def test_an_error_in_the_forked_writer_is_raised_here_after_the_rest_is_written(tmp_path):
-    def fail(path):
-        raise OSError(f"cannot write {path}")
-
-    written = []
-    with pytest.raises(OSError, match="cannot write"), _beside(fail, tmp_path / "summary.xlsx"):
-        written.append("the other outputs")
-    assert written == ["the other outputs"]
-
-    def write(path):
-        path.write_text("done", encoding="utf-8")
-
-    with _beside(write, tmp_path / "ok.txt"):
-        pass
-    assert (tmp_path / "ok.txt").read_text(encoding="utf-8") == "done"
-
-
-def test_a_forked_writer_that_dies_is_reported_not_hung(tmp_path):
-    from eif_xlsx.errors import EifError
-
-    def die(path):
-        os._exit(3)
-
-    with pytest.raises(EifError, match=r"summary.xlsx stopped unexpectedly \(exit code 3\)"), \
-            _beside(die, tmp_path / "summary.xlsx"):
-        pass
 
 
 def test_the_spool_reads_back_where_there_is_no_pread(monkeypatch):
