@@ -625,15 +625,19 @@ def check_batch(folder: Path, inputs: dict[str, int | None], goods: dict[str, Se
         tmp = folder / f"tmp-{command}"
         tmp.mkdir()
         out = folder / "out"
-        args = ["validate", "--json", str(src)] if command == "validate" else ["import", str(src), "--out", str(out), "--no-pdf"]
+        debug = folder / f"debug-{command}.log"  # the details of an internal error, for the failure's record
+        args = ["validate", "--json", str(src)] if command == "validate" else ["import", str(src), "--out", str(out),
+                                                                            "--no-pdf"]
+        args[1:1] = ["--debug", str(debug)]
         run = cli(args, tmp, seconds, cache)
         if run.code is None:
             fail("hangs", f"{command}: over {seconds:.0f} s")
             continue
         if "Traceback (most recent call last)" in run.out + run.err:
             fail("tracebacks", f"{command}: traceback in the output: {(run.err or run.out)[-1500:]}")
+        details = debug.read_text(encoding="utf-8", errors="replace")[-1500:] if debug.exists() else ""
         if run.code not in (0, 1):
-            fail("crashes", f"{command}: exit code {run.code}: {run.err.strip()[-800:]}")
+            fail("crashes", f"{command}: exit code {run.code}: {run.err.strip()[-800:]} {details}")
             continue
         left = leftovers(tmp, out if command == "import" else None)
         if left:
@@ -665,7 +669,7 @@ def check_batch(folder: Path, inputs: dict[str, int | None], goods: dict[str, Se
             try:
                 summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
             except (OSError, ValueError) as exc:
-                fail("crashes", f"import: no summary.json ({exc}): {run.err.strip()[-800:]}")
+                fail("crashes", f"import: no summary.json ({exc}): {run.err.strip()[-800:]} {details}")
                 continue
             registered = [r["file"] for r in summary["register"]]
             for name in shown.values():
@@ -692,21 +696,32 @@ def check_batch(folder: Path, inputs: dict[str, int | None], goods: dict[str, Se
 
 
 def bisect(folder: Path, inputs: dict[str, int | None], failure: Failure, seconds: float, cache: Path) -> list[int]:
-    """Which mutants of a batch give a batch-level failure on their own (validate, then import)."""
+    """Which mutants of a batch give a batch-level failure (validate, then import), by halves; the whole batch
+    when no part of it gives the failure alone (a failure of the combination, or one that does not repeat)."""
     if len(failure.indexes) <= 1:
         return failure.indexes
-    found = []
-    for name, index in inputs.items():
-        if index is None:
-            continue
-        one = folder / f"alone-{index}"
+    tries = [0]
+
+    def fails(names: list[str]) -> bool:
+        tries[0] += 1
+        one = folder / f"bisect-{tries[0]}"
         (one / "in").mkdir(parents=True)
-        shutil.copy(folder / "in" / name, one / "in" / name)
-        again = check_batch(one, {name: index}, {}, seconds, cache)
-        if any(f.category == failure.category for f in again):
-            found.append(index)
+        for name in names:
+            shutil.copy(folder / "in" / name, one / "in" / name)
+        again = check_batch(one, {n: inputs[n] for n in names}, {}, seconds, cache)
         shutil.rmtree(one, ignore_errors=True)
-    return found or failure.indexes
+        return any(f.category == failure.category for f in again)
+
+    def search(names: list[str]) -> list[str]:
+        if len(names) == 1:
+            return names
+        half = len(names) // 2
+        found = [n for part in (names[:half], names[half:]) if fails(part) for n in search(part)]
+        return found
+
+    mutants = [n for n, i in inputs.items() if i is not None]
+    found = search(mutants) if fails(mutants) else []
+    return sorted(inputs[n] for n in found) or failure.indexes
 
 
 # --- the campaign ------------------------------------------------------------------------------------
