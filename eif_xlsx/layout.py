@@ -16,7 +16,9 @@ from functools import cached_property, lru_cache
 from .cells import safe_sheet_name
 from .model import NOT_YET_BASIC, IndicatorSet, Matrix
 
-TEMPLATE_VERSION = "2"  # 2: supporting information keyed by its id, headings without inputs
+TEMPLATE_VERSION = "3"  # 2: supporting information keyed by its id, headings without inputs; 3: a Guidance sheet and
+# dimension descriptions in the fixed text (input cells as in 2). A change of fixed text is a new template too: the
+# reader compares a current return with the blank template (and blank.py caches that by this version).
 TICK = "✓"
 BASELINE, TWELVE_MONTHS = "baseline", "12_months"
 COLUMNS = (BASELINE, TWELVE_MONTHS)
@@ -32,7 +34,7 @@ HEADING = "supporting information heading"  # Row.what of a heading line: no inp
 # Column positions (zero-based) on a sub-element sheet.
 COL_KEY, COL_LEVEL, COL_TEXT, COL_BASE, COL_12M, COL_NOTE = 0, 1, 2, 3, 4, 5
 TICK_COL = {BASELINE: COL_BASE, TWELVE_MONTHS: COL_12M}
-HELPER_COL = 9  # hidden helpers of the level block: the tally of ticks per level (J), the full level (K)
+HELPER_COL = 9  # hidden helpers of the level block: tally of ticks per level (J), full level (K), ticks after (L)
 # Overview columns.
 OV_DIM, OV_ELEMENT, OV_CODE, OV_NAME = 0, 1, 2, 3
 OV_SCORE = {BASELINE: 4, TWELVE_MONTHS: 7}

@@ -405,11 +405,13 @@ def _older(matrix_id: str, meta: dict[str, str], current) -> str:
     if version != current.version:
         differs.append(f"the matrix is now version {current.version}")
     elif meta.get("definition_hash") != current.content_hash:
-        differs.append(f"the matrix's text has changed since (still version {version})")
+        differs.append(f"the matrix's text has changed (still version {version})")
     if template != layout_mod.TEMPLATE_VERSION:
         made += f", template {template}"
-        differs.append(f"the workbook's layout is now template {layout_mod.TEMPLATE_VERSION}")
-    return f"{made}; {' and '.join(differs) or 'a layout of its own'}"
+        differs.append(f"the template is now {layout_mod.TEMPLATE_VERSION}")
+    if not differs:
+        return f"{made}, with a layout of its own"
+    return f"{made}; since then {' and '.join(differs)}"
 
 
 def _is_current(meta: dict[str, str], lay: WorkbookLayout, matrix) -> bool:

@@ -27,7 +27,10 @@ from eif_xlsx.layout import (
     GD_MARK,
     GD_TEXT,
     GUIDANCE_SHEET,
+    META_KEY_COL,
+    META_PARTNER_ID_ROW,
     META_SHEET,
+    META_VALUE_COL,
     OTHER_ROWS,
     OV_CODE,
     OV_DIM,
@@ -599,6 +602,14 @@ def test_cover_says_where_the_opposite_page_is(generated, matrix):
     assert step == matrix.how_to_use[0]  # the EIF's words, verbatim
     assert "In this workbook, 'the opposite page' is the Notes box at the foot of each sub-element's sheet." in cover
     assert any("The Guidance sheet" in t for t in cover)
+
+
+def test_partner_id_is_where_the_layout_says(generated):
+    """checks.py points other-partner at this cell (layout.META_PARTNER_ID_ROW)."""
+    _, wb, _ = generated
+    ws = wb[META_SHEET]
+    assert ws.cell(META_PARTNER_ID_ROW + 1, META_KEY_COL + 1).value == "partner_id"
+    assert ws.cell(META_PARTNER_ID_ROW + 1, META_VALUE_COL + 1).value == ANN.id
 
 
 def test_safe_sheet_name_unique():

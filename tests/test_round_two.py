@@ -19,10 +19,18 @@ from eif_xlsx.api import validate
 from eif_xlsx.cells import a1
 from eif_xlsx.checks import check
 from eif_xlsx.generate import generate_workbooks
-from eif_xlsx.layout import BASELINE, TWELVE_MONTHS
+from eif_xlsx.layout import (
+    BASELINE,
+    GUIDANCE_SHEET,
+    TEMPLATE_VERSION,
+    TWELVE_MONTHS,
+    WorkbookLayout,
+    build,
+)
 from eif_xlsx.office import convert
 from eif_xlsx.partners import Partner
 from eif_xlsx.reader import read_return
+from eif_xlsx.writer import WorkbookSpec, write_workbook
 
 from .conftest import ANN, need_soffice
 
@@ -220,6 +228,71 @@ def test_a_template_one_return_is_carried_by_position_not_wording(sample, tmp_pa
     assert {k for k in typed(after) if k[0] == "supporting_information"} == expected
     for where in lost:
         assert any(where in n for n in p.notes), where
+
+
+def test_older_template_says_what_differs(catalog, matrix):
+    """The samples are template 1 of the current matrix version, made before its supporting information had ids
+    and levels: the message says what changed (the text under the same version, the template)."""
+    for path in sorted(SAMPLES.glob("*")):
+        ret = read_return(path, catalog)
+        (older,) = [f.message for f in ret.findings if f.code == "older-template"]
+        assert older == (f"The workbook was made from matrix '{matrix.id}' version {matrix.version}, template 1; since "
+                         f"then the matrix's text has changed (still version {matrix.version}) and the template is now "
+                         f"{TEMPLATE_VERSION}; it was read through the layout it carries."), path
+
+
+def template_two(matrix, indicator_set) -> WorkbookLayout:
+    """The layout of template 2 (issued before the Guidance sheet): every input cell where template 3 has it."""
+    lay = build(matrix, indicator_set)
+    return WorkbookLayout("2", tuple(s for s in lay.sheets if s.name != GUIDANCE_SHEET))
+
+
+def test_template_three_moves_no_input_cell(matrix, indicator_set):
+    now = build(matrix, indicator_set)
+    assert TEMPLATE_VERSION == "3" and now.sheet(GUIDANCE_SHEET).rows == ()
+    assert [(s.name, r, c) for s, r, c in now.inputs()] == [(s.name, r, c) for s, r, c in
+                                                            template_two(matrix, indicator_set).inputs()]
+
+
+@pytest.mark.parametrize("saved_by", SAVED_BY)
+def test_a_template_two_return_reads_and_carries(saved_by, tmp_path, catalog, matrix, indicator_set):
+    """A return of template 2 (no Guidance sheet) reads through its own layout with every answer and no finding
+    but older-template; it is re-issued on template 3 with every answer. And a template-3 return whose Guidance sheet
+    was deleted loses nothing and is not reported."""
+    answers = baseline_answers(matrix, indicator_set)
+    spec = WorkbookSpec(matrix=matrix, layout=template_two(matrix, indicator_set), indicators=indicator_set,
+                        partner=ANN.as_dict(), area="Northshire", **ROUND1)
+    issued = tmp_path / "issued" / "ann.xlsx"
+    issued.parent.mkdir()
+    issued.write_bytes(write_workbook(spec))
+    filled = fill(issued, tmp_path / "filled" / "ann.xlsx", answers, margin=None)
+    if saved_by != "openpyxl":
+        need_soffice()
+        filled = convert(filled, saved_by.split("-")[1], tmp_path / "lo")
+    ret = read_return(filled, catalog)
+    assert ret.metadata["template_version"] == "2" and GUIDANCE_SHEET not in [s.name for s in ret.layout.sheets]
+    report = check(ret, catalog, today=dt.date(2026, 11, 24))
+    assert {f.code for f in report.findings if f.severity != "warning"} == {"older-template"}, report.findings
+    got = typed(ret)
+    assert set(answers) <= set(got), set(answers) - set(got)
+    _, new = reissued(filled, tmp_path, catalog, matrix)
+    after = read_return(new, catalog)
+    assert after.metadata["template_version"] == TEMPLATE_VERSION
+    assert GUIDANCE_SHEET in openpyxl.load_workbook(new, read_only=True).sheetnames
+    carried = typed(after)
+    for key in answers:
+        if key[3] == BASELINE or key[0] in ("supporting_other", "notes", "barrier", "priority_action", "timescale"):
+            assert key in carried, key
+
+
+def test_a_deleted_guidance_sheet_loses_nothing(tmp_path, catalog, matrix, round_one):
+    filled, answers = round_one
+    wb = openpyxl.load_workbook(filled)
+    del wb[GUIDANCE_SHEET]
+    wb.save(tmp_path / "no-guidance.xlsx")
+    ret = read_return(tmp_path / "no-guidance.xlsx", catalog)
+    assert not [f for f in ret.findings if f.code in ("sheet-missing", "extra-content") and GUIDANCE_SHEET in f.message]
+    assert set(answers) <= set(typed(ret))
 
 
 # --- section 4: the locked baseline -----------------------------------------------------------------------
