@@ -29,6 +29,7 @@ from eif_xlsx.layout import (
 from eif_xlsx.model import NOT_ASSESSED
 from eif_xlsx.office import convert
 from eif_xlsx.reader import read_return
+from eif_xlsx.scoring import next_level
 from eif_xlsx.writer.workbook import tally_base
 
 from .conftest import ANN, make_workbook, need_soffice
@@ -92,6 +93,8 @@ def assert_cached_values_match(path: Path, catalog, expected=None) -> dict:
             tally = at(grid, sheet.name, lr, HELPER_COL)
             assert [int(tally) // base ** i % base for i in range(len(counts))] == counts, where
             assert at(grid, sheet.name, lr, HELPER_COL + 1) == float(sc.full), where
+            after = next_level(totals, sc.full)
+            assert at(grid, sheet.name, lr, HELPER_COL + 2) == float(counts[after - 1] if after else 0), where
             # The overview repeats both.
             assert at(grid, overview.name, ov_rows[code], OV_LEVEL[column]) == sc.level, where
             ov_score = at(grid, overview.name, ov_rows[code], OV_SCORE[column])

@@ -1,10 +1,14 @@
-"""The level formulas, recalculated by LibreOffice, agree with scoring.score_ticks for a table of tick patterns.
+"""The level formulas, recalculated by LibreOffice and by Gnumeric, agree with scoring.score_ticks for a table of tick
+patterns.
 
-Every pattern goes into one workbook (one sub-element and column each), so a single LibreOffice run checks them all.
+Every pattern goes into one workbook (one sub-element and column each), so a single run of each program checks them
+all.
 """
 
 from __future__ import annotations
 
+import os
+import subprocess
 from collections.abc import Callable
 
 import openpyxl
@@ -18,13 +22,14 @@ from eif_xlsx.office import convert
 from eif_xlsx.scoring import score_ticks
 
 from .conftest import make_workbook, need_soffice
+from .test_gnumeric import TIMEOUT, need_ssconvert
 
 pytestmark = pytest.mark.libreoffice
 
 BASIC, EARLY, SUBST, MATURE = "Basic level", "Early progress", "Substantial progress", "Mature"
 # Values a partner may type that count as a tick, and ones that must not.
 TICKS = ("✓", "x", "X", " yes ", "TRUE", "1", "✔", 1, True, "Y", "√", "✅", "☑")
-NOT_TICKS = ("no", "0", "NO", " false ", "n", 0, "-", "?", "tick")
+NOT_TICKS = ("no", "0", "NO", " false ", "n", 0, "-", "?", "tick", "*", "x|yes", "~", "|")  # '?', '*': no wildcards
 # Spaces, tabs, no-break and zero-width spaces around a tick (as pasted from elsewhere) are ignored by the importer.
 SPACED = ("  x", "Yes", "true  ", "✓ ", "\tX", "\u00a0✓", "x\u200b", "YES\u00a0\u00a0", " ✔\n")
 
@@ -113,10 +118,12 @@ def _counts(value: object) -> bool:
     return any(value == t and type(value) is type(t) for t in COUNTING)
 
 
-@pytest.fixture(scope="module")
-def recalculated(tmp_path_factory, matrix):
-    """The workbook with every case's ticks, recalculated by LibreOffice; with the answers and expected scores."""
-    need_soffice()
+@pytest.fixture(scope="module", params=["libreoffice", "gnumeric"])
+def recalculated(request, tmp_path_factory, matrix):
+    """The workbook with every case's ticks, recalculated by LibreOffice or Gnumeric (saved first by openpyxl, which
+    keeps no cached values, so a program shows only what it computed); with the answers and expected scores."""
+    program = request.param
+    need_soffice() if program == "libreoffice" else need_ssconvert()
     levels = matrix.level_names
     answers: dict[tuple[str, str, str, str], object] = {}
     expected = {}
@@ -138,9 +145,18 @@ def recalculated(tmp_path_factory, matrix):
         for column in (BASELINE, TWELVE_MONTHS):
             answers[("supporting_information", code, f"{code}-s01", column)] = "✓"
             answers[("supporting_other_tick", code, "Other 1", column)] = "✓"
-    tmp = tmp_path_factory.mktemp("lo")
+    tmp = tmp_path_factory.mktemp(program)
     path = make_workbook(tmp / "gen", matrix, answers)
-    out = convert(path, "xlsx", tmp / "recalc")
+    uncached = tmp / "uncached.xlsx"
+    openpyxl.load_workbook(path).save(uncached)
+    assert openpyxl.load_workbook(uncached, data_only=True)["Overview"].cell(9, OV_LEVEL[BASELINE] + 1).value is None
+    if program == "libreoffice":
+        out = convert(uncached, "xlsx", tmp / "recalc")
+    else:  # ssconvert --recalc: Gnumeric computes every formula before saving
+        out = tmp / "recalc.xlsx"
+        proc = subprocess.run([need_ssconvert(), "--recalc", str(uncached), str(out)], capture_output=True, text=True,
+                              timeout=TIMEOUT, env={**os.environ, "HOME": str(tmp)})
+        assert proc.returncode == 0 and out.exists(), proc.stderr
     wb = openpyxl.load_workbook(out, data_only=True)
     return wb, layout_mod.build(matrix), expected
 

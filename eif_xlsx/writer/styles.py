@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from functools import lru_cache
 
 from xlsxwriter.utility import xl_range
 from xlsxwriter.workbook import Workbook
@@ -58,12 +59,15 @@ def make_formats(wb: Workbook) -> dict:
 
 def row_height(texts_and_widths: list[tuple[str, float]], line: float = 13.0, minimum: float = 15.0) -> float:
     """A row height that fits wrapped text: the tallest cell, estimating characters per line from the width."""
-    lines = 1
-    for text, width in texts_and_widths:
-        per_line = max(int(width * 1.15), 1)
-        count = sum(max(1, math.ceil(len(part) / per_line)) for part in str(text).split("\n"))
-        lines = max(lines, count)
-    return max(minimum, round(lines * line + 4, 1))
+    lines = max((_lines(str(text), width) for text, width in texts_and_widths), default=1)
+    return max(minimum, round(max(lines, 1) * line + 4, 1))
+
+
+@lru_cache(maxsize=4096)
+def _lines(text: str, width: float) -> int:
+    # The same labels come back for every partner of a round: counted once.
+    per_line = max(int(width * 1.15), 1)
+    return sum(max(1, math.ceil(len(part) / per_line)) for part in text.split("\n"))
 
 
 def colour_levels(ws, r1: int, c1: int, r2: int, c2: int, names: list[str], fills: list,

@@ -392,7 +392,7 @@ class _Builder:
         widths = {COL_KEY: 9, COL_LEVEL: 30, COL_TEXT: 62, COL_BASE: 12, COL_12M: 14, COL_NOTE: 30}
         for col, w in widths.items():
             ws.set_column(col, col, w)
-        ws.set_column(HELPER_COL, HELPER_COL + 1, 10, None, {"hidden": True})
+        ws.set_column(HELPER_COL, HELPER_COL + 2, 10, None, {"hidden": True})
         ws.write_string(mk["title"], COL_KEY, sheet.title, f["title"])
         dim_text = f"{dim.name} ({dim.description})" if dim.description else dim.name
         ws.write_string(mk["context"], COL_KEY, f"{dim_text} · {el.number} {el.name}", f["subtitle"])
@@ -472,8 +472,9 @@ class _Builder:
         ws.repeat_rows(0, 1)
 
     def _level_formulas(self, ws: Worksheet, sheet: SheetLayout, column: str, crit_rows) -> None:
-        """The hidden tally of ticks per level and full level, then the level text and score: the rule in scoring.py, as formulas, each
-        stored with the value it has for the ticks written (so that every program shows the right level unopened)."""
+        """The hidden helpers (tally of ticks per level, full level, ticks at the next level), then the level text
+        and score: the rule in scoring.py, as formulas, each stored with the value it has for the ticks written (so
+        that every program shows the right level unopened)."""
         mk = sheet.marks
         lr = mk[f"level_{column}"]
         levels = self.m.level_names
@@ -485,9 +486,11 @@ class _Builder:
                 _FORMULAS.clear()
             formulas = _FORMULAS[key] = _level_formula_texts(*key)
         counts, sc = self._column_score(sheet.sub_element, column)
-        tally, full, level, score = formulas
-        ws.write_formula(lr, HELPER_COL, tally, None, tally_value(counts, totals))
+        tally, full, ticks_after, level, score = formulas
+        after = next_level(totals, sc.full)
+        ws.write_array_formula(lr, HELPER_COL, lr, HELPER_COL, "{" + tally + "}", None, tally_value(counts, totals))
         ws.write_formula(lr, HELPER_COL + 1, full, None, sc.full)
+        ws.write_formula(lr, HELPER_COL + 2, ticks_after, None, 0 if after is None else counts[after - 1])
         ws.write_formula(lr, COL_TEXT, level, self.fmt["formula"], sc.level)
         ws.write_formula(lr, COL_BASE, score, self.fmt["score"], "" if sc.score is None else sc.score)
 
@@ -596,45 +599,48 @@ def tally_value(counts: list[int] | tuple[int, ...], totals: tuple[int, ...]) ->
 
 
 def _level_formula_texts(lr: int, tick_col: int, first: int, last: int, totals: tuple[int, ...],
-                         levels: tuple[str, ...]) -> tuple[str, str, str, str]:
-    """The formulas of one level block: the tally of ticks per level, the full level, the level text and the score.
+                         levels: tuple[str, ...]) -> tuple[str, str, str, str, str]:
+    """The formulas of one level block: three hidden helpers (the tally of ticks per level, the full level, the
+    ticks at the level after it) and the level text and score that read them.
 
     One SUMPRODUCT counts the ticked criteria of every level at once, each level in its own digit(s) of the tally
-    (level k weighs base^(k-1)); the others take a level's count back with MOD(INT(tally/base^(k-1)),base). Four
-    formulas a column instead of one count per level plus totals: each formula costs XlsxWriter a fixed amount of
-    work, and this keeps every program (Excel, LibreOffice, Gnumeric, Google Sheets) on plain SUMPRODUCT/MATCH."""
-    ticks_words = ",".join('"' + w + '"' for w in TICK_WORDS)
-    names_list = ",".join('"' + n + '"' for n in levels)
+    (level k weighs base^(k-1)); a level's count is MOD(INT(tally/base^(k-1)),base). Five short formulas a column
+    instead of a count per level plus totals: XlsxWriter spends a fixed amount of work on each formula and more on
+    each character, and every program (Excel, LibreOffice, Gnumeric, Google Sheets) has SUMPRODUCT/MATCH/CHOOSE."""
+    # A tick is found in one text of the tick words between bars, by FIND: literal in every program (MATCH would take
+    # '?' and '*' typed in a cell as wildcards in Excel, and Gnumeric reads the array constants "true" and "1" as
+    # TRUE and 1); a value holding a bar is no tick.
+    assert not any("|" in w for w in TICK_WORDS)
+    ticks_words = "|" + "|".join(TICK_WORDS) + "|"
     base = tally_base(totals)
     lvl_rng = f"${_col(COL_LEVEL)}${first + 1}:${_col(COL_LEVEL)}${last + 1}"
     tick_rng = f"{_col(tick_col)}${first + 1}:{_col(tick_col)}${last + 1}"
     # As normalise.tick: no-break and zero-width spaces, tabs and line breaks around a tick are ignored.
     cleaned = f'TRIM(CLEAN(SUBSTITUTE(SUBSTITUTE({tick_rng},"\u00a0"," "),"\u200b","")))'
-    tally = (f"=SUMPRODUCT({base}^(MATCH({lvl_rng},{{{names_list}}},0)-1)"
-             f"*ISNUMBER(MATCH(LOWER({cleaned}),{{{ticks_words}}},0)))")
-    tally_cell = a1(lr, HELPER_COL)
-    full_cell = a1(lr, HELPER_COL + 1)
+    tally = (f"=SUMPRODUCT({base}^(MATCH({lvl_rng},{{{_texts(levels)}}},0)-1)"
+             f'*ISNUMBER(FIND("|"&LOWER({cleaned})&"|","{ticks_words}"))*ISERROR(FIND("|",{tick_rng})))')
+    tally_cell, full_cell, next_cell = (a1(lr, HELPER_COL + i) for i in range(3))
     t = [f"MOD(INT({tally_cell}/{base ** i}),{base})" if i else f"MOD({tally_cell},{base})"
          for i in range(len(levels))]
     full = "0"
     for i in range(len(levels)):
         if totals[i]:
             full = f"IF({t[i]}={totals[i]},{i + 1},{full})"
-    fractions, suffixes = [], []
-    for k in range(len(levels) + 1):
-        j = next_level(totals, k)
-        if j is None:
-            fractions.append("0")
-            suffixes.append('""')
-        else:
-            tj, nj = t[j - 1], totals[j - 1]
-            fractions.append(f"{tj}/{nj}")
-            suffixes.append(f'IF({tj}>0,", working towards {levels[j - 1]} ("&{tj}&" of {nj})","")')
-    names = ",".join('"' + n + '"' for n in (NOT_YET_BASIC, *levels))
-    score = f'=IF({tally_cell}=0,"",{full_cell}+CHOOSE({full_cell}+1,{",".join(fractions)}))'
-    level = (f'=IF({tally_cell}=0,"{NOT_ASSESSED}",CHOOSE({full_cell}+1,{names})'
-             f'&CHOOSE({full_cell}+1,{",".join(suffixes)}))')
-    return tally, "=" + full, level, score
+    # The level after each full level (None: none left), its ticks, criteria and name.
+    after = [next_level(totals, k) for k in range(len(levels) + 1)]
+    ticks_after = "=CHOOSE({}+1,{})".format(full_cell, ",".join("0" if j is None else t[j - 1] for j in after))
+    of = ",".join("1" if j is None else str(totals[j - 1]) for j in after)
+    name_after = _texts("" if j is None else levels[j - 1] for j in after)
+    score = f'=IF({tally_cell}=0,"",{full_cell}+{next_cell}/CHOOSE({full_cell}+1,{of}))'
+    level = (f'=IF({tally_cell}=0,"{NOT_ASSESSED}",CHOOSE({full_cell}+1,{_texts((NOT_YET_BASIC, *levels))})'
+             f'&IF({next_cell}>0,", working towards "&CHOOSE({full_cell}+1,{name_after})&" ("&{next_cell}&" of "'
+             f'&CHOOSE({full_cell}+1,{of})&")",""))')
+    return tally, "=" + full, ticks_after, level, score
+
+
+def _texts(texts) -> str:
+    """Formula text constants separated by commas."""
+    return ",".join('"' + t + '"' for t in texts)
 
 
 def _as_written(value: object) -> object:
