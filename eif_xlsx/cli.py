@@ -437,6 +437,7 @@ def import_(paths, manifest, indicators_id, out_dir, pdf, jobs, quiet) -> None:
 @click.argument("out_dir", type=click.Path(exists=True, file_okay=False))
 @click.option("--pdf/--no-pdf", default=True, show_default=True,
               help="Print report.html to report.pdf with headless Chromium (skipped, with a note, if none is found).")
+@_debug_option
 @_definitions_option
 def report(out_dir, pdf) -> None:
     """Rebuild the board's report.html and report.pdf in an import's output folder, from its summary.json.

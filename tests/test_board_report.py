@@ -221,8 +221,8 @@ def test_evidence_questions_are_the_importers_no_evidence_findings(demo):
 @pytest.mark.parametrize("content, message", [
     (None, "no summary.json here"),
     ("[1]", "not a summary.json this version of eif-xlsx writes"),
-    ('{"schema_version": 1, "matrix": {"id": "nope"}}', "no definition with id 'nope'"),
-    ('{"schema_version": 1, "matrix": {"id": "maternity-early-years"}}', "not as 'eif-xlsx schema summary' describes"),
+    ('{"schema_version": 1, "matrix": {"id": "maternity-early-years"}}',
+     "not as 'eif-xlsx schema summary' describes it: the top level: missing 'indicator_set', 'register', 'levels'"),
     ("{not json", "cannot read it"),
 ])
 def test_report_command_names_the_file_when_it_cannot_rebuild(tmp_path, content, message):
@@ -246,3 +246,137 @@ def test_partner_text_is_escaped(demo):
     html = board.render_html(board.collect(summary, *_definitions(summary)))
     assert "<script" not in html and "<img" not in html
     assert "&lt;script&gt;alert(1)&lt;/script&gt;&lt;img src=x onerror=alert(2)&gt;&quot;&amp;" in html
+
+
+def _broken(summary: dict, change) -> dict:
+    copy = json.loads(json.dumps(summary))
+    change(copy)
+    return copy
+
+
+def _drop(*keys):
+    def change(s):
+        target = s
+        for k in keys[:-1]:
+            target = target[k]
+        del target[keys[-1]]
+    return change
+
+
+def _set(value, *keys):
+    def change(s):
+        target = s
+        for k in keys[:-1]:
+            target = target[k]
+        target[keys[-1]] = value
+    return change
+
+
+BROKEN = [
+    (_drop("levels"), "the top level: missing 'levels'"),
+    (_drop("sub_elements"), "the top level: missing 'sub_elements'"),
+    (_drop("levels", 0, "score"), "levels[0]: missing 'score'"),
+    (_set("high", "levels", 0, "score"), "levels[0].score: 'high' is not a number or null"),
+    (_set(7.5, "levels", 0, "score"), "levels[0].score: 7.5 is outside 0-4"),
+    (_set(5, "levels"), "levels: 5 is not a list"),
+    (_set("someday", "levels", 0, "column"), "levels[0].column: 'someday' is not one of 'baseline', '12_months'"),
+    (_set(None, "answers", 0, "field"), "answers[0].field: None is not a text"),
+    (_set({"id": 3}, "indicator_set"), "indicator_set: {'id': 3} is not as described"),
+    (_drop("sub_elements", 0, "baseline", "median"), "sub_elements[0].baseline: missing 'median'"),
+    (_set(1, "findings", 0, "extra"), "findings[0]: unexpected extra"),
+]
+
+
+@pytest.mark.parametrize("change, message", BROKEN)
+def test_report_command_names_what_is_wrong_in_summary_json(demo, tmp_path, change, message):
+    """A summary.json that is not what an import writes (a key removed, a value of another kind) is a usage error
+    naming the file and what is wrong, checked against the published schema before anything is built."""
+    (tmp_path / "summary.json").write_text(json.dumps(_broken(_summary(demo), change)), encoding="utf-8")
+    debug = tmp_path / "debug.log"
+    result = CliRunner().invoke(main, ["report", str(tmp_path), "--no-pdf", "--debug", str(debug)])
+    assert result.exit_code == 2, result.output
+    assert f"{tmp_path / 'summary.json'}: not as 'eif-xlsx schema summary' describes it" in result.output
+    assert message in result.output
+    assert not (tmp_path / "report.html").exists() and not debug.exists()
+
+
+def test_report_command_with_an_unknown_matrix(demo, tmp_path):
+    (tmp_path / "summary.json").write_text(json.dumps(_broken(_summary(demo), _set("nope", "matrix", "id"))),
+                                           encoding="utf-8")
+    result = CliRunner().invoke(main, ["report", str(tmp_path), "--no-pdf"])
+    assert result.exit_code == 2 and "no definition with id 'nope'" in result.output
+    assert str(tmp_path / "summary.json") in result.output
+
+
+@pytest.mark.parametrize("change, _message", BROKEN)
+def test_schema_check_agrees_with_jsonschema(demo, change, _message):
+    """schema.problems (no dependency at run time) finds a summary.json wrong exactly when jsonschema does."""
+    import jsonschema
+
+    from eif_xlsx.report.schema import SUMMARY_SCHEMA, problems
+
+    validator = jsonschema.Draft202012Validator(SUMMARY_SCHEMA)
+    good = _summary(demo)
+    assert problems(good) == [] and validator.is_valid(good)
+    bad = _broken(good, change)
+    assert problems(bad) and not validator.is_valid(bad)
+
+
+def _made_up(scores: dict[tuple[str, str, str], float]) -> dict:
+    """A summary.json's content with the given scores ((partner, sub-element, column) -> score) and nothing else."""
+    from eif_xlsx.catalog import Catalog
+    from eif_xlsx.report.flat import SCHEMA_VERSION
+
+    m = Catalog.default().matrix("maternity-early-years")
+    levels = [{"partner_id": key, "partner": f"Partner {key}", "organisation": "Org", "file": f"{key}.xlsx",
+               "sub_element": code, "column": column, "score": score, "level": "", "overall_rating": "",
+               "criteria_ticked": 0, "criteria_total": 0} for (key, code, column), score in scores.items()]
+    stats = {"count": 0, "median": None, "min": None, "max": None, "spread": None, "moderate": False,
+             "median_level": ""}
+    return {"schema_version": SCHEMA_VERSION, "matrix": {"id": m.id, "title": m.title, "version": m.version,
+                                                         "levels": list(m.level_names)},
+            "indicator_set": None, "register": [], "levels": levels, "answers": [], "findings": [], "indicators": [],
+            "sub_elements": [{"code": s.code, "name": s.name, "baseline": stats, "12_months": stats}
+                             for _, _, s in m.sub_elements()]}
+
+
+def _html(summary: dict) -> str:
+    from eif_xlsx.catalog import Catalog
+    from eif_xlsx.report.schema import problems
+
+    assert problems(summary) == []
+    return board.render_html(board.collect(summary, Catalog.default().matrix(summary["matrix"]["id"]), None))
+
+
+def test_heat_map_shows_scores_as_summary_xlsx_does():
+    """Two decimals, half rounded up (summary.xlsx's number format 0.00 as Excel and LibreOffice show it): 2.25 and
+    2.75 stay as they are (they were 2.2 and 2.8: one decimal, half to even), 1.125 is 1.13 (Python's '.2f' gives
+    1.12)."""
+    html = _html(_made_up({("A", "1.1", "baseline"): 2.25, ("B", "1.1", "baseline"): 2.75,
+                           ("C", "1.1", "baseline"): 1.125, ("D", "1.1", "baseline"): 4.0}))
+    heat = html.split("<h2>Heat map</h2>")[1].split("</section>")[0]
+    row = re.search(r'<td class="sub">1\.1 .*?</tr>', heat).group(0)
+    assert re.findall(r">([^<>]*)</td>", row)[1:] == ["2.25", "2.75", "1.13", "4.00"]
+    from eif_xlsx.report.svg import fixed, score_text
+
+    assert [score_text(x) for x in (2.25, 2.75, 1.125, 2.675, 0.0, None)] == ["2.25", "2.75", "1.13", "2.68",
+                                                                                 "0.00", "–"]
+    assert [fixed(100 * x, 0) for x in (0.125, 0.285, 0.5)] == ["13", "29", "50"]  # shares as 0% shows them
+
+
+def test_movement_compares_the_partners_who_assessed_both():
+    """Four partners at baseline, two of them at 12 months: the two who left had the highest scores. The medians
+    are of the two who assessed both (1.5 -> 2.00: up), not of everyone (3.00 -> 2.00: a 'drop' that is only who
+    answered); the counts say so."""
+    html = _html(_made_up({("A", "2", "baseline"): 1.0, ("A", "2", "12_months"): 2.0,
+                           ("B", "2", "baseline"): 2.0, ("B", "2", "12_months"): 2.0,
+                           ("C", "2", "baseline"): 4.0, ("D", "2", "baseline"): 4.0,
+                           ("E", "2", "12_months"): 0.5}))
+    section = html.split("<h2>Movement: baseline to 12 months</h2>")[1].split("</section>")[0]
+    assert "assessed both" in section
+    row = re.search(r"<tr><td>2 .*?</tr>", section).group(0)
+    # assessed both, median baseline, median 12 months, up, same, down, baseline only, 12 months only
+    assert re.findall(r'<td class="num">([^<]*)</td>', row) == ["2", "1.50", "2.00", "1", "1", "0", "2", "1"]
+    assert "baseline median 1.50" in section and "12 months median 2.00" in section and ">n=2</text>" in section
+    empty = re.search(r"<tr><td>1\.1 .*?</tr>", section).group(0)
+    assert re.findall(r'<td class="num">([^<]*)</td>', empty) == ["0", "–", "–", "0", "0", "0", "0", "0"]

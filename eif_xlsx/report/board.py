@@ -37,11 +37,13 @@ from pathlib import Path
 from ..errors import DefinitionError, UsageError
 from ..layout import BASELINE, COLUMNS, TWELVE_MONTHS
 from ..model import NOT_ASSESSED, NOT_YET_BASIC, IndicatorSet, Matrix
+from ..scoring import median
 from ..writer.styles import LEVEL_FILLS
 from . import svg
 
 PARTNERS_PER_PAGE = 10
 ACTION_EXAMPLES = 3  # priority actions quoted per sub-element (all of them are in summary.xlsx)
+SHOW_PROBLEMS = 5  # of a summary.json that is not as the schema describes (eif-xlsx report)
 TEXT_CUT = 240  # characters of a barrier or action quoted in the report
 COLUMN_NAMES = {BASELINE: "Baseline", TWELVE_MONTHS: "12 months"}
 RAG_FILLS = {"green": "#C6EFCE", "amber": "#FFEB9C", "red": "#FFC7CE"}  # as tracker.xlsx
@@ -131,24 +133,25 @@ def from_folder(folder: Path, catalog) -> BoardData:
         raise UsageError(f"{folder}: no summary.json here; give the folder 'eif-xlsx import' wrote") from None
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise UsageError(f"{path}: cannot read it: {exc}") from exc
-    from .schema import SUMMARY_SCHEMA
+    from .schema import SUMMARY_SCHEMA, problems
 
     version = summary.get("schema_version") if isinstance(summary, dict) else None
     if version != SUMMARY_SCHEMA["properties"]["schema_version"]["const"]:
         raise UsageError(f"{path}: not a summary.json this version of eif-xlsx writes (schema_version {version!r}); "
                          "import the returns again")
+    wrong = problems(summary, limit=SHOW_PROBLEMS + 1)
+    if wrong:
+        more = " (and more)" if len(wrong) > SHOW_PROBLEMS else ""
+        raise UsageError(f"{path}: not as 'eif-xlsx schema summary' describes it: " + "; ".join(wrong[:SHOW_PROBLEMS])
+                         + more + ". Import the returns again, or give the folder an import wrote")
     try:
-        mid = summary["matrix"]["id"]
-        matrix = catalog.matrix(mid)
+        matrix = catalog.matrix(summary["matrix"]["id"])
         # without its indicator set among the definitions, the tracker section lists the values without wording
-        iset_id = (summary.get("indicator_set") or {}).get("id")
+        iset_id = (summary["indicator_set"] or {}).get("id")
         iset = catalog.indicator_set(iset_id) if iset_id and iset_id in catalog.entries else None
-        return collect(summary, matrix, iset)
     except DefinitionError as exc:
         raise UsageError(f"{path}: {exc}; give --definitions with the folder it came from") from exc
-    except (KeyError, TypeError, AttributeError) as exc:
-        raise UsageError(f"{path}: not as 'eif-xlsx schema summary' describes it ({type(exc).__name__}: {exc}); "
-                         "import the returns again") from exc
+    return collect(summary, matrix, iset)
 
 
 # -- writing ----------------------------------------------------------------------------------------------------
@@ -306,8 +309,7 @@ def _legend(m: Matrix) -> str:
     return f'<p class="legend">{spans}<span>– {escape(NOT_ASSESSED)}</span></p>'
 
 
-def _score_text(score: float | None) -> str:
-    return "–" if score is None else f"{score:.1f}"
+_score_text = svg.score_text  # a score as summary.xlsx shows it (2 decimals, half up)
 
 
 def _returns(data: BoardData) -> str:
@@ -421,31 +423,36 @@ def _movement(data: BoardData) -> str:
                 "yet. This section fills in once the 12-months workbooks come back.</p></section>")
     rows, table = [], []
     for sub in _subs(m):
-        up = same = down = 0
+        pairs, only = [], Counter()
         for p in data.partners:
             b = data.scores.get((p.key, sub.code, BASELINE), (None, ""))[0]
             t = data.scores.get((p.key, sub.code, TWELVE_MONTHS), (None, ""))[0]
-            if b is None or t is None:
-                continue
-            if t > b + 1e-9:
-                up += 1
-            elif t < b - 1e-9:
-                down += 1
-            else:
-                same += 1
-        base = (data.stats.get((sub.code, BASELINE)) or {}).get("median")
-        twelve = (data.stats.get((sub.code, TWELVE_MONTHS)) or {}).get("median")
-        rows.append(svg.Move(f"{sub.code} {sub.name}", base, twelve))
-        table.append(f"<tr><td>{escape(sub.code)} {escape(sub.name)}</td><td class=\"num\">{_score_text(base)}</td>"
-                     f"<td class=\"num\">{_score_text(twelve)}</td><td class=\"num\">{up}</td>"
-                     f"<td class=\"num\">{same}</td><td class=\"num\">{down}</td></tr>")
+            if b is not None and t is not None:
+                pairs.append((b, t))
+            elif b is not None or t is not None:
+                only[BASELINE if t is None else TWELVE_MONTHS] += 1
+        up = sum(1 for b, t in pairs if t > b + 1e-9)
+        down = sum(1 for b, t in pairs if t < b - 1e-9)
+        base = median([b for b, _ in pairs]) if pairs else None
+        twelve = median([t for _, t in pairs]) if pairs else None
+        rows.append(svg.Move(f"{sub.code} {sub.name}", base, twelve, f"n={len(pairs)}"))
+        table.append(f"<tr><td>{escape(sub.code)} {escape(sub.name)}</td><td class=\"num\">{len(pairs)}</td>"
+                     f"<td class=\"num\">{_score_text(base)}</td><td class=\"num\">{_score_text(twelve)}</td>"
+                     f"<td class=\"num\">{up}</td><td class=\"num\">{len(pairs) - up - down}</td>"
+                     f"<td class=\"num\">{down}</td><td class=\"num\">{only[BASELINE]}</td>"
+                     f"<td class=\"num\">{only[TWELVE_MONTHS]}</td></tr>")
     return ("<section><h2>Movement: baseline to 12 months</h2>"
-            "<p class=\"muted\">Median score across partners at baseline (○) and at 12 months (●); the table counts "
-            "the partners who assessed both.</p><figure>"
-            + svg.dumbbells(rows, _level_names(m), "Median score, baseline and 12 months") + "</figure>"
-            "<table class=\"plain\"><thead><tr><th>Sub-element</th><th class=\"num\">Median baseline</th>"
-            "<th class=\"num\">Median 12 months</th><th class=\"num\">Moved up</th><th class=\"num\">Same</th>"
-            "<th class=\"num\">Moved down</th></tr></thead><tbody>" + "".join(table) + "</tbody></table></section>")
+            "<p class=\"muted\">Like with like: for each sub-element, only the partners who assessed it in both "
+            "columns (n partners assessed both), their median score at baseline (○) and at 12 months (●), and how "
+            "many of them moved. Partners who assessed only one column are counted apart and left out of the "
+            "medians, so a change in who answered does not show as movement.</p><figure>"
+            + svg.dumbbells(rows, _level_names(m), "Median score of the partners who assessed both, baseline and "
+                            "12 months") + "</figure>"
+            "<table class=\"plain\"><thead><tr><th>Sub-element</th><th class=\"num\">Partners assessed both</th>"
+            "<th class=\"num\">Median baseline</th><th class=\"num\">Median 12 months</th>"
+            "<th class=\"num\">Moved up</th><th class=\"num\">Same</th><th class=\"num\">Moved down</th>"
+            "<th class=\"num\">Baseline only</th><th class=\"num\">12 months only</th></tr></thead><tbody>"
+            + "".join(table) + "</tbody></table></section>")
 
 
 def _evidence(data: BoardData) -> str:

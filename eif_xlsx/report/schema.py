@@ -73,3 +73,80 @@ SUMMARY_SCHEMA: dict = {
             value={"type": ["number", "string", "null"]}, numerator=_NUMBER, denominator=_NUMBER)),
     },
 }
+
+
+# -- checking a summary.json against the schema (for `eif-xlsx report`) ----------------------------------------
+
+_TYPES: dict[str, tuple[type, ...]] = {"string": (str,), "integer": (int,), "number": (int, float), "boolean": (bool,),
+                                       "null": (type(None),), "array": (list,), "object": (dict,)}
+
+
+def _is(value: object, kind: str) -> bool:
+    if isinstance(value, bool):  # a bool is an int to Python, not to JSON
+        return kind == "boolean"
+    if kind == "integer" and isinstance(value, float):
+        return value.is_integer()
+    return isinstance(value, _TYPES[kind])
+
+
+def _where(path: str, key: object) -> str:
+    return f"{path}[{key}]" if isinstance(key, int) else (f"{path}.{key}" if path else str(key))
+
+
+def problems(value: object, schema: dict | None = None, path: str = "", limit: int = 10) -> list[str]:
+    """What in value does not follow schema (SUMMARY_SCHEMA by default), each as 'where: what', at most limit of
+    them. Covers the keywords the schemas here use (type, const, enum, required, properties, additionalProperties,
+    items, oneOf, minimum, maximum); a test checks it agrees with the jsonschema package."""
+    found: list[str] = []
+    _check(value, SUMMARY_SCHEMA if schema is None else schema, path, found, limit)
+    return found
+
+
+def _check(value: object, schema: dict, path: str, found: list[str], limit: int) -> None:
+    if len(found) >= limit:
+        return
+    where = path or "the top level"
+    if "oneOf" in schema:
+        if sum(not problems(value, s, path, 1) for s in schema["oneOf"]) != 1:
+            found.append(f"{where}: {_short(value)} is not as described")
+        return
+    kinds = schema.get("type")
+    if kinds is not None:
+        kinds = [kinds] if isinstance(kinds, str) else kinds
+        if not any(_is(value, k) for k in kinds):
+            found.append(f"{where}: {_short(value)} is not {' or '.join(_NAMES[k] for k in kinds)}")
+            return
+    if "const" in schema and value != schema["const"]:
+        found.append(f"{where}: {_short(value)} is not {schema['const']!r}")
+    if "enum" in schema and value not in schema["enum"]:
+        found.append(f"{where}: {_short(value)} is not one of {', '.join(map(repr, schema['enum']))}")
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        if "minimum" in schema and value < schema["minimum"] or "maximum" in schema and value > schema["maximum"]:
+            found.append(f"{where}: {value!r} is outside {schema.get('minimum', '')}-{schema.get('maximum', '')}")
+    if isinstance(value, dict):
+        missing = [k for k in schema.get("required", ()) if k not in value]
+        if missing:
+            found.append(f"{where}: missing {', '.join(map(repr, missing))}")
+        properties = schema.get("properties", {})
+        if schema.get("additionalProperties") is False:
+            extra = sorted(str(k) for k in value if k not in properties)
+            if extra:
+                found.append(f"{where}: unexpected {', '.join(extra)}")
+        for key, sub in properties.items():
+            if key in value:
+                _check(value[key], sub, _where(path, key), found, limit)
+    elif isinstance(value, list) and "items" in schema:
+        item = schema["items"]
+        for i, v in enumerate(value):
+            if len(found) >= limit:
+                return
+            _check(v, item, _where(path, i), found, limit)
+
+
+_NAMES = {"string": "a text", "integer": "a whole number", "number": "a number", "boolean": "true or false",
+          "null": "null", "array": "a list", "object": "an object"}
+
+
+def _short(value: object) -> str:
+    text = repr(value)
+    return text if len(text) <= 40 else text[:39] + "…"

@@ -7,6 +7,7 @@ number of decimals, so the same data give the same bytes."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal
 from html import escape
 
 WIDTH = 1000
@@ -19,6 +20,26 @@ FONT = 'font-family="DejaVu Sans, Liberation Sans, Arial, sans-serif"'
 
 def _n(x: float) -> str:
     return f"{x:.1f}"
+
+
+SCORE_PLACES = 2  # as summary.xlsx shows a score (number format 0.00)
+
+
+def fixed(x: float, places: int) -> str:
+    """x with places decimals, half rounded up as Excel and LibreOffice show a number in a format such as 0.00 or
+    0% (2.125 -> "2.13", 0.125 as a percentage -> "13"), not Python's half-to-even of the binary value: x to 15
+    significant digits, as a spreadsheet keeps it (100 * 0.285 -> "29", not 28.499999999999996's "28"), is
+    rounded. flat.py rounds the scores in the CSVs and summary.json by the same rule (to 4 places)."""
+    return str(round_half_up(x, places))
+
+
+def round_half_up(x: float, places: int) -> Decimal:
+    return Decimal(f"{x:.15g}").quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
+
+
+def score_text(score: float | None) -> str:
+    """A score (0-4) as every part of the report shows it: the same text summary.xlsx shows; '–' for none."""
+    return "–" if score is None else fixed(score, SCORE_PLACES)
 
 
 def _svg(height: float, title: str, body: list[str]) -> str:
@@ -77,7 +98,7 @@ def stacked_bars(rows: list[StackRow], names: list[str], fills: list[str], title
             # at it
             mx = LABEL + plot * _median_position(r.counts, r.median) / most
             body.append(f'<path d="M{_n(mx - 5)} {_n(y - 2)} h10 l-5 7 z" fill="{ACCENT}">'
-                        f"<title>median {r.median:.2f}</title></path>")
+                        f"<title>median {score_text(r.median)}</title></path>")
         tail = f"{total}" + (f"  {r.flag}" if r.flag else "")
         body.append(f'<text x="{_n(LABEL + plot + 8)}" y="{_n(y + 15)}" fill="{MUTED}" font-size="10">'
                     f"{escape(tail)}</text>")
@@ -99,11 +120,12 @@ class Move:
     label: str
     baseline: float | None
     twelve_months: float | None
+    note: str = ""  # written at the right end of the row (how many partners the medians are of)
 
 
 def dumbbells(rows: list[Move], names: list[str], title: str) -> str:
     """Per row, the baseline (open circle) and 12-months (filled) medians on the 0-4 scale, joined by a line."""
-    plot = WIDTH - LABEL - 40
+    plot = WIDTH - LABEL - 80
     height = TOP + ROW * len(rows) + 6
     top = len(names) - 1
     body = _axis(plot, [(k / top, f"{k} {names[k]}") for k in range(top + 1)], height)
@@ -117,10 +139,13 @@ def dumbbells(rows: list[Move], names: list[str], title: str) -> str:
                         'stroke-width="3"/>')
         if xs[0] is not None:
             body.append(f'<circle cx="{_n(xs[0])}" cy="{_n(y)}" r="5" fill="#FFFFFF" stroke="{ACCENT}" '
-                        f'stroke-width="2"><title>baseline median {r.baseline:.2f}</title></circle>')
+                        f'stroke-width="2"><title>baseline median {score_text(r.baseline)}</title></circle>')
         if xs[1] is not None:
             body.append(f'<circle cx="{_n(xs[1])}" cy="{_n(y)}" r="5" fill="{ACCENT}">'
-                        f"<title>12 months median {r.twelve_months:.2f}</title></circle>")
+                        f"<title>12 months median {score_text(r.twelve_months)}</title></circle>")
+        if r.note:
+            body.append(f'<text x="{_n(LABEL + plot + 14)}" y="{_n(y + 4)}" fill="{MUTED}" font-size="10">'
+                        f"{escape(r.note)}</text>")
     return _svg(height, title, body)
 
 
@@ -143,7 +168,7 @@ def share_bars(rows: list[Share], title: str) -> str:
         if r.share:
             body.append(f'<rect x="{LABEL}" y="{_n(y + 3)}" width="{_n(plot * r.share)}" height="{ROW - 6}" '
                         f'fill="#6B8FB8"/>')
-        pct = "–" if r.share is None else f"{100 * r.share:.0f} %"
+        pct = "–" if r.share is None else f"{fixed(100 * r.share, 0)} %"
         body.append(f'<text x="{_n(LABEL + plot + 8)}" y="{_n(y + 15)}" fill="{INK}" font-size="10">'
                     f"{escape(pct)} ({escape(r.text)})</text>")
     return _svg(height, title, body)
