@@ -21,9 +21,10 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import io
 import json
 import re
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import IO
 
@@ -93,7 +94,7 @@ def write_flat(cons: Consolidation, out: Path) -> list[Path]:
     files = {name: out / name for name in ("levels.csv", "answers.csv", "findings.csv", "register.csv")}
     with _CsvFile(files["levels.csv"], LEVELS) as levels, _CsvFile(files["answers.csv"], ANSWERS) as answers, \
             (out / "summary.json").open("w", encoding="utf-8", newline="\n") as fh:
-        _write_json(fh, summary_data(cons, levels.tee, answers.tee))
+        _write_json(fh, summary_data(cons, levels.fh, answers.fh))
         fh.write("\n")
     _write_csv(files["findings.csv"], FINDINGS, ((f.file, f.severity.value, f.code, f.sheet, f.cell, f.message)
                                                  for f in cons.findings()))
@@ -104,12 +105,12 @@ def write_flat(cons: Consolidation, out: Path) -> list[Path]:
     return [*written, out / "summary.json"]
 
 
-def summary_data(cons: Consolidation, levels_tee: Callable = iter, answers_tee: Callable = iter, *,
+def summary_data(cons: Consolidation, levels_csv: IO[str] | None = None, answers_csv: IO[str] | None = None, *,
                  rendered: bool = True) -> dict:
     """summary.json's content: small parts as lists and dicts, long lists as iterators. levels and answers come
-    per return, as batches of rows; each tee is given the batches and passes them on (write_flat's tee writes
-    them to the CSV on the way). rendered: the long lists' items as JSON text (_Items, for _write_json), else as
-    dicts, as json.load would give them back (for the board report, board.py)."""
+    per return, as batches of rows; each row is rendered once, for summary.json and, given the open levels.csv and
+    answers.csv (write_flat), as their CSV lines, written on the way. rendered: the long lists' items as JSON text
+    (_Items, for _write_json), else as dicts, as json.load would give them back (for the board report, board.py)."""
     m, iset = cons.matrix, cons.indicators
     items = _items if rendered else _dicts
     return {
@@ -117,10 +118,10 @@ def summary_data(cons: Consolidation, levels_tee: Callable = iter, answers_tee: 
         "matrix": {"id": m.id, "title": m.title, "version": m.version, "levels": list(m.level_names)},
         "indicator_set": None if iset is None else {"id": iset.id, "title": iset.title, "version": iset.version},
         "register": items(REGISTER, [list(_register_rows(cons))]),
-        "levels": items(LEVELS, levels_tee(_level_batches(cons))),
+        "levels": items(LEVELS, _level_batches(cons), csv_to=levels_csv),
         "sub_elements": [{"code": sub.code, "name": sub.name, **{c: _stats(cons.stats(sub.code, c)) for c in COLUMNS}}
                          for _, _, sub in m.sub_elements()],
-        "answers": items(ANSWERS, answers_tee(_answer_batches(cons)), texts_only=True),
+        "answers": items(ANSWERS, _answer_batches(cons), texts_only=True, csv_to=answers_csv),
         "findings": (f.as_dict() for f in cons.findings()),
         "indicators": items(INDICATORS, ([row] for row in _indicator_rows(cons))),
     }
@@ -170,27 +171,68 @@ class _Items(str):
     {header[i]: row[i]} (see _items)."""
 
 
-def _items(header: tuple[str, ...], batches: Iterable[list[tuple]], texts_only: bool = False) -> Iterator[_Items]:
+def _items(header: tuple[str, ...], batches: Iterable[list[tuple]], texts_only: bool = False,
+           csv_to: IO[str] | None = None) -> Iterator[_Items]:
     """Each batch of rows rendered as JSON objects {header[i]: row[i]}, keys sorted: from a template of the sorted
     keys, each value rendered by json itself (the long lists are written at a fraction of the cost of a dict and
-    _dump per row). texts_only: every value is a str (the answers)."""
+    _dump per row). texts_only: every value is a str (the answers). csv_to: the same rows written there as CSV
+    lines (_Lines), one write per batch."""
     order = sorted(range(len(header)), key=header.__getitem__)
     fill = ("{{" + ",".join(f"{_dump(header[i])}:{{{i}}}" for i in order) + "}}").format
+    lines = _Lines() if csv_to is not None else None
+    other: dict[tuple, str] = {}  # few: scores rounded to 4 places, counts
     for batch in batches:
         if batch:
+            if lines is not None:
+                csv_to.write(lines.render(batch))
             if texts_only:
                 yield _Items(",".join([fill(*map(_text, row)) for row in batch]))
-            else:
-                yield _Items(",".join([fill(*[_text(v) if v.__class__ is str else _dump(v) for v in row])
-                                       for row in batch]))
+            else:  # a value not a str (a score, a count, None) as _dump writes it, once per distinct value
+                yield _Items(",".join([fill(*[_text(v) if v.__class__ is str else
+                                              other[k] if (k := (v.__class__, v)) in other else
+                                              other.setdefault(k, _dump(v)) for v in row]) for row in batch]))
 
 
-def _dicts(header: tuple[str, ...], batches: Iterable[list[tuple]], texts_only: bool = False) -> Iterator[dict]:
+def _dicts(header: tuple[str, ...], batches: Iterable[list[tuple]], texts_only: bool = False,
+           csv_to: IO[str] | None = None) -> Iterator[dict]:
     return (dict(zip(header, row, strict=True)) for batch in batches for row in batch)
 
 
+class _Lines:
+    """Rows as the CSV lines csv.writer (Dialect) writes for csv_row(row), byte for byte, at a fraction of its cost
+    for a round's answers: the csv module renders each distinct value once (guarded, quoted as needed) and the
+    rendering is kept, so a row is its cached fields joined. Most values recur (ids, fields, cells, ticks); a
+    partner's text does not, so the cache is emptied when it reaches LIMIT values. Keys keep 1, 1.0, True and '1'
+    apart (a str is its own key, another value (type, value))."""
+
+    LIMIT = 8192
+
+    def __init__(self) -> None:
+        self.buf = io.StringIO()
+        self.writer = csv.writer(self.buf, Dialect)
+        self.cache: dict[object, str] = {}
+
+    def field(self, key: object, value: object) -> str:
+        """value's field as csv.writer writes it in a row: written beside an empty field (a row of one empty field
+        would be written '""'), and that field and the line end taken off."""
+        buf = self.buf
+        buf.seek(0)
+        buf.truncate()
+        self.writer.writerow(csv_row((value, None)))
+        text = buf.getvalue()[:-3]
+        if len(self.cache) >= self.LIMIT:
+            self.cache.clear()
+        self.cache[key] = text
+        return text
+
+    def render(self, rows: Iterable[tuple]) -> str:
+        cache, field = self.cache, self.field
+        return "".join([",".join([cache[k] if (k := v if v.__class__ is str else (v.__class__, v)) in cache
+                                  else field(k, v) for v in row]) + "\r\n" for row in rows])
+
+
 class _CsvFile:
-    """A CSV being written, header first; tee(batches) writes each batch of rows and passes it on."""
+    """A CSV being written, its byte-order mark and header first."""
 
     def __init__(self, path: Path, header: tuple[str, ...]) -> None:
         self.path, self.header = path, header
@@ -204,12 +246,6 @@ class _CsvFile:
 
     def __exit__(self, *exc) -> None:
         self.fh.close()
-
-    def tee(self, batches: Iterable[list[tuple]]) -> Iterator[list[tuple]]:
-        writerows = self.writer.writerows
-        for batch in batches:
-            writerows(map(csv_row, batch))
-            yield batch
 
 
 def _write_csv(path: Path, header: tuple[str, ...], rows: Iterable[tuple]) -> Path:
