@@ -1,4 +1,5 @@
-"""What the summary takes from a return's answers (supporting information ticked, barriers and actions, notes), in
+"""What the summary takes from a return's answers (supporting information ticked, barriers and actions, notes, the
+'Other' supporting items a partner added), in
 a form small enough to take in the reading process (batch.slim) and keep on disk: the summary then reads this,
 not every answer again."""
 
@@ -11,8 +12,11 @@ ACTION_FIELDS = frozenset({"barrier", "priority_action", "timescale", "owner", "
 NOTE_KINDS = {"notes": "Notes", "supporting_other": "Other supporting information", "extra": "Outside the template"}
 
 # (ticked supporting information as (sub-element, item, column), barrier/action groups as (sub-element, item,
-# the first cell, {field: text}), notes as (sub-element, field, Sheet!A1, text)); each in answer order
-Texts = tuple[list[tuple[str, str, str]], list[tuple[str, str, str, dict[str, str]]], list[tuple[str, str, str, str]]]
+# the first cell, {field: text}), notes as (sub-element, field, Sheet!A1, text), 'Other' supporting items as
+# (sub-element, item, Sheet!A1 of its text or of its first tick, text, (columns ticked))); each in answer order
+Other = tuple[str, str, str, str, tuple[str, ...]]
+Texts = tuple[list[tuple[str, str, str]], list[tuple[str, str, str, dict[str, str]]], list[tuple[str, str, str, str]],
+              list[Other]]
 
 
 def texts_of(answers: Iterable) -> Texts:
@@ -20,6 +24,7 @@ def texts_of(answers: Iterable) -> Texts:
     support: list[tuple[str, str, str]] = []
     groups: dict[tuple[str, str], tuple[str, str, str, dict[str, str]]] = {}
     notes: list[tuple[str, str, str, str]] = []
+    others: dict[tuple[str, str], list] = {}  # (sub-element, item) -> [cell, text, columns ticked]
     for a in answers:
         field = a.field
         if field == "supporting_information":
@@ -36,4 +41,11 @@ def texts_of(answers: Iterable) -> Texts:
             raw = a.raw_text
             if raw.strip():
                 notes.append((a.sub_element, field, f"{a.sheet}!{a.cell}", raw))
-    return support, list(groups.values()), notes
+                if field == "supporting_other":
+                    o = others.setdefault((a.sub_element, a.item), [f"{a.sheet}!{a.cell}", "", []])
+                    o[0], o[1] = f"{a.sheet}!{a.cell}", raw
+        elif field == "supporting_other_tick" and a.value is True:
+            o = others.setdefault((a.sub_element, a.item), [f"{a.sheet}!{a.cell}", "", []])
+            if a.column not in o[2]:
+                o[2].append(a.column)
+    return support, list(groups.values()), notes, [(s, i, o[0], o[1], tuple(o[2])) for (s, i), o in others.items()]
