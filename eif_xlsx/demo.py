@@ -68,9 +68,10 @@ def fill_answers(matrix: Matrix, lay: layout_mod.WorkbookLayout, partner: Partne
                     ticked = False  # basic descriptors stop being true as an area matures
                 if ticked:
                     answers[("criterion", sub.code, crit.code, column)] = rng.choice(TICK_VARIANTS)
-            for i, _ in enumerate(sub.supporting_information, start=1):
-                if reach >= 2 and rng.random() < 0.3 + 0.1 * reach:
-                    answers[("supporting_information", sub.code, f"S{i}", column)] = "✓"
+            for item in sub.supporting_items:  # evidence mostly at the levels reached
+                rank = names.index(item.level) + 1 if item.level else 1
+                if reach >= max(2, rank) and rng.random() < 0.3 + 0.1 * reach:
+                    answers[("supporting_information", sub.code, item.id, column)] = "✓"
             if reach >= 1 and rng.random() < 0.25:
                 answers[("overall_rating", sub.code, "", column)] = names[min(3, max(0, reach - 1))]
         if rng.random() < 0.2:
@@ -104,7 +105,14 @@ def _with_problems(answers: dict, matrix: Matrix) -> dict:
     """One partner's return with the sort of problems a coordinator meets."""
     out = dict(answers)
     out[("criterion", "1.1", "1.1a", BASELINE)] = "maybe"
-    out[("criterion", "2", "2k", BASELINE)] = "✓"  # a Mature criterion far above the rest
+    # Sub-element 2 at Basic level, with one Mature criterion ticked far above the rest.
+    for key in [k for k in out if k[0] == "criterion" and k[1] == "2" and k[3] == BASELINE]:
+        del out[key]
+    sub = next(sub for _, _, sub in matrix.sub_elements() if sub.code == "2")
+    for crit in sub.criteria:
+        if crit.level == matrix.level_names[0]:
+            out[("criterion", "2", crit.code, BASELINE)] = "✓"
+    out[("criterion", "2", "2k", BASELINE)] = "✓"
     out[("notes", "3", "", "")] = "=SUM(A1:A9) is how we counted the workforce"
     out[("assessment_date", "", "", BASELINE)] = dt.date(2027, 3, 1)
     out[("criterion", "4", "4a", TWELVE_MONTHS)] = "✓"

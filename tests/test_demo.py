@@ -29,6 +29,11 @@ def test_demo_round_trip(tmp_path):
     if soffice():
         assert any(r["file"].endswith(".ods") for r in returned)
     summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
+    # Supporting information is ticked by the demo's partners, on items known by their ids (it was typed under
+    # template-1 keys once and silently ticked nothing).
+    answers = list(csv.DictReader((out / "answers.csv").open(encoding="utf-8-sig", newline="")))
+    evidence = {r["item"] for r in answers if r["field"] == "supporting_information" and r["raw_value"]}
+    assert len(evidence) > 20 and all("-s" in item for item in evidence)
     codes = {f["code"] for f in summary["findings"]}
     assert {"unrecognised-tick", "skipped-level", "date-in-future", "damaged"} <= codes
     assert len({r["partner_id"] for r in summary["levels"]}) == 10
