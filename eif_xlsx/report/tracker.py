@@ -14,7 +14,9 @@ from .summary import _Book
 EMPTY_PERIODS = ("Period 1", "Period 2", "Period 3", "Period 4")
 HEAD = ("Core purpose", "Commissioning intention", "Target population", "Lead commissioner", "Id", "Kind",
         "Indicator", "Unit", "Direction of improvement", "Baseline", "Target")
-WIDTHS = (22, 34, 28, 24, 12, 12, 48, 10, 12, 10, 10)
+WIDTHS = (14, 20, 16, 16, 11, 10, 29, 9, 10, 8, 8)
+TAIL = ("Latest", "Change", "Trend", "RAG", "Sparkline")
+DIRECTIONS = ["higher", "lower", "none"]  # which value is better (model.Direction); 'none': no RAG, no trend
 
 
 _MONTHS = {m: i for i, m in enumerate(("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov",
@@ -42,12 +44,17 @@ def _shared(one: dict, indicator_id: str, period: str, *more: str) -> tuple:
     return (one.setdefault(indicator_id, indicator_id), when, *(one.setdefault(x, x) for x in more))
 
 
-def write_tracker(iset: IndicatorSet, values, path: Path) -> Path:
+def write_tracker(iset: IndicatorSet, values, path: Path, header: str = "") -> Path:
     """values: IndicatorValue records from returns (may be empty: a blank tracker to start from); any iterable that
     can be read more than once (a round's are on disk, see spool.Rows): it is read in two passes, and the lists
-    that come out of it wait on disk for their turn to be written (spool.SortedRows)."""
-    book = _Book(path, f"Commissioning-indicator tracker: {iset.title}")
+    that come out of it wait on disk for their turn to be written (spool.SortedRows). header: what each printed
+    page says at its top left (the area and round), else the set's organisation."""
+    book = _Book(path, f"Commissioning-indicator tracker: {iset.title}", header or iset.organisation or "")
     f = book.f
+    heading = book.wb.add_format({"font_name": "Arial", "font_size": 10, "bold": True, "italic": True,
+                                  "text_wrap": True, "valign": "top", "bg_color": "#EEF2F7"})
+    heading_line = book.wb.add_format({"font_name": "Arial", "font_size": 10, "bold": True, "italic": True,
+                                       "valign": "top", "bg_color": "#EEF2F7"})  # context on a heading's row
     locked_input = book.wb.add_format({"font_name": "Arial", "font_size": 10, "bg_color": "#FFF9DB", "border": 1,
                                        "border_color": "#9CA3AF", "valign": "top"})
     ws = book.sheet("Tracker", f"{iset.organisation + ': ' if iset.organisation else ''}{iset.title}",
@@ -70,28 +77,54 @@ def write_tracker(iset: IndicatorSet, values, path: Path) -> Path:
             conflicts.add(_shared(one, v.indicator_id, v.period, v.partner),
                           [v.indicator_id, v.period, v.partner, v.value, v.file, v.cell])
     head_row = 3
-    cols = list(HEAD) + periods + ["Latest", "Change", "RAG", "Trend"]
-    ws.set_row(head_row, 32)  # before the row's cells: the workbook is written row by row (see summary._Book)
+    cols = list(HEAD) + periods + list(TAIL)
+    for c in range(len(cols)):
+        book.width(ws, c, c, WIDTHS[c] if c < len(WIDTHS) else 9)
+    book.fit(ws, head_row, cols, ["head"] * len(cols), least=32)  # before the row's cells (see summary._Book)
     for c, h in enumerate(cols):
         ws.write_string(head_row, c, h, f["head"])
-        ws.set_column(c, c, WIDTHS[c] if c < len(WIDTHS) else 11)
     p0 = len(HEAD)
-    latest_c, change_c, rag_c, trend_c = p0 + len(periods), p0 + len(periods) + 1, p0 + len(periods) + 2, \
-        p0 + len(periods) + 3
+    latest_c, change_c, trend_c, rag_c, spark_c = range(p0 + len(periods), p0 + len(periods) + len(TAIL))
     r = head_row + 1
     first = r
+    purpose_starts: list[int] = []  # a page break before each core purpose but the first
+    seen: tuple = ()
     for cp, it, ind in iset.indicators():
-        book.put(ws, r, 0, cp.title)
-        book.put(ws, r, 1, it.commissioned.splitlines()[0])
-        book.put(ws, r, 2, it.target_population)
-        book.put(ws, r, 3, "; ".join(it.lead_commissioners))
+        if seen and cp.id != seen[0]:
+            purpose_starts.append(r)
+        leads = "; ".join(it.lead_commissioners)
+        if it.lead_commissioners_note:  # a note on the leads, not one more of them
+            leads += f"\nNote: {it.lead_commissioners_note}"
+        if (cp.id, it.id) != seen[:2]:
+            # The intention in full once, on a row of its own; its indicators' rows repeat it unwrapped (for the
+            # filter), so that a printed row is as tall as its indicator's wording, not the target population's.
+            context = [cp.title, it.commissioned, it.target_population, leads]
+            book.fit(ws, r, context, ["text"] * len(context))
+            for c, text in enumerate(context):
+                ws.write_string(r, c, text, heading)
+            for c in range(len(context), len(HEAD)):
+                ws.write_blank(r, c, None, heading)
+            r += 1
+        if ind.group is not None and (cp.id, it.id, ind.kind, ind.group) != seen:
+            # The group's heading, as the seed prints it, on a row of its own above its indicators.
+            context = [cp.title, it.commissioned.splitlines()[0], "", "", "", ind.kind.replace("-", " "), ind.group]
+            book.fit(ws, r, context[5:], ["text"] * 2, 5)
+            for c, text in enumerate(context):
+                style = heading if c >= 5 else heading_line
+                ws.write_string(r, c, text, style) if text else ws.write_blank(r, c, None, style)
+            r += 1
+        seen = (cp.id, it.id, ind.kind, ind.group)
+        book.fit(ws, r, [ind.kind.replace("-", " "), ind.text], ["text", "indent" if ind.parent else "text"], 5)
+        book.put(ws, r, 0, cp.title, "plain")
+        book.put(ws, r, 1, it.commissioned.splitlines()[0], "plain")
+        book.put(ws, r, 2, it.target_population.splitlines()[0], "plain")  # in full on the intention's row
+        book.put(ws, r, 3, "; ".join(it.lead_commissioners), "plain")
         book.put(ws, r, 4, ind.id, "bold")
         book.put(ws, r, 5, ind.kind.replace("-", " "))
-        book.put(ws, r, 6, ind.text)
+        book.put(ws, r, 6, ind.text, "indent" if ind.parent else "text")  # a sub-item, indented under its parent
         book.put(ws, r, 7, ind.unit)
-        ws.write_string(r, 8, ind.direction or "", locked_input) if ind.direction else ws.write_blank(r, 8, None,
-                                                                                                     locked_input)
-        ws.data_validation(r, 8, r, 8, {"validate": "list", "source": ["increase", "decrease"]})
+        ws.write_string(r, 8, ind.direction, locked_input)
+        ws.data_validation(r, 8, r, 8, {"validate": "list", "source": DIRECTIONS})
         ws.write_blank(r, 9, None, locked_input)
         ws.write_blank(r, 10, None, locked_input)
         for j, period in enumerate(periods):
@@ -105,21 +138,29 @@ def write_tracker(iset: IndicatorSet, values, path: Path) -> Path:
                 ws.write_comment(r, c, "Conflicting values from partners: see the Conflicts sheet.")
         rng = f"{a1(r, p0)}:{a1(r, p0 + len(periods) - 1)}"
         latest, base, target, direction = a1(r, latest_c), a1(r, 9), a1(r, 10), a1(r, 8)
+        change = a1(r, change_c)
         ws.write_formula(r, latest_c, f'=IFERROR(LOOKUP(2,1/({rng}<>""),{rng}),"")', f["score"], "")
         ws.write_formula(r, change_c, f'=IF(OR({base}="",{latest}="",NOT(ISNUMBER({latest}))),"",{latest}-{base})',
                          f["score"], "")
+        # Trend and RAG by the direction: 'higher' or 'lower' is better; 'none' (or no direction) gives neither.
+        ws.write_formula(r, trend_c, f'=IF(OR({change}="",{direction}="none",{direction}=""),"",IF({change}=0,'
+                                     f'"no change",IF(({change}>0)=({direction}="higher"),"improving",'
+                                     f'"worsening")))', f["text"], "")
         up = f'IF({latest}>={target},"Green",IF(AND({base}<>"",{latest}>{base}),"Amber","Red"))'
         down = f'IF({latest}<={target},"Green",IF(AND({base}<>"",{latest}<{base}),"Amber","Red"))'
-        ws.write_formula(r, rag_c, f'=IF(OR({target}="",{latest}="",{direction}="",NOT(ISNUMBER({latest}))),"",'
-                                   f'IF({direction}="decrease",{down},{up}))', f["bold"], "")
-        ws.add_sparkline(r, trend_c, {"range": f"Tracker!{rng}", "markers": True})
+        ws.write_formula(r, rag_c, f'=IF(OR({target}="",{latest}="",{direction}="",{direction}="none",'
+                                   f'NOT(ISNUMBER({latest}))),"",IF({direction}="lower",{down},{up}))', f["bold"], "")
+        ws.add_sparkline(r, spark_c, {"range": f"Tracker!{rng}", "markers": True})
         r += 1
     last = r - 1
     for word, colour in (("Green", "#C6EFCE"), ("Amber", "#FFEB9C"), ("Red", "#FFC7CE")):
         ws.conditional_format(first, rag_c, last, rag_c, {"type": "cell", "criteria": "==", "value": f'"{word}"',
                                                           "format": book.wb.add_format({"bg_color": colour})})
-    ws.autofilter(head_row, 0, last, trend_c)
+    ws.autofilter(head_row, 0, last, spark_c)
     ws.freeze_panes(head_row + 1, 7)
+    # Printed in two runs of pages: the indicators with their context, then their values, RAG and trend beside
+    # their id and wording (repeated); a core purpose starts a page.
+    book.print(ws, last, spark_c, rows=(head_row, head_row), cols=(4, 6), h_breaks=purpose_starts, v_breaks=[p0])
     # Where each value came from.
     src = book.sheet("Values", "Every indicator value reported, with who reported it")
     book.table(src, 3, [("Id", 12), ("Period", 12), ("Value", 10), ("Numerator", 10), ("Denominator", 11),
