@@ -89,11 +89,15 @@ def test_directions_dropdown_groups_sub_items_and_note(iset, tmp_path):
     headings = [ws.cell(r, 7).value for r in range(5, ws.max_row + 1) if ws.cell(r, 5).value is None]
     groups = {ind.group for ind in indicators.values() if ind.group}
     assert groups <= set(headings)
-    # The note in the lead-commissioner column is a note, after the commissioners.
+    # The note in the lead-commissioner column is a note, after the commissioners, on the intention's own row
+    # (its indicators' rows name the commissioners only).
     noted = next(it for cp in iset.core_purposes for it in cp.intentions if it.lead_commissioners_note)
-    leads = ws.cell(by_id[noted.indicators[0].id], 4).value
-    assert leads == "; ".join(noted.lead_commissioners) + f"\nNote: {noted.lead_commissioners_note}"
-    assert noted.lead_commissioners_note not in noted.lead_commissioners
+    own = [r for r in range(5, by_id[noted.indicators[0].id]) if ws.cell(r, 2).value == noted.commissioned]
+    assert len(own) == 1 and ws.cell(own[0], 5).value is None
+    assert ws.cell(own[0], 4).value == "; ".join(noted.lead_commissioners) + (
+        f"\nNote: {noted.lead_commissioners_note}")
+    assert ws.cell(own[0], 3).value == noted.target_population  # in full
+    assert ws.cell(by_id[noted.indicators[0].id], 4).value == "; ".join(noted.lead_commissioners)
 
 
 def test_tracker_prints_by_core_purpose_with_the_indicator_repeated(iset, tmp_path):
