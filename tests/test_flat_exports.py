@@ -21,6 +21,7 @@ from hypothesis import strategies as st
 from eif_xlsx.cli import main
 from eif_xlsx.consolidate import run
 from eif_xlsx.demo import run_demo
+from eif_xlsx.layout import BASELINE
 from eif_xlsx.report.flat import ANSWERS, BOM, FINDINGS, INDICATORS, LEVELS, REGISTER, Dialect, guard, unguard
 from eif_xlsx.report.schema import SUMMARY_SCHEMA
 
@@ -178,3 +179,36 @@ def test_libreoffice_opens_a_guarded_csv_as_text(tmp_path):
     assert [t for _, t in guarded] == ["s"] * 5
     assert [unguard(v) for v, _ in guarded] == list(texts)
     assert cells("raw")[0] == ("=1+1", "f")  # what the guard prevents
+
+
+def test_supporting_answers_carry_their_items_level_and_other_items_their_text(tmp_path, matrix):
+    """Issue 17 s1/s7: every supporting-information answer carries its item's progress level (the definition's,
+    by the item's id), in answers.csv and summary.json alike; an 'Other' item a partner added is there with its
+    text (and its tick), with no level."""
+    from eif_xlsx.generate import generate_workbooks
+    from eif_xlsx.partners import Partner
+
+    levelled = [i for i in matrix.sub_element("2").supporting_items if i.level][:3]
+    plain = [i for i in matrix.sub_element("1.1").supporting_items if not i.level][:2]
+    assert len(levelled) == 3 and len(plain) == 2 and len({i.level for i in levelled}) > 1
+    other = "=Our own audit, 2026 (added by the partner)"
+    answers = {("supporting_information", code, i.id, BASELINE): "✓"
+               for code, items in (("2", levelled), ("1.1", plain)) for i in items}
+    answers |= {("supporting_other", "2", "Other 1", ""): other, ("supporting_other_tick", "2", "Other 1", BASELINE): "✓"}
+    generate_workbooks(matrix, tmp_path / "returns", [Partner("P1", "Ann", "Org", "a@example.org")],
+                       prefill={"P1": ("", answers, {})})
+    (tmp_path / "returns" / "manifest.csv").unlink()
+    run([tmp_path / "returns"], tmp_path / "out", jobs=1, pdf=False)
+    data = json.loads((tmp_path / "out" / "summary.json").read_text(encoding="utf-8"))
+    items = data["answers"]
+    supporting = {a["item"]: a["item_level"] for a in items if a["field"] == "supporting_information"}
+    assert supporting == {i.id: i.level or "" for i in [*levelled, *plain]}
+    assert {a["field"]: (a["item"], a["raw_value"], a["item_level"]) for a in items
+            if a["field"].startswith("supporting_other")} == {
+        "supporting_other": ("Other 1", other, ""), "supporting_other_tick": ("Other 1", "✓", "")}
+    assert all(a["item_level"] == "" for a in items if a["field"] != "supporting_information")
+    rows = _rows(tmp_path / "out" / "answers.csv")
+    assert rows[0] == list(ANSWERS) and "item_level" in rows[0]
+    assert [[unguard(v) for v in r] for r in rows[1:]] == [[a[k] for k in ANSWERS] for a in items]
+    assert guard(other) in [r[ANSWERS.index("raw_value")] for r in rows]
+    assert jsonschema.Draft202012Validator(SUMMARY_SCHEMA).is_valid(data)

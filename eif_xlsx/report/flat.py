@@ -33,7 +33,8 @@ from ..layout import COLUMNS
 
 LEVELS = ("partner_id", "partner", "organisation", "file", "sub_element", "column", "score", "level",
           "overall_rating", "criteria_ticked", "criteria_total")
-ANSWERS = ("partner_id", "file", "sub_element", "field", "item", "column", "value", "raw_value", "sheet", "cell")
+ANSWERS = ("partner_id", "file", "sub_element", "field", "item", "column", "value", "raw_value", "sheet", "cell",
+           "item_level")  # item_level last: added after the others, so a column's position does not change
 FINDINGS = ("file", "severity", "code", "sheet", "cell", "message")
 INDICATORS = ("indicator_id", "period", "value", "numerator", "denominator", "rag", "commentary", "partner_id",
               "partner", "file", "cell")
@@ -45,6 +46,7 @@ _dump = json.JSONEncoder(ensure_ascii=False, default=lambda v: v.isoformat() if 
 _text = json.encoder.encode_basestring  # a text as _dump writes it (ensure_ascii=False)
 
 SCORE_PLACES = 4
+SUPPORTING = "supporting_information"  # the field of a ticked supporting-information item (its item is its id)
 SCHEMA_VERSION = 1  # summary.json's layout; raised when a key changes meaning or goes (report/schema.py)
 
 
@@ -148,12 +150,18 @@ def _level_batches(cons: Consolidation) -> Iterator[list[tuple]]:
 def _answer_batches(cons: Consolidation) -> Iterator[list[tuple]]:
     """Per return that counts, its answers.csv rows: every typed answer, then every value found outside the
     template, in reading order. raw_value is the text as typed (a formula as '=' and its text), value what it was
-    read as; every field is text."""
+    read as; item_level, for a supporting-information item, the progress level the matrix gives the item (by its
+    id; empty where it has none, and for an 'Other' item, whose text is its supporting_other answer); every field
+    is text."""
+    item_levels = {item.id: item.level or "" for _, _, sub in cons.matrix.sub_elements()
+                   for item in sub.supporting_items if item.id is not None}
     for p in cons.participants:
         ret = p.report.ret
         key, file = p.key, ret.file
-        yield [(key, file, a.sub_element, a.field, a.item, a.column, a.value_text(), raw, a.sheet, a.cell)
-               for answers in (ret.answers, ret.extra) for a in answers if (raw := a.raw_text).strip()]
+        yield [(key, file, a.sub_element, f, a.item, a.column, a.value_text(), raw, a.sheet, a.cell,
+                item_levels.get(a.item, "") if f == SUPPORTING else "")
+               for answers in (ret.answers, ret.extra) for a in answers if (raw := a.raw_text).strip()
+               for f in (a.field,)]
 
 
 def _register_rows(cons: Consolidation) -> Iterator[tuple]:

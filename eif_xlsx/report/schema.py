@@ -64,8 +64,13 @@ SUMMARY_SCHEMA: dict = {
             "type": "object", "additionalProperties": False, "required": ["code", "name", *COLUMNS],
             "properties": {"code": _TEXT, "name": _TEXT, **{c: _STATS for c in COLUMNS}}}),
         "answers": _list(_record(
-            ANSWERS, "One typed answer: raw_value as typed (a formula as '=...'), value as read; every value is text.",
-            column={"enum": ["", *COLUMNS]})),
+            ANSWERS, "One typed answer: raw_value as typed (a formula as '=...'), value as read; every value is text. "
+                     "An 'Other' supporting item a partner added is a supporting_other answer (its text) and a "
+                     "supporting_other_tick answer per column (item 'Other 1'...).",
+            column={"enum": ["", *COLUMNS]},
+            item_level=_TEXT | {"description": "For a supporting_information answer, the progress level the matrix "
+                                               "gives the item (item is its id); empty where it gives none, and for "
+                                               "every other field."})),
         "findings": _list(_record(FINDINGS, "One finding (stable code; see eif_xlsx/errors.py).",
                                   severity={"enum": ["error", "warning", "info"]})),
         "indicators": _list(_record(
