@@ -40,6 +40,7 @@ def _px(width: float) -> int:
     return 0 if width <= 0 else int(width * 7 + 0.5) + 5
 
 
+@lru_cache(maxsize=4096)  # levels, names and codes repeat on every row
 def _lines(text: str, width: float) -> int:
     """How many lines a wrapped text takes in a column `width` characters wide (on the safe side: a character
     counted as wide as a digit, so a row is never too short for its text)."""
