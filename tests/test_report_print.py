@@ -204,11 +204,21 @@ def test_summary_lists_supporting_items_with_their_level_and_partners_other_item
     assert sum(1 for i in items if i.level) > 20
     for item in items:
         assert listed[item.id] == (item.level or None), item.id
+    # The samples are template-1 returns, which keyed the checklist S1, S2… by position: counted under the ids
+    # (1.1's first four lines are the same lines today).
+    answers = list(csv.DictReader((imported / "answers.csv").open(encoding="utf-8-sig")))
+    ticks = [a for a in answers if a["field"] == "supporting_information" and a["value"] == "ticked"]
+    assert ticks and all(a["item"].startswith("S") for a in ticks)
+    counts = {row[1].value: row[4].value for row in ws.iter_rows(min_row=5) if row[1].value}
+    for i in range(1, 5):
+        partners = {a["partner_id"] for a in ticks if (a["sub_element"], a["item"], a["column"]) ==
+                    ("1.1", f"S{i}", "baseline")}
+        assert counts[f"1.1-s0{i}"] == len(partners), i
+    assert 0.9 * len(ticks) <= sum(v for k, v in counts.items() if "-s" in k) <= len(ticks)
     others = _other_rows(imported / "summary.xlsx")
     typed = _others_typed(imported)
     assert len(typed) >= 5
     assert {r[:4] for r in others} == typed
-    answers = list(csv.DictReader((imported / "answers.csv").open(encoding="utf-8-sig")))
     ticked = {(a["sub_element"], a["item"], a["file"], a["column"]) for a in answers
               if a["field"] == "supporting_other_tick" and a["value"] == "ticked"}
     for code, item, _who, _text, base, twelve, where in others:

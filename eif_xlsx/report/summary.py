@@ -12,6 +12,7 @@ from pathlib import Path
 from xlsxwriter.workbook import Workbook
 from xlsxwriter.worksheet import Worksheet
 
+from .. import layout as layout_mod
 from ..cells import a1
 from ..consolidate import Consolidation
 from ..layout import BASELINE, COLUMN_LABEL, COLUMNS, TWELVE_MONTHS
@@ -538,11 +539,20 @@ class _Texts:
         self.support: dict[tuple[str, str, str], int] = defaultdict(int)
         self.actions, self.notes, self.others = SortedRows(), SortedRows(), SortedRows()
         names = cons.matrix.timescale_names
+        current = None
         for p in cons.participants:
             ret = p.report.ret
             who = p.name or p.key
             support, groups, notes, others = (ret.texts.load() if ret.texts
                                               else texts_of([*ret.answers, *ret.extra]))
+            if ret.layout is not None and ret.layout.template_version == "1":
+                # Template 1 keyed its supporting information by position (S1, S2…): counted under the item's
+                # id where the line is still the same one (as the 12-months re-issue places it), else not at all.
+                from ..reissue import _template_one_ids
+
+                current = current or layout_mod.build(cons.matrix)
+                ids = _template_one_ids(ret.layout, current)
+                support = [(code, ids.get((code, item), item) or "", column) for code, item, column in support]
             for code, item, where, text, ticked in others:
                 self.others.add((_code_key(code), who.lower(), ret.file, _code_key(item)),
                                 [code, item, who, text, "✓" if BASELINE in ticked else "",
