@@ -212,3 +212,14 @@ def test_supporting_answers_carry_their_items_level_and_other_items_their_text(t
     assert [[unguard(v) for v in r] for r in rows[1:]] == [[a[k] for k in ANSWERS] for a in items]
     assert guard(other) in [r[ANSWERS.index("raw_value")] for r in rows]
     assert jsonschema.Draft202012Validator(SUMMARY_SCHEMA).is_valid(data)
+
+
+def test_scores_round_half_up_as_the_report_and_summary_show_them():
+    """One rounding rule in every output: half up (as a spreadsheet shows a number format), to 4 places in the
+    CSVs and summary.json, to 2 in the board's report."""
+    from eif_xlsx.report.flat import _score
+    from eif_xlsx.report.svg import score_text
+
+    assert [_score(x) for x in (0.03125, 2.25, 2.75, 1.125, 1 / 3, 2.99995, None, 4)] == [
+        0.0313, 2.25, 2.75, 1.125, 0.3333, 3.0, None, 4]
+    assert [score_text(_score(x)) for x in (2.25, 2.75, 1.125)] == ["2.25", "2.75", "1.13"]

@@ -30,6 +30,7 @@ from typing import IO
 
 from ..consolidate import Consolidation
 from ..layout import COLUMNS
+from .svg import round_half_up
 
 LEVELS = ("partner_id", "partner", "organisation", "file", "sub_element", "column", "score", "level",
           "overall_rating", "criteria_ticked", "criteria_total")
@@ -86,8 +87,20 @@ def csv_row(row: Iterable) -> list:
             else ("" if v is None else v.isoformat() if isinstance(v, dt.date) else v) for v in row]
 
 
+_SCORES: dict[float, float] = {}  # scores are few distinct fractions: each rounded once
+
+
 def _score(value: float | None) -> float | None:
-    return None if value is None else round(value, SCORE_PLACES)
+    """A score to SCORE_PLACES, half rounded up, by the rule the report shows it with (svg.round_half_up; was
+    round()'s half-to-even of the binary value, 0.03125 -> 0.0312 where a spreadsheet shows 0.0313)."""
+    if value is None or value.__class__ is int:
+        return value
+    got = _SCORES.get(value)
+    if got is None:
+        got = float(round_half_up(value, SCORE_PLACES))
+        if len(_SCORES) < 4096:
+            _SCORES[value] = got
+    return got
 
 
 def write_flat(cons: Consolidation, out: Path) -> list[Path]:
