@@ -46,13 +46,25 @@ def generate(matrix_id: str, out_dir: Path | str = "output", *, partners: Path |
 
 def validate(paths: Iterable[Path | str], *, jobs: int | None = None, expected_matrix: str | None = None,
              partners_by_email: dict[str, str] | None = None, workdir: Path | None = None,
-             progress: Callable[[int], None] | None = None) -> list[Report]:
-    """Read and check every file (folders expanded, emails opened); one Report per workbook found."""
+             progress: Callable[[int], None] | None = None, manifest: Path | str | None = None) -> list[Report]:
+    """Read and check every file (folders expanded, emails opened); one Report per workbook found.
+
+    manifest: the round's manifest.csv (as import and chase take it): returns are checked against who was sent
+    what: the round's matrix (unless expected_matrix is given), another partner's workbook sent in (other-partner),
+    a workbook of another round (wrong-round).
+    """
+    from .consolidate import check_rounds, manifest_context, read_manifest
+
     xml_guard()
+    rows = read_manifest(manifest) if manifest else None
+    context = manifest_context(rows)
+    expected_matrix = expected_matrix or context["expected_matrix"]
+    by_email = {**context["partners_by_email"], **(partners_by_email or {})}
     sources, email_reports = intake.sources(batch.expand(paths), workdir)
-    reports = batch.run(sources, jobs=jobs, expected_matrix=expected_matrix, partners_by_email=partners_by_email,
-                        progress=progress)
-    return email_reports + reports
+    reports = email_reports + batch.run(sources, jobs=jobs, expected_matrix=expected_matrix,
+                                        partners_by_email=by_email, progress=progress)
+    check_rounds(reports, rows)
+    return reports
 
 
 def chase(paths: Iterable[Path | str], manifest: Path | str, *, sender: str, out_dir: Path | str = "chase",

@@ -102,7 +102,7 @@ def chase(returns: Iterable[Path | str], manifest: Path | str, *, sender: str, o
     """
     from . import api
     from .catalog import Catalog
-    from .consolidate import read_manifest, return_order
+    from .consolidate import read_manifest, return_order, wrong_round
     from .generate import format_deadline
 
     if not sender:
@@ -120,18 +120,28 @@ def chase(returns: Iterable[Path | str], manifest: Path | str, *, sender: str, o
     shown_deadline = format_deadline(deadline)
     by_email = {r["email"].lower(): r["partner_id"] for r in rows if r.get("email")}
     with tempfile.TemporaryDirectory(prefix="eif-xlsx-chase-") as mailbox:
-        reports = api.validate(returns, jobs=jobs, expected_matrix=matrix,
-                               partners_by_email=by_email, workdir=Path(mailbox), progress=progress)
+        reports = api.validate(returns, jobs=jobs, expected_matrix=matrix, manifest=manifest,
+                               workdir=Path(mailbox), progress=progress)
         by_partner, unmatched = _match(reports, rows, by_email)
         items: list[ChaseItem] = []
         for row in rows:
             mine = by_partner.get(row["partner_id"], [])
-            mine = sorted([r for r in mine if not _no_workbook(r)] or mine, key=return_order)
+            # A workbook of another round (wrong-round) is no return of this one: the partner is outstanding,
+            # and their draft says which file they sent and re-sends the one to return.
+            this_round = [r for r in mine if not wrong_round(r)]
+            mine = sorted([r for r in this_round if not _no_workbook(r)] or this_round, key=return_order)
             latest = mine[-1] if mine else None
-            status = OUTSTANDING if latest is None else TO_CORRECT if needs_correcting(latest) else COMPLETE
+            if latest is None:
+                other = sorted((r for r in by_partner.get(row["partner_id"], []) if wrong_round(r)),
+                               key=return_order)
+                sent = other[-1] if other else None
+                items.append(ChaseItem(row["partner_id"], row.get("name", ""), row.get("organisation", ""),
+                                       row.get("email", ""), OUTSTANDING, sent,
+                                       [f for f in sent.findings if f.code == "wrong-round"] if sent else []))
+                continue
+            status = TO_CORRECT if needs_correcting(latest) else COMPLETE
             items.append(ChaseItem(row["partner_id"], row.get("name", ""), row.get("organisation", ""),
-                                   row.get("email", ""), status, latest,
-                                   needs_correcting(latest) if latest else []))
+                                   row.get("email", ""), status, latest, needs_correcting(latest)))
         round_deadline, round_area = _round_details(reports, manifest, rows)
         result = ChaseResult(items, unmatched, out, None, shown_deadline or round_deadline)
         if dry_run:
@@ -198,7 +208,7 @@ def _round_details(reports: list[Report], manifest: Path, rows: list[Mapping[str
     """The deadline and local area the round's workbooks carry: from a return, else from a workbook sent."""
     for rep in reports:
         m = rep.ret.metadata
-        if rep.ret.readable and m.get("partner_id"):
+        if rep.ret.readable and m.get("partner_id") and not any(f.code == "wrong-round" for f in rep.findings):
             return m.get("deadline", ""), m.get("area", "")
     from .api import read_return
 
@@ -236,10 +246,16 @@ def chase_body(item: ChaseItem, *, deadline: str, return_to: str, area: str, sen
     by = f" by {deadline}" if deadline else " as soon as you can"
     lines = [f"Dear {item.name or 'colleague'},", ""]
     if item.status == OUTSTANDING:
-        lines += [f"We have not yet received your completed workbook for {what}."]
+        wrong = item.report is not None and bool(item.findings)  # they sent a workbook of another round
+        if wrong:
+            lines += [f"Thank you for sending {item.report.file}. We have not counted it as your return for {what}:"]
+            lines += [f"  • {f.message}" for f in item.findings]
+        else:
+            lines += [f"We have not yet received your completed workbook for {what}."]
         if item.attachment:
-            lines += ["", f"Your workbook is attached again ({item.attachment.name}) in case the first email went "
-                          "astray."]
+            lines += ["", f"The workbook to return is attached ({item.attachment.name})." if wrong else
+                      f"Your workbook is attached again ({item.attachment.name}) in case the first email went "
+                      "astray."]
         lines += ["", f"Please fill it in, save it (keep the .xlsx format and the file name) and email it back to "
                       f"{return_to}{by}.", "",
                   "If you have sent it in the last few days, thank you, and please ignore this reminder."]
@@ -250,8 +266,11 @@ def chase_body(item: ChaseItem, *, deadline: str, return_to: str, area: str, sen
         lines += [f"Thank you for returning your workbook for {what} ({rep.file})."]
         if not readable:
             lines += ["", "Unfortunately we could not read a workbook from what you sent:"]
+        elif rep.accepted:  # the import counted it; answers it could not read are counted as not given
+            lines += ["", "We have counted it, but some answers could not be read; please correct these points so "
+                          "that they count too:"]
         else:
-            lines += ["", "Before we can count it, please correct these points:"]
+            lines += ["", "We cannot count it until these points are corrected:"]
         lines += [f"  • {_where(f)}{f.message}" for f in item.findings]
         others = [f for f in rep.findings if f.severity == Severity.WARNING and f not in item.findings]
         if readable and others:

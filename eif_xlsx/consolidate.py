@@ -13,8 +13,8 @@ from pathlib import Path
 
 from . import batch, intake
 from .checks import Report
-from .errors import Severity, UsageError
-from .layout import BASELINE, COLUMNS, TWELVE_MONTHS
+from .errors import Severity, UsageError, finding
+from .layout import BASELINE, COLUMN_LABEL, COLUMNS, TWELVE_MONTHS
 from .model import IndicatorSet, Matrix
 from .scoring import Scores, level_of_score, mean, median
 from .spool import Rows
@@ -140,7 +140,7 @@ class ImportResult:
         return "\n".join(lines)
 
 
-MANIFEST_USED = ("partner_id", "name", "organisation", "email", "file", "matrix_id")
+MANIFEST_USED = ("partner_id", "name", "organisation", "email", "file", "matrix_id", "round")
 
 
 def read_manifest(path: Path | str) -> list[Mapping[str, str]]:
@@ -152,9 +152,53 @@ def read_manifest(path: Path | str) -> list[Mapping[str, str]]:
             if reader.fieldnames is not None and "partner_id" not in reader.fieldnames:
                 raise UsageError(f"{path}: row 1: not a manifest written by 'eif-xlsx generate' (no partner_id "
                                  "column)")
-            return [batch.Metadata({k: row.get(k) or "" for k in MANIFEST_USED}) for row in reader]
+            # Written as the analysts' CSVs are (generate.write_manifest): text fields formula-guarded; an older
+            # manifest (no byte-order mark, unguarded) reads the same.
+            return [batch.Metadata({k: _unguard(row.get(k) or "") for k in MANIFEST_USED}) for row in reader]
     except (OSError, UnicodeDecodeError, csv.Error) as exc:
         raise UsageError(f"{path}: cannot read the manifest: {exc}") from exc
+
+
+def _unguard(text: str) -> str:
+    """As report.flat.unguard: a field that starts with an apostrophe had exactly one added."""
+    return text[1:] if text.startswith("'") else text
+
+
+def manifest_context(rows: list[Mapping[str, str]] | None) -> dict:
+    """What a manifest says each return is checked against (validate, import and chase alike): the round's matrix
+    and who was sent a workbook, by email (another partner's workbook sent in is an error: checks.other-partner)."""
+    rows = rows or []
+    return {"expected_matrix": next((r["matrix_id"] for r in rows if r.get("matrix_id")), None),
+            "partners_by_email": {r["email"].lower(): r["partner_id"] for r in rows if r.get("email")}}
+
+
+def _round_key(value: str) -> str:
+    return value.strip().lower().replace("-", "_").replace(" ", "_")
+
+
+def check_rounds(reports: list[Report], rows: list[Mapping[str, str]] | None) -> None:
+    """Add a wrong-round finding to each return whose workbook was made for another round than the one the
+    manifest issued to its partner (e.g. last year's baseline workbook sent back in the 12-months round). A workbook
+    that carries no round (an older template, or metadata lost) and a partner the manifest does not list are left
+    alone."""
+    sent = {r["partner_id"]: r for r in rows or [] if r.get("partner_id") and r.get("round")}
+    if not sent:
+        return
+    for rep in reports:
+        row = sent.get(rep.ret.partner_id) if rep.ret.readable else None
+        found = _round_key(rep.ret.metadata.get("round", "") or "") if row is not None else ""
+        if not found or found == _round_key(row["round"]):
+            continue
+        expected = _round_key(row["round"])
+        rep.findings.append(finding(
+            "wrong-round", rep.file, found=COLUMN_LABEL.get(found, found).lower(),
+            expected=COLUMN_LABEL.get(expected, expected).lower(),
+            detail=" from the first round" if found == BASELINE else "",
+            sent=f" ({row['file']})" if row.get("file") else ""))
+
+
+def wrong_round(report: Report) -> bool:
+    return any(f.code == "wrong-round" for f in report.findings)
 
 
 def return_order(report: Report) -> tuple:
@@ -171,13 +215,15 @@ def build(reports: list[Report], matrix: Matrix, manifest: list[Mapping[str, str
           indicators: IndicatorSet | None = None) -> Consolidation:
     """Resolve who counts (latest return per partner), build the register, gather indicator values."""
     expected = {r["partner_id"]: r for r in (manifest or []) if r.get("partner_id")}
+    shown = _shown_names(reports)
     register: list[RegisterRow] = []
     by_partner: dict[str, list[Report]] = defaultdict(list)
     for rep in reports:
         if not rep.accepted:
             p = rep.partner
-            register.append(RegisterRow(p["id"], p["name"], p["organisation"], p["email"], "rejected", rep.file,
-                                        rep.reason(), **_counts(rep), sender=rep.ret.sender))
+            register.append(RegisterRow(p["id"], p["name"], p["organisation"], p["email"], "rejected",
+                                        shown.get(id(rep), rep.file), rep.reason(), **_counts(rep),
+                                        sender=rep.ret.sender))
             continue
         key = rep.key
         by_partner[key].append(rep)
@@ -190,14 +236,14 @@ def build(reports: list[Report], matrix: Matrix, manifest: list[Mapping[str, str
         known = key in expected or (not expected and bool(p["id"]))
         status = "returned" if known else "unexpected"
         for older in reps[:-1]:
-            register.append(RegisterRow(key, name, org, p["email"], "superseded", older.file,
-                                        f"superseded by the later return {latest.file}", **_counts(older),
-                                        sender=older.ret.sender))
+            register.append(RegisterRow(key, name, org, p["email"], "superseded", shown.get(id(older), older.file),
+                                        f"superseded by the later return {shown.get(id(latest), latest.file)}",
+                                        **_counts(older), sender=older.ret.sender))
         reason = f"latest of {len(reps)} returns" if len(reps) > 1 else ""
         if status == "unexpected":
             reason = ("not in the manifest" if expected else "a workbook without a partner id") + (f"; {reason}" if reason else "")
-        register.append(RegisterRow(p["id"], name, org, p["email"], status, latest.file, reason, **_counts(latest),
-                                    sender=latest.ret.sender))
+        register.append(RegisterRow(p["id"], name, org, p["email"], status, shown.get(id(latest), latest.file),
+                                    reason, **_counts(latest), sender=latest.ret.sender))
         participants.append(Participant(key, name, org, latest))
     returned_ids = {r.partner_id for r in register if r.status in ("returned", "superseded")}
     for pid, row in expected.items():
@@ -211,6 +257,28 @@ def build(reports: list[Report], matrix: Matrix, manifest: list[Mapping[str, str
     result = Consolidation(matrix, participants, register, reports, indicators)
     result.indicator_values = _indicator_values(participants)
     return result
+
+
+def _shown_names(reports: list[Report]) -> dict[int, str]:
+    """The register's name for each file whose name another file of the batch shares (two folders each holding
+    'X.xlsx'): its path from the folder the files have in common, e.g. 'ann/X.xlsx' and 'bob/X.xlsx'. Files
+    taken out of an e-mail keep their name ('mail.eml › X.xlsx')."""
+    by_name: dict[str, list[Report]] = defaultdict(list)
+    for rep in reports:
+        if " › " not in rep.file and rep.path:
+            by_name[rep.file].append(rep)
+    out: dict[int, str] = {}
+    for same in by_name.values():
+        paths = [Path(os.path.abspath(r.path)) for r in same]
+        if len(set(paths)) < 2:
+            continue
+        try:
+            top = Path(os.path.commonpath([p.parent for p in paths]))
+        except ValueError:  # on different drives
+            continue
+        for rep, path in zip(same, paths, strict=True):
+            out[id(rep)] = path.relative_to(top).as_posix()
+    return out
 
 
 def _counts(rep: Report) -> dict[str, int]:
@@ -239,12 +307,14 @@ def run(paths, out_dir: Path | str = "output", *, manifest: Path | str | None = 
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     rows = read_manifest(manifest) if manifest else None
-    expected_matrix = matrix_id or (rows[0].get("matrix_id") if rows else None)
-    by_email = {r["email"].lower(): r["partner_id"] for r in rows or [] if r.get("email")}
+    context = manifest_context(rows)
+    expected_matrix = matrix_id or context["expected_matrix"]
     sources, email_reports = intake.sources(batch.expand(paths), out / ".mail")
     reports = email_reports + batch.run(sources, jobs=jobs, expected_matrix=expected_matrix,
-                                        partners_by_email=by_email, progress=progress, meanwhile=_load_writers)
-    del sources, by_email  # a round's worth each: not kept while the outputs are written
+                                        partners_by_email=context["partners_by_email"], progress=progress,
+                                        meanwhile=_load_writers)
+    check_rounds(reports, rows)
+    del sources, context  # a round's worth each: not kept while the outputs are written
     matrix_ids = sorted({r.ret.matrix_id for r in reports if r.accepted})
     if expected_matrix:
         matrix = catalog.matrix(expected_matrix)

@@ -87,6 +87,7 @@ FINDINGS: dict[str, FindingKind] = _kinds(
     ("date-in-future", W, "Assessment date in the future", "The {column} assessment date {value} is in the future."),
     ("dates-out-of-order", W, "12 months before baseline", "The 12 months assessment date {value} is before the baseline date {baseline}."),
     ("nothing-filled", E, "Nothing filled in", "No answer was given anywhere in the workbook."),
+    ("wrong-round", E, "Workbook from another round", "This is your {found} workbook{detail}; the {expected} workbook sent to you{sent} is the one to fill in and return."),
     ("other-partner", E, "Another partner's workbook", "This workbook belongs to {detail}, not to the partner it came from ({expected})."),
     ("baseline-changed", W, "Locked baseline changed", "The locked baseline ({detail}) was changed from '{old}' to '{new}'; the baseline as issued is used, and the new value is kept in this finding."),
     ("internal-error", E, "Internal error", "Could not read this file (internal error, please report); the details are in the --debug log."),
