@@ -328,6 +328,9 @@ def generate(matrix_id, partners, area, deadline, return_to, indicators_id, pass
 @click.argument("paths", nargs=-1, required=True, type=click.Path())
 @click.option("--json", "as_json", is_flag=True, help="Print the reports as JSON (the API's Report.as_dict()).")
 @click.option("--matrix", "expected_matrix", default=None, help="Reject returns for any other matrix.")
+@click.option("--manifest", type=click.Path(exists=True, dir_okay=False),
+              help="The manifest.csv written by generate: check each return against who was sent what, as import "
+                   "does (the round's matrix, another partner's workbook, a workbook of another round).")
 @click.option("--feedback", "feedback_dir", type=click.Path(file_okay=False),
               help="Write a copy of each return with findings, marked up for the partner to correct.")
 @click.option("--return-to", default=None,
@@ -338,7 +341,7 @@ def generate(matrix_id, partners, area, deadline, return_to, indicators_id, pass
 @click.option("--quiet", "-q", is_flag=True, help="One line per file, without the findings.")
 @_debug_option
 @_definitions_option
-def validate(paths, as_json, expected_matrix, feedback_dir, return_to, deadline, jobs, quiet) -> None:
+def validate(paths, as_json, expected_matrix, manifest, feedback_dir, return_to, deadline, jobs, quiet) -> None:
     """Check returned workbooks (files or folders; .xlsx, .xlsm, .ods, saved .eml/.msg emails).
 
     Exit 0 when every file is accepted, 1 when any is rejected, 2 on a usage error.
@@ -348,6 +351,13 @@ def validate(paths, as_json, expected_matrix, feedback_dir, return_to, deadline,
     from . import api
 
     _known(_catalog(), expected_matrix, "matrix", "--matrix")
+    if manifest:
+        from .consolidate import read_manifest
+
+        with _errors():
+            sent = read_manifest(manifest)
+        _known(_catalog(), next((r["matrix_id"] for r in sent if r.get("matrix_id")), None), "matrix",
+               f"{manifest}: matrix_id")
     if deadline:
         from .generate import format_deadline
 
@@ -356,7 +366,7 @@ def validate(paths, as_json, expected_matrix, feedback_dir, return_to, deadline,
     files = _input_files(paths)
     with _errors(), _scratch():
         with _progress(quiet or as_json, len(files), "Checking") as bar:
-            reports = api.validate(files, jobs=jobs, expected_matrix=expected_matrix,
+            reports = api.validate(files, jobs=jobs, expected_matrix=expected_matrix, manifest=manifest,
                                    progress=bar.update if bar else None)
         if feedback_dir:
             from .reissue import write_feedback
