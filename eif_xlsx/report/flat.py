@@ -25,6 +25,7 @@ import io
 import json
 import re
 from collections.abc import Iterable, Iterator
+from itertools import islice
 from pathlib import Path
 from typing import IO
 
@@ -270,9 +271,15 @@ class _CsvFile:
 
 
 def _write_csv(path: Path, header: tuple[str, ...], rows: Iterable[tuple]) -> Path:
+    """A CSV of rows, rendered by _Lines and written CHUNK rows at a time."""
+    lines, rows = _Lines(), iter(rows)
     with _CsvFile(path, header) as f:
-        f.writer.writerows(map(csv_row, rows))
+        while chunk := list(islice(rows, CHUNK)):
+            f.fh.write(lines.render(chunk))
     return path
+
+
+CHUNK = 1024
 
 
 def _write_json(fh: IO[str], data: dict) -> None:
