@@ -71,11 +71,21 @@ def generate_workbooks(matrix: Matrix, out_dir: Path | str, partners: list[Partn
                             "sha256": hashlib.sha256(data).hexdigest()})
         if progress:
             progress(1)
-    with result.manifest.open("w", newline="", encoding="utf-8") as fh:
-        writer = csv.DictWriter(fh, fieldnames=MANIFEST_COLUMNS, lineterminator="\n")
-        writer.writeheader()
-        writer.writerows(result.rows)
+    write_manifest(result.manifest, result.rows)
     return result
+
+
+def write_manifest(path: Path, rows: list[dict[str, str]]) -> None:
+    """manifest.csv as the analysts' CSVs are written (report/flat.py): UTF-8 with a byte-order mark (Excel shows
+    'Zoë', not 'ZoÃ«'), RFC 4180 with CRLF line ends, text formula-guarded (consolidate.read_manifest undoes it and
+    reads a manifest with or without the mark)."""
+    from .report.flat import BOM, Dialect, csv_row
+
+    with path.open("w", newline="", encoding="utf-8") as fh:
+        fh.write(BOM)
+        writer = csv.writer(fh, Dialect)
+        writer.writerow(MANIFEST_COLUMNS)
+        writer.writerows(csv_row(row.get(k, "") for k in MANIFEST_COLUMNS) for row in rows)
 
 
 _BASE: dict = {}  # what every workbook of the run shares (see _start_writer)

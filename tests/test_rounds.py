@@ -219,3 +219,41 @@ def test_validate_with_a_manifest_finds_what_import_finds(rounds, matrix, tmp_pa
         "-q")
     assert validated == {(f["file"], f["code"], f["message"]) for f in findings(out)}
     assert sum(code == "wrong-round" for _, code, _ in validated) == 2
+
+
+def test_the_manifest_is_written_as_the_other_csvs_and_read_with_or_without_its_mark(rounds, matrix, tmp_path):
+    raw = rounds["manifest2"].read_bytes()
+    assert raw.startswith(b"\xef\xbb\xbfpartner_id,name,") and raw.count(b"\r\n") == 1 + len(PARTNERS)
+    assert "Zoë Brontë".encode() in raw and b"\n" not in raw.replace(b"\r\n", b"")
+    bare = rounds["round2"] / "manifest-without-bom.csv"  # as written before, or re-saved by another program
+    bare.write_bytes(raw[3:].replace(b"\r\n", b"\n"))
+    assert [dict(r) for r in read_manifest(bare)] == [dict(r) for r in read_manifest(rounds["manifest2"])]
+    assert read_manifest(bare)[2]["name"] == "Zoë Brontë" and read_manifest(bare)[0]["round"] == "12_months"
+    for manifest in (rounds["manifest2"], bare):
+        res = cli("validate", str(rounds["returns2"]), "--manifest", str(manifest), "-q", "-j", "1")
+        assert res.exit_code == 1 and res.output.splitlines()[-1] == "3 file(s): 1 accepted, 2 rejected", res.output
+        res = cli("import", str(rounds["returns2"]), "--manifest", str(manifest), "--out", str(tmp_path / "o"),
+                  "--no-pdf", "-q")
+        assert res.exit_code == 1 and sorted(register(tmp_path / "o"))[0] == "P-ANN|returned"
+        res = cli("chase", str(rounds["returns2"]), "--manifest", str(manifest), "--sender", SENDER, "--dry-run",
+                  "-j", "1")
+        assert res.output.splitlines()[-1].startswith("2 outstanding, 0 to correct, 1 complete"), res.output
+    # generate --previous: a manifest.csv (with its mark) in the folder of previous returns is not read as one.
+    previous = tmp_path / "previous"
+    shutil.copytree(rounds["returns1"], previous)
+    shutil.copyfile(rounds["round1"].manifest, previous / "manifest.csv")
+    res = cli("generate", MATRIX_ID, "--round", "12-months", "--previous", str(previous), "--out",
+              str(tmp_path / "again"))
+    assert res.exit_code == 0 and res.output.splitlines() == [
+        f"Wrote 3 workbook(s) and {tmp_path / 'again' / 'manifest.csv'}"], res.output
+    assert len(read_manifest(tmp_path / "again" / "manifest.csv")) == len(PARTNERS)
+
+
+def test_a_formula_like_name_is_guarded_in_the_manifest_and_read_back_as_typed(matrix, tmp_path):
+    odd = Partner("P-ODD", "=HYPERLINK(\"x\")", "@Home Nursery", "odd@example.org", "-")
+    made = generate_workbooks(matrix, tmp_path, [odd])
+    with made.manifest.open(encoding="utf-8-sig", newline="") as fh:
+        (row,) = list(csv.DictReader(fh))
+    assert (row["name"], row["organisation"], row["role"]) == ("'=HYPERLINK(\"x\")", "'@Home Nursery", "'-")
+    (back,) = read_manifest(made.manifest)
+    assert (back["name"], back["organisation"]) == (odd.name, odd.organisation)
