@@ -291,3 +291,26 @@ def test_libreoffice_recalculates_without_errors(round_dir):
     labels = {ws.cell(r, 1).value: r for r in range(1, ws.max_row + 1)}
     assert ws.cell(labels["Median"], 3).value == pytest.approx(2.5)  # 1.1 baseline: 1, 2, 2.5, 3, 4
     assert ws.cell(labels["Moderate?"], 3).value == "Moderate"
+
+
+def test_two_returns_of_one_name_in_two_folders_are_told_apart(matrix, tmp_path):
+    """The register names a file by its path from the folder given when another file has its name: the superseded
+    draft and the return that counts are not both 'X.xlsx'."""
+    import datetime as dt
+
+    returns = tmp_path / "returns"
+    for folder, day in (("first", 2), ("second", 20)):
+        made = generate_workbooks(matrix, tmp_path / "gen" / folder, PARTNERS[:1], prefill={PARTNERS[0].id: (
+            "", {**ticks_up_to(matrix, "1.1", 1, 0), ("assessment_date", "", "", BASELINE): dt.date(2026, 11, day)},
+            {})})
+        (returns / folder).mkdir(parents=True)
+        name = made.files[0].name
+        (returns / folder / name).write_bytes(made.files[0].read_bytes())
+    out = tmp_path / "out"
+    res = CliRunner().invoke(main, ["import", str(returns), "--out", str(out), "--no-pdf", "-q"])
+    assert res.exit_code == 0, res.output
+    with (out / "register.csv").open(encoding="utf-8-sig", newline="") as fh:
+        reg = {r["status"]: r for r in csv.DictReader(fh)}
+    assert sorted(reg) == ["returned", "superseded"]
+    assert reg["returned"]["file"] == f"second/{name}" and reg["superseded"]["file"] == f"first/{name}"
+    assert reg["superseded"]["reason"] == f"superseded by the later return second/{name}"

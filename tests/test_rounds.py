@@ -257,3 +257,19 @@ def test_a_formula_like_name_is_guarded_in_the_manifest_and_read_back_as_typed(m
     assert (row["name"], row["organisation"], row["role"]) == ("'=HYPERLINK(\"x\")", "'@Home Nursery", "'-")
     (back,) = read_manifest(made.manifest)
     assert (back["name"], back["organisation"]) == (odd.name, odd.organisation)
+
+
+def test_chase_says_a_rejected_return_is_not_counted(matrix, tmp_path):
+    """Grace sent Liam's workbook (other-partner, an error): import rejected it, and her mail says it is not counted
+    (a return with warnings only is counted: test_chase)."""
+    folder = tmp_path / "returns"
+    manifest, (liam, grace) = grace_sends_liams(matrix, folder, tmp_path / "work")
+    out = tmp_path / "chase"
+    res = cli("chase", str(folder), "--manifest", str(manifest), "--sender", SENDER, "--out", str(out), "-j", "1")
+    assert res.exit_code == 0, res.output
+    assert res.output.splitlines()[-1].startswith("1 outstanding, 1 to correct, 0 complete")
+    (draft,) = out.glob(f"to-correct-*{grace.id.lower()}.eml")
+    body = email.message_from_bytes(draft.read_bytes(), policy=email.policy.default).get_body(
+        ("plain",)).get_content()
+    assert "We cannot count it until these points are corrected:" in body
+    assert "This workbook belongs to partner P-LIAM" in body and "We have counted it" not in body
