@@ -168,3 +168,21 @@ def test_summary_items_are_what_json_writes():
     texts = [tuple(str(v) for v in row) for row in rows]
     (rendered,) = list(_items(header, [texts], texts_only=True))
     assert json.loads("[" + rendered + "]") == [dict(zip(header, row, strict=True)) for row in texts]
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.tuples(st.sampled_from(["P1", "=P2", "P,3"]), st.sampled_from(["a.xlsx", "-b.xlsx", 'c "1".ods']),
+                          st.lists(st.text(max_size=12), min_size=9, max_size=9)), min_size=1, max_size=6))
+def test_answer_items_are_what_the_generic_renderer_writes(batches):
+    """flat._answer_items (pieces per place, made once) writes the same answers.csv lines and summary.json items as
+    flat._items, the generic renderer, for any text in any field."""
+    from eif_xlsx.report.flat import _answer_items, _items
+
+    rows = [[(key, file, *texts)] * 2 for key, file, texts in batches]
+    fast_csv, slow_csv = io.StringIO(), io.StringIO()
+    fast = list(_answer_items(rows, fast_csv))
+    slow = list(_items(ANSWERS, rows, texts_only=True, csv_to=slow_csv))
+    assert fast == slow and fast_csv.getvalue() == slow_csv.getvalue()
+    again = io.StringIO()
+    csv.writer(again, lineterminator="\r\n").writerows(csv_row(r) for batch in rows for r in batch)
+    assert fast_csv.getvalue() == again.getvalue()
