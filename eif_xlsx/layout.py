@@ -339,6 +339,7 @@ def _sub_element(matrix: Matrix, dim: str, el, sub, name: str) -> SheetLayout:
         r += 1
     marks["support_last"] = r - 1
     r += 1
+    marks["actions_note"] = r - 1  # the timescales' meaning, above the header
     marks["actions_header"] = r
     r += 1
     marks["actions_first"] = r
@@ -356,6 +357,7 @@ def _sub_element(matrix: Matrix, dim: str, el, sub, name: str) -> SheetLayout:
     r += 1
     marks["notes"] = r
     rows.append(Row("Notes", COL_KEY, r, (InputCell(COL_LEVEL, "notes", "text", sub.code),), what="notes"))
+    marks["notes_hint"] = r + 1  # the line under the notes box
     marks["last"] = r
     return SheetLayout("sub_element", name, sub.title, sub.code, tuple(rows), marks)
 

@@ -448,7 +448,7 @@ class _Builder:
         for col, text in ((COL_KEY, "#"), (COL_LEVEL, "Barrier to change"), (COL_TEXT, "Priority action"),
                           (COL_BASE, "Timescale"), (COL_12M, "Owner"), (COL_NOTE, "Notes / progress")):
             ws.write_string(h, col, text, f["header"])
-        ws.write_string(h - 1, COL_LEVEL, "Barriers to change and priority actions — timescale: "
+        ws.write_string(mk["actions_note"], COL_LEVEL, "Barriers to change and priority actions — timescale: "
                         + "; ".join(f"{t.name} = {t.meaning}" for t in m.timescales), f["note"])
         for row in sheet.rows:
             if row.cells and row.cells[0].field == "barrier":
@@ -466,8 +466,9 @@ class _Builder:
         ws.merge_range(notes.row, COL_LEVEL, notes.row, COL_NOTE, "", self.fmt[fmt_name])
         self._input(ws, notes.row, cell)
         ws.set_row(notes.row, max(120, row_height([(str(value), 140)])))
-        ws.write_string(notes.row + 1, COL_LEVEL, "Falling between two levels, or anything else to add? Write it here.",
-                        f["note"])
+        hint = ("Falling between two levels, or anything else to add? Write it here: this is the 'opposite page' of the "
+                "matrix's guidance.")
+        ws.write_string(mk["notes_hint"], COL_LEVEL, hint, f["note"])
         ws.freeze_panes(2, 0)
         ws.repeat_rows(0, 1)
 
