@@ -14,7 +14,7 @@ from pathlib import Path
 
 from .blank import template_grid
 from .checks import Report, check
-from .errors import finding
+from .errors import finding, internal_error
 from .reader import Return, read_return
 from .report.texts import texts_of
 from .scoring import Scores, positions
@@ -95,7 +95,9 @@ def _failed(source: Source, exc: BaseException) -> Report:
     """The report of a file whose reading raised: a bug or an unforeseen file costs only that file."""
     if isinstance(exc, MemoryError):
         return _crashed(source, "reading it needed more memory than a return can")
-    return _crashed(source, f"{type(exc).__name__}: {exc}")
+    ret = Return(source.path, source.name, sender=source.sender)
+    ret.findings.append(internal_error(source.name, exc))
+    return Report(source.name, source.path, ret, findings=list(ret.findings))
 
 
 def slim(report: Report) -> Report:

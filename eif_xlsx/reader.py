@@ -14,10 +14,19 @@ from operator import itemgetter, ne
 from pathlib import Path
 from types import MappingProxyType
 
+from python_calamine import (
+    CalamineWorkbook,
+    PasswordError,
+    SheetTypeEnum,
+    SheetVisibleEnum,
+    XmlError,
+    ZipError,
+)
+
 from . import layout as layout_mod
 from .cells import a1
 from .container import Container, inspect, stored_zip
-from .errors import FINDINGS, Finding, ReadError, finding
+from .errors import FINDINGS, Finding, ReadError, finding, log_debug
 from .layout import META_SHEET, InputCell, Row, SheetLayout, WorkbookLayout
 from .normalise import as_text, choice, date, number, tick
 from .spool import Spooled
@@ -213,9 +222,18 @@ def _key_text(value: object) -> str | None:
     return value.strip() if value.__class__ is str else as_text(value).strip()
 
 
-def _load_values(path: Path, box: Container) -> dict[str, _Sheet]:
-    from python_calamine import CalamineWorkbook
+def _calamine_failure(path: Path, exc: BaseException) -> str:
+    """What a damaged file's finding says when the spreadsheet reader gives up on it: plain words for the
+    coordinator; the reader's own message goes to the --debug log."""
+    log_debug(str(path), exc)
+    if isinstance(exc, ZipError):
+        return "its zip structure is broken"
+    if isinstance(exc, XmlError):
+        return "a sheet's XML is broken"
+    return "its cells could not be read"
 
+
+def _load_values(path: Path, box: Container) -> dict[str, _Sheet]:
     try:
         back: dict[str, str] = {}
         if box.format == "ods":
@@ -228,25 +246,24 @@ def _load_values(path: Path, box: Container) -> dict[str, _Sheet]:
                 wb = CalamineWorkbook.from_filelike(fh)
     except (KeyboardInterrupt, SystemExit):
         raise
-    except BaseException as exc:  # calamine's errors (PasswordError, XmlError, ZipError, ...) and pyo3 panics
-        name = type(exc).__name__
-        if name == "PasswordError":
-            raise ReadError("password-protected", "") from exc
-        raise ReadError("damaged", f"{name}: {exc}") from exc
+    except PasswordError as exc:
+        raise ReadError("password-protected", "") from exc
+    except BaseException as exc:  # calamine's errors (XmlError, ZipError, ...) and pyo3 panics
+        raise ReadError("damaged", _calamine_failure(path, exc)) from exc
     sheets: dict[str, _Sheet] = {}
     try:
         for meta in wb.sheets_metadata:
-            if str(meta.typ) not in ("SheetTypeEnum.WorkSheet", "WorkSheet") and "WorkSheet" not in str(meta.typ):
+            if meta.typ != SheetTypeEnum.WorkSheet:
                 continue
             sheet = wb.get_sheet_by_name(meta.name)
             rows = sheet.to_python(skip_empty_area=False)
             if back:
                 rows = _ods_text(rows, back)
-            sheets[meta.name] = _Sheet(meta.name, rows, "Hidden" not in str(meta.visible))  # SheetVisibleEnum.Hidden
+            sheets[meta.name] = _Sheet(meta.name, rows, meta.visible == SheetVisibleEnum.Visible)
     except (KeyboardInterrupt, SystemExit):
         raise
     except BaseException as exc:
-        raise ReadError("damaged", f"{type(exc).__name__}: {exc}") from exc
+        raise ReadError("damaged", _calamine_failure(path, exc)) from exc
     finally:
         wb.close()
     return sheets

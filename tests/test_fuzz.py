@@ -72,9 +72,6 @@ def test_fuzz_run_loses_nothing_and_never_crashes(fuzz_run):
 
 @pytest.mark.slow
 @pytest.mark.libreoffice
-@pytest.mark.xfail(strict=True, reason="reader.py still puts calamine's exception in a finding ('CalamineError: ...', "
-                                       "'XmlError: ...'): round-two engineer; see "
-                                       "test_unknown_cell_type_finding_has_no_exception_name")
 def test_fuzz_run_findings_carry_no_exception_text(fuzz_run):
     counts, out, failures = fuzz_run
     assert counts["tracebacks"] == 0, failures[:4000]
@@ -332,8 +329,6 @@ def test_malformed_sheet_finding_has_no_library_text(tmp_path, matrix):
     assert f["code"] == "damaged" and not LEAK.search(f["message"]), f["message"]
 
 
-@pytest.mark.xfail(strict=True, reason="reader.py puts calamine's exception in the finding ('CalamineError: Unknown "
-                                       "cell 't' attribute'); owner: round-two engineer")
 def test_unknown_cell_type_finding_has_no_exception_name(tmp_path, matrix):
     good = make_workbook(tmp_path / "gen", matrix, {("notes", "1.1", "", ""): "kept"})
     bad = _rezip(good, tmp_path / "cell-type.xlsx",
