@@ -39,14 +39,29 @@ def _values(path: Path) -> list[list]:
     return CalamineWorkbook.from_path(str(path)).get_sheet_by_name("S").to_python(skip_empty_area=False)
 
 
-def test_row_keeps_every_text(tmp_path):
+OVERLAPPING = ("_x0041_x0042_", "x_x0041_x0042_x0043_", "_x005F_x0041_")  # two '_xHHHH_' patterns sharing an underscore
+
+
+@pytest.mark.xfail(strict=True, reason="XlsxWriter's public writers escape only the first of two overlapping "
+                                       "_xHHHH_ patterns ('_x0041_x0042_' reads back as '_x0041B'): summary.xlsx "
+                                       "shows such text altered; answers.csv and summary.json keep it exactly")
+def test_row_keeps_overlapping_escape_lookalikes(tmp_path):
     book = _Book(tmp_path / "t.xlsx", "t")
     ws = book.sheet("S", "title")
-    book.row(ws, 3, TEXTS, ["text"] * len(TEXTS))
+    book.row(ws, 3, list(OVERLAPPING), ["text"] * len(OVERLAPPING))
+    book.close()
+    assert _values(tmp_path / "t.xlsx")[3][:len(OVERLAPPING)] == list(OVERLAPPING)
+
+
+def test_row_keeps_every_text(tmp_path):
+    texts = [t for t in TEXTS if t not in OVERLAPPING]
+    book = _Book(tmp_path / "t.xlsx", "t")
+    ws = book.sheet("S", "title")
+    book.row(ws, 3, texts, ["text"] * len(texts))
     book.row(ws, 4, ["<r>x</r>", "<r><t>INJECTED</t></r>"], ["plain", "bold"])
     book.close()
     rows = _values(tmp_path / "t.xlsx")
-    assert rows[3][:len(TEXTS)] == TEXTS
+    assert rows[3][:len(texts)] == texts
     assert rows[4][:2] == ["<r>x</r>", "<r><t>INJECTED</t></r>"]
 
 
