@@ -93,6 +93,7 @@ FINDINGS: dict[str, FindingKind] = _kinds(
     ("internal-error", E, "Internal error", "Could not read this file (internal error, please report); the details are in the --debug log."),
     ("bad-character", W, "Unreadable character", "The text here held {detail} that no file can store (a lone surrogate); it was read as '\ufffd'. Check the text typed in this cell."),
     ("extra-content", W, "Content outside the template", "{detail} cell(s) hold values outside the template's input cells, e.g. {sheet}!{cell}: '{value}'. They were kept in the answers as extra content."),
+    ("template-text-changed", W, "Template text typed over", "The template's text '{old}' at {sheet}!{cell} was changed to '{value}'{detail}; the new text was kept in the answers as extra content."),
 )
 
 

@@ -6,6 +6,7 @@ import datetime as dt
 import io
 import re
 import zipfile
+from bisect import bisect_left
 from collections.abc import Callable, Collection, Iterator, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -524,6 +525,9 @@ class _Template:
     # Per row: the cells the template leaves blank, other than inputs, as (pick, what pick gives when they are all
     # still blank, how many values pick needs).
     free: tuple[tuple[Callable[[list], tuple] | None, tuple, int], ...]
+    # Per row: the cells holding the template's own text or formula, other than inputs, likewise (pick, what pick
+    # gives in the template, how many values pick needs).
+    kept: tuple[tuple[Callable[[list], tuple] | None, tuple, int], ...]
 
     def keys_in_place(self, rows: list[list]) -> bool:
         """Whether every key of the layout is first found at its row, as in the template: where a key column
@@ -606,11 +610,16 @@ def _as_template(plan: _SheetPlan, blank_rows: list[list]) -> _Template | None:
         at_row[rp.row.row] = (*at_row.get(rp.row.row, ()), i)
     loud = tuple(i for i, rp in enumerate(plan.rows)
                  if _raws(rp, blank_rows[rp.row.row]) != rp.empty or not _label_kept(rp, blank_rows[rp.row.row]))
-    free = []
+    free, kept = [], []
     for r, fixed in enumerate(blank_rows):
-        cols = tuple(c for c, v in enumerate(fixed) if v == "" and c not in inputs.get(r, ()))
+        own = inputs.get(r, ())
+        cols = tuple(c for c, v in enumerate(fixed) if v == "" and c not in own)
         free.append((_picker(cols), ("",) * len(cols), max(cols, default=-1) + 1))
-    return _Template(len(blank_rows), keys, MappingProxyType(at_row), loud, MappingProxyType(inputs), tuple(free))
+        cols = tuple(c for c, v in enumerate(fixed) if v != "" and c not in own)
+        pick = _picker(cols)
+        kept.append((pick, pick(fixed) if pick else (), max(cols, default=-1) + 1))
+    return _Template(len(blank_rows), keys, MappingProxyType(at_row), loud, MappingProxyType(inputs), tuple(free),
+                     tuple(kept))
 
 
 def _read_answers(ret: Return, box: Container, grid: dict[str, _Sheet], lay: WorkbookLayout,
@@ -634,16 +643,16 @@ def _read_answers(ret: Return, box: Container, grid: dict[str, _Sheet], lay: Wor
         blank_rows = blank.get(sheet.name) if blank is not None else None
         if blank_rows is None:
             mapping, _ = _read_by_keys(ret, sheet, actual, formulas)
-            _extra_content(ret, sheet, actual, set(mapping))
+            _extra_content(ret, sheet, actual, set(mapping))  # the template's own text unknown: only beyond it
             continue
         changed = list(compress(count(), map(ne, actual.rows, blank_rows)))  # rows unlike the template's
         template = _plan(sheet).template(blank_rows)
         if template is not None and template.keys_in_place(actual.rows):
             _read_by_difference(ret, sheet, actual, formulas, template, changed)
-            _extra_by_difference(ret, sheet, actual, template, blank_rows, changed)
+            _extra_by_difference(ret, sheet, actual, formulas, template, blank_rows, changed)
         else:
             mapping, inputs = _read_by_keys(ret, sheet, actual, formulas)
-            _extra_by_template(ret, sheet, actual, mapping, inputs, blank_rows, changed)
+            _extra_by_template(ret, sheet, actual, formulas, mapping, inputs, blank_rows, changed)
 
 
 def _read_by_difference(ret: Return, sheet: SheetLayout, actual: _Sheet, formulas: dict[str, str],
@@ -675,15 +684,20 @@ def _read_by_keys(ret: Return, sheet: SheetLayout, actual: _Sheet,
     moved: list[tuple[Row, int]] = []
     mapping: dict[int, int] = {}
     inputs: dict[int, frozenset[int]] = {}
+    wheres: list[int | None] = []
     for rp in plan.rows:
-        row = rp.row
-        keys = indexes.get(row.key_col)
+        keys = indexes.get(rp.row.key_col)
         if keys is None:
-            keys = indexes[row.key_col] = actual.column_index(row.key_col)
-        where = keys.get(row.key)
+            keys = indexes[rp.row.key_col] = actual.column_index(rp.row.key_col)
+        wheres.append(keys.get(rp.row.key))
+    placed = _by_place(actual, plan, wheres) if None in wheres else frozenset()
+    for i, (rp, where) in enumerate(zip(plan.rows, wheres, strict=True)):
+        row = rp.row
         if where is None:
             _row_missing(ret, actual, row)
             continue
+        if i in placed:
+            _key_edited(ret, sheet, actual, row, where)
         mapping[where] = row.row
         _add_inputs(inputs, where, rp)
         if where != row.row:
@@ -696,6 +710,52 @@ def _read_by_keys(ret: Return, sheet: SheetLayout, actual: _Sheet,
                                     detail=f"{row.what[:1].upper()}{row.what[1:]}{more}",
                                     expected=row.row + 1, actual=where + 1))
     return mapping, inputs
+
+
+def _by_place(actual: _Sheet, plan: _SheetPlan, wheres: list[int | None]) -> frozenset[int]:
+    """The layout rows whose key was not found (None in wheres) but whose place is known: the nearest rows found
+    above and below it (one of them at the sheet's first or last row) are both shifted alike, and the row there is
+    no other row's and holds something. Sets their rows in wheres; returns their indexes."""
+    found = [i for i, w in enumerate(wheres) if w is not None]
+    if not found:
+        return frozenset()
+    taken = {w: plan.rows[i].row.row for i in found if (w := wheres[i]) is not None}
+    keys = {rp.row.key for rp in plan.rows}
+    placed = set()
+    for i, rp in enumerate(plan.rows):
+        if wheres[i] is not None or i in placed or rp.row.key_col < 0:
+            continue
+        k = bisect_left(found, i)
+        near = [j for j in (found[k - 1] if k else None, found[k] if k < len(found) else None) if j is not None]
+        offsets = {wheres[j] - plan.rows[j].row.row for j in near}  # type: ignore[operator]
+        if len(offsets) != 1:
+            continue
+        r = rp.row.row + offsets.pop()
+        if not 0 <= r < len(actual.rows) or taken.get(r, rp.row.row) != rp.row.row:
+            continue
+        values = actual.rows[r]
+        text = _key_text(values[rp.row.key_col]) if rp.row.key_col < len(values) else None
+        if text in keys or (text is None and all(v == "" or v is None for v in _raws(rp, values))):
+            continue  # another row's key; or an empty row, where a deleted row's neighbour moved up
+        wheres[i], taken[r] = r, rp.row.row
+        placed.add(i)
+    return frozenset(placed)
+
+
+def _key_edited(ret: Return, sheet: SheetLayout, actual: _Sheet, row: Row, where: int) -> None:
+    """A row found by its place although its key (the template's own label) was edited: reported, and the new
+    label kept as extra content."""
+    values = actual.rows[where]
+    typed = values[row.key_col] if row.key_col < len(values) else ""
+    ret.findings.append(finding("template-text-changed", ret.file, actual.name, a1(where, row.key_col),
+                                old=row.key, value=_short(as_text(typed)),
+                                detail=" (the row's answers were read by its place)"))
+    if typed != "" and typed is not None:
+        ret.extra.append(_extra(actual, sheet, where, row.key_col, typed))
+
+
+def _short(text: str, limit: int = 100) -> str:
+    return text if len(text) <= limit else text[:limit - 1] + "…"
 
 
 def _formula_in_inputs(plan: _SheetPlan, formulas: dict[str, str]) -> bool:
@@ -837,7 +897,7 @@ def _extra_content(ret: Return, sheet: SheetLayout, actual: _Sheet, seen_rows: s
             if v == "" or v is None:
                 continue
             if (r > last_row + shift + 1) or (c > last_col and c not in helper):
-                extras.append(_extra(actual, sheet, r, c, v))
+                extras.append((_extra(actual, sheet, r, c, v), None))
     _report_extra(ret, actual, extras)
 
 
@@ -845,8 +905,18 @@ def _extra(actual: _Sheet, sheet: SheetLayout, r: int, c: int, v: object) -> Ans
     return Answer(actual.name, a1(r, c), "extra", sheet.sub_element, "", "", "text", v, as_text(v))
 
 
-def _report_extra(ret: Return, actual: _Sheet, extras: list[Answer]) -> None:
-    """Values found outside the inputs are kept as answers of their own, and reported once per sheet."""
+def _report_extra(ret: Return, actual: _Sheet, found: list[tuple[Answer, object]]) -> None:
+    """Values found outside the inputs are kept as answers of their own, and reported once per sheet; each of the
+    template's own texts typed over (found with the template's text, else None) is reported at its cell."""
+    reported = {f.cell for f in ret.findings if f.sheet == actual.name and f.code in _REPORTED}
+    extras = []
+    for ans, old in found:
+        if old is None:
+            extras.append(ans)
+        elif ans.cell not in reported:  # a criterion or a row's key already reported as edited
+            ret.extra.append(ans)
+            ret.findings.append(finding("template-text-changed", ret.file, actual.name, ans.cell,
+                                        old=_short(as_text(old)), value=_short(as_text(ans.raw)), detail=""))
     if extras:
         ret.extra.extend(extras)
         first = extras[0]
@@ -854,37 +924,53 @@ def _report_extra(ret: Return, actual: _Sheet, extras: list[Answer]) -> None:
                                     value=as_text(first.raw)[:60]))
 
 
-def _extra_by_template(ret: Return, sheet: SheetLayout, actual: _Sheet, mapping: dict[int, int],
+_REPORTED = frozenset({"criterion-edited", "template-text-changed"})
+
+
+def _extra_by_template(ret: Return, sheet: SheetLayout, actual: _Sheet, formulas: dict[str, str],
+                       mapping: dict[int, int],
                        inputs: dict[int, frozenset[int]], blank: list[list], changed: list[int]) -> None:
     """Every value in a cell that is neither an input nor filled by the template itself is kept and reported.
     changed: the rows unlike the template's row of the same number."""
     if sheet.role == "cover":
         return  # its text varies with the partner; its inputs are read above
-    extras: list[Answer] = []
+    extras: list[tuple[Answer, object]] = []
+    personal = _personal(sheet, blank)
     for r, fixed in _template_rows(actual.rows, mapping, blank, changed):
-        extras.extend(_row_extras(actual, sheet, r, fixed, inputs.get(r, ())))
+        extras.extend(_row_extras(actual, sheet, r, fixed, inputs.get(r, ()), formulas, personal))
     _report_extra(ret, actual, extras)
 
 
-def _extra_by_difference(ret: Return, sheet: SheetLayout, actual: _Sheet, template: _Template, blank: list[list],
-                         changed: list[int]) -> None:
+def _extra_by_difference(ret: Return, sheet: SheetLayout, actual: _Sheet, formulas: dict[str, str],
+                         template: _Template, blank: list[list], changed: list[int]) -> None:
     """_extra_by_template for a sheet read by difference (nothing moved): only a changed row can hold an extra, and
     most changed rows differ from the template's only in their inputs."""
     if sheet.role == "cover":
         return  # as _extra_by_template
-    extras: list[Answer] = []
+    extras: list[tuple[Answer, object]] = []
+    personal = _personal(sheet, blank)
     for r in changed:
         values, fixed = actual.rows[r], blank[r]
         pick, empty, width = template.free[r]
-        if width <= len(values) <= len(fixed) and (pick is None or pick(values) == empty):
-            continue  # every cell the template leaves blank, other than an input, is still blank
-        extras.extend(_row_extras(actual, sheet, r, fixed, template.inputs.get(r, ())))
+        own, text, own_width = template.kept[r]
+        if (max(width, own_width) <= len(values) <= len(fixed) and (pick is None or pick(values) == empty)
+                and (own is None or own(values) == text)):
+            continue  # every cell other than an input is still as the template has it
+        extras.extend(_row_extras(actual, sheet, r, fixed, template.inputs.get(r, ()), formulas, personal))
     _report_extra(ret, actual, extras)
 
 
-def _row_extras(actual: _Sheet, sheet: SheetLayout, r: int, fixed: list, own: Collection[int]) -> Iterator[Answer]:
+def _personal(sheet: SheetLayout, blank: list[list]) -> frozenset[int]:
+    """The template's rows (by id) whose text is each partner's own (the Overview's 'who' line): the blank
+    template's text there is a stand-in's."""
+    return frozenset(id(blank[r]) for name, r in sheet.marks.items() if name == "partner" and 0 <= r < len(blank))
+
+
+def _row_extras(actual: _Sheet, sheet: SheetLayout, r: int, fixed: list, own: Collection[int],
+                formulas: dict[str, str], personal: frozenset[int] = frozenset()) -> Iterator[tuple[Answer, object]]:
     """The values in row r of the sheet that are neither in an input (own: the row's input columns) nor the
-    template's own (fixed: the template's row it stands for)."""
+    template's own (fixed: the template's row it stands for), each with None; and those typed over the template's
+    own text, each with that text. A formula's value is the program's, not typed."""
     values = actual.rows[r]
     # Only where the row differs from the template's can it hold a value the template does not.
     for c in chain(compress(count(), map(ne, values, fixed)), range(len(fixed), len(values))):
@@ -892,8 +978,15 @@ def _row_extras(actual: _Sheet, sheet: SheetLayout, r: int, fixed: list, own: Co
         if v == "" or v is None or c in own:
             continue
         if c < len(fixed) and fixed[c] != "":
-            continue  # the template's own text or formula
-        yield _extra(actual, sheet, r, c, v)
+            old = fixed[c]
+            if old == _FORMULA or id(fixed) in personal or _key_text(v) == _key_text(old) or a1(r, c) in formulas:
+                continue  # the template's own text (saved otherwise) or a formula's value
+            yield _extra(actual, sheet, r, c, v), old
+            continue
+        yield _extra(actual, sheet, r, c, v), None
+
+
+_FORMULA = "=formula"  # blank.py's stand-in for a template formula whose value is blank
 
 
 def _template_rows(rows: list[list], mapping: dict[int, int], blank: list[list],
