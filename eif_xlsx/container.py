@@ -56,7 +56,8 @@ class Container:
     formulas: dict[str, Mapping[str, str]] = field(default_factory=dict)  # sheet -> 'A1' -> formula text
     # sheet -> (max row, max col), zero-based, as far as its cells may reach (Z stands for any narrower width)
     extents: dict[str, tuple[int, int]] = field(default_factory=dict)
-    # Every part of an .xlsx, decompressed and checked, in zip order, and its CRC-32 (see stored_zip); empty for .ods.
+    # Every part, decompressed and checked, in zip order, and its CRC-32 (see stored_zip): the reader takes them
+    # from here rather than inflating the file again.
     parts: dict[str, bytes] = field(default_factory=dict, repr=False)
     crcs: dict[str, int] = field(default_factory=dict, repr=False)
 
@@ -265,8 +266,9 @@ def _read_part(raw: bytes, info: zipfile.ZipInfo, budget: list[int]) -> bytes:
     return out
 
 
-def stored_zip(box: Container) -> bytes:
-    """The checked parts of an .xlsx as a zip of their own, stored (not compressed), in their original order.
+def stored_zip(box: Container, replaced: Mapping[str, bytes] | None = None) -> bytes:
+    """The checked parts of a workbook as a zip of their own, stored (not compressed), in their original order;
+    replaced: parts given other bytes (the reader's plain .ods content), in their place.
 
     Handed to the spreadsheet parser instead of the file, it makes the parser read exactly the bytes that were
     checked (and spares it inflating them again). Built from the sizes and CRCs already known: no recompression.
@@ -274,10 +276,16 @@ def stored_zip(box: Container) -> bytes:
     files: list[bytes] = []
     directory: list[bytes] = []
     offset = 0
+    replaced = replaced or {}
     for name, data in box.parts.items():
         encoded = name.encode()
         flags = 0 if name.isascii() else _UTF8_NAME
-        crc, size = box.crcs[name], len(data)
+        if name in replaced:
+            data = replaced[name]
+            crc = zlib.crc32(data)
+        else:
+            crc = box.crcs[name]
+        size = len(data)
         files += (_LOCAL.pack(ZIP_MAGIC, 20, flags, zipfile.ZIP_STORED, 0, 0x21, crc, size, size, len(encoded), 0),
                   encoded, data)
         directory += (_CENTRAL.pack(b"PK\x01\x02", 20, 20, flags, zipfile.ZIP_STORED, 0, 0x21, crc, size, size,
@@ -628,8 +636,9 @@ def _inspect_ods(path: Path, raw: bytes, infos: list[zipfile.ZipInfo]) -> Contai
     budget = [MAX_TOTAL_BYTES]
     xml: dict[str, bytes] = {}
     for info in infos:
-        # Every part, as for an .xlsx: its method, sizes, ratio and checksum (the reader inflates them all again).
-        data = _read_part(raw, info, budget)
+        # Every part, as for an .xlsx: its method, sizes, ratio and checksum; kept for the reader.
+        box.parts[info.filename] = data = _read_part(raw, info, budget)
+        box.crcs[info.filename] = info.CRC
         if info.filename.endswith(".xml"):
             xml[info.filename] = data
             _check_xml(info.filename, data)

@@ -5,12 +5,11 @@ from __future__ import annotations
 import datetime as dt
 import io
 import re
-import zipfile
 from bisect import bisect_left
 from collections.abc import Callable, Collection, Iterator, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
-from itertools import accumulate, chain, compress, count
+from itertools import accumulate, chain, compress, count, islice
 from operator import itemgetter, ne
 from pathlib import Path
 from types import MappingProxyType
@@ -238,7 +237,7 @@ def _load_values(path: Path, box: Container) -> dict[str, _Sheet]:
     try:
         back: dict[str, str] = {}
         if box.format == "ods":
-            plain, back = _plain_ods(path)
+            plain, back = _plain_ods(box)
             wb = CalamineWorkbook.from_filelike(io.BytesIO(plain))
         elif box.parts:  # exactly the bytes the safety pass checked, stored: calamine need not inflate them again
             wb = CalamineWorkbook.from_filelike(io.BytesIO(stored_zip(box)))
@@ -277,6 +276,7 @@ _ODS_SPACES = re.compile(rb'<text:s(?:\s+text:c="([0-9]{1,4})")?\s*/>')
 
 
 _NONCHARACTERS = [chr(c) for c in range(0xFDD0, 0xFDF0)]
+_NONCHARACTER_LEAD = "\ufdd0".encode()[:2]  # the first two bytes of each of them in UTF-8
 
 
 def _ods_text(rows: list[list], back: dict) -> list[list]:
@@ -284,26 +284,24 @@ def _ods_text(rows: list[list], back: dict) -> list[list]:
     return [[v.translate(table) if isinstance(v, str) and v else v for v in row] for row in rows]
 
 
-def _plain_ods(path: Path) -> tuple[bytes, dict[str, str]]:
-    """The .ods with content.xml put in the form calamine reads fully: no indentation between table elements
-    (Gnumeric indents), and tabs, line breaks and runs of spaces held by stand-ins calamine cannot trim away
-    (Unicode noncharacters that the file does not contain); returns the bytes and how to put them back."""
-    out = io.BytesIO()
+def _plain_ods(box: Container) -> tuple[bytes, dict[str, str]]:
+    """The .ods's checked parts (kept by the safety pass) as a stored zip, with content.xml put in the form calamine
+    reads fully: no indentation between table elements (Gnumeric indents), and tabs, line breaks and runs of spaces
+    held by stand-ins calamine cannot trim away (Unicode noncharacters that the file does not contain); returns the
+    bytes and how to put them back."""
     back: dict[str, str] = {}
-    with zipfile.ZipFile(path) as zin, zipfile.ZipFile(out, "w") as zout:
-        for info in zin.infolist():
-            data = zin.read(info)  # sizes and ratios were checked by the safety pass
-            if info.filename == "content.xml":
-                data = _ODS_INDENT.sub(b">", data)
-                free = [c for c in _NONCHARACTERS if c.encode() not in data][:3]
-                if len(free) == 3:
-                    tab, space, brk = (c.encode() for c in free)
-                    back = {free[0]: "\t", free[1]: " ", free[2]: "\n"}
-                    data = _ODS_TAB.sub(tab, data)
-                    data = _ODS_BREAK.sub(brk, data)
-                    data = _ODS_SPACES.sub(lambda m, sp=space: sp * int(m.group(1) or 1), data)
-            zout.writestr(info, data, compress_type=zipfile.ZIP_STORED)
-    return out.getvalue(), back
+    data = _ODS_INDENT.sub(b">", box.parts["content.xml"])
+    if _NONCHARACTER_LEAD not in data:  # one search: the file holds none of them (nearly always)
+        free = _NONCHARACTERS[:3]
+    else:
+        free = list(islice((c for c in _NONCHARACTERS if c.encode() not in data), 3))
+    if len(free) == 3:
+        tab, space, brk = (c.encode() for c in free)
+        back = {free[0]: "\t", free[1]: " ", free[2]: "\n"}
+        data = _ODS_TAB.sub(tab, data)
+        data = _ODS_BREAK.sub(brk, data)
+        data = _ODS_SPACES.sub(lambda m, sp=space: sp * int(m.group(1) or 1), data)
+    return stored_zip(box, {"content.xml": data}), back
 
 
 # --- metadata and layout -----------------------------------------------------------------------

@@ -299,3 +299,26 @@ def test_hidden_sheets_are_read_as_hidden(good):
     box = inspect(good["path"])
     sheets = _load_values(good["path"], box)
     assert not sheets["_eif"].visible and sheets[good["sheet"]].visible
+
+
+@pytest.mark.libreoffice
+def test_ods_parts_are_kept_and_a_part_can_be_replaced(tmp_path, matrix):
+    """The safety pass keeps an .ods's checked parts too (the reader re-zips them with its plain content.xml
+    instead of inflating the file again); a replaced part gets its own CRC-32."""
+    from eif_xlsx.office import convert
+
+    from .conftest import need_soffice
+
+    need_soffice()
+    path = convert(make_workbook(tmp_path / "gen", matrix), "ods", tmp_path / "lo")
+    box = inspect(path)
+    assert box.format == "ods"
+    with zipfile.ZipFile(path) as zf:
+        assert {i.filename: zf.read(i) for i in zf.infolist()} == box.parts
+        assert [i.filename for i in zf.infolist()] == list(box.parts)
+    content = box.parts["content.xml"].replace(b"<office:body>", b"<office:body> ", 1)
+    with zipfile.ZipFile(io.BytesIO(stored_zip(box, {"content.xml": content}))) as zf:
+        assert zf.testzip() is None
+        assert zf.read("content.xml") == content
+        assert {n: zf.read(n) for n in zf.namelist() if n != "content.xml"} == {
+            n: d for n, d in box.parts.items() if n != "content.xml"}
