@@ -30,6 +30,7 @@ def test_files_sharing_a_task_each_keep_their_own_report_when_one_fails_or_kills
     import multiprocessing
 
     from eif_xlsx import batch
+    from eif_xlsx.errors import DEBUG_LOG_ENV
 
     if multiprocessing.get_start_method(allow_none=False) != "fork":
         pytest.skip("the workers must inherit the patched reader (fork start method)")
@@ -53,6 +54,8 @@ def test_files_sharing_a_task_each_keep_their_own_report_when_one_fails_or_kills
             return super().submit(fn, *args, **kwargs)
 
     monkeypatch.setattr(batch, "_Pool", Pool)
+    log = tmp_path / "debug.log"
+    monkeypatch.setenv(DEBUG_LOG_ENV, str(log))
     seen = []
     reports = batch.run([batch.Source(str(f), f.name) for f in files], jobs=1, progress=seen.append)
     assert [r.file for r in reports] == [f.name for f in files]
@@ -60,7 +63,9 @@ def test_files_sharing_a_task_each_keep_their_own_report_when_one_fails_or_kills
     assert max(submitted) == batch.CHUNK > 1  # several files to a task
     bad = {r.file: r for r in reports if not r.accepted}
     assert set(bad) == {"return-05.xlsx", "return-10.xlsx"}
-    assert "ValueError: a bug met on this file" in bad["return-05.xlsx"].findings[0].message
+    unforeseen = bad["return-05.xlsx"].findings[0]
+    assert unforeseen.code == "internal-error" and "ValueError" not in unforeseen.message  # plain words only
+    assert "ValueError: a bug met on this file" in log.read_text(encoding="utf-8")  # the detail, for --debug
     assert "crashed" in bad["return-10.xlsx"].findings[0].message
     assert all(r.status == "accepted" for r in reports if r.file not in bad)
 
