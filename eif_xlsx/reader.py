@@ -280,8 +280,11 @@ _NONCHARACTER_LEAD = "\ufdd0".encode()[:2]  # the first two bytes of each of the
 
 
 def _ods_text(rows: list[list], back: dict) -> list[list]:
+    """The stand-ins put back; a text is searched for them first (one C call), and only one holding one is
+    rebuilt."""
     table = str.maketrans(back)
-    return [[v.translate(table) if isinstance(v, str) and v else v for v in row] for row in rows]
+    held = re.compile("[" + "".join(back) + "]").search
+    return [[v.translate(table) if v.__class__ is str and v and held(v) else v for v in row] for row in rows]
 
 
 def _plain_ods(box: Container) -> tuple[bytes, dict[str, str]]:
@@ -649,7 +652,7 @@ def _read_answers(ret: Return, box: Container, grid: dict[str, _Sheet], lay: Wor
             _read_by_difference(ret, sheet, actual, formulas, template, changed)
             _extra_by_difference(ret, sheet, actual, formulas, template, blank_rows, changed)
         else:
-            mapping, inputs = _read_by_keys(ret, sheet, actual, formulas)
+            mapping, inputs = _read_by_keys(ret, sheet, actual, formulas, template, blank_rows)
             _extra_by_template(ret, sheet, actual, formulas, mapping, inputs, blank_rows, changed)
 
 
@@ -672,12 +675,16 @@ def _read_by_difference(ret: Return, sheet: SheetLayout, actual: _Sheet, formula
     ret.answers.extend(plan.blanks[plan.starts[done]:])
 
 
-def _read_by_keys(ret: Return, sheet: SheetLayout, actual: _Sheet,
-                  formulas: dict[str, str]) -> tuple[dict[int, int], dict[int, frozenset[int]]]:
+def _read_by_keys(ret: Return, sheet: SheetLayout, actual: _Sheet, formulas: dict[str, str],
+                  template: _Template | None = None,
+                  blank_rows: list[list] | None = None) -> tuple[dict[int, int], dict[int, frozenset[int]]]:
     """Every layout row found again by its key and read. Returns the template's row of each row found (by the
-    sheet's row) and the input columns of each such row."""
+    sheet's row) and the input columns of each such row. With the blank template (and how it reads), a row in
+    place and equal to the template's as a whole takes its blank answers without being looked at cell by cell."""
     plan = _plan(sheet)
     quiet = not _formula_in_inputs(plan, formulas)
+    same = quiet and actual.name == sheet.name and template is not None and blank_rows is not None
+    loud = frozenset(template.loud) if same and template is not None else frozenset()
     indexes: dict[int, dict[str, int]] = {}
     moved: list[tuple[Row, int]] = []
     mapping: dict[int, int] = {}
@@ -700,6 +707,9 @@ def _read_by_keys(ret: Return, sheet: SheetLayout, actual: _Sheet,
         _add_inputs(inputs, where, rp)
         if where != row.row:
             moved.append((row, where))
+        elif same and i not in loud and where < len(blank_rows) and actual.rows[where] == blank_rows[where]:
+            ret.answers.extend(rp.blanks)
+            continue
         _read_row(ret, actual, rp, where, formulas, quiet)
     if moved:
         row, where = moved[0]
@@ -970,6 +980,8 @@ def _row_extras(actual: _Sheet, sheet: SheetLayout, r: int, fixed: list, own: Co
     template's own (fixed: the template's row it stands for), each with None; and those typed over the template's
     own text, each with that text. A formula's value is the program's, not typed."""
     values = actual.rows[r]
+    if values == fixed:  # the whole row first: one C comparison
+        return
     # Only where the row differs from the template's can it hold a value the template does not.
     for c in chain(compress(count(), map(ne, values, fixed)), range(len(fixed), len(values))):
         v = values[c]
