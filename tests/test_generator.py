@@ -106,7 +106,7 @@ def write_csv(path: Path, rows: list[list[str]]) -> Path:
 
 
 def read_manifest(path: Path) -> tuple[list[str], list[dict[str, str]]]:
-    with path.open(newline="", encoding="utf-8") as fh:
+    with path.open(newline="", encoding="utf-8-sig") as fh:  # written with a BOM, as Excel wants
         reader = csv.DictReader(fh)
         rows = list(reader)
         return list(reader.fieldnames or []), rows

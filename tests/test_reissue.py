@@ -101,7 +101,7 @@ def write_partners(path: Path, rows: list[tuple[str, str, str, str, str]]) -> Pa
 
 
 def manifest_rows(folder: Path) -> dict[str, dict[str, str]]:
-    with (folder / "manifest.csv").open(encoding="utf-8") as fh:
+    with (folder / "manifest.csv").open(encoding="utf-8-sig", newline="") as fh:
         return {r["partner_id"]: r for r in csv.DictReader(fh)}
 
 
