@@ -373,7 +373,9 @@ def validate(paths, as_json, expected_matrix, manifest, feedback_dir, return_to,
 
             written = write_feedback(reports, Path(feedback_dir), return_to=return_to, deadline=deadline)
     if as_json:
-        from .normalise import without_surrogates  # a path in another encoding: no JSON text can hold it as is
+        from .normalise import (
+            without_surrogates,  # a path in another encoding: no JSON text can hold it as is
+        )
 
         click.echo(without_surrogates(json.dumps([r.as_dict() for r in reports], indent=2, ensure_ascii=False)))
     else:
