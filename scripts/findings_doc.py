@@ -25,6 +25,8 @@ SAMPLES = {
 SAMPLES_BY_CODE = {
     "wrong-round": {"found": "baseline", "detail": " from the first round", "expected": "12-months",
                     "sent": " on 1 December 2027"},
+    "template-text-changed": {"cell": "B38", "old": "Other (describe)", "value": "Parent forum minutes, May 2026",
+                              "detail": ""},
     "baseline-changed": {"detail": "criterion 1.1c", "old": "✓", "new": ""},
 }
 MEANING = {
