@@ -73,3 +73,13 @@ def need_soffice() -> str:
     if os.environ.get("CI"):
         pytest.fail("LibreOffice (soffice) is not installed, and CI requires it")
     pytest.skip("LibreOffice (soffice) is not installed")
+
+
+@pytest.fixture(scope="session")
+def demo(tmp_path_factory) -> Path:
+    """The demo's output folder (report.pdf included), made once for the run; tests only read it."""
+    from eif_xlsx.demo import run_demo
+
+    out = tmp_path_factory.mktemp("demo")
+    run_demo(out, echo=lambda *_: None)
+    return out

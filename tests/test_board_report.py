@@ -20,7 +20,6 @@ from click.testing import CliRunner
 
 from eif_xlsx.cli import main
 from eif_xlsx.consolidate import run
-from eif_xlsx.demo import run_demo
 from eif_xlsx.report import board
 
 SAMPLES = Path(__file__).resolve().parent.parent / "samples" / "returns"
@@ -43,13 +42,6 @@ def need_poppler() -> None:
     if os.environ.get("CI"):
         pytest.fail("poppler-utils (pdftotext, pdfinfo) are not installed, and CI requires them")
     pytest.skip("poppler-utils are not installed")
-
-
-@pytest.fixture(scope="module")
-def demo(tmp_path_factory) -> Path:
-    out = tmp_path_factory.mktemp("demo")
-    run_demo(out, echo=lambda *_: None)
-    return out
 
 
 @pytest.fixture(scope="module")

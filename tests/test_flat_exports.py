@@ -20,7 +20,6 @@ from hypothesis import strategies as st
 
 from eif_xlsx.cli import main
 from eif_xlsx.consolidate import run
-from eif_xlsx.demo import run_demo
 from eif_xlsx.layout import BASELINE
 from eif_xlsx.report.flat import ANSWERS, BOM, FINDINGS, INDICATORS, LEVELS, REGISTER, Dialect, guard, unguard
 from eif_xlsx.report.schema import SUMMARY_SCHEMA
@@ -34,13 +33,6 @@ TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
 NUMBER = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?")
 # What the partner typed in samples/returns (a supporting-information 'Other' box): text that looks like a formula
 TYPED = "=SUM(A1:A9) is how we counted the workforce"
-
-
-@pytest.fixture(scope="module")
-def demo(tmp_path_factory) -> Path:
-    out = tmp_path_factory.mktemp("demo")
-    run_demo(out, echo=lambda *_: None)
-    return out
 
 
 @pytest.fixture(scope="module")
