@@ -13,7 +13,6 @@ A partner of the manifest is
 
 from __future__ import annotations
 
-import csv
 import shutil
 import tempfile
 from collections import defaultdict
@@ -24,6 +23,7 @@ from pathlib import Path
 from .checks import Report
 from .errors import Finding, Severity, UsageError
 from .mail import draft, sign_off, to_bytes
+from .report.flat import write_csv
 
 OUTSTANDING, TO_CORRECT, COMPLETE = "outstanding", "to-correct", "complete"
 #: Findings that mean an answer could not be read as what its cell asks for: the partner is asked to correct it.
@@ -166,11 +166,8 @@ def chase(returns: Iterable[Path | str], manifest: Path | str, *, sender: str, o
             _write_draft(item, result, sender=sender, return_to=return_to or sender, area=area or round_area,
                          sender_name=sender_name, sender_organisation=sender_organisation)
     result.csv = out / "chase.csv"
-    # As the analysts' CSVs: a byte-order mark so that Excel reads 'é' as 'é', CRLF line ends (RFC 4180).
-    with result.csv.open("w", newline="", encoding="utf-8-sig") as fh:
-        writer = csv.DictWriter(fh, fieldnames=CSV_COLUMNS, lineterminator="\r\n")
-        writer.writeheader()
-        writer.writerows(i.as_row() for i in items)
+    # As the analysts' CSVs: a byte-order mark so that Excel reads 'é' as 'é', CRLF line ends, text formula-guarded.
+    write_csv(result.csv, CSV_COLUMNS, (tuple(i.as_row()[c] for c in CSV_COLUMNS) for i in items))
     return result
 
 

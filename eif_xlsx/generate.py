@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import hashlib
 import os
 from concurrent.futures import ProcessPoolExecutor
@@ -79,13 +78,9 @@ def write_manifest(path: Path, rows: list[dict[str, str]]) -> None:
     """manifest.csv as the analysts' CSVs are written (report/flat.py): UTF-8 with a byte-order mark (Excel shows
     'Zoë', not 'ZoÃ«'), RFC 4180 with CRLF line ends, text formula-guarded (consolidate.read_manifest undoes it and
     reads a manifest with or without the mark)."""
-    from .report.flat import BOM, Dialect, csv_row
+    from .report.flat import write_csv
 
-    with path.open("w", newline="", encoding="utf-8") as fh:
-        fh.write(BOM)
-        writer = csv.writer(fh, Dialect)
-        writer.writerow(MANIFEST_COLUMNS)
-        writer.writerows(csv_row(row.get(k, "") for k in MANIFEST_COLUMNS) for row in rows)
+    write_csv(path, MANIFEST_COLUMNS, (tuple(row.get(k, "") for k in MANIFEST_COLUMNS) for row in rows))
 
 
 _BASE: dict = {}  # what every workbook of the run shares (see _start_writer)

@@ -151,11 +151,11 @@ def test_libreoffice_opens_a_guarded_csv_as_text(tmp_path):
     no formula of a guarded field (and the same text unguarded would be one), and reads the accents."""
     from openpyxl import load_workbook
 
-    from eif_xlsx.report.flat import _write_csv
+    from eif_xlsx.report.flat import write_csv
 
     exe = need_soffice()
     texts = ("=1+1", "@SUM(A1)", "+1+1", "-1+1", "Zoë Lefèvre")
-    _write_csv(tmp_path / "guarded.csv", ("a", "b", "c", "d", "e"), [texts])
+    write_csv(tmp_path / "guarded.csv", ("a", "b", "c", "d", "e"), [texts])
     (tmp_path / "raw.csv").write_text(BOM + "a,b,c,d,e\r\n" + ",".join(texts) + "\r\n", encoding="utf-8")
     profile = (tmp_path / "profile").as_uri()
     subprocess.run([exe, f"-env:UserInstallation={profile}", "--headless", "--norestore",

@@ -110,14 +110,14 @@ def write_flat(cons: Consolidation, out: Path) -> list[Path]:
     files = {name: out / name for name in ("levels.csv", "answers.csv", "findings.csv", "register.csv")}
     with _CsvFile(files["levels.csv"], LEVELS) as levels, _CsvFile(files["answers.csv"], ANSWERS) as answers, \
             (out / "summary.json").open("w", encoding="utf-8", newline="\n") as fh:
-        _write_json(fh, summary_data(cons, levels.fh, answers.fh))
+        _write_json(fh, summary_data(cons, levels.stream, answers.stream))
         fh.write("\n")
-    _write_csv(files["findings.csv"], FINDINGS, ((f.file, f.severity.value, f.code, f.sheet, f.cell, f.message)
+    write_csv(files["findings.csv"], FINDINGS, ((f.file, f.severity.value, f.code, f.sheet, f.cell, f.message)
                                                  for f in cons.findings()))
-    _write_csv(files["register.csv"], REGISTER, _register_rows(cons))
+    write_csv(files["register.csv"], REGISTER, _register_rows(cons))
     written = list(files.values())
     if cons.indicator_values:
-        written.append(_write_csv(out / "indicators.csv", INDICATORS, _indicator_rows(cons)))
+        written.append(write_csv(out / "indicators.csv", INDICATORS, _indicator_rows(cons)))
     return [*written, out / "summary.json"]
 
 
@@ -310,22 +310,23 @@ class _CsvFile:
         self.path, self.header = path, header
 
     def __enter__(self) -> _CsvFile:
-        self.fh = self.path.open("w", encoding="utf-8", newline="")
-        self.fh.write(BOM)
-        self.writer = csv.writer(self.fh, Dialect)
-        self.writer.writerow(self.header)
+        self.stream = self.path.open("w", encoding="utf-8", newline="")
+        self.stream.write(BOM)
+        csv.writer(self.stream, Dialect).writerow(self.header)
         return self
 
     def __exit__(self, *exc) -> None:
-        self.fh.close()
+        self.stream.close()
 
 
-def _write_csv(path: Path, header: tuple[str, ...], rows: Iterable[tuple]) -> Path:
-    """A CSV of rows, rendered by _Lines and written CHUNK rows at a time."""
+def write_csv(path: Path, header: tuple[str, ...], rows: Iterable[tuple]) -> Path:
+    """A CSV for Excel and analysts: the byte-order mark, the header, then the rows in the fixed Dialect with text
+    formula-guarded (csv_row), rendered by _Lines and written CHUNK rows at a time. Every CSV eif-xlsx writes goes
+    through here (the import's files, manifest.csv, chase.csv)."""
     lines, rows = _Lines(), iter(rows)
     with _CsvFile(path, header) as f:
         while chunk := list(islice(rows, CHUNK)):
-            f.fh.write(lines.render(chunk))
+            f.stream.write(lines.render(chunk))
     return path
 
 
