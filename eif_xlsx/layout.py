@@ -386,3 +386,29 @@ def _indicators(indicator_set: IndicatorSet) -> SheetLayout:
     marks["last"] = r - 1
     return SheetLayout("indicators", INDICATORS_SHEET, f"Indicators: {indicator_set.title}", rows=tuple(rows),
                        marks=marks)
+
+
+def template_one_item_ids(old: WorkbookLayout | None, new: WorkbookLayout) -> dict[tuple[str, str], str | None]:
+    """A return of template 1 keys its supporting information S1..Sn: every line of the sub-element's checklist in
+    the definition it was made from, numbered in order (its headings, such as "Strategy covers:", were lines too).
+    S<i> is the id of the i-th line of the current checklist, where that line is the same one: the label the
+    return's own layout gives S<i> is that line's, word for word (a check of the position, not a search by text;
+    repeated wording cannot move an answer). Otherwise, or where the line is now a heading, None: not placed."""
+    if old is None or old.template_version != "1":
+        return {}
+    out: dict[tuple[str, str], str | None] = {}
+    for sheet in old.by_role("sub_element"):
+        try:
+            target = new.sub_element_sheet(sheet.sub_element)
+        except StopIteration:
+            continue
+        lines = [r for r in target.rows
+                 if r.what == HEADING or (r.cells and r.cells[0].field == "supporting_information")]
+        for r in sheet.rows_of("supporting_information"):
+            if not (r.key[:1] == "S" and r.key[1:].isdigit()):
+                continue
+            i = int(r.key[1:])
+            line = lines[i - 1] if 1 <= i <= len(lines) else None
+            same = line is not None and line.cells and line.label == r.label
+            out[(sheet.sub_element, r.key)] = line.key if same else None
+    return out

@@ -50,7 +50,7 @@ def carry(ret: Return, new: WorkbookLayout) -> Carried:
     answer cells go to the notes of their sub-element. What has no place any more is listed in `lost`."""
     out = Carried()
     new_keys = {(c.field, c.sub_element, c.item, c.column) for _, _, c in new.inputs()}
-    old_ids = _template_one_ids(ret.layout, new)
+    old_ids = layout_mod.template_one_item_ids(ret.layout, new)
     for a in ret.answers:
         if a.raw_text.strip() == "" or (a.kind == "tick" and a.value is False and not a.problem):
             continue
@@ -65,32 +65,6 @@ def carry(ret: Return, new: WorkbookLayout) -> Carried:
         out.answers[key] = _write_value(a)
         out.positions[(a.sheet, a.cell)] = key
     _margin_notes(ret, out, new_keys)
-    return out
-
-
-def _template_one_ids(old: WorkbookLayout | None, new: WorkbookLayout) -> dict[tuple[str, str], str | None]:
-    """A return of template 1 keys its supporting information S1..Sn: every line of the sub-element's checklist in
-    the definition it was made from, numbered in order (its headings, such as "Strategy covers:", were lines too).
-    S<i> is the id of the i-th line of the current checklist, where that line is the same one: the label the
-    return's own layout gives S<i> is that line's, word for word (a check of the position, not a search by text;
-    repeated wording cannot move an answer). Otherwise, or where the line is now a heading, None: not placed."""
-    if old is None or old.template_version != "1":
-        return {}
-    out: dict[tuple[str, str], str | None] = {}
-    for sheet in old.by_role("sub_element"):
-        try:
-            target = new.sub_element_sheet(sheet.sub_element)
-        except StopIteration:
-            continue
-        lines = [r for r in target.rows
-                 if r.what == layout_mod.HEADING or (r.cells and r.cells[0].field == "supporting_information")]
-        for r in sheet.rows_of("supporting_information"):
-            if not (r.key[:1] == "S" and r.key[1:].isdigit()):
-                continue
-            i = int(r.key[1:])
-            line = lines[i - 1] if 1 <= i <= len(lines) else None
-            same = line is not None and line.cells and line.label == r.label
-            out[(sheet.sub_element, r.key)] = line.key if same else None
     return out
 
 

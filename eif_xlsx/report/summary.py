@@ -548,10 +548,8 @@ class _Texts:
             if ret.layout is not None and ret.layout.template_version == "1":
                 # Template 1 keyed its supporting information by position (S1, S2…): counted under the item's
                 # id where the line is still the same one (as the 12-months re-issue places it), else not at all.
-                from ..reissue import _template_one_ids
-
                 current = current or layout_mod.build(cons.matrix)
-                ids = _template_one_ids(ret.layout, current)
+                ids = layout_mod.template_one_item_ids(ret.layout, current)
                 support = [(code, ids.get((code, item), item) or "", column) for code, item, column in support]
             for code, item, where, text, ticked in others:
                 self.others.add((_code_key(code), who.lower(), ret.file, _code_key(item)),
