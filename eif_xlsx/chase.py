@@ -219,14 +219,14 @@ def _round_details(reports: list[Report], manifest: Path, rows: list[Mapping[str
 
 def _feedback_copy(report: Report, folder: Path, return_to: str, deadline: str, taken: list[Path]) -> Path | None:
     """The return's feedback copy in folder (a name of its own even when two partners sent files of one name)."""
-    from .reissue import _free_name, write_feedback
+    from .reissue import free_name, write_feedback
 
     folder.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=folder, prefix=".chase-") as tmp:
         written = write_feedback([report], Path(tmp), return_to=return_to, deadline=deadline)
         if not written:
             return None
-        target = _free_name(folder, written[0].stem, taken)
+        target = free_name(folder, written[0].stem, taken)
         shutil.move(written[0], target)
     taken.append(target)
     return target

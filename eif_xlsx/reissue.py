@@ -255,7 +255,7 @@ def write_feedback(reports: list[Report], out: Path, catalog=None, *, return_to:
                                         area=m.get("area", ""), round=m.get("round", "baseline"),
                                         deadline=by, return_to=back_to,
                                         prefill={partner.id if partner else "": (ret.file, carried.answers, extra)})
-            target = _free_name(out, f"FEEDBACK {Path(ret.file.split(' › ')[-1]).stem}", written)
+            target = free_name(out, f"FEEDBACK {Path(ret.file.split(' › ')[-1]).stem}", written)
             result.files[0].replace(target)
         written.append(target)
     return written
@@ -280,7 +280,7 @@ def _cover_return_to(ret: Return) -> str:
     return ""
 
 
-def _free_name(out: Path, stem: str, written: list[Path]) -> Path:
+def free_name(out: Path, stem: str, written: list[Path]) -> Path:
     """out/stem.xlsx, or stem (2).xlsx, ... when two returns share a name (attachments often do)."""
     target, n = out / f"{stem}.xlsx", 2
     while target in written:
