@@ -65,14 +65,18 @@ def soffice() -> str | None:
     return shutil.which("soffice") or shutil.which("libreoffice")
 
 
-def need_soffice() -> str:
-    """LibreOffice is required under CI (a missing program fails the run); locally it may be skipped."""
-    found = soffice()
+def need_program(found: str | None, what: str) -> str:
+    """A real program a test drives: required under CI (a missing program fails the run, and says which); locally
+    the test may be skipped. found: its path, as shutil.which gives it (None: not installed)."""
     if found:
         return found
     if os.environ.get("CI"):
-        pytest.fail("LibreOffice (soffice) is not installed, and CI requires it")
-    pytest.skip("LibreOffice (soffice) is not installed")
+        pytest.fail(f"{what} is not installed, and CI requires it")
+    pytest.skip(f"{what} is not installed")
+
+
+def need_soffice() -> str:
+    return need_program(soffice(), "LibreOffice (soffice)")
 
 
 @pytest.fixture(scope="session")

@@ -22,26 +22,18 @@ from eif_xlsx.cli import main
 from eif_xlsx.consolidate import run
 from eif_xlsx.report import board
 
+from .conftest import need_program
+
 SAMPLES = Path(__file__).resolve().parent.parent / "samples" / "returns"
 FIXED_PAGES = 12  # returns, distribution, movement, evidence, barriers and actions, indicators: at most, for the demo
 
 
 def need_chromium() -> str:
-    """Chromium is required under CI (a missing program fails the run); locally it may be skipped."""
-    found = board.find_chromium()
-    if found:
-        return found
-    if os.environ.get("CI"):
-        pytest.fail("Chromium is not installed, and CI requires it")
-    pytest.skip("Chromium is not installed")
+    return need_program(board.find_chromium(), "Chromium")
 
 
 def need_poppler() -> None:
-    if shutil.which("pdftotext") and shutil.which("pdfinfo"):
-        return
-    if os.environ.get("CI"):
-        pytest.fail("poppler-utils (pdftotext, pdfinfo) are not installed, and CI requires them")
-    pytest.skip("poppler-utils are not installed")
+    need_program(shutil.which("pdfinfo") if shutil.which("pdftotext") else None, "poppler-utils (pdftotext, pdfinfo)")
 
 
 @pytest.fixture(scope="module")

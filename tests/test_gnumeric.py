@@ -28,7 +28,7 @@ from python_calamine import CalamineWorkbook
 from eif_xlsx import layout as layout_mod
 from eif_xlsx.reader import Return, read_return
 
-from .conftest import make_workbook
+from .conftest import make_workbook, need_program
 from .test_importer import full_answers
 
 TIMEOUT = 180
@@ -43,13 +43,7 @@ TICKS = ["✓", " YES", "x", "1", "no", "maybe"]
 
 
 def need_ssconvert() -> str:
-    """Gnumeric's ssconvert is required under CI (a missing program fails the run); locally it may be skipped."""
-    found = shutil.which("ssconvert")
-    if found:
-        return found
-    if os.environ.get("CI"):
-        pytest.fail("Gnumeric (ssconvert) is not installed, and CI requires it")
-    pytest.skip("Gnumeric (ssconvert) is not installed")
+    return need_program(shutil.which("ssconvert"), "Gnumeric (ssconvert)")
 
 
 def ssconvert(src: Path, dst: Path, exporter: str | None = None) -> Path:
