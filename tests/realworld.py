@@ -31,7 +31,7 @@ import openpyxl
 
 from eif_xlsx.catalog import Catalog
 from eif_xlsx.generate import generate_workbooks
-from eif_xlsx.layout import BASELINE, COLUMNS
+from eif_xlsx.layout import BASELINE, COLUMNS, TEMPLATE_VERSION
 from eif_xlsx.layout import build as build_layout
 from eif_xlsx.partners import Partner
 
@@ -236,7 +236,7 @@ def build(folder: Path | str, n: int, seed: int = 0, *, indicators: bool = True,
     """n distinct filled returns in folder/returns (and the workbooks sent, in folder/sent, with manifest.csv)."""
     folder = Path(folder)
     sources = (sources or available_sources()) & available_sources()
-    params = {"version": CORPUS_VERSION, "n": n, "seed": seed, "indicators": indicators, "sources": sorted(sources)}
+    params = {"version": CORPUS_VERSION, "template": TEMPLATE_VERSION, "n": n, "seed": seed, "indicators": indicators, "sources": sorted(sources)}
     record = folder / "corpus.json"
     if record.exists():
         kept = json.loads(record.read_text(encoding="utf-8"))
