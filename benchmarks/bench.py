@@ -64,7 +64,7 @@ def corpus(n: int, seed: int, folder: Path | None = None, sources: set[str] | No
 def workbooks_of(returns: list, scratch: Path) -> list[tuple[str, Path]]:
     """(source, workbook) per return, an e-mail's attachment taken out once by the project's intake (untimed): what
     the baselines read."""
-    from eif_xlsx import intake
+    from eif_xlsx.intake import sources as intake
 
     out = []
     for r in returns:
@@ -275,7 +275,7 @@ def _baseline_main(kind: str, listing: str, result_file: str, repeat: str) -> No
             wb.close()
     elif kind == "eif-xlsx":
         from eif_xlsx.api import read_return
-        from eif_xlsx.checks import check
+        from eif_xlsx.intake.checks import check
 
         def read(path: str) -> None:
             check(read_return(path))

@@ -8,7 +8,7 @@ __all__ = ["__version__", "check", "consolidate", "generate", "read_return"]
 def __getattr__(name: str):
     # The API is imported on first use so that `eif-xlsx --help` and the models stay light.
     if name in ("check", "consolidate", "generate", "read_return"):
-        from . import api
+        from eif_xlsx import api
 
         return getattr(api, name)
     raise AttributeError(name)

@@ -5,23 +5,24 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
-from . import batch, intake
-from .catalog import Catalog
-from .chase import ChaseResult
-from .checks import Report
-from .checks import check as _check
-from .container import xml_guard
-from .generate import Generated, generate_workbooks
-from .partners import Partner, read_partners
-from .reader import Return
-from .reader import read_return as _read_return
+from eif_xlsx.intake import batch
+from eif_xlsx.intake import sources as intake
+from eif_xlsx.intake.checks import Report
+from eif_xlsx.intake.checks import check as _check
+from eif_xlsx.intake.container import xml_guard
+from eif_xlsx.intake.reader import Return
+from eif_xlsx.intake.reader import read_return as _read_return
+from eif_xlsx.rounds.chase import ChaseResult
+from eif_xlsx.spec.catalog import Catalog
+from eif_xlsx.spec.partners import Partner, read_partners
+from eif_xlsx.template.generate import Generated, generate_workbooks
 
 __all__ = ["chase", "check", "consolidate", "generate", "read_return", "validate"]
 
 
 def read_return(path: Path | str, catalog: Catalog | None = None) -> Return:
     """Every answer of one returned file, with its cell; problems reading it are findings, not exceptions."""
-    from .blank import template_grid
+    from eif_xlsx.intake.blank import template_grid
 
     xml_guard()
     return _read_return(path, catalog, template=template_grid)
@@ -53,7 +54,7 @@ def validate(paths: Iterable[Path | str], *, jobs: int | None = None, expected_m
     what: the round's matrix (unless expected_matrix is given), another partner's workbook sent in (other-partner),
     a workbook of another round (wrong-round).
     """
-    from .consolidate import check_rounds, manifest_context, read_manifest
+    from eif_xlsx.report.consolidate import check_rounds, manifest_context, read_manifest
 
     xml_guard()
     rows = read_manifest(manifest) if manifest else None
@@ -74,7 +75,7 @@ def chase(paths: Iterable[Path | str], manifest: Path | str, *, sender: str, out
     """Chase and feedback email drafts for a round: one .eml per partner who has not returned or whose latest
     return needs correcting, their feedback copies and chase.csv in out_dir (nothing when dry_run). See
     chase.chase."""
-    from .chase import chase as _chase
+    from eif_xlsx.rounds.chase import chase as _chase
 
     return _chase(paths, manifest, sender=sender, out_dir=out_dir, deadline=deadline, return_to=return_to,
                   sender_name=sender_name, sender_organisation=sender_organisation, matrix=matrix, dry_run=dry_run,
@@ -83,6 +84,6 @@ def chase(paths: Iterable[Path | str], manifest: Path | str, *, sender: str, out
 
 def consolidate(paths: Iterable[Path | str], out_dir: Path | str = "output", **options):
     """Import every return and write the summary, tracker and flat exports. See consolidate.run."""
-    from .consolidate import run
+    from eif_xlsx.report.consolidate import run
 
     return run(paths, out_dir, **options)

@@ -10,9 +10,9 @@ from pathlib import Path
 
 import click
 
-from . import __version__
-from .catalog import ENV_VAR, Catalog, load_file, schema
-from .errors import DefinitionError, EifError, UsageError
+from eif_xlsx import __version__
+from eif_xlsx.errors import DefinitionError, EifError, UsageError
+from eif_xlsx.spec.catalog import ENV_VAR, Catalog, load_file, schema
 
 EXIT_OK, EXIT_REJECTED, EXIT_USAGE = 0, 1, 2
 
@@ -46,7 +46,7 @@ def _errors():
     except (click.ClickException, click.exceptions.Exit, click.exceptions.Abort):
         raise
     except Exception as exc:  # a bug: a plain message, the details in the --debug log
-        from .errors import log_debug
+        from eif_xlsx.errors import log_debug
 
         log_debug("eif-xlsx", exc)
         raise _Fail("eif-xlsx stopped on an internal error; please report it (run again with --debug FILE to "
@@ -56,7 +56,7 @@ def _errors():
 def _debug_option(f):
     def callback(ctx, param, value):
         if value:
-            from .errors import DEBUG_LOG_ENV
+            from eif_xlsx.errors import DEBUG_LOG_ENV
 
             os.environ[DEBUG_LOG_ENV] = str(Path(value).resolve())  # the worker processes inherit it
         return value
@@ -72,7 +72,7 @@ def _scratch():
     interrupted (Ctrl-C) or terminated (SIGTERM, SIGHUP)."""
     import signal
 
-    from . import intake
+    from eif_xlsx.intake import sources as intake
 
     def stop(signum, frame):
         raise SystemExit(128 + signum)
@@ -131,7 +131,7 @@ def _known(cat: Catalog, ident: str | None, kind: str, what: str) -> None:
 
 def _input_files(paths) -> list[Path]:
     """The files to read (folders expanded); a usage error if a path is missing or holds nothing."""
-    from .batch import expand
+    from eif_xlsx.intake.batch import expand
 
     missing = [p for p in paths if not Path(p).exists()]
     if missing:
@@ -281,8 +281,9 @@ def generate(matrix_id, partners, area, deadline, return_to, indicators_id, pass
 
     Example: eif-xlsx generate maternity-early-years --partners samples/partners.csv --area Staffordshire --deadline 2026-12-12
     """
-    from . import api, reissue
-    from .partners import read_partners
+    from eif_xlsx import api
+    from eif_xlsx.rounds import reissue
+    from eif_xlsx.spec.partners import read_partners
 
     cat = _catalog()
     _known(cat, matrix_id, "matrix", "MATRIX_ID")
@@ -308,8 +309,8 @@ def generate(matrix_id, partners, area, deadline, return_to, indicators_id, pass
                                   deadline=deadline, return_to=return_to or sender, password=password, catalog=cat,
                                   progress=bar.update if bar else None, jobs=jobs, **more)
         if email_drafts:
-            from .generate import format_deadline
-            from .mail import write_drafts
+            from eif_xlsx.rounds.mail import write_drafts
+            from eif_xlsx.template.generate import format_deadline
 
             body = Path(message).read_text(encoding="utf-8") if message else ""
             drafts = write_drafts(result, sender=sender, subject=subject, body=body, area=area,
@@ -348,18 +349,18 @@ def validate(paths, as_json, expected_matrix, manifest, feedback_dir, return_to,
 
     Example: eif-xlsx validate returns/ --feedback feedback/
     """
-    from . import api
+    from eif_xlsx import api
 
     _known(_catalog(), expected_matrix, "matrix", "--matrix")
     if manifest:
-        from .consolidate import read_manifest
+        from eif_xlsx.report.consolidate import read_manifest
 
         with _errors():
             sent = read_manifest(manifest)
         _known(_catalog(), next((r["matrix_id"] for r in sent if r.get("matrix_id")), None), "matrix",
                f"{manifest}: matrix_id")
     if deadline:
-        from .generate import format_deadline
+        from eif_xlsx.template.generate import format_deadline
 
         with _errors():
             format_deadline(deadline)
@@ -369,13 +370,11 @@ def validate(paths, as_json, expected_matrix, manifest, feedback_dir, return_to,
             reports = api.validate(files, jobs=jobs, expected_matrix=expected_matrix, manifest=manifest,
                                    progress=bar.update if bar else None)
         if feedback_dir:
-            from .reissue import write_feedback
+            from eif_xlsx.rounds.reissue import write_feedback
 
             written = write_feedback(reports, Path(feedback_dir), return_to=return_to, deadline=deadline)
     if as_json:
-        from .normalise import (
-            without_surrogates,  # a path in another encoding: no JSON text can hold it as is
-        )
+        from eif_xlsx.normalise import without_surrogates
 
         click.echo(without_surrogates(json.dumps([r.as_dict() for r in reports], indent=2, ensure_ascii=False)))
     else:
@@ -423,7 +422,7 @@ def import_(paths, manifest, indicators_id, out_dir, pdf, jobs, quiet) -> None:
 
     Example: eif-xlsx import returns/ --manifest output/manifest.csv --out output/
     """
-    from .consolidate import read_manifest, run
+    from eif_xlsx.report.consolidate import read_manifest, run
 
     cat = _catalog()
     _known(cat, indicators_id, "indicators", "--indicators")
@@ -456,7 +455,7 @@ def report(out_dir, pdf) -> None:
 
     Example: eif-xlsx report board-pack
     """
-    from .report import board
+    from eif_xlsx.report import board
 
     with _errors():
         result = board.write_for_folder(Path(out_dir), _catalog(), pdf=pdf)
@@ -478,7 +477,7 @@ def schema_summary() -> None:
 
     Example: eif-xlsx schema summary > summary.schema.json
     """
-    from .report.schema import SUMMARY_SCHEMA
+    from eif_xlsx.report.schema import SUMMARY_SCHEMA
 
     click.echo(json.dumps(SUMMARY_SCHEMA, indent=2, ensure_ascii=False))
 
@@ -507,8 +506,8 @@ def chase(paths, manifest, sender, out_dir, deadline, return_to, sender_name, se
 
     Example: eif-xlsx chase returns/ --manifest round1/manifest.csv --sender me@council.example --out chase/
     """
-    from . import api
-    from .batch import expand
+    from eif_xlsx import api
+    from eif_xlsx.intake.batch import expand
 
     cat = _catalog()
     _known(cat, expected_matrix, "matrix", "--matrix")
@@ -549,7 +548,7 @@ def tracker(set_id, out_file) -> None:
 
     Example: eif-xlsx tracker staffordshire-best-start --out tracker.xlsx
     """
-    from .report.tracker import write_tracker
+    from eif_xlsx.report.tracker import write_tracker
 
     cat = _catalog()
     _known(cat, set_id, "indicators", "SET_ID")
@@ -569,7 +568,7 @@ def demo(out_dir, quiet) -> None:
 
     Example: eif-xlsx demo --out output/
     """
-    from .demo import run_demo
+    from eif_xlsx.demo import run_demo
 
     with _errors():
         text = run_demo(Path(out_dir), echo=(lambda s: None) if quiet else click.echo)

@@ -8,12 +8,12 @@ import random
 import shutil
 from pathlib import Path
 
-from . import layout as layout_mod
-from .catalog import Catalog
-from .generate import generate_workbooks
-from .layout import BASELINE, TWELVE_MONTHS
-from .model import Matrix
-from .partners import Partner, read_partners
+from eif_xlsx.spec.catalog import Catalog
+from eif_xlsx.spec.model import Matrix
+from eif_xlsx.spec.partners import Partner, read_partners
+from eif_xlsx.template import layout as layout_mod
+from eif_xlsx.template.generate import generate_workbooks
+from eif_xlsx.template.layout import BASELINE, TWELVE_MONTHS
 
 MATRIX_ID = "maternity-early-years"
 INDICATORS_ID = "staffordshire-best-start"
@@ -166,7 +166,7 @@ def run_demo(out: Path, echo=print, catalog: Catalog | None = None, partners_fil
     shutil.rmtree(out / ".filled", ignore_errors=True)
     shutil.rmtree(out / ".draft", ignore_errors=True)
     # One partner works in LibreOffice and saves as .ods.
-    from .office import convert, soffice
+    from eif_xlsx.office import convert, soffice
 
     if soffice():
         source = files[4]
@@ -180,13 +180,13 @@ def run_demo(out: Path, echo=print, catalog: Catalog | None = None, partners_fil
         echo("   (LibreOffice not installed: no .ods return in this run)")
     echo(f"   {len(list(returns.iterdir()))} files in {returns}; {missing.name} has not returned")
     echo("3. Validating and importing ...")
-    from .consolidate import run
-    from .reissue import write_feedback
+    from eif_xlsx.report.consolidate import run
+    from eif_xlsx.rounds.reissue import write_feedback
 
     result = run([returns], out, manifest=sent.manifest, indicators=INDICATORS_ID, catalog=catalog)
     feedback = write_feedback(result.consolidation.reports, out / "feedback")
     echo("4. Chasing: email drafts for the partner who has not returned and for the returns to correct ...")
-    from .chase import chase
+    from eif_xlsx.rounds.chase import chase
 
     chased = chase([returns], sent.manifest, sender=RETURN_TO, out_dir=out / "chase", deadline="2026-12-18",
                    sender_name="Sam Patel", sender_organisation="Northshire County Council (demo)")

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from eif_xlsx.catalog import Catalog
-from eif_xlsx.generate import generate_workbooks
-from eif_xlsx.partners import Partner
+from eif_xlsx.spec.catalog import Catalog
+from eif_xlsx.spec.partners import Partner
+from eif_xlsx.template.generate import generate_workbooks
 
 MATRIX_ID = "maternity-early-years"
 INDICATORS_ID = "staffordshire-best-start"

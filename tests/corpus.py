@@ -19,8 +19,8 @@ import zlib
 from collections.abc import Callable
 from pathlib import Path
 
-from eif_xlsx.container import OLE_MAGIC
-from eif_xlsx.layout import META_SHEET
+from eif_xlsx.intake.container import OLE_MAGIC
+from eif_xlsx.template.layout import META_SHEET
 
 MATRIX_ID = "maternity-early-years"
 OTHER_MATRIX_ID = "maternity-early-years-copy"
@@ -353,7 +353,7 @@ def build_corpus(folder: Path, good_workbook_path: Path, *, office: bool = True)
 
     # Another matrix: a copy of the definition under another id, which the default catalog does not know.
     catalog = other_catalog(work / "definitions")
-    from eif_xlsx.generate import generate_workbooks
+    from eif_xlsx.template.generate import generate_workbooks
 
     made = generate_workbooks(catalog.matrix(OTHER_MATRIX_ID), work / "other", None,
                               prefill={"": ("", {("criterion", "1.1", "1.1a", "baseline"): "✓"}, {})})
@@ -377,7 +377,7 @@ def build_corpus(folder: Path, good_workbook_path: Path, *, office: bool = True)
 
 def formula_cells(good: Path) -> tuple[str, str]:
     """The cells of criterion 1.1a (baseline tick) and of the 1.1 notes, as the workbook's layout places them."""
-    from eif_xlsx.reader import read_return
+    from eif_xlsx.intake.reader import read_return
 
     ret = read_return(good)
     tick = ret.answer("criterion", "1.1", "1.1a", "baseline")
@@ -388,7 +388,7 @@ def formula_cells(good: Path) -> tuple[str, str]:
 
 def shared_formula_cells(good: Path) -> tuple[list[str], list[str]]:
     """Baseline tick cells of criteria 1.1a-1.1c (a fill-down) and 12-month cells of 1.1a-1.1b (an array)."""
-    from eif_xlsx.reader import read_return
+    from eif_xlsx.intake.reader import read_return
 
     ret = read_return(good)
     down = [ret.answer("criterion", "1.1", item, "baseline").cell for item in ("1.1a", "1.1b", "1.1c")]
@@ -422,7 +422,7 @@ def shared_formulas(xml: bytes, down: list[str], array: list[str]) -> bytes:
 
 def other_catalog(folder: Path):
     """A catalog with the built-in matrix and a copy of it under OTHER_MATRIX_ID."""
-    from eif_xlsx.catalog import Catalog
+    from eif_xlsx.spec.catalog import Catalog
 
     folder.mkdir(parents=True, exist_ok=True)
     source = Catalog.default().entries[MATRIX_ID].path.read_text(encoding="utf-8")

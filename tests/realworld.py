@@ -29,11 +29,11 @@ from pathlib import Path
 
 import openpyxl
 
-from eif_xlsx.catalog import Catalog
-from eif_xlsx.generate import generate_workbooks
-from eif_xlsx.layout import BASELINE, COLUMNS, TEMPLATE_VERSION
-from eif_xlsx.layout import build as build_layout
-from eif_xlsx.partners import Partner
+from eif_xlsx.spec.catalog import Catalog
+from eif_xlsx.spec.partners import Partner
+from eif_xlsx.template.generate import generate_workbooks
+from eif_xlsx.template.layout import BASELINE, COLUMNS, TEMPLATE_VERSION
+from eif_xlsx.template.layout import build as build_layout
 
 MATRIX_ID = "maternity-early-years"
 INDICATORS_ID = "staffordshire-best-start"
@@ -307,7 +307,7 @@ def build(folder: Path | str, n: int, seed: int = 0, *, indicators: bool = True,
 
 
 def same(typed: object, answer) -> bool:
-    """Whether an imported answer (eif_xlsx.reader.Answer) holds exactly what was typed."""
+    """Whether an imported answer (eif_xlsx.intake.reader.Answer) holds exactly what was typed."""
     if isinstance(typed, dt.date):
         return answer.value == typed
     if isinstance(typed, float | int) and not isinstance(typed, bool):

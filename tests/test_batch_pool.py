@@ -29,8 +29,8 @@ def test_files_sharing_a_task_each_keep_their_own_report_when_one_fails_or_kills
     its files is then read again alone: only that file is lost."""
     import multiprocessing
 
-    from eif_xlsx import batch
     from eif_xlsx.errors import DEBUG_LOG_ENV
+    from eif_xlsx.intake import batch
 
     if multiprocessing.get_start_method(allow_none=False) != "fork":
         pytest.skip("the workers must inherit the patched reader (fork start method)")
@@ -73,8 +73,8 @@ def test_files_sharing_a_task_each_keep_their_own_report_when_one_fails_or_kills
 def test_every_file_an_import_writes_is_skipped_when_its_folder_is_read_again(tmp_path):
     """An import's outputs land beside the returns as often as not: each is one of batch.SKIP_NAMES (register.csv,
     as the import and the README name it), so that a second import of the folder reads the returns alone."""
-    from eif_xlsx import batch
-    from eif_xlsx.consolidate import run
+    from eif_xlsx.intake import batch
+    from eif_xlsx.report.consolidate import run
 
     returns = tmp_path / "returns"
     returns.mkdir()

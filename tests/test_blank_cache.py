@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from eif_xlsx import blank
+from eif_xlsx.intake import blank
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -12,11 +12,15 @@ from pathlib import Path
 import pytest
 from python_calamine import CalamineWorkbook
 
-from eif_xlsx import reissue
 from eif_xlsx.api import validate
-from eif_xlsx.checks import check
-from eif_xlsx.generate import generate_workbooks
-from eif_xlsx.layout import (
+from eif_xlsx.intake.checks import check
+from eif_xlsx.intake.reader import read_return
+from eif_xlsx.office import convert
+from eif_xlsx.rounds import reissue
+from eif_xlsx.scoring import next_level
+from eif_xlsx.spec.model import NOT_ASSESSED
+from eif_xlsx.template.generate import generate_workbooks
+from eif_xlsx.template.layout import (
     BASELINE,
     COL_BASE,
     COL_TEXT,
@@ -26,11 +30,7 @@ from eif_xlsx.layout import (
     OV_SCORE,
     TWELVE_MONTHS,
 )
-from eif_xlsx.model import NOT_ASSESSED
-from eif_xlsx.office import convert
-from eif_xlsx.reader import read_return
-from eif_xlsx.scoring import next_level
-from eif_xlsx.writer.workbook import tally_base
+from eif_xlsx.template.workbook import tally_base
 
 from .conftest import ANN, make_workbook, need_soffice
 

@@ -19,10 +19,10 @@ from python_calamine import CalamineWorkbook
 
 from eif_xlsx import api
 from eif_xlsx.cli import main
-from eif_xlsx.generate import generate_workbooks
-from eif_xlsx.layout import BASELINE
 from eif_xlsx.office import convert
-from eif_xlsx.partners import Partner
+from eif_xlsx.spec.partners import Partner
+from eif_xlsx.template.generate import generate_workbooks
+from eif_xlsx.template.layout import BASELINE
 
 from .conftest import ANN, BOB, need_soffice
 

@@ -11,8 +11,8 @@ import click
 import pytest
 from click.testing import CliRunner
 
-from eif_xlsx.catalog import ENV_VAR, builtin_dir
 from eif_xlsx.cli import main
+from eif_xlsx.spec.catalog import ENV_VAR, builtin_dir
 
 BUILTIN_MATRIX = builtin_dir() / "maternity-early-years.yaml"
 

@@ -12,7 +12,7 @@ from click.testing import CliRunner
 
 from eif_xlsx import __version__, api
 from eif_xlsx.cli import main
-from eif_xlsx.layout import BASELINE
+from eif_xlsx.template.layout import BASELINE
 
 from .conftest import make_workbook
 

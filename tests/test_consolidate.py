@@ -14,11 +14,11 @@ import pytest
 from click.testing import CliRunner
 
 from eif_xlsx.cli import main
-from eif_xlsx.consolidate import run
-from eif_xlsx.generate import generate_workbooks
-from eif_xlsx.layout import BASELINE, TWELVE_MONTHS
 from eif_xlsx.office import convert
-from eif_xlsx.partners import Partner
+from eif_xlsx.report.consolidate import run
+from eif_xlsx.spec.partners import Partner
+from eif_xlsx.template.generate import generate_workbooks
+from eif_xlsx.template.layout import BASELINE, TWELVE_MONTHS
 
 from .conftest import INDICATORS_ID, need_soffice
 
@@ -183,11 +183,12 @@ def test_indicator_values_taken_in_the_workers_are_those_of_the_whole_answers(ro
 def test_summary_texts_taken_in_the_workers_are_those_of_the_whole_answers(tmp_path, matrix, indicator_set, round_dir):
     """batch.slim takes what the summary needs from the answers (report/texts.py); the summary's supporting
     information counts, barrier/action rows and notes are those the full answers give."""
-    from eif_xlsx import batch, layout
-    from eif_xlsx.consolidate import build
     from eif_xlsx.demo import fill_answers
-    from eif_xlsx.reader import read_return
+    from eif_xlsx.intake import batch
+    from eif_xlsx.intake.reader import read_return
+    from eif_xlsx.report.consolidate import build
     from eif_xlsx.report.summary import _Texts
+    from eif_xlsx.template import layout
 
     lay = layout.build(matrix, indicator_set)
     # Supporting information ticked by item id (demo.fill_answers still keys it 'S<i>', as template 1 did).
@@ -223,7 +224,7 @@ def test_summary_texts_taken_in_the_workers_are_those_of_the_whole_answers(tmp_p
 
 
 def test_indicator_values_take_the_last_answer_of_a_key_and_need_a_filled_value():
-    from eif_xlsx.reader import Answer, Return
+    from eif_xlsx.intake.reader import Answer, Return
 
     def ans(field, item, raw, cell):
         value = raw if not isinstance(raw, str) else raw.strip()
@@ -240,8 +241,8 @@ def test_indicator_values_take_the_last_answer_of_a_key_and_need_a_filled_value(
 
 
 def test_indicator_values_from_the_typed_answers_only_where_the_layout_has_each_key_once():
-    from eif_xlsx.layout import InputCell, Row, SheetLayout, WorkbookLayout
-    from eif_xlsx.reader import Answer, Return
+    from eif_xlsx.intake.reader import Answer, Return
+    from eif_xlsx.template.layout import InputCell, Row, SheetLayout, WorkbookLayout
 
     def layout(rows):
         return WorkbookLayout("1", (SheetLayout("indicators", "Indicators", "Indicators", rows=tuple(rows)),))

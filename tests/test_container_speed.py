@@ -14,9 +14,9 @@ from pathlib import Path
 
 import pytest
 
-from eif_xlsx import container
-from eif_xlsx.container import inspect, stored_zip
 from eif_xlsx.errors import ReadError
+from eif_xlsx.intake import container
+from eif_xlsx.intake.container import inspect, stored_zip
 
 from .conftest import make_workbook
 from .corpus import NS_MAIN, add_before_sheet_data_end, first_sub_element_sheet, rewrite
@@ -283,7 +283,7 @@ def test_stored_zip_holds_exactly_the_checked_parts(good, tmp_path):
 def test_a_cell_nested_in_a_formula_is_a_finding_not_a_crash(good):
     """Well-formed but not a workbook's shape: the full scan closed the cell and then tripped over its formula's end
     (a TypeError that reached the batch as a crash). Found by a mutation harness."""
-    from eif_xlsx.reader import read_return
+    from eif_xlsx.intake.reader import read_return
 
     path = sheet_variant(good, "nested.xlsx", add_rows(b'<row r="60"><c r="B60"><f>1+<c r="C60"/>1</f></c></row>'))
     box = inspect(path)  # the scan itself goes through
@@ -294,7 +294,7 @@ def test_a_cell_nested_in_a_formula_is_a_finding_not_a_crash(good):
 
 def test_hidden_sheets_are_read_as_hidden(good):
     """calamine's visibility names all contain 'Visible' (SheetVisibleEnum.Hidden): read the word that differs."""
-    from eif_xlsx.reader import _load_values
+    from eif_xlsx.intake.reader import _load_values
 
     box = inspect(good["path"])
     sheets = _load_values(good["path"], box)

@@ -19,10 +19,10 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from eif_xlsx.cli import main
-from eif_xlsx.consolidate import run
-from eif_xlsx.layout import BASELINE
+from eif_xlsx.report.consolidate import run
 from eif_xlsx.report.flat import ANSWERS, BOM, FINDINGS, INDICATORS, LEVELS, REGISTER, Dialect, guard, unguard
 from eif_xlsx.report.schema import SUMMARY_SCHEMA
+from eif_xlsx.template.layout import BASELINE
 
 from .conftest import need_soffice
 
@@ -66,8 +66,8 @@ def test_csvs_are_utf8_with_bom_in_the_fixed_dialect(demo, name):
 
 def test_excel_reads_accents_because_of_the_bom(tmp_path, matrix):
     """A partner name with an accent: the CSV bytes are UTF-8 behind a BOM, which Excel needs to read them as such."""
-    from eif_xlsx.generate import generate_workbooks
-    from eif_xlsx.partners import Partner
+    from eif_xlsx.spec.partners import Partner
+    from eif_xlsx.template.generate import generate_workbooks
 
     generate_workbooks(matrix, tmp_path / "r", [Partner("P-E", "Zoë Lefèvre", "Crèche Émile", "z@example.org")])
     run([tmp_path / "r"], tmp_path / "out", jobs=1, pdf=False)
@@ -177,8 +177,8 @@ def test_supporting_answers_carry_their_items_level_and_other_items_their_text(t
     """Issue 17 s1/s7: every supporting-information answer carries its item's progress level (the definition's,
     by the item's id), in answers.csv and summary.json alike; an 'Other' item a partner added is there with its
     text (and its tick), with no level."""
-    from eif_xlsx.generate import generate_workbooks
-    from eif_xlsx.partners import Partner
+    from eif_xlsx.spec.partners import Partner
+    from eif_xlsx.template.generate import generate_workbooks
 
     levelled = [i for i in matrix.sub_element("2").supporting_items if i.level][:3]
     plain = [i for i in matrix.sub_element("1.1").supporting_items if not i.level][:2]

@@ -11,12 +11,14 @@ import openpyxl
 import pytest
 from click.testing import CliRunner
 
-from eif_xlsx import layout as layout_mod
 from eif_xlsx.cells import MAX_SHEET_NAME, a1, safe_sheet_name
 from eif_xlsx.cli import main
 from eif_xlsx.errors import UsageError
-from eif_xlsx.generate import generate_workbooks
-from eif_xlsx.layout import (
+from eif_xlsx.spec.model import NOT_YET_BASIC, Matrix
+from eif_xlsx.spec.partners import read_partners
+from eif_xlsx.template import layout as layout_mod
+from eif_xlsx.template.generate import generate_workbooks
+from eif_xlsx.template.layout import (
     COL_12M,
     COL_BASE,
     COL_KEY,
@@ -37,8 +39,6 @@ from eif_xlsx.layout import (
     TICK,
     WorkbookLayout,
 )
-from eif_xlsx.model import NOT_YET_BASIC, Matrix
-from eif_xlsx.partners import read_partners
 
 from .conftest import ANN, BOB, INDICATORS_ID, MATRIX_ID
 

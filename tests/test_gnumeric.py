@@ -25,8 +25,8 @@ from pathlib import Path
 import pytest
 from python_calamine import CalamineWorkbook
 
-from eif_xlsx import layout as layout_mod
-from eif_xlsx.reader import Return, read_return
+from eif_xlsx.intake.reader import Return, read_return
+from eif_xlsx.template import layout as layout_mod
 
 from .conftest import make_workbook, need_program
 from .test_importer import full_answers

@@ -18,12 +18,12 @@ from pathlib import Path
 
 import pytest
 
-from eif_xlsx import batch
-from eif_xlsx import container as container_mod
 from eif_xlsx.api import check, read_return, validate
-from eif_xlsx.container import inspect
 from eif_xlsx.errors import FINDINGS, Severity
-from eif_xlsx.partners import Partner
+from eif_xlsx.intake import batch
+from eif_xlsx.intake import container as container_mod
+from eif_xlsx.intake.container import inspect
+from eif_xlsx.spec.partners import Partner
 
 from .conftest import ANN, BOB, MATRIX_ID, make_workbook
 from .corpus import (
@@ -349,8 +349,8 @@ def test_batch_survives_a_worker_killed_by_a_real_crash(hostile, monkeypatch):
 _MEASURE = """
 import json, resource, sys
 resource.setrlimit(resource.RLIMIT_AS, (3 * 1024 ** 3, 3 * 1024 ** 3))
-from eif_xlsx.reader import read_return
-from eif_xlsx.checks import check
+from eif_xlsx.intake.reader import read_return
+from eif_xlsx.intake.checks import check
 def peak():
     kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     return kb * 1024 if sys.platform != "darwin" else kb
@@ -383,7 +383,7 @@ def test_far_cell_finding_names_its_sheet_and_cell(tmp_path, matrix):
     """A cell far outside the template is refused with Sheet!A1 in the finding itself, not only in its words."""
     import zipfile
 
-    from eif_xlsx.reader import read_return
+    from eif_xlsx.intake.reader import read_return
 
     from .conftest import make_workbook
 
@@ -407,7 +407,7 @@ def test_other_office_formats_get_a_way_forward(tmp_path):
     """An .xlsb or a Numbers file named .xlsx is refused with what to do instead."""
     import zipfile
 
-    from eif_xlsx.reader import read_return
+    from eif_xlsx.intake.reader import read_return
 
     xlsb = tmp_path / "binary.xlsx"
     with zipfile.ZipFile(xlsb, "w") as z:

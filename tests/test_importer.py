@@ -10,12 +10,12 @@ from pathlib import Path
 import openpyxl
 import pytest
 
-from eif_xlsx import layout as layout_mod
 from eif_xlsx.api import check, read_return
-from eif_xlsx.catalog import Catalog
 from eif_xlsx.cells import a1
-from eif_xlsx.layout import BASELINE, COL_BASE, TWELVE_MONTHS
 from eif_xlsx.office import convert
+from eif_xlsx.spec.catalog import Catalog
+from eif_xlsx.template import layout as layout_mod
+from eif_xlsx.template.layout import BASELINE, COL_BASE, TWELVE_MONTHS
 
 from .conftest import ANN, BOB, make_workbook, need_soffice
 

@@ -11,7 +11,7 @@ from pathlib import Path
 from click.testing import CliRunner
 
 from eif_xlsx.cli import main
-from eif_xlsx.mail import default_body, draft, fill_template, sign_off, to_bytes
+from eif_xlsx.rounds.mail import default_body, draft, fill_template, sign_off, to_bytes
 
 PARTNERS = ("id,name,organisation,email\n"
             "NMW-01,Hélène Dupré,Northshire Maternity,helene@example.org\n"

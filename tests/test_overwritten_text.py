@@ -9,11 +9,11 @@ import datetime as dt
 import openpyxl
 import pytest
 
-from eif_xlsx import layout as layout_mod
 from eif_xlsx.api import read_return
 from eif_xlsx.cells import a1
-from eif_xlsx.layout import BASELINE
 from eif_xlsx.office import convert
+from eif_xlsx.template import layout as layout_mod
+from eif_xlsx.template.layout import BASELINE
 
 from .conftest import make_workbook, need_soffice
 

@@ -29,16 +29,16 @@ from hypothesis import HealthCheck, Phase, assume, example, given, settings
 from hypothesis import strategies as st
 from python_calamine import CalamineWorkbook
 
-from eif_xlsx import layout as layout_mod
-from eif_xlsx.catalog import Catalog
-from eif_xlsx.consolidate import run
-from eif_xlsx.generate import generate_workbooks
-from eif_xlsx.layout import BASELINE
+from eif_xlsx.intake.reader import Return, read_return
 from eif_xlsx.normalise import EXCEL_EPOCH, TICK_WORDS, UNTICK_WORDS, as_text, choice, date, number, tick
 from eif_xlsx.office import convert
-from eif_xlsx.partners import Partner
-from eif_xlsx.reader import Return, read_return
+from eif_xlsx.report.consolidate import run
 from eif_xlsx.report.safe import csv_cell
+from eif_xlsx.spec.catalog import Catalog
+from eif_xlsx.spec.partners import Partner
+from eif_xlsx.template import layout as layout_mod
+from eif_xlsx.template.generate import generate_workbooks
+from eif_xlsx.template.layout import BASELINE
 
 from .conftest import INDICATORS_ID, MATRIX_ID, make_workbook, need_soffice
 

@@ -16,8 +16,8 @@ import openpyxl
 import pytest
 
 from eif_xlsx import office
-from eif_xlsx.catalog import Catalog
-from eif_xlsx.consolidate import run
+from eif_xlsx.report.consolidate import run
+from eif_xlsx.spec.catalog import Catalog
 
 from .conftest import MATRIX_ID, need_soffice
 

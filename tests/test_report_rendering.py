@@ -15,15 +15,15 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from python_calamine import CalamineWorkbook
 
-from eif_xlsx.consolidate import run
-from eif_xlsx.generate import generate_workbooks
-from eif_xlsx.layout import BASELINE
-from eif_xlsx.partners import Partner
+from eif_xlsx.report.consolidate import run
 from eif_xlsx.report.flat import ANSWERS, LEVELS, csv_row, unguard
 from eif_xlsx.report.safe import csv_row as safe_csv_row
 from eif_xlsx.report.safe import csv_text
 from eif_xlsx.report.summary import _Book
-from eif_xlsx.writer.text import MAX_TEXT
+from eif_xlsx.spec.partners import Partner
+from eif_xlsx.template.generate import generate_workbooks
+from eif_xlsx.template.layout import BASELINE
+from eif_xlsx.template.text import MAX_TEXT
 
 TEXTS = ["plain", "<r>x</r>", "<r><t>INJECTED</t></r>", "_x0041_", "_x0041_x0042_", "x_x0041_x0042_x0043_",
          "_x005F_x0041_", "a\x01b\x1fc", " lead", "trail ", "\n", "line 1\r\nline 2", "&<>\"'", "😀 emoji",

@@ -14,12 +14,15 @@ from pathlib import Path
 import openpyxl
 import pytest
 
-from eif_xlsx import reissue
 from eif_xlsx.api import validate
 from eif_xlsx.cells import a1
-from eif_xlsx.checks import check
-from eif_xlsx.generate import generate_workbooks
-from eif_xlsx.layout import (
+from eif_xlsx.intake.checks import check
+from eif_xlsx.intake.reader import read_return
+from eif_xlsx.office import convert
+from eif_xlsx.rounds import reissue
+from eif_xlsx.spec.partners import Partner
+from eif_xlsx.template.generate import generate_workbooks
+from eif_xlsx.template.layout import (
     BASELINE,
     GUIDANCE_SHEET,
     TEMPLATE_VERSION,
@@ -27,10 +30,7 @@ from eif_xlsx.layout import (
     WorkbookLayout,
     build,
 )
-from eif_xlsx.office import convert
-from eif_xlsx.partners import Partner
-from eif_xlsx.reader import read_return
-from eif_xlsx.writer import WorkbookSpec, write_workbook
+from eif_xlsx.template.workbook import WorkbookSpec, write_workbook
 
 from .conftest import ANN, need_soffice
 
@@ -378,7 +378,7 @@ def test_validate_reports_baseline_changed(twelve, tmp_path):
 
 
 def test_the_import_scores_the_original_baseline_and_lists_the_change(twelve, tmp_path):
-    from eif_xlsx.consolidate import run
+    from eif_xlsx.report.consolidate import run
 
     path, where = edited(twelve, tmp_path / "returns" / "edited.xlsx")
     result = run([path], tmp_path / "out", pdf=False)

@@ -21,11 +21,11 @@ from click.testing import CliRunner
 
 from eif_xlsx import api
 from eif_xlsx.cli import main
-from eif_xlsx.consolidate import read_manifest
-from eif_xlsx.generate import generate_workbooks
-from eif_xlsx.layout import BASELINE, TWELVE_MONTHS
 from eif_xlsx.office import convert
-from eif_xlsx.partners import Partner
+from eif_xlsx.report.consolidate import read_manifest
+from eif_xlsx.spec.partners import Partner
+from eif_xlsx.template.generate import generate_workbooks
+from eif_xlsx.template.layout import BASELINE, TWELVE_MONTHS
 
 from .conftest import ANN, BOB, MATRIX_ID, need_soffice
 

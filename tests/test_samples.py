@@ -8,8 +8,8 @@ import datetime as dt
 from pathlib import Path
 
 from eif_xlsx.api import check, read_return
-from eif_xlsx.consolidate import run
-from eif_xlsx.layout import BASELINE
+from eif_xlsx.report.consolidate import run
+from eif_xlsx.template.layout import BASELINE
 
 SAMPLES = Path(__file__).resolve().parent.parent / "samples"
 TODAY = dt.date(2026, 11, 24)

@@ -7,7 +7,7 @@ import pickle
 
 import pytest
 
-from eif_xlsx import batch
+from eif_xlsx.intake import batch
 from eif_xlsx.spool import Rows, SortedRows, Spool, Spooled, SpooledMap
 
 
@@ -112,7 +112,7 @@ def test_metadata_shares_a_value_repeated_from_the_last_return():
 
 
 def _result(score: float | None, level: str, rating: str):
-    from eif_xlsx.checks import SubElementResult
+    from eif_xlsx.intake.checks import SubElementResult
     from eif_xlsx.scoring import Score
 
     full = 0 if score is None else int(score)
@@ -143,8 +143,8 @@ def test_findings_come_back_from_a_worker_equal():
 
 
 def test_a_layout_travels_whole_once_then_by_its_digest():
-    from eif_xlsx import layout as layout_mod
-    from eif_xlsx.catalog import Catalog
+    from eif_xlsx.spec.catalog import Catalog
+    from eif_xlsx.template import layout as layout_mod
 
     lay = layout_mod.build(Catalog.default().matrix("maternity-early-years"))
     first, second = pickle.dumps(lay), pickle.dumps(lay)

@@ -34,12 +34,12 @@ from dataclasses import dataclass, field
 from html import escape
 from pathlib import Path
 
-from ..errors import DefinitionError, UsageError
-from ..layout import BASELINE, COLUMNS, TWELVE_MONTHS
-from ..model import NOT_ASSESSED, NOT_YET_BASIC, IndicatorSet, Matrix
-from ..scoring import median
-from ..writer.styles import LEVEL_FILLS
-from . import svg
+from eif_xlsx.errors import DefinitionError, UsageError
+from eif_xlsx.report import svg
+from eif_xlsx.scoring import median
+from eif_xlsx.spec.model import NOT_ASSESSED, NOT_YET_BASIC, IndicatorSet, Matrix
+from eif_xlsx.template.layout import BASELINE, COLUMNS, TWELVE_MONTHS
+from eif_xlsx.template.styles import LEVEL_FILLS
 
 PARTNERS_PER_PAGE = 10
 ACTION_EXAMPLES = 3  # priority actions quoted per sub-element (all of them are in summary.xlsx)
@@ -118,7 +118,7 @@ def collect(summary: Mapping, matrix: Matrix, indicator_set: IndicatorSet | None
 
 
 def from_consolidation(cons) -> BoardData:
-    from .flat import summary_data
+    from eif_xlsx.report.flat import summary_data
 
     return collect(summary_data(cons, rendered=False), cons.matrix, cons.indicators)
 
@@ -133,7 +133,7 @@ def from_folder(folder: Path, catalog) -> BoardData:
         raise UsageError(f"{folder}: no summary.json here; give the folder 'eif-xlsx import' wrote") from None
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise UsageError(f"{path}: cannot read it: {exc}") from exc
-    from .schema import SUMMARY_SCHEMA, problems
+    from eif_xlsx.report.schema import SUMMARY_SCHEMA, problems
 
     version = summary.get("schema_version") if isinstance(summary, dict) else None
     if version != SUMMARY_SCHEMA["properties"]["schema_version"]["const"]:

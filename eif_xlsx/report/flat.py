@@ -29,9 +29,9 @@ from itertools import islice
 from pathlib import Path
 from typing import IO
 
-from ..consolidate import Consolidation
-from ..layout import COLUMNS
-from .svg import round_half_up
+from eif_xlsx.report.consolidate import Consolidation
+from eif_xlsx.report.svg import round_half_up
+from eif_xlsx.template.layout import COLUMNS
 
 LEVELS = ("partner_id", "partner", "organisation", "file", "sub_element", "column", "score", "level",
           "overall_rating", "criteria_ticked", "criteria_total")

@@ -3,8 +3,8 @@ summary.json against it). Keys match flat.py's headers, which the schema is buil
 
 from __future__ import annotations
 
-from ..layout import COLUMNS
-from .flat import ANSWERS, FINDINGS, INDICATORS, LEVELS, REGISTER, SCHEMA_VERSION
+from eif_xlsx.report.flat import ANSWERS, FINDINGS, INDICATORS, LEVELS, REGISTER, SCHEMA_VERSION
+from eif_xlsx.template.layout import COLUMNS
 
 _TEXT = {"type": "string"}
 _COUNT = {"type": "integer", "minimum": 0}

@@ -6,10 +6,10 @@ import re
 from collections import defaultdict
 from pathlib import Path
 
-from ..cells import a1
-from ..model import IndicatorSet
-from ..spool import SortedRows
-from .summary import _Book
+from eif_xlsx.cells import a1
+from eif_xlsx.report.summary import _Book
+from eif_xlsx.spec.model import IndicatorSet
+from eif_xlsx.spool import SortedRows
 
 EMPTY_PERIODS = ("Period 1", "Period 2", "Period 3", "Period 4")
 HEAD = ("Core purpose", "Commissioning intention", "Target population", "Lead commissioner", "Id", "Kind",

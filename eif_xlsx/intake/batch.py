@@ -12,13 +12,13 @@ from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from pathlib import Path
 
-from .blank import template_grid
-from .checks import Report, check
-from .errors import finding, internal_error
-from .reader import Return, read_return
-from .report.texts import texts_of
-from .scoring import Scores, positions
-from .spool import Spool, Spooled, SpooledMap
+from eif_xlsx.errors import finding, internal_error
+from eif_xlsx.intake.blank import template_grid
+from eif_xlsx.intake.checks import Report, check
+from eif_xlsx.intake.reader import Return, read_return
+from eif_xlsx.scoring import Scores, positions
+from eif_xlsx.spool import Spool, Spooled, SpooledMap
+from eif_xlsx.texts import texts_of
 
 WORKER_MEMORY = 1536 * 1024 * 1024  # address-space cap for one reading process
 FILE_SECONDS = 60
@@ -121,8 +121,8 @@ def slim(report: Report) -> Report:
 def _warm() -> None:
     """Load the definitions and the blank templates kept on disk (blank.preload) once in this process: where the
     workers are forked they start with them; otherwise each loads the templates it needs from disk (~2 ms)."""
-    from .blank import preload
-    from .catalog import Catalog
+    from eif_xlsx.intake.blank import preload
+    from eif_xlsx.spec.catalog import Catalog
 
     catalog = Catalog.default()
     preload(catalog.matrices(), [e.definition for e in catalog.entries.values() if e.kind == "indicators"])

@@ -12,7 +12,7 @@ from email.policy import SMTP
 from email.utils import formataddr
 from pathlib import Path
 
-from .generate import Generated
+from eif_xlsx.template.generate import Generated
 
 XLSX_TYPE = ("application", "vnd.openxmlformats-officedocument.spreadsheetml.sheet")
 ODS_TYPE = ("application", "vnd.oasis.opendocument.spreadsheet")

@@ -9,9 +9,12 @@ from dataclasses import dataclass, field
 from xlsxwriter.workbook import Workbook
 from xlsxwriter.worksheet import Worksheet
 
-from .. import __version__
-from ..cells import a1, quote_sheet
-from ..layout import (
+from eif_xlsx import __version__
+from eif_xlsx.cells import a1, quote_sheet
+from eif_xlsx.normalise import TICK_WORDS, as_text, tick
+from eif_xlsx.scoring import Score, next_level, score_ticks
+from eif_xlsx.spec.model import NOT_ASSESSED, NOT_YET_BASIC, IndicatorSet, Matrix
+from eif_xlsx.template.layout import (
     BASELINE,
     COL_12M,
     COL_BASE,
@@ -56,11 +59,8 @@ from ..layout import (
     baseline_rows,
     metadata_checksum,
 )
-from ..model import NOT_ASSESSED, NOT_YET_BASIC, IndicatorSet, Matrix
-from ..normalise import TICK_WORDS, as_text, tick
-from ..scoring import Score, next_level, score_ticks
-from .styles import colour_levels, colour_scores, make_formats, row_height
-from .text import write_text
+from eif_xlsx.template.styles import colour_levels, colour_scores, make_formats, row_height
+from eif_xlsx.template.text import write_text
 
 FIXED_TIME = dt.datetime(2020, 11, 1, 0, 0, 0)  # document timestamps are fixed: same inputs, same bytes
 

@@ -10,9 +10,9 @@ from pathlib import Path
 import yaml
 from pydantic import TypeAdapter, ValidationError
 
-from .errors import DefinitionError
-from .model import Definition as _Definition
-from .model import IndicatorSet, Matrix, RuleViolations
+from eif_xlsx.errors import DefinitionError
+from eif_xlsx.spec.model import Definition as _Definition
+from eif_xlsx.spec.model import IndicatorSet, Matrix, RuleViolations
 
 ENV_VAR = "EIF_XLSX_DEFINITIONS"
 _ADAPTER: TypeAdapter = TypeAdapter(_Definition)
@@ -20,10 +20,11 @@ _ADAPTER: TypeAdapter = TypeAdapter(_Definition)
 
 def builtin_dir() -> Path:
     """Built-in definitions: packaged inside the wheel, or the repository's definitions/ in a checkout."""
-    packaged = Path(__file__).with_name("definitions")
+    package = Path(__file__).resolve().parent.parent
+    packaged = package / "definitions"
     if packaged.is_dir():
         return packaged
-    return Path(__file__).resolve().parent.parent / "definitions"
+    return package.parent / "definitions"
 
 
 class _UniqueKeyLoader(yaml.SafeLoader):

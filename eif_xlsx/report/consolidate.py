@@ -11,13 +11,14 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import batch, intake
-from .checks import Report
-from .errors import Severity, UsageError, finding
-from .layout import BASELINE, COLUMN_LABEL, COLUMNS, TWELVE_MONTHS
-from .model import IndicatorSet, Matrix
-from .scoring import Scores, level_of_score, mean, median
-from .spool import Rows
+from eif_xlsx.errors import Severity, UsageError, finding
+from eif_xlsx.intake import batch
+from eif_xlsx.intake import sources as intake
+from eif_xlsx.intake.checks import Report
+from eif_xlsx.scoring import Scores, level_of_score, mean, median
+from eif_xlsx.spec.model import IndicatorSet, Matrix
+from eif_xlsx.spool import Rows
+from eif_xlsx.template.layout import BASELINE, COLUMN_LABEL, COLUMNS, TWELVE_MONTHS
 
 STATUS_ORDER = ("returned", "superseded", "rejected", "unexpected", "outstanding")
 
@@ -299,8 +300,8 @@ def run(paths, out_dir: Path | str = "output", *, manifest: Path | str | None = 
         jobs: int | None = None, progress=None, catalog=None, matrix_id: str | None = None,
         pdf: bool = True) -> ImportResult:
     """Read, check and consolidate every return; write summary.xlsx, tracker.xlsx, CSVs and summary.json."""
-    from .catalog import Catalog
-    from .container import xml_guard
+    from eif_xlsx.intake.container import xml_guard
+    from eif_xlsx.spec.catalog import Catalog
 
     xml_guard()
     catalog = catalog or Catalog.default()
@@ -330,18 +331,17 @@ def run(paths, out_dir: Path | str = "output", *, manifest: Path | str | None = 
     iset = catalog.indicator_set(indicators) if indicators else \
         catalog.indicator_set_for(*(r.ret.metadata for r in reports if r.accepted))
     result = _write_outputs(build(reports, matrix, rows, iset), out, iset)
-    from .report import board
+    from eif_xlsx.report import board
 
     return board.add_to_import(result, pdf=pdf)  # report.html, and report.pdf unless pdf=False
 
 
 def _load_writers() -> None:
     """The output writers' modules, loaded while the workers read (see batch.run's meanwhile)."""
-    from .report import flat, summary, tracker  # noqa: F401
 
 
 def _write_outputs(cons: Consolidation, out: Path, iset: IndicatorSet | None) -> ImportResult:
-    from .report import flat, summary, tracker
+    from eif_xlsx.report import flat, summary, tracker
 
     outputs = [summary.write_summary(cons, out / "summary.xlsx")]
     if iset is not None:

@@ -10,7 +10,7 @@ import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 
-from .errors import UsageError
+from eif_xlsx.errors import UsageError
 
 COLUMNS = ("id", "name", "organisation", "email", "role")
 _EMAIL = re.compile(r"^[^@\s<>\"',;]+@[^@\s<>\"',;]+\.[^@\s<>\"',;.]{2,}$")
@@ -53,7 +53,7 @@ def _rows_from(path: Path) -> list[list[str]]:
     if suffix in (".xlsx", ".xlsm", ".ods"):
         from python_calamine import CalamineWorkbook
 
-        from .normalise import as_text
+        from eif_xlsx.normalise import as_text
 
         try:
             wb = CalamineWorkbook.from_path(str(path))

@@ -19,10 +19,10 @@ import tempfile
 import time
 from pathlib import Path
 
-from . import layout as layout_mod
-from .cells import parse_a1
-from .container import inspect
-from .model import IndicatorSet, Matrix
+from eif_xlsx.cells import parse_a1
+from eif_xlsx.intake.container import inspect
+from eif_xlsx.spec.model import IndicatorSet, Matrix
+from eif_xlsx.template import layout as layout_mod
 
 CACHE_ENV = "EIF_XLSX_CACHE"  # the cache's folder; "off" keeps nothing on disk
 _CACHE: dict[tuple[str, str], dict[str, list[list]]] = {}
@@ -59,8 +59,8 @@ def preload(matrices: list[Matrix], indicator_sets: list[IndicatorSet]) -> None:
 
 
 def _make(matrix: Matrix, indicators: IndicatorSet | None) -> dict[str, list[list]]:
-    from .reader import _load_values
-    from .writer import WorkbookSpec, write_workbook
+    from eif_xlsx.intake.reader import _load_values
+    from eif_xlsx.template.workbook import WorkbookSpec, write_workbook
 
     lay = layout_mod.build(matrix, indicators)
     # The metadata sheet is never compared with a return's (only the layout's sheets are): its packed layout,
@@ -109,7 +109,7 @@ def _code_stamp() -> str | None:
     from importlib import metadata
 
     digest = hashlib.sha256()
-    package = Path(__file__).parent
+    package = Path(__file__).resolve().parent.parent  # the whole eif_xlsx package
     try:
         sources = sorted(package.rglob("*.py"))
         for path in sources:

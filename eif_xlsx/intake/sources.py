@@ -25,11 +25,11 @@ from dataclasses import dataclass, field
 from email.utils import parseaddr
 from pathlib import Path
 
-from .batch import Source
-from .checks import Report
-from .errors import finding, log_debug
-from .normalise import without_surrogates
-from .reader import Return
+from eif_xlsx.errors import finding, log_debug
+from eif_xlsx.intake.batch import Source
+from eif_xlsx.intake.checks import Report
+from eif_xlsx.intake.reader import Return
+from eif_xlsx.normalise import without_surrogates
 
 WORKBOOK_SUFFIXES = (".xlsx", ".xlsm", ".ods", ".xls")
 EMAIL_SUFFIXES = (".eml", ".msg")

@@ -8,12 +8,12 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import layout as layout_mod
-from .errors import UsageError
-from .model import IndicatorSet, Matrix
-from .normalise import date as parse_date
-from .partners import Partner, file_name
-from .writer import WorkbookSpec, write_workbook
+from eif_xlsx.errors import UsageError
+from eif_xlsx.normalise import date as parse_date
+from eif_xlsx.spec.model import IndicatorSet, Matrix
+from eif_xlsx.spec.partners import Partner, file_name
+from eif_xlsx.template import layout as layout_mod
+from eif_xlsx.template.workbook import WorkbookSpec, write_workbook
 
 MANIFEST_COLUMNS = ("partner_id", "name", "organisation", "email", "role", "file", "matrix_id", "matrix_version",
                     "template_version", "round", "prefilled_from", "sha256")
@@ -78,7 +78,7 @@ def write_manifest(path: Path, rows: list[dict[str, str]]) -> None:
     """manifest.csv as the analysts' CSVs are written (report/flat.py): UTF-8 with a byte-order mark (Excel shows
     'Zoë', not 'ZoÃ«'), RFC 4180 with CRLF line ends, text formula-guarded (consolidate.read_manifest undoes it and
     reads a manifest with or without the mark)."""
-    from .report.flat import write_csv
+    from eif_xlsx.report.flat import write_csv
 
     write_csv(path, MANIFEST_COLUMNS, (tuple(row.get(k, "") for k in MANIFEST_COLUMNS) for row in rows))
 

@@ -5,9 +5,12 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
-from .cells import a1
-from .errors import Finding, Severity, finding
-from .layout import (
+from eif_xlsx.cells import a1
+from eif_xlsx.errors import Finding, Severity, finding
+from eif_xlsx.intake.reader import Answer, Return
+from eif_xlsx.scoring import Score, Scores, score_ticks
+from eif_xlsx.spec.model import Matrix
+from eif_xlsx.template.layout import (
     BASELINE,
     COLUMN_LABEL,
     COLUMNS,
@@ -17,9 +20,6 @@ from .layout import (
     TWELVE_MONTHS,
     SheetLayout,
 )
-from .model import Matrix
-from .reader import Answer, Return
-from .scoring import Score, Scores, score_ticks
 
 COVER_FIELDS = {"respondent_name", "respondent_role", "respondent_organisation", "respondent_email"}
 
@@ -108,7 +108,7 @@ class Report:
 def check(ret: Return, catalog=None, *, expected_matrix: str | None = None, today: dt.date | None = None,
           partners_by_email: dict[str, str] | None = None) -> Report:
     """Check one return. partners_by_email maps known partner emails to partner ids (from the manifest)."""
-    from .catalog import Catalog
+    from eif_xlsx.spec.catalog import Catalog
 
     report = Report(ret.file, ret.path, ret, findings=list(ret.findings))
     if not ret.readable:

@@ -23,8 +23,8 @@ from pathlib import Path
 from xml.etree import ElementTree
 from xml.parsers import expat
 
-from .cells import a1, col_letter
-from .errors import ReadError, UsageError
+from eif_xlsx.cells import a1, col_letter
+from eif_xlsx.errors import ReadError, UsageError
 
 MAX_FILE_BYTES = 50 * 1024 * 1024
 MAX_ENTRIES = 2000

@@ -20,10 +20,10 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .checks import Report
-from .errors import Finding, Severity, UsageError
-from .mail import draft, sign_off, to_bytes
-from .report.flat import write_csv
+from eif_xlsx.errors import Finding, Severity, UsageError
+from eif_xlsx.intake.checks import Report
+from eif_xlsx.report.flat import write_csv
+from eif_xlsx.rounds.mail import draft, sign_off, to_bytes
 
 OUTSTANDING, TO_CORRECT, COMPLETE = "outstanding", "to-correct", "complete"
 #: Findings that mean an answer could not be read as what its cell asks for: the partner is asked to correct it.
@@ -100,10 +100,10 @@ def chase(returns: Iterable[Path | str], manifest: Path | str, *, sender: str, o
     (default: the manifest's). Writes into out_dir one .eml per partner to chase, feedback copies in
     out_dir/feedback and chase.csv; nothing when dry_run.
     """
-    from . import api
-    from .catalog import Catalog
-    from .consolidate import read_manifest, return_order, wrong_round
-    from .generate import format_deadline
+    from eif_xlsx import api
+    from eif_xlsx.report.consolidate import read_manifest, return_order, wrong_round
+    from eif_xlsx.spec.catalog import Catalog
+    from eif_xlsx.template.generate import format_deadline
 
     if not sender:
         raise UsageError("chase needs --sender ADDRESS (the From of the drafts)")
@@ -207,7 +207,7 @@ def _round_details(reports: list[Report], manifest: Path, rows: list[Mapping[str
         m = rep.ret.metadata
         if rep.ret.readable and m.get("partner_id") and not any(f.code == "wrong-round" for f in rep.findings):
             return m.get("deadline", ""), m.get("area", "")
-    from .api import read_return
+    from eif_xlsx.api import read_return
 
     for row in rows:
         path = manifest.parent / row.get("file", "")
@@ -219,7 +219,7 @@ def _round_details(reports: list[Report], manifest: Path, rows: list[Mapping[str
 
 def _feedback_copy(report: Report, folder: Path, return_to: str, deadline: str, taken: list[Path]) -> Path | None:
     """The return's feedback copy in folder (a name of its own even when two partners sent files of one name)."""
-    from .reissue import free_name, write_feedback
+    from eif_xlsx.rounds.reissue import free_name, write_feedback
 
     folder.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=folder, prefix=".chase-") as tmp:
@@ -295,7 +295,7 @@ def _write_draft(item: ChaseItem, result: ChaseResult, *, sender: str, return_to
                       sender_organisation=sender_organisation)
     files = [(item.attachment.name, item.attachment.read_bytes())] if item.attachment else []
     msg = draft(sender=sender, to_name=item.name, to_email=item.email, subject=subject, body=body, attachments=files)
-    from .partners import slug
+    from eif_xlsx.spec.partners import slug
 
     stem = f"{item.status}-{slug(item.organisation, 30) or 'partner'}-{slug(item.partner_id, 20)}"
     item.draft = result.out_dir / f"{stem}.eml"

@@ -1,0 +1,1 @@
+"""Between rounds: the 12-month re-issue, feedback copies, chasing, e-mail drafts."""
