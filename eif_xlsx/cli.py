@@ -5,14 +5,26 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import signal
 import sys
 from pathlib import Path
 
 import click
 
-from eif_xlsx import __version__
-from eif_xlsx.errors import DefinitionError, EifError, UsageError
-from eif_xlsx.spec.catalog import ENV_VAR, Catalog, load_file, schema
+from eif_xlsx import api
+from eif_xlsx.demo import run_demo
+from eif_xlsx.errors import DefinitionError, EifError, UsageError, log_debug, set_debug_log
+from eif_xlsx.intake import sources
+from eif_xlsx.intake.batch import expand
+from eif_xlsx.intake.manifest import read_manifest
+from eif_xlsx.normalise import without_surrogates
+from eif_xlsx.spec.catalog import Catalog, load_file
+from eif_xlsx.template.generate import format_deadline
+from eif_xlsx.version import __version__
+
+#: Folders of the user's own definitions (os.pathsep between them), read by the command line only, as if given
+#: with --definitions: the library takes its definitions as an explicit Catalog (api.load_definitions).
+DEFINITIONS_ENV = "EIF_XLSX_DEFINITIONS"
 
 EXIT_OK, EXIT_REJECTED, EXIT_USAGE = 0, 1, 2
 
@@ -46,8 +58,6 @@ def _errors():
     except (click.ClickException, click.exceptions.Exit, click.exceptions.Abort):
         raise
     except Exception as exc:  # a bug: a plain message, the details in the --debug log
-        from eif_xlsx.errors import log_debug
-
         log_debug("eif-xlsx", exc)
         raise _Fail("eif-xlsx stopped on an internal error; please report it (run again with --debug FILE to "
                     "save the details)") from None
@@ -55,10 +65,7 @@ def _errors():
 
 def _debug_option(f):
     def callback(ctx, param, value):
-        if value:
-            from eif_xlsx.errors import DEBUG_LOG_ENV
-
-            os.environ[DEBUG_LOG_ENV] = str(Path(value).resolve())  # the worker processes inherit it
+        set_debug_log(value)  # batch.run hands it to the worker processes
         return value
 
     return click.option("--debug", "debug_log", type=click.Path(dir_okay=False), default=None, expose_value=False,
@@ -70,9 +77,6 @@ def _debug_option(f):
 def _scratch():
     """Attachments taken out of saved e-mails for this command are removed however it ends: done, failed,
     interrupted (Ctrl-C) or terminated (SIGTERM, SIGHUP)."""
-    import signal
-
-    from eif_xlsx.intake import sources as intake
 
     def stop(signum, frame):
         raise SystemExit(128 + signum)
@@ -85,7 +89,7 @@ def _scratch():
             except ValueError:  # not the main thread: the caller's handlers stay
                 pass
     try:
-        with intake.scratch():
+        with sources.scratch():
             yield
     finally:
         for sig, handler in kept.items():
@@ -94,22 +98,26 @@ def _scratch():
 
 def _definitions_option(f):
     def callback(ctx, param, value):
-        if value:
-            extra = os.pathsep.join(str(Path(v).resolve()) for v in value)
-            os.environ[ENV_VAR] = os.pathsep.join(x for x in (extra, os.environ.get(ENV_VAR, "")) if x)
+        ctx.meta["eif_xlsx.definitions"] = [Path(v).resolve() for v in value]
         return value
 
     return click.option("--definitions", "definitions_dirs", multiple=True, expose_value=False, callback=callback,
                         is_eager=True, type=click.Path(exists=True, file_okay=True),
                         help=f"A folder (or file) of your own definitions, beside the built-in ones. "
-                             f"Repeatable; also read from ${ENV_VAR}.")(f)
+                             f"Repeatable; also read from ${DEFINITIONS_ENV}.")(f)
 
 
-def _catalog(strict: bool = False) -> Catalog:
-    cat = Catalog.default()
-    for problem in cat.problems:
-        click.echo(f"warning: {problem}", err=True)
-    return cat
+def _catalog() -> Catalog:
+    """The definitions this command uses: built-in, --definitions, then $EIF_XLSX_DEFINITIONS (loaded once per
+    command; a problem in a user's definition is a warning)."""
+    ctx = click.get_current_context()
+    if "eif_xlsx.catalog" not in ctx.meta:
+        env = [Path(p) for p in os.environ.get(DEFINITIONS_ENV, "").split(os.pathsep) if p]
+        cat = api.load_definitions(*ctx.meta.get("eif_xlsx.definitions", []), *env)
+        for problem in cat.problems:
+            click.echo(f"warning: {problem}", err=True)
+        ctx.meta["eif_xlsx.catalog"] = cat
+    return ctx.meta["eif_xlsx.catalog"]
 
 
 def _known(cat: Catalog, ident: str | None, kind: str, what: str) -> None:
@@ -131,8 +139,6 @@ def _known(cat: Catalog, ident: str | None, kind: str, what: str) -> None:
 
 def _input_files(paths) -> list[Path]:
     """The files to read (folders expanded); a usage error if a path is missing or holds nothing."""
-    from eif_xlsx.intake.batch import expand
-
     missing = [p for p in paths if not Path(p).exists()]
     if missing:
         raise _Usage(f"no such file or folder: {', '.join(missing)}")
@@ -243,7 +249,7 @@ def definitions_schema() -> None:
 
     Example: eif-xlsx definitions schema > definition.schema.json
     """
-    click.echo(json.dumps(schema(), indent=2, ensure_ascii=False))
+    click.echo(json.dumps(api.definition_schema(), indent=2, ensure_ascii=False))
 
 
 # --- generate ------------------------------------------------------------------------------------
@@ -281,41 +287,30 @@ def generate(matrix_id, partners, area, deadline, return_to, indicators_id, pass
 
     Example: eif-xlsx generate maternity-early-years --partners samples/partners.csv --area Staffordshire --deadline 2026-12-12
     """
-    from eif_xlsx import api
-    from eif_xlsx.rounds import reissue
-    from eif_xlsx.spec.partners import read_partners
-
     cat = _catalog()
     _known(cat, matrix_id, "matrix", "MATRIX_ID")
     _known(cat, indicators_id, "indicators", "--indicators")
     with _errors(), _scratch():  # --previous may hold saved e-mails
-        people = read_partners(partners) if partners else None
+        people = api.read_partners(partners) if partners else None
         if email_drafts and not sender:
             raise UsageError("--email-drafts needs --sender ADDRESS")
         if email_drafts and not people:
             raise UsageError("--email-drafts needs --partners FILE")
-        more = {}
-        if round_ == "12-months" or previous:
-            if not previous:
-                raise UsageError("--round 12-months needs --previous PATH (the baseline returns)")
-            chosen = cat.indicator_set(indicators_id) if indicators_id else None
-            plan = reissue.plan(cat, matrix_id, previous, people, round_=round_, indicators=chosen)
-            people, more = plan.partners, {"prefill": plan.prefill, "round": round_.replace("12-months", "12_months")}
-            indicators_id = plan.indicators.id if plan.indicators else None
-            for note in plan.notes:
-                click.echo(note, err=True)
+        if round_ == "12-months" and not previous:
+            raise UsageError("--round 12-months needs --previous PATH (the baseline returns)")
+        if deadline:
+            format_deadline(deadline)  # refused before any file is read or written
         with _progress(quiet, len(people or [None]), "Generating") as bar:
             result = api.generate(matrix_id, out_dir, partners=people, indicators=indicators_id, area=area,
-                                  deadline=deadline, return_to=return_to or sender, password=password, catalog=cat,
-                                  progress=bar.update if bar else None, jobs=jobs, **more)
+                                  deadline=deadline, return_to=return_to or sender, password=password, round=round_,
+                                  previous=previous, catalog=cat, progress=bar.update if bar else None, jobs=jobs)
+        for note in result.notes:
+            click.echo(note, err=True)
         if email_drafts:
-            from eif_xlsx.rounds.mail import write_drafts
-            from eif_xlsx.template.generate import format_deadline
-
             body = Path(message).read_text(encoding="utf-8") if message else ""
-            drafts = write_drafts(result, sender=sender, subject=subject, body=body, area=area,
-                                  deadline=format_deadline(deadline), sender_name=sender_name,
-                                  sender_organisation=sender_organisation)
+            drafts = api.write_email_drafts(result, sender=sender, subject=subject, body=body, area=area,
+                                            deadline=deadline, sender_name=sender_name,
+                                            sender_organisation=sender_organisation)
             if not quiet:
                 click.echo(f"Wrote {len(drafts)} email drafts in {Path(out_dir) / 'emails'}")
     if not quiet:
@@ -349,33 +344,24 @@ def validate(paths, as_json, expected_matrix, manifest, feedback_dir, return_to,
 
     Example: eif-xlsx validate returns/ --feedback feedback/
     """
-    from eif_xlsx import api
-
-    _known(_catalog(), expected_matrix, "matrix", "--matrix")
+    cat = _catalog()
+    _known(cat, expected_matrix, "matrix", "--matrix")
     if manifest:
-        from eif_xlsx.report.consolidate import read_manifest
-
         with _errors():
             sent = read_manifest(manifest)
-        _known(_catalog(), next((r["matrix_id"] for r in sent if r.get("matrix_id")), None), "matrix",
+        _known(cat, next((r["matrix_id"] for r in sent if r.get("matrix_id")), None), "matrix",
                f"{manifest}: matrix_id")
     if deadline:
-        from eif_xlsx.template.generate import format_deadline
-
         with _errors():
             format_deadline(deadline)
     files = _input_files(paths)
     with _errors(), _scratch():
         with _progress(quiet or as_json, len(files), "Checking") as bar:
-            reports = api.validate(files, jobs=jobs, expected_matrix=expected_matrix, manifest=manifest,
+            reports = api.validate(files, catalog=cat, jobs=jobs, expected_matrix=expected_matrix, manifest=manifest,
                                    progress=bar.update if bar else None)
         if feedback_dir:
-            from eif_xlsx.rounds.reissue import write_feedback
-
-            written = write_feedback(reports, Path(feedback_dir), return_to=return_to, deadline=deadline)
+            written = api.write_feedback(reports, feedback_dir, catalog=cat, return_to=return_to, deadline=deadline)
     if as_json:
-        from eif_xlsx.normalise import without_surrogates
-
         click.echo(without_surrogates(json.dumps([r.as_dict() for r in reports], indent=2, ensure_ascii=False)))
     else:
         for r in reports:
@@ -422,8 +408,6 @@ def import_(paths, manifest, indicators_id, out_dir, pdf, jobs, quiet) -> None:
 
     Example: eif-xlsx import returns/ --manifest output/manifest.csv --out output/
     """
-    from eif_xlsx.report.consolidate import read_manifest, run
-
     cat = _catalog()
     _known(cat, indicators_id, "indicators", "--indicators")
     if manifest:
@@ -434,8 +418,8 @@ def import_(paths, manifest, indicators_id, out_dir, pdf, jobs, quiet) -> None:
     files = _input_files(paths)
     with _errors(), _scratch():
         with _progress(quiet, len(files), "Importing") as bar:
-            result = run(files, out_dir, manifest=manifest, indicators=indicators_id, jobs=jobs,
-                         progress=bar.update if bar else None, pdf=pdf)
+            result = api.consolidate(files, out_dir, manifest=manifest, indicators=indicators_id, catalog=cat,
+                                     jobs=jobs, progress=bar.update if bar else None, pdf=pdf)
     if not quiet:
         click.echo(result.describe())
     else:
@@ -455,10 +439,8 @@ def report(out_dir, pdf) -> None:
 
     Example: eif-xlsx report board-pack
     """
-    from eif_xlsx.report import board
-
     with _errors():
-        result = board.write_for_folder(Path(out_dir), _catalog(), pdf=pdf)
+        result = api.write_report(out_dir, catalog=_catalog(), pdf=pdf)
     click.echo("Wrote:")
     for path in result.outputs:
         click.echo(f"  {path}")
@@ -477,9 +459,7 @@ def schema_summary() -> None:
 
     Example: eif-xlsx schema summary > summary.schema.json
     """
-    from eif_xlsx.report.schema import SUMMARY_SCHEMA
-
-    click.echo(json.dumps(SUMMARY_SCHEMA, indent=2, ensure_ascii=False))
+    click.echo(json.dumps(api.summary_schema(), indent=2, ensure_ascii=False))
 
 
 @main.command()
@@ -506,9 +486,6 @@ def chase(paths, manifest, sender, out_dir, deadline, return_to, sender_name, se
 
     Example: eif-xlsx chase returns/ --manifest round1/manifest.csv --sender me@council.example --out chase/
     """
-    from eif_xlsx import api
-    from eif_xlsx.intake.batch import expand
-
     cat = _catalog()
     _known(cat, expected_matrix, "matrix", "--matrix")
     missing = [p for p in paths if not Path(p).exists()]
@@ -519,7 +496,7 @@ def chase(paths, manifest, sender, out_dir, deadline, return_to, sender_name, se
         with _progress(quiet, len(files), "Checking") as bar:
             result = api.chase(files, manifest, sender=sender, out_dir=out_dir, deadline=deadline,
                                return_to=return_to, sender_name=sender_name, sender_organisation=sender_organisation,
-                               matrix=expected_matrix, dry_run=dry_run, jobs=jobs,
+                               matrix=expected_matrix, dry_run=dry_run, catalog=cat, jobs=jobs,
                                progress=bar.update if bar else None)
     for note in result.notes:
         click.echo(f"warning: {note}", err=True)
@@ -548,30 +525,26 @@ def tracker(set_id, out_file) -> None:
 
     Example: eif-xlsx tracker staffordshire-best-start --out tracker.xlsx
     """
-    from eif_xlsx.report.tracker import write_tracker
-
     cat = _catalog()
     _known(cat, set_id, "indicators", "SET_ID")
     with _errors():
-        iset = cat.indicator_set(set_id)
-        Path(out_file).parent.mkdir(parents=True, exist_ok=True)
-        write_tracker(iset, [], Path(out_file))
+        api.write_tracker(set_id, out_file, catalog=cat)
     click.echo(f"Wrote {out_file}")
 
 
 @main.command()
 @click.option("--out", "out_dir", default="output", show_default=True, type=click.Path(file_okay=False),
               help="Folder for everything the demo makes.")
+@click.option("--pdf/--no-pdf", default=True, show_default=True,
+              help="Print the board's report.html to report.pdf with headless Chromium.")
 @click.option("--quiet", "-q", is_flag=True, help="Less output.")
-def demo(out_dir, quiet) -> None:
+def demo(out_dir, pdf, quiet) -> None:
     """The whole round trip on the built-in matrix and the sample partners: generate, fill, validate, import, chase.
 
     Example: eif-xlsx demo --out output/
     """
-    from eif_xlsx.demo import run_demo
-
     with _errors():
-        text = run_demo(Path(out_dir), echo=(lambda s: None) if quiet else click.echo)
+        text = run_demo(Path(out_dir), echo=(lambda s: None) if quiet else click.echo, pdf=pdf)
     click.echo(text)
 
 

@@ -8,6 +8,8 @@ import random
 import shutil
 from pathlib import Path
 
+from eif_xlsx import api
+from eif_xlsx.office import convert, soffice
 from eif_xlsx.spec.catalog import Catalog
 from eif_xlsx.spec.model import Matrix
 from eif_xlsx.spec.partners import Partner, read_partners
@@ -119,7 +121,10 @@ def _with_problems(answers: dict, matrix: Matrix) -> dict:
     return out
 
 
-def run_demo(out: Path, echo=print, catalog: Catalog | None = None, partners_file: Path | None = None) -> str:
+def run_demo(out: Path, echo=print, catalog: Catalog | None = None, partners_file: Path | None = None, *,
+             pdf: bool = True) -> str:
+    """The whole round trip into out, told step by step through echo; returns the closing summary. pdf=False: no
+    report.pdf (Chromium's time)."""
     catalog = catalog or Catalog.default()
     matrix = catalog.matrix(MATRIX_ID)
     iset = catalog.indicator_set(INDICATORS_ID)
@@ -128,8 +133,8 @@ def run_demo(out: Path, echo=print, catalog: Catalog | None = None, partners_fil
     for sub in ("workbooks", "returns", "feedback", "chase"):
         shutil.rmtree(out / sub, ignore_errors=True)
     echo(f"1. Generating {len(partners)} personalised workbooks for {MATRIX_ID} ...")
-    sent = generate_workbooks(matrix, out / "workbooks", partners, indicators=iset, area="Northshire (demo)",
-                              deadline="2026-12-11", return_to=RETURN_TO)
+    sent = api.generate(MATRIX_ID, out / "workbooks", partners=partners, indicators=INDICATORS_ID,
+                        area="Northshire (demo)", deadline="2026-12-11", return_to=RETURN_TO, catalog=catalog)
     lay = layout_mod.build(matrix, iset)
     echo("2. Partners fill them in (tick variants, evidence, barriers, notes, indicator values) ...")
     returns = out / "returns"
@@ -166,8 +171,6 @@ def run_demo(out: Path, echo=print, catalog: Catalog | None = None, partners_fil
     shutil.rmtree(out / ".filled", ignore_errors=True)
     shutil.rmtree(out / ".draft", ignore_errors=True)
     # One partner works in LibreOffice and saves as .ods.
-    from eif_xlsx.office import convert, soffice
-
     if soffice():
         source = files[4]
         try:
@@ -180,16 +183,13 @@ def run_demo(out: Path, echo=print, catalog: Catalog | None = None, partners_fil
         echo("   (LibreOffice not installed: no .ods return in this run)")
     echo(f"   {len(list(returns.iterdir()))} files in {returns}; {missing.name} has not returned")
     echo("3. Validating and importing ...")
-    from eif_xlsx.report.consolidate import run
-    from eif_xlsx.rounds.reissue import write_feedback
-
-    result = run([returns], out, manifest=sent.manifest, indicators=INDICATORS_ID, catalog=catalog)
-    feedback = write_feedback(result.consolidation.reports, out / "feedback")
+    result = api.consolidate([returns], out, manifest=sent.manifest, indicators=INDICATORS_ID, catalog=catalog,
+                             pdf=pdf)
+    feedback = api.write_feedback(result.consolidation.reports, out / "feedback", catalog=catalog)
     echo("4. Chasing: email drafts for the partner who has not returned and for the returns to correct ...")
-    from eif_xlsx.rounds.chase import chase
-
-    chased = chase([returns], sent.manifest, sender=RETURN_TO, out_dir=out / "chase", deadline="2026-12-18",
-                   sender_name="Sam Patel", sender_organisation="Northshire County Council (demo)")
+    chased = api.chase([returns], sent.manifest, sender=RETURN_TO, out_dir=out / "chase", deadline="2026-12-18",
+                       sender_name="Sam Patel", sender_organisation="Northshire County Council (demo)",
+                       catalog=catalog)
     lines = [result.describe(), f"Feedback copies for partners to correct: {len(feedback)} in {out / 'feedback'}",
              f"Chase and feedback email drafts: {chased.summary()}; {len(chased.drafts)} drafts in {out / 'chase'}",
              f"Generated workbooks and manifest: {out / 'workbooks'}",

@@ -7,6 +7,7 @@ import sys
 import traceback
 from dataclasses import dataclass
 from enum import StrEnum
+from pathlib import Path
 
 
 class EifError(Exception):
@@ -132,20 +133,29 @@ def finding(code: str, file: str, sheet: str = "", cell: str = "", **values: obj
     return Finding(code, kind.severity, file, sheet, cell, kind.template.format(sheet=sheet, cell=cell, **values))
 
 
-#: The file the --debug option names: details of unexpected errors go there (workers inherit it).
-DEBUG_LOG_ENV = "EIF_XLSX_DEBUG_LOG"
+_DEBUG_LOG: list[Path] = []  # the file set_debug_log named, if any (a list: set in place, read by log_debug)
+
+
+def set_debug_log(path: Path | str | None) -> None:
+    """Name the file (the CLI's --debug FILE) that details of unexpected errors are appended to; None: none.
+    batch.run hands it to its worker processes."""
+    _DEBUG_LOG[:] = [Path(path).resolve()] if path else []
+
+
+def debug_log() -> Path | None:
+    """The file set_debug_log named, or None."""
+    return _DEBUG_LOG[0] if _DEBUG_LOG else None
 
 
 def log_debug(file: str, exc: BaseException | None = None, text: str = "") -> None:
     """Append an unexpected error's detail (traceback or text) to the --debug log, if one was asked for. One write
     per entry, so that entries from several processes do not interleave."""
-    path = os.environ.get(DEBUG_LOG_ENV)
-    if not path:
+    if not _DEBUG_LOG:
         return
     body = "".join(traceback.format_exception(exc)) if exc is not None else text
     entry = f"--- {file} (process {os.getpid()})\n{body.rstrip()}\n"
     try:
-        fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+        fd = os.open(_DEBUG_LOG[0], os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
         try:
             os.write(fd, entry.encode("utf-8", "replace"))
         finally:

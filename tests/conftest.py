@@ -87,3 +87,14 @@ def demo(tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("demo")
     run_demo(out, echo=lambda *_: None)
     return out
+
+
+@pytest.fixture
+def debug_log(tmp_path):
+    """The --debug log (errors.set_debug_log) pointed at a file of this test's, and unset after it."""
+    from eif_xlsx.errors import set_debug_log
+
+    log = tmp_path / "debug.log"
+    set_debug_log(log)
+    yield log
+    set_debug_log(None)

@@ -429,6 +429,6 @@ def other_catalog(folder: Path):
     copy, n = re.subn(rf"(?m)^id: {re.escape(MATRIX_ID)}\s*$", f"id: {OTHER_MATRIX_ID}", source)
     assert n == 1, "the matrix definition has no top-level 'id:' line"
     (folder / f"{OTHER_MATRIX_ID}.yaml").write_text(copy, encoding="utf-8")
-    catalog = Catalog(extra_dirs=[folder], include_env=False)
+    catalog = Catalog(extra_dirs=[folder])
     assert OTHER_MATRIX_ID in catalog.entries, catalog.problems
     return catalog

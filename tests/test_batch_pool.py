@@ -23,13 +23,13 @@ def _copies(folder: Path, n: int = 24) -> list[Path]:
 # --- several files to a task -------------------------------------------------------------------------
 
 
-def test_files_sharing_a_task_each_keep_their_own_report_when_one_fails_or_kills_its_worker(tmp_path, monkeypatch):
+def test_files_sharing_a_task_each_keep_their_own_report_when_one_fails_or_kills_its_worker(tmp_path, monkeypatch,
+                                                                                        debug_log):
     """With many files, the pool takes several to a task (batch.CHUNK). A file whose reading raises is reported
     damaged without costing the others of its task; a file that kills its worker costs the task, and every one of
     its files is then read again alone: only that file is lost."""
     import multiprocessing
 
-    from eif_xlsx.errors import DEBUG_LOG_ENV
     from eif_xlsx.intake import batch
 
     if multiprocessing.get_start_method(allow_none=False) != "fork":
@@ -37,12 +37,12 @@ def test_files_sharing_a_task_each_keep_their_own_report_when_one_fails_or_kills
     files = _copies(tmp_path)
     real = batch.read_return
 
-    def reading(path, **kwargs):
+    def reading(path, *args, **kwargs):
         if path.endswith("return-05.xlsx"):
             raise ValueError("a bug met on this file")
         if path.endswith("return-10.xlsx"):
             os._exit(9)  # the worker dies, as on a real crash
-        return real(path, **kwargs)
+        return real(path, *args, **kwargs)
 
     monkeypatch.setattr(batch, "read_return", reading)
     submitted = []
@@ -54,8 +54,7 @@ def test_files_sharing_a_task_each_keep_their_own_report_when_one_fails_or_kills
             return super().submit(fn, *args, **kwargs)
 
     monkeypatch.setattr(batch, "_Pool", Pool)
-    log = tmp_path / "debug.log"
-    monkeypatch.setenv(DEBUG_LOG_ENV, str(log))
+    log = debug_log
     seen = []
     reports = batch.run([batch.Source(str(f), f.name) for f in files], jobs=1, progress=seen.append)
     assert [r.file for r in reports] == [f.name for f in files]
@@ -73,14 +72,14 @@ def test_files_sharing_a_task_each_keep_their_own_report_when_one_fails_or_kills
 def test_every_file_an_import_writes_is_skipped_when_its_folder_is_read_again(tmp_path):
     """An import's outputs land beside the returns as often as not: each is one of batch.SKIP_NAMES (register.csv,
     as the import and the README name it), so that a second import of the folder reads the returns alone."""
+    from eif_xlsx.api import consolidate
     from eif_xlsx.intake import batch
-    from eif_xlsx.report.consolidate import run
 
     returns = tmp_path / "returns"
     returns.mkdir()
     for f in _copies(returns, 2):
         assert f.exists()
-    result = run([returns], returns, pdf=False)
+    result = consolidate([returns], returns, pdf=False)
     written = {p.name for p in result.outputs if p.parent == returns}
     assert "register.csv" in written and "summary.xlsx" in written
     assert written <= batch.SKIP_NAMES, written - batch.SKIP_NAMES

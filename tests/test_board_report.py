@@ -18,9 +18,9 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+from eif_xlsx.api import consolidate
 from eif_xlsx.cli import main
 from eif_xlsx.report import board
-from eif_xlsx.report.consolidate import run
 
 from .conftest import need_program
 
@@ -39,7 +39,7 @@ def need_poppler() -> None:
 @pytest.fixture(scope="module")
 def samples(tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("samples")
-    run([SAMPLES], out, jobs=1)
+    consolidate([SAMPLES], out, jobs=1)
     return out
 
 

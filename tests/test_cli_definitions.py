@@ -11,8 +11,9 @@ import click
 import pytest
 from click.testing import CliRunner
 
+from eif_xlsx.cli import DEFINITIONS_ENV as ENV_VAR
 from eif_xlsx.cli import main
-from eif_xlsx.spec.catalog import ENV_VAR, builtin_dir
+from eif_xlsx.spec.catalog import builtin_dir
 
 BUILTIN_MATRIX = builtin_dir() / "maternity-early-years.yaml"
 

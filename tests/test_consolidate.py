@@ -13,9 +13,9 @@ import openpyxl
 import pytest
 from click.testing import CliRunner
 
+from eif_xlsx.api import consolidate
 from eif_xlsx.cli import main
 from eif_xlsx.office import convert
-from eif_xlsx.report.consolidate import run
 from eif_xlsx.spec.partners import Partner
 from eif_xlsx.template.generate import generate_workbooks
 from eif_xlsx.template.layout import BASELINE, TWELVE_MONTHS
@@ -83,7 +83,7 @@ def round_dir(tmp_path, matrix, indicator_set):
 
 def test_numbers_register_and_exports(round_dir, matrix):
     tmp, manifest, returns = round_dir
-    result = run([returns], tmp / "out", manifest=manifest, indicators=INDICATORS_ID)
+    result = consolidate([returns], tmp / "out", manifest=manifest, indicators=INDICATORS_ID)
     out = tmp / "out"
     # Register: P1 returned (latest) + superseded draft, P2-P4 returned, P5 outstanding, stranger unexpected,
     # broken rejected.
@@ -131,7 +131,7 @@ def test_numbers_register_and_exports(round_dir, matrix):
 
 def test_partner_text_is_inert_in_the_summary(round_dir):
     tmp, manifest, returns = round_dir
-    run([returns], tmp / "out", manifest=manifest)
+    consolidate([returns], tmp / "out", manifest=manifest)
     wb = openpyxl.load_workbook(tmp / "out" / "summary.xlsx")
     texts = [c for row in wb["Notes"].iter_rows() for c in row if isinstance(c.value, str)]
     evil = [c for c in texts if "HYPERLINK" in c.value or c.value.startswith("+cmd")]
@@ -146,7 +146,7 @@ def test_partner_text_is_inert_in_the_summary(round_dir):
 
 def test_tracker_values_and_conflicts(round_dir):
     tmp, manifest, returns = round_dir
-    run([returns], tmp / "out", manifest=manifest, indicators=INDICATORS_ID)
+    consolidate([returns], tmp / "out", manifest=manifest, indicators=INDICATORS_ID)
     wb = openpyxl.load_workbook(tmp / "out" / "tracker.xlsx")
     ws = wb["Tracker"]
     header = [c.value for c in ws[4]]
@@ -165,7 +165,7 @@ def test_indicator_values_taken_in_the_workers_are_those_of_the_whole_answers(ro
     from eif_xlsx.api import read_return
 
     tmp, manifest, returns = round_dir
-    run([returns], tmp / "out", manifest=manifest, indicators=INDICATORS_ID)
+    consolidate([returns], tmp / "out", manifest=manifest, indicators=INDICATORS_ID)
     rows = list(csv.DictReader((tmp / "out" / "indicators.csv").open(encoding="utf-8-sig")))
     got = {(r["file"], r["indicator_id"], r["period"], r["value"], r["cell"]) for r in rows}
     expected = set()
@@ -270,8 +270,8 @@ def test_import_cli_exit_codes(round_dir):
 
 def test_output_is_deterministic(round_dir):
     tmp, manifest, returns = round_dir
-    run([returns], tmp / "a", manifest=manifest, indicators=INDICATORS_ID)
-    run([returns], tmp / "b", manifest=manifest, indicators=INDICATORS_ID)
+    consolidate([returns], tmp / "a", manifest=manifest, indicators=INDICATORS_ID)
+    consolidate([returns], tmp / "b", manifest=manifest, indicators=INDICATORS_ID)
     for name in ("summary.xlsx", "tracker.xlsx", "levels.csv", "answers.csv", "summary.json"):
         assert (tmp / "a" / name).read_bytes() == (tmp / "b" / name).read_bytes(), name
 
@@ -280,7 +280,7 @@ def test_output_is_deterministic(round_dir):
 def test_libreoffice_recalculates_without_errors(round_dir):
     need_soffice()
     tmp, manifest, returns = round_dir
-    run([returns], tmp / "out", manifest=manifest, indicators=INDICATORS_ID)
+    consolidate([returns], tmp / "out", manifest=manifest, indicators=INDICATORS_ID)
     for name in ("summary.xlsx", "tracker.xlsx"):
         converted = convert(tmp / "out" / name, "xlsx", tmp / "lo")
         wb = openpyxl.load_workbook(converted, data_only=True)

@@ -53,7 +53,7 @@ def criteria_by_code(matrix: Matrix) -> dict:
 
 
 def test_builtin_definitions_load_without_problems():
-    cat = Catalog(include_env=False)
+    cat = Catalog()
     assert cat.problems == []
     assert set(cat.entries) == {"maternity-early-years", "staffordshire-best-start"}
     assert all(e.builtin for e in cat.entries.values())
@@ -704,7 +704,7 @@ def test_readme_minimal_matrix_is_a_valid_definition(tmp_path):
     block = readme.split("A minimal matrix:", 1)[1]
     yaml_text = re.search(r"```yaml\n(.*?)```", block, flags=re.S).group(1)
     (tmp_path / "my-matrix.yaml").write_text(yaml_text, encoding="utf-8")
-    catalog = Catalog([tmp_path], include_env=False)
+    catalog = Catalog([tmp_path])
     assert not catalog.problems, catalog.problems
     matrix = catalog.matrix("my-matrix")
     sub = matrix.sub_elements()[0][2]

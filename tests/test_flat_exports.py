@@ -18,9 +18,10 @@ from click.testing import CliRunner
 from hypothesis import given
 from hypothesis import strategies as st
 
+from eif_xlsx.api import consolidate
 from eif_xlsx.cli import main
-from eif_xlsx.report.consolidate import run
-from eif_xlsx.report.flat import ANSWERS, BOM, FINDINGS, INDICATORS, LEVELS, REGISTER, Dialect, guard, unguard
+from eif_xlsx.csvfile import BOM, Dialect, guard, unguard
+from eif_xlsx.report.flat import ANSWERS, FINDINGS, INDICATORS, LEVELS, REGISTER
 from eif_xlsx.report.schema import SUMMARY_SCHEMA
 from eif_xlsx.template.layout import BASELINE
 
@@ -38,7 +39,7 @@ TYPED = "=SUM(A1:A9) is how we counted the workforce"
 @pytest.fixture(scope="module")
 def samples(tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("samples")
-    run([SAMPLES], out, jobs=1, pdf=False)
+    consolidate([SAMPLES], out, jobs=1, pdf=False)
     return out
 
 
@@ -70,7 +71,7 @@ def test_excel_reads_accents_because_of_the_bom(tmp_path, matrix):
     from eif_xlsx.template.generate import generate_workbooks
 
     generate_workbooks(matrix, tmp_path / "r", [Partner("P-E", "Zoë Lefèvre", "Crèche Émile", "z@example.org")])
-    run([tmp_path / "r"], tmp_path / "out", jobs=1, pdf=False)
+    consolidate([tmp_path / "r"], tmp_path / "out", jobs=1, pdf=False)
     raw = (tmp_path / "out" / "register.csv").read_bytes()
     assert raw.startswith(b"\xef\xbb\xbf") and "Zoë Lefèvre,Crèche Émile".encode() in raw
 
@@ -139,7 +140,7 @@ def test_same_returns_give_the_same_bytes(demo, tmp_path):
     shutil.copytree(demo / "returns", returns)
     manifest = demo / "workbooks" / "manifest.csv"
     for out in ("a", "b"):
-        run([returns], tmp_path / out, manifest=manifest, indicators="staffordshire-best-start", jobs=2, pdf=False)
+        consolidate([returns], tmp_path / out, manifest=manifest, indicators="staffordshire-best-start", jobs=2, pdf=False)
     names = [*HEADERS, "summary.json", "report.html"]
     for name in names:
         assert (tmp_path / "a" / name).read_bytes() == (tmp_path / "b" / name).read_bytes(), name
@@ -151,7 +152,7 @@ def test_libreoffice_opens_a_guarded_csv_as_text(tmp_path):
     no formula of a guarded field (and the same text unguarded would be one), and reads the accents."""
     from openpyxl import load_workbook
 
-    from eif_xlsx.report.flat import write_csv
+    from eif_xlsx.csvfile import write_csv
 
     exe = need_soffice()
     texts = ("=1+1", "@SUM(A1)", "+1+1", "-1+1", "Zoë Lefèvre")
@@ -190,7 +191,7 @@ def test_supporting_answers_carry_their_items_level_and_other_items_their_text(t
     generate_workbooks(matrix, tmp_path / "returns", [Partner("P1", "Ann", "Org", "a@example.org")],
                        prefill={"P1": ("", answers, {})})
     (tmp_path / "returns" / "manifest.csv").unlink()
-    run([tmp_path / "returns"], tmp_path / "out", jobs=1, pdf=False)
+    consolidate([tmp_path / "returns"], tmp_path / "out", jobs=1, pdf=False)
     data = json.loads((tmp_path / "out" / "summary.json").read_text(encoding="utf-8"))
     items = data["answers"]
     supporting = {a["item"]: a["item_level"] for a in items if a["field"] == "supporting_information"}

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pytest
 
-from eif_xlsx.errors import DEBUG_LOG_ENV, FINDINGS, internal_error
+from eif_xlsx.errors import FINDINGS, internal_error
 from eif_xlsx.intake import sources as intake
 from eif_xlsx.normalise import as_text, lone_surrogates
 
@@ -236,9 +236,8 @@ def test_an_interrupted_run_leaves_nothing_behind(tmp_path, good):
 # --- findings never carry our own exceptions; lone surrogates never reach an output ---------------------------
 
 
-def test_internal_error_is_plain_and_its_detail_goes_to_the_debug_log(tmp_path, monkeypatch):
-    log = tmp_path / "debug.log"
-    monkeypatch.setenv(DEBUG_LOG_ENV, str(log))
+def test_internal_error_is_plain_and_its_detail_goes_to_the_debug_log(debug_log):
+    log = debug_log
     try:
         {}["missing"]
     except KeyError as exc:

@@ -264,9 +264,9 @@ def test_older_template_is_read_through_its_own_layout(tmp_path, matrix):
     v2.mkdir()
     (v1 / "m.yaml").write_text(text, encoding="utf-8")
     (v2 / "m.yaml").write_text(text.replace('version: "2020-11"', 'version: "2021-06"'), encoding="utf-8")
-    old = Catalog([v1], include_env=False).matrix("test-matrix")
+    old = Catalog([v1]).matrix("test-matrix")
     path = make_workbook(tmp_path / "gen", old, {("criterion", "1.1", "1.1a", BASELINE): "✓"})
-    cat2 = Catalog([v2], include_env=False)
+    cat2 = Catalog([v2])
     ret = read_return(path, cat2)
     assert ret.readable
     assert "older-template" in {f.code for f in ret.findings}

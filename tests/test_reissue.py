@@ -14,12 +14,11 @@ import pytest
 import yaml
 from click.testing import CliRunner
 
-from eif_xlsx.api import validate
+from eif_xlsx.api import consolidate, validate
 from eif_xlsx.cells import a1
 from eif_xlsx.cli import main
 from eif_xlsx.errors import Severity
 from eif_xlsx.intake.reader import read_return
-from eif_xlsx.report.consolidate import run
 from eif_xlsx.rounds import reissue
 from eif_xlsx.spec.catalog import Catalog
 from eif_xlsx.spec.partners import Partner
@@ -228,8 +227,8 @@ def test_filled_twelve_months_imports_with_both_columns_and_the_change(twelve_mo
     filled = tmp_path / "returns12" / twelve_months["ann"].name
     fill_twelve_months(twelve_months["ann"], filled)
     # The baseline alone, imported, for comparison.
-    first = run([twelve_months["baseline"]], tmp_path / "import1")
-    second = run([filled], tmp_path / "import2")
+    first = consolidate([twelve_months["baseline"]], tmp_path / "import1")
+    second = consolidate([filled], tmp_path / "import2")
     assert first.rejected == 0 and second.rejected == 0
     assert [p.key for p in second.consolidation.participants] == ["ANN-2026"]
 
@@ -313,7 +312,7 @@ def test_twelve_months_prefills_from_the_return_the_import_counts(tmp_path, matr
     shutil.copy(draft, previous / "ann.xlsx")  # sorts after ann-final.xlsx by name ...
     shutil.copy(final, previous / "ann-final.xlsx")
     os.utime(previous / "ann.xlsx", (1_700_000_000, 1_700_000_000))  # ... but is the older file
-    imported = run([previous], tmp_path / "import")
+    imported = consolidate([previous], tmp_path / "import")
     assert imported.consolidation.participants[0].report.file == "ann-final.xlsx"
     p = reissue.plan(Catalog.default(), MATRIX_ID, [previous], None)
     source, answers, _ = p.prefill[ANN.id]
@@ -471,7 +470,7 @@ def test_feedback_copies_of_same_named_and_partnerless_returns(tmp_path, matrix)
     copies = [read_return(p) for p in written]
     assert sorted(c.answer("notes", "1.1").raw_text for c in copies) == ["From the first", "From the second"]
     assert [c.metadata["partner_id"] for c in copies] == ["", ""]
-    result = run(written, tmp_path / "import")
+    result = consolidate(written, tmp_path / "import")
     assert len(result.consolidation.participants) == 2
 
 
@@ -498,7 +497,7 @@ def write_versions(tmp_path: Path) -> tuple[Catalog, Catalog]:
     v2 = tmp_path / "v2"
     v2.mkdir()
     (v2 / "matrix.yaml").write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8")
-    cat1, cat2 = Catalog([v1], include_env=False), Catalog([v2], include_env=False)
+    cat1, cat2 = Catalog([v1]), Catalog([v2])
     assert cat1.problems == [] and cat2.problems == []
     return cat1, cat2
 

@@ -16,7 +16,7 @@ import openpyxl
 import pytest
 
 from eif_xlsx import office
-from eif_xlsx.report.consolidate import run
+from eif_xlsx.api import consolidate
 from eif_xlsx.spec.catalog import Catalog
 
 from .conftest import MATRIX_ID, need_soffice
@@ -35,7 +35,7 @@ def matrix():
 @pytest.fixture(scope="module")
 def imported(tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("print") / "out"
-    run([SAMPLES], out, manifest=MANIFEST, pdf=False)
+    consolidate([SAMPLES], out, manifest=MANIFEST, pdf=False)
     return out
 
 
@@ -233,7 +233,7 @@ def test_other_items_survive_a_libreoffice_resave(tmp_path):
     returns.mkdir()
     source = next(SAMPLES.glob("northshire-maternity-*.xlsx"))
     office.convert(source, "xlsx", returns)
-    run([returns], tmp_path / "out", manifest=MANIFEST, pdf=False)
+    consolidate([returns], tmp_path / "out", manifest=MANIFEST, pdf=False)
     others = _other_rows(tmp_path / "out" / "summary.xlsx")
     typed = _others_typed(tmp_path / "out")
     assert others and {r[:4] for r in others} == typed
@@ -241,5 +241,5 @@ def test_other_items_survive_a_libreoffice_resave(tmp_path):
 
 
 def test_summary_is_deterministic(imported, tmp_path):
-    run([SAMPLES], tmp_path / "again", manifest=MANIFEST, pdf=False)
+    consolidate([SAMPLES], tmp_path / "again", manifest=MANIFEST, pdf=False)
     assert (tmp_path / "again" / "summary.xlsx").read_bytes() == (imported / "summary.xlsx").read_bytes()

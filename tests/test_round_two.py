@@ -378,10 +378,10 @@ def test_validate_reports_baseline_changed(twelve, tmp_path):
 
 
 def test_the_import_scores_the_original_baseline_and_lists_the_change(twelve, tmp_path):
-    from eif_xlsx.report.consolidate import run
+    from eif_xlsx.api import consolidate
 
     path, where = edited(twelve, tmp_path / "returns" / "edited.xlsx")
-    result = run([path], tmp_path / "out", pdf=False)
+    result = consolidate([path], tmp_path / "out", pdf=False)
     levels = {(r["sub_element"], r["column"]): r for r in
               csv.DictReader((tmp_path / "out" / "levels.csv").open(encoding="utf-8-sig"))}
     original = check(read_return(twelve))

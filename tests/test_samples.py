@@ -7,8 +7,7 @@ import csv
 import datetime as dt
 from pathlib import Path
 
-from eif_xlsx.api import check, read_return
-from eif_xlsx.report.consolidate import run
+from eif_xlsx.api import check, consolidate, read_return
 from eif_xlsx.template.layout import BASELINE
 
 SAMPLES = Path(__file__).resolve().parent.parent / "samples"
@@ -31,7 +30,7 @@ def test_each_sample_return(catalog):
 
 
 def test_import_samples_with_their_manifest(tmp_path):
-    result = run([SAMPLES / "returns"], tmp_path, manifest=SAMPLES / "returns-manifest.csv")
+    result = consolidate([SAMPLES / "returns"], tmp_path, manifest=SAMPLES / "returns-manifest.csv")
     register = list(csv.DictReader((tmp_path / "register.csv").open(encoding="utf-8-sig")))
     statuses = sorted(r["status"] for r in register)
     assert statuses.count("returned") == 3 and statuses.count("outstanding") == 9

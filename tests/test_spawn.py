@@ -21,11 +21,11 @@ import multiprocessing, sys
 if sys.argv[1]:
     multiprocessing.set_start_method(sys.argv[1], force=True)
 from eif_xlsx.spec.catalog import Catalog
-from eif_xlsx.report.consolidate import run
+from eif_xlsx.api import consolidate
 from eif_xlsx.template.generate import generate_workbooks
 from eif_xlsx.spec.partners import Partner
 
-result = run([sys.argv[2]], sys.argv[3], jobs=2, pdf=False)
+result = consolidate([sys.argv[2]], sys.argv[3], jobs=2, pdf=False)
 catalog = Catalog.default()
 people = [Partner(f"P{i:02}", f"Name {i}", f"Organisation {i}", f"p{i}@example.org", "Lead") for i in range(10)]
 generate_workbooks(catalog.matrix("maternity-early-years"), sys.argv[4], people,

@@ -9,14 +9,15 @@ from collections import deque
 from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, TimeoutError, wait
 from concurrent.futures.process import BrokenProcessPool
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
-from eif_xlsx.errors import finding, internal_error
-from eif_xlsx.intake.blank import template_grid
+from eif_xlsx.errors import debug_log, finding, internal_error, set_debug_log
+from eif_xlsx.intake.blank import preload, template_grid
 from eif_xlsx.intake.checks import Report, check
 from eif_xlsx.intake.reader import Return, read_return
-from eif_xlsx.scoring import Scores, positions
+from eif_xlsx.spec.catalog import Catalog
+from eif_xlsx.spec.scoring import Scores, positions
 from eif_xlsx.spool import Spool, Spooled, SpooledMap
 from eif_xlsx.texts import texts_of
 
@@ -54,27 +55,40 @@ def expand(paths: Iterable[Path | str]) -> list[Path]:
 
 def _limit_memory() -> None:
     try:
-        import resource
+        import resource  # not on Windows: there the workers run without a memory cap
 
         resource.setrlimit(resource.RLIMIT_AS, (WORKER_MEMORY, WORKER_MEMORY))
     except (ImportError, ValueError, OSError):
         pass
 
 
-_CONTEXT: dict = {"expected_matrix": None, "partners_by_email": {}}  # what every file of a batch is checked against
+@dataclass(frozen=True)
+class Context:
+    """What every file of a batch is read and checked against: sent once to each worker process, not with each
+    file (the manifest's partner list grows with the round)."""
+
+    catalog: Catalog
+    expected_matrix: str | None = None
+    partners_by_email: dict[str, str] = field(default_factory=dict)
+    debug_log: Path | None = None
 
 
-def _start_worker(expected_matrix: str | None, partners_by_email: dict[str, str]) -> None:
-    """Set up a worker process once: its memory cap and the batch's context (sent once per worker, not with each
-    file: the manifest's partner list grows with the round)."""
+_CONTEXT: list[Context] = []  # this worker's, set once by _start_worker
+
+
+def _start_worker(context: Context) -> None:
+    """Set up a worker process once: its memory cap, the batch's context and the --debug log."""
     _limit_memory()
-    _CONTEXT.update(expected_matrix=expected_matrix, partners_by_email=partners_by_email)
+    _CONTEXT[:] = [context]
+    set_debug_log(context.debug_log)
 
 
 def _work(source: Source) -> Report:
-    ret = read_return(source.path, display_name=source.name, template=template_grid)
+    context = _CONTEXT[0]
+    ret = read_return(source.path, context.catalog, display_name=source.name, template=template_grid)
     ret.sender = source.sender
-    return slim(check(ret, **_CONTEXT))
+    return slim(check(ret, context.catalog, expected_matrix=context.expected_matrix,
+                      partners_by_email=context.partners_by_email))
 
 
 def _work_many(sources: list[Source]) -> list[Report]:
@@ -118,13 +132,9 @@ def slim(report: Report) -> Report:
     return report
 
 
-def _warm() -> None:
-    """Load the definitions and the blank templates kept on disk (blank.preload) once in this process: where the
-    workers are forked they start with them; otherwise each loads the templates it needs from disk (~2 ms)."""
-    from eif_xlsx.intake.blank import preload
-    from eif_xlsx.spec.catalog import Catalog
-
-    catalog = Catalog.default()
+def _warm(catalog: Catalog) -> None:
+    """Load the blank templates kept on disk (blank.preload) once in this process: where the workers are forked
+    they start with them; otherwise each loads the templates it needs from disk (~2 ms)."""
     preload(catalog.matrices(), [e.definition for e in catalog.entries.values() if e.kind == "indicators"])
 
 
@@ -148,25 +158,26 @@ def _crashed(source: Source, why: str) -> Report:
     return Report(source.name, source.path, ret, findings=list(ret.findings))
 
 
-def run(sources: list[Source], *, jobs: int | None = None, expected_matrix: str | None = None,
+def run(sources: list[Source], *, catalog: Catalog | None = None, jobs: int | None = None,
+        expected_matrix: str | None = None,
         partners_by_email: dict[str, str] | None = None,
         progress: Callable[[int], None] | None = None,
         meanwhile: Callable[[], object] | None = None) -> list[Report]:
     """Reports in the order of `sources`. meanwhile: work for this process once the first files are with the
     workers (it would otherwise wait for them)."""
-    partners_by_email = partners_by_email or {}
+    catalog = catalog or Catalog.default()
     jobs = max(1, jobs or os.cpu_count() or 1)
     if not sources:
         return []
     if len(sources) >= 8:
-        _warm()
+        _warm(catalog)
     results: dict[int, Report] = {}
     spool = Spool()
-    context = (expected_matrix, partners_by_email)
+    context = Context(catalog, expected_matrix, partners_by_email or {}, debug_log())
     workers = min(jobs, max(1, len(sources)))
     # First pass: a shared pool. Files it leaves (a worker died, or the batch ran out of time) are retried one
     # process each, where a hang or a crash can be pinned on its file.
-    pool = _Pool(max_workers=workers, initializer=_start_worker, initargs=context)
+    pool = _Pool(max_workers=workers, initializer=_start_worker, initargs=(context,))
     deadline = time.monotonic() + FILE_SECONDS * (1 + len(sources) // workers)
     pending = deque(range(len(sources)))
     in_flight: dict[Future, list[int]] = {}
@@ -200,7 +211,7 @@ def run(sources: list[Source], *, jobs: int | None = None, expected_matrix: str 
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
     for i in [i for i in range(len(sources)) if i not in results]:
-        results[i] = _spooled(_isolated(sources[i], *context), spool)
+        results[i] = _spooled(_isolated(sources[i], context), spool)
         if progress:
             progress(1)
     return [results[i] for i in range(len(sources))]
@@ -266,8 +277,8 @@ def _spooled(report: Report, spool: Spool) -> Report:
     return report
 
 
-def _isolated(source: Source, expected_matrix: str | None, partners_by_email: dict[str, str]) -> Report:
-    pool = _Pool(max_workers=1, initializer=_start_worker, initargs=(expected_matrix, partners_by_email))
+def _isolated(source: Source, context: Context) -> Report:
+    pool = _Pool(max_workers=1, initializer=_start_worker, initargs=(context,))
     try:
         return pool.submit(_work, source).result(timeout=FILE_SECONDS)
     except TimeoutError:

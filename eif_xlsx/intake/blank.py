@@ -17,12 +17,15 @@ import json
 import os
 import tempfile
 import time
+from importlib import metadata
 from pathlib import Path
 
 from eif_xlsx.cells import parse_a1
 from eif_xlsx.intake.container import inspect
+from eif_xlsx.intake.reader import _load_values
 from eif_xlsx.spec.model import IndicatorSet, Matrix
 from eif_xlsx.template import layout as layout_mod
+from eif_xlsx.template.workbook import WorkbookSpec, write_workbook
 
 CACHE_ENV = "EIF_XLSX_CACHE"  # the cache's folder; "off" keeps nothing on disk
 _CACHE: dict[tuple[str, str], dict[str, list[list]]] = {}
@@ -59,9 +62,6 @@ def preload(matrices: list[Matrix], indicator_sets: list[IndicatorSet]) -> None:
 
 
 def _make(matrix: Matrix, indicators: IndicatorSet | None) -> dict[str, list[list]]:
-    from eif_xlsx.intake.reader import _load_values
-    from eif_xlsx.template.workbook import WorkbookSpec, write_workbook
-
     lay = layout_mod.build(matrix, indicators)
     # The metadata sheet is never compared with a return's (only the layout's sheets are): its packed layout,
     # half the cost of making the blank, is left out.
@@ -106,8 +106,6 @@ def _code_stamp() -> str | None:
     """This package's source and the installed versions of XlsxWriter and python-calamine: what else the grid
     follows from (read from the packages' metadata: reading returns never imports XlsxWriter). None where they
     cannot be read (the cache is then not used)."""
-    from importlib import metadata
-
     digest = hashlib.sha256()
     package = Path(__file__).resolve().parent.parent  # the whole eif_xlsx package
     try:

@@ -8,8 +8,9 @@ from dataclasses import dataclass, field
 from eif_xlsx.cells import a1
 from eif_xlsx.errors import Finding, Severity, finding
 from eif_xlsx.intake.reader import Answer, Return
-from eif_xlsx.scoring import Score, Scores, score_ticks
+from eif_xlsx.spec.catalog import Catalog
 from eif_xlsx.spec.model import Matrix
+from eif_xlsx.spec.scoring import Score, Scores, score_ticks
 from eif_xlsx.template.layout import (
     BASELINE,
     COLUMN_LABEL,
@@ -108,8 +109,6 @@ class Report:
 def check(ret: Return, catalog=None, *, expected_matrix: str | None = None, today: dt.date | None = None,
           partners_by_email: dict[str, str] | None = None) -> Report:
     """Check one return. partners_by_email maps known partner emails to partner ids (from the manifest)."""
-    from eif_xlsx.spec.catalog import Catalog
-
     report = Report(ret.file, ret.path, ret, findings=list(ret.findings))
     if not ret.readable:
         return report

@@ -27,6 +27,7 @@ from eif_xlsx.cells import a1
 from eif_xlsx.errors import FINDINGS, Finding, ReadError, finding, log_debug
 from eif_xlsx.intake.container import Container, inspect, stored_zip
 from eif_xlsx.normalise import as_text, choice, date, number, tick
+from eif_xlsx.spec.catalog import Catalog
 from eif_xlsx.spool import Spooled
 from eif_xlsx.template import layout as layout_mod
 from eif_xlsx.template.layout import META_SHEET, InputCell, Row, SheetLayout, WorkbookLayout
@@ -325,8 +326,6 @@ def _metadata(grid: dict[str, _Sheet]) -> tuple[dict[str, str], str] | None:
 
 
 def _read(ret: Return, box: Container, grid: dict[str, _Sheet], catalog, template=None) -> None:
-    from eif_xlsx.spec.catalog import Catalog
-
     catalog = catalog or Catalog.default()
     found = _metadata(grid)
     lay: WorkbookLayout | None = None

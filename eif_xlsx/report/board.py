@@ -36,8 +36,11 @@ from pathlib import Path
 
 from eif_xlsx.errors import DefinitionError, UsageError
 from eif_xlsx.report import svg
-from eif_xlsx.scoring import median
+from eif_xlsx.report.consolidate import Consolidation
+from eif_xlsx.report.flat import summary_data
+from eif_xlsx.report.schema import SUMMARY_SCHEMA, problems
 from eif_xlsx.spec.model import NOT_ASSESSED, NOT_YET_BASIC, IndicatorSet, Matrix
+from eif_xlsx.spec.scoring import median
 from eif_xlsx.template.layout import BASELINE, COLUMNS, TWELVE_MONTHS
 from eif_xlsx.template.styles import LEVEL_FILLS
 
@@ -117,9 +120,7 @@ def collect(summary: Mapping, matrix: Matrix, indicator_set: IndicatorSet | None
     return data
 
 
-def from_consolidation(cons) -> BoardData:
-    from eif_xlsx.report.flat import summary_data
-
+def from_consolidation(cons: Consolidation) -> BoardData:
     return collect(summary_data(cons, rendered=False), cons.matrix, cons.indicators)
 
 
@@ -133,8 +134,6 @@ def from_folder(folder: Path, catalog) -> BoardData:
         raise UsageError(f"{folder}: no summary.json here; give the folder 'eif-xlsx import' wrote") from None
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise UsageError(f"{path}: cannot read it: {exc}") from exc
-    from eif_xlsx.report.schema import SUMMARY_SCHEMA, problems
-
     version = summary.get("schema_version") if isinstance(summary, dict) else None
     if version != SUMMARY_SCHEMA["properties"]["schema_version"]["const"]:
         raise UsageError(f"{path}: not a summary.json this version of eif-xlsx writes (schema_version {version!r}); "
@@ -599,20 +598,11 @@ def _period_key(period) -> tuple:
         return (1, text)
 
 
-def add_to_import(result, *, pdf: bool = True):
-    """What `import` writes after its other outputs: the report, added to the import's result (outputs, and a
-    note when report.pdf was skipped)."""
-    report = write_report(from_consolidation(result.consolidation), result.out_dir, pdf=pdf)
-    result.outputs += report.outputs
-    result.notes += report.notes
-    return result
-
-
 def write_for_folder(folder: Path, catalog, *, pdf: bool = True) -> ReportResult:
     """What `eif-xlsx report OUTDIR` writes: the report rebuilt from the folder's summary.json."""
     return write_report(from_folder(folder, catalog), folder, pdf=pdf)
 
 
 __all__ = ["BoardData", "ReportResult", "collect", "from_folder", "print_pdf", "render_html", "write_for_folder",
-           "add_to_import", "write_report"]
+           "write_report"]
 

@@ -3,22 +3,19 @@ aggregates, criteria and evidence counts, barriers and actions, notes, findings 
 
 from __future__ import annotations
 
-import csv
-import datetime as dt
 import os
 from collections import defaultdict
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from eif_xlsx.errors import Severity, UsageError, finding
-from eif_xlsx.intake import batch
-from eif_xlsx.intake import sources as intake
+from eif_xlsx.errors import Severity
 from eif_xlsx.intake.checks import Report
-from eif_xlsx.scoring import Scores, level_of_score, mean, median
+from eif_xlsx.intake.manifest import return_order
 from eif_xlsx.spec.model import IndicatorSet, Matrix
+from eif_xlsx.spec.scoring import Scores, level_of_score, mean, median
 from eif_xlsx.spool import Rows
-from eif_xlsx.template.layout import BASELINE, COLUMN_LABEL, COLUMNS, TWELVE_MONTHS
+from eif_xlsx.template.layout import BASELINE, COLUMNS, TWELVE_MONTHS
 
 STATUS_ORDER = ("returned", "superseded", "rejected", "unexpected", "outstanding")
 
@@ -141,77 +138,6 @@ class ImportResult:
         return "\n".join(lines)
 
 
-MANIFEST_USED = ("partner_id", "name", "organisation", "email", "file", "matrix_id", "round")
-
-
-def read_manifest(path: Path | str) -> list[Mapping[str, str]]:
-    """The manifest's rows, each holding the columns the import uses (compact: a national round lists thousands)."""
-    path = Path(path)
-    try:
-        with path.open(newline="", encoding="utf-8-sig") as fh:
-            reader = csv.DictReader(fh)
-            if reader.fieldnames is not None and "partner_id" not in reader.fieldnames:
-                raise UsageError(f"{path}: row 1: not a manifest written by 'eif-xlsx generate' (no partner_id "
-                                 "column)")
-            # Written as the analysts' CSVs are (generate.write_manifest): text fields formula-guarded; an older
-            # manifest (no byte-order mark, unguarded) reads the same.
-            return [batch.Metadata({k: _unguard(row.get(k) or "") for k in MANIFEST_USED}) for row in reader]
-    except (OSError, UnicodeDecodeError, csv.Error) as exc:
-        raise UsageError(f"{path}: cannot read the manifest: {exc}") from exc
-
-
-def _unguard(text: str) -> str:
-    """As report.flat.unguard: a field that starts with an apostrophe had exactly one added."""
-    return text[1:] if text.startswith("'") else text
-
-
-def manifest_context(rows: list[Mapping[str, str]] | None) -> dict:
-    """What a manifest says each return is checked against (validate, import and chase alike): the round's matrix
-    and who was sent a workbook, by email (another partner's workbook sent in is an error: checks.other-partner)."""
-    rows = rows or []
-    return {"expected_matrix": next((r["matrix_id"] for r in rows if r.get("matrix_id")), None),
-            "partners_by_email": {r["email"].lower(): r["partner_id"] for r in rows if r.get("email")}}
-
-
-def _round_key(value: str) -> str:
-    return value.strip().lower().replace("-", "_").replace(" ", "_")
-
-
-def check_rounds(reports: list[Report], rows: list[Mapping[str, str]] | None) -> None:
-    """Add a wrong-round finding to each return whose workbook was made for another round than the one the
-    manifest issued to its partner (e.g. last year's baseline workbook sent back in the 12-months round). A workbook
-    that carries no round (an older template, or metadata lost) and a partner the manifest does not list are left
-    alone."""
-    sent = {r["partner_id"]: r for r in rows or [] if r.get("partner_id") and r.get("round")}
-    if not sent:
-        return
-    for rep in reports:
-        row = sent.get(rep.ret.partner_id) if rep.ret.readable else None
-        found = _round_key(rep.ret.metadata.get("round", "") or "") if row is not None else ""
-        if not found or found == _round_key(row["round"]):
-            continue
-        expected = _round_key(row["round"])
-        rep.findings.append(finding(
-            "wrong-round", rep.file, found=COLUMN_LABEL.get(found, found).lower(),
-            expected=COLUMN_LABEL.get(expected, expected).lower(),
-            detail=" from the first round" if found == BASELINE else "",
-            sent=f" ({row['file']})" if row.get("file") else ""))
-
-
-def wrong_round(report: Report) -> bool:
-    return any(f.code == "wrong-round" for f in report.findings)
-
-
-def return_order(report: Report) -> tuple:
-    """Earliest first: by assessment date, then file time, then name; the last of a partner's returns counts."""
-    dates = [d for d in report.dates.values() if d]
-    try:
-        mtime = os.stat(report.path).st_mtime
-    except OSError:
-        mtime = 0.0
-    return (max(dates) if dates else dt.date.min, mtime, report.file)
-
-
 def build(reports: list[Report], matrix: Matrix, manifest: list[Mapping[str, str]] | None = None,
           indicators: IndicatorSet | None = None) -> Consolidation:
     """Resolve who counts (latest return per partner), build the register, gather indicator values."""
@@ -296,58 +222,4 @@ def _indicator_values(participants: list[Participant]) -> Rows:
     return out
 
 
-def run(paths, out_dir: Path | str = "output", *, manifest: Path | str | None = None, indicators: str | None = None,
-        jobs: int | None = None, progress=None, catalog=None, matrix_id: str | None = None,
-        pdf: bool = True) -> ImportResult:
-    """Read, check and consolidate every return; write summary.xlsx, tracker.xlsx, CSVs and summary.json."""
-    from eif_xlsx.intake.container import xml_guard
-    from eif_xlsx.spec.catalog import Catalog
-
-    xml_guard()
-    catalog = catalog or Catalog.default()
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
-    rows = read_manifest(manifest) if manifest else None
-    context = manifest_context(rows)
-    expected_matrix = matrix_id or context["expected_matrix"]
-    sources, email_reports = intake.sources(batch.expand(paths), out / ".mail")
-    reports = email_reports + batch.run(sources, jobs=jobs, expected_matrix=expected_matrix,
-                                        partners_by_email=context["partners_by_email"], progress=progress,
-                                        meanwhile=_load_writers)
-    check_rounds(reports, rows)
-    del sources, context  # a round's worth each: not kept while the outputs are written
-    matrix_ids = sorted({r.ret.matrix_id for r in reports if r.accepted})
-    if expected_matrix:
-        matrix = catalog.matrix(expected_matrix)
-    elif len(matrix_ids) == 1:
-        matrix = catalog.matrix(matrix_ids[0])
-    elif not matrix_ids:
-        matrix = catalog.matrices()[0] if catalog.matrices() else None
-        if matrix is None:
-            raise UsageError("no matrix definition is available")
-    else:
-        raise UsageError(f"the returns are for several matrices ({', '.join(matrix_ids)}); import each separately "
-                         "or give --manifest")
-    iset = catalog.indicator_set(indicators) if indicators else \
-        catalog.indicator_set_for(*(r.ret.metadata for r in reports if r.accepted))
-    result = _write_outputs(build(reports, matrix, rows, iset), out, iset)
-    from eif_xlsx.report import board
-
-    return board.add_to_import(result, pdf=pdf)  # report.html, and report.pdf unless pdf=False
-
-
-def _load_writers() -> None:
-    """The output writers' modules, loaded while the workers read (see batch.run's meanwhile)."""
-
-
-def _write_outputs(cons: Consolidation, out: Path, iset: IndicatorSet | None) -> ImportResult:
-    from eif_xlsx.report import flat, summary, tracker
-
-    outputs = [summary.write_summary(cons, out / "summary.xlsx")]
-    if iset is not None:
-        outputs.append(tracker.write_tracker(iset, cons.indicator_values, out / "tracker.xlsx"))
-    outputs += flat.write_flat(cons, out)
-    return ImportResult(cons, out, outputs)
-
-
-__all__ = ["BASELINE", "TWELVE_MONTHS", "COLUMNS", "Consolidation", "ImportResult", "build", "run"]
+__all__ = ["BASELINE", "TWELVE_MONTHS", "COLUMNS", "Consolidation", "ImportResult", "build"]

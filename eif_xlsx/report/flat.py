@@ -1,16 +1,8 @@
 """Flat exports for analysts: levels.csv, answers.csv, findings.csv, register.csv, indicators.csv and summary.json.
 
-The CSV dialect is fixed (no option; see README "Files for analysts"): UTF-8 with a byte-order mark (so Excel reads
-"é" as "é"), comma-separated, fields quoted only when they hold a comma, a double quote or a line break (quotes
-doubled), CRLF line ends (RFC 4180), a header row, an empty field for "no value", dates as ISO 8601 (2026-10-25),
-scores rounded to 4 decimal places (criteria_ticked/criteria_total give the counts exactly).
-
-Formula guard (OWASP "CSV injection"): a text field that starts with = + - @ a tab or a carriage return, and is not
-a plain number such as -1.5, is written with one apostrophe in front, so that no spreadsheet runs it as a formula
-(tested with LibreOffice, which then keeps the field as text and shows the apostrophe). A field that already starts
-with an apostrophe gets one more, so the rule can be undone without ambiguity: **a field that starts with an
-apostrophe had exactly one added; remove it** (`unguard`) and you have the text as the partner typed it.
-summary.json needs no guard: its texts are exactly as typed.
+The CSVs are written in the one dialect of eif_xlsx/csvfile.py (UTF-8 with a byte-order mark, RFC 4180, dates as
+ISO 8601, the reversible formula guard); scores are rounded to 4 decimal places (criteria_ticked/criteria_total
+give the counts exactly). summary.json needs no guard: its texts are exactly as typed.
 
 summary.json follows the JSON Schema that `eif-xlsx schema summary` prints (report/schema.py); keys are sorted
 and nothing in it depends on the time or the machine, so the same inputs give byte-identical files. It is
@@ -19,16 +11,13 @@ written one list item at a time: a large round's answers never sit in memory as 
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import io
 import json
-import re
 from collections.abc import Iterable, Iterator
-from itertools import islice
 from pathlib import Path
 from typing import IO
 
+from eif_xlsx.csvfile import CsvFile, Lines, write_csv
 from eif_xlsx.report.consolidate import Consolidation
 from eif_xlsx.report.svg import round_half_up
 from eif_xlsx.template.layout import COLUMNS
@@ -52,42 +41,6 @@ SUPPORTING = "supporting_information"  # the field of a ticked supporting-inform
 SCHEMA_VERSION = 1  # summary.json's layout; raised when a key changes meaning or goes (report/schema.py)
 
 
-class Dialect(csv.Dialect):
-    """The one CSV dialect of every file written here (RFC 4180)."""
-
-    delimiter = ","
-    quotechar = '"'
-    doublequote = True
-    escapechar = None
-    lineterminator = "\r\n"  # also makes csv quote a field holding a lone CR
-    quoting = csv.QUOTE_MINIMAL
-    skipinitialspace = False
-    strict = True
-
-
-BOM = "\ufeff"  # written first: UTF-8 with a byte-order mark (as "utf-8-sig" would, at a fraction of its cost)
-_GUARDED = ("=", "+", "-", "@", "\t", "\r", "'")  # formula triggers (OWASP), and the guard itself
-_FIRST = frozenset(_GUARDED)
-_NUMBER = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?")
-
-
-def guard(text: str) -> str:
-    """A text field as written to a CSV: see the module docstring."""
-    return "'" + text if text[:1] in _FIRST and not _NUMBER.fullmatch(text) else text
-
-
-def unguard(field: str) -> str:
-    """The text a CSV field was written from: guard undone."""
-    return field[1:] if field.startswith("'") else field
-
-
-def csv_row(row: Iterable) -> list:
-    """A row as csv.writer takes it: None as an empty field, text guarded (as guard(), inline: it runs for every
-    field of every row), a date as ISO 8601, numbers as themselves."""
-    return [("'" + v if v[:1] in _FIRST and not _NUMBER.fullmatch(v) else v) if v.__class__ is str
-            else ("" if v is None else v.isoformat() if isinstance(v, dt.date) else v) for v in row]
-
-
 _SCORES: dict[float, float] = {}  # scores are few distinct fractions: each rounded once
 
 
@@ -108,7 +61,7 @@ def write_flat(cons: Consolidation, out: Path) -> list[Path]:
     """Write every flat file into out. levels.csv and answers.csv are written while summary.json takes the same
     rows as its items: one pass over the spooled answers."""
     files = {name: out / name for name in ("levels.csv", "answers.csv", "findings.csv", "register.csv")}
-    with _CsvFile(files["levels.csv"], LEVELS) as levels, _CsvFile(files["answers.csv"], ANSWERS) as answers, \
+    with CsvFile(files["levels.csv"], LEVELS) as levels, CsvFile(files["answers.csv"], ANSWERS) as answers, \
             (out / "summary.json").open("w", encoding="utf-8", newline="\n") as fh:
         _write_json(fh, summary_data(cons, levels.stream, answers.stream))
         fh.write("\n")
@@ -199,10 +152,10 @@ def _items(header: tuple[str, ...], batches: Iterable[list[tuple]], texts_only: 
     """Each batch of rows rendered as JSON objects {header[i]: row[i]}, keys sorted: from a template of the sorted
     keys, each value rendered by json itself (the long lists are written at a fraction of the cost of a dict and
     _dump per row). texts_only: every value is a str (the answers). csv_to: the same rows written there as CSV
-    lines (_Lines), one write per batch."""
+    lines (Lines), one write per batch."""
     order = sorted(range(len(header)), key=header.__getitem__)
     fill = ("{{" + ",".join(f"{_dump(header[i])}:{{{i}}}" for i in order) + "}}").format
-    lines = _Lines() if csv_to is not None else None
+    lines = Lines() if csv_to is not None else None
     other: dict[tuple, str] = {}  # few: scores rounded to 4 places, counts
     for batch in batches:
         if batch:
@@ -224,8 +177,8 @@ def _answer_items(batches: Iterable[list[tuple]], csv_to: IO[str] | None) -> Ite
     """The answers as _items(ANSWERS, batches, texts_only=True, csv_to=csv_to) renders them, byte for byte, at a
     fraction of its cost: an answer's place (its _PLACE values: the same in every return) has its pieces of the
     CSV line and of the JSON item made once, as have a return's partner and file; per answer, its value and
-    raw_value are put between them (their CSV fields from _Lines' cache)."""
-    lines = _Lines()
+    raw_value are put between them (their CSV fields from Lines' cache)."""
+    lines = Lines()
     cache, field = lines.cache, lines.field
     places: dict[tuple, tuple[str, str, str, str, str]] = {}
     for batch in batches:
@@ -248,7 +201,7 @@ def _answer_items(batches: Iterable[list[tuple]], csv_to: IO[str] | None) -> Ite
         yield _Items(",".join(json_items))
 
 
-def _place(places: dict, place: tuple[str, ...], lines: _Lines) -> tuple[str, str, str, str, str]:
+def _place(places: dict, place: tuple[str, ...], lines: Lines) -> tuple[str, str, str, str, str]:
     """The fixed pieces of an answer's CSV line (before and after its value and raw_value) and JSON item (keys in
     sorted order, as _dump writes them: around the file, the partner and the values)."""
     sub, fld, item, column, sheet, cell, level = place
@@ -268,69 +221,6 @@ _PLACES = 65536  # places whose pieces are kept: a matrix's input cells are a fe
 def _dicts(header: tuple[str, ...], batches: Iterable[list[tuple]], texts_only: bool = False,
            csv_to: IO[str] | None = None) -> Iterator[dict]:
     return (dict(zip(header, row, strict=True)) for batch in batches for row in batch)
-
-
-class _Lines:
-    """Rows as the CSV lines csv.writer (Dialect) writes for csv_row(row), byte for byte, at a fraction of its cost
-    for a round's answers: the csv module renders each distinct value once (guarded, quoted as needed) and the
-    rendering is kept, so a row is its cached fields joined. Most values recur (ids, fields, cells, ticks); a
-    partner's text does not, so the cache is emptied when it reaches LIMIT values. Keys keep 1, 1.0, True and '1'
-    apart (a str is its own key, another value (type, value))."""
-
-    LIMIT = 8192
-
-    def __init__(self) -> None:
-        self.buf = io.StringIO()
-        self.writer = csv.writer(self.buf, Dialect)
-        self.cache: dict[object, str] = {}
-
-    def field(self, key: object, value: object) -> str:
-        """value's field as csv.writer writes it in a row: written beside an empty field (a row of one empty field
-        would be written '""'), and that field and the line end taken off."""
-        buf = self.buf
-        buf.seek(0)
-        buf.truncate()
-        self.writer.writerow(csv_row((value, None)))
-        text = buf.getvalue()[:-3]
-        if len(self.cache) >= self.LIMIT:
-            self.cache.clear()
-        self.cache[key] = text
-        return text
-
-    def render(self, rows: Iterable[tuple]) -> str:
-        cache, field = self.cache, self.field
-        return "".join([",".join([cache[k] if (k := v if v.__class__ is str else (v.__class__, v)) in cache
-                                  else field(k, v) for v in row]) + "\r\n" for row in rows])
-
-
-class _CsvFile:
-    """A CSV being written, its byte-order mark and header first."""
-
-    def __init__(self, path: Path, header: tuple[str, ...]) -> None:
-        self.path, self.header = path, header
-
-    def __enter__(self) -> _CsvFile:
-        self.stream = self.path.open("w", encoding="utf-8", newline="")
-        self.stream.write(BOM)
-        csv.writer(self.stream, Dialect).writerow(self.header)
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.stream.close()
-
-
-def write_csv(path: Path, header: tuple[str, ...], rows: Iterable[tuple]) -> Path:
-    """A CSV for Excel and analysts: the byte-order mark, the header, then the rows in the fixed Dialect with text
-    formula-guarded (csv_row), rendered by _Lines and written CHUNK rows at a time. Every CSV eif-xlsx writes goes
-    through here (the import's files, manifest.csv, chase.csv)."""
-    lines, rows = _Lines(), iter(rows)
-    with _CsvFile(path, header) as f:
-        while chunk := list(islice(rows, CHUNK)):
-            f.stream.write(lines.render(chunk))
-    return path
-
-
-CHUNK = 1024
 
 
 def _write_json(fh: IO[str], data: dict) -> None:

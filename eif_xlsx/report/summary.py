@@ -14,8 +14,8 @@ from xlsxwriter.worksheet import Worksheet
 
 from eif_xlsx.cells import a1
 from eif_xlsx.report.consolidate import Consolidation
-from eif_xlsx.scoring import median
 from eif_xlsx.spec.model import NOT_ASSESSED, NOT_YET_BASIC, natural_key
+from eif_xlsx.spec.scoring import median
 from eif_xlsx.spool import SortedRows
 from eif_xlsx.template import layout as layout_mod
 from eif_xlsx.template.layout import BASELINE, COLUMN_LABEL, COLUMNS, TWELVE_MONTHS

@@ -20,10 +20,16 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from eif_xlsx.csvfile import write_csv
 from eif_xlsx.errors import Finding, Severity, UsageError
 from eif_xlsx.intake.checks import Report
-from eif_xlsx.report.flat import write_csv
+from eif_xlsx.intake.manifest import read_manifest, return_order, wrong_round
+from eif_xlsx.intake.validate import read_file, validate
 from eif_xlsx.rounds.mail import draft, sign_off, to_bytes
+from eif_xlsx.rounds.reissue import free_name, write_feedback
+from eif_xlsx.spec.catalog import Catalog
+from eif_xlsx.spec.partners import slug
+from eif_xlsx.template.generate import format_deadline
 
 OUTSTANDING, TO_CORRECT, COMPLETE = "outstanding", "to-correct", "complete"
 #: Findings that mean an answer could not be read as what its cell asks for: the partner is asked to correct it.
@@ -91,7 +97,8 @@ def needs_correcting(report: Report) -> list[Finding]:
 def chase(returns: Iterable[Path | str], manifest: Path | str, *, sender: str, out_dir: Path | str,
           deadline: str = "", return_to: str = "", area: str = "", sender_name: str = "",
           sender_organisation: str = "", matrix: str | None = None, dry_run: bool = False,
-          jobs: int | None = None, progress: Callable[[int], None] | None = None) -> ChaseResult:
+          jobs: int | None = None, progress: Callable[[int], None] | None = None,
+          catalog: Catalog | None = None) -> ChaseResult:
     """Read the returns against the round's manifest and write a chase or feedback draft per partner who needs one.
 
     returns: files or folders (emails are opened, as by validate). manifest: the manifest.csv written by generate;
@@ -100,11 +107,6 @@ def chase(returns: Iterable[Path | str], manifest: Path | str, *, sender: str, o
     (default: the manifest's). Writes into out_dir one .eml per partner to chase, feedback copies in
     out_dir/feedback and chase.csv; nothing when dry_run.
     """
-    from eif_xlsx import api
-    from eif_xlsx.report.consolidate import read_manifest, return_order, wrong_round
-    from eif_xlsx.spec.catalog import Catalog
-    from eif_xlsx.template.generate import format_deadline
-
     if not sender:
         raise UsageError("chase needs --sender ADDRESS (the From of the drafts)")
     manifest = Path(manifest)
@@ -112,7 +114,8 @@ def chase(returns: Iterable[Path | str], manifest: Path | str, *, sender: str, o
     if not rows:
         raise UsageError(f"{manifest}: the manifest lists no partner")
     matrix = matrix or rows[0].get("matrix_id") or None
-    known = sorted(m.id for m in Catalog.default().matrices())
+    catalog = catalog or Catalog.default()
+    known = sorted(m.id for m in catalog.matrices())
     if matrix and matrix not in known:
         raise UsageError(f"{manifest}: the round's matrix '{matrix}' is not a known matrix (known matrices: "
                          f"{', '.join(known) or 'none'})")
@@ -120,8 +123,8 @@ def chase(returns: Iterable[Path | str], manifest: Path | str, *, sender: str, o
     shown_deadline = format_deadline(deadline)
     by_email = {r["email"].lower(): r["partner_id"] for r in rows if r.get("email")}
     with tempfile.TemporaryDirectory(prefix="eif-xlsx-chase-") as mailbox:
-        reports = api.validate(returns, jobs=jobs, expected_matrix=matrix, manifest=manifest,
-                               workdir=Path(mailbox), progress=progress)
+        reports = validate(returns, catalog=catalog, jobs=jobs, expected_matrix=matrix, manifest=manifest,
+                           workdir=Path(mailbox), progress=progress)
         by_partner, unmatched = _match(reports, rows, by_email)
         items: list[ChaseItem] = []
         for row in rows:
@@ -142,7 +145,7 @@ def chase(returns: Iterable[Path | str], manifest: Path | str, *, sender: str, o
             status = TO_CORRECT if needs_correcting(latest) else COMPLETE
             items.append(ChaseItem(row["partner_id"], row.get("name", ""), row.get("organisation", ""),
                                    row.get("email", ""), status, latest, needs_correcting(latest)))
-        round_deadline, round_area = _round_details(reports, manifest, rows)
+        round_deadline, round_area = _round_details(reports, manifest, rows, catalog)
         result = ChaseResult(items, unmatched, out, None, shown_deadline or round_deadline)
         if dry_run:
             return result
@@ -160,7 +163,7 @@ def chase(returns: Iterable[Path | str], manifest: Path | str, *, sender: str, o
             theirs = not any(f.code == "other-partner" for f in item.findings)  # else: send them their own again
             if item.status == TO_CORRECT and theirs:
                 item.attachment = _feedback_copy(item.report, out / "feedback", return_to or sender,
-                                                 result.deadline, taken) or original
+                                                 result.deadline, taken, catalog) or original
             else:
                 item.attachment = original
             _write_draft(item, result, sender=sender, return_to=return_to or sender, area=area or round_area,
@@ -201,29 +204,27 @@ def _no_workbook(report: Report) -> bool:
     return not report.ret.readable and " › " not in report.file and report.file.lower().endswith((".eml", ".msg"))
 
 
-def _round_details(reports: list[Report], manifest: Path, rows: list[Mapping[str, str]]) -> tuple[str, str]:
+def _round_details(reports: list[Report], manifest: Path, rows: list[Mapping[str, str]],
+                   catalog: Catalog) -> tuple[str, str]:
     """The deadline and local area the round's workbooks carry: from a return, else from a workbook sent."""
     for rep in reports:
         m = rep.ret.metadata
         if rep.ret.readable and m.get("partner_id") and not any(f.code == "wrong-round" for f in rep.findings):
             return m.get("deadline", ""), m.get("area", "")
-    from eif_xlsx.api import read_return
-
     for row in rows:
         path = manifest.parent / row.get("file", "")
         if row.get("file") and path.is_file():
-            m = read_return(path).metadata
+            m = read_file(path, catalog).metadata
             return m.get("deadline", ""), m.get("area", "")
     return "", ""
 
 
-def _feedback_copy(report: Report, folder: Path, return_to: str, deadline: str, taken: list[Path]) -> Path | None:
+def _feedback_copy(report: Report, folder: Path, return_to: str, deadline: str, taken: list[Path],
+                   catalog: Catalog) -> Path | None:
     """The return's feedback copy in folder (a name of its own even when two partners sent files of one name)."""
-    from eif_xlsx.rounds.reissue import free_name, write_feedback
-
     folder.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=folder, prefix=".chase-") as tmp:
-        written = write_feedback([report], Path(tmp), return_to=return_to, deadline=deadline)
+        written = write_feedback([report], Path(tmp), catalog, return_to=return_to, deadline=deadline)
         if not written:
             return None
         target = free_name(folder, written[0].stem, taken)
@@ -295,8 +296,6 @@ def _write_draft(item: ChaseItem, result: ChaseResult, *, sender: str, return_to
                       sender_organisation=sender_organisation)
     files = [(item.attachment.name, item.attachment.read_bytes())] if item.attachment else []
     msg = draft(sender=sender, to_name=item.name, to_email=item.email, subject=subject, body=body, attachments=files)
-    from eif_xlsx.spec.partners import slug
-
     stem = f"{item.status}-{slug(item.organisation, 30) or 'partner'}-{slug(item.partner_id, 20)}"
     item.draft = result.out_dir / f"{stem}.eml"
     item.draft.write_bytes(to_bytes(msg))

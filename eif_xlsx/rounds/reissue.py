@@ -7,13 +7,19 @@ import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from python_calamine import CalamineWorkbook
+
 from eif_xlsx.cells import parse_a1
 from eif_xlsx.errors import Severity, UsageError
 from eif_xlsx.intake.checks import COVER_FIELDS, Report
+from eif_xlsx.intake.manifest import return_order
 from eif_xlsx.intake.reader import Answer, Return
+from eif_xlsx.intake.validate import validate
+from eif_xlsx.spec.catalog import Catalog
 from eif_xlsx.spec.model import IndicatorSet, Matrix
 from eif_xlsx.spec.partners import Partner
 from eif_xlsx.template import layout as layout_mod
+from eif_xlsx.template.generate import format_deadline, generate_workbooks
 from eif_xlsx.template.layout import BASELINE, TWELVE_MONTHS, WorkbookLayout
 
 AnswerKey = tuple[str, str, str, str]
@@ -109,8 +115,6 @@ def plan(catalog, matrix_id: str, previous, partners: list[Partner] | None, roun
     reports = [r for r in _read_previous(catalog, previous) if r.ret.readable and r.ret.matrix_id == matrix_id]
     if not reports:
         raise UsageError(f"no readable returns for '{matrix_id}' in {', '.join(map(str, previous))}")
-    from eif_xlsx.report.consolidate import return_order
-
     latest: dict[str, Report] = {}
     for r in sorted(reports, key=return_order):  # the same return the import counts as a partner's latest
         latest[r.ret.partner_id or f"file:{r.file}"] = r
@@ -156,28 +160,10 @@ def plan(catalog, matrix_id: str, previous, partners: list[Partner] | None, roun
     return Plan(partners, prefill, notes, iset)
 
 
-def _read_previous(catalog, previous) -> list[Report]:
-    """The previous returns, read and checked through `catalog` (the one the new workbooks are made from)."""
-    from eif_xlsx.api import validate
-    from eif_xlsx.intake.container import xml_guard
-    from eif_xlsx.spec.catalog import Catalog
-
-    if catalog is Catalog.default():
-        return validate(previous)  # each file in its own worker process, as validate and import do
-    # The worker processes know only the default catalog; a caller's own catalog (e.g. a matrix that is not
-    # installed) is used here, in this process, so that its returns are not refused as an unknown matrix.
-    from eif_xlsx.intake import batch
-    from eif_xlsx.intake import sources as intake
-    from eif_xlsx.intake.checks import check
-    from eif_xlsx.intake.reader import read_return
-
-    xml_guard()
-    sources, reports = intake.sources(batch.expand(previous))
-    for s in sources:
-        ret = read_return(s.path, catalog, display_name=s.name)
-        ret.sender = s.sender
-        reports.append(check(ret, catalog))
-    return reports
+def _read_previous(catalog: Catalog, previous) -> list[Report]:
+    """The previous returns, read and checked through `catalog` (the one the new workbooks are made from), each
+    file in its own worker process as validate and import read them."""
+    return validate(previous, catalog=catalog)
 
 
 def _cover_email(ret: Return) -> str:
@@ -204,9 +190,6 @@ def write_feedback(reports: list[Report], out: Path, catalog=None, *, return_to:
 
     The cover says where and by when to send it back: return_to and deadline (e.g. '2026-12-18'), each by default
     what the returned workbook itself carries (the address on its cover, the deadline in its metadata)."""
-    from eif_xlsx.spec.catalog import Catalog
-    from eif_xlsx.template.generate import format_deadline, generate_workbooks
-
     catalog = catalog or Catalog.default()
     written: list[Path] = []
     for r in reports:
@@ -264,8 +247,6 @@ def write_feedback(reports: list[Report], out: Path, catalog=None, *, return_to:
 
 def _cover_return_to(ret: Return) -> str:
     """The 'Return to' address on the cover of a returned workbook ('' if it has none or it cannot be read)."""
-    from python_calamine import CalamineWorkbook
-
     covers = ret.layout.by_role("cover") if ret.layout is not None else []
     if not covers:
         return ""

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import copy
-import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -14,7 +13,7 @@ from eif_xlsx.errors import DefinitionError
 from eif_xlsx.spec.model import Definition as _Definition
 from eif_xlsx.spec.model import IndicatorSet, Matrix, RuleViolations
 
-ENV_VAR = "EIF_XLSX_DEFINITIONS"
+ENV_VAR = "EIF_XLSX_DEFINITIONS"  # read by the command line (--definitions) only
 _ADAPTER: TypeAdapter = TypeAdapter(_Definition)
 
 
@@ -189,13 +188,11 @@ _DEFAULT: dict = {}
 class Catalog:
     """Every definition that can be used: built-ins first, then user folders (which may add, not replace)."""
 
-    def __init__(self, extra_dirs: list[Path | str] | None = None, include_env: bool = True):
+    def __init__(self, extra_dirs: list[Path | str] | None = None):
         self.entries: dict[str, Entry] = {}
         self.problems: list[str] = []
         dirs: list[tuple[Path, bool]] = [(builtin_dir(), True)]
         extra = [Path(d) for d in (extra_dirs or [])]
-        if include_env and os.environ.get(ENV_VAR):
-            extra += [Path(p) for p in os.environ[ENV_VAR].split(os.pathsep) if p]
         dirs += [(d, False) for d in extra]
         for folder, builtin in dirs:
             if not folder.exists():
@@ -216,10 +213,9 @@ class Catalog:
 
     @classmethod
     def default(cls) -> Catalog:
-        """The built-in and environment definitions, loaded once per process."""
-        key = os.environ.get(ENV_VAR, "")
-        if _DEFAULT.get("key") != key or "catalog" not in _DEFAULT:
-            _DEFAULT.update(key=key, catalog=cls())
+        """The built-in definitions, loaded once per process."""
+        if "catalog" not in _DEFAULT:
+            _DEFAULT["catalog"] = cls()
         return _DEFAULT["catalog"]
 
     def get(self, ident: str) -> Matrix | IndicatorSet:

@@ -10,7 +10,10 @@ import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 
+from python_calamine import CalamineWorkbook
+
 from eif_xlsx.errors import UsageError
+from eif_xlsx.normalise import as_text
 
 COLUMNS = ("id", "name", "organisation", "email", "role")
 _EMAIL = re.compile(r"^[^@\s<>\"',;]+@[^@\s<>\"',;]+\.[^@\s<>\"',;.]{2,}$")
@@ -51,10 +54,6 @@ def slug(text: str, limit: int = 40) -> str:
 def _rows_from(path: Path) -> list[list[str]]:
     suffix = path.suffix.lower()
     if suffix in (".xlsx", ".xlsm", ".ods"):
-        from python_calamine import CalamineWorkbook
-
-        from eif_xlsx.normalise import as_text
-
         try:
             wb = CalamineWorkbook.from_path(str(path))
             sheet = wb.get_sheet_by_index(0)

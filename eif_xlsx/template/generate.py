@@ -8,6 +8,7 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from eif_xlsx.csvfile import write_csv
 from eif_xlsx.errors import UsageError
 from eif_xlsx.normalise import date as parse_date
 from eif_xlsx.spec.model import IndicatorSet, Matrix
@@ -24,6 +25,7 @@ class Generated:
     out_dir: Path
     manifest: Path
     rows: list[dict[str, str]] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)  # what the coordinator should know (a 12-months re-issue's)
 
     @property
     def files(self) -> list[Path]:
@@ -78,7 +80,6 @@ def write_manifest(path: Path, rows: list[dict[str, str]]) -> None:
     """manifest.csv as the analysts' CSVs are written (report/flat.py): UTF-8 with a byte-order mark (Excel shows
     'Zoë', not 'ZoÃ«'), RFC 4180 with CRLF line ends, text formula-guarded (consolidate.read_manifest undoes it and
     reads a manifest with or without the mark)."""
-    from eif_xlsx.report.flat import write_csv
 
     write_csv(path, MANIFEST_COLUMNS, (tuple(row.get(k, "") for k in MANIFEST_COLUMNS) for row in rows))
 

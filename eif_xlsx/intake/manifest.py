@@ -1,0 +1,81 @@
+"""A round's manifest (who was sent which workbook, for which matrix and round) and what it says of the returns:
+read by validate, import, chase and the 12-month re-issue alike."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import os
+from collections.abc import Mapping
+from pathlib import Path
+
+from eif_xlsx.csvfile import unguard
+from eif_xlsx.errors import UsageError, finding
+from eif_xlsx.intake.batch import Metadata
+from eif_xlsx.intake.checks import Report
+from eif_xlsx.template.layout import BASELINE, COLUMN_LABEL
+
+MANIFEST_USED = ("partner_id", "name", "organisation", "email", "file", "matrix_id", "round")
+
+
+def read_manifest(path: Path | str) -> list[Mapping[str, str]]:
+    """The manifest's rows, each holding the columns the import uses (compact: a national round lists thousands)."""
+    path = Path(path)
+    try:
+        with path.open(newline="", encoding="utf-8-sig") as fh:
+            reader = csv.DictReader(fh)
+            if reader.fieldnames is not None and "partner_id" not in reader.fieldnames:
+                raise UsageError(f"{path}: row 1: not a manifest written by 'eif-xlsx generate' (no partner_id "
+                                 "column)")
+            # Written as the analysts' CSVs are (generate.write_manifest): text fields formula-guarded; an older
+            # manifest (no byte-order mark, unguarded) reads the same.
+            return [Metadata({k: unguard(row.get(k) or "") for k in MANIFEST_USED}) for row in reader]
+    except (OSError, UnicodeDecodeError, csv.Error) as exc:
+        raise UsageError(f"{path}: cannot read the manifest: {exc}") from exc
+
+
+def manifest_context(rows: list[Mapping[str, str]] | None) -> dict:
+    """What a manifest says each return is checked against (validate, import and chase alike): the round's matrix
+    and who was sent a workbook, by email (another partner's workbook sent in is an error: checks.other-partner)."""
+    rows = rows or []
+    return {"expected_matrix": next((r["matrix_id"] for r in rows if r.get("matrix_id")), None),
+            "partners_by_email": {r["email"].lower(): r["partner_id"] for r in rows if r.get("email")}}
+
+
+def _round_key(value: str) -> str:
+    return value.strip().lower().replace("-", "_").replace(" ", "_")
+
+
+def check_rounds(reports: list[Report], rows: list[Mapping[str, str]] | None) -> None:
+    """Add a wrong-round finding to each return whose workbook was made for another round than the one the
+    manifest issued to its partner (e.g. last year's baseline workbook sent back in the 12-months round). A workbook
+    that carries no round (an older template, or metadata lost) and a partner the manifest does not list are left
+    alone."""
+    sent = {r["partner_id"]: r for r in rows or [] if r.get("partner_id") and r.get("round")}
+    if not sent:
+        return
+    for rep in reports:
+        row = sent.get(rep.ret.partner_id) if rep.ret.readable else None
+        found = _round_key(rep.ret.metadata.get("round", "") or "") if row is not None else ""
+        if not found or found == _round_key(row["round"]):
+            continue
+        expected = _round_key(row["round"])
+        rep.findings.append(finding(
+            "wrong-round", rep.file, found=COLUMN_LABEL.get(found, found).lower(),
+            expected=COLUMN_LABEL.get(expected, expected).lower(),
+            detail=" from the first round" if found == BASELINE else "",
+            sent=f" ({row['file']})" if row.get("file") else ""))
+
+
+def wrong_round(report: Report) -> bool:
+    return any(f.code == "wrong-round" for f in report.findings)
+
+
+def return_order(report: Report) -> tuple:
+    """Earliest first: by assessment date, then file time, then name; the last of a partner's returns counts."""
+    dates = [d for d in report.dates.values() if d]
+    try:
+        mtime = os.stat(report.path).st_mtime
+    except OSError:
+        mtime = 0.0
+    return (max(dates) if dates else dt.date.min, mtime, report.file)

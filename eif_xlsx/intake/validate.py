@@ -1,0 +1,46 @@
+"""Read one returned workbook, or validate a round's returns: files, folders and saved e-mails in, one checked Report
+per workbook out."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from pathlib import Path
+
+from eif_xlsx.intake import batch
+from eif_xlsx.intake.blank import template_grid
+from eif_xlsx.intake.checks import Report
+from eif_xlsx.intake.container import xml_guard
+from eif_xlsx.intake.manifest import check_rounds, manifest_context, read_manifest
+from eif_xlsx.intake.reader import Return, read_return
+from eif_xlsx.intake.sources import sources
+from eif_xlsx.spec.catalog import Catalog
+
+
+def validate(paths: Iterable[Path | str], *, catalog: Catalog | None = None, manifest: Path | str | None = None,
+             expected_matrix: str | None = None, partners_by_email: dict[str, str] | None = None,
+             workdir: Path | None = None, jobs: int | None = None, progress: Callable[[int], None] | None = None,
+             meanwhile: Callable[[], object] | None = None) -> list[Report]:
+    """Read and check every file (folders expanded, e-mails opened: their attachments go to workdir, or a scratch
+    folder); one Report per workbook found, in a stable order.
+
+    manifest: the round's manifest.csv: returns are checked against who was sent what (the round's matrix unless
+    expected_matrix is given, another partner's workbook sent in, a workbook of another round). meanwhile: work
+    for this process while the workers read (see batch.run).
+    """
+    xml_guard()
+    rows = read_manifest(manifest) if manifest else None
+    context = manifest_context(rows)
+    expected_matrix = expected_matrix or context["expected_matrix"]
+    by_email = {**context["partners_by_email"], **(partners_by_email or {})}
+    found, email_reports = sources(batch.expand(paths), workdir)
+    reports = email_reports + batch.run(found, catalog=catalog, jobs=jobs, expected_matrix=expected_matrix,
+                                        partners_by_email=by_email, progress=progress, meanwhile=meanwhile)
+    check_rounds(reports, rows)
+    return reports
+
+
+def read_file(path: Path | str, catalog: Catalog | None = None) -> Return:
+    """Every answer of one returned workbook, with its cell, read in this process (validate reads each file in a
+    worker process of its own); problems reading it are findings, not exceptions."""
+    xml_guard()
+    return read_return(path, catalog, template=template_grid)
