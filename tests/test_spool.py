@@ -113,14 +113,14 @@ def test_metadata_shares_a_value_repeated_from_the_last_return():
 
 def _result(score: float | None, level: str, rating: str):
     from eif_xlsx.intake.checks import SubElementResult
-    from eif_xlsx.scoring import Score
+    from eif_xlsx.spec.scoring import Score
 
     full = 0 if score is None else int(score)
     return SubElementResult("1.1", "baseline", Score(score is not None, full, score, level, level, 3, 5, ()), rating)
 
 
 def test_scores_keep_levels_and_ratings_exactly_also_past_255_different_texts():
-    from eif_xlsx.scoring import Scores
+    from eif_xlsx.spec.scoring import Scores
 
     made = []
     for i in range(300):  # ratings are typed: far more than 255 different ones may come
