@@ -15,6 +15,7 @@ from eif_xlsx.template.layout import (
     BASELINE,
     COLUMN_LABEL,
     COLUMNS,
+    COVER_FIELD_NAMES,
     META_PARTNER_ID_ROW,
     META_SHEET,
     META_VALUE_COL,
@@ -22,7 +23,7 @@ from eif_xlsx.template.layout import (
     SheetLayout,
 )
 
-COVER_FIELDS = {"respondent_name", "respondent_role", "respondent_organisation", "respondent_email"}
+COVER_FIELDS = COVER_FIELD_NAMES  # the respondent's details on the cover (layout.COVER_FIELDS)
 
 
 @dataclass(slots=True)

@@ -30,7 +30,18 @@ from eif_xlsx.normalise import as_text, choice, date, number, tick
 from eif_xlsx.spec.catalog import Catalog
 from eif_xlsx.spool import Spooled
 from eif_xlsx.template import layout as layout_mod
-from eif_xlsx.template.layout import META_SHEET, InputCell, Row, SheetLayout, WorkbookLayout
+from eif_xlsx.template.layout import (
+    META_FIRST_ROW,
+    META_KEY_COL,
+    META_SHEET,
+    META_VALUE_COL,
+    InputCell,
+    Row,
+    SheetLayout,
+    WorkbookLayout,
+)
+
+META_CELL = a1(0, META_VALUE_COL)  # where a finding about the metadata sheet points
 
 
 @dataclass(slots=True)
@@ -318,10 +329,10 @@ def _metadata(grid: dict[str, _Sheet]) -> tuple[dict[str, str], str] | None:
     if sheet is None:
         return None
     meta: dict[str, str] = {}
-    for r in range(1, len(sheet.rows)):
-        key = as_text(sheet.get(r, 0)).strip()
+    for r in range(META_FIRST_ROW, len(sheet.rows)):
+        key = as_text(sheet.get(r, META_KEY_COL)).strip()
         if key:
-            meta[key] = as_text(sheet.get(r, 1))
+            meta[key] = as_text(sheet.get(r, META_VALUE_COL))
     return meta, sheet.name
 
 
@@ -335,7 +346,7 @@ def _read(ret: Return, box: Container, grid: dict[str, _Sheet], catalog, templat
         rows = [(k, v) for k, v in meta.items() if k != "checksum"]
         signed = meta.get("checksum") == layout_mod.metadata_checksum(rows)
         if not signed:
-            ret.findings.append(finding("metadata-altered", ret.file, meta_sheet, "B1",
+            ret.findings.append(finding("metadata-altered", ret.file, meta_sheet, META_CELL,
                                         detail="its checksum does not match"))
         chunks = [meta[k] for k in sorted((k for k in meta if k.startswith("layout_")), key=lambda k: int(k[7:] or 0))]
         try:
@@ -345,7 +356,7 @@ def _read(ret: Return, box: Container, grid: dict[str, _Sheet], catalog, templat
         if lay is None:
             matrix_id = meta.get("definition_id", "")
             if matrix_id in catalog.entries and catalog.entries[matrix_id].kind == "matrix":
-                ret.findings.append(finding("metadata-altered", ret.file, meta_sheet, "B1",
+                ret.findings.append(finding("metadata-altered", ret.file, meta_sheet, META_CELL,
                                             detail="the stored layout is unreadable; the current template's layout "
                                                    "was used"))
                 lay = layout_mod.build(catalog.matrix(matrix_id), catalog.indicator_set_for(meta))

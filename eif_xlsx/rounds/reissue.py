@@ -20,7 +20,14 @@ from eif_xlsx.spec.model import IndicatorSet, Matrix
 from eif_xlsx.spec.partners import Partner
 from eif_xlsx.template import layout as layout_mod
 from eif_xlsx.template.generate import format_deadline, generate_workbooks
-from eif_xlsx.template.layout import BASELINE, TWELVE_MONTHS, WorkbookLayout
+from eif_xlsx.template.layout import (
+    BASELINE,
+    COVER_INFO_ROWS,
+    COVER_LABEL_COL,
+    COVER_VALUE_COL,
+    TWELVE_MONTHS,
+    WorkbookLayout,
+)
 
 AnswerKey = tuple[str, str, str, str]
 MARGIN_NOTE = "Written outside the answer cells at"  # how a carried margin note begins, before its Sheet!A1
@@ -256,9 +263,9 @@ def _cover_return_to(ret: Return) -> str:
         rows = CalamineWorkbook.from_path(ret.path).get_sheet_by_name(cover.name).to_python(skip_empty_area=False)
     except Exception:  # calamine's own errors: a file re-saved oddly simply gives no default
         return ""
-    for row in rows[first:first + 8]:
-        if len(row) > 2 and str(row[0]).strip() == "Return to":
-            return str(row[2]).strip()
+    for row in rows[first:first + COVER_INFO_ROWS]:
+        if len(row) > COVER_VALUE_COL and str(row[COVER_LABEL_COL]).strip() == "Return to":
+            return str(row[COVER_VALUE_COL]).strip()
     return ""
 
 

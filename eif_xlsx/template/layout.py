@@ -252,12 +252,15 @@ def build(matrix: Matrix, indicators: IndicatorSet | None = None) -> WorkbookLay
 
 COVER_FIELDS = (("respondent_name", "Completed by"), ("respondent_role", "Role"),
                 ("respondent_organisation", "Organisation"), ("respondent_email", "Email"))
+COVER_FIELD_NAMES = frozenset(name for name, _ in COVER_FIELDS)  # the respondent's details typed on the cover
+COVER_LABEL_COL, COVER_VALUE_COL = 0, 2  # the cover's labels, and beside them the details typed or written
+COVER_INFO_ROWS = 8  # the partner information block (from the 'partner_info' mark) holds at most this many rows
 
 
 def _cover() -> SheetLayout:
     first = 4
-    rows = tuple(Row(key=label, key_col=0, row=first + i, what=label.lower(),
-                     cells=(InputCell(2, name, "text"),)) for i, (name, label) in enumerate(COVER_FIELDS))
+    rows = tuple(Row(key=label, key_col=COVER_LABEL_COL, row=first + i, what=label.lower(),
+                     cells=(InputCell(COVER_VALUE_COL, name, "text"),)) for i, (name, label) in enumerate(COVER_FIELDS))
     marks = {"title": 0, "subtitle": 1, "details_header": 3, "details_first": first,
              "partner_info": first + len(COVER_FIELDS) + 1, "how_to": first + len(COVER_FIELDS) + 10}
     return SheetLayout("cover", COVER_SHEET, "Cover", rows=rows, marks=marks)

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from xlsxwriter.workbook import Workbook
 from xlsxwriter.worksheet import Worksheet
 
-from eif_xlsx.cells import a1, quote_sheet
+from eif_xlsx.cells import a1, col_letter, quote_sheet
 from eif_xlsx.normalise import TICK_WORDS, as_text, tick
 from eif_xlsx.spec.model import NOT_ASSESSED, NOT_YET_BASIC, IndicatorSet, Matrix
 from eif_xlsx.spec.scoring import Score, next_level, score_ticks
@@ -23,6 +23,8 @@ from eif_xlsx.template.layout import (
     COL_TEXT,
     COLUMN_LABEL,
     COLUMNS,
+    COVER_LABEL_COL,
+    COVER_VALUE_COL,
     GD_LAST,
     GD_MARK,
     GD_TEXT,
@@ -228,8 +230,8 @@ class _Builder:
                 ("Matrix", f"{m.title} ({m.edition}, version {m.version})")]
         for label, value in info:
             if value:
-                ws.write_string(r, 0, label, f["label"])
-                ws.write_string(r, 2, value, f["text"])
+                ws.write_string(r, COVER_LABEL_COL, label, f["label"])
+                ws.write_string(r, COVER_VALUE_COL, value, f["text"])
                 r += 1
         r = max(r + 1, mk["how_to"])
         ws.merge_range(r, 0, r, 2, "How to fill it in", f["section"])
@@ -614,8 +616,8 @@ def _level_formula_texts(lr: int, tick_col: int, first: int, last: int, totals: 
     assert not any("|" in w for w in TICK_WORDS)
     ticks_words = "|" + "|".join(TICK_WORDS) + "|"
     base = tally_base(totals)
-    lvl_rng = f"${_col(COL_LEVEL)}${first + 1}:${_col(COL_LEVEL)}${last + 1}"
-    tick_rng = f"{_col(tick_col)}${first + 1}:{_col(tick_col)}${last + 1}"
+    lvl_rng = f"${col_letter(COL_LEVEL)}${first + 1}:${col_letter(COL_LEVEL)}${last + 1}"
+    tick_rng = f"{col_letter(tick_col)}${first + 1}:{col_letter(tick_col)}${last + 1}"
     # As normalise.tick: no-break and zero-width spaces, tabs and line breaks around a tick are ignored.
     cleaned = f'TRIM(CLEAN(SUBSTITUTE(SUBSTITUTE({tick_rng},"\u00a0"," "),"\u200b","")))'
     tally = (f"=SUMPRODUCT({base}^(MATCH({lvl_rng},{{{_texts(levels)}}},0)-1)"
@@ -658,10 +660,6 @@ def _as_written(value: object) -> object:
 
 
 _FMT = {"tick": "tick", "text": "input", "choice": "input", "date": "date", "number": "number"}
-
-
-def _col(col: int) -> str:
-    return a1(0, col)[:-1]
 
 
 def _amp(text: str) -> str:
