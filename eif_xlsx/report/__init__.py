@@ -1,1 +1,2 @@
-"""Outputs of an import: the summary workbook, the indicator tracker and the flat CSV/JSON exports."""
+"""Many returns -> what the board sees: the consolidation, summary.xlsx, the indicator tracker, the files for
+analysts and the board's report.html/report.pdf."""
