@@ -17,11 +17,15 @@ import datetime as dt
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
+from eif_xlsx.domain import catalog as definitions
+from eif_xlsx.domain.catalog import Catalog
+from eif_xlsx.domain.partners import Partner, read_partners
 from eif_xlsx.errors import UsageError
+from eif_xlsx.intake.manifest import read_manifest
+
 from eif_xlsx.intake.checks import Report
 from eif_xlsx.intake.checks import check as check_return
 from eif_xlsx.intake.container import xml_guard
-from eif_xlsx.intake.manifest import read_manifest
 from eif_xlsx.intake.reader import Return
 from eif_xlsx.intake.validate import read_file
 from eif_xlsx.intake.validate import validate as validate_files
@@ -31,9 +35,6 @@ from eif_xlsx.report.outputs import write_outputs
 from eif_xlsx.rounds import chase as chasing
 from eif_xlsx.rounds import mail, reissue
 from eif_xlsx.rounds.chase import ChaseResult
-from eif_xlsx.spec import catalog as definitions
-from eif_xlsx.spec.catalog import Catalog
-from eif_xlsx.spec.partners import Partner, read_partners
 from eif_xlsx.template.generate import Generated, format_deadline, generate_workbooks
 
 __all__ = ["Catalog", "ChaseResult", "Generated", "ImportResult", "Partner", "Report", "Return", "chase", "check",

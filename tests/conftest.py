@@ -7,9 +7,9 @@ import shutil
 from pathlib import Path
 
 import pytest
+from eif_xlsx.domain.catalog import Catalog
+from eif_xlsx.domain.partners import Partner
 
-from eif_xlsx.spec.catalog import Catalog
-from eif_xlsx.spec.partners import Partner
 from eif_xlsx.template.generate import generate_workbooks
 
 MATRIX_ID = "maternity-early-years"

@@ -422,7 +422,7 @@ def shared_formulas(xml: bytes, down: list[str], array: list[str]) -> bytes:
 
 def other_catalog(folder: Path):
     """A catalog with the built-in matrix and a copy of it under OTHER_MATRIX_ID."""
-    from eif_xlsx.spec.catalog import Catalog
+    from eif_xlsx.domain.catalog import Catalog
 
     folder.mkdir(parents=True, exist_ok=True)
     source = Catalog.default().entries[MATRIX_ID].path.read_text(encoding="utf-8")

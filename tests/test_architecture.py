@@ -14,9 +14,9 @@ from eif_xlsx import api
 
 PACKAGE = Path(eif_xlsx.__file__).resolve().parent
 DOC = PACKAGE.parent / "docs" / "architecture.md"
-STAGES = ("spec", "template", "intake", "report", "rounds")
+STAGES = ("domain", "template", "intake", "report", "rounds")
 #: Where each part sits in the flow: a module may import only from its own part and parts of a lower rank.
-RANK = {"base": 0, "spec": 1, "template": 2, "intake": 3, "report": 4, "rounds": 4, "api": 5, "demo": 6, "cli": 7,
+RANK = {"base": 0, "domain": 1, "template": 2, "intake": 3, "report": 4, "rounds": 4, "api": 5, "demo": 6, "cli": 7,
         "eif_xlsx": 8}
 
 

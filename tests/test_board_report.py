@@ -167,7 +167,7 @@ def test_heat_map_is_paginated_by_partners(demo, tmp_path):
 
 
 def _definitions(summary: dict):
-    from eif_xlsx.spec.catalog import Catalog
+    from eif_xlsx.domain.catalog import Catalog
 
     cat = Catalog.default()
     return cat.matrix(summary["matrix"]["id"]), cat.indicator_set(summary["indicator_set"]["id"])
@@ -296,7 +296,6 @@ def test_report_command_with_an_unknown_matrix(demo, tmp_path):
 def test_schema_check_agrees_with_jsonschema(demo, change, _message):
     """schema.problems (no dependency at run time) finds a summary.json wrong exactly when jsonschema does."""
     import jsonschema
-
     from eif_xlsx.report.schema import SUMMARY_SCHEMA, problems
 
     validator = jsonschema.Draft202012Validator(SUMMARY_SCHEMA)
@@ -308,8 +307,8 @@ def test_schema_check_agrees_with_jsonschema(demo, change, _message):
 
 def _made_up(scores: dict[tuple[str, str, str], float]) -> dict:
     """A summary.json's content with the given scores ((partner, sub-element, column) -> score) and nothing else."""
+    from eif_xlsx.domain.catalog import Catalog
     from eif_xlsx.report.flat import SCHEMA_VERSION
-    from eif_xlsx.spec.catalog import Catalog
 
     m = Catalog.default().matrix("maternity-early-years")
     levels = [{"partner_id": key, "partner": f"Partner {key}", "organisation": "Org", "file": f"{key}.xlsx",
@@ -325,8 +324,8 @@ def _made_up(scores: dict[tuple[str, str, str], float]) -> dict:
 
 
 def _html(summary: dict) -> str:
+    from eif_xlsx.domain.catalog import Catalog
     from eif_xlsx.report.schema import problems
-    from eif_xlsx.spec.catalog import Catalog
 
     assert problems(summary) == []
     return board.render_html(board.collect(summary, Catalog.default().matrix(summary["matrix"]["id"]), None))

@@ -8,10 +8,9 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
-
+from eif_xlsx.domain.catalog import Catalog, builtin_dir, load_file
+from eif_xlsx.domain.model import IndicatorSet, Matrix
 from eif_xlsx.errors import DefinitionError
-from eif_xlsx.spec.catalog import Catalog, builtin_dir, load_file
-from eif_xlsx.spec.model import IndicatorSet, Matrix
 
 SEEDS = Path("/work/shared/seeds")
 MATRIX_SEED = SEEDS / "000_9f7d155af84321e2.txt"

@@ -6,9 +6,8 @@ import re
 from pathlib import Path
 
 import pytest
-
+from eif_xlsx.domain.catalog import builtin_dir, load_file
 from eif_xlsx.errors import DefinitionError
-from eif_xlsx.spec.catalog import builtin_dir, load_file
 
 MATRIX_FILE = builtin_dir() / "maternity-early-years.yaml"
 INDICATORS_SEED = Path("/work/shared/seeds/004_1500a9b8b2d4d9c8.txt")

@@ -20,10 +20,10 @@ from email.policy import SMTP
 from pathlib import Path
 
 import pytest
-
 from eif_xlsx.errors import FINDINGS, internal_error
-from eif_xlsx.intake import sources as intake
 from eif_xlsx.normalise import as_text, lone_surrogates
+
+from eif_xlsx.intake import sources as intake
 
 from .conftest import make_workbook
 from .msgfile import build_msg
@@ -85,7 +85,7 @@ def test_fuzz_mutants_are_reproducible(tmp_path):
     finally:
         sys.path.remove(str(ROOT / "scripts"))
     seed_file = tmp_path / "seed.xlsx"
-    from eif_xlsx.spec.catalog import Catalog
+    from eif_xlsx.domain.catalog import Catalog
 
     make_workbook(tmp_path / "gen", Catalog.default().matrix("maternity-early-years")).rename(seed_file)
     seeds = [fuzz.Seed(seed_file, "eif-xlsx", {}, seed_file.read_bytes())]

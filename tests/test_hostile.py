@@ -17,13 +17,13 @@ from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 import pytest
+from eif_xlsx.domain.partners import Partner
+from eif_xlsx.errors import FINDINGS, Severity
 
 from eif_xlsx.api import check, read_return, validate
-from eif_xlsx.errors import FINDINGS, Severity
 from eif_xlsx.intake import batch
 from eif_xlsx.intake import container as container_mod
 from eif_xlsx.intake.container import inspect
-from eif_xlsx.spec.partners import Partner
 
 from .conftest import ANN, BOB, MATRIX_ID, make_workbook
 from .corpus import (

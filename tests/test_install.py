@@ -70,7 +70,7 @@ def test_wheel_installs_and_lists_builtin_definitions(tmp_path):
     assert by_id["staffordshire-best-start"].split()[1] == "indicators"
 
     # the package and its definitions come from the environment, not from this checkout
-    where = _run([python, "-c", "import json, eif_xlsx, eif_xlsx.spec.catalog as c; "
+    where = _run([python, "-c", "import json, eif_xlsx, eif_xlsx.domain.catalog as c; "
                   "print(json.dumps([eif_xlsx.__file__, str(c.builtin_dir())]))"], timeout=60, env=env, cwd=outside)
     module_file, builtin = (Path(p) for p in json.loads(where.stdout))
     assert venv.resolve() in module_file.resolve().parents

@@ -20,10 +20,10 @@ SCRIPT = """
 import multiprocessing, sys
 if sys.argv[1]:
     multiprocessing.set_start_method(sys.argv[1], force=True)
-from eif_xlsx.spec.catalog import Catalog
+from eif_xlsx.domain.catalog import Catalog
 from eif_xlsx.api import consolidate
 from eif_xlsx.template.generate import generate_workbooks
-from eif_xlsx.spec.partners import Partner
+from eif_xlsx.domain.partners import Partner
 
 result = consolidate([sys.argv[2]], sys.argv[3], jobs=2, pdf=False)
 catalog = Catalog.default()

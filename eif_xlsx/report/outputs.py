@@ -5,9 +5,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from eif_xlsx.domain.model import IndicatorSet
+
 from eif_xlsx.report import board, flat, summary, tracker
 from eif_xlsx.report.consolidate import Consolidation, ImportResult
-from eif_xlsx.spec.model import IndicatorSet
 
 
 def write_outputs(cons: Consolidation, out: Path, indicators: IndicatorSet | None, *, pdf: bool = True) -> ImportResult:

@@ -9,10 +9,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from eif_xlsx.csvfile import write_csv
+from eif_xlsx.domain.model import IndicatorSet, Matrix
+from eif_xlsx.domain.partners import Partner, file_name
 from eif_xlsx.errors import UsageError
 from eif_xlsx.normalise import date as parse_date
-from eif_xlsx.spec.model import IndicatorSet, Matrix
-from eif_xlsx.spec.partners import Partner, file_name
+
 from eif_xlsx.template import layout as layout_mod
 from eif_xlsx.template.workbook import WorkbookSpec, write_workbook
 

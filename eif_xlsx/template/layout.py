@@ -14,7 +14,7 @@ from dataclasses import asdict, dataclass, field
 from functools import cached_property, lru_cache
 
 from eif_xlsx.cells import safe_sheet_name
-from eif_xlsx.spec.model import NOT_YET_BASIC, IndicatorSet, Matrix
+from eif_xlsx.domain.model import NOT_YET_BASIC, IndicatorSet, Matrix
 
 TEMPLATE_VERSION = "3"  # 2: supporting information keyed by its id, headings without inputs; 3: a Guidance sheet and
 # dimension descriptions in the fixed text (input cells as in 2). A change of fixed text is a new template too: the

@@ -13,7 +13,7 @@ from array import array
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
-from eif_xlsx.spec.model import NOT_ASSESSED, NOT_YET_BASIC
+from eif_xlsx.domain.model import NOT_ASSESSED, NOT_YET_BASIC
 
 
 @dataclass(frozen=True)
