@@ -21,11 +21,10 @@ from eif_xlsx.domain import catalog as definitions
 from eif_xlsx.domain.catalog import Catalog
 from eif_xlsx.domain.partners import Partner, read_partners
 from eif_xlsx.errors import UsageError
-from eif_xlsx.intake.manifest import read_manifest
-
 from eif_xlsx.intake.checks import Report
 from eif_xlsx.intake.checks import check as check_return
 from eif_xlsx.intake.container import xml_guard
+from eif_xlsx.intake.manifest import read_manifest
 from eif_xlsx.intake.reader import Return
 from eif_xlsx.intake.validate import read_file
 from eif_xlsx.intake.validate import validate as validate_files

@@ -10,17 +10,17 @@ import sys
 from pathlib import Path
 
 import click
-from eif_xlsx.domain.catalog import Catalog, load_file
-from eif_xlsx.errors import DefinitionError, EifError, UsageError, log_debug, set_debug_log
-from eif_xlsx.intake.manifest import read_manifest
-from eif_xlsx.normalise import without_surrogates
-from eif_xlsx.version import __version__
 
 from eif_xlsx import api
 from eif_xlsx.demo import run_demo
+from eif_xlsx.domain.catalog import Catalog, load_file
+from eif_xlsx.errors import DefinitionError, EifError, UsageError, log_debug, set_debug_log
 from eif_xlsx.intake import sources
 from eif_xlsx.intake.batch import expand
+from eif_xlsx.intake.manifest import read_manifest
+from eif_xlsx.normalise import without_surrogates
 from eif_xlsx.template.generate import format_deadline
+from eif_xlsx.version import __version__
 
 #: Folders of the user's own definitions (os.pathsep between them), read by the command line only, as if given
 #: with --definitions: the library takes its definitions as an explicit Catalog (api.load_definitions).

@@ -8,12 +8,11 @@ import random
 import shutil
 from pathlib import Path
 
+from eif_xlsx import api
 from eif_xlsx.domain.catalog import Catalog
 from eif_xlsx.domain.model import Matrix
 from eif_xlsx.domain.partners import Partner, read_partners
 from eif_xlsx.office import convert, soffice
-
-from eif_xlsx import api
 from eif_xlsx.template import layout as layout_mod
 from eif_xlsx.template.generate import generate_workbooks
 from eif_xlsx.template.layout import BASELINE, TWELVE_MONTHS

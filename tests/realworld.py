@@ -28,9 +28,9 @@ from email.policy import SMTP
 from pathlib import Path
 
 import openpyxl
+
 from eif_xlsx.domain.catalog import Catalog
 from eif_xlsx.domain.partners import Partner
-
 from eif_xlsx.template.generate import generate_workbooks
 from eif_xlsx.template.layout import BASELINE, COLUMNS, TEMPLATE_VERSION
 from eif_xlsx.template.layout import build as build_layout

@@ -296,6 +296,7 @@ def test_report_command_with_an_unknown_matrix(demo, tmp_path):
 def test_schema_check_agrees_with_jsonschema(demo, change, _message):
     """schema.problems (no dependency at run time) finds a summary.json wrong exactly when jsonschema does."""
     import jsonschema
+
     from eif_xlsx.report.schema import SUMMARY_SCHEMA, problems
 
     validator = jsonschema.Draft202012Validator(SUMMARY_SCHEMA)

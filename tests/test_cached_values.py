@@ -10,14 +10,14 @@ import shutil
 from pathlib import Path
 
 import pytest
-from eif_xlsx.domain.model import NOT_ASSESSED
-from eif_xlsx.domain.scoring import next_level
-from eif_xlsx.office import convert
 from python_calamine import CalamineWorkbook
 
 from eif_xlsx.api import validate
+from eif_xlsx.domain.model import NOT_ASSESSED
+from eif_xlsx.domain.scoring import next_level
 from eif_xlsx.intake.checks import check
 from eif_xlsx.intake.reader import read_return
+from eif_xlsx.office import convert
 from eif_xlsx.rounds import reissue
 from eif_xlsx.template.generate import generate_workbooks
 from eif_xlsx.template.layout import (

@@ -15,12 +15,12 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from eif_xlsx.domain.partners import Partner
-from eif_xlsx.office import convert
 from python_calamine import CalamineWorkbook
 
 from eif_xlsx import api
 from eif_xlsx.cli import main
+from eif_xlsx.domain.partners import Partner
+from eif_xlsx.office import convert
 from eif_xlsx.template.generate import generate_workbooks
 from eif_xlsx.template.layout import BASELINE
 

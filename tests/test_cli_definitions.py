@@ -10,10 +10,10 @@ from pathlib import Path
 import click
 import pytest
 from click.testing import CliRunner
-from eif_xlsx.domain.catalog import builtin_dir
 
 from eif_xlsx.cli import DEFINITIONS_ENV as ENV_VAR
 from eif_xlsx.cli import main
+from eif_xlsx.domain.catalog import builtin_dir
 
 BUILTIN_MATRIX = builtin_dir() / "maternity-early-years.yaml"
 

@@ -8,6 +8,7 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
+
 from eif_xlsx.domain.catalog import Catalog, builtin_dir, load_file
 from eif_xlsx.domain.model import IndicatorSet, Matrix
 from eif_xlsx.errors import DefinitionError

@@ -6,6 +6,7 @@ import re
 from pathlib import Path
 
 import pytest
+
 from eif_xlsx.domain.catalog import builtin_dir, load_file
 from eif_xlsx.errors import DefinitionError
 

@@ -15,14 +15,14 @@ from pathlib import Path
 import jsonschema
 import pytest
 from click.testing import CliRunner
-from eif_xlsx.csvfile import BOM, Dialect, guard, unguard
-from eif_xlsx.report.flat import ANSWERS, FINDINGS, INDICATORS, LEVELS, REGISTER
-from eif_xlsx.report.schema import SUMMARY_SCHEMA
 from hypothesis import given
 from hypothesis import strategies as st
 
 from eif_xlsx.api import consolidate
 from eif_xlsx.cli import main
+from eif_xlsx.csvfile import BOM, Dialect, guard, unguard
+from eif_xlsx.report.flat import ANSWERS, FINDINGS, INDICATORS, LEVELS, REGISTER
+from eif_xlsx.report.schema import SUMMARY_SCHEMA
 from eif_xlsx.template.layout import BASELINE
 
 from .conftest import need_soffice
@@ -68,7 +68,6 @@ def test_csvs_are_utf8_with_bom_in_the_fixed_dialect(demo, name):
 def test_excel_reads_accents_because_of_the_bom(tmp_path, matrix):
     """A partner name with an accent: the CSV bytes are UTF-8 behind a BOM, which Excel needs to read them as such."""
     from eif_xlsx.domain.partners import Partner
-
     from eif_xlsx.template.generate import generate_workbooks
 
     generate_workbooks(matrix, tmp_path / "r", [Partner("P-E", "Zoë Lefèvre", "Crèche Émile", "z@example.org")])
@@ -151,8 +150,9 @@ def test_same_returns_give_the_same_bytes(demo, tmp_path):
 def test_libreoffice_opens_a_guarded_csv_as_text(tmp_path):
     """The guard works in a real spreadsheet: LibreOffice, opening the CSV as UTF-8 with formulas evaluated, makes
     no formula of a guarded field (and the same text unguarded would be one), and reads the accents."""
-    from eif_xlsx.csvfile import write_csv
     from openpyxl import load_workbook
+
+    from eif_xlsx.csvfile import write_csv
 
     exe = need_soffice()
     texts = ("=1+1", "@SUM(A1)", "+1+1", "-1+1", "Zoë Lefèvre")
@@ -179,7 +179,6 @@ def test_supporting_answers_carry_their_items_level_and_other_items_their_text(t
     by the item's id), in answers.csv and summary.json alike; an 'Other' item a partner added is there with its
     text (and its tick), with no level."""
     from eif_xlsx.domain.partners import Partner
-
     from eif_xlsx.template.generate import generate_workbooks
 
     levelled = [i for i in matrix.sub_element("2").supporting_items if i.level][:3]

@@ -13,11 +13,11 @@ from collections.abc import Callable
 
 import openpyxl
 import pytest
+
 from eif_xlsx.domain.model import NOT_ASSESSED, NOT_YET_BASIC
 from eif_xlsx.domain.scoring import score_ticks
 from eif_xlsx.normalise import tick
 from eif_xlsx.office import convert
-
 from eif_xlsx.template import layout as layout_mod
 from eif_xlsx.template.layout import BASELINE, COL_BASE, COL_TEXT, OV_LEVEL, OV_SCORE, TWELVE_MONTHS
 

@@ -20,10 +20,10 @@ from email.policy import SMTP
 from pathlib import Path
 
 import pytest
-from eif_xlsx.errors import FINDINGS, internal_error
-from eif_xlsx.normalise import as_text, lone_surrogates
 
+from eif_xlsx.errors import FINDINGS, internal_error
 from eif_xlsx.intake import sources as intake
+from eif_xlsx.normalise import as_text, lone_surrogates
 
 from .conftest import make_workbook
 from .msgfile import build_msg

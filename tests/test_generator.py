@@ -10,12 +10,12 @@ from pathlib import Path
 import openpyxl
 import pytest
 from click.testing import CliRunner
+
 from eif_xlsx.cells import MAX_SHEET_NAME, a1, safe_sheet_name
+from eif_xlsx.cli import main
 from eif_xlsx.domain.model import NOT_YET_BASIC, Matrix
 from eif_xlsx.domain.partners import read_partners
 from eif_xlsx.errors import UsageError
-
-from eif_xlsx.cli import main
 from eif_xlsx.template import layout as layout_mod
 from eif_xlsx.template.generate import generate_workbooks
 from eif_xlsx.template.layout import (

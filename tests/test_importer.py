@@ -9,11 +9,11 @@ from pathlib import Path
 
 import openpyxl
 import pytest
+
+from eif_xlsx.api import check, read_return
 from eif_xlsx.cells import a1
 from eif_xlsx.domain.catalog import Catalog
 from eif_xlsx.office import convert
-
-from eif_xlsx.api import check, read_return
 from eif_xlsx.template import layout as layout_mod
 from eif_xlsx.template.layout import BASELINE, COL_BASE, TWELVE_MONTHS
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import pytest
 from click.testing import CliRunner
-from eif_xlsx.domain.partners import read_partners
-from eif_xlsx.errors import UsageError
 
 from eif_xlsx.cli import main
+from eif_xlsx.domain.partners import read_partners
+from eif_xlsx.errors import UsageError
 
 ROWS = [["id", "name", "organisation", "email", "role"],
         ["NMW-01", "Hélène Dupré", "Northshire Maternité", "helene@example.org", "Sage-femme"],

@@ -25,17 +25,17 @@ from pathlib import Path
 
 import openpyxl
 import pytest
-from eif_xlsx.csvfile import guard
-from eif_xlsx.domain.catalog import Catalog
-from eif_xlsx.domain.partners import Partner
-from eif_xlsx.normalise import EXCEL_EPOCH, TICK_WORDS, UNTICK_WORDS, as_text, choice, date, number, tick
-from eif_xlsx.office import convert
 from hypothesis import HealthCheck, Phase, assume, example, given, settings
 from hypothesis import strategies as st
 from python_calamine import CalamineWorkbook
 
 from eif_xlsx.api import consolidate
+from eif_xlsx.csvfile import guard
+from eif_xlsx.domain.catalog import Catalog
+from eif_xlsx.domain.partners import Partner
 from eif_xlsx.intake.reader import Return, read_return
+from eif_xlsx.normalise import EXCEL_EPOCH, TICK_WORDS, UNTICK_WORDS, as_text, choice, date, number, tick
+from eif_xlsx.office import convert
 from eif_xlsx.template import layout as layout_mod
 from eif_xlsx.template.generate import generate_workbooks
 from eif_xlsx.template.layout import BASELINE

@@ -13,19 +13,19 @@ import openpyxl
 import pytest
 import yaml
 from click.testing import CliRunner
+
+from eif_xlsx.api import consolidate, validate
 from eif_xlsx.cells import a1
+from eif_xlsx.cli import main
 from eif_xlsx.domain.catalog import Catalog
 from eif_xlsx.domain.partners import Partner
 from eif_xlsx.errors import Severity
-from eif_xlsx.template.styles import INPUT_FILL
-
-from eif_xlsx.api import consolidate, validate
-from eif_xlsx.cli import main
 from eif_xlsx.intake.reader import read_return
 from eif_xlsx.rounds import reissue
 from eif_xlsx.template import layout as layout_mod
 from eif_xlsx.template.generate import generate_workbooks
 from eif_xlsx.template.layout import BASELINE, TWELVE_MONTHS
+from eif_xlsx.template.styles import INPUT_FILL
 
 from .conftest import ANN, BOB, INDICATORS_ID, MATRIX_ID, make_workbook
 

@@ -14,10 +14,10 @@ from pathlib import Path
 
 import openpyxl
 import pytest
-from eif_xlsx.domain.catalog import Catalog
 
 from eif_xlsx import office
 from eif_xlsx.api import consolidate
+from eif_xlsx.domain.catalog import Catalog
 
 from .conftest import MATRIX_ID, need_soffice
 

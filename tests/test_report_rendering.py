@@ -11,18 +11,18 @@ import zipfile
 from pathlib import Path
 
 import pytest
-from eif_xlsx.csvfile import csv_row, unguard
-from eif_xlsx.domain.partners import Partner
-from eif_xlsx.report.flat import ANSWERS, LEVELS
-from eif_xlsx.template.text import MAX_TEXT
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from python_calamine import CalamineWorkbook
 
 from eif_xlsx.api import consolidate
+from eif_xlsx.csvfile import csv_row, unguard
+from eif_xlsx.domain.partners import Partner
+from eif_xlsx.report.flat import ANSWERS, LEVELS
 from eif_xlsx.report.summary import _Book
 from eif_xlsx.template.generate import generate_workbooks
 from eif_xlsx.template.layout import BASELINE
+from eif_xlsx.template.text import MAX_TEXT
 
 TEXTS = ["plain", "<r>x</r>", "<r><t>INJECTED</t></r>", "_x0041_", "_x0041_x0042_", "x_x0041_x0042_x0043_",
          "_x005F_x0041_", "a\x01b\x1fc", " lead", "trail ", "\n", "line 1\r\nline 2", "&<>\"'", "😀 emoji",

@@ -13,13 +13,13 @@ from pathlib import Path
 
 import openpyxl
 import pytest
-from eif_xlsx.cells import a1
-from eif_xlsx.domain.partners import Partner
-from eif_xlsx.office import convert
 
 from eif_xlsx.api import validate
+from eif_xlsx.cells import a1
+from eif_xlsx.domain.partners import Partner
 from eif_xlsx.intake.checks import check
 from eif_xlsx.intake.reader import read_return
+from eif_xlsx.office import convert
 from eif_xlsx.rounds import reissue
 from eif_xlsx.template.generate import generate_workbooks
 from eif_xlsx.template.layout import (

@@ -18,12 +18,12 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from eif_xlsx.domain.partners import Partner
-from eif_xlsx.intake.manifest import read_manifest
-from eif_xlsx.office import convert
 
 from eif_xlsx import api
 from eif_xlsx.cli import main
+from eif_xlsx.domain.partners import Partner
+from eif_xlsx.intake.manifest import read_manifest
+from eif_xlsx.office import convert
 from eif_xlsx.template.generate import generate_workbooks
 from eif_xlsx.template.layout import BASELINE, TWELVE_MONTHS
 

@@ -6,9 +6,9 @@ import os
 import pickle
 
 import pytest
-from eif_xlsx.spool import Rows, SortedRows, Spool, Spooled, SpooledMap
 
 from eif_xlsx.intake import batch
+from eif_xlsx.spool import Rows, SortedRows, Spool, Spooled, SpooledMap
 
 
 class Item:
@@ -113,7 +113,6 @@ def test_metadata_shares_a_value_repeated_from_the_last_return():
 
 def _result(score: float | None, level: str, rating: str):
     from eif_xlsx.domain.scoring import Score
-
     from eif_xlsx.intake.checks import SubElementResult
 
     full = 0 if score is None else int(score)
@@ -145,7 +144,6 @@ def test_findings_come_back_from_a_worker_equal():
 
 def test_a_layout_travels_whole_once_then_by_its_digest():
     from eif_xlsx.domain.catalog import Catalog
-
     from eif_xlsx.template import layout as layout_mod
 
     lay = layout_mod.build(Catalog.default().matrix("maternity-early-years"))

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import openpyxl
 import pytest
-from eif_xlsx.domain.catalog import Catalog
 
 from eif_xlsx import office
+from eif_xlsx.domain.catalog import Catalog
 from eif_xlsx.report.consolidate import IndicatorValue
 from eif_xlsx.report.tracker import DIRECTIONS, write_tracker
 

@@ -7,11 +7,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import yaml
-from eif_xlsx.errors import DefinitionError
 from pydantic import TypeAdapter, ValidationError
 
 from eif_xlsx.domain.model import Definition as _Definition
 from eif_xlsx.domain.model import IndicatorSet, Matrix, RuleViolations
+from eif_xlsx.errors import DefinitionError
 
 ENV_VAR = "EIF_XLSX_DEFINITIONS"  # read by the command line (--definitions) only
 _ADAPTER: TypeAdapter = TypeAdapter(_Definition)

@@ -10,9 +10,10 @@ import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 
+from python_calamine import CalamineWorkbook
+
 from eif_xlsx.errors import UsageError
 from eif_xlsx.normalise import as_text
-from python_calamine import CalamineWorkbook
 
 COLUMNS = ("id", "name", "organisation", "email", "role")
 _EMAIL = re.compile(r"^[^@\s<>\"',;]+@[^@\s<>\"',;]+\.[^@\s<>\"',;.]{2,}$")

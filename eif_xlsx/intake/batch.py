@@ -15,12 +15,11 @@ from pathlib import Path
 from eif_xlsx.domain.catalog import Catalog
 from eif_xlsx.domain.scoring import Scores, positions
 from eif_xlsx.errors import debug_log, finding, internal_error, set_debug_log
-from eif_xlsx.spool import Spool, Spooled, SpooledMap
-from eif_xlsx.texts import texts_of
-
 from eif_xlsx.intake.blank import preload, template_grid
 from eif_xlsx.intake.checks import Report, check
 from eif_xlsx.intake.reader import Return, read_return
+from eif_xlsx.spool import Spool, Spooled, SpooledMap
+from eif_xlsx.texts import texts_of
 
 WORKER_MEMORY = 1536 * 1024 * 1024  # address-space cap for one reading process
 FILE_SECONDS = 60

@@ -22,7 +22,6 @@ from pathlib import Path
 
 from eif_xlsx.cells import parse_a1
 from eif_xlsx.domain.model import IndicatorSet, Matrix
-
 from eif_xlsx.intake.container import inspect
 from eif_xlsx.intake.reader import _load_values
 from eif_xlsx.template import layout as layout_mod

@@ -10,7 +10,6 @@ from eif_xlsx.domain.catalog import Catalog
 from eif_xlsx.domain.model import Matrix
 from eif_xlsx.domain.scoring import Score, Scores, score_ticks
 from eif_xlsx.errors import Finding, Severity, finding
-
 from eif_xlsx.intake.reader import Answer, Return
 from eif_xlsx.template.layout import (
     BASELINE,

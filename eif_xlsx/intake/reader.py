@@ -14,11 +14,6 @@ from operator import itemgetter, ne
 from pathlib import Path
 from types import MappingProxyType
 
-from eif_xlsx.cells import a1
-from eif_xlsx.domain.catalog import Catalog
-from eif_xlsx.errors import FINDINGS, Finding, ReadError, finding, log_debug
-from eif_xlsx.normalise import as_text, choice, date, number, tick
-from eif_xlsx.spool import Spooled
 from python_calamine import (
     CalamineWorkbook,
     PasswordError,
@@ -28,7 +23,12 @@ from python_calamine import (
     ZipError,
 )
 
+from eif_xlsx.cells import a1
+from eif_xlsx.domain.catalog import Catalog
+from eif_xlsx.errors import FINDINGS, Finding, ReadError, finding, log_debug
 from eif_xlsx.intake.container import Container, inspect, stored_zip
+from eif_xlsx.normalise import as_text, choice, date, number, tick
+from eif_xlsx.spool import Spooled
 from eif_xlsx.template import layout as layout_mod
 from eif_xlsx.template.layout import (
     META_FIRST_ROW,

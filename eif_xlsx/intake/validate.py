@@ -7,14 +7,13 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 
 from eif_xlsx.domain.catalog import Catalog
-from eif_xlsx.intake.manifest import check_rounds, manifest_context, read_manifest
-from eif_xlsx.intake.sources import sources
-
 from eif_xlsx.intake import batch
 from eif_xlsx.intake.blank import template_grid
 from eif_xlsx.intake.checks import Report
 from eif_xlsx.intake.container import xml_guard
+from eif_xlsx.intake.manifest import check_rounds, manifest_context, read_manifest
 from eif_xlsx.intake.reader import Return, read_return
+from eif_xlsx.intake.sources import sources
 
 
 def validate(paths: Iterable[Path | str], *, catalog: Catalog | None = None, manifest: Path | str | None = None,

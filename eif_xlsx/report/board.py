@@ -37,13 +37,12 @@ from pathlib import Path
 from eif_xlsx.domain.model import NOT_ASSESSED, NOT_YET_BASIC, IndicatorSet, Matrix
 from eif_xlsx.domain.scoring import median
 from eif_xlsx.errors import DefinitionError, UsageError
-from eif_xlsx.report.flat import summary_data
-from eif_xlsx.report.schema import SUMMARY_SCHEMA, problems
-from eif_xlsx.template.styles import LEVEL_FILLS
-
 from eif_xlsx.report import svg
 from eif_xlsx.report.consolidate import Consolidation
+from eif_xlsx.report.flat import summary_data
+from eif_xlsx.report.schema import SUMMARY_SCHEMA, problems
 from eif_xlsx.template.layout import BASELINE, COLUMNS, TWELVE_MONTHS
+from eif_xlsx.template.styles import LEVEL_FILLS
 
 PARTNERS_PER_PAGE = 10
 ACTION_EXAMPLES = 3  # priority actions quoted per sub-element (all of them are in summary.xlsx)

@@ -12,10 +12,9 @@ from pathlib import Path
 from eif_xlsx.domain.model import IndicatorSet, Matrix
 from eif_xlsx.domain.scoring import Scores, level_of_score, mean, median
 from eif_xlsx.errors import Severity
+from eif_xlsx.intake.checks import Report
 from eif_xlsx.intake.manifest import return_order
 from eif_xlsx.spool import Rows
-
-from eif_xlsx.intake.checks import Report
 from eif_xlsx.template.layout import BASELINE, COLUMNS, TWELVE_MONTHS
 
 STATUS_ORDER = ("returned", "superseded", "rejected", "unexpected", "outstanding")

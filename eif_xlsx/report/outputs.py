@@ -6,7 +6,6 @@ from __future__ import annotations
 from pathlib import Path
 
 from eif_xlsx.domain.model import IndicatorSet
-
 from eif_xlsx.report import board, flat, summary, tracker
 from eif_xlsx.report.consolidate import Consolidation, ImportResult
 

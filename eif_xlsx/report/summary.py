@@ -9,20 +9,20 @@ from collections import defaultdict
 from functools import lru_cache
 from pathlib import Path
 
-from eif_xlsx.cells import a1
-from eif_xlsx.domain.model import NOT_ASSESSED, NOT_YET_BASIC, natural_key
-from eif_xlsx.domain.scoring import median
-from eif_xlsx.spool import SortedRows
-from eif_xlsx.template.styles import FONT, HEAD_FILL, LEVEL_FILLS, MUTED, colour_levels
-from eif_xlsx.template.text import write_text
-from eif_xlsx.texts import NOTE_KINDS, texts_of
 from xlsxwriter.workbook import Workbook
 from xlsxwriter.worksheet import Worksheet
 
+from eif_xlsx.cells import a1
+from eif_xlsx.domain.model import NOT_ASSESSED, NOT_YET_BASIC, natural_key
+from eif_xlsx.domain.scoring import median
 from eif_xlsx.report.consolidate import Consolidation
+from eif_xlsx.spool import SortedRows
 from eif_xlsx.template import layout as layout_mod
 from eif_xlsx.template.layout import BASELINE, COLUMN_LABEL, COLUMNS, TWELVE_MONTHS
+from eif_xlsx.template.styles import FONT, HEAD_FILL, LEVEL_FILLS, MUTED, colour_levels
+from eif_xlsx.template.text import write_text
 from eif_xlsx.template.workbook import FIXED_TIME
+from eif_xlsx.texts import NOTE_KINDS, texts_of
 
 TIMESCALE_ORDER_LAST = "(none)"
 

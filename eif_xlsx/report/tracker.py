@@ -8,9 +8,8 @@ from pathlib import Path
 
 from eif_xlsx.cells import a1
 from eif_xlsx.domain.model import IndicatorSet
-from eif_xlsx.spool import SortedRows
-
 from eif_xlsx.report.summary import _Book
+from eif_xlsx.spool import SortedRows
 
 EMPTY_PERIODS = ("Period 1", "Period 2", "Period 3", "Period 4")
 HEAD = ("Core purpose", "Commissioning intention", "Target population", "Lead commissioner", "Id", "Kind",

@@ -24,11 +24,10 @@ from eif_xlsx.csvfile import write_csv
 from eif_xlsx.domain.catalog import Catalog
 from eif_xlsx.domain.partners import slug
 from eif_xlsx.errors import Finding, Severity, UsageError
-from eif_xlsx.intake.manifest import read_manifest, return_order, wrong_round
-from eif_xlsx.rounds.mail import draft, sign_off, to_bytes
-
 from eif_xlsx.intake.checks import Report
+from eif_xlsx.intake.manifest import read_manifest, return_order, wrong_round
 from eif_xlsx.intake.validate import read_file, validate
+from eif_xlsx.rounds.mail import draft, sign_off, to_bytes
 from eif_xlsx.rounds.reissue import free_name, write_feedback
 from eif_xlsx.template.generate import format_deadline
 

@@ -7,15 +7,15 @@ import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from python_calamine import CalamineWorkbook
+
 from eif_xlsx.cells import parse_a1
 from eif_xlsx.domain.catalog import Catalog
 from eif_xlsx.domain.model import IndicatorSet, Matrix
 from eif_xlsx.domain.partners import Partner
 from eif_xlsx.errors import Severity, UsageError
-from eif_xlsx.intake.manifest import return_order
-from python_calamine import CalamineWorkbook
-
 from eif_xlsx.intake.checks import COVER_FIELDS, Report
+from eif_xlsx.intake.manifest import return_order
 from eif_xlsx.intake.reader import Answer, Return
 from eif_xlsx.intake.validate import validate
 from eif_xlsx.template import layout as layout_mod

@@ -13,7 +13,6 @@ from eif_xlsx.domain.model import IndicatorSet, Matrix
 from eif_xlsx.domain.partners import Partner, file_name
 from eif_xlsx.errors import UsageError
 from eif_xlsx.normalise import date as parse_date
-
 from eif_xlsx.template import layout as layout_mod
 from eif_xlsx.template.workbook import WorkbookSpec, write_workbook
 

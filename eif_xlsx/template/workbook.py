@@ -6,16 +6,13 @@ import datetime as dt
 import io
 from dataclasses import dataclass, field
 
+from xlsxwriter.workbook import Workbook
+from xlsxwriter.worksheet import Worksheet
+
 from eif_xlsx.cells import a1, col_letter, quote_sheet
 from eif_xlsx.domain.model import NOT_ASSESSED, NOT_YET_BASIC, IndicatorSet, Matrix
 from eif_xlsx.domain.scoring import Score, next_level, score_ticks
 from eif_xlsx.normalise import TICK_WORDS, as_text, tick
-from eif_xlsx.template.styles import colour_levels, colour_scores, make_formats, row_height
-from eif_xlsx.template.text import write_text
-from eif_xlsx.version import __version__
-from xlsxwriter.workbook import Workbook
-from xlsxwriter.worksheet import Worksheet
-
 from eif_xlsx.template.layout import (
     BASELINE,
     COL_12M,
@@ -63,6 +60,9 @@ from eif_xlsx.template.layout import (
     baseline_rows,
     metadata_checksum,
 )
+from eif_xlsx.template.styles import colour_levels, colour_scores, make_formats, row_height
+from eif_xlsx.template.text import write_text
+from eif_xlsx.version import __version__
 
 FIXED_TIME = dt.datetime(2020, 11, 1, 0, 0, 0)  # document timestamps are fixed: same inputs, same bytes
 
