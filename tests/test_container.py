@@ -25,7 +25,7 @@ from .test_hostile import answers_for
 
 @pytest.fixture(scope="module")
 def good(tmp_path_factory, matrix):
-    folder = tmp_path_factory.mktemp("speed")
+    folder = tmp_path_factory.mktemp("container")
     path = make_workbook(folder / "gen", matrix, answers_for(1))
     name, part = first_sub_element_sheet(path)
     with zipfile.ZipFile(path) as zf:
@@ -302,6 +302,7 @@ def test_hidden_sheets_are_read_as_hidden(good):
 
 
 @pytest.mark.libreoffice
+@pytest.mark.slow
 def test_ods_parts_are_kept_and_a_part_can_be_replaced(tmp_path, matrix):
     """The safety pass keeps an .ods's checked parts too (the reader re-zips them with its plain content.xml
     instead of inflating the file again); a replaced part gets its own CRC-32."""
@@ -322,3 +323,149 @@ def test_ods_parts_are_kept_and_a_part_can_be_replaced(tmp_path, matrix):
         assert zf.read("content.xml") == content
         assert {n: zf.read(n) for n in zf.namelist() if n != "content.xml"} == {
             n: d for n, d in box.parts.items() if n != "content.xml"}
+
+
+# --- .ods: the tags of content.xml -----------------------------------------------------------------
+
+ODS_NS = (b'xmlns:office="urn:oasis:names:tc:opendocument:xmlns:office:1.0" '
+          b'xmlns:table="urn:oasis:names:tc:opendocument:xmlns:table:1.0" '
+          b'xmlns:text="urn:oasis:names:tc:opendocument:xmlns:text:1.0"')
+
+
+def ods_content(tables: bytes, namespaces: bytes = ODS_NS, declaration: bytes = b'<?xml version="1.0" '
+                b'encoding="UTF-8"?>') -> bytes:
+    return (declaration + b"<office:document-content " + namespaces + b"><office:body><office:spreadsheet>" + tables
+            + b"</office:spreadsheet></office:body></office:document-content>")
+
+
+def ods_file(path: Path, content: bytes) -> Path:
+    """A minimal .ods as LibreOffice lays one out (mimetype first, stored; a manifest; content.xml)."""
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as z:
+        z.writestr("mimetype", "application/vnd.oasis.opendocument.spreadsheet", compress_type=zipfile.ZIP_STORED)
+        z.writestr("content.xml", content)
+        z.writestr("META-INF/manifest.xml", b'<?xml version="1.0" encoding="UTF-8"?><manifest:manifest xmlns:'
+                                            b'manifest="urn:oasis:names:tc:opendocument:xmlns:manifest:1.0"/>')
+    return path
+
+
+def value_row(cell: bytes, rows: int) -> bytes:
+    return (b'<table:table table:name="S"><table:table-row table:number-rows-repeated="' + str(rows).encode()
+            + b'">' + cell + b"</table:table-row></table:table>")
+
+
+#: Cells calamine reads as holding a value though they carry no office:value-type (the tree reading only counted
+#: that attribute or content, so a row of such cells repeated 20,000 times and more went through to calamine).
+VALUE_ONLY = {
+    "office:value": b'<table:table-cell office:value="1"/>',
+    "office:boolean-value": b'<table:table-cell office:boolean-value="true"/>',
+    "office:date-value": b'<table:table-cell office:date-value="2026-12-01"/>',
+    "office:string-value": b'<table:table-cell office:string-value="x"/>',
+    "table:formula": b'<table:table-cell table:formula="of:=1"/>',
+}
+
+
+@pytest.mark.parametrize("kind", VALUE_ONLY)
+def test_ods_cells_holding_only_a_value_attribute_are_bounded(tmp_path, kind):
+    from python_calamine import CalamineWorkbook
+
+    cell = VALUE_ONLY[kind]
+    small = ods_file(tmp_path / "small.ods", ods_content(value_row(cell, 5)))
+    assert inspect(small).extents["S"] == (4, 0)
+    if kind != "table:formula":  # what makes it matter: calamine reads each repeated row into the grid
+        assert len(CalamineWorkbook.from_path(str(small)).get_sheet_by_name("S").to_python()) == 5
+    far = ods_file(tmp_path / "far.ods", ods_content(value_row(cell, 1_000_000)))
+    error = refusal(far)
+    assert error.code == "too-large" and error.sheet == "S", str(error)
+
+
+#: content.xml written in ways a tag scan must follow: every table is also read as an element tree, by namespaces
+#: (ElementTree), and the two readings must agree.
+ODS_LAYOUTS = {
+    "as LibreOffice writes it": (
+        b'<table:table table:name="A &amp; B"><table:table-column table:number-columns-repeated="3"/>'
+        b'<table:table-row><table:table-cell office:value-type="string"><text:p>x</text:p></table:table-cell>'
+        b'<table:table-cell table:number-columns-repeated="2"/><table:table-cell office:value-type="float" '
+        b'office:value="2" table:formula="of:=IF([.A1]&gt;0;&quot;a&quot;;[$\'S 1\'.B2])"><text:p>2</text:p>'
+        b'</table:table-cell><table:table-cell table:number-columns-repeated="16380"/></table:table-row>'
+        b'<table:table-row table:number-rows-repeated="7"><table:table-cell table:number-columns-repeated="16384"/>'
+        b'</table:table-row><table:table-row><table:covered-table-cell table:number-columns-repeated="4"/>'
+        b'<table:table-cell office:value-type="float" office:value="1"/></table:table-row>'
+        b'<table:table-row table:number-rows-repeated="1048566"><table:table-cell '
+        b'table:number-columns-repeated="16384"/></table:table-row></table:table>'),
+    "indented, single quotes, attributes across lines": (
+        b"<table:table table:name='S 1'>\n  <table:table-header-rows>\n    <table:table-row\n      "
+        b"table:number-rows-repeated = '2'>\n      <table:table-cell table:number-columns-repeated='3'>\n      "
+        b"</table:table-cell>\n      <table:table-cell\n        table:formula='of:=1&lt;2'\n        "
+        b"office:value-type='boolean'>\n        <text:p>TRUE</text:p>\n      </table:table-cell>\n    "
+        b"</table:table-row>\n  </table:table-header-rows>\n  <table:table-row-group>\n    <table:table-row>\n"
+        b"      <table:table-cell>text only</table:table-cell>\n    </table:table-row>\n  "
+        b"</table:table-row-group>\n</table:table>"),
+    "tags in a comment, a CDATA section and a processing instruction": (
+        b'<table:table table:name="S"><!-- </table:table><table:table table:name="S"> --><table:table-row>'
+        b'<table:table-cell office:value-type="string"><text:p><![CDATA[<table:table-cell office:value-type='
+        b'"float" table:number-columns-repeated="500"/>]]></text:p></table:table-cell><?x <table:table-row '
+        b'table:number-rows-repeated="90000"> ?><table:table-cell><!-- only a comment --></table:table-cell>'
+        b'<table:table-cell table:number-columns-repeated="&#50;" office:value-type="float" office:value="1"/>'
+        b"</table:table-row></table:table>"),
+    "several tables, an empty one": (
+        b'<table:table table:name="E"/><table:table table:name="F"><table:table-row><table:table-cell '
+        b'office:value-type="float" office:value="3"/></table:table-row></table:table>'),
+}
+
+
+@pytest.mark.parametrize("layout", ODS_LAYOUTS)
+def test_ods_tag_scan_reads_tables_as_a_tree_does(layout):
+    content = ods_content(ODS_LAYOUTS[layout])
+    tables = container._ods_tables(content)
+    assert tables == container._ods_tables_by_tree(content)
+    assert tables  # every table is there
+
+
+def test_ods_tag_scan_places_cells_and_formulas():
+    tables = container._ods_tables(ods_content(ODS_LAYOUTS["as LibreOffice writes it"]))
+    assert tables == {"A & B": ((8, 4), {"D1": "=IF([.A1]>0;\"a\";[$'S 1'.B2])"})}
+    tables = container._ods_tables(ods_content(ODS_LAYOUTS["indented, single quotes, attributes across lines"]))
+    assert tables == {"S 1": ((2, 3), {"D1": "=1<2"})}
+    tables = container._ods_tables(ods_content(
+        ODS_LAYOUTS["tags in a comment, a CDATA section and a processing instruction"]))
+    assert tables == {"S": ((0, 3), {})}
+
+
+def test_ods_cells_under_another_prefix_are_bounded_too(tmp_path):
+    """calamine goes by the names 'table:table-row', 'table:table-cell'; a namespace-aware reader by namespaces.
+    A file binding the table namespace to another prefix is read both ways, and bounded by both."""
+    far = b'<t:table-cell office:value-type="float" office:value="1" t:number-columns-repeated="400"/>'
+    namespaces = ODS_NS + b' xmlns:t="urn:oasis:names:tc:opendocument:xmlns:table:1.0"'
+    path = ods_file(tmp_path / "prefix.ods", ods_content(
+        b'<table:table table:name="S"><table:table-row>' + far + b"</table:table-row></table:table>", namespaces))
+    error = refusal(path)
+    assert error.code == "too-large" and error.sheet == "S", str(error)
+    # and the other way round: 'table' bound elsewhere, the table namespace under 't'
+    other = ODS_NS.replace(b"xmlns:table:1.0", b"xmlns:text:1.0", 1) + (
+        b' xmlns:t="urn:oasis:names:tc:opendocument:xmlns:table:1.0"')
+    path = ods_file(tmp_path / "rebound.ods", ods_content(
+        b'<t:table t:name="S"><t:table-row>' + far + b"</t:table-row></t:table>", other))
+    assert refusal(path).code == "too-large"
+
+
+def test_ods_in_another_encoding_is_read_by_its_declaration(tmp_path):
+    content = ods_content(b'<table:table table:name="Caf\xe9"><table:table-row><table:table-cell office:value-type='
+                          b'"float" office:value="1" table:formula="of:=1"/></table:table-row></table:table>',
+                          declaration=b'<?xml version="1.0" encoding="ISO-8859-1"?>')
+    box = inspect(ods_file(tmp_path / "latin1.ods", content))
+    assert box.extents["Café"] == (0, 0) and box.formulas["Café"] == {"A1": "=1"}
+
+
+@pytest.mark.parametrize("tables, code, words", [
+    (b'<table:table table:name="S"><table:table-row><table:table-cell><table:table table:name="T"/>'
+     b"</table:table-cell></table:table-row></table:table>", "damaged", ["table inside a table"]),
+    (b'<table:table table:name="S"><table:table-row><table:table-cell table:number-columns-repeated="two"/>'
+     b"</table:table-row></table:table>", "damaged", ["'two'", "S"]),
+    (b'<table:table table:name="S"><table:table-row><table:table-cell></table:table-row></table:table>', "damaged",
+     ["not well-formed"]),
+])
+def test_ods_content_that_is_not_a_spreadsheet_is_damage(tmp_path, tables, code, words):
+    error = refusal(ods_file(tmp_path / "bad.ods", ods_content(tables)))
+    assert error.code == code, str(error)
+    for word in words:
+        assert word in str(error), (word, str(error))

@@ -625,10 +625,44 @@ def _as_utf8(part: str, data: bytes) -> bytes:
             from exc
 
 
-_ODS = {
-    "table": "urn:oasis:names:tc:opendocument:xmlns:table:1.0",
-    "office": "urn:oasis:names:tc:opendocument:xmlns:office:1.0",
-}
+_ODS_TABLE_NS = "urn:oasis:names:tc:opendocument:xmlns:table:1.0"
+_ODS_OFFICE_NS = "urn:oasis:names:tc:opendocument:xmlns:office:1.0"
+# A cell calamine reads as holding something: any of these attributes (not only office:value-type: a cell with
+# only office:value or table:formula is read as a value too), or content (an element that is not closed at once).
+_ODS_FILLED = frozenset({b"office:value-type", b"office:value", b"office:string-value", b"office:date-value",
+                         b"office:time-value", b"office:boolean-value", b"table:formula"})
+# The start tags of tables, rows and cells (their attributes: any text, quoted values holding '/' or '>' too; a cell
+# whose end tag follows at once holds nothing) and the end tags of tables.
+_ODS_TOKEN = re.compile(
+    rb"<table:(table-row|table-cell|covered-table-cell|table)(?=[\s/>])"
+    rb"""((?:[^/>"']++|"[^"]*+"|'[^']*+'|/(?!>))*+)(/>|>(?:\s*+</table:(?:covered-)?table-cell\s*+>)?)"""
+    rb"|</table:table\s*+>")
+_ODS_ATTR = re.compile(rb"""([^\s=/<>"']++)\s*+=\s*+(?:"([^"<]*+)"|'([^'<]*+)')""")
+_ODS_SKIPPED = re.compile(rb"<!--.*?-->|<!\[CDATA\[.*?\]\]>|<\?.*?\?>", re.DOTALL)  # no element tags inside
+_ODS_DECLARATION = re.compile(rb"""<\?xml[^>]*?encoding\s*=\s*["']([^"']*)""")
+_XMLNS = re.compile(rb"""xmlns(?::([^\s=/<>"']+))?\s*=\s*(?:"([^"<]*)"|'([^'<]*)')""")
+_XML_REFERENCE = re.compile(r"&(?:#x([0-9a-fA-F]+)|#([0-9]+)|(amp|lt|gt|quot|apos));")
+_XML_ENTITIES = {"amp": "&", "lt": "<", "gt": ">", "quot": '"', "apos": "'"}
+
+
+def _xml_reference(m: re.Match) -> str:
+    if m.group(3):
+        return _XML_ENTITIES[m.group(3)]
+    return chr(int(m.group(1), 16) if m.group(1) else int(m.group(2)))
+
+
+def _attribute(raw: bytes) -> str:
+    """An attribute's value as an XML parser gives it (expat has proved it well-formed): line ends and other white
+    space normalised to spaces, then character and entity references replaced."""
+    text = raw.decode("utf-8", errors="replace")
+    if "\r" in text or "\n" in text or "\t" in text:
+        text = text.replace("\r\n", " ").translate({9: 32, 10: 32, 13: 32})
+    if "&" not in text:
+        return text
+    if "&#" in text:
+        return _XML_REFERENCE.sub(_xml_reference, text)
+    return text.replace("&quot;", '"').replace("&apos;", "'").replace("&lt;", "<").replace("&gt;", ">") \
+        .replace("&amp;", "&")  # '&amp;' last: '&amp;lt;' is '&lt;'
 
 
 def _inspect_ods(path: Path, raw: bytes, infos: list[zipfile.ZipInfo]) -> Container:
@@ -647,16 +681,147 @@ def _inspect_ods(path: Path, raw: bytes, infos: list[zipfile.ZipInfo]) -> Contai
         raise ReadError("damaged", "content.xml is missing")
     if b"manifest:encryption-data" in xml.get("META-INF/manifest.xml", b""):
         raise ReadError("password-protected", "")
-    t, o = _ODS["table"], _ODS["office"]
-    cell_tags = {f"{{{t}}}table-cell", f"{{{t}}}covered-table-cell"}
-    rows_repeated, columns_repeated = f"{{{t}}}number-rows-repeated", f"{{{t}}}number-columns-repeated"
-    value_type, formula_key = f"{{{o}}}value-type", f"{{{t}}}formula"
-    root = _xml("content.xml", content)
-    for table in root.iter(f"{{{t}}}table"):
-        name = table.get(f"{{{t}}}name", "")
+    parser = _guarded_parser("content.xml")  # no handlers but the DTD's: expat proves it well-formed at C speed
+    try:
+        parser.Parse(content, True)
+    except expat.ExpatError as exc:
+        raise ReadError("damaged", "part 'content.xml' is not well-formed XML") from exc
+    except (LookupError, ValueError) as exc:  # an encoding expat cannot use
+        raise ReadError("damaged", "part 'content.xml' cannot be read as XML (its encoding is unknown)") from exc
+    text = _as_utf8("content.xml", content)  # as it was (UTF-8 or ASCII), or from UTF-16 or UTF-32
+    declared = _ODS_DECLARATION.match(content.removeprefix(b"\xef\xbb\xbf"))
+    encoding = declared.group(1).lower() if declared and text is content else b"utf-8"
+    usual = encoding in (b"utf-8", b"utf8") and _usual_names(text)
+    found = _ods_tables(text)
+    if not usual:
+        # Prefixes bound otherwise than every producer binds them, or another encoding: the tables are also read
+        # by their namespaces, as a namespace-aware reader would, and each table bounded by both readings.
+        for name, (extent, formulas) in _ods_tables_by_tree(content).items():
+            seen, more = found.get(name, ((0, 0), {}))
+            found[name] = ((max(extent[0], seen[0]), max(extent[1], seen[1])), {**more, **formulas})
+    for name, ((max_r, max_c), formulas) in found.items():
+        box.extents[name] = (max_r, max_c)
+        box.formulas[name] = formulas
+    return box
+
+
+def _usual_names(data: bytes) -> bool:
+    """Whether the prefixes table: and office: are bound to the ODF namespaces wherever they are declared, and those
+    namespaces to no other prefix (as every producer writes them): then the names calamine goes by (it matches
+    'table:table-row', not a namespace) are those a namespace-aware parser sees. A declaration-like text in a cell
+    only makes this False (both readings are then made)."""
+    for prefix, dq, sq in _XMLNS.findall(data):
+        uri = _attribute(dq or sq)
+        if prefix in (b"table", b"office") or uri in (_ODS_TABLE_NS, _ODS_OFFICE_NS):
+            if (prefix, uri) not in ((b"table", _ODS_TABLE_NS), (b"office", _ODS_OFFICE_NS)):
+                return False
+    return True
+
+
+def _too_far(name: str, max_r: int, max_c: int) -> ReadError:
+    return ReadError("too-large", f"the sheet '{name}' holds cells up to row {max_r + 1}, column {max_c + 1}; "
+                                  "a return never reaches that far (cells far outside the template)",
+                     sheet=name, cell=a1(min(max_r, 10**7), min(max_c, 10**5)))
+
+
+def _ods_tables(data: bytes) -> dict[str, tuple[tuple[int, int], dict[str, str]]]:
+    """Each table of an .ods's content.xml: (max row, max col) zero-based that its cells reach, and its formulas by
+    cell; raises 'too-large' at the first table reaching beyond MAX_ROWS x MAX_COLS.
+
+    Read from the tags as calamine reads them, by their qualified names, without building a tree: expat has proved
+    the part well-formed (so no '<' stands in an attribute or in text, and every tag is found), and comments, CDATA
+    sections and processing instructions, which may hold tag-like text, are taken out first. A cell counts as filled
+    as calamine counts it (any value or formula attribute) or when it has content; repeats count in full (up to a
+    cap far beyond the limits). A row without a filled cell moves the next rows down but reaches nothing itself.
+    """
+    if b"<!" in data or data.find(b"<?", 1) != -1:
+        data = _ODS_SKIPPED.sub(b"", data)
+    tables: dict[str, tuple[tuple[int, int], dict[str, str]]] = {}
+    name: str | None = None  # the table being read
+    found: dict[str, str] = {}
+    r = max_r = max_c = row = rows = 0
+    c = -1  # the next cell's column in the current row; -1 outside a row
+    filled_row = False
+    cells: dict[bytes, tuple[int, bool, bool]] = {}  # a cell's attributes -> (repeat, filled by them, formula)
+
+    def damaged(what: str) -> ReadError:
+        return ReadError("damaged", f"the sheet '{name}': {what}" if name is not None else f"content.xml: {what}")
+
+    for tag, attrs, end in _ODS_TOKEN.findall(data):
+        if tag == b"table-cell" or tag == b"covered-table-cell":
+            if c < 0:
+                continue  # not in a row of a table: no reader places it
+            if not end:
+                raise damaged("a cell's tag is not well-formed XML")
+            known = cells.get(attrs)  # a producer writes the same few attribute sets again and again
+            if known is None:
+                value = _ods_attribute(attrs, b"table:number-columns-repeated") if b"repeated" in attrs else None
+                # A value or formula attribute fills the cell (a tag holding 'value' or 'formula' anywhere counts:
+                # never fewer cells than calamine reads).
+                known = cells[attrs] = (1 if value is None else min(_count(_attribute(value), name), 10 ** 5),
+                                        b"value" in attrs or b"formula" in attrs, b"formula" in attrs)
+            repeat, filled, formula = known
+            if filled or len(end) == 1:  # or it has content: '>' and no end tag at once
+                filled_row = True
+                if c + repeat - 1 > max_c:
+                    max_c = c + repeat - 1
+                if formula and (text := _ods_attribute(attrs, b"table:formula")):
+                    text = _attribute(text)
+                    found[a1(row, c)] = text.split(":", 1)[1] if text.startswith("of:") else text
+            c += repeat
+        elif tag == b"table-row":
+            if name is None:
+                continue
+            if not end:
+                raise damaged("a row's tag is not well-formed XML")
+            if filled_row and row + rows - 1 > max_r:
+                max_r = row + rows - 1
+            value = _ods_attribute(attrs, b"table:number-rows-repeated") if b"repeated" in attrs else None
+            rows = 1 if value is None else min(_count(_attribute(value), name), 10 ** 7)
+            row, r, c, filled_row = r, r + rows, 0, False
+        elif tag == b"table":
+            if name is not None:
+                raise damaged("a table inside a table, which no spreadsheet program writes")
+            if not end:
+                raise damaged("a table's tag is not well-formed XML")
+            name = _attribute(_ods_attribute(attrs, b"table:name") or b"")
+            found, r, max_r, max_c, row, rows, c, filled_row = {}, 0, 0, 0, 0, 0, -1, False
+            if end == b"/>":
+                tables[name] = ((0, 0), found)
+                name = None
+        elif name is not None:  # the table's end
+            if filled_row and row + rows - 1 > max_r:
+                max_r = row + rows - 1
+            tables[name] = ((max_r, max_c), found)
+            if max_r >= MAX_ROWS or max_c >= MAX_COLS:
+                raise _too_far(name, max_r, max_c)
+            name, c = None, -1
+    return tables
+
+
+def _ods_attribute(attrs: bytes, key: bytes) -> bytes | None:
+    """The raw value of one attribute of a tag, read attribute by attribute (a value may hold any text but '<')."""
+    for name, dq, sq in _ODS_ATTR.findall(attrs):
+        if name == key:
+            return dq or sq
+    return None
+
+
+def _ods_tables_by_tree(content: bytes) -> dict[str, tuple[tuple[int, int], dict[str, str]]]:
+    """The same as _ods_tables, read by namespaces from an element tree (only for files whose prefixes are bound
+    unusually, or not in UTF-8)."""
+    t, o = f"{{{_ODS_TABLE_NS}}}", f"{{{_ODS_OFFICE_NS}}}"
+    cell_tags = {f"{t}table-cell", f"{t}covered-table-cell"}
+    rows_repeated, columns_repeated = f"{t}number-rows-repeated", f"{t}number-columns-repeated"
+    filled_keys = [f"{o}{key[7:].decode()}" if key.startswith(b"office:") else f"{t}{key[6:].decode()}"
+                   for key in _ODS_FILLED]
+    formula_key = f"{t}formula"
+    tables: dict[str, tuple[tuple[int, int], dict[str, str]]] = {}
+    for table in _xml("content.xml", content).iter(f"{t}table"):
+        name = table.get(f"{t}name", "")
         found: dict[str, str] = {}
         r = max_r = max_c = 0
-        for row in table.iter(f"{{{t}}}table-row"):
+        for row in table.iter(f"{t}table-row"):
             repeat = row.get(rows_repeated)
             rep_r = 1 if repeat is None else min(_count(repeat, name), 10 ** 7)
             c = 0
@@ -666,7 +831,7 @@ def _inspect_ods(path: Path, raw: bytes, infos: list[zipfile.ZipInfo]) -> Contai
                     continue
                 repeat = cell.get(columns_repeated)
                 rep_c = 1 if repeat is None else min(_count(repeat, name), 10 ** 5)
-                if len(cell) or cell.get(value_type) is not None:
+                if len(cell) or (cell.text and not cell.text.isspace()) or any(key in cell.attrib for key in filled_keys):
                     filled = True
                     if c + rep_c - 1 > max_c:
                         max_c = c + rep_c - 1
@@ -677,13 +842,10 @@ def _inspect_ods(path: Path, raw: bytes, infos: list[zipfile.ZipInfo]) -> Contai
             if filled:
                 max_r = max(max_r, r + rep_r - 1)
             r += rep_r
-        box.extents[name] = (max_r, max_c)
+        tables[name] = ((max_r, max_c), found)
         if max_r >= MAX_ROWS or max_c >= MAX_COLS:
-            raise ReadError("too-large", f"the sheet '{name}' holds cells up to row {max_r + 1}, column {max_c + 1}; "
-                                         "a return never reaches that far (cells far outside the template)",
-                            sheet=name, cell=a1(min(max_r, 10**7), min(max_c, 10**5)))
-        box.formulas[name] = found
-    return box
+            raise _too_far(name, max_r, max_c)
+    return tables
 
 
 def _count(text: str, sheet: str) -> int:
