@@ -93,12 +93,13 @@ def fill_answers(matrix: Matrix, lay: layout_mod.WorkbookLayout, partner: Partne
     if indicators is not None and partner.id.startswith(("PH", "COM")):
         for _, _, ind in indicators.indicators()[: 12 if partner.id.startswith("PH") else 6]:
             for period in ("2026 Q1", "2026 Q2"):
+                ind_value: str | float
                 if ind.unit == "text":
-                    value = "Case studies collected from three schools."
+                    ind_value = "Case studies collected from three schools."
                 else:
-                    value = round(rng.uniform(40, 80), 1)
+                    ind_value = round(rng.uniform(40, 80), 1)
                 answers[("indicator_period", "", ind.id, "")] = period
-                answers[("indicator_value", "", ind.id, "")] = value
+                answers[("indicator_value", "", ind.id, "")] = ind_value
                 answers[("indicator_rag", "", ind.id, "")] = rng.choice(("Red", "Amber", "Green"))
     return answers
 
@@ -140,7 +141,7 @@ def run_demo(out: Path, echo=print, catalog: Catalog | None = None, partners_fil
     returns = out / "returns"
     returns.mkdir(parents=True, exist_ok=True)
     missing = partners[-1]  # one partner never returns
-    prefill = {}
+    prefill: dict[str, tuple[str, dict, dict]] = {}
     for n, p in enumerate(partners):
         if p is missing:
             continue

@@ -13,7 +13,7 @@ import os
 import pickle
 import tempfile
 from collections import OrderedDict
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import IO, Any
 
 _RECENT = 4  # packed values that stay loaded: the outputs work on one return at a time
@@ -44,6 +44,7 @@ class _Packed:
         if self._blob is not None:
             return self._blob
         fh, offset, length = self._fh, self._span >> 32, self._span & 0xFFFFFFFF
+        assert fh is not None  # Spool.keep set it when it took the bytes
         if hasattr(os, "pread"):  # no shared file position: safe whoever else reads the file
             return os.pread(fh.fileno(), length, offset)
         fh.seek(offset)  # Windows: no pread
@@ -78,7 +79,7 @@ class _Packed:
     def __eq__(self, other: object) -> bool:
         return self.load() == (other.load() if isinstance(other, _Packed) else other)
 
-    __hash__ = None
+    # Not hashable: defining __eq__ without __hash__ makes Python set __hash__ to None.
 
 
 class Spooled(_Packed, Sequence):
@@ -86,7 +87,9 @@ class Spooled(_Packed, Sequence):
 
     __slots__ = ()
 
-    def index(self) -> dict:
+    # Not Sequence.index (a value's position) but the answers by key: `# type: ignore` until it can be renamed
+    # (its caller is intake/reader.py's Return._index).
+    def index(self) -> dict:  # type: ignore[override]
         """The answers by key (field, sub_element, item, column), cached with the loaded list."""
         _, items, idx = self._loaded()
         if not idx and items:
@@ -112,17 +115,17 @@ class Spool:
 
     def keep(self, *values) -> None:
         """Move packed values' bytes to the file, in one write (anything else is left as it is)."""
-        packed = [v for v in values if isinstance(v, _Packed) and v._blob is not None]
+        packed = [(v, v._blob) for v in values if isinstance(v, _Packed) and v._blob is not None]
         if not packed:
             return
-        if any(len(v._blob) > 0xFFFFFFFF for v in packed):
+        if any(len(blob) > 0xFFFFFFFF for _, blob in packed):
             raise ValueError("a packed value over 4 GiB")  # never: a return's parts are capped far below
         where = self._fh.seek(0, 2)
         blobs = []
-        for v in packed:
-            v._fh, v._span = self._fh, where << 32 | len(v._blob)
-            where += len(v._blob)
-            blobs.append(v._blob)
+        for v, blob in packed:
+            v._fh, v._span = self._fh, where << 32 | len(blob)
+            where += len(blob)
+            blobs.append(blob)
             v._blob = None
         data = memoryview(b"".join(blobs) if len(blobs) > 1 else blobs[0])
         while data:  # unbuffered: a write may take part of it
@@ -137,7 +140,7 @@ class SortedRows:
     row goes to a temporary file as it is added, and only its sort key stays in memory. Rows with equal keys come
     back in the order they were added."""
 
-    def __init__(self):
+    def __init__(self) -> None:
         self._fh: IO[bytes] = tempfile.TemporaryFile(prefix="eif-xlsx-", suffix=".rows")
         self._keys: list[tuple[Any, int, int]] = []
 
@@ -160,7 +163,7 @@ class Rows:
     """A list that grows on disk: each item is pickled to a temporary file as it is appended, and iterating reads
     them back in order (as often as needed). For what a round has one or more of per return (indicator values)."""
 
-    def __init__(self, items=()):
+    def __init__(self, items: Iterable[Any] = ()) -> None:
         self._fh: IO[bytes] = tempfile.TemporaryFile(prefix="eif-xlsx-", suffix=".rows")
         self._count = 0
         for item in items:

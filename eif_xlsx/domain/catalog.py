@@ -5,9 +5,11 @@ from __future__ import annotations
 import copy
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import yaml
 from pydantic import TypeAdapter, ValidationError
+from pydantic_core import ErrorDetails
 
 from eif_xlsx.domain.model import Definition as _Definition
 from eif_xlsx.domain.model import IndicatorSet, Matrix, RuleViolations
@@ -30,7 +32,13 @@ class _UniqueKeyLoader(yaml.SafeLoader):
     """SafeLoader that refuses a key given twice in one mapping (PyYAML would keep the last silently)."""
 
 
-class _FastLoader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):
+if TYPE_CHECKING:  # a base chosen at run time; libyaml's loader has SafeLoader's interface
+    _SafeLoaderBase = yaml.SafeLoader
+else:
+    _SafeLoaderBase = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+class _FastLoader(_SafeLoaderBase):
     """The same with libyaml's parser where PyYAML has it (many times faster); a file it refuses is parsed again
     with _UniqueKeyLoader, whose messages name the offending character."""
 
@@ -90,7 +98,7 @@ def _line_of(root: yaml.Node | None, loc: list) -> int:
     return line
 
 
-def _describe(err: dict) -> str:
+def _describe(err: ErrorDetails) -> str:
     kind, msg = err["type"], err["msg"]
     if kind == "missing":
         return "required field is missing"
@@ -157,7 +165,7 @@ def _problems(name: str, root: yaml.Node | None, data: dict) -> list[str] | Matr
     return [line for err_lines in problems for line in err_lines.split("\n")]
 
 
-def _format(name: str, root: yaml.Node | None, err: dict) -> str:
+def _format(name: str, root: yaml.Node | None, err: ErrorDetails) -> str:
     loc = list(err["loc"][1:])  # drop the discriminator tag (not a field: "indicators" is also one)
     cause = (err.get("ctx") or {}).get("error")
     if isinstance(cause, RuleViolations):
@@ -242,7 +250,7 @@ class Catalog:
         sorted order, so that the same returns always give the same set."""
         ids = sorted({m.get("indicators_id", "") for m in metadata} - {""})
         entry = self.entries.get(ids[0]) if ids else None
-        return entry.definition if entry is not None and entry.kind == "indicators" else None
+        return entry.definition if entry is not None and isinstance(entry.definition, IndicatorSet) else None
 
     def matrices(self) -> list[Matrix]:
         return [e.definition for e in self.entries.values() if isinstance(e.definition, Matrix)]

@@ -158,7 +158,7 @@ def _coded(values: tuple[str, ...]) -> bytes | tuple[str, ...]:
 
 
 def _text(values: bytes | tuple[str, ...], i: int) -> str:
-    return _NAMES[values[i]] if values.__class__ is bytes else values[i]
+    return _NAMES[values[i]] if isinstance(values, bytes) else values[i]
 
 
 def _scores(*parts) -> Scores:

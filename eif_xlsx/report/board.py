@@ -422,7 +422,8 @@ def _movement(data: BoardData) -> str:
                 "yet. This section fills in once the 12-months workbooks come back.</p></section>")
     rows, table = [], []
     for sub in _subs(m):
-        pairs, only = [], Counter()
+        pairs: list[tuple[float, float]] = []
+        only: Counter[str] = Counter()  # partners who assessed one column only, by that column
         for p in data.partners:
             b = data.scores.get((p.key, sub.code, BASELINE), (None, ""))[0]
             t = data.scores.get((p.key, sub.code, TWELVE_MONTHS), (None, ""))[0]
@@ -547,7 +548,7 @@ def _indicators(data: BoardData) -> str:
     if not values and iset is None:
         return ""
     head = "<section><h2>Commissioning indicators</h2>"
-    if not values:
+    if not values and iset is not None:  # (with no values there is a set: it returned above otherwise)
         return head + f"<p>No values for {escape(iset.title)} in the returns yet.</p></section>"
     order: dict[str, int] = {}
     texts: dict[str, tuple[str, str]] = {}

@@ -8,6 +8,7 @@ from collections import defaultdict
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TypedDict
 
 from eif_xlsx.domain.model import IndicatorSet, Matrix
 from eif_xlsx.domain.scoring import Scores, level_of_score, mean, median
@@ -208,7 +209,13 @@ def _shown_names(reports: list[Report]) -> dict[int, str]:
     return out
 
 
-def _counts(rep: Report) -> dict[str, int]:
+class _Counts(TypedDict):
+    errors: int
+    warnings: int
+    info: int
+
+
+def _counts(rep: Report) -> _Counts:
     c = rep.counts()
     return {"errors": c[Severity.ERROR.value], "warnings": c[Severity.WARNING.value], "info": c[Severity.INFO.value]}
 

@@ -159,7 +159,7 @@ def _items(header: tuple[str, ...], batches: Iterable[list[tuple]], texts_only: 
     other: dict[tuple, str] = {}  # few: scores rounded to 4 places, counts
     for batch in batches:
         if batch:
-            if lines is not None:
+            if lines is not None and csv_to is not None:  # (lines is made when csv_to is given)
                 csv_to.write(lines.render(batch))
             if texts_only:
                 yield _Items(",".join([fill(*map(_text, row)) for row in batch]))

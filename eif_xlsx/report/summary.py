@@ -6,6 +6,7 @@ import datetime as dt
 import math
 import textwrap
 from collections import defaultdict
+from collections.abc import Sequence
 from functools import lru_cache
 from pathlib import Path
 
@@ -13,7 +14,7 @@ from xlsxwriter.workbook import Workbook
 from xlsxwriter.worksheet import Worksheet
 
 from eif_xlsx.cells import a1
-from eif_xlsx.domain.model import NOT_ASSESSED, NOT_YET_BASIC, natural_key
+from eif_xlsx.domain.model import NOT_ASSESSED, NOT_YET_BASIC, Dimension, Element, natural_key
 from eif_xlsx.domain.scoring import median
 from eif_xlsx.report.consolidate import Consolidation
 from eif_xlsx.spool import SortedRows
@@ -194,8 +195,8 @@ class _Book:
         for c, (value, fmt) in enumerate(zip(values, fmts, strict=True), start=c0):
             self.put(ws, r, c, value, fmt)
 
-    def table(self, ws: Worksheet, r0: int, headers: list[tuple[str, float]], rows, fmts: list[str] | None = None,
-              starts: list[int] | None = None) -> int:
+    def table(self, ws: Worksheet, r0: int, headers: Sequence[tuple[str, float]], rows,
+              fmts: list[str] | None = None, starts: list[int] | None = None) -> int:
         """A header row and the rows below it (any iterable, written as it is consumed), with filter and sort
         arrows on the header, each row as tall as its wrapped texts need; returns the row after the last.
         starts: filled with the rows that begin each group of rows the iterable marks (a row given as
@@ -397,7 +398,7 @@ def _elements(book: _Book, cons: Consolidation) -> None:
     ws = book.sheet("Elements", "Key element and dimension roll-ups (mean of sub-element scores)")
     book.width(ws, 0, 0, 20)
     book.width(ws, 1, 1, 20)
-    cols: list[tuple[str, object, str]] = []
+    cols: list[tuple[str, tuple[str, Element | Dimension], str]] = []
     dim_starts = []
     for dim in m.dimensions:
         if cols:

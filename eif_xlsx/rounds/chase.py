@@ -162,6 +162,7 @@ def chase(returns: Iterable[Path | str], manifest: Path | str, *, sender: str, o
                 original = None
             theirs = not any(f.code == "other-partner" for f in item.findings)  # else: send them their own again
             if item.status == TO_CORRECT and theirs:
+                assert item.report is not None  # a partner with something to correct has sent a return
                 item.attachment = _feedback_copy(item.report, out / "feedback", return_to or sender,
                                                  result.deadline, taken, catalog) or original
             else:
@@ -245,7 +246,7 @@ def chase_body(item: ChaseItem, *, deadline: str, return_to: str, area: str, sen
     lines = [f"Dear {item.name or 'colleague'},", ""]
     if item.status == OUTSTANDING:
         wrong = item.report is not None and bool(item.findings)  # they sent a workbook of another round
-        if wrong:
+        if wrong and item.report is not None:  # (wrong implies a report: said again for the type checker)
             lines += [f"Thank you for sending {item.report.file}. We have not counted it as your return for {what}:"]
             lines += [f"  • {f.message}" for f in item.findings]
         else:

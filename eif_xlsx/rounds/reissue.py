@@ -146,24 +146,24 @@ def plan(catalog, matrix_id: str, previous, partners: list[Partner] | None, roun
     new = layout_mod.build(matrix, iset)
     prefill: dict[str, tuple[str, dict, dict]] = {}
     for p in partners:
-        r = latest.get(p.id) or (by_email.get(p.email.lower()) if p.email else None)
-        if r is None:
+        earlier = latest.get(p.id) or (by_email.get(p.email.lower()) if p.email else None)
+        if earlier is None:
             notes.append(f"{p.id} {p.label}: no previous return; a blank workbook is issued")
             continue
-        carried = carry(r.ret, new)
+        carried = carry(earlier.ret, new)
         if given:
             # The partner's details are the new list's: what was typed on last round's cover is not carried.
             carried.answers = {k: v for k, v in carried.answers.items() if k[0] not in COVER_FIELDS}
-        cover = _actions_on_cover(r.ret)
+        cover = _actions_on_cover(earlier.ret)
         if carried.lost:
             cover.append("Answers from your earlier return that could not be carried over (the matrix has "
                          "changed, or they were written outside the answer cells): " + "; ".join(carried.lost))
             notes.append(f"{p.id} {p.label}: {len(carried.lost)} answer(s) could not be carried over: "
                          + "; ".join(carried.lost))
-        extra = {"notes_for_partner": tuple(cover)}
+        extra: dict[str, tuple[str, ...] | frozenset[str]] = {"notes_for_partner": tuple(cover)}
         if round_.replace("-", "_") == TWELVE_MONTHS:
             extra["locked_columns"] = frozenset({BASELINE})
-        prefill[p.id] = (r.file, carried.answers, extra)
+        prefill[p.id] = (earlier.file, carried.answers, extra)
     return Plan(partners, prefill, notes, iset)
 
 

@@ -413,5 +413,5 @@ def template_one_item_ids(old: WorkbookLayout | None, new: WorkbookLayout) -> di
             i = int(r.key[1:])
             line = lines[i - 1] if 1 <= i <= len(lines) else None
             same = line is not None and line.cells and line.label == r.label
-            out[(sheet.sub_element, r.key)] = line.key if same else None
+            out[(sheet.sub_element, r.key)] = line.key if line is not None and same else None
     return out

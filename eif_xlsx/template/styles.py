@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from functools import lru_cache
 
 from xlsxwriter.utility import xl_range
@@ -57,7 +58,8 @@ def make_formats(wb: Workbook) -> dict:
     return fmt
 
 
-def row_height(texts_and_widths: list[tuple[str, float]], line: float = 13.0, minimum: float = 15.0) -> float:
+def row_height(texts_and_widths: Sequence[tuple[str, float]], line: float = 13.0,
+               minimum: float = 15.0) -> float:
     """A row height that fits wrapped text: the tallest cell, estimating characters per line from the width."""
     lines = max((_lines(str(text), width) for text, width in texts_and_widths), default=1)
     return max(minimum, round(max(lines, 1) * line + 4, 1))
