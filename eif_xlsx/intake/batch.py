@@ -11,8 +11,10 @@ from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, Tim
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import cast
 
 from eif_xlsx.domain.catalog import Catalog
+from eif_xlsx.domain.model import IndicatorSet
 from eif_xlsx.domain.scoring import Scores, positions
 from eif_xlsx.errors import debug_log, finding, internal_error, set_debug_log
 from eif_xlsx.intake.blank import preload, template_grid
@@ -135,7 +137,8 @@ def slim(report: Report) -> Report:
 def _warm(catalog: Catalog) -> None:
     """Load the blank templates kept on disk (blank.preload) once in this process: where the workers are forked
     they start with them; otherwise each loads the templates it needs from disk (~2 ms)."""
-    preload(catalog.matrices(), [e.definition for e in catalog.entries.values() if e.kind == "indicators"])
+    preload(catalog.matrices(),
+            [e.definition for e in catalog.entries.values() if isinstance(e.definition, IndicatorSet)])
 
 
 class _Pool(ProcessPoolExecutor):
@@ -272,7 +275,8 @@ def _spooled(report: Report, spool: Spool) -> Report:
     """A worker's report as the main process keeps it: its answers and results in the spool file, its metadata
     compact."""
     ret = report.ret
-    ret.metadata = Metadata(ret.metadata)
+    # Read-only from here on; reader.Return.metadata is typed as the dict the reader fills.
+    ret.metadata = cast("dict[str, str]", Metadata(ret.metadata))
     spool.keep(ret.answers, ret.extra, ret.texts, ret.indicators, report.results)
     return report
 

@@ -20,6 +20,7 @@ from eif_xlsx.template.layout import (
     META_SHEET,
     META_VALUE_COL,
     TWELVE_MONTHS,
+    Row,
     SheetLayout,
 )
 
@@ -156,9 +157,10 @@ class _Answers:
             else:
                 if key is None or key[0] != a.sub_element or key[1] != field_:
                     key = (a.sub_element, field_)
-                    group = groups.get(key)
-                    if group is None:
-                        group = groups[key] = []
+                    found = groups.get(key)
+                    if found is None:
+                        found = groups[key] = []
+                    group = found
                 group.append(a)
 
     def of(self, sub_element: str, field_: str) -> list[Answer]:
@@ -177,6 +179,7 @@ class _Answers:
 def _score(report: Report, matrix: Matrix, answers: _Answers) -> None:
     ret = report.ret
     levels = matrix.level_names
+    assert ret.layout is not None  # check() scores readable returns only, and reading one sets its layout
     for sheet in ret.layout.by_role("sub_element"):
         code = sheet.sub_element
         criteria = [(r.key, r.level) for r in sheet.rows_of("criterion")]
@@ -225,7 +228,7 @@ def _evidence(report: Report, answers: _Answers, sheet: SheetLayout, column: str
         ok = others_typed or any(support_levels.get(a.item, "") in ("", claimed) for a in supports)
         unlevelled = "one without a level, " if any(not r.level for r in support_rows) else ""
         at_level = f" at that level (an item marked {claimed}, {unlevelled}or one under 'Other')"
-        first = at_claimed[0]  # the finding points at the first item that would do
+        first: Row | None = at_claimed[0]  # the finding points at the first item that would do
     else:
         ok = bool(supports) or others_typed
         at_level = ""
@@ -241,18 +244,19 @@ def _dates(report: Report, today: dt.date, answers: _Answers) -> None:
     ret = report.ret
     for column in COLUMNS:
         a = answers.get("assessment_date", "", "", column)
-        report.dates[column] = a.value if a and isinstance(a.value, dt.date) else None
+        date = report.dates[column] = a.value if a and isinstance(a.value, dt.date) else None
         used = any(a2.filled for a2 in answers.typed if a2.column == column and a2.field != "assessment_date")
         if a is None:
             continue
-        if report.dates[column] is None and not a.problem and used:
+        if date is None and not a.problem and used:
             report.findings.append(finding("date-missing", ret.file, a.sheet, a.cell, column=COLUMN_LABEL[column]))
-        elif report.dates[column] and report.dates[column] > today:
+        elif date and date > today:
             report.findings.append(finding("date-in-future", ret.file, a.sheet, a.cell, column=COLUMN_LABEL[column],
-                                           value=report.dates[column].isoformat()))
+                                           value=date.isoformat()))
     base, later = report.dates.get(BASELINE), report.dates.get(TWELVE_MONTHS)
     if base and later and later < base:
         a = answers.get("assessment_date", "", "", TWELVE_MONTHS)
+        assert a is not None  # the twelve-months date was read from it
         report.findings.append(finding("dates-out-of-order", ret.file, a.sheet, a.cell, value=later.isoformat(),
                                        baseline=base.isoformat()))
 

@@ -56,7 +56,9 @@ def check_rounds(reports: list[Report], rows: list[Mapping[str, str]] | None) ->
         return
     for rep in reports:
         row = sent.get(rep.ret.partner_id) if rep.ret.readable else None
-        found = _round_key(rep.ret.metadata.get("round", "") or "") if row is not None else ""
+        if row is None:
+            continue
+        found = _round_key(rep.ret.metadata.get("round", "") or "")
         if not found or found == _round_key(row["round"]):
             continue
         expected = _round_key(row["round"])

@@ -24,6 +24,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from email.utils import parseaddr
 from pathlib import Path
+from typing import Any, TypeAlias
 
 from eif_xlsx.errors import finding, log_debug
 from eif_xlsx.intake.batch import Source
@@ -185,7 +186,11 @@ def _walk(data: bytes, is_msg: bool, mail: _Mail, prefix: tuple[str, ...], taken
             mail.found.append((" › ".join((*prefix, _unique(name, taken))), payload))
 
 
-def _eml_items(data: bytes) -> Iterator[tuple[str, str, object]]:
+# What a message holds, as (kind, name, payload): ("sender", "", address), ("message"/"file", name, bytes).
+_Item: TypeAlias = tuple[str, str, Any]
+
+
+def _eml_items(data: bytes) -> Iterator[_Item]:
     msg = email.message_from_bytes(data, policy=email.policy.default)
     yield "sender", "", _address(msg.get("From", ""))
     for part in msg.iter_attachments():
@@ -199,7 +204,7 @@ def _eml_items(data: bytes) -> Iterator[tuple[str, str, object]]:
             yield item
 
 
-def _eml_part(part) -> tuple[str, str, object] | None:
+def _eml_part(part) -> _Item | None:
     raw_name = part.get_filename() or part.get_param("name", header="content-type") or ""
     if part.get_content_type() == "message/rfc822":
         inner = part.get_payload(0) if part.is_multipart() else None
@@ -213,7 +218,7 @@ def _eml_part(part) -> tuple[str, str, object] | None:
     return ("message" if _is_email(name) else "file"), name, part.get_payload(decode=True) or b""
 
 
-def _msg_items(data: bytes) -> Iterator[tuple[str, str, object]]:
+def _msg_items(data: bytes) -> Iterator[_Item]:
     import extract_msg  # only for an Outlook .msg: importing it costs ~0.2 s, in every worker that reads a return
 
     msg = extract_msg.openMsg(data, strict=False, delayAttachments=False)
@@ -231,7 +236,7 @@ def _msg_items(data: bytes) -> Iterator[tuple[str, str, object]]:
         msg.close()
 
 
-def _msg_attachment(att, depth: int) -> Iterator[tuple[str, str, object]]:
+def _msg_attachment(att, depth: int) -> Iterator[_Item]:
     """An attachment of a .msg: a file, or a whole message embedded in it (its workbooks, as 'name › file')."""
     from extract_msg.enums import AttachmentType  # with extract_msg, above
 
