@@ -65,7 +65,7 @@ def test_the_stamp_follows_the_definitions_the_template_version_and_the_code(cac
     assert blank._stamp(matrix.content_hash, "") != stamp
     monkeypatch.undo()
     # The package's source is part of it: checked in a copy of the package with one file changed.
-    code = ("import sys; sys.path.insert(0, sys.argv[1]); from eif_xlsx import blank; "
+    code = ("import sys; sys.path.insert(0, sys.argv[1]); from eif_xlsx.intake import blank; "
             "print(blank._code_stamp())")
     copy = cache.parent / "copy"
     import shutil
