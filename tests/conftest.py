@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import os
 import shutil
+import sys
 from pathlib import Path
 
 import pytest
+
 from eif_xlsx.domain.catalog import Catalog
 from eif_xlsx.domain.partners import Partner
-
 from eif_xlsx.template.generate import generate_workbooks
 
 MATRIX_ID = "maternity-early-years"
@@ -65,9 +66,75 @@ def soffice() -> str | None:
     return shutil.which("soffice") or shutil.which("libreoffice")
 
 
+# --- the fast loop: a test that runs a real program is marked slow -------------------------------------------
+# `pytest -m "not slow"` must stay fast, so a test (or a fixture set up for it) that starts LibreOffice, Gnumeric,
+# Chromium or poppler and is not marked slow fails, saying so. Two checks: need_program() below, and an audit hook
+# (sys.addaudithook, a public API) that sees every program started through subprocess, e.g. by office.convert.
+
+#: The programs that make a test slow, by the name of their executable.
+REAL_PROGRAMS = {"soffice": "LibreOffice", "soffice.bin": "LibreOffice", "libreoffice": "LibreOffice",
+                 "ssconvert": "Gnumeric", "chromium": "Chromium", "chromium-browser": "Chromium",
+                 "google-chrome": "Chromium", "google-chrome-stable": "Chromium", "pdftotext": "poppler",
+                 "pdfinfo": "poppler", "pdftoppm": "poppler"}
+_running: dict = {"item": None, "started": []}  # the test being set up or run, and the real programs it started
+
+
+def real_program(argv) -> str | None:
+    """The real program a command line (a list, or a string) starts, or None. Playwright's driver counts as
+    Chromium."""
+    if isinstance(argv, (str, bytes, os.PathLike)):
+        argv = os.fsdecode(argv).split()
+    argv = [os.fsdecode(a) for a in argv if isinstance(a, (str, bytes, os.PathLike))]
+    if not argv:
+        return None
+    if os.path.basename(argv[0]) in REAL_PROGRAMS:
+        return REAL_PROGRAMS[os.path.basename(argv[0])]
+    return "Chromium (Playwright)" if any("playwright" in a for a in argv) else None
+
+
+def _watch_programs(event: str, args: tuple) -> None:
+    if event == "subprocess.Popen" and _running["item"] is not None:
+        program = real_program(args[1]) or (real_program([args[0]]) if args[0] else None)
+        if program:
+            _running["started"].append(program)
+
+
+sys.addaudithook(_watch_programs)
+
+
+def _must_be_slow(item, what: str) -> None:
+    if item.get_closest_marker("slow") is None:
+        pytest.fail(f"{item.nodeid} runs {what}: mark it slow (@pytest.mark.slow), so that the fast loop "
+                    f"(pytest -m 'not slow') stays fast", pytrace=False)
+
+
+def _watching(item):
+    _running["item"], _running["started"] = item, []
+    try:
+        result = yield
+    finally:
+        _running["item"] = None
+    if _running["started"]:
+        _must_be_slow(item, ", ".join(sorted(set(_running["started"]))))
+    return result
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_setup(item):
+    return (yield from _watching(item))
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_call(item):
+    return (yield from _watching(item))
+
+
 def need_program(found: str | None, what: str) -> str:
     """A real program a test drives: required under CI (a missing program fails the run, and says which); locally
-    the test may be skipped. found: its path, as shutil.which gives it (None: not installed)."""
+    the test may be skipped. found: its path, as shutil.which gives it (None: not installed). The test must be
+    marked slow."""
+    if _running["item"] is not None:
+        _must_be_slow(_running["item"], what)
     if found:
         return found
     if os.environ.get("CI"):

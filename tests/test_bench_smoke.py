@@ -8,6 +8,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 BENCH = Path(__file__).resolve().parent.parent / "benchmarks" / "bench.py"
 
 
@@ -15,6 +17,7 @@ def _positive(value) -> bool:
     return isinstance(value, int | float) and not isinstance(value, bool) and value > 0
 
 
+@pytest.mark.slow
 def test_bench_smoke(tmp_path):
     result_file = tmp_path / "result.json"
     run = subprocess.run(

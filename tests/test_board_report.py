@@ -65,6 +65,7 @@ def _partners(summary: dict) -> set[str]:
     return names
 
 
+@pytest.mark.slow
 def test_html_is_self_contained(demo):
     html = (demo / "report.html").read_text(encoding="utf-8")
     assert "<script" not in html.lower()
@@ -74,6 +75,7 @@ def test_html_is_self_contained(demo):
     assert html.count("<svg ") >= 3  # the distribution, the movement and the evidence charts
 
 
+@pytest.mark.slow
 def test_html_opens_in_chromium_without_errors_or_requests(demo):
     chromium = need_chromium()
     from playwright.sync_api import sync_playwright
@@ -102,6 +104,7 @@ def test_html_opens_in_chromium_without_errors_or_requests(demo):
     assert heat_cells == len({i["partner_id"] for i in summary["levels"]}) * 2 * len(summary["sub_elements"])
 
 
+@pytest.mark.slow
 def test_pdf_names_every_partner_and_sub_element(demo):
     need_chromium()
     need_poppler()
@@ -118,6 +121,7 @@ def test_pdf_names_every_partner_and_sub_element(demo):
     assert "841.92 x 594.96 pts (A4)" in size  # landscape
 
 
+@pytest.mark.slow
 def test_report_from_real_sample_returns(samples):
     need_chromium()
     need_poppler()
@@ -128,6 +132,7 @@ def test_report_from_real_sample_returns(samples):
     assert all(f"{s['code']} {s['name']}" in text for s in summary["sub_elements"])
 
 
+@pytest.mark.slow
 def test_report_command_rebuilds_the_same_report(demo, tmp_path):
     need_chromium()
     folder = tmp_path / "pack"
@@ -138,6 +143,7 @@ def test_report_command_rebuilds_the_same_report(demo, tmp_path):
     assert "report.pdf" in result.output and (folder / "report.pdf").read_bytes().startswith(b"%PDF-")
 
 
+@pytest.mark.slow
 def test_pdf_is_the_same_when_printed_again(demo, tmp_path):
     """Chromium's dates are fixed (board.PDF_DATE); the rest is the same for the same Chromium."""
     need_chromium()
@@ -148,6 +154,7 @@ def test_pdf_is_the_same_when_printed_again(demo, tmp_path):
     assert b"/CreationDate (" + board.PDF_DATE + b")" in first.read_bytes()
 
 
+@pytest.mark.slow
 def test_heat_map_is_paginated_by_partners(demo, tmp_path):
     """25 partners (the demo's scores, copied under new names): three heat-map pages of at most 10 partners."""
     need_chromium()
@@ -186,6 +193,7 @@ def test_import_without_chromium_writes_the_html_and_says_why_no_pdf(tmp_path):
     assert "Traceback" not in done.stderr
 
 
+@pytest.mark.slow
 def test_evidence_questions_are_the_importers_no_evidence_findings(demo):
     """Who the report says claims a level without supporting information, and where, is what the importer's
     no-evidence findings say (the returns that count)."""
@@ -218,6 +226,7 @@ def test_report_command_names_the_file_when_it_cannot_rebuild(tmp_path, content,
     assert not (tmp_path / "report.html").exists()
 
 
+@pytest.mark.slow
 def test_partner_text_is_escaped(demo):
     """Names and barriers are partner text: markup in them is shown, never run or parsed."""
     summary = _summary(demo)
@@ -271,6 +280,7 @@ BROKEN = [
 ]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("change, message", BROKEN)
 def test_report_command_names_what_is_wrong_in_summary_json(demo, tmp_path, change, message):
     """A summary.json that is not what an import writes (a key removed, a value of another kind) is a usage error
@@ -284,6 +294,7 @@ def test_report_command_names_what_is_wrong_in_summary_json(demo, tmp_path, chan
     assert not (tmp_path / "report.html").exists() and not debug.exists()
 
 
+@pytest.mark.slow
 def test_report_command_with_an_unknown_matrix(demo, tmp_path):
     (tmp_path / "summary.json").write_text(json.dumps(_broken(_summary(demo), _set("nope", "matrix", "id"))),
                                            encoding="utf-8")
@@ -292,6 +303,7 @@ def test_report_command_with_an_unknown_matrix(demo, tmp_path):
     assert str(tmp_path / "summary.json") in result.output
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("change, _message", BROKEN)
 def test_schema_check_agrees_with_jsonschema(demo, change, _message):
     """schema.problems (no dependency at run time) finds a summary.json wrong exactly when jsonschema does."""

@@ -166,12 +166,14 @@ def test_upgraded_workbook_carries_the_right_cached_values(upgraded):
     assert seen[("2", BASELINE)] != NOT_ASSESSED and seen[("1.1", BASELINE)] != NOT_ASSESSED
 
 
+@pytest.mark.slow
 @pytest.mark.libreoffice
 def test_upgraded_cached_values_agree_with_libreoffice_recalculation(upgraded, tmp_path):
     path, cat2 = upgraded
     resaved(path, tmp_path, cat2, check(read_return(path, cat2), cat2))
 
 
+@pytest.mark.slow
 @pytest.mark.libreoffice
 def test_cached_values_agree_with_libreoffice_recalculation(kinds, catalog, tmp_path):
     for kind, path in kinds.items():

@@ -92,6 +92,7 @@ def parse(path: Path) -> email.message.EmailMessage:
     return email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
 
 
+@pytest.mark.slow
 def test_chase_writes_a_draft_for_each_partner_to_chase(round1, tmp_path):
     out = tmp_path / "chase"
     res = run_chase(round1, out)
@@ -150,6 +151,7 @@ def test_chase_writes_a_draft_for_each_partner_to_chase(round1, tmp_path):
             assert "has no .xlsx, .xlsm or .ods attachment" in body
 
 
+@pytest.mark.slow
 def test_feedback_copy_states_return_address_and_deadline(round1, tmp_path):
     out = tmp_path / "chase"
     assert run_chase(round1, out, "--return-to", "corrections@northshire.example").exit_code == 0
@@ -165,6 +167,7 @@ def test_feedback_copy_states_return_address_and_deadline(round1, tmp_path):
     assert "corrections@northshire.example by 18 December 2026" in body
 
 
+@pytest.mark.slow
 def test_dry_run_writes_nothing_and_output_is_deterministic(round1, tmp_path):
     res = run_chase(round1, tmp_path / "dry", "--dry-run")
     assert res.exit_code == 0, res.output
@@ -179,6 +182,7 @@ def test_dry_run_writes_nothing_and_output_is_deterministic(round1, tmp_path):
         assert (first / rel).read_bytes() == (second / rel).read_bytes(), rel
 
 
+@pytest.mark.slow
 def test_library_function(round1, tmp_path):
     result = api.chase([round1["returns"]], round1["manifest"], sender=SENDER, out_dir=tmp_path / "c",
                        jobs=1, dry_run=True)
@@ -191,6 +195,7 @@ def test_library_function(round1, tmp_path):
     assert result.csv is None and result.drafts == []
 
 
+@pytest.mark.slow
 def test_usage_errors(round1, tmp_path):
     res = run_chase(round1, tmp_path / "x", "--matrix", "nope")
     assert res.exit_code == 2 and "known matrices: maternity-early-years" in res.output
@@ -201,6 +206,7 @@ def test_usage_errors(round1, tmp_path):
     assert not (tmp_path / "x").exists()
 
 
+@pytest.mark.slow
 def test_validate_feedback_return_to_and_deadline(round1, tmp_path):
     bob = next(p for p in round1["returns"].iterdir() if p.name == round1["sent"]["P-BOB"].name)
 
@@ -228,6 +234,7 @@ def test_validate_feedback_return_to_and_deadline(round1, tmp_path):
     assert cover["Return by"] == "11 December 2026" and cover["Return to"] == SENDER
 
 
+@pytest.mark.slow
 def test_before_anyone_returns_everyone_is_outstanding(round1, tmp_path):
     empty = tmp_path / "returns"
     empty.mkdir()

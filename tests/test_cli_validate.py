@@ -8,6 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 
 from eif_xlsx import __version__, api
@@ -56,6 +57,7 @@ def test_refuses_to_run_without_defusedxml(tmp_path, matrix):
     assert "defusedxml" in done.stderr and "Traceback" not in done.stderr
 
 
+@pytest.mark.slow
 def test_the_installed_command_exits_with_the_right_code_and_all_its_output(tmp_path, matrix):
     """The console script (cli.run) skips the interpreter's teardown: exit codes, printed output and written files
     must all be as main leaves them."""

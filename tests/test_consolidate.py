@@ -81,6 +81,7 @@ def round_dir(tmp_path, matrix, indicator_set):
     return tmp_path, sent.manifest, returns
 
 
+@pytest.mark.slow
 def test_numbers_register_and_exports(round_dir, matrix):
     tmp, manifest, returns = round_dir
     result = consolidate([returns], tmp / "out", manifest=manifest, indicators=INDICATORS_ID)
@@ -129,6 +130,7 @@ def test_numbers_register_and_exports(round_dir, matrix):
     assert other[0]["value"].startswith("'+cmd")
 
 
+@pytest.mark.slow
 def test_partner_text_is_inert_in_the_summary(round_dir):
     tmp, manifest, returns = round_dir
     consolidate([returns], tmp / "out", manifest=manifest)
@@ -144,6 +146,7 @@ def test_partner_text_is_inert_in_the_summary(round_dir):
                     assert "HYPERLINK" not in str(c.value) and "cmd" not in str(c.value)
 
 
+@pytest.mark.slow
 def test_tracker_values_and_conflicts(round_dir):
     tmp, manifest, returns = round_dir
     consolidate([returns], tmp / "out", manifest=manifest, indicators=INDICATORS_ID)
@@ -159,6 +162,7 @@ def test_tracker_values_and_conflicts(round_dir):
     assert row[header.index("2026 Q1")].value is None  # not silently resolved
 
 
+@pytest.mark.slow
 def test_indicator_values_taken_in_the_workers_are_those_of_the_whole_answers(round_dir):
     """batch.slim takes each return's indicator values before its answers go to disk; they are what the full
     answers of the file, read here in this process, give."""
@@ -259,6 +263,7 @@ def test_indicator_values_from_the_typed_answers_only_where_the_layout_has_each_
         assert ret.indicator_values([typed]) == ret.indicator_values() == expected
 
 
+@pytest.mark.slow
 def test_import_cli_exit_codes(round_dir):
     tmp, manifest, returns = round_dir
     res = CliRunner().invoke(main, ["import", str(returns), "--manifest", str(manifest), "--out", str(tmp / "cli")])
@@ -268,6 +273,7 @@ def test_import_cli_exit_codes(round_dir):
     assert res.exit_code == 2
 
 
+@pytest.mark.slow
 def test_output_is_deterministic(round_dir):
     tmp, manifest, returns = round_dir
     consolidate([returns], tmp / "a", manifest=manifest, indicators=INDICATORS_ID)
@@ -276,6 +282,7 @@ def test_output_is_deterministic(round_dir):
         assert (tmp / "a" / name).read_bytes() == (tmp / "b" / name).read_bytes(), name
 
 
+@pytest.mark.slow
 @pytest.mark.libreoffice
 def test_libreoffice_recalculates_without_errors(round_dir):
     need_soffice()

@@ -6,9 +6,12 @@ import csv
 import json
 
 import openpyxl
+import pytest
 
 from eif_xlsx.demo import run_demo
 from eif_xlsx.office import soffice
+
+pytestmark = pytest.mark.slow  # LibreOffice and Chromium
 
 
 def test_demo_round_trip(tmp_path):

@@ -50,6 +50,7 @@ def _rows(path: Path) -> list[list[str]]:
     return list(csv.reader(io.StringIO(text, newline=""), Dialect))
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", sorted(HEADERS))
 def test_csvs_are_utf8_with_bom_in_the_fixed_dialect(demo, name):
     rows = _rows(demo / name)
@@ -104,18 +105,21 @@ def test_guard_examples(text, written):
     assert guard(text) == written and unguard(written) == text
 
 
+@pytest.mark.slow
 def test_dates_are_iso(demo):
     rows = _rows(demo / "answers.csv")
     dates = [r[ANSWERS.index("value")] for r in rows[1:] if r[ANSWERS.index("field")] == "assessment_date"]
     assert dates and all(re.fullmatch(r"\d{4}-\d{2}-\d{2}", d) for d in dates)
 
 
+@pytest.mark.slow
 def test_scores_are_rounded(demo):
     for row in _rows(demo / "levels.csv")[1:]:
         score = row[LEVELS.index("score")]
         assert score == "" or len(score.partition(".")[2]) <= 4
 
 
+@pytest.mark.slow
 def test_summary_json_is_valid_against_the_published_schema(demo, samples):
     jsonschema.Draft202012Validator.check_schema(SUMMARY_SCHEMA)
     validator = jsonschema.Draft202012Validator(SUMMARY_SCHEMA)
@@ -135,6 +139,7 @@ def test_schema_summary_prints_the_schema():
     assert json.loads(result.output) == SUMMARY_SCHEMA
 
 
+@pytest.mark.slow
 def test_same_returns_give_the_same_bytes(demo, tmp_path):
     returns = tmp_path / "returns"
     shutil.copytree(demo / "returns", returns)
@@ -147,6 +152,7 @@ def test_same_returns_give_the_same_bytes(demo, tmp_path):
         assert (tmp_path / "a" / name).read_bytes() == (demo / name).read_bytes(), name
 
 
+@pytest.mark.slow
 def test_libreoffice_opens_a_guarded_csv_as_text(tmp_path):
     """The guard works in a real spreadsheet: LibreOffice, opening the CSV as UTF-8 with formulas evaluated, makes
     no formula of a guarded field (and the same text unguarded would be one), and reads the accents."""

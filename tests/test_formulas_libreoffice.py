@@ -24,7 +24,7 @@ from eif_xlsx.template.layout import BASELINE, COL_BASE, COL_TEXT, OV_LEVEL, OV_
 from .conftest import make_workbook, need_soffice
 from .test_gnumeric import TIMEOUT, need_ssconvert
 
-pytestmark = pytest.mark.libreoffice
+pytestmark = [pytest.mark.libreoffice, pytest.mark.slow]
 
 BASIC, EARLY, SUBST, MATURE = "Basic level", "Early progress", "Substantial progress", "Mature"
 # Values a partner may type that count as a tick, and ones that must not.

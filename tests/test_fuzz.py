@@ -77,6 +77,7 @@ def test_fuzz_run_findings_carry_no_exception_text(fuzz_run):
     assert counts["tracebacks"] == 0, failures[:4000]
 
 
+@pytest.mark.slow
 def test_fuzz_mutants_are_reproducible(tmp_path):
     """Mutant i of seed S is made from (S, i) alone: the reproduction line makes the same bytes again."""
     sys.path.insert(0, str(ROOT / "scripts"))

@@ -31,6 +31,8 @@ from eif_xlsx.template import layout as layout_mod
 from .conftest import make_workbook, need_program
 from .test_importer import full_answers
 
+pytestmark = pytest.mark.slow  # Gnumeric
+
 TIMEOUT = 180
 XML_SPACE = " \t\r\n"  # the characters XML calls whitespace
 

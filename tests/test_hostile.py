@@ -8,24 +8,29 @@ import faulthandler
 import json
 import multiprocessing
 import os
+import random
+import re
 import resource
 import shutil
 import subprocess
 import sys
 import time
+import zipfile
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 import pytest
-from eif_xlsx.domain.partners import Partner
-from eif_xlsx.errors import FINDINGS, Severity
 
 from eif_xlsx.api import check, read_return, validate
+from eif_xlsx.domain.catalog import Catalog
+from eif_xlsx.domain.partners import Partner
+from eif_xlsx.errors import FINDINGS, Severity
 from eif_xlsx.intake import batch
 from eif_xlsx.intake import container as container_mod
 from eif_xlsx.intake.container import inspect
+from eif_xlsx.template.layout import COVER_SHEET, META_SHEET
 
-from .conftest import ANN, BOB, MATRIX_ID, make_workbook
+from .conftest import ANN, BOB, MATRIX_ID, make_workbook, need_soffice
 from .corpus import (
     EXPECTED,
     KNOWN_BUGS,
@@ -34,7 +39,9 @@ from .corpus import (
     first_sub_element_sheet,
     formula_cells,
     other_catalog,
+    rewrite,
     shared_formula_cells,
+    sheet_parts,
 )
 
 CAT = Partner("P-CAT", "Cat Person", "Southshire Health Visiting", "cat@example.org", "Lead")
@@ -62,20 +69,47 @@ def expected(value):
 
 # --- the corpus, built once ----------------------------------------------------------------------
 
+#: The files LibreOffice makes (an .ods and its variants): the tests reading them are slow.
+OFFICE_FILES = [name for name in EXPECTED if name.startswith("ods-")]
+SLOW = pytest.mark.slow
+
 
 @pytest.fixture(scope="module")
 def hostile(tmp_path_factory, matrix):
+    """The corpus without the files LibreOffice makes (the fast loop)."""
     root = tmp_path_factory.mktemp("hostile")
     good = make_workbook(root / "good", matrix, answers_for(0))
-    corpus = build_corpus(root / "corpus", good)
+    corpus = build_corpus(root / "corpus", good, office=False)
+    assert not set(OFFICE_FILES) & set(corpus)
     sheet, part = first_sub_element_sheet(good)
     return {"root": root, "good": good, "corpus": corpus, "sheet": sheet, "part": part}
 
 
-def corpus_file(hostile, name: str) -> Path:
-    if name not in hostile["corpus"]:
-        pytest.skip(f"{name} needs LibreOffice")
-    return hostile["corpus"][name][0]
+@pytest.fixture(scope="module")
+def hostile_office(hostile):
+    """The whole corpus, the .ods files LibreOffice makes included (slow tests only)."""
+    need_soffice()
+    corpus = build_corpus(hostile["root"] / "corpus-office", hostile["good"])
+    assert set(OFFICE_FILES) <= set(corpus)
+    return {**hostile, "corpus": corpus}
+
+
+def corpus_of(request, name: str) -> dict:
+    """The corpus that holds `name`: the .ods files only in the slow one."""
+    return request.getfixturevalue("hostile_office" if name in OFFICE_FILES else "hostile")
+
+
+def corpus_file(request, name: str) -> Path:
+    return corpus_of(request, name)["corpus"][name][0]
+
+
+def answers_of(ret) -> dict:
+    return {a.key: a.value for a in ret.answers}
+
+
+def typed_answers_of(ret) -> dict:
+    """The answers a partner typed (a batch keeps only these)."""
+    return {a.key: a.value for a in ret.answers if a.raw_text}
 
 
 def every_text(ret) -> str:
@@ -125,12 +159,48 @@ MESSAGES = {
     "ods-bad-repeat.ods": ["'two'", "not a number"],
     "ods-far-cell.ods": ["far outside the template"],
 }
+#: Where each file's finding points, for the files where it has a place: (sheet, cell). SHEET stands for the first
+#: sub-element sheet; a cell of None for any cell (a computed one), checked to be a cell reference.
+WHERE = {
+    "far-cell.xlsx": ("SHEET", "XFD1048576"),
+    "far-cell-in-early-row.xlsx": ("SHEET", "KM1048576"),
+    "far-cell-long-column.xlsx": ("SHEET", ""),  # its column is past XFD: there is no cell to name, only the sheet
+    "far-cell-prefixed.xlsx": ("SHEET", "KM1048576"),
+    "rows-without-refs.xlsx": ("SHEET", "A{after_30000_rows}"),  # rows without 'r' follow the template's last row
+    "sheet-outside.xlsx": ("SHEET", "XFD1048576"),
+    "metadata-edited.xlsx": (META_SHEET, None),
+    "ods-far-cell.ods": (COVER_SHEET, None),
+}
+CELL = re.compile(r"[A-Z]{1,3}[1-9][0-9]*")
 READABLE_INTACT = ["macro.xlsm", "huge-dimension.xlsx", "no-metadata.xlsx", "metadata-edited.xlsx",
                    "ods-renamed.xlsx"]
 
 
+def expected_where(hostile, name: str) -> tuple[str, str | None] | None:
+    """(sheet, cell) the finding of file `name` must carry; None where the file has no place to point at."""
+    if name not in WHERE:
+        return None
+    sheet, cell = WHERE[name]
+    if cell and "{" in cell:
+        with zipfile.ZipFile(hostile["good"]) as zf:
+            last = max(int(r) for r in re.findall(rb'<row r="(\d+)"', zf.read(hostile["part"])))
+        cell = cell.format(after_30000_rows=last + 30000 + 1)
+    return (hostile["sheet"] if sheet == "SHEET" else sheet), cell
+
+
+def assert_where(found: list, where: tuple[str, str | None], name: str) -> None:
+    """Each finding in `found` is at `where` (one finding per file)."""
+    sheet, cell = where
+    assert [f.sheet for f in found] == [sheet], (name, [f.where for f in found])
+    if cell is None:
+        assert CELL.fullmatch(found[0].cell), (name, found[0].where)
+    else:
+        assert found[0].cell == cell, (name, found[0].where)
+
+
 def _params(names):
-    return [pytest.param(n, marks=pytest.mark.xfail(strict=True, reason=KNOWN_BUGS[n])) if n in KNOWN_BUGS else n
+    return [pytest.param(n, marks=pytest.mark.xfail(strict=True, reason=KNOWN_BUGS[n])) if n in KNOWN_BUGS
+            else pytest.param(n, marks=SLOW) if n in OFFICE_FILES else n
             for n in names]
 
 
@@ -138,8 +208,9 @@ def _params(names):
 
 
 @pytest.mark.parametrize("name", _params(EXPECTED))
-def test_each_file_gives_its_finding(hostile, name):
-    path = corpus_file(hostile, name)
+def test_each_file_gives_its_finding(request, name):
+    hostile = corpus_of(request, name)
+    path = corpus_file(request, name)
     code = EXPECTED[name]
     ret = read_return(path)  # never raises
     report = check(ret)
@@ -159,15 +230,19 @@ def test_each_file_gives_its_finding(hostile, name):
     for word in MESSAGES.get(name, []):
         word = {"SHEET": hostile["sheet"], "PART": hostile["part"]}.get(word, word)
         assert word.lower() in message.lower(), (word, message)
+    where = expected_where(hostile, name)
+    if where is not None:
+        assert_where(found, where, name)
 
 
 @pytest.mark.parametrize("name", _params(READABLE_INTACT))
-def test_readable_files_keep_every_answer(hostile, name):
-    path = corpus_file(hostile, name)
-    good = {a.key: a.value for a in read_return(hostile["good"]).answers}
+def test_readable_files_keep_every_answer(request, name):
+    hostile = corpus_of(request, name)
+    path = corpus_file(request, name)
+    good = answers_of(read_return(hostile["good"]))
     ret = read_return(path)
     assert ret.readable, [f.message for f in ret.findings]
-    got = {a.key: a.value for a in ret.answers}
+    got = answers_of(ret)
     assert got == good
     for key, value in answers_for(0).items():
         assert got[key] == expected(value), key
@@ -180,9 +255,10 @@ def test_macro_workbook_is_read_as_xlsm_with_an_info_finding(hostile):
     assert len(macro) == 1 and macro[0].severity == Severity.INFO
 
 
-def test_ods_renamed_xlsx_is_recognised_by_its_content(hostile):
+@SLOW
+def test_ods_renamed_xlsx_is_recognised_by_its_content(hostile_office):
     # The safety pass knows it is an .ods whatever the name says (reading it through calamine: see KNOWN_BUGS).
-    assert inspect(corpus_file(hostile, "ods-renamed.xlsx")).format == "ods"
+    assert inspect(hostile_office["corpus"]["ods-renamed.xlsx"][0]).format == "ods"
 
 
 def test_external_entity_never_reaches_an_answer(hostile):
@@ -241,36 +317,72 @@ def test_another_matrix_is_different_or_unknown(hostile, tmp_path):
     assert OTHER_MATRIX_ID in different[0].message and f"'{MATRIX_ID}'" in different[0].message
 
 
-def test_unknown_matrix_never_raises(hostile):
+def test_unknown_matrix_is_refused_naming_it(hostile):
     ret = read_return(hostile["corpus"]["other-matrix.xlsx"][0])
-    assert [f.code for f in ret.findings] == ["unknown-matrix"]
+    assert [(f.code, f.file) for f in ret.findings] == [("unknown-matrix", "other-matrix.xlsx")]
+    assert f"'{OTHER_MATRIX_ID}'" in ret.findings[0].message
+    assert not check(ret).accepted
 
 
-def test_a_damaged_copy_of_every_part_never_raises(hostile, tmp_path):
-    """Each XML part in turn cut short, then with bytes flipped: a finding every time, never an exception."""
-    import random
-    import zipfile
+#: Parts that hold the answers: cut short, the file is refused. Parts that hold none: cut short, it costs nothing.
+HOLD_ANSWERS = ["xl/workbook.xml", "xl/_rels/workbook.xml.rels", "xl/sharedStrings.xml"]  # and every sheet
+HOLD_NO_ANSWERS = ["xl/theme/theme1.xml", "docProps/core.xml", "docProps/app.xml"]
 
-    from .corpus import rewrite
 
+def test_a_damaged_copy_of_every_part_is_refused_or_read_intact(hostile, tmp_path):
+    """Each part in turn cut short, then with bytes flipped. Each copy is either refused with one 'damaged' finding
+    naming the file (and the sheet and its part, or the part, that could not be read), or read with every answer of
+    the good file, any new finding a warning at a Sheet!A1 cell of the workbook."""
     good = hostile["good"]
+    good_answers = answers_of(read_return(good))
+    good_findings = {(f.code, f.where) for f in check(read_return(good)).findings}
+    sheets = {part: name for name, part in sheet_parts(good).items()}  # part -> sheet name
     rng = random.Random(7)
     with zipfile.ZipFile(good) as zf:
         parts = {i.filename: zf.read(i) for i in zf.infolist()}
-    for i, (name, data) in enumerate(parts.items()):
-        cut = rewrite(good, tmp_path / f"cut{i}.xlsx", {name: data[: len(data) // 3]})
+    assert set(HOLD_ANSWERS + HOLD_NO_ANSWERS) <= set(parts), sorted(parts)
+    readable = {}
+    for i, (part, data) in enumerate(parts.items()):
+        cut = rewrite(good, tmp_path / f"cut{i}.xlsx", {part: data[: len(data) // 3]})
         flipped = bytearray(data)
         for _ in range(3):
             flipped[rng.randrange(len(flipped))] = rng.choice(b'<>/"=&;x\x00\xff')
-        flip = rewrite(good, tmp_path / f"flip{i}.xlsx", {name: bytes(flipped)})
-        for path in (cut, flip):
-            check(read_return(path))  # must not raise
+        flip = rewrite(good, tmp_path / f"flip{i}.xlsx", {part: bytes(flipped)})
+        for how, path in (("cut", cut), ("flipped", flip)):
+            ret = read_return(path)
+            report = check(ret)
+            what = (part, how, [f"{f.code} {f.where}: {f.message}" for f in report.findings])
+            assert all(f.file == path.name for f in report.findings), what
+            readable[part, how] = ret.readable
+            if ret.readable:
+                assert report.accepted, what
+                assert answers_of(ret) == good_answers, what
+                for f in report.findings:
+                    if (f.code, f.where) not in good_findings:
+                        assert f.severity == Severity.WARNING and f.sheet in sheets.values(), what
+                        assert CELL.fullmatch(f.cell), what
+            else:
+                assert not report.accepted and not ret.answers, what
+                assert [f.code for f in report.findings] == ["damaged"], what
+                message = report.findings[0].message
+                if part in sheets:
+                    assert f"'{sheets[part]}'" in message and part in message, what
+                elif part in ("xl/workbook.xml", "xl/_rels/workbook.xml.rels"):
+                    assert part in message, what
+    for part in [*sheets, *HOLD_ANSWERS]:
+        assert readable[part, "cut"] is False, part
+    for part in HOLD_NO_ANSWERS:
+        assert readable[part, "cut"] is True and readable[part, "flipped"] is True, part
 
 
 # --- batches -------------------------------------------------------------------------------------
 
 
-def test_batch_of_good_and_bad_files(hostile, matrix, tmp_path):
+@pytest.mark.parametrize("corpus", ["hostile", pytest.param("hostile_office", marks=SLOW)])
+def test_batch_of_good_and_bad_files(request, corpus, matrix, tmp_path):
+    """Good returns in a batch with every bad file keep every answer; each bad file gets its own finding, naming it
+    and its Sheet!A1 cell where it has one; the readable ones keep every answer too."""
+    hostile = request.getfixturevalue(corpus)
     folder = tmp_path / "inbox"
     folder.mkdir()
     good = {}
@@ -288,17 +400,29 @@ def test_batch_of_good_and_bad_files(hostile, matrix, tmp_path):
     for name, answers in good.items():
         report = reports[name]
         assert report.accepted, [f.message for f in report.findings]
+        assert all(f.file == name for f in report.findings), name
         for key, value in answers.items():
             assert report.ret.answer(*key).value == expected(value), (name, key)
+    good_answers = typed_answers_of(read_return(hostile["good"]))
+    assert set(answers_for(0)) <= set(good_answers)
     for name, (_, code) in hostile["corpus"].items():
         if name in KNOWN_BUGS:
             continue
         report = reports[name]
         codes = [f.code for f in report.findings]
+        assert all(f.file == name for f in report.findings), (name, [(f.file, f.code) for f in report.findings])
         if code is not None:
-            assert code in codes, (name, codes)
+            found = [f for f in report.findings if f.code == code]
+            assert found, (name, codes)
+            where = expected_where(hostile, name)
+            if where is not None:
+                assert_where(found, where, name)
         should_reject = code is not None and FINDINGS[code].severity == Severity.ERROR
         assert report.accepted is not should_reject, (name, [f.message for f in report.findings])
+        if should_reject:
+            assert not report.ret.answers, name
+        if name in READABLE_INTACT:
+            assert typed_answers_of(report.ret) == good_answers, name
 
 
 def test_batch_worker_runs_under_the_memory_limit():
@@ -330,7 +454,7 @@ def test_batch_survives_a_worker_killed_by_a_real_crash(hostile, monkeypatch):
                    batch.Source(str(good), "last.xlsx")]
         started = time.monotonic()
         reports = batch.run(sources, jobs=2)
-        alone = batch._isolated(sources[1], None, {})
+        alone = batch._isolated(sources[1], batch.Context(Catalog.default()))
     finally:
         resource.setrlimit(resource.RLIMIT_CORE, (soft, hard))
         if dumping:

@@ -273,6 +273,7 @@ def test_older_template_is_read_through_its_own_layout(tmp_path, matrix):
     assert ret.answer("criterion", "1.1", "1.1a", BASELINE).value is True
 
 
+@pytest.mark.slow
 @pytest.mark.libreoffice
 @pytest.mark.parametrize("fmt", ["xlsx", "ods"])
 def test_resaved_by_libreoffice(tmp_path, matrix, indicator_set, catalog, fmt):

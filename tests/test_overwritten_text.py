@@ -91,6 +91,7 @@ def test_typed_over_with_openpyxl(typed_over, catalog):
     _check(read_return(path, catalog), cells, typed)
 
 
+@pytest.mark.slow
 @pytest.mark.libreoffice
 @pytest.mark.parametrize("fmt", ["xlsx", "ods"])
 def test_typed_over_then_saved_by_libreoffice(typed_over, catalog, tmp_path, fmt):

@@ -292,6 +292,7 @@ def check_resaved(ret: Return, direct: Return, plan: dict[tuple, Fill], fmt: str
 # --- round trips ---------------------------------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 @IN_PROCESS
 @given(plan=fills())
 def test_random_fills_survive_reading(plan):
@@ -305,6 +306,7 @@ def soffice_present():
     need_soffice()
 
 
+@pytest.mark.slow
 @pytest.mark.libreoffice
 @settings(max_examples=5, **SLOW)
 @given(plan=fills(scale=4))
@@ -332,6 +334,7 @@ def _texts(path: Path, keys: list[tuple]) -> list:
     return [ret.answer(*k).value for k in keys]
 
 
+@pytest.mark.slow
 @pytest.mark.libreoffice
 def test_libreoffice_line_breaks_and_controls(tmp_path, soffice_present):
     """The documented differences, on fixed values: CR/LF handling (LibreOffice), and C0 controls — kept in .xlsx
@@ -348,6 +351,7 @@ def test_libreoffice_line_breaks_and_controls(tmp_path, soffice_present):
         assert _texts(convert(path, fmt, tmp_path / fmt), keys) == want, fmt
 
 
+@pytest.mark.slow
 @pytest.mark.libreoffice
 def test_tab_survives_ods(tmp_path, soffice_present):
     texts = ["lead\ttab", "\tx", "a  \t  b"]
@@ -384,6 +388,7 @@ hostile_text = st.one_of(st.sampled_from(HOSTILE), formula_text).filter(
     lambda s: s.strip() != "" and not re.search(r"\r(?!\n)", s))
 
 
+@pytest.mark.slow
 @pytest.mark.filterwarnings("ignore:Sparkline Group extension")
 @settings(max_examples=6, **SLOW)
 @given(texts=st.lists(hostile_text, min_size=len(TEXT_FIELDS) + 2, max_size=len(TEXT_FIELDS) + 2),
@@ -433,6 +438,7 @@ def test_summary_never_holds_a_live_formula_or_link(texts, names):
         assert {guard(t) for t in answers_csv} <= csv_texts
 
 
+@pytest.mark.slow
 def test_tracker_orders_any_periods(tmp_path):
     catalog, matrix, iset, _ = _setup()
     partners = [Partner("P1", "Ann", "Org A", "a@example.org"), Partner("P2", "Bob", "Org B", "b@example.org")]
@@ -447,6 +453,7 @@ def test_tracker_orders_any_periods(tmp_path):
     assert "2026 Q1" in header and "Q2 2026" in header
 
 
+@pytest.mark.slow
 def test_csv_keeps_a_lone_cr_inside_its_field(tmp_path):
     catalog, matrix, _, _ = _setup()
     text = "see below\r=cmd|' /C calc'!A0"

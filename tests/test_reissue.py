@@ -223,6 +223,7 @@ def fill_twelve_months(src: Path, dest: Path) -> None:
     wb.save(dest)
 
 
+@pytest.mark.slow
 def test_filled_twelve_months_imports_with_both_columns_and_the_change(twelve_months, tmp_path, matrix):
     filled = tmp_path / "returns12" / twelve_months["ann"].name
     fill_twelve_months(twelve_months["ann"], filled)
@@ -301,6 +302,7 @@ def test_return_without_partner_id_is_not_dropped_silently(tmp_path, matrix):
     assert any("maternity-early-years-blank.xlsx" in n for n in p.notes), p.notes
 
 
+@pytest.mark.slow
 def test_twelve_months_prefills_from_the_return_the_import_counts(tmp_path, matrix):
     """Two returns from Ann with the same date: the newer file is her latest, for the import and the re-issue."""
     previous = tmp_path / "previous"
@@ -455,6 +457,7 @@ def test_feedback_without_findings_writes_nothing(tmp_path, matrix):
     assert not (tmp_path / "fb").exists() or not any((tmp_path / "fb").iterdir())
 
 
+@pytest.mark.slow
 def test_feedback_copies_of_same_named_and_partnerless_returns(tmp_path, matrix):
     """Two blank (partner-less) workbooks came back under the same file name: two copies, each its own, and
     neither given a made-up partner id (the import would take them for one partner and drop one)."""

@@ -153,6 +153,7 @@ def _pdftotext(pdf: Path, *pages: int) -> str:
     return subprocess.run([*args, str(pdf), "-"], capture_output=True, text=True, check=True).stdout
 
 
+@pytest.mark.slow
 def test_summary_prints_to_pdf_with_every_sub_element_and_partner(imported, matrix, tmp_path):
     need_soffice()
     if not shutil.which("pdftotext"):
@@ -227,6 +228,7 @@ def test_summary_lists_supporting_items_with_their_level_and_partners_other_item
         assert (twelve == "✓") == ((code, item, file, "12_months") in ticked)
 
 
+@pytest.mark.slow
 def test_other_items_survive_a_libreoffice_resave(tmp_path):
     need_soffice()
     returns = tmp_path / "returns"

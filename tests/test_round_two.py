@@ -40,7 +40,8 @@ ROUND2 = {"deadline": "2027-12-10", "return_to": "round2@northshire.example"}
 ANN_NOW = Partner(ANN.id, "Ann Newname", "Northshire Maternity Services", "ann.new@example.org", "Director")
 MARGIN = ("9.2", 11, 7, "Ask Jo about the parent survey")  # sub-element, row, col (H12), text
 NOTE_91 = "Data group meets monthly."
-SAVED_BY = ["openpyxl", *(pytest.param(f"libreoffice-{fmt}", marks=pytest.mark.libreoffice) for fmt in ("xlsx", "ods"))]
+SAVED_BY = ["openpyxl", *(pytest.param(f"libreoffice-{fmt}", marks=[pytest.mark.libreoffice, pytest.mark.slow])
+                   for fmt in ("xlsx", "ods"))]
 
 
 def repeated(matrix) -> dict[str, list[list[str]]]:
@@ -363,6 +364,7 @@ def test_a_changed_baseline_is_found_and_the_original_used(twelve, saved_by, tmp
     assert report.ret.answer("criterion", "4", "4a", BASELINE).value is True
 
 
+@pytest.mark.slow
 @pytest.mark.libreoffice
 def test_an_untouched_twelve_months_workbook_resaved_reports_no_change(twelve, tmp_path, catalog):
     need_soffice()

@@ -94,6 +94,7 @@ def findings(out: Path) -> list[dict[str, str]]:
         return list(csv.DictReader(fh))
 
 
+@pytest.mark.slow
 def test_round_one_returns_are_not_counted_in_round_two(rounds, tmp_path):
     assert sorted(p.name for p in rounds["returns2"].iterdir()) == sorted(
         [rounds["sent2"][ANN.id]["file"], *(f.name for f in rounds["returns1"].iterdir() if "ann" not in f.name)])
@@ -132,6 +133,7 @@ def test_round_one_returns_are_not_counted_in_round_two(rounds, tmp_path):
     assert not [f for f in findings(out0) if f["code"] == "wrong-round"]
 
 
+@pytest.mark.slow
 def test_chase_counts_a_round_one_return_as_outstanding(rounds, tmp_path):
     args = ["chase", str(rounds["returns2"]), "--manifest", str(rounds["manifest2"]), "--sender", SENDER,
             "-j", "1"]
@@ -159,6 +161,7 @@ def test_chase_counts_a_round_one_return_as_outstanding(rounds, tmp_path):
         assert att.get_filename() == sent and att.get_content() == (rounds["round2"] / sent).read_bytes()
 
 
+@pytest.mark.slow
 def test_a_workbook_without_a_round_is_not_rejected_for_it(rounds, tmp_path):
     """A workbook whose metadata carries no round (an older template) is not judged on its round."""
     from openpyxl import load_workbook
@@ -192,6 +195,7 @@ def grace_sends_liams(matrix, folder: Path, work: Path) -> tuple[Path, list[Part
     return sent.manifest, [liam, grace]
 
 
+@pytest.mark.slow
 def test_validate_with_a_manifest_finds_what_import_finds(rounds, matrix, tmp_path):
     """One folder, one manifest: validate --manifest, import --manifest and the API give the same findings."""
     folder = tmp_path / "returns"
@@ -221,6 +225,7 @@ def test_validate_with_a_manifest_finds_what_import_finds(rounds, matrix, tmp_pa
     assert sum(code == "wrong-round" for _, code, _ in validated) == 2
 
 
+@pytest.mark.slow
 def test_the_manifest_is_written_as_the_other_csvs_and_read_with_or_without_its_mark(rounds, matrix, tmp_path):
     raw = rounds["manifest2"].read_bytes()
     assert raw.startswith(b"\xef\xbb\xbfpartner_id,name,") and raw.count(b"\r\n") == 1 + len(PARTNERS)

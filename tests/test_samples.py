@@ -7,6 +7,8 @@ import csv
 import datetime as dt
 from pathlib import Path
 
+import pytest
+
 from eif_xlsx.api import check, consolidate, read_return
 from eif_xlsx.template.layout import BASELINE
 
@@ -29,6 +31,7 @@ def test_each_sample_return(catalog):
     assert good.results[("1.1", BASELINE)].score.assessed
 
 
+@pytest.mark.slow
 def test_import_samples_with_their_manifest(tmp_path):
     result = consolidate([SAMPLES / "returns"], tmp_path, manifest=SAMPLES / "returns-manifest.csv")
     register = list(csv.DictReader((tmp_path / "register.csv").open(encoding="utf-8-sig")))

@@ -58,6 +58,7 @@ def _run(method: str, returns: Path, where: Path) -> dict[str, bytes]:
     return files
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("method", ["spawn", "forkserver"])
 def test_outputs_are_byte_identical_under_every_start_method(returns, tmp_path, method):
     if method not in multiprocessing.get_all_start_methods():

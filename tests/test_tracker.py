@@ -41,6 +41,7 @@ CASES = [
 ]
 
 
+@pytest.mark.slow
 def test_rag_and_trend_follow_the_direction_through_the_formulas(iset, tmp_path):
     need_soffice()
     values = [_value(ind, p, v) for ind, _, vals, *_ in CASES for p, v in zip(PERIODS, vals, strict=True)]
