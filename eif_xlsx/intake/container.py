@@ -19,6 +19,7 @@ import zipfile
 import zlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from itertools import compress
 from pathlib import Path
 from xml.etree import ElementTree
 from xml.parsers import expat
@@ -474,9 +475,9 @@ def _inspect_xlsx(path: Path, raw: bytes, infos: list[zipfile.ZipInfo], names: s
 
 # --- sheets --------------------------------------------------------------------------------------
 
-# A sheet is proved well-formed by expat, then scanned as bytes, the same way whoever wrote it: every start tag whose
-# local name is 'row', 'c' or 'f' (any prefix, inside sheetData or not, in a comment or not) is a token, in document
-# order. Counting tags a parser would skip (in a comment, a CDATA section, outside sheetData) only makes the extent
+# A sheet is proved well-formed by expat, then scanned as bytes, the same way whoever wrote it (in bulk when it is in
+# the plain layout, see _plain_sheet): every start tag whose local name is 'row', 'c' or 'f' (any prefix, inside
+# sheetData or not, in a comment or not) is a token, in document order. Counting tags a parser would skip (in a comment, a CDATA section, outside sheetData) only makes the extent
 # larger, never smaller: no cell a reader places can lie beyond it. A tag that cannot be read to its end is damage.
 _PREFIX = rb"(?:[A-Za-z_][\w.\-]*+:)?"
 _VALUE = rb"""(?:"[^"<]*+"|'[^'<]*+')"""
@@ -488,6 +489,51 @@ _TOKEN = re.compile(
     rb"|(f)(?=[\s/>])((?:" + _ANY_ATTR + rb")*+)\s*+(?:(/>)|(>)([^<]*+))?)")
 _F_ATTR = re.compile(rb"""(?<![^\s])(t|ref|si)\s*+=\s*+(?:"([^"<]*+)"|'([^'<]*+)')""")
 _REFS: dict[bytes, tuple[int, int] | None] = {}  # a cell reference -> (row or -1, column or -1), None if not one
+
+
+# The plain layout every producer in the corpus writes: each cell's reference first, in full, double-quoted; each
+# row numbered; a formula first in its cell. One pass finds every tag of a cell, a row or a formula, in the plain
+# form or not (a prefixed one too), and any comment, CDATA section, DTD or processing instruction (a tag might hide
+# there): if all are plain, the cells are placed by their references alone, in bulk.
+_PLAIN = re.compile(
+    rb'<(?:c r="([A-Z]{1,3})([1-9][0-9]{0,6})"'
+    rb"""(?:[^>]*+(?<!/)>\s*+(<f)((?:\s++[^\s=/<>"']++\s*+=\s*+(?:"[^"<]*+"|'[^'<]*+'))*+)\s*+"""
+    rb"(?:/>|>([^<]*+)</f\s*+>))?"
+    rb'|row r="[0-9]{1,9}"[\s/>]'
+    rb"|((?:c|row|f)(?=[\s/>])|[!?]|[^\s/<>!?:]++:(?:c|row|f)(?=[\s/>])))")
+
+
+def _plain_sheet(data: bytes) -> tuple[int, int, Mapping[str, str]] | None:
+    """_scan_sheet's result for a sheet in the plain layout, found in bulk; None if the sheet is in any other layout
+    or reaches beyond the limits (the scan then says where)."""
+    start = data.find(b"?>") + 2 if data.startswith(b"<?xml") else 0
+    tags = _PLAIN.findall(data, start)
+    if not tags:
+        return -1, -1, {}
+    letters, digits, fs, f_attrs, f_texts, other = zip(*tags, strict=True)
+    if any(other):
+        return None
+    max_r = max(map(int, filter(None, digits)), default=0) - 1
+    columns = set(letters)
+    columns.discard(b"")
+    max_c = _col_number(max(columns, key=lambda col: (len(col), col)).decode()) if columns else -1
+    if max_r >= MAX_ROWS or max_c >= MAX_COLS:
+        return None
+    cells: dict[str, str | bytes] = {}
+    arrays: list[tuple[int, int, int, int, str]] = []
+    shared: dict[str, str] = {}
+    children: list[tuple[str, str]] = []
+    for i in compress(range(len(fs)), fs):
+        where, attrs = (letters[i] + digits[i]).decode(), f_attrs[i]
+        if b"t" in attrs:
+            _formula((int(digits[i]) - 1, _col_number(letters[i].decode())), attrs, _text(f_texts[i]), cells, arrays,
+                     shared, children)
+        else:
+            cells[where] = f_texts[i]
+    for where, si in children:
+        if si in shared:
+            cells.setdefault(where, shared[si])
+    return max_r, max_c, (_XlsxFormulas(cells, arrays) if cells or arrays else {})
 
 
 def _scan_sheet(name: str, part: str, data: bytes) -> tuple[int, int, Mapping[str, str]]:
@@ -503,6 +549,12 @@ def _scan_sheet(name: str, part: str, data: bytes) -> tuple[int, int, Mapping[st
     except _UNREADABLE_XML as exc:
         raise ReadError("damaged", f"the sheet '{name}' (part '{part}'): not well-formed XML") from exc
     data = _as_utf8(part, data)
+    plain = _plain_sheet(data)
+    return plain if plain is not None else _scan_tags(name, part, data)
+
+
+def _scan_tags(name: str, part: str, data: bytes) -> tuple[int, int, Mapping[str, str]]:
+    """_scan_sheet's work on a sheet in any layout, tag by tag (the sheet proved well-formed, in UTF-8)."""
     row = col = max_r = max_c = -1
     cell: tuple[int, int] | None = None
     cells: dict[str, str | bytes] = {}
