@@ -508,3 +508,15 @@ PLAIN_NOT = {
 @pytest.mark.parametrize("name", PLAIN_NOT)
 def test_a_sheet_that_is_not_plain_goes_to_the_tag_scan(good, name):
     assert container._plain_sheet(add_before_sheet_data_end(good["xml"], PLAIN_NOT[name])) is None
+
+
+@pytest.mark.parametrize("hiding", [b"<!-- </table:table> -->", b"<?x </table:table> ?>"])
+def test_ods_text_that_looks_like_a_table_end_hides_no_cell(tmp_path, hiding):
+    """A table's end tag in a comment or a processing instruction: a scan that took it for the end would miss the
+    cells after it."""
+    far = (b'<table:table-row table:number-rows-repeated="30000"><table:table-cell office:value-type="float" '
+           b'office:value="1"/></table:table-row>')
+    path = ods_file(tmp_path / "hiding.ods", ods_content(
+        b'<table:table table:name="S"><table:table-row>' + hiding + b"</table:table-row>" + far + b"</table:table>"))
+    error = refusal(path)
+    assert error.code == "too-large" and error.sheet == "S", str(error)

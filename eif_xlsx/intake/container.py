@@ -9,7 +9,6 @@ exactly the bytes that were checked.
 
 from __future__ import annotations
 
-import html
 import io
 import os
 import posixpath
@@ -513,9 +512,10 @@ def _plain_sheet(data: bytes) -> tuple[int, int, Mapping[str, str]] | None:
     letters, digits, fs, f_attrs, f_texts, other = zip(*tags, strict=True)
     if any(other):
         return None
-    max_r = max(map(int, filter(None, digits)), default=0) - 1
-    columns = set(letters)
+    rows, columns = set(digits), set(letters)  # a few distinct ones (a row's tag gives b'' to both)
+    rows.discard(b"")
     columns.discard(b"")
+    max_r = max(map(int, rows), default=0) - 1
     max_c = _col_number(max(columns, key=lambda col: (len(col), col)).decode()) if columns else -1
     if max_r >= MAX_ROWS or max_c >= MAX_COLS:
         return None
@@ -655,7 +655,26 @@ def _cell_ref(raw: bytes) -> tuple[int, int] | None:
 def _text(raw: bytes) -> str:
     """An attribute's value or an element's text as XML means it (entity and character references replaced)."""
     text = raw.decode("utf-8", errors="replace")
-    return html.unescape(text) if "&" in text else text
+    return _unescaped(text) if "&" in text else text
+
+
+# The references a well-formed part without a DTD can hold (expat refuses any other): the five predefined entities
+# and character references.
+_XML_REFERENCE = re.compile(r"&(?:#x([0-9a-fA-F]+)|#([0-9]+)|(amp|lt|gt|quot|apos));")
+_XML_ENTITIES = {"amp": "&", "lt": "<", "gt": ">", "quot": '"', "apos": "'"}
+
+
+def _xml_reference(m: re.Match) -> str:
+    if m.group(3):
+        return _XML_ENTITIES[m.group(3)]
+    return chr(int(m.group(1), 16) if m.group(1) else int(m.group(2)))
+
+
+def _unescaped(text: str) -> str:
+    if "&#" in text:
+        return _XML_REFERENCE.sub(_xml_reference, text)
+    return text.replace("&quot;", '"').replace("&apos;", "'").replace("&lt;", "<").replace("&gt;", ">") \
+        .replace("&amp;", "&")  # '&amp;' last: '&amp;lt;' is '&lt;'
 
 
 def _as_utf8(part: str, data: bytes) -> bytes:
@@ -693,28 +712,13 @@ _ODS_ATTR = re.compile(rb"""([^\s=/<>"']++)\s*+=\s*+(?:"([^"<]*+)"|'([^'<]*+)')"
 _ODS_SKIPPED = re.compile(rb"<!--.*?-->|<!\[CDATA\[.*?\]\]>|<\?.*?\?>", re.DOTALL)  # no element tags inside
 _ODS_DECLARATION = re.compile(rb"""<\?xml[^>]*?encoding\s*=\s*["']([^"']*)""")
 _XMLNS = re.compile(rb"""xmlns(?::([^\s=/<>"']+))?\s*=\s*(?:"([^"<]*)"|'([^'<]*)')""")
-_XML_REFERENCE = re.compile(r"&(?:#x([0-9a-fA-F]+)|#([0-9]+)|(amp|lt|gt|quot|apos));")
-_XML_ENTITIES = {"amp": "&", "lt": "<", "gt": ">", "quot": '"', "apos": "'"}
-
-
-def _xml_reference(m: re.Match) -> str:
-    if m.group(3):
-        return _XML_ENTITIES[m.group(3)]
-    return chr(int(m.group(1), 16) if m.group(1) else int(m.group(2)))
-
-
 def _attribute(raw: bytes) -> str:
     """An attribute's value as an XML parser gives it (expat has proved it well-formed): line ends and other white
     space normalised to spaces, then character and entity references replaced."""
     text = raw.decode("utf-8", errors="replace")
     if "\r" in text or "\n" in text or "\t" in text:
         text = text.replace("\r\n", " ").translate({9: 32, 10: 32, 13: 32})
-    if "&" not in text:
-        return text
-    if "&#" in text:
-        return _XML_REFERENCE.sub(_xml_reference, text)
-    return text.replace("&quot;", '"').replace("&apos;", "'").replace("&lt;", "<").replace("&gt;", ">") \
-        .replace("&amp;", "&")  # '&amp;' last: '&amp;lt;' is '&lt;'
+    return _unescaped(text) if "&" in text else text
 
 
 def _inspect_ods(path: Path, raw: bytes, infos: list[zipfile.ZipInfo]) -> Container:
@@ -733,7 +737,12 @@ def _inspect_ods(path: Path, raw: bytes, infos: list[zipfile.ZipInfo]) -> Contai
         raise ReadError("damaged", "content.xml is missing")
     if b"manifest:encryption-data" in xml.get("META-INF/manifest.xml", b""):
         raise ReadError("password-protected", "")
-    parser = _guarded_parser("content.xml")  # no handlers but the DTD's: expat proves it well-formed at C speed
+    # expat proves it well-formed at C speed, with no handlers but the DTD's and those of the text that may look like
+    # tags (comments, CDATA sections, processing instructions: called only if there are any)
+    parser = _guarded_parser("content.xml")
+    hidden: list[bool] = []
+    parser.CommentHandler = parser.StartCdataSectionHandler = parser.ProcessingInstructionHandler = \
+        lambda *_: hidden.append(True)
     try:
         parser.Parse(content, True)
     except expat.ExpatError as exc:
@@ -744,7 +753,7 @@ def _inspect_ods(path: Path, raw: bytes, infos: list[zipfile.ZipInfo]) -> Contai
     declared = _ODS_DECLARATION.match(content.removeprefix(b"\xef\xbb\xbf"))
     encoding = declared.group(1).lower() if declared and text is content else b"utf-8"
     usual = encoding in (b"utf-8", b"utf8") and _usual_names(text)
-    found = _ods_tables(text)
+    found = _ods_tables(text, bool(hidden))
     if not usual:
         # Prefixes bound otherwise than every producer binds them, or another encoding: the tables are also read
         # by their namespaces, as a namespace-aware reader would, and each table bounded by both readings.
@@ -776,17 +785,18 @@ def _too_far(name: str, max_r: int, max_c: int) -> ReadError:
                      sheet=name, cell=a1(min(max_r, 10**7), min(max_c, 10**5)))
 
 
-def _ods_tables(data: bytes) -> dict[str, tuple[tuple[int, int], dict[str, str]]]:
+def _ods_tables(data: bytes, hidden: bool | None = None) -> dict[str, tuple[tuple[int, int], dict[str, str]]]:
     """Each table of an .ods's content.xml: (max row, max col) zero-based that its cells reach, and its formulas by
     cell; raises 'too-large' at the first table reaching beyond MAX_ROWS x MAX_COLS.
 
     Read from the tags as calamine reads them, by their qualified names, without building a tree: expat has proved
     the part well-formed (so no '<' stands in an attribute or in text, and every tag is found), and comments, CDATA
-    sections and processing instructions, which may hold tag-like text, are taken out first. A cell counts as filled
-    as calamine counts it (any value or formula attribute) or when it has content; repeats count in full (up to a
-    cap far beyond the limits). A row without a filled cell moves the next rows down but reaches nothing itself.
+    sections and processing instructions, which may hold tag-like text, are taken out first (hidden: whether there
+    are any, as expat found; None: looked for here). A cell counts as filled as calamine counts it (any value or
+    formula attribute) or when it has content; repeats count in full (up to a cap far beyond the limits). A row
+    without a filled cell moves the next rows down but reaches nothing itself.
     """
-    if b"<!" in data or data.find(b"<?", 1) != -1:
+    if hidden or (hidden is None and (b"<!" in data or data.find(b"<?", 1) != -1)):
         data = _ODS_SKIPPED.sub(b"", data)
     tables: dict[str, tuple[tuple[int, int], dict[str, str]]] = {}
     name: str | None = None  # the table being read
