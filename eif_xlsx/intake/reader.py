@@ -306,7 +306,9 @@ def _plain_ods(box: Container) -> tuple[bytes, dict[str, str]]:
     bytes and how to put them back."""
     back: dict[str, str] = {}
     data = _ODS_INDENT.sub(b">", box.parts["content.xml"])
-    if _NONCHARACTER_LEAD not in data:  # one search: the file holds none of them (nearly always)
+    # the file holds none of them (nearly always): one search, of the first byte first (found by memchr: the
+    # two-byte search of a 1 MB content.xml took ~1 ms)
+    if b"\xef" not in data or _NONCHARACTER_LEAD not in data:
         free = _NONCHARACTERS[:3]
     else:
         free = list(islice((c for c in _NONCHARACTERS if c.encode() not in data), 3))
