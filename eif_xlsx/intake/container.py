@@ -476,8 +476,11 @@ def _inspect_xlsx(path: Path, raw: bytes, infos: list[zipfile.ZipInfo], names: s
 
 # A sheet is proved well-formed by expat, then scanned as bytes, the same way whoever wrote it (in bulk when it is in
 # the plain layout, see _plain_sheet): every start tag whose local name is 'row', 'c' or 'f' (any prefix, inside
-# sheetData or not, in a comment or not) is a token, in document order. Counting tags a parser would skip (in a comment, a CDATA section, outside sheetData) only makes the extent
-# larger, never smaller: no cell a reader places can lie beyond it. A tag that cannot be read to its end is damage.
+# sheetData or not, in a comment or not) is a token, in document order. Counting tags a parser would skip (in a
+# comment, a CDATA section, outside sheetData) only makes the extent larger, never smaller: no cell a reader places
+# can lie beyond it. A tag that cannot be read to its end is damage. The proof is what makes a byte scan sound:
+# calamine itself reads a cell with two 'r' attributes by the second, and a '<' inside an attribute, a row left
+# open or a second root element without an error.
 _PREFIX = rb"(?:[A-Za-z_][\w.\-]*+:)?"
 _VALUE = rb"""(?:"[^"<]*+"|'[^'<]*+')"""
 _OTHER_ATTR = rb"""\s++(?!r\s*+=)[^\s=/<>"']++\s*+=\s*+""" + _VALUE  # any attribute but 'r'
@@ -700,6 +703,8 @@ _ODS_TABLE_NS = "urn:oasis:names:tc:opendocument:xmlns:table:1.0"
 _ODS_OFFICE_NS = "urn:oasis:names:tc:opendocument:xmlns:office:1.0"
 # A cell calamine reads as holding something: any of these attributes (not only office:value-type: a cell with
 # only office:value or table:formula is read as a value too), or content (an element that is not closed at once).
+# The tag scan goes by the words 'value' and 'formula' anywhere in a cell's tag (never fewer cells); the tree reading
+# by these names.
 _ODS_FILLED = frozenset({b"office:value-type", b"office:value", b"office:string-value", b"office:date-value",
                          b"office:time-value", b"office:boolean-value", b"table:formula"})
 # The start tags of tables, rows and cells (their attributes: any text, quoted values holding '/' or '>' too; a cell
@@ -893,7 +898,8 @@ def _ods_tables_by_tree(content: bytes) -> dict[str, tuple[tuple[int, int], dict
                     continue
                 repeat = cell.get(columns_repeated)
                 rep_c = 1 if repeat is None else min(_count(repeat, name), 10 ** 5)
-                if len(cell) or (cell.text and not cell.text.isspace()) or any(key in cell.attrib for key in filled_keys):
+                text = cell.text
+                if len(cell) or (text and not text.isspace()) or any(key in cell.attrib for key in filled_keys):
                     filled = True
                     if c + rep_c - 1 > max_c:
                         max_c = c + rep_c - 1
