@@ -11,6 +11,7 @@ unreadable or malformed is made again. It is written as JSON, never unpickled.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import hashlib
 import json
@@ -62,9 +63,9 @@ def preload(matrices: list[Matrix], indicator_sets: list[IndicatorSet]) -> None:
 
 
 def _make(matrix: Matrix, indicators: IndicatorSet | None) -> dict[str, list[list]]:
-    lay = layout_mod.build(matrix, indicators)
     # The metadata sheet is never compared with a return's (only the layout's sheets are): its packed layout,
-    # half the cost of making the blank, is left out.
+    # half the cost of making the blank, is left out, in a copy of its own (build gives every caller one layout).
+    lay = dataclasses.replace(layout_mod.build(matrix, indicators))
     object.__setattr__(lay, "_blob", "")
     spec = WorkbookSpec(matrix=matrix, layout=lay, indicators=indicators, partner=_DUMMY, area="Area",
                         deadline="1 January 2000", return_to="a@b.c")

@@ -233,8 +233,22 @@ def rating_choices(matrix: Matrix) -> tuple[str, ...]:
     return (NOT_YET_BASIC, *matrix.level_names)
 
 
+_BUILT: dict[tuple[str, str, str], WorkbookLayout] = {}  # by the definitions' content: a layout is immutable
+
+
 def build(matrix: Matrix, indicators: IndicatorSet | None = None) -> WorkbookLayout:
-    """The layout of the workbook for one matrix (and optionally an indicator set)."""
+    """The layout of the workbook for one matrix (and optionally an indicator set): the same object for the same
+    definitions, so that what is worked out from it once (its packed text, ~50 ms) is kept."""
+    key = (TEMPLATE_VERSION, matrix.content_hash, indicators.content_hash if indicators is not None else "")
+    layout = _BUILT.get(key)
+    if layout is None:
+        layout = _build(matrix, indicators)
+        if len(_BUILT) < 64:
+            _BUILT[key] = layout
+    return layout
+
+
+def _build(matrix: Matrix, indicators: IndicatorSet | None) -> WorkbookLayout:
     taken = {COVER_SHEET, GUIDANCE_SHEET, OVERVIEW_SHEET, INDICATORS_SHEET, META_SHEET}
     sub_names: dict[str, str] = {}
     for _, _, sub in matrix.sub_elements():
