@@ -314,6 +314,10 @@ def test_ods_parts_are_kept_and_a_part_can_be_replaced(tmp_path, matrix):
     path = convert(make_workbook(tmp_path / "gen", matrix), "ods", tmp_path / "lo")
     box = inspect(path)
     assert box.format == "ods"
+    # the tag scan reads LibreOffice's own content.xml as the tree does, formulas included
+    tables = container._ods_tables(box.parts["content.xml"])
+    assert tables == container._ods_tables_by_tree(box.parts["content.xml"])
+    assert any(formulas for _, formulas in tables.values())
     with zipfile.ZipFile(path) as zf:
         assert {i.filename: zf.read(i) for i in zf.infolist()} == box.parts
         assert [i.filename for i in zf.infolist()] == list(box.parts)
