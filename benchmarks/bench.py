@@ -11,7 +11,7 @@ once (LibreOffice takes minutes) and reused.
 On the same files, in the same run: python-calamine reading every sheet (one process, the floor); openpyxl
 load_workbook(read_only=True) reading every cell (one process); `eif-xlsx import` end to end (every output but the
 PDF, --no-pdf: that is Chromium's time); `eif-xlsx validate`; and per source, one process, the project's reading
-and checking of each file (read_return + check) beside calamine's and openpyxl's. Then `eif-xlsx generate` of 200
+and checking of each file (read_return + check, and its safety pass alone) beside calamine's and openpyxl's. Then `eif-xlsx generate` of 200
 personalised workbooks with email drafts, and (--large) the import of 100 and 1,000 returns for memory. The 1,000
 are the distinct returns again under other file names (LibreOffice would take ~50 minutes to save 1,000): each
 partner then has several returns, the later ones 'superseded'.
@@ -279,6 +279,15 @@ def _baseline_main(kind: str, listing: str, result_file: str, repeat: str) -> No
 
         def read(path: str) -> None:
             check(read_return(path))
+    elif kind == "safety-pass":
+        from eif_xlsx.errors import ReadError
+        from eif_xlsx.intake.container import inspect
+
+        def read(path: str) -> None:
+            try:
+                inspect(Path(path))
+            except ReadError:  # timed all the same: a refused file costs its safety pass
+                pass
     else:
         raise SystemExit(f"unknown baseline {kind}")
     passes = []
@@ -404,7 +413,8 @@ def main(argv: list[str] | None = None) -> int:
         say(f"  {val['per_second']:.1f} returns/s, {val['seconds']:.2f} s, peak RSS {_mb(val['peak_rss_mb'])}")
 
         say(f"[3] one process on the same workbooks: python-calamine ({args.repeat} passes), openpyxl read-only "
-            f"(every {max(1, n // args.openpyxl_sample)}th file), eif-xlsx read_return + check (1 pass) ...")
+            f"(every {max(1, n // args.openpyxl_sample)}th file), eif-xlsx read_return + check (1 pass) and its "
+            "safety pass alone (1 pass) ...")
         cal = run_baseline("calamine", files, work, args.repeat)
         k = min(args.openpyxl_sample, n)
         picks = sorted({round(i * (n - 1) / max(1, k - 1)) for i in range(k)})
@@ -413,6 +423,7 @@ def main(argv: list[str] | None = None) -> int:
         opx_per_file = statistics.fmean(opx["per_file"])
         opx["seconds_scaled"] = opx_per_file * n
         own = run_baseline("eif-xlsx", files, work, 1)
+        safety = run_baseline("safety-pass", files, work, 1)  # the part of read_return that is container.inspect
         ratios = {"import_over_calamine": imp_s / cal["seconds"], "openpyxl_over_import": opx["seconds_scaled"] / imp_s,
                   "validate_over_calamine": val["seconds"] / cal["seconds"]}
         say(f"  python-calamine {n / cal['seconds']:7.1f} files/s   {1000 * cal['seconds'] / n:6.2f} ms/file   "
@@ -426,10 +437,12 @@ def main(argv: list[str] | None = None) -> int:
         opx_at = {picks_i: t for picks_i, t in zip([i for i in picks if files[i].suffix != ".ods"], opx["per_file"],
                                                     strict=True)}
         for i, (source, _) in enumerate(books):
-            s = by_source.setdefault(source, {"files": 0, "calamine": 0.0, "eif": 0.0, "openpyxl": []})
+            s = by_source.setdefault(source, {"files": 0, "calamine": 0.0, "eif": 0.0, "safety_pass": 0.0,
+                                              "openpyxl": []})
             s["files"] += 1
             s["calamine"] += cal["per_file"][i]
             s["eif"] += own["per_file"][i]
+            s["safety_pass"] += safety["per_file"][i]
             if i in opx_at:
                 s["openpyxl"].append(opx_at[i])
 
@@ -476,13 +489,15 @@ def main(argv: list[str] | None = None) -> int:
         say(f"{label:34s}{fps:9.1f}{1000 / fps:9.2f}{_mb(rss):>11s}{secs / cal['seconds']:12.2f}")
     say(f"openpyxl / import = {ratios['openpyxl_over_import']:.1f}x   import / calamine = "
         f"{ratios['import_over_calamine']:.2f}x   validate / calamine = {ratios['validate_over_calamine']:.2f}x")
-    say("\nper source, one process, ms per file (read_return + check vs the two readers):")
-    say(f"{'source':18s}{'files':>6s}{'calamine':>10s}{'openpyxl':>10s}{'eif-xlsx':>10s}{'eif/cal':>9s}")
+    say("\nper source, one process, ms per file (read_return + check vs the two readers; 'safety': the part of it "
+        "that is the safety pass, container.inspect, timed apart):")
+    say(f"{'source':18s}{'files':>6s}{'calamine':>10s}{'openpyxl':>10s}{'eif-xlsx':>10s}{'safety':>8s}{'eif/cal':>9s}")
     for source in sorted(by_source):
         s = by_source[source]
         o = f"{1000 * statistics.fmean(s['openpyxl']):10.2f}" if s["openpyxl"] else f"{'n/a':>10s}"
         say(f"{source:18s}{s['files']:6d}{1000 * s['calamine'] / s['files']:10.2f}{o}"
-            f"{1000 * s['eif'] / s['files']:10.2f}{s['eif'] / s['calamine']:9.2f}")
+            f"{1000 * s['eif'] / s['files']:10.2f}{1000 * s['safety_pass'] / s['files']:8.2f}"
+            f"{s['eif'] / s['calamine']:9.2f}")
     if gen:
         say(f"\ngenerate: {gen['workbooks']} workbooks + {gen['drafts']} drafts in {gen['seconds']:.2f} s = "
             f"{gen['per_second']:.1f}/s, peak RSS {_mb(gen['peak_rss_mb'])}")
@@ -495,7 +510,7 @@ def main(argv: list[str] | None = None) -> int:
     result = {"date": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
               "machine": {**machine(), "load_average_before": load_before, "load_average_after": load_average()},
               "config": vars(args), "import": imp, "validate": val, "calamine": cal, "openpyxl": opx,
-              "eif_one_process": own, "by_source": by_source, "generate": gen, "memory": memory, "ratios": ratios,
+              "eif_one_process": own, "safety_pass": safety, "by_source": by_source, "generate": gen, "memory": memory, "ratios": ratios,
               "targets": targets, "passed": all(t["pass"] for t in targets)}
     out = Path(args.json)
     out.parent.mkdir(parents=True, exist_ok=True)
