@@ -73,7 +73,7 @@ class _XlsxFormulas(Mapping):
     def __getitem__(self, key: str) -> str:
         if key in self._cells:
             text = self._cells[key]
-            return _text(text) if text.__class__ is bytes else text
+            return _text(text) if isinstance(text, bytes) else text
         if self._arrays:
             m = _CELL_REF.fullmatch(key)
             if m and m.group(1) and m.group(2):
@@ -574,8 +574,9 @@ def _scan_tags(name: str, part: str, data: bytes) -> tuple[int, int, Mapping[str
                 raise bad("a cell's tag is not well-formed XML")
             if has_r:
                 ref = ref_dq or ref_sq
-                place = _REFS.get(ref, False)
-                if place is False:
+                if ref in _REFS:
+                    place = _REFS[ref]
+                else:
                     place = _cell_ref(ref)
                     if len(_REFS) < 65536:
                         _REFS[ref] = place
@@ -746,8 +747,11 @@ def _inspect_ods(path: Path, raw: bytes, infos: list[zipfile.ZipInfo]) -> Contai
     # tags (comments, CDATA sections, processing instructions: called only if there are any)
     parser = _guarded_parser("content.xml")
     hidden: list[bool] = []
-    parser.CommentHandler = parser.StartCdataSectionHandler = parser.ProcessingInstructionHandler = \
-        lambda *_: hidden.append(True)
+
+    def hiding(*_: str) -> None:
+        hidden.append(True)
+
+    parser.CommentHandler = parser.StartCdataSectionHandler = parser.ProcessingInstructionHandler = hiding
     try:
         parser.Parse(content, True)
     except expat.ExpatError as exc:
@@ -832,8 +836,8 @@ def _ods_tables(data: bytes, hidden: bool | None = None) -> dict[str, tuple[tupl
                 filled_row = True
                 if c + repeat - 1 > max_c:
                     max_c = c + repeat - 1
-                if formula and (text := _ods_attribute(attrs, b"table:formula")):
-                    text = _attribute(text)
+                if formula and (raw := _ods_attribute(attrs, b"table:formula")):
+                    text = _attribute(raw)
                     found[a1(row, c)] = text.split(":", 1)[1] if text.startswith("of:") else text
             c += repeat
         elif tag == b"table-row":
@@ -916,7 +920,7 @@ def _ods_tables_by_tree(content: bytes) -> dict[str, tuple[tuple[int, int], dict
     return tables
 
 
-def _count(text: str, sheet: str) -> int:
+def _count(text: str, sheet: str | None) -> int:
     """A repeat count of an .ods row or cell; anything but a positive whole number is damage."""
     if not (text.isascii() and text.isdigit()) or int(text[:10]) < 1:
         raise ReadError("damaged", f"the sheet '{sheet}' has a repeat count '{text[:20]}' that is not a number")

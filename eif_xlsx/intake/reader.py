@@ -317,7 +317,11 @@ def _plain_ods(box: Container) -> tuple[bytes, dict[str, str]]:
         back = {free[0]: "\t", free[1]: " ", free[2]: "\n"}
         data = _ODS_TAB.sub(tab, data)
         data = _ODS_BREAK.sub(brk, data)
-        data = _ODS_SPACES.sub(lambda m, sp=space: sp * int(m.group(1) or 1), data)
+
+        def spaces(m: re.Match[bytes]) -> bytes:
+            return space * int(m.group(1) or 1)
+
+        data = _ODS_SPACES.sub(spaces, data)
     return stored_zip(box, {"content.xml": data}), back
 
 
