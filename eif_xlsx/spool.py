@@ -87,9 +87,7 @@ class Spooled(_Packed, Sequence):
 
     __slots__ = ()
 
-    # Not Sequence.index (a value's position) but the answers by key: `# type: ignore` until it can be renamed
-    # (its caller is intake/reader.py's Return._index).
-    def index(self) -> dict:  # type: ignore[override]
+    def by_key(self) -> dict:
         """The answers by key (field, sub_element, item, column), cached with the loaded list."""
         _, items, idx = self._loaded()
         if not idx and items:

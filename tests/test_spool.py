@@ -28,7 +28,7 @@ def test_spooled_values_come_back_from_the_file_unchanged():
     spool.keep(mapped)
     assert packed._blob is None and mapped._blob is None  # the bytes left memory
     assert list(packed) == answers and len(packed) == 6 and packed[2] == answers[2]
-    assert packed.index()[("criterion", "1.1", "1.1c", "baseline")].value == "ccc"
+    assert packed.by_key()[("criterion", "1.1", "1.1c", "baseline")].value == "ccc"
     assert dict(mapped) == results and ("1.1", "baseline") in mapped and mapped.get(("x", "y")) is None
     # Travels (to a worker, or as a copy) as its bytes, not as a file handle.
     assert list(pickle.loads(pickle.dumps(packed))) == answers

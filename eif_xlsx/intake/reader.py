@@ -6,13 +6,14 @@ import datetime as dt
 import io
 import re
 from bisect import bisect_left
-from collections.abc import Callable, Collection, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from itertools import accumulate, chain, compress, count, islice
 from operator import itemgetter, ne
 from pathlib import Path
 from types import MappingProxyType
+from typing import cast
 
 from python_calamine import (
     CalamineWorkbook,
@@ -25,6 +26,7 @@ from python_calamine import (
 
 from eif_xlsx.cells import a1
 from eif_xlsx.domain.catalog import Catalog
+from eif_xlsx.domain.model import IndicatorSet
 from eif_xlsx.errors import FINDINGS, Finding, ReadError, finding, log_debug
 from eif_xlsx.intake.container import Container, inspect, stored_zip
 from eif_xlsx.normalise import as_text, choice, date, number, tick
@@ -161,7 +163,7 @@ class Return:
 
     def _index(self) -> dict:
         if isinstance(self.answers, Spooled):  # kept on disk: not cached here (see spool.py)
-            return self.answers.index()
+            return self.answers.by_key()
         if self._idx is None or len(self._idx) != len(self.answers):
             self._idx = {a.key: a for a in self.answers}
         return self._idx
@@ -222,9 +224,9 @@ def _column(rows: list[list], col: int) -> list:
 def _first_rows(values: list) -> dict[str, int]:
     """Each text in a column, trimmed -> the first row holding it."""
     keys = [_key_text(v) for v in values]
-    out = dict(zip(reversed(keys), range(len(keys) - 1, -1, -1), strict=True))  # the first row wins
+    out: dict[str | None, int] = dict(zip(reversed(keys), range(len(keys) - 1, -1, -1), strict=True))  # first wins
     out.pop(None, None)
-    return out
+    return cast(dict[str, int], out)  # None (a cell holding no text) taken out
 
 
 def _key_text(value: object) -> str | None:
@@ -464,7 +466,8 @@ def _unpack(chunks: tuple[str, ...]) -> WorkbookLayout:
     return lay
 
 
-def _match_by_structure(grid: dict[str, _Sheet], catalog) -> tuple[WorkbookLayout | None, str, object]:
+def _match_by_structure(grid: dict[str, _Sheet],
+                        catalog: Catalog) -> tuple[WorkbookLayout | None, str, IndicatorSet | None]:
     """A workbook without metadata: accept it only if every sub-element sheet and criterion is where it should be
     (and, where there is an Indicators sheet, every indicator of one known set)."""
     for matrix in catalog.matrices():
@@ -484,7 +487,7 @@ def _match_by_structure(grid: dict[str, _Sheet], catalog) -> tuple[WorkbookLayou
             ids = grid[layout_mod.INDICATORS_SHEET].column_index(layout_mod.IND_ID)
             for entry in catalog.entries.values():
                 iset = entry.definition
-                if entry.kind == "indicators" and all(ind.id in ids for _, _, ind in iset.indicators()):
+                if isinstance(iset, IndicatorSet) and all(ind.id in ids for _, _, ind in iset.indicators()):
                     return layout_mod.build(matrix, iset), matrix.id, iset
         return lay, matrix.id, None
     return None, "", None
@@ -555,7 +558,7 @@ class _Template:
             column = _column(rows, col)
             for r in compress(count(), map(ne, column, values)):
                 text = _key_text(column[r])
-                if (r in key_at and text != key_at[r]) or row_of.get(text, r) > r:
+                if (r in key_at and text != key_at[r]) or (text is not None and row_of.get(text, r) > r):
                     return False
         return True
 
@@ -605,7 +608,12 @@ def _picker(cols: tuple[int, ...]) -> Callable[[list], tuple] | None:
     if not cols or min(cols) < 0:  # a damaged layout
         return None
     if len(cols) == 1:
-        return lambda values, c=cols[0]: (values[c],)
+        only = cols[0]
+
+        def one(values: list) -> tuple:
+            return (values[only],)
+
+        return one
     return itemgetter(*cols)
 
 
@@ -672,7 +680,7 @@ def _read_answers(ret: Return, box: Container, grid: dict[str, _Sheet], lay: Wor
             _extra_by_template(ret, sheet, actual, formulas, mapping, inputs, blank_rows, changed)
 
 
-def _read_by_difference(ret: Return, sheet: SheetLayout, actual: _Sheet, formulas: dict[str, str],
+def _read_by_difference(ret: Return, sheet: SheetLayout, actual: _Sheet, formulas: Mapping[str, str],
                         template: _Template, changed: list[int]) -> None:
     """A sheet with the template's key cells: every row is where the layout says, and a row equal to the template's
     reads as the template's. Only the other rows are read; the rest take their blank answers in runs."""
@@ -691,7 +699,7 @@ def _read_by_difference(ret: Return, sheet: SheetLayout, actual: _Sheet, formula
     ret.answers.extend(plan.blanks[plan.starts[done]:])
 
 
-def _read_by_keys(ret: Return, sheet: SheetLayout, actual: _Sheet, formulas: dict[str, str],
+def _read_by_keys(ret: Return, sheet: SheetLayout, actual: _Sheet, formulas: Mapping[str, str],
                   template: _Template | None = None,
                   blank_rows: list[list] | None = None) -> tuple[dict[int, int], dict[int, frozenset[int]]]:
     """Every layout row found again by its key and read. Returns the template's row of each row found (by the
@@ -723,7 +731,8 @@ def _read_by_keys(ret: Return, sheet: SheetLayout, actual: _Sheet, formulas: dic
         _add_inputs(inputs, where, rp)
         if where != row.row:
             moved.append((row, where))
-        elif same and i not in loud and where < len(blank_rows) and actual.rows[where] == blank_rows[where]:
+        elif same and blank_rows is not None and i not in loud and where < len(blank_rows) \
+                and actual.rows[where] == blank_rows[where]:
             ret.answers.extend(rp.blanks)
             continue
         _read_row(ret, actual, rp, where, formulas, quiet)
@@ -782,7 +791,7 @@ def _short(text: str, limit: int = 100) -> str:
     return text if len(text) <= limit else text[:limit - 1] + "…"
 
 
-def _formula_in_inputs(plan: _SheetPlan, formulas: dict[str, str]) -> bool:
+def _formula_in_inputs(plan: _SheetPlan, formulas: Mapping[str, str]) -> bool:
     """Whether a formula sits where the template puts an input: rare, and only then is every cell looked up."""
     return bool(formulas) and not plan.refs.isdisjoint(formulas)
 
@@ -792,7 +801,7 @@ def _add_inputs(inputs: dict[int, frozenset[int]], where: int, rp: _RowPlan) -> 
     inputs[where] = inputs[where] | rp.cols if where in inputs else rp.cols
 
 
-def _read_row(ret: Return, actual: _Sheet, rp: _RowPlan, where: int, formulas: dict[str, str], quiet: bool) -> None:
+def _read_row(ret: Return, actual: _Sheet, rp: _RowPlan, where: int, formulas: Mapping[str, str], quiet: bool) -> None:
     """One layout row found at `where`; quiet: no formula where the template puts an input."""
     values = actual.rows[where]
     if not _label_kept(rp, values):
@@ -854,7 +863,7 @@ def _blank(sheet: str, row: Row, cell: InputCell) -> Answer:
 
 
 def _row_answers(sheet: str, rp: _RowPlan, refs: tuple[str, ...], raws: tuple,
-                 formulas: dict[str, str]) -> tuple[tuple[Answer, ...], tuple[tuple[Answer, InputCell], ...]]:
+                 formulas: Mapping[str, str]) -> tuple[tuple[Answer, ...], tuple[tuple[Answer, InputCell], ...]]:
     """The row's answers at refs, and those with a problem (with their cells)."""
     answers: list[Answer] = []
     problems: list[tuple[Answer, InputCell]] = []
@@ -872,6 +881,7 @@ def _row_answers(sheet: str, rp: _RowPlan, refs: tuple[str, ...], raws: tuple,
 
 def _answer(sheet: str, ref: str, cell: InputCell, raw: object, formula: str) -> Answer:
     """A cell holding a value or a formula (raw None when it holds only a formula)."""
+    value: object
     if formula:
         value = False if cell.kind == "tick" else "=" + formula
         return Answer(sheet, ref, cell.field, cell.sub_element, cell.item, cell.column, cell.kind, raw, value,
@@ -900,7 +910,7 @@ def _normalised(kind: str, choices: tuple[str, ...], raw: object) -> tuple[objec
     return got, ""
 
 
-_PARSE = {"tick": (tick, "unrecognised-tick"), "date": (date, "bad-date"), "choice": (choice, "bad-choice"),
+_PARSE: dict[str, tuple[Callable[..., object], str]] = {"tick": (tick, "unrecognised-tick"), "date": (date, "bad-date"), "choice": (choice, "bad-choice"),
           "number": (number, "bad-number")}
 
 
@@ -915,7 +925,7 @@ def _extra_content(ret: Return, sheet: SheetLayout, actual: _Sheet, seen_rows: s
     last_col = max(last_col, sheet.marks.get("last_col", 0))  # a sheet of text (the guidance) says how wide it is
     helper = range(layout_mod.HELPER_COL, layout_mod.HELPER_COL + 8) if sheet.role == "sub_element" else range(0)
     shift = max(0, max(seen_rows, default=0) - max((r.row for r in sheet.rows), default=0))
-    extras: list[Answer] = []
+    extras: list[tuple[Answer, object]] = []
     for r, values in enumerate(actual.rows):
         for c, v in enumerate(values):
             if v == "" or v is None:
@@ -951,7 +961,7 @@ def _report_extra(ret: Return, actual: _Sheet, found: list[tuple[Answer, object]
 _REPORTED = frozenset({"criterion-edited", "template-text-changed"})
 
 
-def _extra_by_template(ret: Return, sheet: SheetLayout, actual: _Sheet, formulas: dict[str, str],
+def _extra_by_template(ret: Return, sheet: SheetLayout, actual: _Sheet, formulas: Mapping[str, str],
                        mapping: dict[int, int],
                        inputs: dict[int, frozenset[int]], blank: list[list], changed: list[int]) -> None:
     """Every value in a cell that is neither an input nor filled by the template itself is kept and reported.
@@ -965,7 +975,7 @@ def _extra_by_template(ret: Return, sheet: SheetLayout, actual: _Sheet, formulas
     _report_extra(ret, actual, extras)
 
 
-def _extra_by_difference(ret: Return, sheet: SheetLayout, actual: _Sheet, formulas: dict[str, str],
+def _extra_by_difference(ret: Return, sheet: SheetLayout, actual: _Sheet, formulas: Mapping[str, str],
                          template: _Template, blank: list[list], changed: list[int]) -> None:
     """_extra_by_template for a sheet read by difference (nothing moved): only a changed row can hold an extra, and
     most changed rows differ from the template's only in their inputs."""
@@ -991,7 +1001,7 @@ def _personal(sheet: SheetLayout, blank: list[list]) -> frozenset[int]:
 
 
 def _row_extras(actual: _Sheet, sheet: SheetLayout, r: int, fixed: list, own: Collection[int],
-                formulas: dict[str, str], personal: frozenset[int] = frozenset()) -> Iterator[tuple[Answer, object]]:
+                formulas: Mapping[str, str], personal: frozenset[int] = frozenset()) -> Iterator[tuple[Answer, object]]:
     """The values in row r of the sheet that are neither in an input (own: the row's input columns) nor the
     template's own (fixed: the template's row it stands for), each with None; and those typed over the template's
     own text, each with that text. A formula's value is the program's, not typed."""
