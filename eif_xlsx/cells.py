@@ -21,7 +21,13 @@ def col_letter(col: int) -> str:
     return letters
 
 
+BEYOND = 10**9  # stands for any row or column number too long to be worth computing (a hostile 'AAAAAAAAAA1')
+
+
 def col_index(letters: str) -> int:
+    """Letters -> zero-based column index (A -> 0); BEYOND for a run of letters longer than any sheet's columns."""
+    if len(letters) > 5:
+        return BEYOND
     n = 0
     for ch in letters.upper():
         n = n * 26 + (ord(ch) - 64)

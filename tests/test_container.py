@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from eif_xlsx.cells import col_index
 from eif_xlsx.errors import ReadError
 from eif_xlsx.intake import container
 from eif_xlsx.intake.container import inspect, stored_zip
@@ -113,7 +114,7 @@ def parser_placement(data: bytes) -> tuple[int, int, dict[str, str]]:
             col = -1
         elif local(element.tag) == "c":
             m = container._CELL_REF.fullmatch(element.get("r", ""))
-            col = container._col_number(m.group(1)) if m and m.group(1) else col + 1
+            col = col_index(m.group(1)) if m and m.group(1) else col + 1
             r = int(m.group(2)) - 1 if m and m.group(2) else row
             max_r, max_c = max(max_r, r), max(max_c, col)
             f = next((x for x in element if local(x.tag) == "f"), None)

@@ -23,7 +23,7 @@ from pathlib import Path
 from xml.etree import ElementTree
 from xml.parsers import expat
 
-from eif_xlsx.cells import a1, col_letter
+from eif_xlsx.cells import BEYOND, a1, col_index, col_letter
 from eif_xlsx.errors import ReadError, UsageError
 
 MAX_FILE_BYTES = 50 * 1024 * 1024
@@ -77,7 +77,7 @@ class _XlsxFormulas(Mapping):
         if self._arrays:
             m = _CELL_REF.fullmatch(key)
             if m and m.group(1) and m.group(2):
-                r, c = int(m.group(2)) - 1, _col_number(m.group(1))
+                r, c = int(m.group(2)) - 1, col_index(m.group(1))
                 for r0, c0, r1, c1, text in self._arrays:
                     if r0 <= r <= r1 and c0 <= c <= c1:
                         return text
@@ -98,19 +98,6 @@ class _XlsxFormulas(Mapping):
 
     def __len__(self) -> int:
         return len(self._cells) + len(self._arrays)
-
-
-_BEYOND = 10**9  # stands for any row or column number too long to be worth computing
-
-
-def _col_number(letters: str) -> int:
-    """Zero-based column of any run of letters (a hostile file may use 'AAAAAAAAAA1')."""
-    if len(letters) > 5:
-        return _BEYOND
-    n = 0
-    for ch in letters.upper():
-        n = n * 26 + (ord(ch) - 64)
-    return n - 1
 
 
 def _unreadable(exc: OSError) -> ReadError:
@@ -519,7 +506,7 @@ def _plain_sheet(data: bytes) -> tuple[int, int, Mapping[str, str]] | None:
     rows.discard(b"")
     columns.discard(b"")
     max_r = max(map(int, rows), default=0) - 1
-    max_c = _col_number(max(columns, key=lambda col: (len(col), col)).decode()) if columns else -1
+    max_c = col_index(max(columns, key=lambda col: (len(col), col)).decode()) if columns else -1
     if max_r >= MAX_ROWS or max_c >= MAX_COLS:
         return None
     cells: dict[str, str | bytes] = {}
@@ -529,7 +516,7 @@ def _plain_sheet(data: bytes) -> tuple[int, int, Mapping[str, str]] | None:
     for i in compress(range(len(fs)), fs):
         where, attrs = (letters[i] + digits[i]).decode(), f_attrs[i]
         if b"t" in attrs:
-            _formula((int(digits[i]) - 1, _col_number(letters[i].decode())), attrs, _text(f_texts[i]), cells, arrays,
+            _formula((int(digits[i]) - 1, col_index(letters[i].decode())), attrs, _text(f_texts[i]), cells, arrays,
                      shared, children)
         else:
             cells[where] = f_texts[i]
@@ -605,7 +592,7 @@ def _scan_tags(name: str, part: str, data: bytes) -> tuple[int, int, Mapping[str
                 number = _text(ref_dq or ref_sq)
                 if not (number.isdigit() and number.isascii()):
                     raise bad(f"row number '{number[:20]}' is not valid")
-                row = int(number) - 1 if len(number) < 10 else _BEYOND
+                row = int(number) - 1 if len(number) < 10 else BEYOND
             else:
                 row += 1
             col, cell = -1, None
@@ -642,7 +629,7 @@ def _formula(cell: tuple[int, int], attrs: bytes, text: str, cells: dict[str, st
     cells[where] = text
     m = _RANGE_REF.fullmatch(found.get("ref", "")) if kind == "array" else None
     if m and m.group(3):
-        arrays.append((int(m.group(2)) - 1, _col_number(m.group(1)), int(m.group(4)) - 1, _col_number(m.group(3)),
+        arrays.append((int(m.group(2)) - 1, col_index(m.group(1)), int(m.group(4)) - 1, col_index(m.group(3)),
                        text))
 
 
@@ -652,8 +639,8 @@ def _cell_ref(raw: bytes) -> tuple[int, int] | None:
     if not m or not (m.group(1) or m.group(2)) or not m.group(0).isascii():
         return None
     digits = m.group(2)
-    return (int(digits) - 1 if len(digits) < 10 else _BEYOND) if digits else -1, \
-        _col_number(m.group(1)) if m.group(1) else -1
+    return (int(digits) - 1 if len(digits) < 10 else BEYOND) if digits else -1, \
+        col_index(m.group(1)) if m.group(1) else -1
 
 
 def _text(raw: bytes) -> str:
