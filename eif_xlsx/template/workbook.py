@@ -205,19 +205,19 @@ class _Builder:
 
     def _cover(self, ws: Worksheet, sheet: SheetLayout) -> None:
         f, m, mk = self.fmt, self.m, sheet.marks
-        ws.set_column(0, 0, 24)
-        ws.set_column(1, 1, 2)
-        ws.set_column(2, 2, 90)
+        ws.set_column(COVER_LABEL_COL, COVER_LABEL_COL, 24)
+        ws.set_column(COVER_LABEL_COL + 1, COVER_VALUE_COL - 1, 2)  # a narrow gap between labels and values
+        ws.set_column(COVER_VALUE_COL, COVER_VALUE_COL, 90)
         ws.hide_gridlines(2)
-        ws.write_string(mk["title"], 0, f"EIF maturity matrix: {m.title}", f["title"])
-        ws.write_string(mk["subtitle"], 0, m.subtitle or m.edition, f["subtitle"])
-        ws.merge_range(mk["details_header"], 0, mk["details_header"], 2, "Your details (please check and correct)",
+        ws.write_string(mk["title"], COVER_LABEL_COL, f"EIF maturity matrix: {m.title}", f["title"])
+        ws.write_string(mk["subtitle"], COVER_LABEL_COL, m.subtitle or m.edition, f["subtitle"])
+        ws.merge_range(mk["details_header"], COVER_LABEL_COL, mk["details_header"], COVER_VALUE_COL, "Your details (please check and correct)",
                        f["section"])
         values = {"respondent_name": self.partner.get("name", ""), "respondent_role": self.partner.get("role", ""),
                   "respondent_organisation": self.partner.get("organisation", ""),
                   "respondent_email": self.partner.get("email", "")}
         for row in sheet.rows:
-            ws.write_string(row.row, 0, row.key, f["label"])
+            ws.write_string(row.row, row.key_col, row.key, f["label"])
             cell = row.cells[0]
             key = (cell.field, cell.sub_element, cell.item, cell.column)
             if key not in self.answers and values.get(cell.field):
@@ -234,7 +234,7 @@ class _Builder:
                 ws.write_string(r, COVER_VALUE_COL, value, f["text"])
                 r += 1
         r = max(r + 1, mk["how_to"])
-        ws.merge_range(r, 0, r, 2, "How to fill it in", f["section"])
+        ws.merge_range(r, COVER_LABEL_COL, r, COVER_VALUE_COL, "How to fill it in", f["section"])
         r += 1
         if self.spec.round == "12_months" and BASELINE in self.spec.locked_columns:
             # The matrix's own words say to ignore the 12 months column; this time it is the one to fill.
@@ -264,21 +264,21 @@ class _Builder:
         for extra in self.spec.notes_for_partner:
             steps.append(extra)
         for text in steps:
-            ws.write_string(r, 2, text, f["text"])
+            ws.write_string(r, COVER_VALUE_COL, text, f["text"])
             ws.set_row(r, row_height([(text, 90)]))
             r += 1
         r += 1
-        ws.merge_range(r, 0, r, 2, "Returning it", f["section"])
+        ws.merge_range(r, COVER_LABEL_COL, r, COVER_VALUE_COL, "Returning it", f["section"])
         r += 1
         back = "Save the workbook (keep it as .xlsx; .ods is fine too) and email it back"
         if self.spec.return_to:
             back += f" to {self.spec.return_to}"
         if self.spec.deadline:
             back += f" by {self.spec.deadline}"
-        ws.write_string(r, 2, back + ". Please keep the file name.", f["text"])
+        ws.write_string(r, COVER_VALUE_COL, back + ". Please keep the file name.", f["text"])
         ws.set_row(r, row_height([(back, 90)]))
         r += 2
-        ws.write_string(r, 2, m.source, f["muted"])
+        ws.write_string(r, COVER_VALUE_COL, m.source, f["muted"])
         ws.set_row(r, row_height([(m.source, 90)]))
 
     def _guidance(self, ws: Worksheet, sheet: SheetLayout) -> None:
