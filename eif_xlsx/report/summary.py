@@ -35,6 +35,7 @@ PAGE_PX = {True: (11.69 - 2 * MARGIN) * 96 * 0.88, False: (8.27 - 2 * MARGIN) * 
 MIN_SCALE = 80
 LINE_PT = 12.75  # a line of 10 pt Arial, for row heights that show wrapped text whole
 DEFAULT_WIDTH = 8.43
+_WRAPPED = {"text": 0, "head": 0, "indent": 2}  # formats whose text wraps: characters of the width it loses
 
 
 def _px(width: float) -> int:
@@ -96,6 +97,7 @@ class _Book:
         }
         self.levels = [f({"bg_color": c}) for c in LEVEL_FILLS]
         self._rows: dict[str, int] = {}  # sheet -> the last row row() wrote there
+        self._plans: dict[tuple, tuple] = {}  # format names -> their formats (see _formats)
 
     def sheet(self, name: str, title: str, note: str = "", *, landscape: bool = True) -> Worksheet:
         """A sheet with its title (and a note under it), printed on A4 fitted to the page width with the area, the
@@ -186,14 +188,55 @@ class _Book:
     def row(self, ws: Worksheet, r: int, values, fmts, c0: int = 0, fit: bool = False) -> None:
         """A whole row from column c0, each value as put() writes it; fit: as tall as its wrapped texts need.
         Rows go top to bottom, each once: in constant-memory mode xlsxwriter would drop a cell of a row already
-        written, without a word."""
+        written, without a word.
+
+        The formats of a list of format names are looked up once (rows of a table share theirs) and the common
+        values (text, whole numbers, fractions, blanks) go straight to xlsxwriter's writers, as put() writes them;
+        put() writes the rest (yes/no, dates, NaN, text shaped like rich-text XML, text a cell may cut)."""
         if r <= self._rows.get(ws.name, -1):
             raise ValueError(f"{ws.name}: row {r + 1} is written already (rows go top to bottom, each once)")
         self._rows[ws.name] = r
+        values = values if isinstance(values, list | tuple) else list(values)
+        cells, scored, wrapped = self._formats(fmts, len(values))
         if fit:
-            self.fit(ws, r, values, fmts, c0)
-        for c, (value, fmt) in enumerate(zip(values, fmts, strict=True), start=c0):
-            self.put(ws, r, c, value, fmt)
+            widths, lines = self.widths[ws.name], 1
+            for i, less in wrapped:
+                value = values[i]
+                if value and isinstance(value, str):
+                    lines = max(lines, _lines(value, widths.get(c0 + i, DEFAULT_WIDTH) - less))
+            if lines > 1:
+                ws.set_row(r, round(LINE_PT * lines + 3, 2))  # as fit() sets it, before the row's cells
+        write_string, write_number, write_blank = ws.write_string, ws.write_number, ws.write_blank
+        for i, value in enumerate(values):
+            kind = value.__class__
+            if kind is str:
+                if not value:
+                    write_blank(r, c0 + i, None, cells[i])
+                elif value.startswith("<r>"):
+                    write_text(ws, r, c0 + i, value, cells[i])
+                else:
+                    write_string(r, c0 + i, value, cells[i])
+            elif value is None:
+                write_blank(r, c0 + i, None, cells[i])
+            elif kind is int:
+                write_number(r, c0 + i, value, cells[i])
+            elif kind is float and value == value:
+                write_number(r, c0 + i, value, scored[i])
+            else:
+                self.put(ws, r, c0 + i, value, fmts[i])
+
+    def _formats(self, fmts, n: int) -> tuple[list, list, list[tuple[int, int]]]:
+        """For a list of format names: each column's format, its format for a fraction (a float in a 'text' column
+        is shown as a score, as put() shows it), and the columns whose text wraps (with what an indent takes)."""
+        key = tuple(fmts)
+        if len(key) != n:
+            raise ValueError(f"{n} values for {len(key)} formats")
+        got = self._plans.get(key)
+        if got is None:
+            f = self.f
+            got = self._plans[key] = ([f[x] for x in key], [f["score" if x == "text" else x] for x in key],
+                                      [(i, _WRAPPED[x]) for i, x in enumerate(key) if x in _WRAPPED])
+        return got
 
     def table(self, ws: Worksheet, r0: int, headers: Sequence[tuple[str, float]], rows,
               fmts: list[str] | None = None, starts: list[int] | None = None) -> int:

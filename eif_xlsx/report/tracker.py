@@ -45,10 +45,10 @@ def _shared(one: dict, indicator_id: str, period: str, *more: str) -> tuple:
 
 
 def write_tracker(iset: IndicatorSet, values, path: Path, header: str = "") -> Path:
-    """values: IndicatorValue records from returns (may be empty: a blank tracker to start from); any iterable that
-    can be read more than once (a round's are on disk, see spool.Rows): it is read in two passes, and the lists
-    that come out of it wait on disk for their turn to be written (spool.SortedRows). header: what each printed
-    page says at its top left (the area and round), else the set's organisation."""
+    """values: IndicatorValue records from returns (may be empty: a blank tracker to start from); any iterable (a
+    round's are on disk, see spool.Rows): it is read once, and the lists that come out of it wait on disk for
+    their turn to be written (spool.SortedRows). header: what each printed page says at its top left (the area and
+    round), else the set's organisation."""
     book = _Book(path, f"Commissioning-indicator tracker: {iset.title}", header or iset.organisation or "")
     f = book.f
     heading = book.wb.add_format({"font_name": "Arial", "font_size": 10, "bold": True, "italic": True,
@@ -60,22 +60,25 @@ def write_tracker(iset: IndicatorSet, values, path: Path, header: str = "") -> P
     ws = book.sheet("Tracker", f"{iset.organisation + ': ' if iset.organisation else ''}{iset.title}",
                     f"Outcome: {iset.outcome}. Fill in direction, baseline and target; RAG and change update "
                     "themselves.")
+    # One pass: the distinct values of each indicator and period, where each value came from (the Values sheet),
+    # and every value as the Conflicts sheet lists it, kept there if its indicator and period turn out in conflict.
     by_cell: dict[tuple[str, str], set] = defaultdict(set)
+    per_cell: dict[tuple[str, str], int] = defaultdict(int)  # values given for an indicator and period
+    one: dict = {}  # the sort keys' ids, periods, partners and files repeat: one copy of each is kept
+    rows, reported = SortedRows(), SortedRows()
     for v in values:
         if v.period and v.value not in (None, ""):
             by_cell[(v.indicator_id, v.period)].add(v.value if isinstance(v.value, float) else str(v.value))
-    periods = sorted({p for (_, p) in by_cell}, key=_period_key) or list(EMPTY_PERIODS)
-    # Second pass: where each value came from (the Values sheet), and the values in conflict.
-    in_conflict = {cell for cell, got in by_cell.items() if len(got) > 1}
-    one: dict = {}  # the sort keys' ids, periods, partners and files repeat: one copy of each is kept
-    rows, conflicts = SortedRows(), SortedRows()
-    for v in values:
+        per_cell[(v.indicator_id, v.period)] += 1
         rows.add(_shared(one, v.indicator_id, v.period, v.partner, v.file),
                  [v.indicator_id, v.period, v.value, v.numerator, v.denominator, v.rag, v.commentary, v.partner,
                   v.file, v.cell])
-        if (v.indicator_id, v.period) in in_conflict:
-            conflicts.add(_shared(one, v.indicator_id, v.period, v.partner),
-                          [v.indicator_id, v.period, v.partner, v.value, v.file, v.cell])
+        reported.add(_shared(one, v.indicator_id, v.period, v.partner),
+                     [v.indicator_id, v.period, v.partner, v.value, v.file, v.cell])
+    periods = sorted({p for (_, p) in by_cell}, key=_period_key) or list(EMPTY_PERIODS)
+    in_conflict = {cell for cell, got in by_cell.items() if len(got) > 1}
+    conflicts = (row for row in reported if (row[0], row[1]) in in_conflict)
+    n_conflicts = sum(per_cell[cell] for cell in in_conflict)
     head_row = 3
     cols = list(HEAD) + periods + list(TAIL)
     for c in range(len(cols)):
@@ -167,7 +170,7 @@ def write_tracker(iset: IndicatorSet, values, path: Path, header: str = "") -> P
                         ("RAG (partner)", 10), ("Commentary", 40), ("Partner", 24), ("File", 30), ("Cell", 16)],
                rows, ["text", "text", "text", "score", "score", "text", "text", "text", "text", "text"])
     con = book.sheet("Conflicts", "Conflicting values: two partners, one indicator and period (not resolved)",
-                     f"{len(conflicts)} value(s) in conflict; the tracker leaves these cells blank until you decide.")
+                     f"{n_conflicts} value(s) in conflict; the tracker leaves these cells blank until you decide.")
     book.table(con, 3, [("Id", 12), ("Period", 12), ("Partner", 26), ("Value", 12), ("File", 30), ("Cell", 16)],
                conflicts)
     book.close()
