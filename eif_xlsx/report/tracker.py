@@ -91,6 +91,7 @@ def write_tracker(iset: IndicatorSet, values, path: Path, header: str = "") -> P
     r = head_row + 1
     first = r
     purpose_starts: list[int] = []  # a page break before each core purpose but the first
+    sparklines: list[tuple[str, str]] = []  # (cell, the values it draws)
     seen: tuple = ()
     for cp, it, ind in iset.indicators():
         if seen and cp.id != seen[0]:
@@ -153,9 +154,12 @@ def write_tracker(iset: IndicatorSet, values, path: Path, header: str = "") -> P
         down = f'IF({latest}<={target},"Green",IF(AND({base}<>"",{latest}<{base}),"Amber","Red"))'
         ws.write_formula(r, rag_c, f'=IF(OR({target}="",{latest}="",{direction}="",{direction}="none",'
                                    f'NOT(ISNUMBER({latest}))),"",IF({direction}="lower",{down},{up}))', f["bold"], "")
-        ws.add_sparkline(r, spark_c, {"range": f"Tracker!{rng}", "markers": True})
+        sparklines.append((a1(r, spark_c), f"Tracker!{rng}"))
         r += 1
     last = r - 1
+    if sparklines:  # one group of sparklines, one per indicator: the same style for all, set up once
+        ws.add_sparkline(first, spark_c, {"location": [cell for cell, _ in sparklines],
+                                          "range": [rng for _, rng in sparklines], "markers": True})
     for word, colour in (("Green", "#C6EFCE"), ("Amber", "#FFEB9C"), ("Red", "#FFC7CE")):
         ws.conditional_format(first, rag_c, last, rag_c, {"type": "cell", "criteria": "==", "value": f'"{word}"',
                                                           "format": book.wb.add_format({"bg_color": colour})})
