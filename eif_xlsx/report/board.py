@@ -121,7 +121,9 @@ def collect(summary: Mapping, matrix: Matrix, indicator_set: IndicatorSet | None
 
 
 def from_consolidation(cons: Consolidation) -> BoardData:
-    return collect(summary_data(cons, rendered=False), cons.matrix, cons.indicators)
+    """BoardData from an import's consolidation: summary.json's content, of the answers only those collect() reads."""
+    return collect(summary_data(cons, rendered=False, answer_fields={*_EVIDENCE_FIELDS, *_ACTION_FIELDS}), cons.matrix,
+                   cons.indicators)
 
 
 def from_folder(folder: Path, catalog) -> BoardData:

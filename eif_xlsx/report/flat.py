@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Iterable, Iterator
+from collections.abc import Collection, Iterable, Iterator
 from pathlib import Path
 from typing import IO
 
@@ -75,11 +75,12 @@ def write_flat(cons: Consolidation, out: Path) -> list[Path]:
 
 
 def summary_data(cons: Consolidation, levels_csv: IO[str] | None = None, answers_csv: IO[str] | None = None, *,
-                 rendered: bool = True) -> dict:
+                 rendered: bool = True, answer_fields: Collection[str] | None = None) -> dict:
     """summary.json's content: small parts as lists and dicts, long lists as iterators. levels and answers come
     per return, as batches of rows; each row is rendered once, for summary.json and, given the open levels.csv and
     answers.csv (write_flat), as their CSV lines, written on the way. rendered: the long lists' items as JSON text
-    (_Items, for _write_json), else as dicts, as json.load would give them back (for the board report, board.py)."""
+    (_Items, for _write_json), else as dicts, as json.load would give them back (for the board report, board.py).
+    answer_fields: only the answers of these fields (what the board report reads), else all."""
     m, iset = cons.matrix, cons.indicators
     items = _items if rendered else _dicts
     return {
@@ -90,8 +91,8 @@ def summary_data(cons: Consolidation, levels_csv: IO[str] | None = None, answers
         "levels": items(LEVELS, _level_batches(cons), csv_to=levels_csv),
         "sub_elements": [{"code": sub.code, "name": sub.name, **{c: _stats(cons.stats(sub.code, c)) for c in COLUMNS}}
                          for _, _, sub in m.sub_elements()],
-        "answers": (_answer_items(_answer_batches(cons), answers_csv) if rendered
-                    else _dicts(ANSWERS, _answer_batches(cons))),
+        "answers": (_answer_items(_answer_batches(cons, answer_fields), answers_csv) if rendered
+                    else _dicts(ANSWERS, _answer_batches(cons, answer_fields))),
         "findings": (f.as_dict() for f in cons.findings()),
         "indicators": items(INDICATORS, ([row] for row in _indicator_rows(cons))),
     }
@@ -115,12 +116,12 @@ def _level_batches(cons: Consolidation) -> Iterator[list[tuple]]:
         yield batch
 
 
-def _answer_batches(cons: Consolidation) -> Iterator[list[tuple]]:
+def _answer_batches(cons: Consolidation, fields: Collection[str] | None = None) -> Iterator[list[tuple]]:
     """Per return that counts, its answers.csv rows: every typed answer, then every value found outside the
     template, in reading order. raw_value is the text as typed (a formula as '=' and its text), value what it was
     read as; item_level, for a supporting-information item, the progress level the matrix gives the item (by its
     id; empty where it has none, and for an 'Other' item, whose text is its supporting_other answer); every field
-    is text."""
+    is text. fields: only the answers of these fields."""
     item_levels = {item.id: item.level or "" for _, _, sub in cons.matrix.sub_elements()
                    for item in sub.supporting_items if item.id is not None}
     for p in cons.participants:
@@ -128,8 +129,8 @@ def _answer_batches(cons: Consolidation) -> Iterator[list[tuple]]:
         key, file = p.key, ret.file
         yield [(key, file, a.sub_element, f, a.item, a.column, a.value_text(), raw, a.sheet, a.cell,
                 item_levels.get(a.item, "") if f == SUPPORTING else "")
-               for answers in (ret.answers, ret.extra) for a in answers if (raw := a.raw_text).strip()
-               for f in (a.field,)]
+               for answers in (ret.answers, ret.extra) for a in answers
+               if (fields is None or a.field in fields) and (raw := a.raw_text).strip() for f in (a.field,)]
 
 
 def _register_rows(cons: Consolidation) -> Iterator[tuple]:
