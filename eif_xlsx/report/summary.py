@@ -191,8 +191,9 @@ class _Book:
         written, without a word.
 
         The formats of a list of format names are looked up once (rows of a table share theirs) and the common
-        values (text, whole numbers, fractions, blanks) go straight to xlsxwriter's writers, as put() writes them;
-        put() writes the rest (yes/no, dates, NaN, text shaped like rich-text XML, text a cell may cut)."""
+        values (text, whole numbers, fractions, blanks) go straight to xlsxwriter's public writers, as put() writes
+        them (text shaped like rich-text XML through write_text); put() writes the rest (yes/no, dates, NaN, any
+        other value as its text)."""
         if r <= self._rows.get(ws.name, -1):
             raise ValueError(f"{ws.name}: row {r + 1} is written already (rows go top to bottom, each once)")
         self._rows[ws.name] = r
