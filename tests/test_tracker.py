@@ -121,3 +121,25 @@ def test_tracker_is_deterministic(iset, tmp_path):
     values = [_value("cp1-1-po1", "2026 Q1", 50.0)]
     a = write_tracker(iset, values, tmp_path / "a.xlsx").read_bytes()
     assert a == write_tracker(iset, values, tmp_path / "b.xlsx").read_bytes()
+
+
+def test_every_indicator_has_a_sparkline_over_its_own_periods(iset, tmp_path):
+    """One sparkline per indicator, in the Sparkline column of its row, drawing that row's period cells (written as
+    one group: openpyxl does not read sparklines, so the sheet's XML is read)."""
+    import re
+    import zipfile
+
+    from eif_xlsx.cells import a1
+
+    values = [_value("cp1-1-po1", p, v) for p, v in zip(PERIODS, (50.0, 55.0), strict=True)]
+    path = write_tracker(iset, values, tmp_path / "tracker.xlsx")
+    ws = openpyxl.load_workbook(path)["Tracker"]
+    head = [c.value for c in ws[4]]
+    spark, p0, p1 = head.index("Sparkline"), head.index(PERIODS[0]), head.index(PERIODS[-1])
+    ids = {ind.id for _, _, ind in iset.indicators()}
+    rows = [r for r in range(5, ws.max_row + 1) if ws.cell(r, 5).value in ids]
+    assert len(rows) == len(ids)
+    xml = zipfile.ZipFile(path).read("xl/worksheets/sheet1.xml").decode()
+    got = re.findall(r"<x14:sparkline><xm:f>(.*?)</xm:f><xm:sqref>(.*?)</xm:sqref></x14:sparkline>", xml)
+    assert sorted(got) == sorted((f"Tracker!{a1(r - 1, p0)}:{a1(r - 1, p1)}", a1(r - 1, spark)) for r in rows)
+    assert 'markers="1"' in xml
