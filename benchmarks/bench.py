@@ -165,10 +165,14 @@ def run_measured(cmd: list[str], interval: float = 0.02, sample: bool = True) ->
             # Linux reports ru_maxrss in KiB, macOS in bytes.
             code, maxrss = int(code_text), int(rss_text) * (1 if sys.platform == "darwin" else 1024)
             seconds = float(seconds_text)
-    return {"seconds": seconds, "exit_code": code,
-            "peak_rss_mb": maxrss / MB if maxrss else None,
-            "tree_peak_mb": peak[0] / MB if peak[0] else None,
-            "stdout": stdout.decode(errors="replace"), "stderr": stderr.decode(errors="replace")}
+    return {
+        "seconds": seconds,
+        "exit_code": code,
+        "peak_rss_mb": maxrss / MB if maxrss else None,
+        "tree_peak_mb": peak[0] / MB if peak[0] else None,
+        "stdout": stdout.decode(errors="replace"),
+        "stderr": stderr.decode(errors="replace"),
+    }
 
 
 def compile_package() -> None:
@@ -183,8 +187,18 @@ def compile_package() -> None:
 
 
 def import_command(folder: Path, manifest: Path | None, out: Path, jobs: int) -> list[str]:
-    return [*_cli(), "import", str(folder), *(["--manifest", str(manifest)] if manifest else []), "--out", str(out),
-            "--jobs", str(jobs), "--quiet", "--no-pdf"]
+    return [
+        *_cli(),
+        "import",
+        str(folder),
+        *(["--manifest", str(manifest)] if manifest else []),
+        "--out",
+        str(out),
+        "--jobs",
+        str(jobs),
+        "--quiet",
+        "--no-pdf",
+    ]
 
 
 def _cli() -> list[str]:
@@ -225,10 +239,30 @@ def run_generate(out: Path, n: int, jobs: int, work: Path) -> dict:
         for p in realworld.partners(n, seed=7):
             w.writerow([p.id, p.name, p.organisation, p.email, p.role])
     shutil.rmtree(out, ignore_errors=True)
-    run = run_measured([*_cli(), "generate", "maternity-early-years", "--partners", str(partners),
-                        "--indicators", "staffordshire-best-start", "--area", "Northshire", "--deadline", "2026-12-11",
-                        "--email-drafts", "--sender", "early.years@northshire.example", "--out", str(out),
-                        "--jobs", str(jobs), "--quiet"], sample=False)
+    run = run_measured(
+        [
+            *_cli(),
+            "generate",
+            "maternity-early-years",
+            "--partners",
+            str(partners),
+            "--indicators",
+            "staffordshire-best-start",
+            "--area",
+            "Northshire",
+            "--deadline",
+            "2026-12-11",
+            "--email-drafts",
+            "--sender",
+            "early.years@northshire.example",
+            "--out",
+            str(out),
+            "--jobs",
+            str(jobs),
+            "--quiet",
+        ],
+        sample=False,
+    )
     if run["exit_code"] != 0:
         raise SystemExit(f"bench: generate failed (exit {run['exit_code']}):\n{run['stderr']}")
     drafts = len(list((out / "emails").glob("*.eml")))
@@ -242,13 +276,20 @@ def run_baseline(kind: str, files: list[Path], work: Path, repeat: int) -> dict:
     listing = work / f"{kind}-files.txt"
     listing.write_text("\n".join(str(f) for f in files) + "\n", encoding="utf-8")
     result_file = work / f"{kind}-result.json"
-    run = run_measured([sys.executable, str(Path(__file__).resolve()), "_baseline", kind, str(listing),
-                        str(result_file), str(repeat)], sample=False)
+    run = run_measured(
+        [sys.executable, str(Path(__file__).resolve()), "_baseline", kind, str(listing), str(result_file), str(repeat)],
+        sample=False,
+    )
     if run["exit_code"] != 0:
         raise SystemExit(f"bench: the {kind} baseline failed (exit {run['exit_code']}):\n{run['stderr']}")
     inner = json.loads(result_file.read_text(encoding="utf-8"))
-    return {"files": len(files), "passes": inner["passes"], "per_file": inner["per_file"],
-            "seconds": statistics.median(inner["passes"]), "peak_rss_mb": run["peak_rss_mb"]}
+    return {
+        "files": len(files),
+        "passes": inner["passes"],
+        "per_file": inner["per_file"],
+        "seconds": statistics.median(inner["passes"]),
+        "peak_rss_mb": run["peak_rss_mb"],
+    }
 
 
 def _baseline_main(kind: str, listing: str, result_file: str, repeat: str) -> None:
@@ -324,10 +365,15 @@ def machine() -> dict:
         except metadata.PackageNotFoundError:
             return ""
 
-    return {"platform": platform.platform(), "machine": platform.machine(), "processor": platform.processor(),
-            "cpu_count": os.cpu_count(), "python": sys.version.split()[0],
-            "implementation": platform.python_implementation(),
-            "packages": {d: version(d) for d in ("eif-xlsx", "python-calamine", "openpyxl", "XlsxWriter")}}
+    return {
+        "platform": platform.platform(),
+        "machine": platform.machine(),
+        "processor": platform.processor(),
+        "cpu_count": os.cpu_count(),
+        "python": sys.version.split()[0],
+        "implementation": platform.python_implementation(),
+        "packages": {d: version(d) for d in ("eif-xlsx", "python-calamine", "openpyxl", "XlsxWriter")},
+    }
 
 
 def load_average() -> list[float] | None:
@@ -358,34 +404,50 @@ def main(argv: list[str] | None = None) -> int:
     if argv and argv[0] == "_baseline":
         _baseline_main(*argv[1:5])
         return 0
-    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
-                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap = argparse.ArgumentParser(
+        description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     ap.add_argument("--n", type=int, default=300, help="distinct returns in the corpus (default 300)")
     ap.add_argument("--seed", type=int, default=0, help="the corpus's seed (default 0)")
     ap.add_argument("--jobs", type=int, default=os.cpu_count() or 1, help="processes (default: all cores)")
     ap.add_argument("--repeat", type=int, default=3, help="import and calamine runs, the median kept (default 3)")
-    ap.add_argument("--openpyxl-sample", type=int, default=60,
-                    help="files timed with openpyxl, evenly spaced, scaled per file to N (default 60)")
+    ap.add_argument(
+        "--openpyxl-sample",
+        type=int,
+        default=60,
+        help="files timed with openpyxl, evenly spaced, scaled per file to N (default 60)",
+    )
     ap.add_argument("--small", type=int, default=100, help="the small import for memory (default 100)")
     ap.add_argument("--large", type=int, default=1000, help="the large import for memory (default 1000; 0: none)")
     ap.add_argument("--corpus", default=None, help="folder of the corpus (default benchmarks/.corpus)")
-    ap.add_argument("--sources", default=None,
-                    help="only these sources, comma-separated (e.g. openpyxl,eif-xlsx,eml; default: all available)")
+    ap.add_argument(
+        "--sources",
+        default=None,
+        help="only these sources, comma-separated (e.g. openpyxl,eif-xlsx,eml; default: all available)",
+    )
     ap.add_argument("--generate", type=int, default=200, help="partners to generate workbooks for (default 200)")
     ap.add_argument("--json", default=str(HERE / "result.json"), help="result file (default benchmarks/result.json)")
     ap.add_argument("--check", action="store_true", help="exit 1 if a target fails")
     args = ap.parse_args(argv)
     say = print
     load_before = load_average()
-    say(f"eif-xlsx benchmark: {os.cpu_count()} CPU(s), --jobs {args.jobs}, Python {sys.version.split()[0]}, "
-        f"{platform.platform()}, load average {load_before}")
+    say(
+        f"eif-xlsx benchmark: {os.cpu_count()} CPU(s), --jobs {args.jobs}, Python {sys.version.split()[0]}, "
+        f"{platform.platform()}, load average {load_before}"
+    )
     if load_before and load_before[0] > 0.5 * (os.cpu_count() or 1):
         say("  warning: the machine is busy: absolute figures are low; the ratios (same run, same files) hold better")
     t0 = time.perf_counter()
-    returns = corpus(args.n, args.seed, Path(args.corpus) if args.corpus else None,
-                     set(args.sources.split(",")) if args.sources else None)
-    say(f"corpus: {len(returns)} distinct returns ({time.perf_counter() - t0:.1f} s to build or find): "
-        + ", ".join(f"{s} {sum(r.source == s for r in returns)}" for s in sorted({r.source for r in returns})))
+    returns = corpus(
+        args.n,
+        args.seed,
+        Path(args.corpus) if args.corpus else None,
+        set(args.sources.split(",")) if args.sources else None,
+    )
+    say(
+        f"corpus: {len(returns)} distinct returns ({time.perf_counter() - t0:.1f} s to build or find): "
+        + ", ".join(f"{s} {sum(r.source == s for r in returns)}" for s in sorted({r.source for r in returns}))
+    )
     folder = returns[0].path.parent
     manifest = folder.parent / "manifest.csv"
     compile_package()
@@ -400,21 +462,30 @@ def main(argv: list[str] | None = None) -> int:
         first = run_import(folder, manifest, work / "out", jobs)
         runs = [run_import(folder, manifest, work / "out", jobs) for _ in range(args.repeat)]
         imp_s = statistics.median(r["seconds"] for r in runs)
-        imp = {"seconds": imp_s, "runs": [r["seconds"] for r in runs], "first_run": first["seconds"],
-               "per_second": n / imp_s, "peak_rss_mb": max(r["peak_rss_mb"] or 0 for r in runs) or None,
-               "statuses": runs[-1]["statuses"]}
-        say(f"  {imp['per_second']:.1f} returns/s, {imp_s:.2f} s (runs {', '.join(f'{s:.2f}' for s in imp['runs'])}; "
+        imp = {
+            "seconds": imp_s,
+            "runs": [r["seconds"] for r in runs],
+            "first_run": first["seconds"],
+            "per_second": n / imp_s,
+            "peak_rss_mb": max(r["peak_rss_mb"] or 0 for r in runs) or None,
+            "statuses": runs[-1]["statuses"],
+        }
+        say(
+            f"  {imp['per_second']:.1f} returns/s, {imp_s:.2f} s (runs {', '.join(f'{s:.2f}' for s in imp['runs'])}; "
             f"first run, making the blank templates: {first['seconds']:.2f} s), peak RSS {_mb(imp['peak_rss_mb'])}, "
-            f"register {imp['statuses']}")
+            f"register {imp['statuses']}"
+        )
 
         say(f"[2] eif-xlsx validate of the same {n} ...")
         val = run_validate(folder, jobs)
         val["per_second"] = n / val["seconds"]
         say(f"  {val['per_second']:.1f} returns/s, {val['seconds']:.2f} s, peak RSS {_mb(val['peak_rss_mb'])}")
 
-        say(f"[3] one process on the same workbooks: python-calamine ({args.repeat} passes), openpyxl read-only "
+        say(
+            f"[3] one process on the same workbooks: python-calamine ({args.repeat} passes), openpyxl read-only "
             f"(every {max(1, n // args.openpyxl_sample)}th file), eif-xlsx read_return + check (1 pass) and its "
-            "safety pass alone (1 pass) ...")
+            "safety pass alone (1 pass) ..."
+        )
         cal = run_baseline("calamine", files, work, args.repeat)
         k = min(args.openpyxl_sample, n)
         picks = sorted({round(i * (n - 1) / max(1, k - 1)) for i in range(k)})
@@ -424,21 +495,33 @@ def main(argv: list[str] | None = None) -> int:
         opx["seconds_scaled"] = opx_per_file * n
         own = run_baseline("eif-xlsx", files, work, 1)
         safety = run_baseline("safety-pass", files, work, 1)  # the part of read_return that is container.inspect
-        ratios = {"import_over_calamine": imp_s / cal["seconds"], "openpyxl_over_import": opx["seconds_scaled"] / imp_s,
-                  "validate_over_calamine": val["seconds"] / cal["seconds"]}
-        say(f"  python-calamine {n / cal['seconds']:7.1f} files/s   {1000 * cal['seconds'] / n:6.2f} ms/file   "
-            f"peak RSS {_mb(cal['peak_rss_mb'])}")
-        say(f"  openpyxl r/o    {1 / opx_per_file:7.1f} files/s   {1000 * opx_per_file:6.2f} ms/file   "
-            f"peak RSS {_mb(opx['peak_rss_mb'])}   ({len(opx_files)} .xlsx files, scaled to {n})")
-        say(f"  eif-xlsx read+check {n / sum(own['per_file']):5.1f} files/s   "
-            f"{1000 * sum(own['per_file']) / n:6.2f} ms/file (one process)")
+        ratios = {
+            "import_over_calamine": imp_s / cal["seconds"],
+            "openpyxl_over_import": opx["seconds_scaled"] / imp_s,
+            "validate_over_calamine": val["seconds"] / cal["seconds"],
+        }
+        say(
+            f"  python-calamine {n / cal['seconds']:7.1f} files/s   {1000 * cal['seconds'] / n:6.2f} ms/file   "
+            f"peak RSS {_mb(cal['peak_rss_mb'])}"
+        )
+        say(
+            f"  openpyxl r/o    {1 / opx_per_file:7.1f} files/s   {1000 * opx_per_file:6.2f} ms/file   "
+            f"peak RSS {_mb(opx['peak_rss_mb'])}   ({len(opx_files)} .xlsx files, scaled to {n})"
+        )
+        say(
+            f"  eif-xlsx read+check {n / sum(own['per_file']):5.1f} files/s   "
+            f"{1000 * sum(own['per_file']) / n:6.2f} ms/file (one process)"
+        )
 
         by_source: dict[str, dict] = {}
-        opx_at = {picks_i: t for picks_i, t in zip([i for i in picks if files[i].suffix != ".ods"], opx["per_file"],
-                                                    strict=True)}
+        opx_at = {
+            picks_i: t
+            for picks_i, t in zip([i for i in picks if files[i].suffix != ".ods"], opx["per_file"], strict=True)
+        }
         for i, (source, _) in enumerate(books):
-            s = by_source.setdefault(source, {"files": 0, "calamine": 0.0, "eif": 0.0, "safety_pass": 0.0,
-                                              "openpyxl": []})
+            s = by_source.setdefault(
+                source, {"files": 0, "calamine": 0.0, "eif": 0.0, "safety_pass": 0.0, "openpyxl": []}
+            )
             s["files"] += 1
             s["calamine"] += cal["per_file"][i]
             s["eif"] += own["per_file"][i]
@@ -450,21 +533,31 @@ def main(argv: list[str] | None = None) -> int:
         if args.generate:
             say(f"[4] eif-xlsx generate for {args.generate} partners with email drafts (--jobs {jobs}) ...")
             gen = run_generate(work / "generated", args.generate, jobs, work)
-            say(f"  {gen['per_second']:.1f} workbooks/s, {gen['seconds']:.2f} s, {gen['drafts']} drafts, "
-                f"peak RSS {_mb(gen['peak_rss_mb'])}")
+            say(
+                f"  {gen['per_second']:.1f} workbooks/s, {gen['seconds']:.2f} s, {gen['drafts']} drafts, "
+                f"peak RSS {_mb(gen['peak_rss_mb'])}"
+            )
 
         memory = None
         if args.large:
-            say(f"[5] memory: eif-xlsx import of {args.small} and {args.large} returns (the {n} distinct ones under other "
-                "names past the first) ...")
+            say(
+                f"[5] memory: eif-xlsx import of {args.small} and {args.large} returns (the {n} distinct ones under other "
+                "names past the first) ..."
+            )
             memory = {}
             for count in (args.small, args.large):
                 dest = larger_set(returns, count, work / f"set-{count}", manifest)
                 r = run_import(dest, dest / "manifest.csv", work / f"out-{count}", jobs)
-                memory[count] = {"seconds": r["seconds"], "per_second": count / r["seconds"],
-                                 "peak_rss_mb": r["peak_rss_mb"], "statuses": r["statuses"]}
-                say(f"  {count:5d} returns: {r['seconds']:6.2f} s, {count / r['seconds']:6.1f} returns/s, "
-                    f"peak RSS {_mb(r['peak_rss_mb'])}, register {r['statuses']}")
+                memory[count] = {
+                    "seconds": r["seconds"],
+                    "per_second": count / r["seconds"],
+                    "peak_rss_mb": r["peak_rss_mb"],
+                    "statuses": r["statuses"],
+                }
+                say(
+                    f"  {count:5d} returns: {r['seconds']:6.2f} s, {count / r['seconds']:6.1f} returns/s, "
+                    f"peak RSS {_mb(r['peak_rss_mb'])}, register {r['statuses']}"
+                )
     finally:
         shutil.rmtree(work, ignore_errors=True)
 
@@ -474,44 +567,75 @@ def main(argv: list[str] | None = None) -> int:
     if memory:
         small, large = memory[args.small], memory[args.large]
         figures["memory_peak_rss_mb"] = max(small["peak_rss_mb"] or 0, large["peak_rss_mb"] or 0)
-        figures["memory_growth_100_to_large"] = (large["peak_rss_mb"] / small["peak_rss_mb"]
-                                                 if small["peak_rss_mb"] else None)
+        figures["memory_growth_100_to_large"] = (
+            large["peak_rss_mb"] / small["peak_rss_mb"] if small["peak_rss_mb"] else None
+        )
     targets = evaluate(figures)
 
-    say(f"\n=== {n} returns, {os.cpu_count()} CPU(s), --jobs {jobs}; load average before {load_before}, "
-        f"after {load_average()} ===")
+    say(
+        f"\n=== {n} returns, {os.cpu_count()} CPU(s), --jobs {jobs}; load average before {load_before}, "
+        f"after {load_average()} ==="
+    )
     say(f"{'':34s}{'files/s':>9s}{'ms/file':>9s}{'peak RSS':>11s}{'x calamine':>12s}")
-    rows = [("python-calamine, every sheet (1 proc)", n / cal["seconds"], cal["peak_rss_mb"], cal["seconds"]),
-            ("openpyxl read_only (1 proc, scaled)", 1 / opx_per_file, opx["peak_rss_mb"], opx["seconds_scaled"]),
-            (f"eif-xlsx import, end to end ({jobs} proc)", imp["per_second"], imp["peak_rss_mb"], imp_s),
-            (f"eif-xlsx validate ({jobs} proc)", val["per_second"], val["peak_rss_mb"], val["seconds"])]
+    rows = [
+        ("python-calamine, every sheet (1 proc)", n / cal["seconds"], cal["peak_rss_mb"], cal["seconds"]),
+        ("openpyxl read_only (1 proc, scaled)", 1 / opx_per_file, opx["peak_rss_mb"], opx["seconds_scaled"]),
+        (f"eif-xlsx import, end to end ({jobs} proc)", imp["per_second"], imp["peak_rss_mb"], imp_s),
+        (f"eif-xlsx validate ({jobs} proc)", val["per_second"], val["peak_rss_mb"], val["seconds"]),
+    ]
     for label, fps, rss, secs in rows:
         say(f"{label:34s}{fps:9.1f}{1000 / fps:9.2f}{_mb(rss):>11s}{secs / cal['seconds']:12.2f}")
-    say(f"openpyxl / import = {ratios['openpyxl_over_import']:.1f}x   import / calamine = "
-        f"{ratios['import_over_calamine']:.2f}x   validate / calamine = {ratios['validate_over_calamine']:.2f}x")
-    say("\nper source, one process, ms per file (read_return + check vs the two readers; 'safety': the part of it "
-        "that is the safety pass, container.inspect, timed apart):")
+    say(
+        f"openpyxl / import = {ratios['openpyxl_over_import']:.1f}x   import / calamine = "
+        f"{ratios['import_over_calamine']:.2f}x   validate / calamine = {ratios['validate_over_calamine']:.2f}x"
+    )
+    say(
+        "\nper source, one process, ms per file (read_return + check vs the two readers; 'safety': the part of it "
+        "that is the safety pass, container.inspect, timed apart):"
+    )
     say(f"{'source':18s}{'files':>6s}{'calamine':>10s}{'openpyxl':>10s}{'eif-xlsx':>10s}{'safety':>8s}{'eif/cal':>9s}")
     for source in sorted(by_source):
         s = by_source[source]
         o = f"{1000 * statistics.fmean(s['openpyxl']):10.2f}" if s["openpyxl"] else f"{'n/a':>10s}"
-        say(f"{source:18s}{s['files']:6d}{1000 * s['calamine'] / s['files']:10.2f}{o}"
+        say(
+            f"{source:18s}{s['files']:6d}{1000 * s['calamine'] / s['files']:10.2f}{o}"
             f"{1000 * s['eif'] / s['files']:10.2f}{1000 * s['safety_pass'] / s['files']:8.2f}"
-            f"{s['eif'] / s['calamine']:9.2f}")
+            f"{s['eif'] / s['calamine']:9.2f}"
+        )
     if gen:
-        say(f"\ngenerate: {gen['workbooks']} workbooks + {gen['drafts']} drafts in {gen['seconds']:.2f} s = "
-            f"{gen['per_second']:.1f}/s, peak RSS {_mb(gen['peak_rss_mb'])}")
+        say(
+            f"\ngenerate: {gen['workbooks']} workbooks + {gen['drafts']} drafts in {gen['seconds']:.2f} s = "
+            f"{gen['per_second']:.1f}/s, peak RSS {_mb(gen['peak_rss_mb'])}"
+        )
     if memory:
-        say("memory: " + "   ".join(f"{c} returns: peak RSS {_mb(m['peak_rss_mb'])} ({m['per_second']:.1f}/s)"
-                                     for c, m in memory.items()))
+        say(
+            "memory: "
+            + "   ".join(
+                f"{c} returns: peak RSS {_mb(m['peak_rss_mb'])} ({m['per_second']:.1f}/s)" for c, m in memory.items()
+            )
+        )
     say("targets:")
     for t in targets:
-        say(f"  {'PASS' if t['pass'] else 'FAIL'}  {t['name']:28s} {t['value']:10.2f}  (target {t['op']} {t['target']:g})")
-    result = {"date": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-              "machine": {**machine(), "load_average_before": load_before, "load_average_after": load_average()},
-              "config": vars(args), "import": imp, "validate": val, "calamine": cal, "openpyxl": opx,
-              "eif_one_process": own, "safety_pass": safety, "by_source": by_source, "generate": gen, "memory": memory, "ratios": ratios,
-              "targets": targets, "passed": all(t["pass"] for t in targets)}
+        say(
+            f"  {'PASS' if t['pass'] else 'FAIL'}  {t['name']:28s} {t['value']:10.2f}  (target {t['op']} {t['target']:g})"
+        )
+    result = {
+        "date": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        "machine": {**machine(), "load_average_before": load_before, "load_average_after": load_average()},
+        "config": vars(args),
+        "import": imp,
+        "validate": val,
+        "calamine": cal,
+        "openpyxl": opx,
+        "eif_one_process": own,
+        "safety_pass": safety,
+        "by_source": by_source,
+        "generate": gen,
+        "memory": memory,
+        "ratios": ratios,
+        "targets": targets,
+        "passed": all(t["pass"] for t in targets),
+    }
     out = Path(args.json)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(result, indent=2, default=str) + "\n", encoding="utf-8")

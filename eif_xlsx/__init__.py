@@ -5,9 +5,22 @@ The library API is eif_xlsx.api's, importable from here: `from eif_xlsx import g
 
 from eif_xlsx.version import __version__
 
-API = ("chase", "check", "consolidate", "definition_schema", "generate", "load_definitions", "read_partners",
-       "read_return", "summary_schema", "validate", "write_email_drafts", "write_feedback", "write_report",
-       "write_tracker")
+API = (
+    "chase",
+    "check",
+    "consolidate",
+    "definition_schema",
+    "generate",
+    "load_definitions",
+    "read_partners",
+    "read_return",
+    "summary_schema",
+    "validate",
+    "write_email_drafts",
+    "write_feedback",
+    "write_report",
+    "write_tracker",
+)
 
 __all__ = ["__version__", *API]
 

@@ -36,9 +36,29 @@ from eif_xlsx.rounds import mail, reissue
 from eif_xlsx.rounds.chase import ChaseResult
 from eif_xlsx.template.generate import Generated, format_deadline, generate_workbooks
 
-__all__ = ["Catalog", "ChaseResult", "Generated", "ImportResult", "Partner", "Report", "Return", "chase", "check",
-           "consolidate", "definition_schema", "generate", "load_definitions", "read_partners", "read_return",
-           "summary_schema", "validate", "write_email_drafts", "write_feedback", "write_report", "write_tracker"]
+__all__ = [
+    "Catalog",
+    "ChaseResult",
+    "Generated",
+    "ImportResult",
+    "Partner",
+    "Report",
+    "Return",
+    "chase",
+    "check",
+    "consolidate",
+    "definition_schema",
+    "generate",
+    "load_definitions",
+    "read_partners",
+    "read_return",
+    "summary_schema",
+    "validate",
+    "write_email_drafts",
+    "write_feedback",
+    "write_report",
+    "write_tracker",
+]
 
 Progress = Callable[[int], None]  # called with the number of files (or workbooks) just done
 
@@ -59,10 +79,22 @@ def summary_schema() -> dict:
     return schema.SUMMARY_SCHEMA
 
 
-def generate(matrix_id: str, out_dir: Path | str = "output", *, partners: Path | str | list[Partner] | None = None,
-             indicators: str | None = None, area: str = "", deadline: str = "", return_to: str = "",
-             password: str = "", round: str = "baseline", previous: Iterable[Path | str] = (),
-             catalog: Catalog | None = None, jobs: int | None = None, progress: Progress | None = None) -> Generated:
+def generate(
+    matrix_id: str,
+    out_dir: Path | str = "output",
+    *,
+    partners: Path | str | list[Partner] | None = None,
+    indicators: str | None = None,
+    area: str = "",
+    deadline: str = "",
+    return_to: str = "",
+    password: str = "",
+    round: str = "baseline",
+    previous: Iterable[Path | str] = (),
+    catalog: Catalog | None = None,
+    jobs: int | None = None,
+    progress: Progress | None = None,
+) -> Generated:
     """Write one personalised workbook per partner (or one blank workbook without partners) and manifest.csv.
 
     round '12-months' (or any `previous` returns given) pre-fills each partner's workbook from their latest
@@ -83,22 +115,49 @@ def generate(matrix_id: str, out_dir: Path | str = "output", *, partners: Path |
         plan = reissue.plan(catalog, matrix_id, previous, people, round_=round, indicators=iset)
         people, iset, notes = plan.partners, plan.indicators, plan.notes
         more = {"prefill": plan.prefill, "round": round.replace("12-months", "12_months")}
-    result = generate_workbooks(matrix, out_dir, people, indicators=iset, area=area, deadline=deadline,
-                                return_to=return_to, password=password, progress=progress, jobs=jobs, **more)
+    result = generate_workbooks(
+        matrix,
+        out_dir,
+        people,
+        indicators=iset,
+        area=area,
+        deadline=deadline,
+        return_to=return_to,
+        password=password,
+        progress=progress,
+        jobs=jobs,
+        **more,
+    )
     result.notes = notes
     return result
 
 
-def write_email_drafts(generated: Generated, *, sender: str, subject: str = "", body: str = "", area: str = "",
-                       deadline: str = "", sender_name: str = "", sender_organisation: str = "") -> list[Path]:
+def write_email_drafts(
+    generated: Generated,
+    *,
+    sender: str,
+    subject: str = "",
+    body: str = "",
+    area: str = "",
+    deadline: str = "",
+    sender_name: str = "",
+    sender_organisation: str = "",
+) -> list[Path]:
     """One .eml invitation per partner with an email address, in generated.out_dir/emails, its workbook attached.
     body: a template that may use {name}, {organisation}, {area}, {deadline}, {sender}, {sender_name},
     {sender_organisation} (default: a standard invitation, signed with sender_name and sender_organisation)."""
     if not sender:
         raise UsageError("email drafts need a sender address (--sender)")
-    return mail.write_drafts(generated, sender=sender, subject=subject, body=body, area=area,
-                             deadline=format_deadline(deadline), sender_name=sender_name,
-                             sender_organisation=sender_organisation)
+    return mail.write_drafts(
+        generated,
+        sender=sender,
+        subject=subject,
+        body=body,
+        area=area,
+        deadline=format_deadline(deadline),
+        sender_name=sender_name,
+        sender_organisation=sender_organisation,
+    )
 
 
 def read_return(path: Path | str, catalog: Catalog | None = None) -> Return:
@@ -106,29 +165,54 @@ def read_return(path: Path | str, catalog: Catalog | None = None) -> Return:
     return read_file(path, catalog)
 
 
-def check(ret: Return, catalog: Catalog | None = None, *, expected_matrix: str | None = None,
-          partners_by_email: dict[str, str] | None = None, today: dt.date | None = None) -> Report:
+def check(
+    ret: Return,
+    catalog: Catalog | None = None,
+    *,
+    expected_matrix: str | None = None,
+    partners_by_email: dict[str, str] | None = None,
+    today: dt.date | None = None,
+) -> Report:
     """The findings and scores of one return (read_return's). expected_matrix: the round's (another is an error);
     partners_by_email: the manifest's partner ids by email; today: the date assessment dates are checked against
     (default: today's)."""
-    return check_return(ret, catalog, expected_matrix=expected_matrix, partners_by_email=partners_by_email,
-                        today=today)
+    return check_return(ret, catalog, expected_matrix=expected_matrix, partners_by_email=partners_by_email, today=today)
 
 
-def validate(paths: Iterable[Path | str], *, manifest: Path | str | None = None, expected_matrix: str | None = None,
-             catalog: Catalog | None = None, jobs: int | None = None, progress: Progress | None = None,
-             workdir: Path | None = None) -> list[Report]:
+def validate(
+    paths: Iterable[Path | str],
+    *,
+    manifest: Path | str | None = None,
+    expected_matrix: str | None = None,
+    catalog: Catalog | None = None,
+    jobs: int | None = None,
+    progress: Progress | None = None,
+    workdir: Path | None = None,
+) -> list[Report]:
     """Read and check every file (folders expanded, saved e-mails opened); one Report per workbook found, each
     file in a worker process of its own (a file that crashes or hangs costs only itself).
 
     manifest: the round's manifest.csv: returns are checked against who was sent what (the round's matrix unless
     expected_matrix is given, another partner's workbook sent in, a workbook of another round)."""
-    return validate_files(paths, catalog=catalog, manifest=manifest, expected_matrix=expected_matrix, jobs=jobs,
-                          progress=progress, workdir=workdir)
+    return validate_files(
+        paths,
+        catalog=catalog,
+        manifest=manifest,
+        expected_matrix=expected_matrix,
+        jobs=jobs,
+        progress=progress,
+        workdir=workdir,
+    )
 
 
-def write_feedback(reports: list[Report], out_dir: Path | str, *, catalog: Catalog | None = None,
-                   return_to: str | None = None, deadline: str | None = None) -> list[Path]:
+def write_feedback(
+    reports: list[Report],
+    out_dir: Path | str,
+    *,
+    catalog: Catalog | None = None,
+    return_to: str | None = None,
+    deadline: str | None = None,
+) -> list[Path]:
     """A copy of each return with findings, marked up for its partner to correct: every finding on its cell and
     on the cover, which says where (return_to) and by when (deadline) to send it back (default: the workbook's)."""
     if deadline:
@@ -136,9 +220,18 @@ def write_feedback(reports: list[Report], out_dir: Path | str, *, catalog: Catal
     return reissue.write_feedback(reports, Path(out_dir), catalog, return_to=return_to, deadline=deadline)
 
 
-def consolidate(paths: Iterable[Path | str], out_dir: Path | str = "output", *, manifest: Path | str | None = None,
-                indicators: str | None = None, catalog: Catalog | None = None, matrix_id: str | None = None,
-                jobs: int | None = None, progress: Progress | None = None, pdf: bool = True) -> ImportResult:
+def consolidate(
+    paths: Iterable[Path | str],
+    out_dir: Path | str = "output",
+    *,
+    manifest: Path | str | None = None,
+    indicators: str | None = None,
+    catalog: Catalog | None = None,
+    matrix_id: str | None = None,
+    jobs: int | None = None,
+    progress: Progress | None = None,
+    pdf: bool = True,
+) -> ImportResult:
     """Import a round: validate every return, count each partner's latest accepted one, and write summary.xlsx,
     tracker.xlsx (with an indicator set), levels/answers/findings/register/indicators CSVs, summary.json and the
     board's report.html and report.pdf (pdf=False: no PDF) into out_dir.
@@ -151,8 +244,15 @@ def consolidate(paths: Iterable[Path | str], out_dir: Path | str = "output", *, 
     out.mkdir(parents=True, exist_ok=True)
     rows = read_manifest(manifest) if manifest else None
     expected = matrix_id or next((r["matrix_id"] for r in rows or [] if r.get("matrix_id")), None)
-    reports = validate_files(paths, catalog=catalog, manifest=manifest, expected_matrix=expected, jobs=jobs,
-                             progress=progress, workdir=out / ".mail")
+    reports = validate_files(
+        paths,
+        catalog=catalog,
+        manifest=manifest,
+        expected_matrix=expected,
+        jobs=jobs,
+        progress=progress,
+        workdir=out / ".mail",
+    )
     matrix_ids = sorted({r.ret.matrix_id for r in reports if r.accepted})
     if expected:
         matrix = catalog.matrix(expected)
@@ -163,22 +263,50 @@ def consolidate(paths: Iterable[Path | str], out_dir: Path | str = "output", *, 
             raise UsageError("no matrix definition is available")
         matrix = catalog.matrices()[0]
     else:
-        raise UsageError(f"the returns are for several matrices ({', '.join(matrix_ids)}); import each separately "
-                         "or give --manifest")
-    iset = catalog.indicator_set(indicators) if indicators else \
-        catalog.indicator_set_for(*(r.ret.metadata for r in reports if r.accepted))
+        raise UsageError(
+            f"the returns are for several matrices ({', '.join(matrix_ids)}); import each separately or give --manifest"
+        )
+    iset = (
+        catalog.indicator_set(indicators)
+        if indicators
+        else catalog.indicator_set_for(*(r.ret.metadata for r in reports if r.accepted))
+    )
     return write_outputs(build(reports, matrix, rows, iset), out, iset, pdf=pdf)
 
 
-def chase(paths: Iterable[Path | str], manifest: Path | str, *, sender: str, out_dir: Path | str = "chase",
-          deadline: str = "", return_to: str = "", sender_name: str = "", sender_organisation: str = "",
-          matrix: str | None = None, dry_run: bool = False, catalog: Catalog | None = None, jobs: int | None = None,
-          progress: Progress | None = None) -> ChaseResult:
+def chase(
+    paths: Iterable[Path | str],
+    manifest: Path | str,
+    *,
+    sender: str,
+    out_dir: Path | str = "chase",
+    deadline: str = "",
+    return_to: str = "",
+    sender_name: str = "",
+    sender_organisation: str = "",
+    matrix: str | None = None,
+    dry_run: bool = False,
+    catalog: Catalog | None = None,
+    jobs: int | None = None,
+    progress: Progress | None = None,
+) -> ChaseResult:
     """Chase and feedback email drafts for a round: one .eml per partner who has not returned or whose latest
     return needs correcting, their feedback copies and chase.csv in out_dir (nothing when dry_run)."""
-    return chasing.chase(paths, manifest, sender=sender, out_dir=out_dir, deadline=deadline, return_to=return_to,
-                         sender_name=sender_name, sender_organisation=sender_organisation, matrix=matrix,
-                         dry_run=dry_run, jobs=jobs, progress=progress, catalog=catalog)
+    return chasing.chase(
+        paths,
+        manifest,
+        sender=sender,
+        out_dir=out_dir,
+        deadline=deadline,
+        return_to=return_to,
+        sender_name=sender_name,
+        sender_organisation=sender_organisation,
+        matrix=matrix,
+        dry_run=dry_run,
+        jobs=jobs,
+        progress=progress,
+        catalog=catalog,
+    )
 
 
 def write_report(out_dir: Path | str, *, catalog: Catalog | None = None, pdf: bool = True) -> board.ReportResult:

@@ -59,8 +59,9 @@ def _errors():
         raise
     except Exception as exc:  # a bug: a plain message, the details in the --debug log
         log_debug("eif-xlsx", exc)
-        raise _Fail("eif-xlsx stopped on an internal error; please report it (run again with --debug FILE to "
-                    "save the details)") from None
+        raise _Fail(
+            "eif-xlsx stopped on an internal error; please report it (run again with --debug FILE to save the details)"
+        ) from None
 
 
 def _debug_option(f):
@@ -68,9 +69,15 @@ def _debug_option(f):
         set_debug_log(value)  # batch.run hands it to the worker processes
         return value
 
-    return click.option("--debug", "debug_log", type=click.Path(dir_okay=False), default=None, expose_value=False,
-                        callback=callback, help="Append the details of unexpected errors (internal errors) to this "
-                                                "file, for a bug report.")(f)
+    return click.option(
+        "--debug",
+        "debug_log",
+        type=click.Path(dir_okay=False),
+        default=None,
+        expose_value=False,
+        callback=callback,
+        help="Append the details of unexpected errors (internal errors) to this file, for a bug report.",
+    )(f)
 
 
 @contextlib.contextmanager
@@ -101,10 +108,17 @@ def _definitions_option(f):
         ctx.meta["eif_xlsx.definitions"] = [Path(v).resolve() for v in value]
         return value
 
-    return click.option("--definitions", "definitions_dirs", multiple=True, expose_value=False, callback=callback,
-                        is_eager=True, type=click.Path(exists=True, file_okay=True),
-                        help=f"A folder (or file) of your own definitions, beside the built-in ones. "
-                             f"Repeatable; also read from ${DEFINITIONS_ENV}.")(f)
+    return click.option(
+        "--definitions",
+        "definitions_dirs",
+        multiple=True,
+        expose_value=False,
+        callback=callback,
+        is_eager=True,
+        type=click.Path(exists=True, file_okay=True),
+        help=f"A folder (or file) of your own definitions, beside the built-in ones. "
+        f"Repeatable; also read from ${DEFINITIONS_ENV}.",
+    )(f)
 
 
 def _catalog() -> Catalog:
@@ -185,8 +199,10 @@ def definitions_list() -> None:
     Example: eif-xlsx definitions list
     """
     cat = _catalog()
-    rows = [(e.definition.id, e.kind, e.definition.title, e.definition.version,
-             "built-in" if e.builtin else str(e.path)) for e in cat.entries.values()]
+    rows = [
+        (e.definition.id, e.kind, e.definition.title, e.definition.version, "built-in" if e.builtin else str(e.path))
+        for e in cat.entries.values()
+    ]
     widths = [max(len(str(r[i])) for r in [("id", "kind", "title", "version", "from"), *rows]) for i in range(5)]
     for r in [("id", "kind", "title", "version", "from"), *rows]:
         click.echo("  ".join(str(v).ljust(w) for v, w in zip(r, widths, strict=True)).rstrip())
@@ -218,17 +234,21 @@ def definitions_show(ident: str, as_json: bool) -> None:
                 click.echo(f"  {el.number} {el.name}")
                 for sub in el.assessed:
                     counts = ", ".join(f"{sum(c.level == n for c in sub.criteria)} {n}" for n in d.level_names)
-                    click.echo(f"    {sub.code} {sub.name}: {len(sub.criteria)} criteria ({counts}); "
-                               f"{len(sub.supporting_items)} supporting items")
+                    click.echo(
+                        f"    {sub.code} {sub.name}: {len(sub.criteria)} criteria ({counts}); "
+                        f"{len(sub.supporting_items)} supporting items"
+                    )
     else:
         click.echo(f"outcome: {d.outcome}")
         for cp in d.core_purposes:
             click.echo(f"{cp.title}")
             for it in cp.intentions:
                 kinds = [i.kind for i in it.indicators]
-                click.echo(f"  [{it.id}] {it.commissioned.splitlines()[0][:80]}: "
-                           f"{kinds.count('population-outcome')} population outcome, "
-                           f"{kinds.count('service-performance')} service performance indicators")
+                click.echo(
+                    f"  [{it.id}] {it.commissioned.splitlines()[0][:80]}: "
+                    f"{kinds.count('population-outcome')} population outcome, "
+                    f"{kinds.count('service-performance')} service performance indicators"
+                )
 
 
 @definitions.command("check")
@@ -257,32 +277,72 @@ def definitions_schema() -> None:
 
 @main.command()
 @click.argument("matrix_id")
-@click.option("--partners", type=click.Path(exists=True, dir_okay=False),
-              help="CSV or XLSX with a header row: name, organisation, email (optional: id, role).")
+@click.option(
+    "--partners",
+    type=click.Path(exists=True, dir_okay=False),
+    help="CSV or XLSX with a header row: name, organisation, email (optional: id, role).",
+)
 @click.option("--area", default="", help="The local area, shown on every cover.")
 @click.option("--deadline", default="", help="Return-by date, e.g. 2026-12-12.")
 @click.option("--return-to", default="", help="Email address the workbooks go back to.")
 @click.option("--indicators", "indicators_id", default=None, help="Add an Indicators sheet for this indicator set.")
 @click.option("--password", default="", help="Protect the sheets with this password (default: none).")
-@click.option("--round", "round_", type=click.Choice(["baseline", "12-months"]), default="baseline", show_default=True,
-              help="12-months pre-fills each partner's baseline from --previous returns and locks it.")
-@click.option("--previous", multiple=True, type=click.Path(exists=True),
-              help="Earlier returns (files or folders) to pre-fill from. Repeatable.")
+@click.option(
+    "--round",
+    "round_",
+    type=click.Choice(["baseline", "12-months"]),
+    default="baseline",
+    show_default=True,
+    help="12-months pre-fills each partner's baseline from --previous returns and locks it.",
+)
+@click.option(
+    "--previous",
+    multiple=True,
+    type=click.Path(exists=True),
+    help="Earlier returns (files or folders) to pre-fill from. Repeatable.",
+)
 @click.option("--email-drafts", is_flag=True, help="Also write one .eml draft per partner with the workbook attached.")
 @click.option("--sender", default="", help="From address for the email drafts.")
 @click.option("--subject", default="", help="Subject for the email drafts.")
-@click.option("--message", type=click.Path(exists=True, dir_okay=False),
-              help="Text file: the body of the email drafts; may use {name}, {organisation}, {area}, {deadline}, "
-                   "{sender}, {sender_name}, {sender_organisation}.")
+@click.option(
+    "--message",
+    type=click.Path(exists=True, dir_okay=False),
+    help="Text file: the body of the email drafts; may use {name}, {organisation}, {area}, {deadline}, "
+    "{sender}, {sender_name}, {sender_organisation}.",
+)
 @click.option("--sender-name", default="", help="Your name, to sign the email drafts.")
 @click.option("--sender-organisation", default="", help="Your organisation, to sign the email drafts.")
-@click.option("--out", "out_dir", default="output", show_default=True, type=click.Path(file_okay=False),
-              help="Folder for the workbooks and manifest.csv.")
+@click.option(
+    "--out",
+    "out_dir",
+    default="output",
+    show_default=True,
+    type=click.Path(file_okay=False),
+    help="Folder for the workbooks and manifest.csv.",
+)
 @click.option("--jobs", "-j", type=click.IntRange(1, 64), default=None, help="Processes to use (default: all cores).")
 @click.option("--quiet", "-q", is_flag=True, help="No progress output.")
 @_definitions_option
-def generate(matrix_id, partners, area, deadline, return_to, indicators_id, password, round_, previous, email_drafts,
-             sender, subject, message, sender_name, sender_organisation, out_dir, jobs, quiet) -> None:
+def generate(
+    matrix_id,
+    partners,
+    area,
+    deadline,
+    return_to,
+    indicators_id,
+    password,
+    round_,
+    previous,
+    email_drafts,
+    sender,
+    subject,
+    message,
+    sender_name,
+    sender_organisation,
+    out_dir,
+    jobs,
+    quiet,
+) -> None:
     """Write one personalised workbook per partner (or one blank workbook) and manifest.csv.
 
     Example: eif-xlsx generate maternity-early-years --partners samples/partners.csv --area Staffordshire --deadline 2026-12-12
@@ -301,16 +361,35 @@ def generate(matrix_id, partners, area, deadline, return_to, indicators_id, pass
         if deadline:
             format_deadline(deadline)  # refused before any file is read or written
         with _progress(quiet, len(people or [None]), "Generating") as bar:
-            result = api.generate(matrix_id, out_dir, partners=people, indicators=indicators_id, area=area,
-                                  deadline=deadline, return_to=return_to or sender, password=password, round=round_,
-                                  previous=previous, catalog=cat, progress=bar.update if bar else None, jobs=jobs)
+            result = api.generate(
+                matrix_id,
+                out_dir,
+                partners=people,
+                indicators=indicators_id,
+                area=area,
+                deadline=deadline,
+                return_to=return_to or sender,
+                password=password,
+                round=round_,
+                previous=previous,
+                catalog=cat,
+                progress=bar.update if bar else None,
+                jobs=jobs,
+            )
         for note in result.notes:
             click.echo(note, err=True)
         if email_drafts:
             body = Path(message).read_text(encoding="utf-8") if message else ""
-            drafts = api.write_email_drafts(result, sender=sender, subject=subject, body=body, area=area,
-                                            deadline=deadline, sender_name=sender_name,
-                                            sender_organisation=sender_organisation)
+            drafts = api.write_email_drafts(
+                result,
+                sender=sender,
+                subject=subject,
+                body=body,
+                area=area,
+                deadline=deadline,
+                sender_name=sender_name,
+                sender_organisation=sender_organisation,
+            )
             if not quiet:
                 click.echo(f"Wrote {len(drafts)} email drafts in {Path(out_dir) / 'emails'}")
     if not quiet:
@@ -324,15 +403,28 @@ def generate(matrix_id, partners, area, deadline, return_to, indicators_id, pass
 @click.argument("paths", nargs=-1, required=True, type=click.Path())
 @click.option("--json", "as_json", is_flag=True, help="Print the reports as JSON (the API's Report.as_dict()).")
 @click.option("--matrix", "expected_matrix", default=None, help="Reject returns for any other matrix.")
-@click.option("--manifest", type=click.Path(exists=True, dir_okay=False),
-              help="The manifest.csv written by generate: check each return against who was sent what, as import "
-                   "does (the round's matrix, another partner's workbook, a workbook of another round).")
-@click.option("--feedback", "feedback_dir", type=click.Path(file_okay=False),
-              help="Write a copy of each return with findings, marked up for the partner to correct.")
-@click.option("--return-to", default=None,
-              help="Feedback copies: the address to send them back to (default: the one on the workbook's cover).")
-@click.option("--deadline", default=None,
-              help="Feedback copies: the new return-by date, e.g. 2026-12-18 (default: the workbook's own).")
+@click.option(
+    "--manifest",
+    type=click.Path(exists=True, dir_okay=False),
+    help="The manifest.csv written by generate: check each return against who was sent what, as import "
+    "does (the round's matrix, another partner's workbook, a workbook of another round).",
+)
+@click.option(
+    "--feedback",
+    "feedback_dir",
+    type=click.Path(file_okay=False),
+    help="Write a copy of each return with findings, marked up for the partner to correct.",
+)
+@click.option(
+    "--return-to",
+    default=None,
+    help="Feedback copies: the address to send them back to (default: the one on the workbook's cover).",
+)
+@click.option(
+    "--deadline",
+    default=None,
+    help="Feedback copies: the new return-by date, e.g. 2026-12-18 (default: the workbook's own).",
+)
 @click.option("--jobs", "-j", type=click.IntRange(1, 64), default=None, help="Processes to use (default: all cores).")
 @click.option("--quiet", "-q", is_flag=True, help="One line per file, without the findings.")
 @_debug_option
@@ -349,16 +441,23 @@ def validate(paths, as_json, expected_matrix, manifest, feedback_dir, return_to,
     if manifest:
         with _errors():
             sent = read_manifest(manifest)
-        _known(cat, next((r["matrix_id"] for r in sent if r.get("matrix_id")), None), "matrix",
-               f"{manifest}: matrix_id")
+        _known(
+            cat, next((r["matrix_id"] for r in sent if r.get("matrix_id")), None), "matrix", f"{manifest}: matrix_id"
+        )
     if deadline:
         with _errors():
             format_deadline(deadline)
     files = _input_files(paths)
     with _errors(), _scratch():
         with _progress(quiet or as_json, len(files), "Checking") as bar:
-            reports = api.validate(files, catalog=cat, jobs=jobs, expected_matrix=expected_matrix, manifest=manifest,
-                                   progress=bar.update if bar else None)
+            reports = api.validate(
+                files,
+                catalog=cat,
+                jobs=jobs,
+                expected_matrix=expected_matrix,
+                manifest=manifest,
+                progress=bar.update if bar else None,
+            )
         if feedback_dir:
             written = api.write_feedback(reports, feedback_dir, catalog=cat, return_to=return_to, deadline=deadline)
     if as_json:
@@ -379,8 +478,10 @@ def validate(paths, as_json, expected_matrix, manifest, feedback_dir, return_to,
     rejected = sum(not r.accepted for r in reports)
     internal = sum(f.code == "internal-error" for r in reports for f in r.findings)
     if not as_json:
-        click.echo(f"{len(reports)} file(s): {len(reports) - rejected} accepted, {rejected} rejected"
-                   + (f" ({internal} by an internal error, please report)" if internal else ""))
+        click.echo(
+            f"{len(reports)} file(s): {len(reports) - rejected} accepted, {rejected} rejected"
+            + (f" ({internal} by an internal error, please report)" if internal else "")
+        )
     sys.exit(EXIT_REJECTED if rejected else EXIT_OK)
 
 
@@ -389,13 +490,28 @@ def validate(paths, as_json, expected_matrix, manifest, feedback_dir, return_to,
 
 @main.command("import")
 @click.argument("paths", nargs=-1, required=True, type=click.Path())
-@click.option("--manifest", type=click.Path(exists=True, dir_okay=False),
-              help="The manifest.csv written by generate: who was sent a workbook (for the returns register).")
-@click.option("--indicators", "indicators_id", default=None, help="Write the commissioning-indicator tracker for this set.")
-@click.option("--out", "out_dir", default="output", show_default=True, type=click.Path(file_okay=False),
-              help="Folder for summary.xlsx, tracker.xlsx, the CSVs, summary.json and report.html/.pdf.")
-@click.option("--pdf/--no-pdf", default=True, show_default=True,
-              help="Print report.html to report.pdf with headless Chromium (skipped, with a note, if none is found).")
+@click.option(
+    "--manifest",
+    type=click.Path(exists=True, dir_okay=False),
+    help="The manifest.csv written by generate: who was sent a workbook (for the returns register).",
+)
+@click.option(
+    "--indicators", "indicators_id", default=None, help="Write the commissioning-indicator tracker for this set."
+)
+@click.option(
+    "--out",
+    "out_dir",
+    default="output",
+    show_default=True,
+    type=click.Path(file_okay=False),
+    help="Folder for summary.xlsx, tracker.xlsx, the CSVs, summary.json and report.html/.pdf.",
+)
+@click.option(
+    "--pdf/--no-pdf",
+    default=True,
+    show_default=True,
+    help="Print report.html to report.pdf with headless Chromium (skipped, with a note, if none is found).",
+)
 @click.option("--jobs", "-j", type=click.IntRange(1, 64), default=None, help="Processes to use (default: all cores).")
 @click.option("--quiet", "-q", is_flag=True, help="No progress output.")
 @_debug_option
@@ -413,13 +529,22 @@ def import_(paths, manifest, indicators_id, out_dir, pdf, jobs, quiet) -> None:
     if manifest:
         with _errors():
             sent = read_manifest(manifest)
-        _known(cat, next((r["matrix_id"] for r in sent if r.get("matrix_id")), None), "matrix",
-               f"{manifest}: matrix_id")
+        _known(
+            cat, next((r["matrix_id"] for r in sent if r.get("matrix_id")), None), "matrix", f"{manifest}: matrix_id"
+        )
     files = _input_files(paths)
     with _errors(), _scratch():
         with _progress(quiet, len(files), "Importing") as bar:
-            result = api.consolidate(files, out_dir, manifest=manifest, indicators=indicators_id, catalog=cat,
-                                     jobs=jobs, progress=bar.update if bar else None, pdf=pdf)
+            result = api.consolidate(
+                files,
+                out_dir,
+                manifest=manifest,
+                indicators=indicators_id,
+                catalog=cat,
+                jobs=jobs,
+                progress=bar.update if bar else None,
+                pdf=pdf,
+            )
     if not quiet:
         click.echo(result.describe())
     else:
@@ -430,8 +555,12 @@ def import_(paths, manifest, indicators_id, out_dir, pdf, jobs, quiet) -> None:
 
 @main.command()
 @click.argument("out_dir", type=click.Path(exists=True, file_okay=False))
-@click.option("--pdf/--no-pdf", default=True, show_default=True,
-              help="Print report.html to report.pdf with headless Chromium (skipped, with a note, if none is found).")
+@click.option(
+    "--pdf/--no-pdf",
+    default=True,
+    show_default=True,
+    help="Print report.html to report.pdf with headless Chromium (skipped, with a note, if none is found).",
+)
 @_debug_option
 @_definitions_option
 def report(out_dir, pdf) -> None:
@@ -464,11 +593,21 @@ def schema_summary() -> None:
 
 @main.command()
 @click.argument("paths", nargs=-1, required=True, type=click.Path())
-@click.option("--manifest", required=True, type=click.Path(exists=True, dir_okay=False),
-              help="The manifest.csv written by generate; the workbooks sent are found beside it.")
+@click.option(
+    "--manifest",
+    required=True,
+    type=click.Path(exists=True, dir_okay=False),
+    help="The manifest.csv written by generate; the workbooks sent are found beside it.",
+)
 @click.option("--sender", required=True, help="From address of the drafts (and where corrections go back to).")
-@click.option("--out", "out_dir", default="chase", show_default=True, type=click.Path(file_okay=False),
-              help="Folder for the .eml drafts, the feedback copies and chase.csv.")
+@click.option(
+    "--out",
+    "out_dir",
+    default="chase",
+    show_default=True,
+    type=click.Path(file_okay=False),
+    help="Folder for the .eml drafts, the feedback copies and chase.csv.",
+)
 @click.option("--deadline", default="", help="The new return-by date, e.g. 2026-12-18 (default: the round's).")
 @click.option("--return-to", default="", help="Where corrected workbooks go back to (default: --sender).")
 @click.option("--sender-name", default="", help="Your name, to sign the drafts.")
@@ -478,8 +617,20 @@ def schema_summary() -> None:
 @click.option("--jobs", "-j", type=click.IntRange(1, 64), default=None, help="Processes to use (default: all cores).")
 @click.option("--quiet", "-q", is_flag=True, help="Only the one-line summary.")
 @_definitions_option
-def chase(paths, manifest, sender, out_dir, deadline, return_to, sender_name, sender_organisation, expected_matrix,
-          dry_run, jobs, quiet) -> None:
+def chase(
+    paths,
+    manifest,
+    sender,
+    out_dir,
+    deadline,
+    return_to,
+    sender_name,
+    sender_organisation,
+    expected_matrix,
+    dry_run,
+    jobs,
+    quiet,
+) -> None:
     """Email drafts for partners who have not returned, and for returns to correct (feedback copy attached).
 
     Writes one .eml per partner to chase and chase.csv; prints 'n outstanding, n to correct, n complete'.
@@ -494,10 +645,21 @@ def chase(paths, manifest, sender, out_dir, deadline, return_to, sender_name, se
     files = expand(paths)  # may be none yet: then every partner is outstanding
     with _errors(), _scratch():
         with _progress(quiet, len(files), "Checking") as bar:
-            result = api.chase(files, manifest, sender=sender, out_dir=out_dir, deadline=deadline,
-                               return_to=return_to, sender_name=sender_name, sender_organisation=sender_organisation,
-                               matrix=expected_matrix, dry_run=dry_run, catalog=cat, jobs=jobs,
-                               progress=bar.update if bar else None)
+            result = api.chase(
+                files,
+                manifest,
+                sender=sender,
+                out_dir=out_dir,
+                deadline=deadline,
+                return_to=return_to,
+                sender_name=sender_name,
+                sender_organisation=sender_organisation,
+                matrix=expected_matrix,
+                dry_run=dry_run,
+                catalog=cat,
+                jobs=jobs,
+                progress=bar.update if bar else None,
+            )
     for note in result.notes:
         click.echo(f"warning: {note}", err=True)
     if not quiet:
@@ -517,8 +679,14 @@ def chase(paths, manifest, sender, out_dir, deadline, return_to, sender_name, se
 
 @main.command()
 @click.argument("set_id")
-@click.option("--out", "out_file", default="output/tracker.xlsx", show_default=True, type=click.Path(dir_okay=False),
-              help="The tracker file to write.")
+@click.option(
+    "--out",
+    "out_file",
+    default="output/tracker.xlsx",
+    show_default=True,
+    type=click.Path(dir_okay=False),
+    help="The tracker file to write.",
+)
 @_definitions_option
 def tracker(set_id, out_file) -> None:
     """Write an empty commissioning-indicator tracker for commissioners to start from.
@@ -533,10 +701,20 @@ def tracker(set_id, out_file) -> None:
 
 
 @main.command()
-@click.option("--out", "out_dir", default="output", show_default=True, type=click.Path(file_okay=False),
-              help="Folder for everything the demo makes.")
-@click.option("--pdf/--no-pdf", default=True, show_default=True,
-              help="Print the board's report.html to report.pdf with headless Chromium.")
+@click.option(
+    "--out",
+    "out_dir",
+    default="output",
+    show_default=True,
+    type=click.Path(file_okay=False),
+    help="Folder for everything the demo makes.",
+)
+@click.option(
+    "--pdf/--no-pdf",
+    default=True,
+    show_default=True,
+    help="Print the board's report.html to report.pdf with headless Chromium.",
+)
 @click.option("--quiet", "-q", is_flag=True, help="Less output.")
 def demo(out_dir, pdf, quiet) -> None:
     """The whole round trip on the built-in matrix and the sample partners: generate, fill, validate, import, chase.

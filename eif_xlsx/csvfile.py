@@ -55,8 +55,12 @@ def unguard(field: str) -> str:
 def csv_row(row: Iterable) -> list:
     """A row as csv.writer takes it: None as an empty field, text guarded (as guard(), inline: it runs for every
     field of every row), a date as ISO 8601, numbers as themselves."""
-    return [("'" + v if v[:1] in _FIRST and not _NUMBER.fullmatch(v) else v) if v.__class__ is str
-            else ("" if v is None else v.isoformat() if isinstance(v, dt.date) else v) for v in row]
+    return [
+        ("'" + v if v[:1] in _FIRST and not _NUMBER.fullmatch(v) else v)
+        if v.__class__ is str
+        else ("" if v is None else v.isoformat() if isinstance(v, dt.date) else v)
+        for v in row
+    ]
 
 
 class Lines:
@@ -88,8 +92,18 @@ class Lines:
 
     def render(self, rows: Iterable[tuple]) -> str:
         cache, field = self.cache, self.field
-        return "".join([",".join([cache[k] if (k := v if v.__class__ is str else (v.__class__, v)) in cache
-                                  else field(k, v) for v in row]) + "\r\n" for row in rows])
+        return "".join(
+            [
+                ",".join(
+                    [
+                        cache[k] if (k := v if v.__class__ is str else (v.__class__, v)) in cache else field(k, v)
+                        for v in row
+                    ]
+                )
+                + "\r\n"
+                for row in rows
+            ]
+        )
 
 
 class CsvFile:

@@ -20,24 +20,49 @@ from eif_xlsx.template.layout import BASELINE, TWELVE_MONTHS
 MATRIX_ID = "maternity-early-years"
 INDICATORS_ID = "staffordshire-best-start"
 # The sample partners: packaged inside the wheel, or the repository's samples/ in a checkout.
-SAMPLES = next((p for p in (Path(__file__).with_name("samples"), Path(__file__).resolve().parent.parent / "samples")
-                if (p / "partners.csv").is_file()), Path(__file__).resolve().parent.parent / "samples")
+SAMPLES = next(
+    (
+        p
+        for p in (Path(__file__).with_name("samples"), Path(__file__).resolve().parent.parent / "samples")
+        if (p / "partners.csv").is_file()
+    ),
+    Path(__file__).resolve().parent.parent / "samples",
+)
 RETURN_TO = "early.years@northshire-council.example"
 TICK_VARIANTS = ("✓", "✓", "✓", "✓", "x", "X", "yes", "✔", " ✓ ")
 
 BARRIERS = [
-    ("Data from maternity and health visiting systems cannot be linked.",
-     "Agree a data-sharing protocol between the trust and the council.", "Short", "Public health intelligence"),
-    ("Staff turnover in the early years workforce.", "Develop a shared induction and training offer.", "Medium",
-     "Early years workforce lead"),
-    ("No single strategy owner across partners.", "Name a lead officer and set a review date.", "Short",
-     "Director of Children's Services"),
-    ("Families do not know what the family hub offers.", "Co-produce a local offer with parents.", "Medium",
-     "Family hub managers"),
-    ("Evidence-based programmes are not commissioned at scale.", "Review the parenting programme portfolio.", "Long",
-     "Commissioning"),
-    ("Evaluation capacity is limited.", "Partner with the university for a local evaluation.", "Long",
-     "Public health"),
+    (
+        "Data from maternity and health visiting systems cannot be linked.",
+        "Agree a data-sharing protocol between the trust and the council.",
+        "Short",
+        "Public health intelligence",
+    ),
+    (
+        "Staff turnover in the early years workforce.",
+        "Develop a shared induction and training offer.",
+        "Medium",
+        "Early years workforce lead",
+    ),
+    (
+        "No single strategy owner across partners.",
+        "Name a lead officer and set a review date.",
+        "Short",
+        "Director of Children's Services",
+    ),
+    (
+        "Families do not know what the family hub offers.",
+        "Co-produce a local offer with parents.",
+        "Medium",
+        "Family hub managers",
+    ),
+    (
+        "Evidence-based programmes are not commissioned at scale.",
+        "Review the parenting programme portfolio.",
+        "Long",
+        "Commissioning",
+    ),
+    ("Evaluation capacity is limited.", "Partner with the university for a local evaluation.", "Long", "Public health"),
 ]
 NOTES = [
     "We feel we fall between Early progress and Substantial progress here.",
@@ -51,8 +76,16 @@ def _profile(rng: random.Random) -> float:
     return rng.uniform(0.6, 3.4)
 
 
-def fill_answers(matrix: Matrix, lay: layout_mod.WorkbookLayout, partner: Partner, seed: int, *,
-                 twelve_months: bool = False, indicators=None, today: dt.date | None = None) -> dict:
+def fill_answers(
+    matrix: Matrix,
+    lay: layout_mod.WorkbookLayout,
+    partner: Partner,
+    seed: int,
+    *,
+    twelve_months: bool = False,
+    indicators=None,
+    today: dt.date | None = None,
+) -> dict:
     """Realistic answers for one partner: ticks by a maturity profile, evidence, barriers, actions and notes."""
     rng = random.Random(seed)
     today = today or dt.date(2026, 11, 2)
@@ -78,12 +111,17 @@ def fill_answers(matrix: Matrix, lay: layout_mod.WorkbookLayout, partner: Partne
                 answers[("overall_rating", sub.code, "", column)] = names[min(3, max(0, reach - 1))]
         if rng.random() < 0.2:
             answers[("supporting_other", sub.code, "Other 1", "")] = rng.choice(
-                ["Partnership board minutes, May 2026", "Parent forum feedback report", "Joint inspection letter"])
+                ["Partnership board minutes, May 2026", "Parent forum feedback report", "Joint inspection letter"]
+            )
             answers[("supporting_other_tick", sub.code, "Other 1", BASELINE)] = "✓"
         for n in range(1, rng.choice((0, 0, 1, 2)) + 1):
             barrier, action, timescale, owner = rng.choice(BARRIERS)
-            for fld, value in (("barrier", barrier), ("priority_action", action), ("timescale", timescale),
-                               ("owner", owner)):
+            for fld, value in (
+                ("barrier", barrier),
+                ("priority_action", action),
+                ("timescale", timescale),
+                ("owner", owner),
+            ):
                 answers[(fld, sub.code, str(n), "")] = value
         if rng.random() < 0.15:
             answers[("notes", sub.code, "", "")] = rng.choice(NOTES)
@@ -122,8 +160,9 @@ def _with_problems(answers: dict, matrix: Matrix) -> dict:
     return out
 
 
-def run_demo(out: Path, echo=print, catalog: Catalog | None = None, partners_file: Path | None = None, *,
-             pdf: bool = True) -> str:
+def run_demo(
+    out: Path, echo=print, catalog: Catalog | None = None, partners_file: Path | None = None, *, pdf: bool = True
+) -> str:
     """The whole round trip into out, told step by step through echo; returns the closing summary. pdf=False: no
     report.pdf (Chromium's time)."""
     catalog = catalog or Catalog.default()
@@ -134,8 +173,16 @@ def run_demo(out: Path, echo=print, catalog: Catalog | None = None, partners_fil
     for sub in ("workbooks", "returns", "feedback", "chase"):
         shutil.rmtree(out / sub, ignore_errors=True)
     echo(f"1. Generating {len(partners)} personalised workbooks for {MATRIX_ID} ...")
-    sent = api.generate(MATRIX_ID, out / "workbooks", partners=partners, indicators=INDICATORS_ID,
-                        area="Northshire (demo)", deadline="2026-12-11", return_to=RETURN_TO, catalog=catalog)
+    sent = api.generate(
+        MATRIX_ID,
+        out / "workbooks",
+        partners=partners,
+        indicators=INDICATORS_ID,
+        area="Northshire (demo)",
+        deadline="2026-12-11",
+        return_to=RETURN_TO,
+        catalog=catalog,
+    )
     lay = layout_mod.build(matrix, iset)
     echo("2. Partners fill them in (tick variants, evidence, barriers, notes, indicator values) ...")
     returns = out / "returns"
@@ -149,9 +196,16 @@ def run_demo(out: Path, echo=print, catalog: Catalog | None = None, partners_fil
         if n == 3:
             answers = _with_problems(answers, matrix)
         prefill[p.id] = ("", answers, {})
-    filled = generate_workbooks(matrix, out / ".filled", [p for p in partners if p is not missing], indicators=iset,
-                                area="Northshire (demo)", deadline="2026-12-11", prefill=prefill,
-                                return_to=RETURN_TO)
+    filled = generate_workbooks(
+        matrix,
+        out / ".filled",
+        [p for p in partners if p is not missing],
+        indicators=iset,
+        area="Northshire (demo)",
+        deadline="2026-12-11",
+        prefill=prefill,
+        return_to=RETURN_TO,
+    )
     files = []
     for row in filled.rows:
         target = returns / row["file"]
@@ -160,8 +214,16 @@ def run_demo(out: Path, echo=print, catalog: Catalog | None = None, partners_fil
     # One partner sends twice: an earlier draft, then the final version.
     twice = partners[2]
     early = fill_answers(matrix, lay, twice, seed=77, indicators=iset)
-    draft = generate_workbooks(matrix, out / ".draft", [twice], indicators=iset, area="Northshire (demo)",
-                               deadline="2026-12-11", prefill={twice.id: ("", early, {})}, return_to=RETURN_TO)
+    draft = generate_workbooks(
+        matrix,
+        out / ".draft",
+        [twice],
+        indicators=iset,
+        area="Northshire (demo)",
+        deadline="2026-12-11",
+        prefill={twice.id: ("", early, {})},
+        return_to=RETURN_TO,
+    )
     draft_path = returns / ("EARLY DRAFT " + draft.rows[0]["file"])
     shutil.copyfile(draft.files[0], draft_path)
     os.utime(draft_path, (1_780_000_000, 1_780_000_000))
@@ -184,15 +246,24 @@ def run_demo(out: Path, echo=print, catalog: Catalog | None = None, partners_fil
         echo("   (LibreOffice not installed: no .ods return in this run)")
     echo(f"   {len(list(returns.iterdir()))} files in {returns}; {missing.name} has not returned")
     echo("3. Validating and importing ...")
-    result = api.consolidate([returns], out, manifest=sent.manifest, indicators=INDICATORS_ID, catalog=catalog,
-                             pdf=pdf)
+    result = api.consolidate([returns], out, manifest=sent.manifest, indicators=INDICATORS_ID, catalog=catalog, pdf=pdf)
     feedback = api.write_feedback(result.consolidation.reports, out / "feedback", catalog=catalog)
     echo("4. Chasing: email drafts for the partner who has not returned and for the returns to correct ...")
-    chased = api.chase([returns], sent.manifest, sender=RETURN_TO, out_dir=out / "chase", deadline="2026-12-18",
-                       sender_name="Sam Patel", sender_organisation="Northshire County Council (demo)",
-                       catalog=catalog)
-    lines = [result.describe(), f"Feedback copies for partners to correct: {len(feedback)} in {out / 'feedback'}",
-             f"Chase and feedback email drafts: {chased.summary()}; {len(chased.drafts)} drafts in {out / 'chase'}",
-             f"Generated workbooks and manifest: {out / 'workbooks'}",
-             f"Simulated returns: {returns}"]
+    chased = api.chase(
+        [returns],
+        sent.manifest,
+        sender=RETURN_TO,
+        out_dir=out / "chase",
+        deadline="2026-12-18",
+        sender_name="Sam Patel",
+        sender_organisation="Northshire County Council (demo)",
+        catalog=catalog,
+    )
+    lines = [
+        result.describe(),
+        f"Feedback copies for partners to correct: {len(feedback)} in {out / 'feedback'}",
+        f"Chase and feedback email drafts: {chased.summary()}; {len(chased.drafts)} drafts in {out / 'chase'}",
+        f"Generated workbooks and manifest: {out / 'workbooks'}",
+        f"Simulated returns: {returns}",
+    ]
     return "\n".join(lines)

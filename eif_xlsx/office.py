@@ -35,11 +35,22 @@ def convert(path: Path | str, fmt: str, out_dir: Path | str, timeout: int = 180)
         user = Path(profile) / "user"
         user.mkdir(parents=True)
         (user / "registrymodifications.xcu").write_text(_PROFILE_XCU, encoding="utf-8")
-        cmd = [exe, f"-env:UserInstallation={Path(profile).as_uri()}", "--headless", "--norestore",
-               "--convert-to", FILTERS.get(fmt, fmt), "--outdir", str(out_dir), str(path)]
+        cmd = [
+            exe,
+            f"-env:UserInstallation={Path(profile).as_uri()}",
+            "--headless",
+            "--norestore",
+            "--convert-to",
+            FILTERS.get(fmt, fmt),
+            "--outdir",
+            str(out_dir),
+            str(path),
+        ]
         env = {**os.environ, "HOME": profile}
         proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, env=env)
     target = out_dir / f"{path.stem}.{fmt}"
     if proc.returncode != 0 or not target.exists():
-        raise EifError(f"{path}: LibreOffice could not convert it to {fmt}: {proc.stderr.strip() or proc.stdout.strip()}")
+        raise EifError(
+            f"{path}: LibreOffice could not convert it to {fmt}: {proc.stderr.strip() or proc.stdout.strip()}"
+        )
     return target

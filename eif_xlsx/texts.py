@@ -15,8 +15,9 @@ NOTE_KINDS = {"notes": "Notes", "supporting_other": "Other supporting informatio
 # the first cell, {field: text}), notes as (sub-element, field, Sheet!A1, text), 'Other' supporting items as
 # (sub-element, item, Sheet!A1 of its text or of its first tick, text, (columns ticked))); each in answer order
 Other = tuple[str, str, str, str, tuple[str, ...]]
-Texts = tuple[list[tuple[str, str, str]], list[tuple[str, str, str, dict[str, str]]], list[tuple[str, str, str, str]],
-              list[Other]]
+Texts = tuple[
+    list[tuple[str, str, str]], list[tuple[str, str, str, dict[str, str]]], list[tuple[str, str, str, str]], list[Other]
+]
 
 
 def texts_of(answers: Iterable) -> Texts:

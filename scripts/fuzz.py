@@ -60,7 +60,8 @@ LEAKS = re.compile(
     r"StopIteration|NotImplemented|PanicException|pyo3|\[Errno|<class '|object at 0x|"
     r"line \d+, column \d+|codec can't|while decompressing|invalid (?:stored block|distance|code|block type)|"
     r"incorrect header check|unclosed token|mismatched tag|junk after document|invalid token|"
-    r"undefined entity|not a zip file|Bad magic number")
+    r"undefined entity|not a zip file|Bad magic number"
+)
 TICK_VALUE = "ticked"
 _SURROGATE = re.compile("[\ud800-\udfff]")
 
@@ -117,8 +118,28 @@ def build_zip(entries: list[dict], comment: bytes = b"") -> bytes:
         lmethod = e.get("local_method", method)
         local = _LOCAL.pack(b"PK\x03\x04", 20, flags, lmethod, 0, 0x21, crc, csize, size, len(lname), 0) + lname
         body += [local, comp]
-        directory.append(_CENTRAL.pack(b"PK\x01\x02", 20, 20, flags, method, 0, 0x21, crc, csize, size, len(name),
-                                       0, 0, 0, 0, 0, e.get("offset", offset)) + name)
+        directory.append(
+            _CENTRAL.pack(
+                b"PK\x01\x02",
+                20,
+                20,
+                flags,
+                method,
+                0,
+                0x21,
+                crc,
+                csize,
+                size,
+                len(name),
+                0,
+                0,
+                0,
+                0,
+                0,
+                e.get("offset", offset),
+            )
+            + name
+        )
         offset += len(local) + len(comp)
     cd = b"".join(directory)
     end = _END.pack(b"PK\x05\x06", 0, 0, len(entries), len(entries), len(cd), offset, len(comment)) + comment
@@ -145,15 +166,85 @@ def zeros_deflated(size: int) -> tuple[bytes, int]:
 # --- mutators --------------------------------------------------------------------------------------
 # Each takes (rng, data, ext) and gives (data, ext, label); ext is the name's suffix the mutant is saved under.
 
-WEIRD_TEXT = ("", " ", "\t", "x" * 40000, "é" * 5000, "😀👍🏽", "\u202etxet lanigiro", "=cmd|' /C calc'!A0",
-              "+SUM(1,1)", "@IMPORT", "-1e309", "1e308", "NaN", "inf", "-0", "0x1F", "１２", "\u00a0\u200b",
-              "line\nbreak", "\r", "_x0001_", "_x0000_", "_xD800_", "'", '"', "<>&", "]]>", "✓✓", "Ü", "þ",
-              "9999-12-31", "0000-00-00", "31/02/2026", "2026-13-45", "TRUE", "#DIV/0!", "\\\\server\\share")
-WEIRD_NUMBERS = ("1e308", "-1e308", "1e-320", "NaN", "INF", "-0", "2958466", "-1", "0", "1.7976931348623157e309",
-                 "99999999999999999999999999", "", " ", "abc", "1,5", "0x10", "1e", "--1")
-BAD_XML_BITS = (b"\x01", b"&#1;", b"&#xD800;", b"&#55296;", b"&#xDFFF;", b"\xed\xa0\x80", b"\xff\xfe",
-                b"\xc3", b"&#x110000;", b"&#0;", b"\x00", b"&bogus;", b"]]>", b"<![CDATA[x", b"<!-- x",
-                b"<?pi x?>", b"&#xFFFE;", b"\xef\xbf\xbe")
+WEIRD_TEXT = (
+    "",
+    " ",
+    "\t",
+    "x" * 40000,
+    "é" * 5000,
+    "😀👍🏽",
+    "\u202etxet lanigiro",
+    "=cmd|' /C calc'!A0",
+    "+SUM(1,1)",
+    "@IMPORT",
+    "-1e309",
+    "1e308",
+    "NaN",
+    "inf",
+    "-0",
+    "0x1F",
+    "１２",
+    "\u00a0\u200b",
+    "line\nbreak",
+    "\r",
+    "_x0001_",
+    "_x0000_",
+    "_xD800_",
+    "'",
+    '"',
+    "<>&",
+    "]]>",
+    "✓✓",
+    "Ü",
+    "þ",
+    "9999-12-31",
+    "0000-00-00",
+    "31/02/2026",
+    "2026-13-45",
+    "TRUE",
+    "#DIV/0!",
+    "\\\\server\\share",
+)
+WEIRD_NUMBERS = (
+    "1e308",
+    "-1e308",
+    "1e-320",
+    "NaN",
+    "INF",
+    "-0",
+    "2958466",
+    "-1",
+    "0",
+    "1.7976931348623157e309",
+    "99999999999999999999999999",
+    "",
+    " ",
+    "abc",
+    "1,5",
+    "0x10",
+    "1e",
+    "--1",
+)
+BAD_XML_BITS = (
+    b"\x01",
+    b"&#1;",
+    b"&#xD800;",
+    b"&#55296;",
+    b"&#xDFFF;",
+    b"\xed\xa0\x80",
+    b"\xff\xfe",
+    b"\xc3",
+    b"&#x110000;",
+    b"&#0;",
+    b"\x00",
+    b"&bogus;",
+    b"]]>",
+    b"<![CDATA[x",
+    b"<!-- x",
+    b"<?pi x?>",
+    b"&#xFFFE;",
+    b"\xef\xbf\xbe",
+)
 ENTITIES = (
     b'<!DOCTYPE r [<!ENTITY a "aaaaaaaaaa"><!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;">'
     b'<!ENTITY c "&b;&b;&b;&b;&b;&b;&b;&b;&b;&b;"><!ENTITY d "&c;&c;&c;&c;&c;&c;&c;&c;&c;&c;">]>',
@@ -162,11 +253,36 @@ ENTITIES = (
     b'<!DOCTYPE r [<!ENTITY % p SYSTEM "file:///etc/hostname"> %p;]>',
 )
 ATTACHMENT_NAMES = (
-    "x" * 300 + ".xlsx", "é" * 200 + ".xlsx", "../../../etc/return.xlsx", "..\\..\\return.xlsx", "a/b/c.xlsx",
-    "/abs/path.xlsx", "C:\\Users\\x\\return.xlsx", "CON.xlsx", "nul.xlsx", "com1.xlsx", "aux.ods", "return\x00.xlsx",
-    ".xlsx", "   .xlsx", ".", "..", "return.xlsx.", "return .xlsx ", "ret\nurn.xlsx", "ret\x7furn.xlsx", "😀.xlsx",
-    "return.XLSX", "return.ods", "return.xlsm", "~$return.xlsx", ".hidden.xlsx", "summary.xlsx", "manifest.csv.xlsx",
-    "return.xls", "a" * 255 + ".xlsx",
+    "x" * 300 + ".xlsx",
+    "é" * 200 + ".xlsx",
+    "../../../etc/return.xlsx",
+    "..\\..\\return.xlsx",
+    "a/b/c.xlsx",
+    "/abs/path.xlsx",
+    "C:\\Users\\x\\return.xlsx",
+    "CON.xlsx",
+    "nul.xlsx",
+    "com1.xlsx",
+    "aux.ods",
+    "return\x00.xlsx",
+    ".xlsx",
+    "   .xlsx",
+    ".",
+    "..",
+    "return.xlsx.",
+    "return .xlsx ",
+    "ret\nurn.xlsx",
+    "ret\x7furn.xlsx",
+    "😀.xlsx",
+    "return.XLSX",
+    "return.ods",
+    "return.xlsm",
+    "~$return.xlsx",
+    ".hidden.xlsx",
+    "summary.xlsx",
+    "manifest.csv.xlsx",
+    "return.xls",
+    "a" * 255 + ".xlsx",
 )
 XLSX_PARTS = re.compile(rb"\.(?:xml|rels|vml)$")
 
@@ -179,7 +295,7 @@ def m_flip(rng, data, ext):
 
 
 def m_truncate(rng, data, ext):
-    return data[:rng.randrange(len(data))], ext, "truncate"
+    return data[: rng.randrange(len(data))], ext, "truncate"
 
 
 def m_insert(rng, data, ext):
@@ -191,13 +307,13 @@ def m_insert(rng, data, ext):
 def m_zero(rng, data, ext):
     at = rng.randrange(len(data))
     n = rng.randrange(1, 2000)
-    return data[:at] + bytes(min(n, len(data) - at)) + data[at + n:], ext, "byte-zero"
+    return data[:at] + bytes(min(n, len(data) - at)) + data[at + n :], ext, "byte-zero"
 
 
 def m_dup_slice(rng, data, ext):
     at = rng.randrange(len(data))
     n = rng.randrange(1, 5000)
-    return data[:at] + data[at:at + n] * rng.randrange(2, 4) + data[at:], ext, "byte-dup"
+    return data[:at] + data[at : at + n] * rng.randrange(2, 4) + data[at:], ext, "byte-dup"
 
 
 def _with_entries(fn):
@@ -207,6 +323,7 @@ def _with_entries(fn):
             return m_flip(rng, data, ext)
         label = fn(rng, entries)
         return build_zip(entries), ext, label
+
     mutate.__name__ = fn.__name__
     return mutate
 
@@ -214,9 +331,20 @@ def _with_entries(fn):
 @_with_entries
 def z_rename(rng, entries):
     e = rng.choice(entries)
-    e["name"] = rng.choice((b"x" * 70000, b"../" + e["name"], b"/" + e["name"], e["name"] + b"\x00junk",
-                            e["name"].replace(b"/", b"\\"), e["name"].upper(), b"", "ë/ü.xml".encode(),
-                            b"\xff\xfe" + e["name"], e["name"] + b"/"))[:65535]
+    e["name"] = rng.choice(
+        (
+            b"x" * 70000,
+            b"../" + e["name"],
+            b"/" + e["name"],
+            e["name"] + b"\x00junk",
+            e["name"].replace(b"/", b"\\"),
+            e["name"].upper(),
+            b"",
+            "ë/ü.xml".encode(),
+            b"\xff\xfe" + e["name"],
+            e["name"] + b"/",
+        )
+    )[:65535]
     return "zip-rename"
 
 
@@ -267,7 +395,7 @@ def z_drop(rng, entries):
 def z_truncate_entry(rng, entries):
     e = rng.choice(entries)
     comp = deflate(e["data"]) if e.get("method", 8) == 8 else e["data"]
-    e["comp"] = comp[:rng.randrange(max(1, len(comp)))]
+    e["comp"] = comp[: rng.randrange(max(1, len(comp)))]
     e["csize"] = len(comp)
     return "zip-truncate-entry"
 
@@ -292,8 +420,16 @@ def z_bomb(rng, entries):
     comp, crc = zeros_deflated(size)
     target = rng.choice(entries)
     lie = rng.random() < 0.3
-    entries.append({"name": target["name"] if rng.random() < 0.3 else b"xl/media/bomb.bin", "data": b"",
-                    "comp": comp, "crc": crc, "size": 1000 if lie else size, "method": 8})
+    entries.append(
+        {
+            "name": target["name"] if rng.random() < 0.3 else b"xl/media/bomb.bin",
+            "data": b"",
+            "comp": comp,
+            "crc": crc,
+            "size": 1000 if lie else size,
+            "method": 8,
+        }
+    )
     if rng.random() < 0.5:
         entries.remove(target)
         entries[-1]["name"] = target["name"]
@@ -328,6 +464,7 @@ def _xml_edit(fn):
             return "xml-none"
         e["data"] = fn(rng, e["data"])
         return f"{fn.__name__.replace('_', '-')}:{e['name'].decode('utf-8', 'replace')[:40]}"
+
     mutate.__name__ = fn.__name__
     return _with_entries(mutate)
 
@@ -348,15 +485,15 @@ def _element(rng, data: bytes) -> tuple[int, int] | None:
 
 def xml_delete(rng, data):
     span = _element(rng, data)
-    return data if span is None else data[:span[0]] + data[span[1]:]
+    return data if span is None else data[: span[0]] + data[span[1] :]
 
 
 def xml_dup(rng, data):
     span = _element(rng, data)
     if span is None:
         return data
-    piece = data[span[0]:span[1]]
-    return data[:span[1]] + piece * rng.choice((1, 2, 50)) + data[span[1]:]
+    piece = data[span[0] : span[1]]
+    return data[: span[1]] + piece * rng.choice((1, 2, 50)) + data[span[1] :]
 
 
 def xml_entity(rng, data):
@@ -364,7 +501,7 @@ def xml_entity(rng, data):
     head = data.find(b"?>") + 2 if data.startswith(b"<?xml") else 0
     out = data[:head] + decl + data[head:]
     if rng.random() < 0.5:  # and use it
-        span = _element(rng, out[head + len(decl):])
+        span = _element(rng, out[head + len(decl) :])
         if span:
             at = head + len(decl) + span[1]
             out = out[:at] + rng.choice((b"&d;", b"&x;", b"&a;")) + out[at:]
@@ -387,13 +524,21 @@ def xml_badchar(rng, data):
 
 
 def xml_encoding(rng, data):
-    decl = rng.choice((b'<?xml version="1.0" encoding="UTF-16"?>', b'<?xml version="1.0" encoding="bogus-8"?>',
-                       b'<?xml version="1.0" encoding="ISO-8859-1"?>', b'<?xml version="1.1"?>', b"\xef\xbb\xbf",
-                       b""))
+    decl = rng.choice(
+        (
+            b'<?xml version="1.0" encoding="UTF-16"?>',
+            b'<?xml version="1.0" encoding="bogus-8"?>',
+            b'<?xml version="1.0" encoding="ISO-8859-1"?>',
+            b'<?xml version="1.1"?>',
+            b"\xef\xbb\xbf",
+            b"",
+        )
+    )
     body = data.split(b"?>", 1)[1] if data.startswith(b"<?xml") else data
     if rng.random() < 0.3:
         return b"\xff\xfe" + (b'<?xml version="1.0" encoding="UTF-16"?>' + body).decode("utf-8", "replace").encode(
-            "utf-16-le")
+            "utf-16-le"
+        )
     return decl + body
 
 
@@ -402,11 +547,38 @@ def xml_attr(rng, data):
     if not attrs:
         return data
     m = rng.choice(attrs)
-    value = rng.choice((b"", b"0", b"-1", b"A0", b"XFD1048577", b"AAAAAAAAAAAA1", b"99999999999999", b"1048576",
-                        b"s", b"str", b"e", b"b", b"d", b"inlineStr", b"n", b"../../../etc/passwd", b"/xl/x.xml",
-                        b"\xc3\x28", b"&#xD800;", b"rId9999", b"x" * 5000, b"1:99999", b"A1:XFD1048576", b"shared",
-                        b"array", b"1e999", b"4294967296"))
-    return data[:m.start(2)] + value + data[m.end(2):]
+    value = rng.choice(
+        (
+            b"",
+            b"0",
+            b"-1",
+            b"A0",
+            b"XFD1048577",
+            b"AAAAAAAAAAAA1",
+            b"99999999999999",
+            b"1048576",
+            b"s",
+            b"str",
+            b"e",
+            b"b",
+            b"d",
+            b"inlineStr",
+            b"n",
+            b"../../../etc/passwd",
+            b"/xl/x.xml",
+            b"\xc3\x28",
+            b"&#xD800;",
+            b"rId9999",
+            b"x" * 5000,
+            b"1:99999",
+            b"A1:XFD1048576",
+            b"shared",
+            b"array",
+            b"1e999",
+            b"4294967296",
+        )
+    )
+    return data[: m.start(2)] + value + data[m.end(2) :]
 
 
 def xml_strings(rng, data):
@@ -424,40 +596,83 @@ def cell_value(rng, data):
         numeric = m.group(1) == b"v"
         text = rng.choice(WEIRD_NUMBERS if numeric and rng.random() < 0.7 else WEIRD_TEXT)
         value = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").encode("utf-8", "surrogatepass")
-        data = data[:m.start(2)] + value + data[m.end(2):]
+        data = data[: m.start(2)] + value + data[m.end(2) :]
     values = list(re.finditer(rb'office:(?:value|date-value|boolean-value)="([^"]*)"', data))
     if values and rng.random() < 0.5:
         m = rng.choice(values)
-        data = data[:m.start(1)] + rng.choice(WEIRD_NUMBERS).encode() + data[m.end(1):]
+        data = data[: m.start(1)] + rng.choice(WEIRD_NUMBERS).encode() + data[m.end(1) :]
     types = list(re.finditer(rb'\bt="(\w+)"', data))
     if types and rng.random() < 0.3:
         m = rng.choice(types)
-        data = data[:m.start(1)] + rng.choice((b"s", b"str", b"b", b"e", b"d", b"n", b"inlineStr", b"z")) + data[
-            m.end(1):]
+        data = (
+            data[: m.start(1)]
+            + rng.choice((b"s", b"str", b"b", b"e", b"d", b"n", b"inlineStr", b"z"))
+            + data[m.end(1) :]
+        )
     return data
 
 
 def metadata(rng, data):
     """The hidden metadata and the file's properties: ids, versions, checksums, sheet names changed."""
-    targets = [rb"maternity-early-years", rb"P00-\d{4}", rb"[0-9a-f]{16,64}", rb"eif-xlsx metadata",
-               rb"definition_\w+", rb"layout_\w+", rb"template_\w+", rb"2020-11", rb"baseline", rb"Overview",
-               rb"<dc:\w+>[^<]*", rb"<cp:\w+>[^<]*", rb'state="hidden"', rb'state="veryHidden"', rb"Cover"]
+    targets = [
+        rb"maternity-early-years",
+        rb"P00-\d{4}",
+        rb"[0-9a-f]{16,64}",
+        rb"eif-xlsx metadata",
+        rb"definition_\w+",
+        rb"layout_\w+",
+        rb"template_\w+",
+        rb"2020-11",
+        rb"baseline",
+        rb"Overview",
+        rb"<dc:\w+>[^<]*",
+        rb"<cp:\w+>[^<]*",
+        rb'state="hidden"',
+        rb'state="veryHidden"',
+        rb"Cover",
+    ]
     pattern = re.compile(rng.choice(targets))
     found = list(pattern.finditer(data))
     if not found:
         return cell_value(rng, data)
     m = rng.choice(found)
-    repl = rng.choice((b"", b"maternity-early-years-copy", b"P00-9999", b"0" * 64, b"x" * 300, b"\xc3\xa9" * 3,
-                       b"state=\"visible\"", b"unknown-matrix", b"Cover ", b"2099-01"))
-    return data[:m.start()] + repl + data[m.end():]
+    repl = rng.choice(
+        (
+            b"",
+            b"maternity-early-years-copy",
+            b"P00-9999",
+            b"0" * 64,
+            b"x" * 300,
+            b"\xc3\xa9" * 3,
+            b'state="visible"',
+            b"unknown-matrix",
+            b"Cover ",
+            b"2099-01",
+        )
+    )
+    return data[: m.start()] + repl + data[m.end() :]
 
 
 MUTATORS = {
     "byte": (m_flip, m_truncate, m_insert, m_zero, m_dup_slice),
-    "zip": (z_rename, z_size_lie, z_method, z_flags, z_duplicate, z_drop, z_truncate_entry, z_local_name, z_many,
-            z_bomb, z_offset, z_shuffle),
-    "xml": tuple(_xml_edit(f) for f in (xml_delete, xml_dup, xml_entity, xml_deep, xml_badchar, xml_encoding,
-                                        xml_attr, xml_strings)),
+    "zip": (
+        z_rename,
+        z_size_lie,
+        z_method,
+        z_flags,
+        z_duplicate,
+        z_drop,
+        z_truncate_entry,
+        z_local_name,
+        z_many,
+        z_bomb,
+        z_offset,
+        z_shuffle,
+    ),
+    "xml": tuple(
+        _xml_edit(f)
+        for f in (xml_delete, xml_dup, xml_entity, xml_deep, xml_badchar, xml_encoding, xml_attr, xml_strings)
+    ),
     "cell": (_xml_edit(cell_value),),
     "metadata": (_xml_edit(metadata),),
 }
@@ -553,8 +768,14 @@ def cli(args: list[str], tmp: Path, seconds: float, cache: Path) -> Run:
     env = {**os.environ, "TMPDIR": str(tmp), "EIF_XLSX_CACHE": str(cache), "PYTHONHASHSEED": "0"}
     env.pop("CI", None)
     start = time.monotonic()
-    proc = subprocess.Popen([sys.executable, "-m", "eif_xlsx.cli", *args], stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, env=env, preexec_fn=_limits, cwd=str(tmp.parent))
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "eif_xlsx.cli", *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env=env,
+        preexec_fn=_limits,
+        cwd=str(tmp.parent),
+    )
     try:
         out, err = proc.communicate(timeout=seconds)
         code = proc.returncode
@@ -580,8 +801,11 @@ def same(typed: object, answer: dict) -> bool:
 
 def lost_values(answers: list[dict], expected: dict) -> list[str]:
     got = {(a["field"], a["sub_element"], a["item"], a["column"]): a for a in answers}
-    out = [f"{k}: typed {v!r}, got {got[k]['raw_value'] if k in got else None!r}" for k, v in expected.items()
-           if k not in got or not same(v, got[k])]
+    out = [
+        f"{k}: typed {v!r}, got {got[k]['raw_value'] if k in got else None!r}"
+        for k, v in expected.items()
+        if k not in got or not same(v, got[k])
+    ]
     out += [f"{k}: got {a['raw_value']!r}, nothing typed" for k, a in got.items() if k not in expected]
     return out
 
@@ -603,8 +827,9 @@ def leftovers(tmp: Path, out: Path | None = None) -> list[str]:
     return left
 
 
-def check_batch(folder: Path, inputs: dict[str, int | None], goods: dict[str, Seed], seconds: float,
-                cache: Path) -> list[Failure]:
+def check_batch(
+    folder: Path, inputs: dict[str, int | None], goods: dict[str, Seed], seconds: float, cache: Path
+) -> list[Failure]:
     """Run validate and import on `folder/in`; the failures. inputs: file name -> mutant index (None: good)."""
     fails: list[Failure] = []
     mutants = [i for i in inputs.values() if i is not None]
@@ -626,8 +851,11 @@ def check_batch(folder: Path, inputs: dict[str, int | None], goods: dict[str, Se
         tmp.mkdir()
         out = folder / "out"
         debug = folder / f"debug-{command}.log"  # the details of an internal error, for the failure's record
-        args = ["validate", "--json", str(src)] if command == "validate" else ["import", str(src), "--out", str(out),
-                                                                            "--no-pdf"]
+        args = (
+            ["validate", "--json", str(src)]
+            if command == "validate"
+            else ["import", str(src), "--out", str(out), "--no-pdf"]
+        )
         args[1:1] = ["--debug", str(debug)]
         run = cli(args, tmp, seconds, cache)
         if run.code is None:
@@ -655,16 +883,20 @@ def check_batch(folder: Path, inputs: dict[str, int | None], goods: dict[str, Se
             for r in reports:
                 leak = next((f for f in r["findings"] if LEAKS.search(f["message"])), None)
                 if leak is not None:
-                    fail("tracebacks", f"validate: {r['file']}: {leak['code']}: {leak['message'][:300]}",
-                         of(r["file"]))
-                if r["status"] == "rejected" and not any(f["severity"] == "error" and f["message"].strip()
-                                                         for f in r["findings"]):
+                    fail("tracebacks", f"validate: {r['file']}: {leak['code']}: {leak['message'][:300]}", of(r["file"]))
+                if r["status"] == "rejected" and not any(
+                    f["severity"] == "error" and f["message"].strip() for f in r["findings"]
+                ):
                     fail("unreported", f"validate: {r['file']} rejected without a reason", of(r["file"]))
             for name in goods:
                 mine = [r for r in reports if r["file"] == name or r["file"].startswith(name + " › ")]
                 if len(mine) != 1 or mine[0]["status"] == "rejected":
-                    fail("lost", f"validate: good return {name} not accepted: "
-                                 f"{[(r['status'], [f['code'] for f in r['findings']]) for r in mine]}", [])
+                    fail(
+                        "lost",
+                        f"validate: good return {name} not accepted: "
+                        f"{[(r['status'], [f['code'] for f in r['findings']]) for r in mine]}",
+                        [],
+                    )
         else:
             try:
                 summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
@@ -762,7 +994,7 @@ def main(argv: list[str] | None = None) -> int:
     done = 0
     try:
         for b, start in enumerate(range(0, len(indexes), args.batch)):
-            chunk = indexes[start:start + args.batch]
+            chunk = indexes[start : start + args.batch]
             rng = random.Random(f"{args.seed}:batch:{chunk[0]}")
             made = {i: mutant(args.seed, i, seeds) for i in chunk}
             goods = rng.sample(pool, min(args.goods, len(pool)))
@@ -793,16 +1025,21 @@ def main(argv: list[str] | None = None) -> int:
                 save(args, f, culprits, made, folder)
             done += len(chunk)
             shutil.rmtree(folder, ignore_errors=True)
-            print(f"batch {b}: {done}/{len(indexes)} mutants, {time.monotonic() - started:.0f} s, "
-                  + ", ".join(f"{k} {v}" for k, v in counts.items()), flush=True)
+            print(
+                f"batch {b}: {done}/{len(indexes)} mutants, {time.monotonic() - started:.0f} s, "
+                + ", ".join(f"{k} {v}" for k, v in counts.items()),
+                flush=True,
+            )
     finally:
         if args.work is None:
             shutil.rmtree(work, ignore_errors=True)
     for f, culprits in failures:
         print(f"FAIL {f.category}: mutants {culprits}: {f.detail[:400]}")
     print("mutants by kind: " + ", ".join(f"{k} {v}" for k, v in sorted(kinds.items())))
-    print(f"fuzz seed={args.seed} n={done} time={time.monotonic() - started:.0f}s: "
-          + ", ".join(f"{k} {v}" for k, v in counts.items()))
+    print(
+        f"fuzz seed={args.seed} n={done} time={time.monotonic() - started:.0f}s: "
+        + ", ".join(f"{k} {v}" for k, v in counts.items())
+    )
     return 1 if any(counts.values()) else 0
 
 
@@ -813,10 +1050,12 @@ def save(args, failure: Failure, culprits: list[int], made: dict, folder: Path) 
         if i in made:
             name, data, label, base = made[i]
             (keep / f"seed{args.seed}-{name}").write_bytes(data)
-    line = (f"{failure.category}\tseed={args.seed}\tmutants={culprits}\t"
-            f"labels={[made[i][2] for i in culprits if i in made]}\t{failure.detail[:600]!r}\t"
-            f"repro: .venv/bin/python scripts/fuzz.py --seed {args.seed} --corpus {args.corpus} "
-            f"--corpus-seed {args.corpus_seed} --only {','.join(map(str, culprits))}\n")
+    line = (
+        f"{failure.category}\tseed={args.seed}\tmutants={culprits}\t"
+        f"labels={[made[i][2] for i in culprits if i in made]}\t{failure.detail[:600]!r}\t"
+        f"repro: .venv/bin/python scripts/fuzz.py --seed {args.seed} --corpus {args.corpus} "
+        f"--corpus-seed {args.corpus_seed} --only {','.join(map(str, culprits))}\n"
+    )
     with (keep / "failures.txt").open("a", encoding="utf-8") as fh:
         fh.write(line)
 

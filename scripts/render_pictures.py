@@ -49,16 +49,32 @@ def main() -> None:
             elif isinstance(page, str):
                 page = _page_with(pdf, page)
             box = ["-x", str(crop[0]), "-y", str(crop[1]), "-W", str(crop[2]), "-H", str(crop[3])] if crop else []
-            subprocess.run(["pdftoppm", "-r", str(dpi), "-png", "-singlefile", "-f", str(page), "-l", str(page),
-                            *box, str(pdf), str(out / name)], check=True)
+            subprocess.run(
+                [
+                    "pdftoppm",
+                    "-r",
+                    str(dpi),
+                    "-png",
+                    "-singlefile",
+                    "-f",
+                    str(page),
+                    "-l",
+                    str(page),
+                    *box,
+                    str(pdf),
+                    str(out / name),
+                ],
+                check=True,
+            )
             print(out / f"{name}.png")
 
 
 def _page_with(pdf: Path, text: str) -> int:
     """The first page of the PDF that shows `text` (pdftotext)."""
     for page in range(1, 60):
-        got = subprocess.run(["pdftotext", "-f", str(page), "-l", str(page), str(pdf), "-"], capture_output=True,
-                             text=True)
+        got = subprocess.run(
+            ["pdftotext", "-f", str(page), "-l", str(page), str(pdf), "-"], capture_output=True, text=True
+        )
         if got.returncode != 0:
             break
         if text in got.stdout:

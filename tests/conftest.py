@@ -49,22 +49,42 @@ def indicator_set(catalog):
     return catalog.indicator_set(INDICATORS_ID)
 
 
-def make_workbook(folder: Path, matrix, answers: dict | None = None, partner: Partner | None = ANN,
-                  indicators=None, **spec) -> Path:
+def make_workbook(
+    folder: Path, matrix, answers: dict | None = None, partner: Partner | None = ANN, indicators=None, **spec
+) -> Path:
     """Generate one workbook, pre-filled with `answers` ((field, sub_element, item, column) -> value).
 
     The writer's output is byte-identical for the same inputs (a test checks it), so a workbook asked for again
     is the same files written again from the first time's bytes: a third of the fast loop was writing the same
     workbooks."""
-    key = (TEMPLATE_VERSION, matrix.content_hash, indicators.content_hash if indicators is not None else "",
-           repr(partner), repr(sorted((answers or {}).items(), key=repr)), repr(sorted(spec.items(), key=repr)))
+    key = (
+        TEMPLATE_VERSION,
+        matrix.content_hash,
+        indicators.content_hash if indicators is not None else "",
+        repr(partner),
+        repr(sorted((answers or {}).items(), key=repr)),
+        repr(sorted(spec.items(), key=repr)),
+    )
     made = _MADE.get(key)
     if made is None:
         prefill = {partner.id if partner else "": ("", answers or {}, spec)} if (answers or spec) else None
-        result = generate_workbooks(matrix, folder, [partner] if partner else None, indicators=indicators,
-                                    area="Northshire", deadline="2026-12-12", prefill=prefill)
-        made = (result.files[0].name, {p.name: p.read_bytes() for p in sorted(Path(folder).iterdir())
-                                       if p.is_file() and p.name in (result.files[0].name, "manifest.csv")})
+        result = generate_workbooks(
+            matrix,
+            folder,
+            [partner] if partner else None,
+            indicators=indicators,
+            area="Northshire",
+            deadline="2026-12-12",
+            prefill=prefill,
+        )
+        made = (
+            result.files[0].name,
+            {
+                p.name: p.read_bytes()
+                for p in sorted(Path(folder).iterdir())
+                if p.is_file() and p.name in (result.files[0].name, "manifest.csv")
+            },
+        )
         if len(_MADE) < 256:
             _MADE[key] = made
         return result.files[0]
@@ -93,10 +113,19 @@ def soffice() -> str | None:
 # (sys.addaudithook, a public API) that sees every program started through subprocess, e.g. by office.convert.
 
 #: The programs that make a test slow, by the name of their executable.
-REAL_PROGRAMS = {"soffice": "LibreOffice", "soffice.bin": "LibreOffice", "libreoffice": "LibreOffice",
-                 "ssconvert": "Gnumeric", "chromium": "Chromium", "chromium-browser": "Chromium",
-                 "google-chrome": "Chromium", "google-chrome-stable": "Chromium", "pdftotext": "poppler",
-                 "pdfinfo": "poppler", "pdftoppm": "poppler"}
+REAL_PROGRAMS = {
+    "soffice": "LibreOffice",
+    "soffice.bin": "LibreOffice",
+    "libreoffice": "LibreOffice",
+    "ssconvert": "Gnumeric",
+    "chromium": "Chromium",
+    "chromium-browser": "Chromium",
+    "google-chrome": "Chromium",
+    "google-chrome-stable": "Chromium",
+    "pdftotext": "poppler",
+    "pdfinfo": "poppler",
+    "pdftoppm": "poppler",
+}
 _running: dict = {"item": None, "started": []}  # the test being set up or run, and the real programs it started
 
 
@@ -125,8 +154,11 @@ sys.addaudithook(_watch_programs)
 
 def _must_be_slow(item, what: str) -> None:
     if item.get_closest_marker("slow") is None:
-        pytest.fail(f"{item.nodeid} runs {what}: mark it slow (@pytest.mark.slow), so that the fast loop "
-                    f"(pytest -m 'not slow') stays fast", pytrace=False)
+        pytest.fail(
+            f"{item.nodeid} runs {what}: mark it slow (@pytest.mark.slow), so that the fast loop "
+            f"(pytest -m 'not slow') stays fast",
+            pytrace=False,
+        )
 
 
 def _watching(item):

@@ -90,8 +90,9 @@ Change = bytes | Callable[[bytes], bytes] | None  # new content, a function of t
 # --- zip plumbing ----------------------------------------------------------------------------------
 
 
-def rewrite(src: Path, dst: Path, changes: dict[str, Change] | None = None,
-            extra: list[tuple[str, bytes]] | None = None) -> Path:
+def rewrite(
+    src: Path, dst: Path, changes: dict[str, Change] | None = None, extra: list[tuple[str, bytes]] | None = None
+) -> Path:
     """Copy the zip `src` to `dst`, replacing, transforming or dropping parts, and adding `extra` parts."""
     changes = changes or {}
     with zipfile.ZipFile(src) as zin, zipfile.ZipFile(dst, "w", zipfile.ZIP_DEFLATED) as zout:
@@ -118,14 +119,14 @@ def lie_about_size(path: Path, name: str, claimed: bytes) -> None:
         info = zf.getinfo(name)
     crc, size = zlib.crc32(claimed), len(claimed)
     local = info.header_offset
-    assert raw[local:local + 4] == b"PK\x03\x04"
+    assert raw[local : local + 4] == b"PK\x03\x04"
     struct.pack_into("<I", raw, local + 14, crc)  # local header: CRC at 14, sizes at 18 (compressed), 22
     struct.pack_into("<I", raw, local + 22, size)
     pos = 0
     while True:
         pos = raw.index(b"PK\x01\x02", pos)
         length = struct.unpack_from("<H", raw, pos + 28)[0]
-        if raw[pos + 46:pos + 46 + length] == name.encode():
+        if raw[pos + 46 : pos + 46 + length] == name.encode():
             break
         pos += 4
     struct.pack_into("<I", raw, pos + 16, crc)  # central header: CRC at 16, sizes at 20 (compressed), 24
@@ -205,48 +206,68 @@ def build_corpus(folder: Path, good_workbook_path: Path, *, office: bool = True)
     (folder / "truncated.xlsx").write_bytes(data[: len(data) // 2])
     put("truncated.xlsx")
     put("legacy-ole.xlsx", ole_file(folder / "legacy-ole.xlsx", ("Workbook", "\x05SummaryInformation")))
-    (folder / "csv-renamed.xlsx").write_text("partner,criterion,baseline\nP-ANN,1.1a,✓\nP-ANN,1.1b,\n",
-                                             encoding="utf-8")
+    (folder / "csv-renamed.xlsx").write_text(
+        "partner,criterion,baseline\nP-ANN,1.1a,✓\nP-ANN,1.1b,\n", encoding="utf-8"
+    )
     put("csv-renamed.xlsx")
     (folder / "pdf-renamed.xlsx").write_bytes(
         b"%PDF-1.4\n1 0 obj << /Type /Catalog /Pages 2 0 R >> endobj\n2 0 obj << /Type /Pages /Kids [] /Count 0 >>"
-        b" endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n")
+        b" endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
+    )
     put("pdf-renamed.xlsx")
     # An HTML table saved with an .xls name (what "Export to Excel" on many web sites produces).
     (folder / "html-saved-as.xls").write_text(
-        "<html><head><meta charset='utf-8'></head><body><table><tr><td>1.1a</td><td>✓</td></tr></table>"
-        "</body></html>", encoding="utf-8")
+        "<html><head><meta charset='utf-8'></head><body><table><tr><td>1.1a</td><td>✓</td></tr></table></body></html>",
+        encoding="utf-8",
+    )
     put("html-saved-as.xls")
     with zipfile.ZipFile(folder / "plain-zip.xlsx", "w") as zf:
         zf.writestr("readme.txt", "not a spreadsheet")
     put("plain-zip.xlsx")
 
     # Encrypted: Office keeps an encrypted workbook in an OLE2 file with these two streams.
-    put("password-ole.xlsx",
-        ole_file(folder / "password-ole.xlsx", ("EncryptionInfo", "EncryptedPackage", "\x06DataSpaces")))
+    put(
+        "password-ole.xlsx",
+        ole_file(folder / "password-ole.xlsx", ("EncryptionInfo", "EncryptedPackage", "\x06DataSpaces")),
+    )
 
     # Macro-enabled: the same workbook with a VBA project, saved as .xlsm. Readable; only an info finding.
     def macro_types(xml: bytes) -> bytes:
-        xml = xml.replace(b"application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml",
-                          b"application/vnd.ms-excel.sheet.macroEnabled.main+xml")
-        return xml.replace(b"<Default ", b'<Default Extension="bin" ContentType="application/vnd.ms-office.'
-                                         b'vbaProject"/><Default ', 1)
+        xml = xml.replace(
+            b"application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml",
+            b"application/vnd.ms-excel.sheet.macroEnabled.main+xml",
+        )
+        return xml.replace(
+            b"<Default ", b'<Default Extension="bin" ContentType="application/vnd.ms-office.vbaProject"/><Default ', 1
+        )
 
     def macro_rels(xml: bytes) -> bytes:
-        return xml.replace(b"</Relationships>", b'<Relationship Id="rIdVba" Type="http://schemas.microsoft.com/'
-                                                b'office/2006/relationships/vbaProject" Target="vbaProject.bin"/>'
-                                                b"</Relationships>")
+        return xml.replace(
+            b"</Relationships>",
+            b'<Relationship Id="rIdVba" Type="http://schemas.microsoft.com/'
+            b'office/2006/relationships/vbaProject" Target="vbaProject.bin"/>'
+            b"</Relationships>",
+        )
 
     vba = ole_file(work / "vbaProject.bin", ("VBA", "PROJECT", "dir")).read_bytes()
-    variant("macro.xlsm",
-            {"[Content_Types].xml": macro_types, "xl/_rels/workbook.xml.rels": macro_rels},
-            [("xl/vbaProject.bin", vba)])
+    variant(
+        "macro.xlsm",
+        {"[Content_Types].xml": macro_types, "xl/_rels/workbook.xml.rels": macro_rels},
+        [("xl/vbaProject.bin", vba)],
+    )
 
     # XML entity expansion and external entities.
     lol = b'<!ENTITY lol "lololololololololololol">' + b"".join(
-        b'<!ENTITY lol%d "%s">' % (i, (b"&lol%d;" % (i - 1) if i > 1 else b"&lol;") * 10) for i in range(1, 10))
-    variant("billion-laughs.xlsx", {"xl/sharedStrings.xml": lambda x: x.replace(
-        b"?>", b"?>\n<!DOCTYPE sst [" + lol + b"]>", 1).replace(b"<si><t>", b"<si><t>&lol9;", 1)})
+        b'<!ENTITY lol%d "%s">' % (i, (b"&lol%d;" % (i - 1) if i > 1 else b"&lol;") * 10) for i in range(1, 10)
+    )
+    variant(
+        "billion-laughs.xlsx",
+        {
+            "xl/sharedStrings.xml": lambda x: x.replace(b"?>", b"?>\n<!DOCTYPE sst [" + lol + b"]>", 1).replace(
+                b"<si><t>", b"<si><t>&lol9;", 1
+            )
+        },
+    )
     xxe_doctype = b'<!DOCTYPE worksheet [<!ENTITY xxe SYSTEM "file:///etc/passwd">]>'
     xxe_cell = b'<row r="52"><c r="B52" t="inlineStr"><is><t>&xxe;</t></is></c></row>'
 
@@ -255,13 +276,21 @@ def build_corpus(folder: Path, good_workbook_path: Path, *, office: bool = True)
 
     variant("xxe.xlsx", {sheet_part: xxe})
     # The same, written in UTF-16 without a byte-order mark (a byte search for '<!DOCTYPE' does not see it).
-    variant("xxe-utf16.xlsx", {sheet_part: lambda x: xxe(x).replace(
-        b'encoding="UTF-8"', b'encoding="UTF-16"').decode("utf-8").encode("utf-16-le")})
+    variant(
+        "xxe-utf16.xlsx",
+        {
+            sheet_part: lambda x: (
+                xxe(x).replace(b'encoding="UTF-8"', b'encoding="UTF-16"').decode("utf-8").encode("utf-16-le")
+            )
+        },
+    )
 
     # Compression bombs: 300 MB of zeros (honest header, written streaming), and 100 MB whose header claims 1 KB.
     bomb = shutil.copy(good, folder / "bomb.xlsx")
-    with zipfile.ZipFile(bomb, "a", zipfile.ZIP_DEFLATED) as zf, \
-            zf.open("xl/customData.xml", "w", force_zip64=True) as fh:
+    with (
+        zipfile.ZipFile(bomb, "a", zipfile.ZIP_DEFLATED) as zf,
+        zf.open("xl/customData.xml", "w", force_zip64=True) as fh,
+    ):
         zeros = bytes(1024 * 1024)
         for _ in range(300):
             fh.write(zeros)
@@ -277,37 +306,66 @@ def build_corpus(folder: Path, good_workbook_path: Path, *, office: bool = True)
     lie_about_size(lying, sheet_part, sheet_xml[: sheet_xml.index(b"</sheetData>")])
 
     # Extent: a huge claimed dimension is harmless; cells far away are refused, however they are written.
-    variant("huge-dimension.xlsx", {sheet_part: lambda x: re.sub(
-        rb'<dimension ref="[^"]*"/>', b'<dimension ref="A1:XFD1048576"/>', x)})
+    variant(
+        "huge-dimension.xlsx",
+        {sheet_part: lambda x: re.sub(rb'<dimension ref="[^"]*"/>', b'<dimension ref="A1:XFD1048576"/>', x)},
+    )
     variant("far-cell.xlsx", {sheet_part: add_before_sheet_data_end(sheet_xml, far_row)})
-    variant("far-cell-in-early-row.xlsx", {sheet_part: add_before_sheet_data_end(
-        sheet_xml, b'<row r="60"><c r="KM1048576" t="inlineStr"><is><t>x</t></is></c></row>')})
-    variant("far-cell-long-column.xlsx", {sheet_part: add_before_sheet_data_end(
-        sheet_xml, b'<row r="60"><c r="AAAAAAAAAAAA60"><v>1</v></c></row>')})
+    variant(
+        "far-cell-in-early-row.xlsx",
+        {
+            sheet_part: add_before_sheet_data_end(
+                sheet_xml, b'<row r="60"><c r="KM1048576" t="inlineStr"><is><t>x</t></is></c></row>'
+            )
+        },
+    )
+    variant(
+        "far-cell-long-column.xlsx",
+        {sheet_part: add_before_sheet_data_end(sheet_xml, b'<row r="60"><c r="AAAAAAAAAAAA60"><v>1</v></c></row>')},
+    )
 
     def prefixed(xml: bytes) -> bytes:
         xml = re.sub(rb"<(/?)([A-Za-z][\w]*)([ >/])", rb"<\1x:\2\3", xml)
         return xml.replace(b'xmlns="' + NS_MAIN + b'"', b'xmlns:x="' + NS_MAIN + b'"')
 
-    variant("far-cell-prefixed.xlsx", {sheet_part: prefixed(add_before_sheet_data_end(
-        sheet_xml, b'<row r="1048576"><c r="KM1048576"><v>1</v></c></row>'))})
+    variant(
+        "far-cell-prefixed.xlsx",
+        {
+            sheet_part: prefixed(
+                add_before_sheet_data_end(sheet_xml, b'<row r="1048576"><c r="KM1048576"><v>1</v></c></row>')
+            )
+        },
+    )
     # Rows and cells without an 'r' are placed one after another: 30,000 of them reach far past the template.
     rows = b"".join(b'<row ht="%d.%02d"/>' % (15 + i % 7, i % 97) for i in range(30000))
-    variant("rows-without-refs.xlsx", {sheet_part: add_before_sheet_data_end(
-        sheet_xml, rows + b"<row>" + b"<c><v>%d</v></c>" * 5 % (1, 2, 3, 4, 5) + b"</row>")})
+    variant(
+        "rows-without-refs.xlsx",
+        {
+            sheet_part: add_before_sheet_data_end(
+                sheet_xml, rows + b"<row>" + b"<c><v>%d</v></c>" * 5 % (1, 2, 3, 4, 5) + b"</row>"
+            )
+        },
+    )
     # Each sheet within the per-sheet limit, but the dense grids of all of them together too big.
     parts = list(sheet_parts(good).values())
     spread = b'<row r="15000"><c r="KL15000"><v>1</v></c></row>'
-    variant("spread-over-sheets.xlsx",
-            {p: (lambda x: add_before_sheet_data_end(x, spread)) for p in parts[2:4]})
+    variant("spread-over-sheets.xlsx", {p: (lambda x: add_before_sheet_data_end(x, spread)) for p in parts[2:4]})
     # A sheet stored outside xl/worksheets under a name that is not .xml (readers follow the relationship).
-    variant("sheet-outside.xlsx",
-            {sheet_part: None, "xl/_rels/workbook.xml.rels": lambda x: x.replace(
-                b'Target="' + sheet_part.removeprefix("xl/").encode() + b'"', b'Target="/sheet.bin"')},
-            [("sheet.bin", add_before_sheet_data_end(sheet_xml, far_row))])
+    variant(
+        "sheet-outside.xlsx",
+        {
+            sheet_part: None,
+            "xl/_rels/workbook.xml.rels": lambda x: x.replace(
+                b'Target="' + sheet_part.removeprefix("xl/").encode() + b'"', b'Target="/sheet.bin"'
+            ),
+        },
+        [("sheet.bin", add_before_sheet_data_end(sheet_xml, far_row))],
+    )
     # The same part twice in the zip: which copy a reader takes is up to the reader.
-    with zipfile.ZipFile(good) as zin, zipfile.ZipFile(folder / "duplicate-part.xlsx", "w",
-                                                       zipfile.ZIP_DEFLATED) as zout:
+    with (
+        zipfile.ZipFile(good) as zin,
+        zipfile.ZipFile(folder / "duplicate-part.xlsx", "w", zipfile.ZIP_DEFLATED) as zout,
+    ):
         for info in zin.infolist():
             if info.filename == sheet_part:
                 zout.writestr(info.filename, add_before_sheet_data_end(sheet_xml, far_row))
@@ -355,8 +413,12 @@ def build_corpus(folder: Path, good_workbook_path: Path, *, office: bool = True)
     catalog = other_catalog(work / "definitions")
     from eif_xlsx.template.generate import generate_workbooks
 
-    made = generate_workbooks(catalog.matrix(OTHER_MATRIX_ID), work / "other", None,
-                              prefill={"": ("", {("criterion", "1.1", "1.1a", "baseline"): "✓"}, {})})
+    made = generate_workbooks(
+        catalog.matrix(OTHER_MATRIX_ID),
+        work / "other",
+        None,
+        prefill={"": ("", {("criterion", "1.1", "1.1a", "baseline"): "✓"}, {})},
+    )
     put("other-matrix.xlsx", Path(shutil.copy(made.files[0], folder / "other-matrix.xlsx")))
 
     # An .ods renamed .xlsx: recognised by its content and read.
@@ -366,12 +428,24 @@ def build_corpus(folder: Path, good_workbook_path: Path, *, office: bool = True)
         if soffice():
             ods = convert(good, "ods", work / "ods")
             put("ods-renamed.xlsx", Path(shutil.copy(ods, folder / "ods-renamed.xlsx")))
-            rewrite(ods, put("ods-bad-repeat.ods"), {"content.xml": lambda x: x.replace(
-                b'table:number-columns-repeated="2"', b'table:number-columns-repeated="two"', 1)})
-            far = (b'<table:table-row table:number-rows-repeated="1048000"><table:table-cell office:value-type='
-                   b'"float" office:value="1"><text:p>1</text:p></table:table-cell></table:table-row>')
-            rewrite(ods, put("ods-far-cell.ods"), {"content.xml": lambda x: x.replace(
-                b"</table:table>", far + b"</table:table>", 1)})
+            rewrite(
+                ods,
+                put("ods-bad-repeat.ods"),
+                {
+                    "content.xml": lambda x: x.replace(
+                        b'table:number-columns-repeated="2"', b'table:number-columns-repeated="two"', 1
+                    )
+                },
+            )
+            far = (
+                b'<table:table-row table:number-rows-repeated="1048000"><table:table-cell office:value-type='
+                b'"float" office:value="1"><text:p>1</text:p></table:table-cell></table:table-row>'
+            )
+            rewrite(
+                ods,
+                put("ods-far-cell.ods"),
+                {"content.xml": lambda x: x.replace(b"</table:table>", far + b"</table:table>", 1)},
+            )
     return out
 
 
@@ -413,8 +487,9 @@ def shared_formulas(xml: bytes, down: list[str], array: list[str]) -> bytes:
     xml = replace(xml, down[0], b'<f t="shared" ref="%s" si="0">IF(TRUE,"\xe2\x9c\x93")</f>' % span)
     for ref in down[1:]:
         xml = replace(xml, ref, b'<f t="shared" si="0"/>')
-    xml = replace(xml, array[0], b'<f t="array" ref="%s:%s">IF(TRUE,"\xe2\x9c\x93")</f>'
-                  % (array[0].encode(), array[-1].encode()))
+    xml = replace(
+        xml, array[0], b'<f t="array" ref="%s:%s">IF(TRUE,"\xe2\x9c\x93")</f>' % (array[0].encode(), array[-1].encode())
+    )
     for ref in array[1:]:
         xml = replace(xml, ref, b"")
     return xml

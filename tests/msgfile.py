@@ -18,8 +18,13 @@ STORE_UNICODE_OK = 0x00040000
 PT_LONG, PT_BINARY, PT_OBJECT = 0x0003, 0x0102, 0x000D
 
 
-def build_msg(sender: str, attachments: list[tuple[str, bytes | dict]], *, unicode: bool = True,
-              subject: str = "Re: EIF maturity matrix self-assessment") -> bytes:
+def build_msg(
+    sender: str,
+    attachments: list[tuple[str, bytes | dict]],
+    *,
+    unicode: bool = True,
+    subject: str = "Re: EIF maturity matrix self-assessment",
+) -> bytes:
     entries: list[dict] = [{"name": "Root Entry", "type": 5, "kids": []}]
 
     def add(parent: int, name: str, kind: int, data: bytes = b"") -> int:
@@ -88,7 +93,8 @@ def _compound(entries: list[dict]) -> bytes:
     n_minifat = -(-len(minifat_bytes) // SECTOR)
     n_mini = -(-len(mini) // SECTOR)
     blocks = [("dir", n_dir), ("minifat", n_minifat), ("mini", n_mini)] + [
-        (id(e), -(-len(e["data"]) // SECTOR)) for e in large]
+        (id(e), -(-len(e["data"]) // SECTOR)) for e in large
+    ]
     total = sum(n for _, n in blocks)
     n_fat = 1
     while total + n_fat > n_fat * (SECTOR // 4):
@@ -117,16 +123,31 @@ def _compound(entries: list[dict]) -> bytes:
         name = e["name"].encode("utf-16-le") + b"\x00\x00"
         start = e.get("start", END if e["type"] != 2 else 0)
         size = e.get("size", len(e.get("data", b"")))
-        directory += (name.ljust(64, b"\x00") + struct.pack("<HBB", len(name), e["type"], 1)
-                      + struct.pack("<III", NOSTREAM, right.get(idx, NOSTREAM), child.get(idx, NOSTREAM))
-                      + b"\x00" * 16 + b"\x00" * 4 + b"\x00" * 16 + struct.pack("<IQ", start, size))
-    body = (directory.ljust(n_dir * SECTOR, b"\x00") + minifat_bytes.ljust(n_minifat * SECTOR, b"\x00")
-            + mini.ljust(n_mini * SECTOR, b"\x00")
-            + b"".join(e["data"].ljust(-(-len(e["data"]) // SECTOR) * SECTOR, b"\x00") for e in large))
+        directory += (
+            name.ljust(64, b"\x00")
+            + struct.pack("<HBB", len(name), e["type"], 1)
+            + struct.pack("<III", NOSTREAM, right.get(idx, NOSTREAM), child.get(idx, NOSTREAM))
+            + b"\x00" * 16
+            + b"\x00" * 4
+            + b"\x00" * 16
+            + struct.pack("<IQ", start, size)
+        )
+    body = (
+        directory.ljust(n_dir * SECTOR, b"\x00")
+        + minifat_bytes.ljust(n_minifat * SECTOR, b"\x00")
+        + mini.ljust(n_mini * SECTOR, b"\x00")
+        + b"".join(e["data"].ljust(-(-len(e["data"]) // SECTOR) * SECTOR, b"\x00") for e in large)
+    )
     difat = list(range(n_fat)) + [FREE] * (109 - n_fat)
-    header = (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 16 + struct.pack("<HHHHH", 0x3E, 3, 0xFFFE, 9, 6)
-              + b"\x00" * 6 + struct.pack("<IIIIIIIII", 0, n_fat, starts["dir"], 0, CUTOFF,
-                                          starts["minifat"] if n_minifat else END, n_minifat, END, 0)
-              + struct.pack("<109I", *difat))
+    header = (
+        b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+        + b"\x00" * 16
+        + struct.pack("<HHHHH", 0x3E, 3, 0xFFFE, 9, 6)
+        + b"\x00" * 6
+        + struct.pack(
+            "<IIIIIIIII", 0, n_fat, starts["dir"], 0, CUTOFF, starts["minifat"] if n_minifat else END, n_minifat, END, 0
+        )
+        + struct.pack("<109I", *difat)
+    )
     assert len(header) == SECTOR
     return header + struct.pack(f"<{len(fat)}I", *fat) + body

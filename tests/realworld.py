@@ -38,8 +38,15 @@ from eif_xlsx.template.layout import build as build_layout
 MATRIX_ID = "maternity-early-years"
 INDICATORS_ID = "staffordshire-best-start"
 #: Share of each source in a corpus, in the order files are assigned.
-MIX = (("libreoffice-xlsx", 0.34), ("libreoffice-ods", 0.13), ("openpyxl", 0.2), ("gnumeric", 0.08),
-       ("eif-xlsx", 0.15), ("eml", 0.05), ("msg", 0.05))
+MIX = (
+    ("libreoffice-xlsx", 0.34),
+    ("libreoffice-ods", 0.13),
+    ("openpyxl", 0.2),
+    ("gnumeric", 0.08),
+    ("eif-xlsx", 0.15),
+    ("eml", 0.05),
+    ("msg", 0.05),
+)
 SOURCES = tuple(name for name, _ in MIX)
 CORPUS_VERSION = "2"
 
@@ -67,8 +74,12 @@ class RealReturn:
     expected: dict[Key, object]  # what was typed, by answer key
 
     def as_json(self) -> dict:
-        return {"path": str(self.path), "source": self.source, "partner_id": self.partner_id,
-                "expected": [[list(k), _plain(v)] for k, v in self.expected.items()]}
+        return {
+            "path": str(self.path),
+            "source": self.source,
+            "partner_id": self.partner_id,
+            "expected": [[list(k), _plain(v)] for k, v in self.expected.items()],
+        }
 
 
 def _plain(value: object) -> object:
@@ -91,8 +102,15 @@ def partners(n: int, seed: int = 0) -> list[Partner]:
     rng = random.Random(f"partners-{seed}")
     first = ("Amira", "Priya", "Dafydd", "Zoë", "Seán", "Ngozi", "Tomasz", "Élodie", "Kwame", "Hannah", "Li", "Ruth")
     last = ("Haddad", "Raman", "Morgan", "O'Brien", "Nowak", "Adeyemi", "Müller", "Khan", "Smith", "Jones")
-    orgs = ("Northshire Maternity Services", "Riverside Family Hub", "Family Nurse Partnership North",
-            "Northshire Public Health", "Little Acorns Nursery", "Home-Start Northshire", "Children's Services")
+    orgs = (
+        "Northshire Maternity Services",
+        "Riverside Family Hub",
+        "Family Nurse Partnership North",
+        "Northshire Public Health",
+        "Little Acorns Nursery",
+        "Home-Start Northshire",
+        "Children's Services",
+    )
     out = []
     for i in range(n):
         name = f"{rng.choice(first)} {rng.choice(last)}"
@@ -140,8 +158,9 @@ def answers_for(layout, rng: random.Random) -> dict[Key, object]:
             kinds = {c.field: c for c in row.cells}
             out[("indicator_period", "", row.key, "")] = rng.choice(("2025/26 Q1", "2025/26 Q2", "2026"))
             value = kinds["indicator_value"]
-            out[("indicator_value", "", row.key, "")] = (round(rng.uniform(20, 95), 1) if value.kind == "number"
-                                                         else rng.choice(TEXTS))
+            out[("indicator_value", "", row.key, "")] = (
+                round(rng.uniform(20, 95), 1) if value.kind == "number" else rng.choice(TEXTS)
+            )
             if "indicator_rag" in kinds:
                 out[("indicator_rag", "", row.key, "")] = rng.choice(("Red", "Amber", "Green"))
     return out
@@ -149,8 +168,12 @@ def answers_for(layout, rng: random.Random) -> dict[Key, object]:
 
 def cover_details(p: Partner) -> dict[Key, object]:
     """What the writer puts on a personalised cover (the partner may correct it): part of what must arrive."""
-    return {("respondent_name", "", "", ""): p.name, ("respondent_role", "", "", ""): p.role,
-            ("respondent_organisation", "", "", ""): p.organisation, ("respondent_email", "", "", ""): p.email}
+    return {
+        ("respondent_name", "", "", ""): p.name,
+        ("respondent_role", "", "", ""): p.role,
+        ("respondent_organisation", "", "", ""): p.organisation,
+        ("respondent_email", "", "", ""): p.email,
+    }
 
 
 def _cells(layout) -> dict[Key, tuple[str, int, int]]:
@@ -175,19 +198,34 @@ def _batch_soffice(files: list[Path], fmt: str, out_dir: Path) -> None:
     filters = {"xlsx": "xlsx:Calc MS Excel 2007 XML", "ods": "ods"}
     with tempfile.TemporaryDirectory(prefix="eif-lo-") as profile:
         for start in range(0, len(files), 60):
-            chunk = files[start:start + 60]
-            cmd = [exe, f"-env:UserInstallation={Path(profile).as_uri()}", "--headless", "--norestore",
-                   "--convert-to", filters[fmt], "--outdir", str(out_dir), *map(str, chunk)]
-            subprocess.run(cmd, capture_output=True, timeout=60 + 10 * len(chunk), check=False,
-                           env={**os.environ, "HOME": profile})
+            chunk = files[start : start + 60]
+            cmd = [
+                exe,
+                f"-env:UserInstallation={Path(profile).as_uri()}",
+                "--headless",
+                "--norestore",
+                "--convert-to",
+                filters[fmt],
+                "--outdir",
+                str(out_dir),
+                *map(str, chunk),
+            ]
+            subprocess.run(
+                cmd, capture_output=True, timeout=60 + 10 * len(chunk), check=False, env={**os.environ, "HOME": profile}
+            )
     missing = [f for f in files if not (out_dir / f"{f.stem}.{fmt}").exists()]
     if missing:
         raise RuntimeError(f"LibreOffice did not save {len(missing)} file(s), e.g. {missing[0]}")
 
 
 def _gnumeric(src: Path, dst: Path) -> None:
-    subprocess.run([ssconvert(), "--export-type=Gnumeric_Excel:xlsx2", str(src), str(dst)], capture_output=True,
-                   timeout=120, check=True, env={**os.environ, "HOME": tempfile.gettempdir()})
+    subprocess.run(
+        [ssconvert(), "--export-type=Gnumeric_Excel:xlsx2", str(src), str(dst)],
+        capture_output=True,
+        timeout=120,
+        check=True,
+        env={**os.environ, "HOME": tempfile.gettempdir()},
+    )
 
 
 def wrap_eml(attachment: Path, sender: str, dst: Path) -> Path:
@@ -197,8 +235,11 @@ def wrap_eml(attachment: Path, sender: str, dst: Path) -> Path:
     msg["Subject"] = "Re: EIF maturity matrix self-assessment"
     msg["Message-ID"] = f"<{attachment.stem}@example.org>"
     msg.set_content("Hello, please find our return attached. Best wishes")
-    ctype = ("application", "vnd.oasis.opendocument.spreadsheet") if attachment.suffix == ".ods" else (
-        "application", "vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+    ctype = (
+        ("application", "vnd.oasis.opendocument.spreadsheet")
+        if attachment.suffix == ".ods"
+        else ("application", "vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+    )
     msg.add_attachment(attachment.read_bytes(), maintype=ctype[0], subtype=ctype[1], filename=attachment.name)
     dst.write_bytes(msg.as_bytes())
     return dst
@@ -231,18 +272,36 @@ def available_sources() -> set[str]:
     return got
 
 
-def build(folder: Path | str, n: int, seed: int = 0, *, indicators: bool = True,
-          sources: set[str] | None = None, catalog: Catalog | None = None) -> list[RealReturn]:
+def build(
+    folder: Path | str,
+    n: int,
+    seed: int = 0,
+    *,
+    indicators: bool = True,
+    sources: set[str] | None = None,
+    catalog: Catalog | None = None,
+) -> list[RealReturn]:
     """n distinct filled returns in folder/returns (and the workbooks sent, in folder/sent, with manifest.csv)."""
     folder = Path(folder)
     sources = (sources or available_sources()) & available_sources()
-    params = {"version": CORPUS_VERSION, "template": TEMPLATE_VERSION, "n": n, "seed": seed, "indicators": indicators, "sources": sorted(sources)}
+    params = {
+        "version": CORPUS_VERSION,
+        "template": TEMPLATE_VERSION,
+        "n": n,
+        "seed": seed,
+        "indicators": indicators,
+        "sources": sorted(sources),
+    }
     record = folder / "corpus.json"
     if record.exists():
         kept = json.loads(record.read_text(encoding="utf-8"))
         if kept["params"] == params and all(Path(r["path"]).exists() for r in kept["returns"]):
-            return [RealReturn(Path(r["path"]), r["source"], r["partner_id"],
-                               {tuple(k): _unplain(v) for k, v in r["expected"]}) for r in kept["returns"]]
+            return [
+                RealReturn(
+                    Path(r["path"]), r["source"], r["partner_id"], {tuple(k): _unplain(v) for k, v in r["expected"]}
+                )
+                for r in kept["returns"]
+            ]
     shutil.rmtree(folder, ignore_errors=True)
     catalog = catalog or Catalog.default()
     matrix = catalog.matrix(MATRIX_ID)
@@ -252,12 +311,30 @@ def build(folder: Path | str, n: int, seed: int = 0, *, indicators: bool = True,
     rng = random.Random(f"answers-{seed}")
     typed = {p.id: {**cover_details(p), **answers_for(layout, rng)} for p in people}
     plan = dict(zip((p.id for p in people), plan_sources(n, seed, sources), strict=True))
-    sent = generate_workbooks(matrix, folder / "sent", people, indicators=iset, area="Northshire",
-                              deadline="2026-12-12", return_to="coordinator@example.org")
+    sent = generate_workbooks(
+        matrix,
+        folder / "sent",
+        people,
+        indicators=iset,
+        area="Northshire",
+        deadline="2026-12-12",
+        return_to="coordinator@example.org",
+    )
     own = {p.id: ("", typed[p.id], {}) for p in people if plan[p.id] == "eif-xlsx"}
-    written = generate_workbooks(matrix, folder / "own", [p for p in people if p.id in own], indicators=iset,
-                                 area="Northshire", deadline="2026-12-12", return_to="coordinator@example.org",
-                                 prefill=own) if own else None
+    written = (
+        generate_workbooks(
+            matrix,
+            folder / "own",
+            [p for p in people if p.id in own],
+            indicators=iset,
+            area="Northshire",
+            deadline="2026-12-12",
+            return_to="coordinator@example.org",
+            prefill=own,
+        )
+        if own
+        else None
+    )
     returns = folder / "returns"
     staged = folder / "typed"
     returns.mkdir(parents=True)
@@ -301,8 +378,9 @@ def build(folder: Path | str, n: int, seed: int = 0, *, indicators: bool = True,
     shutil.copy(sent.manifest, folder / "manifest.csv")
     for scratch in (staged, folder / "lo-xlsx", folder / "lo-ods", folder / "own"):
         shutil.rmtree(scratch, ignore_errors=True)
-    record.write_text(json.dumps({"params": params, "returns": [r.as_json() for r in out]}, ensure_ascii=False),
-                      encoding="utf-8")
+    record.write_text(
+        json.dumps({"params": params, "returns": [r.as_json() for r in out]}, ensure_ascii=False), encoding="utf-8"
+    )
     return out
 
 
@@ -333,5 +411,17 @@ def mismatches(ret, expected: dict[Key, object]) -> list[str]:
     return out
 
 
-__all__ = ["COLUMNS", "MIX", "SOURCES", "RealReturn", "available_sources", "build", "fill", "mismatches",
-           "partners", "same", "wrap_eml", "wrap_msg"]
+__all__ = [
+    "COLUMNS",
+    "MIX",
+    "SOURCES",
+    "RealReturn",
+    "available_sources",
+    "build",
+    "fill",
+    "mismatches",
+    "partners",
+    "same",
+    "wrap_eml",
+    "wrap_msg",
+]

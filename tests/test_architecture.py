@@ -16,8 +16,18 @@ PACKAGE = Path(eif_xlsx.__file__).resolve().parent
 DOC = PACKAGE.parent / "docs" / "architecture.md"
 STAGES = ("domain", "template", "intake", "report", "rounds")
 #: Where each part sits in the flow: a module may import only from its own part and parts of a lower rank.
-RANK = {"base": 0, "domain": 1, "template": 2, "intake": 3, "report": 4, "rounds": 4, "api": 5, "demo": 6, "cli": 7,
-        "eif_xlsx": 8}
+RANK = {
+    "base": 0,
+    "domain": 1,
+    "template": 2,
+    "intake": 3,
+    "report": 4,
+    "rounds": 4,
+    "api": 5,
+    "demo": 6,
+    "cli": 7,
+    "eif_xlsx": 8,
+}
 
 
 def _modules() -> dict[str, Path]:
@@ -39,8 +49,10 @@ def _imports(modules: dict[str, Path]) -> dict[str, set[str]]:
             if isinstance(node, ast.ImportFrom) and node.level:
                 raise AssertionError(f"{path}: a relative import (the package imports itself by absolute names)")
             if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("eif_xlsx"):
-                deps |= {f"{node.module}.{a.name}" if f"{node.module}.{a.name}" in modules else node.module
-                         for a in node.names}
+                deps |= {
+                    f"{node.module}.{a.name}" if f"{node.module}.{a.name}" in modules else node.module
+                    for a in node.names
+                }
             elif isinstance(node, ast.Import):
                 deps |= {a.name for a in node.names if a.name.startswith("eif_xlsx")}
         graph[name] = {d for d in deps if d in modules and d != name}
@@ -112,8 +124,11 @@ def test_no_state_through_environment_variables():
     log is handed to the workers. Allowed: the command line's $EIF_XLSX_DEFINITIONS, the blank-template cache's
     location, openpyxl's own XML-hardening switch, and the environments of the programs we start."""
     allowed = {"cli.py", "intake/blank.py", "intake/container.py", "office.py", "report/board.py"}
-    readers = {str(p.relative_to(PACKAGE)) for p in PACKAGE.rglob("*.py")
-               if re.search(r"os\.environ|os\.getenv|putenv", p.read_text(encoding="utf-8"))}
+    readers = {
+        str(p.relative_to(PACKAGE))
+        for p in PACKAGE.rglob("*.py")
+        if re.search(r"os\.environ|os\.getenv|putenv", p.read_text(encoding="utf-8"))
+    }
     assert readers <= allowed, readers - allowed
     assert "os.environ[" not in (PACKAGE / "cli.py").read_text(encoding="utf-8")  # read, never written
 
@@ -158,12 +173,21 @@ def test_a_round_through_the_api_only(tmp_path):
     from eif_xlsx import check, consolidate, generate, load_definitions, read_return, validate
 
     partners = tmp_path / "partners.csv"
-    partners.write_text("name,organisation,email\nAmira Haddad,Riverside Family Hub,amira@example.org\n"
-                        "Priya Raman,Northshire Maternity,priya@example.org\n", encoding="utf-8")
+    partners.write_text(
+        "name,organisation,email\nAmira Haddad,Riverside Family Hub,amira@example.org\n"
+        "Priya Raman,Northshire Maternity,priya@example.org\n",
+        encoding="utf-8",
+    )
     catalog = load_definitions()
     assert catalog.problems == [] and "maternity-early-years" in catalog.entries
-    made = generate("maternity-early-years", tmp_path / "sent", partners=partners, area="Northshire",
-                    deadline="2026-12-12", catalog=catalog)
+    made = generate(
+        "maternity-early-years",
+        tmp_path / "sent",
+        partners=partners,
+        area="Northshire",
+        deadline="2026-12-12",
+        catalog=catalog,
+    )
     assert len(made.files) == 2
     ret = read_return(made.files[0], catalog)
     assert ret.readable and ret.partner_id and ret.matrix_id == "maternity-early-years"
@@ -171,8 +195,9 @@ def test_a_round_through_the_api_only(tmp_path):
     assert "nothing-filled" in {f.code for f in report.findings}  # nobody has ticked anything yet
     reports = validate([tmp_path / "sent"], manifest=made.manifest, catalog=catalog, jobs=1)
     assert sorted(r.file for r in reports) == sorted(p.name for p in made.files)
-    result = consolidate([tmp_path / "sent"], tmp_path / "out", manifest=made.manifest, catalog=catalog, jobs=1,
-                         pdf=False)
+    result = consolidate(
+        [tmp_path / "sent"], tmp_path / "out", manifest=made.manifest, catalog=catalog, jobs=1, pdf=False
+    )
     assert (tmp_path / "out" / "summary.xlsx") in result.outputs
     with (tmp_path / "out" / "register.csv").open(encoding="utf-8-sig", newline="") as fh:
         register = list(csv.DictReader(fh))

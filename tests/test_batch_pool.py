@@ -23,8 +23,9 @@ def _copies(folder: Path, n: int = 24) -> list[Path]:
 # --- several files to a task -------------------------------------------------------------------------
 
 
-def test_files_sharing_a_task_each_keep_their_own_report_when_one_fails_or_kills_its_worker(tmp_path, monkeypatch,
-                                                                                        debug_log):
+def test_files_sharing_a_task_each_keep_their_own_report_when_one_fails_or_kills_its_worker(
+    tmp_path, monkeypatch, debug_log
+):
     """With many files, the pool takes several to a task (batch.CHUNK). A file whose reading raises is reported
     damaged without costing the others of its task; a file that kills its worker costs the task, and every one of
     its files is then read again alone: only that file is lost."""

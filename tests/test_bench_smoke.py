@@ -21,13 +21,43 @@ def _positive(value) -> bool:
 def test_bench_smoke(tmp_path):
     result_file = tmp_path / "result.json"
     run = subprocess.run(
-        [sys.executable, str(BENCH), "--n", "6", "--jobs", "2", "--repeat", "1", "--openpyxl-sample", "3",
-         "--small", "4", "--large", "9", "--generate", "3", "--corpus", str(tmp_path / "corpus"),
-         "--sources", "openpyxl,eif-xlsx,eml", "--json", str(result_file)],
-        capture_output=True, text=True, timeout=300)
+        [
+            sys.executable,
+            str(BENCH),
+            "--n",
+            "6",
+            "--jobs",
+            "2",
+            "--repeat",
+            "1",
+            "--openpyxl-sample",
+            "3",
+            "--small",
+            "4",
+            "--large",
+            "9",
+            "--generate",
+            "3",
+            "--corpus",
+            str(tmp_path / "corpus"),
+            "--sources",
+            "openpyxl,eif-xlsx,eml",
+            "--json",
+            str(result_file),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert run.returncode == 0, run.stdout + run.stderr  # a measurement: exit 0 whatever the targets say
-    for words in ("python-calamine, every sheet", "openpyxl read_only", "eif-xlsx import, end to end",
-                  "eif-xlsx validate", "per source", "targets:"):
+    for words in (
+        "python-calamine, every sheet",
+        "openpyxl read_only",
+        "eif-xlsx import, end to end",
+        "eif-xlsx validate",
+        "per source",
+        "targets:",
+    ):
         assert words in run.stdout, words
     data = json.loads(result_file.read_text(encoding="utf-8"))
     assert {"platform", "cpu_count", "python"} <= data["machine"].keys()
@@ -41,6 +71,12 @@ def test_bench_smoke(tmp_path):
     assert set(data["memory"]) == {"4", "9"}
     assert data["memory"]["9"]["statuses"].get("superseded")  # the distinct returns again, under other names
     names = {t["name"] for t in data["targets"]}
-    assert names == {"import_returns_per_second", "import_over_calamine", "openpyxl_over_import",
-                     "memory_peak_rss_mb", "memory_growth_100_to_large", "generate_per_second"}
+    assert names == {
+        "import_returns_per_second",
+        "import_over_calamine",
+        "openpyxl_over_import",
+        "memory_peak_rss_mb",
+        "memory_growth_100_to_large",
+        "generate_per_second",
+    }
     assert data["passed"] == all(t["pass"] for t in data["targets"])

@@ -44,14 +44,15 @@ def test_a_grid_read_from_disk_is_the_grid_made_afresh(cache, matrix, indicator_
     assert "changed on disk" in {fresh(matrix, iset)["Cover"][0][0] for iset in (None, indicator_set)}
 
 
-@pytest.mark.parametrize("damage", ["not json", "[]", '{"stamp": "other", "grid": {}}', "stamp-only",
-                                    "wrong-type"])
+@pytest.mark.parametrize("damage", ["not json", "[]", '{"stamp": "other", "grid": {}}', "stamp-only", "wrong-type"])
 def test_a_damaged_or_foreign_cache_file_is_made_again_and_replaced(cache, matrix, damage):
     grid = fresh(matrix, None)
     (path,) = cache.glob("blank-*.json")
     stamp = path.stem.removeprefix("blank-")
-    text = {"stamp-only": json.dumps({"stamp": stamp}),
-            "wrong-type": json.dumps({"stamp": stamp, "grid": {"Cover": [[["a list"]]]}})}.get(damage, damage)
+    text = {
+        "stamp-only": json.dumps({"stamp": stamp}),
+        "wrong-type": json.dumps({"stamp": stamp, "grid": {"Cover": [[["a list"]]]}}),
+    }.get(damage, damage)
     path.write_text(text)
     assert fresh(matrix, None) == grid
     assert json.loads(path.read_text())["grid"] == grid  # written again
@@ -65,14 +66,15 @@ def test_the_stamp_follows_the_definitions_the_template_version_and_the_code(cac
     assert blank._stamp(matrix.content_hash, "") != stamp
     monkeypatch.undo()
     # The package's source is part of it: checked in a copy of the package with one file changed.
-    code = ("import sys; sys.path.insert(0, sys.argv[1]); from eif_xlsx.intake import blank; "
-            "print(blank._code_stamp())")
+    code = "import sys; sys.path.insert(0, sys.argv[1]); from eif_xlsx.intake import blank; print(blank._code_stamp())"
     copy = cache.parent / "copy"
     import shutil
 
     shutil.copytree(ROOT / "eif_xlsx", copy / "eif_xlsx")
-    stamps = [subprocess.run([sys.executable, "-c", code, str(where)], capture_output=True, text=True,
-                             check=True).stdout for where in (ROOT, copy)]
+    stamps = [
+        subprocess.run([sys.executable, "-c", code, str(where)], capture_output=True, text=True, check=True).stdout
+        for where in (ROOT, copy)
+    ]
     assert stamps[0] == stamps[1]
     with (copy / "eif_xlsx" / "normalise.py").open("a") as fh:
         fh.write("\n# changed\n")

@@ -92,7 +92,8 @@ def test_html_opens_in_chromium_without_errors_or_requests(demo):
             page.goto(page_url, wait_until="load")
             text = " ".join(page.inner_text("body").split())
             svg_sizes = page.eval_on_selector_all(
-                "svg", "els => els.map(e => [e.getBoundingClientRect().width, e.getBoundingClientRect().height])")
+                "svg", "els => els.map(e => [e.getBoundingClientRect().width, e.getBoundingClientRect().height])"
+            )
             heat_cells = page.eval_on_selector_all("table.heat td[style]", "els => els.length")
         finally:
             browser.close()
@@ -162,8 +163,11 @@ def test_heat_map_is_paginated_by_partners(demo, tmp_path):
     summary = _summary(demo)
     first = summary["levels"][0]["partner_id"]
     own = [i for i in summary["levels"] if i["partner_id"] == first]
-    summary["levels"] = [{**i, "partner_id": f"X-{n:02}", "partner": f"Partner Number{n:02}", "organisation": "Org"}
-                         for n in range(1, 26) for i in own]
+    summary["levels"] = [
+        {**i, "partner_id": f"X-{n:02}", "partner": f"Partner Number{n:02}", "organisation": "Org"}
+        for n in range(1, 26)
+        for i in own
+    ]
     data = board.collect(summary, *_definitions(summary))
     board.write_report(data, tmp_path)
     pages = _pdf_pages(tmp_path / "report.pdf")
@@ -185,8 +189,13 @@ def test_import_without_chromium_writes_the_html_and_says_why_no_pdf(tmp_path):
     bin_dir = Path(sys.executable).parent
     env = {**os.environ, "PATH": str(bin_dir)}
     assert not any(shutil.which(n, path=str(bin_dir)) for n in board.CHROMIUM_NAMES)
-    done = subprocess.run([str(bin_dir / "eif-xlsx"), "import", str(SAMPLES), "--out", str(tmp_path / "out")],
-                          capture_output=True, text=True, env=env, timeout=300)
+    done = subprocess.run(
+        [str(bin_dir / "eif-xlsx"), "import", str(SAMPLES), "--out", str(tmp_path / "out")],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=300,
+    )
     assert done.returncode in (0, 1), done.stderr  # 1: a sample return is rejected on purpose
     assert (tmp_path / "out" / "report.html").exists() and not (tmp_path / "out" / "report.pdf").exists()
     assert "report.pdf skipped: no Chromium found" in done.stdout
@@ -199,8 +208,11 @@ def test_evidence_questions_are_the_importers_no_evidence_findings(demo):
     no-evidence findings say (the returns that count)."""
     summary = _summary(demo)
     partner_of = {i["file"]: i["partner"] for i in summary["levels"]}
-    expected = {(partner_of[f["file"]], f["sheet"].split()[0]) for f in summary["findings"]
-                if f["code"] == "no-evidence" and f["file"] in partner_of}
+    expected = {
+        (partner_of[f["file"]], f["sheet"].split()[0])
+        for f in summary["findings"]
+        if f["code"] == "no-evidence" and f["file"] in partner_of
+    }
     html = (demo / "report.html").read_text(encoding="utf-8")
     section = html.split("<h2>Evidence coverage</h2>")[1].split("</section>")[0]
     listed = set()
@@ -210,13 +222,18 @@ def test_evidence_questions_are_the_importers_no_evidence_findings(demo):
     assert expected and listed == expected
 
 
-@pytest.mark.parametrize("content, message", [
-    (None, "no summary.json here"),
-    ("[1]", "not a summary.json this version of eif-xlsx writes"),
-    ('{"schema_version": 1, "matrix": {"id": "maternity-early-years"}}',
-     "not as 'eif-xlsx schema summary' describes it: the top level: missing 'indicator_set', 'register', 'levels'"),
-    ("{not json", "cannot read it"),
-])
+@pytest.mark.parametrize(
+    "content, message",
+    [
+        (None, "no summary.json here"),
+        ("[1]", "not a summary.json this version of eif-xlsx writes"),
+        (
+            '{"schema_version": 1, "matrix": {"id": "maternity-early-years"}}',
+            "not as 'eif-xlsx schema summary' describes it: the top level: missing 'indicator_set', 'register', 'levels'",
+        ),
+        ("{not json", "cannot read it"),
+    ],
+)
 def test_report_command_names_the_file_when_it_cannot_rebuild(tmp_path, content, message):
     if content is not None:
         (tmp_path / "summary.json").write_text(content, encoding="utf-8")
@@ -253,6 +270,7 @@ def _drop(*keys):
         for k in keys[:-1]:
             target = target[k]
         del target[keys[-1]]
+
     return change
 
 
@@ -262,6 +280,7 @@ def _set(value, *keys):
         for k in keys[:-1]:
             target = target[k]
         target[keys[-1]] = value
+
     return change
 
 
@@ -296,8 +315,9 @@ def test_report_command_names_what_is_wrong_in_summary_json(demo, tmp_path, chan
 
 @pytest.mark.slow
 def test_report_command_with_an_unknown_matrix(demo, tmp_path):
-    (tmp_path / "summary.json").write_text(json.dumps(_broken(_summary(demo), _set("nope", "matrix", "id"))),
-                                           encoding="utf-8")
+    (tmp_path / "summary.json").write_text(
+        json.dumps(_broken(_summary(demo), _set("nope", "matrix", "id"))), encoding="utf-8"
+    )
     result = CliRunner().invoke(main, ["report", str(tmp_path), "--no-pdf"])
     assert result.exit_code == 2 and "no definition with id 'nope'" in result.output
     assert str(tmp_path / "summary.json") in result.output
@@ -324,16 +344,44 @@ def _made_up(scores: dict[tuple[str, str, str], float]) -> dict:
     from eif_xlsx.report.flat import SCHEMA_VERSION
 
     m = Catalog.default().matrix("maternity-early-years")
-    levels = [{"partner_id": key, "partner": f"Partner {key}", "organisation": "Org", "file": f"{key}.xlsx",
-               "sub_element": code, "column": column, "score": score, "level": "", "overall_rating": "",
-               "criteria_ticked": 0, "criteria_total": 0} for (key, code, column), score in scores.items()]
-    stats = {"count": 0, "median": None, "min": None, "max": None, "spread": None, "moderate": False,
-             "median_level": ""}
-    return {"schema_version": SCHEMA_VERSION, "matrix": {"id": m.id, "title": m.title, "version": m.version,
-                                                         "levels": list(m.level_names)},
-            "indicator_set": None, "register": [], "levels": levels, "answers": [], "findings": [], "indicators": [],
-            "sub_elements": [{"code": s.code, "name": s.name, "baseline": stats, "12_months": stats}
-                             for _, _, s in m.sub_elements()]}
+    levels = [
+        {
+            "partner_id": key,
+            "partner": f"Partner {key}",
+            "organisation": "Org",
+            "file": f"{key}.xlsx",
+            "sub_element": code,
+            "column": column,
+            "score": score,
+            "level": "",
+            "overall_rating": "",
+            "criteria_ticked": 0,
+            "criteria_total": 0,
+        }
+        for (key, code, column), score in scores.items()
+    ]
+    stats = {
+        "count": 0,
+        "median": None,
+        "min": None,
+        "max": None,
+        "spread": None,
+        "moderate": False,
+        "median_level": "",
+    }
+    return {
+        "schema_version": SCHEMA_VERSION,
+        "matrix": {"id": m.id, "title": m.title, "version": m.version, "levels": list(m.level_names)},
+        "indicator_set": None,
+        "register": [],
+        "levels": levels,
+        "answers": [],
+        "findings": [],
+        "indicators": [],
+        "sub_elements": [
+            {"code": s.code, "name": s.name, "baseline": stats, "12_months": stats} for _, _, s in m.sub_elements()
+        ],
+    }
 
 
 def _html(summary: dict) -> str:
@@ -348,15 +396,29 @@ def test_heat_map_shows_scores_as_summary_xlsx_does():
     """Two decimals, half rounded up (summary.xlsx's number format 0.00 as Excel and LibreOffice show it): 2.25 and
     2.75 stay as they are (they were 2.2 and 2.8: one decimal, half to even), 1.125 is 1.13 (Python's '.2f' gives
     1.12)."""
-    html = _html(_made_up({("A", "1.1", "baseline"): 2.25, ("B", "1.1", "baseline"): 2.75,
-                           ("C", "1.1", "baseline"): 1.125, ("D", "1.1", "baseline"): 4.0}))
+    html = _html(
+        _made_up(
+            {
+                ("A", "1.1", "baseline"): 2.25,
+                ("B", "1.1", "baseline"): 2.75,
+                ("C", "1.1", "baseline"): 1.125,
+                ("D", "1.1", "baseline"): 4.0,
+            }
+        )
+    )
     heat = html.split("<h2>Heat map</h2>")[1].split("</section>")[0]
     row = re.search(r'<td class="sub">1\.1 .*?</tr>', heat).group(0)
     assert re.findall(r">([^<>]*)</td>", row)[1:] == ["2.25", "2.75", "1.13", "4.00"]
     from eif_xlsx.report.svg import fixed, score_text
 
-    assert [score_text(x) for x in (2.25, 2.75, 1.125, 2.675, 0.0, None)] == ["2.25", "2.75", "1.13", "2.68",
-                                                                                 "0.00", "–"]
+    assert [score_text(x) for x in (2.25, 2.75, 1.125, 2.675, 0.0, None)] == [
+        "2.25",
+        "2.75",
+        "1.13",
+        "2.68",
+        "0.00",
+        "–",
+    ]
     assert [fixed(100 * x, 0) for x in (0.125, 0.285, 0.5)] == ["13", "29", "50"]  # shares as 0% shows them
 
 
@@ -364,10 +426,19 @@ def test_movement_compares_the_partners_who_assessed_both():
     """Four partners at baseline, two of them at 12 months: the two who left had the highest scores. The medians
     are of the two who assessed both (1.5 -> 2.00: up), not of everyone (3.00 -> 2.00: a 'drop' that is only who
     answered); the counts say so."""
-    html = _html(_made_up({("A", "2", "baseline"): 1.0, ("A", "2", "12_months"): 2.0,
-                           ("B", "2", "baseline"): 2.0, ("B", "2", "12_months"): 2.0,
-                           ("C", "2", "baseline"): 4.0, ("D", "2", "baseline"): 4.0,
-                           ("E", "2", "12_months"): 0.5}))
+    html = _html(
+        _made_up(
+            {
+                ("A", "2", "baseline"): 1.0,
+                ("A", "2", "12_months"): 2.0,
+                ("B", "2", "baseline"): 2.0,
+                ("B", "2", "12_months"): 2.0,
+                ("C", "2", "baseline"): 4.0,
+                ("D", "2", "baseline"): 4.0,
+                ("E", "2", "12_months"): 0.5,
+            }
+        )
+    )
     section = html.split("<h2>Movement: baseline to 12 months</h2>")[1].split("</section>")[0]
     assert "assessed both" in section
     row = re.search(r"<tr><td>2 .*?</tr>", section).group(0)

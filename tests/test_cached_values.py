@@ -37,8 +37,10 @@ from .conftest import ANN, make_workbook, need_soffice
 FILLED = {
     ("assessment_date", "", "", BASELINE): dt.date(2025, 3, 1),
     # 1.1: every basic criterion and one above (working towards), typed as partners do.
-    **{("criterion", "1.1", code, BASELINE): tick for code, tick in
-       (("1.1a", "✓"), ("1.1b", "x"), ("1.1c", " Yes "), ("1.1d", "✓"))},
+    **{
+        ("criterion", "1.1", code, BASELINE): tick
+        for code, tick in (("1.1a", "✓"), ("1.1b", "x"), ("1.1c", " Yes "), ("1.1d", "✓"))
+    },
     ("criterion", "1.1", "1.1a", TWELVE_MONTHS): "✓",
     ("criterion", "2", "2a", BASELINE): "✓",
     ("criterion", "2", "2b", BASELINE): "maybe",  # not a tick: a finding, and not counted
@@ -91,7 +93,7 @@ def assert_cached_values_match(path: Path, catalog, expected=None) -> dict:
             totals = tuple(sum(1 for r in sheet.rows_of("criterion") if r.level == name) for name in matrix.level_names)
             base = tally_base(totals)
             tally = at(grid, sheet.name, lr, HELPER_COL)
-            assert [int(tally) // base ** i % base for i in range(len(counts))] == counts, where
+            assert [int(tally) // base**i % base for i in range(len(counts))] == counts, where
             assert at(grid, sheet.name, lr, HELPER_COL + 1) == float(sc.full), where
             after = next_level(totals, sc.full)
             assert at(grid, sheet.name, lr, HELPER_COL + 2) == float(counts[after - 1] if after else 0), where
@@ -155,8 +157,9 @@ def upgraded(tmp_path) -> tuple[Path, object]:
     make_workbook(returns, cat1.matrix(UPGRADE_ID), FILLED)
     (returns / "manifest.csv").unlink()
     p = reissue.plan(cat2, UPGRADE_ID, [returns], None)
-    gen = generate_workbooks(cat2.matrix(UPGRADE_ID), tmp_path / "v2", p.partners, round=TWELVE_MONTHS,
-                             prefill=p.prefill)
+    gen = generate_workbooks(
+        cat2.matrix(UPGRADE_ID), tmp_path / "v2", p.partners, round=TWELVE_MONTHS, prefill=p.prefill
+    )
     return gen.files[0], cat2
 
 

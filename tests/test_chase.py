@@ -36,14 +36,24 @@ SIGN = ["--sender-name", "Sam Coordinator", "--sender-organisation", "Northshire
 
 
 def answers(tick: str, day: int) -> dict:
-    return {("criterion", "1.1", "1.1a", BASELINE): tick, ("criterion", "1.1", "1.1b", BASELINE): "✓",
-            ("assessment_date", "", "", BASELINE): dt.date(2026, 11, day)}
+    return {
+        ("criterion", "1.1", "1.1a", BASELINE): tick,
+        ("criterion", "1.1", "1.1b", BASELINE): "✓",
+        ("assessment_date", "", "", BASELINE): dt.date(2026, 11, day),
+    }
 
 
 def filled(matrix, folder: Path, partner: Partner, values: dict) -> Path:
     """The partner's workbook as they send it back: generated with their answers in it."""
-    made = generate_workbooks(matrix, folder, [partner], area="Northshire", deadline="2026-12-11",
-                              return_to=SENDER, prefill={partner.id: ("", values, {})})
+    made = generate_workbooks(
+        matrix,
+        folder,
+        [partner],
+        area="Northshire",
+        deadline="2026-12-11",
+        return_to=SENDER,
+        prefill={partner.id: ("", values, {})},
+    )
     return made.files[0]
 
 
@@ -51,8 +61,9 @@ def filled(matrix, folder: Path, partner: Partner, values: dict) -> Path:
 def round1(tmp_path_factory, matrix):
     need_soffice()
     base = tmp_path_factory.mktemp("round")
-    sent = generate_workbooks(matrix, base / "round1", PARTNERS, area="Northshire", deadline="2026-12-11",
-                              return_to=SENDER)
+    sent = generate_workbooks(
+        matrix, base / "round1", PARTNERS, area="Northshire", deadline="2026-12-11", return_to=SENDER
+    )
     returns = base / "returns"
     returns.mkdir()
     work = base / "work"
@@ -76,16 +87,38 @@ def round1(tmp_path_factory, matrix):
     msg.add_attachment(later.read_bytes(), maintype="application", subtype="octet-stream", filename=later.name)
     (returns / "eve.eml").write_bytes(msg.as_bytes())
     # Fay's email came without the workbook: known by the address it came from.
-    (returns / "fay.eml").write_bytes(b"From: Fay Okoro <fay.okoro@example.org>\r\nSubject: done!\r\n\r\nHere it is\r\n")
+    (returns / "fay.eml").write_bytes(
+        b"From: Fay Okoro <fay.okoro@example.org>\r\nSubject: done!\r\n\r\nHere it is\r\n"
+    )
     # Cat never returns.
-    return {"manifest": sent.manifest, "sent": {r["partner_id"]: sent.out_dir / r["file"] for r in sent.rows},
-            "returns": returns, "base": base}
+    return {
+        "manifest": sent.manifest,
+        "sent": {r["partner_id"]: sent.out_dir / r["file"] for r in sent.rows},
+        "returns": returns,
+        "base": base,
+    }
 
 
 def run_chase(round1, out: Path, *more: str):
-    return CliRunner().invoke(main, ["chase", str(round1["returns"]), "--manifest", str(round1["manifest"]),
-                                     "--sender", SENDER, "--out", str(out), "--deadline", "2026-12-18",
-                                     "-j", "1", *SIGN, *more])
+    return CliRunner().invoke(
+        main,
+        [
+            "chase",
+            str(round1["returns"]),
+            "--manifest",
+            str(round1["manifest"]),
+            "--sender",
+            SENDER,
+            "--out",
+            str(out),
+            "--deadline",
+            "2026-12-18",
+            "-j",
+            "1",
+            *SIGN,
+            *more,
+        ],
+    )
 
 
 def parse(path: Path) -> email.message.EmailMessage:
@@ -100,8 +133,13 @@ def test_chase_writes_a_draft_for_each_partner_to_chase(round1, tmp_path):
     assert "1 outstanding, 4 to correct, 1 complete" in res.output.splitlines()[-1]
     rows = {r["partner_id"]: r for r in csv.DictReader((out / "chase.csv").open(encoding="utf-8-sig", newline=""))}
     assert {p: r["status"] for p, r in rows.items()} == {
-        "P-ANN": "complete", "P-BOB": "to-correct", "P-CAT": "outstanding", "P-DAN": "to-correct",
-        "P-EVE": "to-correct", "P-FAY": "to-correct"}
+        "P-ANN": "complete",
+        "P-BOB": "to-correct",
+        "P-CAT": "outstanding",
+        "P-DAN": "to-correct",
+        "P-EVE": "to-correct",
+        "P-FAY": "to-correct",
+    }
     assert rows["P-FAY"]["return_file"] == "fay.eml" and rows["P-FAY"]["file_attached"] == round1["sent"]["P-FAY"].name
     assert rows["P-ANN"]["return_file"].endswith(".ods") and rows["P-ANN"]["draft"] == ""
     assert rows["P-EVE"]["return_file"].startswith("eve.eml › ")  # the later of her two returns
@@ -113,8 +151,11 @@ def test_chase_writes_a_draft_for_each_partner_to_chase(round1, tmp_path):
     assert raw.startswith(b"\xef\xbb\xbfpartner_id,") and b"\r\n" in raw and "Ève Martin".encode() in raw
 
     # What validate says about Bob's and Eve's returns is what their mails list, cell by cell.
-    checked = {r.ret.partner_id: r for r in api.validate([round1["returns"]]) if r.file.endswith(
-        (round1["sent"]["P-BOB"].name, "eve.eml › " + round1["sent"]["P-EVE"].name))}
+    checked = {
+        r.ret.partner_id: r
+        for r in api.validate([round1["returns"]])
+        if r.file.endswith((round1["sent"]["P-BOB"].name, "eve.eml › " + round1["sent"]["P-EVE"].name))
+    }
     for pid, row in rows.items():
         if not row["draft"]:
             continue
@@ -156,8 +197,11 @@ def test_feedback_copy_states_return_address_and_deadline(round1, tmp_path):
     out = tmp_path / "chase"
     assert run_chase(round1, out, "--return-to", "corrections@northshire.example").exit_code == 0
     (copy,) = [p for p in (out / "feedback").glob("FEEDBACK *.xlsx") if "bob" in p.name]
-    cover = dict((str(r[0]), str(r[2])) for r in CalamineWorkbook.from_path(str(copy)).get_sheet_by_name(
-        "Cover").to_python() if len(r) > 2 and r[0])
+    cover = dict(
+        (str(r[0]), str(r[2]))
+        for r in CalamineWorkbook.from_path(str(copy)).get_sheet_by_name("Cover").to_python()
+        if len(r) > 2 and r[0]
+    )
     assert cover["Return by"] == "18 December 2026"
     assert cover["Return to"] == "corrections@northshire.example"
     back = api.read_return(copy)
@@ -184,8 +228,9 @@ def test_dry_run_writes_nothing_and_output_is_deterministic(round1, tmp_path):
 
 @pytest.mark.slow
 def test_library_function(round1, tmp_path):
-    result = api.chase([round1["returns"]], round1["manifest"], sender=SENDER, out_dir=tmp_path / "c",
-                       jobs=1, dry_run=True)
+    result = api.chase(
+        [round1["returns"]], round1["manifest"], sender=SENDER, out_dir=tmp_path / "c", jobs=1, dry_run=True
+    )
     assert result.summary() == "1 outstanding, 4 to correct, 1 complete"
     assert result.deadline == "11 December 2026"  # the round's own, from the workbooks
     by_id = {i.partner_id: i for i in result.items}
@@ -219,8 +264,21 @@ def test_validate_feedback_return_to_and_deadline(round1, tmp_path):
     assert res.exit_code == 0, res.output
     cover = cover_of(tmp_path / "own")  # what the workbook itself carried
     assert cover["Return by"] == "11 December 2026" and cover["Return to"] == SENDER
-    res = CliRunner().invoke(main, ["validate", str(bob), "--feedback", str(tmp_path / "new"), "-j", "1",
-                                    "--return-to", "fixes@northshire.example", "--deadline", "2027-01-08"])
+    res = CliRunner().invoke(
+        main,
+        [
+            "validate",
+            str(bob),
+            "--feedback",
+            str(tmp_path / "new"),
+            "-j",
+            "1",
+            "--return-to",
+            "fixes@northshire.example",
+            "--deadline",
+            "2027-01-08",
+        ],
+    )
     assert res.exit_code == 0, res.output
     cover = cover_of(tmp_path / "new")
     assert cover["Return by"] == "8 January 2027" and cover["Return to"] == "fixes@northshire.example"
@@ -238,21 +296,32 @@ def test_validate_feedback_return_to_and_deadline(round1, tmp_path):
 def test_before_anyone_returns_everyone_is_outstanding(round1, tmp_path):
     empty = tmp_path / "returns"
     empty.mkdir()
-    res = CliRunner().invoke(main, ["chase", str(empty), "--manifest", str(round1["manifest"]), "--sender", SENDER,
-                                    "--out", str(tmp_path / "chase")])
+    res = CliRunner().invoke(
+        main,
+        [
+            "chase",
+            str(empty),
+            "--manifest",
+            str(round1["manifest"]),
+            "--sender",
+            SENDER,
+            "--out",
+            str(tmp_path / "chase"),
+        ],
+    )
     assert res.exit_code == 0, res.output
     assert res.output.splitlines()[-1].startswith("6 outstanding, 0 to correct, 0 complete")
     assert len(list((tmp_path / "chase").glob("outstanding-*.eml"))) == 6
-    missing = CliRunner().invoke(main, ["chase", str(tmp_path / "nope"), "--manifest", str(round1["manifest"]),
-                                        "--sender", SENDER])
+    missing = CliRunner().invoke(
+        main, ["chase", str(tmp_path / "nope"), "--manifest", str(round1["manifest"]), "--sender", SENDER]
+    )
     assert missing.exit_code == 2 and "no such file or folder" in missing.output
 
 
 def test_matching_when_the_workbook_does_not_say_who_sent_it(tmp_path, matrix):
     """A damaged copy is known by the name of the file sent; a colleague's workbook sent by another partner is that
     partner's to correct (finding other-partner), not the colleague's."""
-    sent = generate_workbooks(matrix, tmp_path / "round1", [ANN, BOB, CAT], area="Northshire",
-                              deadline="2026-12-11")
+    sent = generate_workbooks(matrix, tmp_path / "round1", [ANN, BOB, CAT], area="Northshire", deadline="2026-12-11")
     returns = tmp_path / "returns"
     returns.mkdir()
     ann = filled(matrix, tmp_path / "ann", ANN, answers("✓", 3))
@@ -264,8 +333,9 @@ def test_matching_when_the_workbook_does_not_say_who_sent_it(tmp_path, matrix):
     msg.add_attachment(ann.read_bytes(), maintype="application", subtype="octet-stream", filename=ann.name)
     (returns / "bob.eml").write_bytes(msg.as_bytes())
     # Cat returns her workbook (no assessment date), then a 'thank you' without it: her workbook still counts.
-    shutil.copyfile(filled(matrix, tmp_path / "cat", CAT, {("criterion", "1.1", "1.1a", BASELINE): "✓"}),
-                    returns / "cat.xlsx")
+    shutil.copyfile(
+        filled(matrix, tmp_path / "cat", CAT, {("criterion", "1.1", "1.1a", BASELINE): "✓"}), returns / "cat.xlsx"
+    )
     (returns / "cat-thanks.eml").write_bytes(b"From: cat@example.org\r\nSubject: thanks\r\n\r\nSent!\r\n")
     os.utime(returns / "cat.xlsx", (1_780_000_000, 1_780_000_000))
     result = api.chase([returns], sent.manifest, sender=SENDER, out_dir=tmp_path / "chase", jobs=1)

@@ -40,7 +40,8 @@ def user_matrix(folder: Path, ident: str = "my-matrix", title: str = "My own mat
     text = BUILTIN_MATRIX.read_text(encoding="utf-8")
     assert text.count("id: maternity-early-years\n") == 1
     text = text.replace("id: maternity-early-years\n", f"id: {ident}\n").replace(
-        'title: "Maternity & early years"', f'title: "{title}"', 1)
+        'title: "Maternity & early years"', f'title: "{title}"', 1
+    )
     path = folder / f"{ident}.yaml"
     path.write_text(text, encoding="utf-8")
     return path
@@ -60,8 +61,13 @@ def test_list_builtins(runner, matrix, indicator_set):
     table = rows(result.stdout)
     assert table == {
         "maternity-early-years": ["maternity-early-years", "matrix", matrix.title, matrix.version, "built-in"],
-        "staffordshire-best-start": ["staffordshire-best-start", "indicators", indicator_set.title,
-                                     indicator_set.version, "built-in"],
+        "staffordshire-best-start": [
+            "staffordshire-best-start",
+            "indicators",
+            indicator_set.title,
+            indicator_set.version,
+            "built-in",
+        ],
     }
     assert table["maternity-early-years"][2:4] == ["Maternity & early years", "2020-11"]
 
@@ -71,8 +77,10 @@ def test_show_json_equals_the_model(runner, matrix):
     assert result.exit_code == 0
     shown = json.loads(result.stdout)
     assert shown == matrix.model_dump(mode="json")
-    assert sum(len(s["criteria"]) for d in shown["dimensions"] for e in d["elements"]
-               for s in (e["sub_elements"] or [e])) == 123
+    assert (
+        sum(len(s["criteria"]) for d in shown["dimensions"] for e in d["elements"] for s in (e["sub_elements"] or [e]))
+        == 123
+    )
 
 
 def test_show_json_indicator_set(runner, indicator_set):
@@ -97,8 +105,9 @@ def test_show_unknown_id(runner):
     result = run(runner, "definitions", "show", "no-such-thing")
     assert result.exit_code == 2  # a usage error (issue 17 section 6)
     assert result.stdout == ""
-    assert result.stderr.strip() == ("no definition with id 'no-such-thing' "
-                                     "(known: maternity-early-years, staffordshire-best-start)")
+    assert result.stderr.strip() == (
+        "no definition with id 'no-such-thing' (known: maternity-early-years, staffordshire-best-start)"
+    )
 
 
 def test_check_good_file(runner):
@@ -141,13 +150,17 @@ def test_check_invalid_yaml(runner, tmp_path):
 def test_check_unknown_key_in_an_indicator(runner, tmp_path):
     # the field 'indicators' shares its name with the set's kind tag; this once crashed with a KeyError
     text = (builtin_dir() / "staffordshire-best-start.yaml").read_text(encoding="utf-8")
-    text = text.replace('            unit: "percentage"\n', '            unit: "percentage"\n            colour: red\n', 1)
+    text = text.replace(
+        '            unit: "percentage"\n', '            unit: "percentage"\n            colour: red\n', 1
+    )
     bad = tmp_path / "set.yaml"
     bad.write_text(text, encoding="utf-8")
     result = run(runner, "definitions", "check", str(bad))
     assert result.exit_code == 1
     assert _line_of(bad, "colour: red") == 26
-    assert result.stderr.splitlines() == [f"{bad}:26: core_purposes[0].intentions[0].indicators[0].colour: unknown field"]
+    assert result.stderr.splitlines() == [
+        f"{bad}:26: core_purposes[0].intentions[0].indicators[0].colour: unknown field"
+    ]
 
 
 def test_check_missing_file_is_a_usage_error(runner, tmp_path):
@@ -233,8 +246,12 @@ def test_broken_user_definition_is_a_warning(runner, tmp_path):
     folder = tmp_path / "mine"
     good = user_matrix(folder)
     broken = folder / "broken.yaml"
-    broken.write_text(good.read_text(encoding="utf-8").replace("id: my-matrix\n", "id: broken\nauthor: me\n")
-                      .replace('level: "Basic level"', 'level: "Advanced"', 1), encoding="utf-8")
+    broken.write_text(
+        good.read_text(encoding="utf-8")
+        .replace("id: my-matrix\n", "id: broken\nauthor: me\n")
+        .replace('level: "Basic level"', 'level: "Advanced"', 1),
+        encoding="utf-8",
+    )
     result = run(runner, "definitions", "list", "--definitions", str(folder))
     assert result.exit_code == 0
     assert set(rows(result.stdout)) == {"maternity-early-years", "staffordshire-best-start", "my-matrix"}
@@ -277,8 +294,9 @@ def test_every_command_has_help(runner):
         assert result.exit_code == 0, path
         assert result.stdout.startswith("Usage: ")
         assert command.help.strip().splitlines()[0].strip() in " ".join(result.stdout.split())
-    assert {"definitions", "definitions list", "definitions show", "definitions check",
-            "definitions schema"} <= set(seen)
+    assert {"definitions", "definitions list", "definitions show", "definitions check", "definitions schema"} <= set(
+        seen
+    )
 
 
 def test_definitions_help_lists_the_subcommands(runner):
@@ -347,19 +365,49 @@ core_purposes:
 """
 
 
-@pytest.mark.parametrize(("text", "changes", "line", "first", "message"), [
-    (REPEATS_MATRIX, {'code: "1.2a"': 'code: "1.1a"'}, 28,
-     20, "dimensions[0].elements[0].sub_elements[1].criteria[0].code: duplicate criterion code '1.1a'"),
-    (REPEATS_MATRIX, {'id: "1.1-s02"': 'id: "1.1-s01"'}, 24,
-     23, "dimensions[0].elements[0].sub_elements[0].supporting_information[1].id: "
-         "duplicate supporting-information id '1.1-s01'"),
-    (REPEATS_MATRIX, {'code: "1.2"\n': 'code: "1.1"\n', 'code: "1.2a"': 'code: "1.1c"'}, 25,
-     17, "dimensions[0].elements[0].sub_elements[1].code: duplicate sub-element code '1.1'"),
-    (REPEATS_SET, {'id: "cp1-1-po2"': 'id: "cp1-1-po1"'}, 17,
-     16, "core_purposes[0].intentions[0].indicators[1].id: duplicate id 'cp1-1-po1'"),
-    (REPEATS_SET, {'id: "cp2-1"': 'id: "cp1-1"'}, 21, 11, "core_purposes[1].intentions[0].id: duplicate id 'cp1-1'"),
-    (REPEATS_SET, {'id: "cp2"': 'id: "cp1"'}, 18, 8, "core_purposes[1].id: duplicate id 'cp1'"),
-], ids=["criterion", "supporting-item", "sub-element", "indicator", "intention", "core-purpose"])
+@pytest.mark.parametrize(
+    ("text", "changes", "line", "first", "message"),
+    [
+        (
+            REPEATS_MATRIX,
+            {'code: "1.2a"': 'code: "1.1a"'},
+            28,
+            20,
+            "dimensions[0].elements[0].sub_elements[1].criteria[0].code: duplicate criterion code '1.1a'",
+        ),
+        (
+            REPEATS_MATRIX,
+            {'id: "1.1-s02"': 'id: "1.1-s01"'},
+            24,
+            23,
+            "dimensions[0].elements[0].sub_elements[0].supporting_information[1].id: "
+            "duplicate supporting-information id '1.1-s01'",
+        ),
+        (
+            REPEATS_MATRIX,
+            {'code: "1.2"\n': 'code: "1.1"\n', 'code: "1.2a"': 'code: "1.1c"'},
+            25,
+            17,
+            "dimensions[0].elements[0].sub_elements[1].code: duplicate sub-element code '1.1'",
+        ),
+        (
+            REPEATS_SET,
+            {'id: "cp1-1-po2"': 'id: "cp1-1-po1"'},
+            17,
+            16,
+            "core_purposes[0].intentions[0].indicators[1].id: duplicate id 'cp1-1-po1'",
+        ),
+        (
+            REPEATS_SET,
+            {'id: "cp2-1"': 'id: "cp1-1"'},
+            21,
+            11,
+            "core_purposes[1].intentions[0].id: duplicate id 'cp1-1'",
+        ),
+        (REPEATS_SET, {'id: "cp2"': 'id: "cp1"'}, 18, 8, "core_purposes[1].id: duplicate id 'cp1'"),
+    ],
+    ids=["criterion", "supporting-item", "sub-element", "indicator", "intention", "core-purpose"],
+)
 def test_check_rejects_a_repeated_id(runner, tmp_path, text, changes, line, first, message):
     path = tmp_path / "repeats.yaml"
     path.write_text(text, encoding="utf-8")

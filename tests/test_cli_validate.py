@@ -19,8 +19,11 @@ from .conftest import make_workbook
 
 
 def test_json_equals_the_api(tmp_path, matrix):
-    good = make_workbook(tmp_path / "a", matrix, {("criterion", "1.1", "1.1a", BASELINE): "maybe",
-                                                 ("criterion", "1.1", "1.1b", BASELINE): "✓"})
+    good = make_workbook(
+        tmp_path / "a",
+        matrix,
+        {("criterion", "1.1", "1.1a", BASELINE): "maybe", ("criterion", "1.1", "1.1b", BASELINE): "✓"},
+    )
     bad = tmp_path / "a" / "notes.txt"
     bad.write_text("not a workbook", encoding="utf-8")
     res = CliRunner().invoke(main, ["validate", str(tmp_path / "a"), "--json"])
@@ -64,18 +67,24 @@ def test_the_installed_command_exits_with_the_right_code_and_all_its_output(tmp_
     exe = str(Path(sys.executable).with_name("eif-xlsx"))
     good = make_workbook(tmp_path / "in", matrix, {("criterion", "1.1", "1.1a", BASELINE): "✓"})
     (tmp_path / "in" / "broken.xlsx").write_bytes(good.read_bytes()[:3000])
-    done = subprocess.run([exe, "import", str(tmp_path / "in"), "--out", str(tmp_path / "out"), "--jobs", "1"],
-                          capture_output=True, text=True, timeout=300)
+    done = subprocess.run(
+        [exe, "import", str(tmp_path / "in"), "--out", str(tmp_path / "out"), "--jobs", "1"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert done.returncode == 1, done.stderr  # one rejected
     assert "2 file(s) read" in done.stdout and "summary.json" in done.stdout
     summary = json.loads((tmp_path / "out" / "summary.json").read_text(encoding="utf-8"))
     assert len(summary["register"]) == 2
-    assert subprocess.run([exe, "--version"], capture_output=True, text=True, timeout=60).stdout.strip().endswith(
-        __version__)
+    assert (
+        subprocess.run([exe, "--version"], capture_output=True, text=True, timeout=60)
+        .stdout.strip()
+        .endswith(__version__)
+    )
     usage = subprocess.run([exe, "import"], capture_output=True, text=True, timeout=60)
     assert usage.returncode == 2 and "Missing argument" in usage.stderr
-    missing = subprocess.run([exe, "validate", str(tmp_path / "nope.xlsx")], capture_output=True, text=True,
-                             timeout=60)
+    missing = subprocess.run([exe, "validate", str(tmp_path / "nope.xlsx")], capture_output=True, text=True, timeout=60)
     assert missing.returncode == 2 and "nope.xlsx" in missing.stderr
 
 
@@ -94,8 +103,9 @@ def test_saved_emails_are_opened(tmp_path, matrix):
     msg.set_content("attached")
     msg.add_attachment(good.read_bytes(), maintype="application", subtype="octet-stream", filename="ann.xlsx")
     (box / "ann.eml").write_bytes(msg.as_bytes())
-    (box / "bob.msg").write_bytes(build_msg("bob@example.org", [("bob return.xlsx", good.read_bytes()),
-                                                                 ("photo.png", b"\x89PNG")]))
+    (box / "bob.msg").write_bytes(
+        build_msg("bob@example.org", [("bob return.xlsx", good.read_bytes()), ("photo.png", b"\x89PNG")])
+    )
     (box / "empty.eml").write_bytes(b"From: carol@example.org\nSubject: sorry\n\nforgot the file\n")
     reports = api.validate([box])
     by_file = {r.file: r for r in reports}
@@ -110,20 +120,32 @@ def test_saved_emails_are_opened(tmp_path, matrix):
 
 UNKNOWN_IDS = {
     "generate MATRIX_ID": (["generate", "nope"], "known matrices: maternity-early-years"),
-    "generate --indicators": (["generate", "maternity-early-years", "--indicators", "nope"],
-                              "known indicator sets: staffordshire-best-start"),
+    "generate --indicators": (
+        ["generate", "maternity-early-years", "--indicators", "nope"],
+        "known indicator sets: staffordshire-best-start",
+    ),
     "validate --matrix": (["validate", "{returns}", "--matrix", "nope"], "known matrices: maternity-early-years"),
-    "validate --matrix an indicator set": (["validate", "{returns}", "--matrix", "staffordshire-best-start"],
-                                           "'staffordshire-best-start' is an indicator set, not a matrix"),
-    "import --indicators": (["import", "{returns}", "--indicators", "nope"],
-                            "known indicator sets: staffordshire-best-start"),
-    "import --manifest of an unknown matrix": (["import", "{returns}", "--manifest", "{other_manifest}"],
-                                               "matrix_id: no matrix 'nope' (known matrices: maternity-early-years)"),
+    "validate --matrix an indicator set": (
+        ["validate", "{returns}", "--matrix", "staffordshire-best-start"],
+        "'staffordshire-best-start' is an indicator set, not a matrix",
+    ),
+    "import --indicators": (
+        ["import", "{returns}", "--indicators", "nope"],
+        "known indicator sets: staffordshire-best-start",
+    ),
+    "import --manifest of an unknown matrix": (
+        ["import", "{returns}", "--manifest", "{other_manifest}"],
+        "matrix_id: no matrix 'nope' (known matrices: maternity-early-years)",
+    ),
     "tracker SET_ID": (["tracker", "maternity-early-years"], "known indicator sets: staffordshire-best-start"),
-    "chase --matrix": (["chase", "{returns}", "--manifest", "{manifest}", "--sender", "me@example.org", "--matrix",
-                        "nope"], "known matrices: maternity-early-years"),
-    "definitions show": (["definitions", "show", "nope"],
-                         "no definition with id 'nope' (known: maternity-early-years, staffordshire-best-start)"),
+    "chase --matrix": (
+        ["chase", "{returns}", "--manifest", "{manifest}", "--sender", "me@example.org", "--matrix", "nope"],
+        "known matrices: maternity-early-years",
+    ),
+    "definitions show": (
+        ["definitions", "show", "nope"],
+        "no definition with id 'nope' (known: maternity-early-years, staffordshire-best-start)",
+    ),
 }
 
 
@@ -131,12 +153,18 @@ def test_unknown_ids_are_usage_errors_before_any_file_is_read(tmp_path):
     """Exit 2 with the known ids, and not a word about the returns (they were not read)."""
     returns = Path(__file__).resolve().parent.parent / "samples" / "returns"
     other = tmp_path / "manifest.csv"
-    other.write_text((returns.parent / "returns-manifest.csv").read_text(encoding="utf-8").replace(
-        "maternity-early-years", "nope"), encoding="utf-8")
+    other.write_text(
+        (returns.parent / "returns-manifest.csv").read_text(encoding="utf-8").replace("maternity-early-years", "nope"),
+        encoding="utf-8",
+    )
     for case, (argv, known) in UNKNOWN_IDS.items():
         out = tmp_path / case.replace(" ", "_")
-        argv = [a.replace("{returns}", str(returns)).replace("{other_manifest}", str(other))
-                .replace("{manifest}", str(returns.parent / "returns-manifest.csv")) for a in argv]
+        argv = [
+            a.replace("{returns}", str(returns))
+            .replace("{other_manifest}", str(other))
+            .replace("{manifest}", str(returns.parent / "returns-manifest.csv"))
+            for a in argv
+        ]
         if argv[0] in ("generate", "import", "chase"):
             argv += ["--out", str(out)]
         res = CliRunner().invoke(main, argv)

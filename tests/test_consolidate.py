@@ -68,13 +68,22 @@ def round_dir(tmp_path, matrix, indicator_set):
     filled = generate_workbooks(matrix, returns, PARTNERS[:4], indicators=indicator_set, prefill=prefill)
     # P1 also sent an earlier draft: basic only. It is older, so it is superseded.
     early = tmp_path / "early"
-    draft = generate_workbooks(matrix, early, PARTNERS[:1], indicators=indicator_set,
-                               prefill={"P1": ("", ticks_up_to(matrix, "1.1", 1, 0), {})})
+    draft = generate_workbooks(
+        matrix,
+        early,
+        PARTNERS[:1],
+        indicators=indicator_set,
+        prefill={"P1": ("", ticks_up_to(matrix, "1.1", 1, 0), {})},
+    )
     draft_path = returns / "draft.xlsx"
     draft.files[0].replace(draft_path)
     os.utime(draft_path, (1_700_000_000, 1_700_000_000))
-    unexpected = generate_workbooks(matrix, tmp_path / "x", [Partner("ZZ", "Stranger", "Elsewhere", "z@example.org")],
-                                    prefill={"ZZ": ("", ticks_up_to(matrix, "1.1", 3, 0), {})})
+    unexpected = generate_workbooks(
+        matrix,
+        tmp_path / "x",
+        [Partner("ZZ", "Stranger", "Elsewhere", "z@example.org")],
+        prefill={"ZZ": ("", ticks_up_to(matrix, "1.1", 3, 0), {})},
+    )
     unexpected.files[0].replace(returns / "stranger.xlsx")
     (returns / "broken.xlsx").write_bytes(filled.files[0].read_bytes()[:5000])
     (returns / "manifest.csv").unlink()
@@ -100,7 +109,9 @@ def test_numbers_register_and_exports(round_dir, matrix):
     got = {(r["partner_id"], r["sub_element"], r["column"]): r for r in levels}
     for i, (p11, p2) in PATTERNS.items():
         pid = PARTNERS[i].id
-        assert float(got[(pid, "1.1", BASELINE)]["score"]) == pytest.approx(expected_score(matrix, "1.1", *p11), abs=1e-4)  # 4 places
+        assert float(got[(pid, "1.1", BASELINE)]["score"]) == pytest.approx(
+            expected_score(matrix, "1.1", *p11), abs=1e-4
+        )  # 4 places
         assert float(got[(pid, "2", BASELINE)]["score"]) == pytest.approx(expected_score(matrix, "2", *p2), abs=1e-4)
         assert got[(pid, "1.1", TWELVE_MONTHS)]["level"] == "Not assessed"
     summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
@@ -196,10 +207,17 @@ def test_summary_texts_taken_in_the_workers_are_those_of_the_whole_answers(tmp_p
 
     lay = layout.build(matrix, indicator_set)
     # Supporting information ticked by item id (demo.fill_answers still keys it 'S<i>', as template 1 did).
-    ticks = {("supporting_information", sub.code, item.id, column): "✓" for _, _, sub in matrix.sub_elements()
-             for item in sub.supporting_information[::2] if not item.heading for column in (BASELINE, TWELVE_MONTHS)}
-    prefill = {p.id: ("", {**fill_answers(matrix, lay, p, seed=7 + i, twelve_months=True), **ticks}, {})
-               for i, p in enumerate(PARTNERS[:3])}
+    ticks = {
+        ("supporting_information", sub.code, item.id, column): "✓"
+        for _, _, sub in matrix.sub_elements()
+        for item in sub.supporting_information[::2]
+        if not item.heading
+        for column in (BASELINE, TWELVE_MONTHS)
+    }
+    prefill = {
+        p.id: ("", {**fill_answers(matrix, lay, p, seed=7 + i, twelve_months=True), **ticks}, {})
+        for i, p in enumerate(PARTNERS[:3])
+    }
     generate_workbooks(matrix, tmp_path / "filled", PARTNERS[:3], indicators=indicator_set, prefill=prefill)
     files = [*batch.expand([tmp_path / "filled"]), *batch.expand([round_dir[2]])]
     files = [f for f in files if f.suffix == ".xlsx"]
@@ -219,12 +237,15 @@ def test_summary_texts_taken_in_the_workers_are_those_of_the_whole_answers(tmp_p
     from collections import Counter
 
     everything = [a for p in cons.participants for a in [*p.report.ret.answers, *p.report.ret.extra]]
-    assert Counter(taken.support) == Counter((a.sub_element, a.item, a.column) for a in everything
-                                             if a.field == "supporting_information" and a.value is True)
+    assert Counter(taken.support) == Counter(
+        (a.sub_element, a.item, a.column) for a in everything if a.field == "supporting_information" and a.value is True
+    )
     assert Counter(row[4] for row in taken.notes) == Counter(
-        a.raw_text for a in everything if a.field in ("notes", "supporting_other", "extra") and a.raw_text.strip())
+        a.raw_text for a in everything if a.field in ("notes", "supporting_other", "extra") and a.raw_text.strip()
+    )
     assert Counter(row[4] for row in taken.actions if row[4]) == Counter(
-        a.raw_text for a in everything if a.field == "barrier" and a.raw_text.strip())
+        a.raw_text for a in everything if a.field == "barrier" and a.raw_text.strip()
+    )
 
 
 def test_indicator_values_take_the_last_answer_of_a_key_and_need_a_filled_value():
@@ -234,13 +255,22 @@ def test_indicator_values_take_the_last_answer_of_a_key_and_need_a_filled_value(
         value = raw if not isinstance(raw, str) else raw.strip()
         return Answer("Indicators", cell, field, "", item, "", "text", raw, value)
 
-    ret = Return("x.xlsx", "x.xlsx", answers=[
-        ans("indicator_value", "b", 1.0, "F7"), ans("indicator_value", "b", 2.0, "F9"),  # the last counts
-        ans("indicator_period", "b", "  2026 Q3 ", "E9"), ans("indicator_numerator", "b", "n/a", "G9"),
-        ans("indicator_value", "a", None, "F5"), ans("indicator_period", "a", "2026 Q1", "E5"),  # blank: none
-        ans("indicator_commentary", "c", "no value given", "J6"),
-        Answer("Indicators", "F8", "indicator_value", "", "d", "baseline", "text", 5.0, 5.0),  # not an indicator key
-    ])
+    ret = Return(
+        "x.xlsx",
+        "x.xlsx",
+        answers=[
+            ans("indicator_value", "b", 1.0, "F7"),
+            ans("indicator_value", "b", 2.0, "F9"),  # the last counts
+            ans("indicator_period", "b", "  2026 Q3 ", "E9"),
+            ans("indicator_numerator", "b", "n/a", "G9"),
+            ans("indicator_value", "a", None, "F5"),
+            ans("indicator_period", "a", "2026 Q1", "E5"),  # blank: none
+            ans("indicator_commentary", "c", "no value given", "J6"),
+            Answer(
+                "Indicators", "F8", "indicator_value", "", "d", "baseline", "text", 5.0, 5.0
+            ),  # not an indicator key
+        ],
+    )
     assert ret.indicator_values() == [("b", "2026 Q3", 2.0, None, None, "", "", "Indicators!F9")]
 
 
@@ -291,8 +321,13 @@ def test_libreoffice_recalculates_without_errors(round_dir):
     for name in ("summary.xlsx", "tracker.xlsx"):
         converted = convert(tmp / "out" / name, "xlsx", tmp / "lo")
         wb = openpyxl.load_workbook(converted, data_only=True)
-        bad = [(ws.title, c.coordinate, c.value) for ws in wb.worksheets for row in ws.iter_rows() for c in row
-               if isinstance(c.value, str) and (c.value.startswith("#") or c.value.startswith("Err:"))]
+        bad = [
+            (ws.title, c.coordinate, c.value)
+            for ws in wb.worksheets
+            for row in ws.iter_rows()
+            for c in row
+            if isinstance(c.value, str) and (c.value.startswith("#") or c.value.startswith("Err:"))
+        ]
         assert not bad, bad[:5]
     wb = openpyxl.load_workbook(Path(tmp / "lo" / "summary.xlsx"), data_only=True)
     ws = wb["Heat map"]
@@ -308,9 +343,18 @@ def test_two_returns_of_one_name_in_two_folders_are_told_apart(matrix, tmp_path)
 
     returns = tmp_path / "returns"
     for folder, day in (("first", 2), ("second", 20)):
-        made = generate_workbooks(matrix, tmp_path / "gen" / folder, PARTNERS[:1], prefill={PARTNERS[0].id: (
-            "", {**ticks_up_to(matrix, "1.1", 1, 0), ("assessment_date", "", "", BASELINE): dt.date(2026, 11, day)},
-            {})})
+        made = generate_workbooks(
+            matrix,
+            tmp_path / "gen" / folder,
+            PARTNERS[:1],
+            prefill={
+                PARTNERS[0].id: (
+                    "",
+                    {**ticks_up_to(matrix, "1.1", 1, 0), ("assessment_date", "", "", BASELINE): dt.date(2026, 11, day)},
+                    {},
+                )
+            },
+        )
         (returns / folder).mkdir(parents=True)
         name = made.files[0].name
         (returns / folder / name).write_bytes(made.files[0].read_bytes())

@@ -53,22 +53,48 @@ FAR = b'<c r="XFD1048576"><v>1</v></c>'
 #: Sheets that hide a far cell or are not well-formed, and what the scan says (code, words, cell).
 REFUSED = {
     # calamine takes the second 'r'; expat refuses the duplicate attribute
-    "second-r": (add_rows(b'<row r="60"><c r="B60" r="XFD1048576"><v>1</v></c></row>'), "damaged",
-                 ["not well-formed"], ""),
+    "second-r": (
+        add_rows(b'<row r="60"><c r="B60" r="XFD1048576"><v>1</v></c></row>'),
+        "damaged",
+        ["not well-formed"],
+        "",
+    ),
     # an inline string whose CDATA holds '</sheetData>': a byte search for the end would stop there
-    "cdata": (add_rows(b'<row r="60"><c r="B60" t="inlineStr"><is><t><![CDATA[</row></sheetData>]]></t></is></c>'
-                       + FAR + b"</row>"), "too-large", ["XFD1048576"], "XFD1048576"),
-    "comment": (add_rows(b"<!-- </row></sheetData> --><row r=\"60\">" + FAR + b"</row>"), "too-large",
-                ["XFD1048576"], "XFD1048576"),
+    "cdata": (
+        add_rows(
+            b'<row r="60"><c r="B60" t="inlineStr"><is><t><![CDATA[</row></sheetData>]]></t></is></c>' + FAR + b"</row>"
+        ),
+        "too-large",
+        ["XFD1048576"],
+        "XFD1048576",
+    ),
+    "comment": (
+        add_rows(b'<!-- </row></sheetData> --><row r="60">' + FAR + b"</row>"),
+        "too-large",
+        ["XFD1048576"],
+        "XFD1048576",
+    ),
     # a second, prefixed sheetData after the first: readers take its cells too
-    "second-sheet-data": (lambda xml: xml.replace(
-        b"</sheetData>", b'</sheetData><x:sheetData xmlns:x="' + NS_MAIN + b'"><x:row r="1"><x:c r="XFD1"><x:v>1'
-        b"</x:v></x:c></x:row></x:sheetData>", 1), "too-large", ["XFD1"], "XFD1"),
+    "second-sheet-data": (
+        lambda xml: xml.replace(
+            b"</sheetData>",
+            b'</sheetData><x:sheetData xmlns:x="' + NS_MAIN + b'"><x:row r="1"><x:c r="XFD1"><x:v>1'
+            b"</x:v></x:c></x:row></x:sheetData>",
+            1,
+        ),
+        "too-large",
+        ["XFD1"],
+        "XFD1",
+    ),
     # a row numbered past the limit
     "far-row": (add_rows(b'<row r="20001"><c r="B20001"><v>1</v></c></row>'), "too-large", ["B20001"], "B20001"),
     # a cell far below its row element: readers place it by its own reference
-    "cell-below-its-row": (add_rows(b'<row r="60"><c r="B900000"><v>1</v></c></row>'), "too-large", ["B900000"],
-                           "B900000"),
+    "cell-below-its-row": (
+        add_rows(b'<row r="60"><c r="B900000"><v>1</v></c></row>'),
+        "too-large",
+        ["B900000"],
+        "B900000",
+    ),
 }
 
 
@@ -83,11 +109,14 @@ def test_sheets_hiding_cells_are_refused(good, name):
         assert (error.sheet, error.cell) == (good["sheet"], cell)
 
 
-@pytest.mark.parametrize("rows, extent", [
-    (b'<row r="60"><c r="B900"><v>1</v></c></row>', (899, 1)),  # a cell below its row element
-    (b'<row r="15000"><c r="B15000"><v>1</v></c></row><row r="61"><c r="C61"><v>1</v></c></row>', (14999, 2)),
-    (b'<row r="60"><c r="AB60"><v>1</v></c></row>', (59, 27)),  # past Z: worked out exactly
-])
+@pytest.mark.parametrize(
+    "rows, extent",
+    [
+        (b'<row r="60"><c r="B900"><v>1</v></c></row>', (899, 1)),  # a cell below its row element
+        (b'<row r="15000"><c r="B15000"><v>1</v></c></row><row r="61"><c r="C61"><v>1</v></c></row>', (14999, 2)),
+        (b'<row r="60"><c r="AB60"><v>1</v></c></row>', (59, 27)),  # past Z: worked out exactly
+    ],
+)
 def test_extents_reach_every_cell_whatever_the_order(good, rows, extent):
     max_r, max_c = inspect(sheet_variant(good, "extent.xlsx", add_rows(rows))).extents[good["sheet"]]
     assert max_r == extent[0] and max_c >= extent[1]
@@ -136,8 +165,9 @@ def _layouts(xml: bytes) -> dict[str, bytes]:
     import re
 
     ns = b'xmlns:x="' + NS_MAIN + b'"'
-    prefixed = re.sub(rb"<(/?)(sheetData|row|c|v|f|is|t)([\s>/])", rb"<\1x:\2\3", xml).replace(b"<worksheet ",
-                                                                                                b"<worksheet " + ns + b" ", 1)
+    prefixed = re.sub(rb"<(/?)(sheetData|row|c|v|f|is|t)([\s>/])", rb"<\1x:\2\3", xml).replace(
+        b"<worksheet ", b"<worksheet " + ns + b" ", 1
+    )
     return {
         "as written": xml,
         "single quotes, spaces around '='": re.sub(rb' (r|s|t)="([^"]*)"', rb" \1 = '\2'", xml),
@@ -145,12 +175,17 @@ def _layouts(xml: bytes) -> dict[str, bytes]:
         "prefixed elements": prefixed,
         "rows and cells without 'r'": re.sub(rb'<(row|c) r="[A-Z]*[0-9]+"', rb"<\1", xml),
         "'>' inside an attribute value": xml.replace(b"<c r=", b'<c x=">" r=', 20),
-        "shared and array formulas": add_before_sheet_data_end(xml, (
-            b'<row r="61"><c r="B61"><f t="shared" ref="B61:D61" si="7">A61+1</f><v>1</v></c>'
-            b'<c r="C61"><f t="shared" si="7"/><v>2</v></c><c r="D61"><f t="shared" si="7"></f></c>'
-            b'<c r="E61"><f t="array" ref="E61:F62">SUM(A1:A2*B1:B2)</f><v>3</v></c></row>')),
-        "cells giving their column only, and their row only": add_before_sheet_data_end(xml, (
-            b'<row r="70"><c r="C"><v>1</v></c><c><v>2</v></c><c r="71"><f>1&amp;2</f><v>3</v></c></row>')),
+        "shared and array formulas": add_before_sheet_data_end(
+            xml,
+            (
+                b'<row r="61"><c r="B61"><f t="shared" ref="B61:D61" si="7">A61+1</f><v>1</v></c>'
+                b'<c r="C61"><f t="shared" si="7"/><v>2</v></c><c r="D61"><f t="shared" si="7"></f></c>'
+                b'<c r="E61"><f t="array" ref="E61:F62">SUM(A1:A2*B1:B2)</f><v>3</v></c></row>'
+            ),
+        ),
+        "cells giving their column only, and their row only": add_before_sheet_data_end(
+            xml, (b'<row r="70"><c r="C"><v>1</v></c><c><v>2</v></c><c r="71"><f>1&amp;2</f><v>3</v></c></row>')
+        ),
     }
 
 
@@ -192,7 +227,7 @@ def patched(good, name: str, part: str, patch) -> Path:
     with zipfile.ZipFile(good["path"]) as zf:
         local = zf.getinfo(part).header_offset
     central = raw.index(b"PK\x01\x02")
-    while raw[central + 46:central + 46 + struct.unpack_from("<H", raw, central + 28)[0]] != part.encode():
+    while raw[central + 46 : central + 46 + struct.unpack_from("<H", raw, central + 28)[0]] != part.encode():
         central = raw.index(b"PK\x01\x02", central + 4)
     patch(raw, local, central)
     path = good["folder"] / name
@@ -203,6 +238,7 @@ def patched(good, name: str, part: str, patch) -> Path:
 def test_local_header_naming_another_part_is_refused(good):
     def rename(raw, local, _central):
         raw[local + 30 + len("xl/styles.xml") - 5] ^= 0x20  # 'xl/styles.xml' -> 'xl/stYles.xml', here only
+
     error = refusal(patched(good, "local-name.xlsx", "xl/styles.xml", rename))
     assert error.code == "damaged" and "disagree" in str(error) and "xl/styles.xml" in str(error)
 
@@ -210,6 +246,7 @@ def test_local_header_naming_another_part_is_refused(good):
 def test_local_header_with_another_method_is_refused(good):
     def stored(raw, local, _central):
         struct.pack_into("<H", raw, local + 8, zipfile.ZIP_STORED)
+
     error = refusal(patched(good, "local-method.xlsx", "xl/styles.xml", stored))
     assert error.code == "damaged" and "disagree" in str(error)
 
@@ -217,12 +254,14 @@ def test_local_header_with_another_method_is_refused(good):
 def test_encrypted_flag_in_the_local_header_only_is_a_password(good):
     def encrypted(raw, local, _central):
         raw[local + 6] |= 0x1
+
     assert refusal(patched(good, "local-encrypted.xlsx", "xl/styles.xml", encrypted)).code == "password-protected"
 
 
 def test_local_header_outside_the_file_is_damaged(good):
     def elsewhere(raw, _local, central):
         struct.pack_into("<I", raw, central + 42, len(raw) + 1000)
+
     error = refusal(patched(good, "local-outside.xlsx", "xl/styles.xml", elsewhere))
     assert error.code == "damaged" and "local header is missing" in str(error)
 
@@ -231,16 +270,19 @@ def test_unusual_compression_method_is_refused(good):
     def bzip2(raw, local, central):
         struct.pack_into("<H", raw, local + 8, zipfile.ZIP_BZIP2)
         struct.pack_into("<H", raw, central + 10, zipfile.ZIP_BZIP2)
+
     error = refusal(patched(good, "bzip2.xlsx", "xl/styles.xml", bzip2))
     assert error.code == "damaged" and "compression method 12" in str(error)
 
 
 def test_deflate_stream_cut_short_is_damaged(good):
     """Compressed data that ends before its deflate stream does (the headers still claim the whole part)."""
+
     def cut(raw, local, central):
         size = struct.unpack_from("<I", raw, local + 18)[0]
         struct.pack_into("<I", raw, local + 18, size // 2)
         struct.pack_into("<I", raw, central + 20, size // 2)
+
     error = refusal(patched(good, "cut.xlsx", good["part"], cut))
     assert error.code == "damaged" and "ends before" in str(error)
 
@@ -249,8 +291,7 @@ def test_deflate_stream_cut_short_is_damaged(good):
 
 
 def _values(workbook) -> dict[str, list]:
-    return {name: workbook.get_sheet_by_name(name).to_python(skip_empty_area=False)
-            for name in workbook.sheet_names}
+    return {name: workbook.get_sheet_by_name(name).to_python(skip_empty_area=False) for name in workbook.sheet_names}
 
 
 def _same(a, b) -> bool:
@@ -327,20 +368,30 @@ def test_ods_parts_are_kept_and_a_part_can_be_replaced(tmp_path, matrix):
         assert zf.testzip() is None
         assert zf.read("content.xml") == content
         assert {n: zf.read(n) for n in zf.namelist() if n != "content.xml"} == {
-            n: d for n, d in box.parts.items() if n != "content.xml"}
+            n: d for n, d in box.parts.items() if n != "content.xml"
+        }
 
 
 # --- .ods: the tags of content.xml -----------------------------------------------------------------
 
-ODS_NS = (b'xmlns:office="urn:oasis:names:tc:opendocument:xmlns:office:1.0" '
-          b'xmlns:table="urn:oasis:names:tc:opendocument:xmlns:table:1.0" '
-          b'xmlns:text="urn:oasis:names:tc:opendocument:xmlns:text:1.0"')
+ODS_NS = (
+    b'xmlns:office="urn:oasis:names:tc:opendocument:xmlns:office:1.0" '
+    b'xmlns:table="urn:oasis:names:tc:opendocument:xmlns:table:1.0" '
+    b'xmlns:text="urn:oasis:names:tc:opendocument:xmlns:text:1.0"'
+)
 
 
-def ods_content(tables: bytes, namespaces: bytes = ODS_NS, declaration: bytes = b'<?xml version="1.0" '
-                b'encoding="UTF-8"?>') -> bytes:
-    return (declaration + b"<office:document-content " + namespaces + b"><office:body><office:spreadsheet>" + tables
-            + b"</office:spreadsheet></office:body></office:document-content>")
+def ods_content(
+    tables: bytes, namespaces: bytes = ODS_NS, declaration: bytes = b'<?xml version="1.0" encoding="UTF-8"?>'
+) -> bytes:
+    return (
+        declaration
+        + b"<office:document-content "
+        + namespaces
+        + b"><office:body><office:spreadsheet>"
+        + tables
+        + b"</office:spreadsheet></office:body></office:document-content>"
+    )
 
 
 def ods_file(path: Path, content: bytes) -> Path:
@@ -348,14 +399,22 @@ def ods_file(path: Path, content: bytes) -> Path:
     with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as z:
         z.writestr("mimetype", "application/vnd.oasis.opendocument.spreadsheet", compress_type=zipfile.ZIP_STORED)
         z.writestr("content.xml", content)
-        z.writestr("META-INF/manifest.xml", b'<?xml version="1.0" encoding="UTF-8"?><manifest:manifest xmlns:'
-                                            b'manifest="urn:oasis:names:tc:opendocument:xmlns:manifest:1.0"/>')
+        z.writestr(
+            "META-INF/manifest.xml",
+            b'<?xml version="1.0" encoding="UTF-8"?><manifest:manifest xmlns:'
+            b'manifest="urn:oasis:names:tc:opendocument:xmlns:manifest:1.0"/>',
+        )
     return path
 
 
 def value_row(cell: bytes, rows: int) -> bytes:
-    return (b'<table:table table:name="S"><table:table-row table:number-rows-repeated="' + str(rows).encode()
-            + b'">' + cell + b"</table:table-row></table:table>")
+    return (
+        b'<table:table table:name="S"><table:table-row table:number-rows-repeated="'
+        + str(rows).encode()
+        + b'">'
+        + cell
+        + b"</table:table-row></table:table>"
+    )
 
 
 #: Cells calamine reads as holding a value though they carry no office:value-type (the tree reading only counted
@@ -396,7 +455,8 @@ ODS_LAYOUTS = {
         b'</table:table-row><table:table-row><table:covered-table-cell table:number-columns-repeated="4"/>'
         b'<table:table-cell office:value-type="float" office:value="1"/></table:table-row>'
         b'<table:table-row table:number-rows-repeated="1048566"><table:table-cell '
-        b'table:number-columns-repeated="16384"/></table:table-row></table:table>'),
+        b'table:number-columns-repeated="16384"/></table:table-row></table:table>'
+    ),
     "indented, single quotes, attributes across lines": (
         b"<table:table table:name='S 1'>\n  <table:table-header-rows>\n    <table:table-row\n      "
         b"table:number-rows-repeated = '2'>\n      <table:table-cell table:number-columns-repeated='3'>\n      "
@@ -404,17 +464,20 @@ ODS_LAYOUTS = {
         b"office:value-type='boolean'>\n        <text:p>TRUE</text:p>\n      </table:table-cell>\n    "
         b"</table:table-row>\n  </table:table-header-rows>\n  <table:table-row-group>\n    <table:table-row>\n"
         b"      <table:table-cell>text only</table:table-cell>\n    </table:table-row>\n  "
-        b"</table:table-row-group>\n</table:table>"),
+        b"</table:table-row-group>\n</table:table>"
+    ),
     "tags in a comment, a CDATA section and a processing instruction": (
         b'<table:table table:name="S"><!-- </table:table><table:table table:name="S"> --><table:table-row>'
         b'<table:table-cell office:value-type="string"><text:p><![CDATA[<table:table-cell office:value-type='
         b'"float" table:number-columns-repeated="500"/>]]></text:p></table:table-cell><?x <table:table-row '
         b'table:number-rows-repeated="90000"> ?><table:table-cell><!-- only a comment --></table:table-cell>'
         b'<table:table-cell table:number-columns-repeated="&#50;" office:value-type="float" office:value="1"/>'
-        b"</table:table-row></table:table>"),
+        b"</table:table-row></table:table>"
+    ),
     "several tables, an empty one": (
         b'<table:table table:name="E"/><table:table table:name="F"><table:table-row><table:table-cell '
-        b'office:value-type="float" office:value="3"/></table:table-row></table:table>'),
+        b'office:value-type="float" office:value="3"/></table:table-row></table:table>'
+    ),
 }
 
 
@@ -431,8 +494,9 @@ def test_ods_tag_scan_places_cells_and_formulas():
     assert tables == {"A & B": ((8, 4), {"D1": "=IF([.A1]>0;\"a\";[$'S 1'.B2])"})}
     tables = container._ods_tables(ods_content(ODS_LAYOUTS["indented, single quotes, attributes across lines"]))
     assert tables == {"S 1": ((2, 3), {"D1": "=1<2"})}
-    tables = container._ods_tables(ods_content(
-        ODS_LAYOUTS["tags in a comment, a CDATA section and a processing instruction"]))
+    tables = container._ods_tables(
+        ods_content(ODS_LAYOUTS["tags in a comment, a CDATA section and a processing instruction"])
+    )
     assert tables == {"S": ((0, 3), {})}
 
 
@@ -441,34 +505,57 @@ def test_ods_cells_under_another_prefix_are_bounded_too(tmp_path):
     A file binding the table namespace to another prefix is read both ways, and bounded by both."""
     far = b'<t:table-cell office:value-type="float" office:value="1" t:number-columns-repeated="400"/>'
     namespaces = ODS_NS + b' xmlns:t="urn:oasis:names:tc:opendocument:xmlns:table:1.0"'
-    path = ods_file(tmp_path / "prefix.ods", ods_content(
-        b'<table:table table:name="S"><table:table-row>' + far + b"</table:table-row></table:table>", namespaces))
+    path = ods_file(
+        tmp_path / "prefix.ods",
+        ods_content(
+            b'<table:table table:name="S"><table:table-row>' + far + b"</table:table-row></table:table>", namespaces
+        ),
+    )
     error = refusal(path)
     assert error.code == "too-large" and error.sheet == "S", str(error)
     # and the other way round: 'table' bound elsewhere, the table namespace under 't'
     other = ODS_NS.replace(b"xmlns:table:1.0", b"xmlns:text:1.0", 1) + (
-        b' xmlns:t="urn:oasis:names:tc:opendocument:xmlns:table:1.0"')
-    path = ods_file(tmp_path / "rebound.ods", ods_content(
-        b'<t:table t:name="S"><t:table-row>' + far + b"</t:table-row></t:table>", other))
+        b' xmlns:t="urn:oasis:names:tc:opendocument:xmlns:table:1.0"'
+    )
+    path = ods_file(
+        tmp_path / "rebound.ods",
+        ods_content(b'<t:table t:name="S"><t:table-row>' + far + b"</t:table-row></t:table>", other),
+    )
     assert refusal(path).code == "too-large"
 
 
 def test_ods_in_another_encoding_is_read_by_its_declaration(tmp_path):
-    content = ods_content(b'<table:table table:name="Caf\xe9"><table:table-row><table:table-cell office:value-type='
-                          b'"float" office:value="1" table:formula="of:=1"/></table:table-row></table:table>',
-                          declaration=b'<?xml version="1.0" encoding="ISO-8859-1"?>')
+    content = ods_content(
+        b'<table:table table:name="Caf\xe9"><table:table-row><table:table-cell office:value-type='
+        b'"float" office:value="1" table:formula="of:=1"/></table:table-row></table:table>',
+        declaration=b'<?xml version="1.0" encoding="ISO-8859-1"?>',
+    )
     box = inspect(ods_file(tmp_path / "latin1.ods", content))
     assert box.extents["Café"] == (0, 0) and box.formulas["Café"] == {"A1": "=1"}
 
 
-@pytest.mark.parametrize("tables, code, words", [
-    (b'<table:table table:name="S"><table:table-row><table:table-cell><table:table table:name="T"/>'
-     b"</table:table-cell></table:table-row></table:table>", "damaged", ["table inside a table"]),
-    (b'<table:table table:name="S"><table:table-row><table:table-cell table:number-columns-repeated="two"/>'
-     b"</table:table-row></table:table>", "damaged", ["'two'", "S"]),
-    (b'<table:table table:name="S"><table:table-row><table:table-cell></table:table-row></table:table>', "damaged",
-     ["not well-formed"]),
-])
+@pytest.mark.parametrize(
+    "tables, code, words",
+    [
+        (
+            b'<table:table table:name="S"><table:table-row><table:table-cell><table:table table:name="T"/>'
+            b"</table:table-cell></table:table-row></table:table>",
+            "damaged",
+            ["table inside a table"],
+        ),
+        (
+            b'<table:table table:name="S"><table:table-row><table:table-cell table:number-columns-repeated="two"/>'
+            b"</table:table-row></table:table>",
+            "damaged",
+            ["'two'", "S"],
+        ),
+        (
+            b'<table:table table:name="S"><table:table-row><table:table-cell></table:table-row></table:table>',
+            "damaged",
+            ["not well-formed"],
+        ),
+    ],
+)
 def test_ods_content_that_is_not_a_spreadsheet_is_damage(tmp_path, tables, code, words):
     error = refusal(ods_file(tmp_path / "bad.ods", ods_content(tables)))
     assert error.code == code, str(error)
@@ -477,6 +564,7 @@ def test_ods_content_that_is_not_a_spreadsheet_is_damage(tmp_path, tables, code,
 
 
 # --- the plain layout, in bulk -----------------------------------------------------------------------
+
 
 @pytest.mark.parametrize("layout", list(_layouts(b"<sheetData></sheetData>")))
 def test_the_bulk_reading_of_a_plain_sheet_is_the_tag_scan(good, layout):
@@ -519,9 +607,15 @@ def test_a_sheet_that_is_not_plain_goes_to_the_tag_scan(good, name):
 def test_ods_text_that_looks_like_a_table_end_hides_no_cell(tmp_path, hiding):
     """A table's end tag in a comment or a processing instruction: a scan that took it for the end would miss the
     cells after it."""
-    far = (b'<table:table-row table:number-rows-repeated="30000"><table:table-cell office:value-type="float" '
-           b'office:value="1"/></table:table-row>')
-    path = ods_file(tmp_path / "hiding.ods", ods_content(
-        b'<table:table table:name="S"><table:table-row>' + hiding + b"</table:table-row>" + far + b"</table:table>"))
+    far = (
+        b'<table:table-row table:number-rows-repeated="30000"><table:table-cell office:value-type="float" '
+        b'office:value="1"/></table:table-row>'
+    )
+    path = ods_file(
+        tmp_path / "hiding.ods",
+        ods_content(
+            b'<table:table table:name="S"><table:table-row>' + hiding + b"</table:table-row>" + far + b"</table:table>"
+        ),
+    )
     error = refusal(path)
     assert error.code == "too-large" and error.sheet == "S", str(error)

@@ -19,10 +19,44 @@ INDICATORS_SEED = SEEDS / "004_1500a9b8b2d4d9c8.txt"
 LEVELS = ("Basic level", "Early progress", "Substantial progress", "Mature")
 LEVEL_LIST = "Basic level, Early progress, Substantial progress, Mature"
 
-SUB_CODES = ["1.1", "1.2", "2", "3", "4", "5", "6.1", "6.2", "7.1", "7.2", "7.3",
-             "8.1", "8.2", "9.1", "9.2", "10.1", "10.2"]
-CRITERIA_PER_SUB = {"1.1": 8, "1.2": 5, "2": 11, "3": 10, "4": 7, "5": 5, "6.1": 5, "6.2": 8, "7.1": 11,
-                    "7.2": 5, "7.3": 11, "8.1": 6, "8.2": 5, "9.1": 8, "9.2": 7, "10.1": 4, "10.2": 7}
+SUB_CODES = [
+    "1.1",
+    "1.2",
+    "2",
+    "3",
+    "4",
+    "5",
+    "6.1",
+    "6.2",
+    "7.1",
+    "7.2",
+    "7.3",
+    "8.1",
+    "8.2",
+    "9.1",
+    "9.2",
+    "10.1",
+    "10.2",
+]
+CRITERIA_PER_SUB = {
+    "1.1": 8,
+    "1.2": 5,
+    "2": 11,
+    "3": 10,
+    "4": 7,
+    "5": 5,
+    "6.1": 5,
+    "6.2": 8,
+    "7.1": 11,
+    "7.2": 5,
+    "7.3": 11,
+    "8.1": 6,
+    "8.2": 5,
+    "9.1": 8,
+    "9.2": 7,
+    "10.1": 4,
+    "10.2": 7,
+}
 CRITERIA_PER_LEVEL = {"Basic level": 18, "Early progress": 28, "Substantial progress": 46, "Mature": 31}
 
 
@@ -57,8 +91,10 @@ def test_builtin_definitions_load_without_problems():
     assert cat.problems == []
     assert set(cat.entries) == {"maternity-early-years", "staffordshire-best-start"}
     assert all(e.builtin for e in cat.entries.values())
-    assert {p.name for p in builtin_dir().glob("*.yaml")} == {"maternity-early-years.yaml",
-                                                              "staffordshire-best-start.yaml"}
+    assert {p.name for p in builtin_dir().glob("*.yaml")} == {
+        "maternity-early-years.yaml",
+        "staffordshire-best-start.yaml",
+    }
 
 
 def test_matrix_header(matrix):
@@ -80,8 +116,16 @@ def test_dimensions_elements_and_sub_elements(matrix):
     elements = [el for d in matrix.dimensions for el in d.elements]
     assert [el.number for el in elements] == list(range(1, 11))
     assert [el.name for el in elements] == [
-        "Strategy", "Commissioning", "Workforce planning", "Partnership", "Leadership", "Community ownership",
-        "Services & interventions", "Information sharing", "Outcomes", "Using & generating evidence",
+        "Strategy",
+        "Commissioning",
+        "Workforce planning",
+        "Partnership",
+        "Leadership",
+        "Community ownership",
+        "Services & interventions",
+        "Information sharing",
+        "Outcomes",
+        "Using & generating evidence",
     ]
     per_dimension = {d.name: [el.number for el in d.elements] for d in matrix.dimensions}
     assert per_dimension == {"PLAN": [1, 2, 3], "LEAD": [4, 5, 6], "DELIVER": [7, 8], "EVALUATE": [9, 10]}
@@ -110,7 +154,7 @@ def test_criteria_counts(matrix):
 
 def test_criterion_codes_are_letters_in_order(matrix):
     for _, _, sub in matrix.sub_elements():
-        letters = [c.code[len(sub.code):] for c in sub.criteria]
+        letters = [c.code[len(sub.code) :] for c in sub.criteria]
         assert all(c.code.startswith(sub.code) for c in sub.criteria)
         assert letters == [chr(ord("a") + i) for i in range(len(letters))], sub.code
         ranks = [LEVELS.index(c.level) for c in sub.criteria]
@@ -123,25 +167,56 @@ SHIFTED_IN_SOURCE = {"2k", "8.2c", "8.2d", "9.1d", "9.1e"}
 
 SPOT_CHECKS = [
     ("1.1b", "Early progress", "Local multi-agency strategy for maternity and early years is in development"),
-    ("2k", "Mature", "All decisions about commissioning or redesigning early childhood services take account of "
-                     "strength of evidence."),
-    ("3e", "Substantial progress", "Workforce needs are analysed and understood. Capacity gaps are addressed "
-     "through staff training, service redesign or recruitment, taking account of the wider maternity and early "
-     "years system rather than just focusing on individual agencies."),
-    ("5c", "Substantial progress", "Operational and strategic leaders consistently champion the importance of "
-     "investment in maternity and the early years, and the benefits of a more joined-up approach."),
-    ("6.2e", "Substantial progress", "Families are actively supported to develop the experience and skills needed "
-     "for community leadership roles, and funded for their time."),
-    ("7.1f", "Substantial progress", "Universal services use valid and reliable tools to assess whole cohorts of "
-     "children so that they can target light-touch support or identify needs which require specialist support. "
-     "Specialists provide modelling, coaching and support for staff in universal settings."),
-    ("8.2d", "Substantial progress", "Services work together to devise innovative ways of reaching families that "
-     "have been identified as priority groups, including those with protected characteristics, disadvantaged "
-     "families and those whose first language is not English."),
-    ("9.1e", "Substantial progress", "Data from valid and reliable measurement tools on key outcomes measures are "
-     "routinely collected and reported."),
-    ("10.2g", "Mature", "The local evidence base is growing and informs future service and strategy development. "
-     "Other places use the learning to support their own decisions about planning and commissioning."),
+    (
+        "2k",
+        "Mature",
+        "All decisions about commissioning or redesigning early childhood services take account of "
+        "strength of evidence.",
+    ),
+    (
+        "3e",
+        "Substantial progress",
+        "Workforce needs are analysed and understood. Capacity gaps are addressed "
+        "through staff training, service redesign or recruitment, taking account of the wider maternity and early "
+        "years system rather than just focusing on individual agencies.",
+    ),
+    (
+        "5c",
+        "Substantial progress",
+        "Operational and strategic leaders consistently champion the importance of "
+        "investment in maternity and the early years, and the benefits of a more joined-up approach.",
+    ),
+    (
+        "6.2e",
+        "Substantial progress",
+        "Families are actively supported to develop the experience and skills needed "
+        "for community leadership roles, and funded for their time.",
+    ),
+    (
+        "7.1f",
+        "Substantial progress",
+        "Universal services use valid and reliable tools to assess whole cohorts of "
+        "children so that they can target light-touch support or identify needs which require specialist support. "
+        "Specialists provide modelling, coaching and support for staff in universal settings.",
+    ),
+    (
+        "8.2d",
+        "Substantial progress",
+        "Services work together to devise innovative ways of reaching families that "
+        "have been identified as priority groups, including those with protected characteristics, disadvantaged "
+        "families and those whose first language is not English.",
+    ),
+    (
+        "9.1e",
+        "Substantial progress",
+        "Data from valid and reliable measurement tools on key outcomes measures are routinely collected and reported.",
+    ),
+    (
+        "10.2g",
+        "Mature",
+        "The local evidence base is growing and informs future service and strategy development. "
+        "Other places use the learning to support their own decisions about planning and commissioning.",
+    ),
 ]
 
 
@@ -174,7 +249,9 @@ def _example_leadership_page(seed: str) -> dict[str, str]:
 def test_real_leadership_page_not_the_example(matrix, matrix_seed):
     example = _example_leadership_page(matrix_seed)
     assert sorted(example) == ["5a", "5b", "5c", "5d", "5e"]
-    assert example["5a"] == "A more joined up approach to maternity and early years is championed by some local advocates."
+    assert (
+        example["5a"] == "A more joined up approach to maternity and early years is championed by some local advocates."
+    )
     assert example["5b"].startswith("Some senior leaders give a consistent message")
 
     leadership = matrix.sub_element("5")
@@ -186,11 +263,15 @@ def test_real_leadership_page_not_the_example(matrix, matrix_seed):
         assert old not in texts, f"example-page wording of {code} was transcribed"
         assert collapse(old) not in {collapse(t) for t in texts}
     assert [(c.code, c.level) for c in leadership.criteria] == [
-        ("5a", "Basic level"), ("5b", "Early progress"), ("5c", "Substantial progress"),
-        ("5d", "Substantial progress"), ("5e", "Mature"),
+        ("5a", "Basic level"),
+        ("5b", "Early progress"),
+        ("5c", "Substantial progress"),
+        ("5d", "Substantial progress"),
+        ("5e", "Mature"),
     ]
-    assert leadership.criteria[0].text == ("A more joined-up approach to maternity and early years is championed "
-                                          "by some local advocates.")
+    assert leadership.criteria[0].text == (
+        "A more joined-up approach to maternity and early years is championed by some local advocates."
+    )
     assert leadership.criteria[3].text == example["5d"]
     # the real page's focus, not the example's ("... across the community and local organisations")
     element5 = matrix.dimensions[1].elements[1]
@@ -256,8 +337,11 @@ def test_indicator_ids_kinds_and_units(indicator_set):
     assert len(indicators) > 100
     ids = [ind.id for ind in indicators]
     assert len(ids) == len(set(ids))
-    every_id = ids + [cp.id for cp in indicator_set.core_purposes] + \
-        [it.id for cp in indicator_set.core_purposes for it in cp.intentions]
+    every_id = (
+        ids
+        + [cp.id for cp in indicator_set.core_purposes]
+        + [it.id for cp in indicator_set.core_purposes for it in cp.intentions]
+    )
     assert len(every_id) == len(set(every_id))
     assert {ind.kind for ind in indicators} == {"population-outcome", "service-performance"}
     assert {ind.unit for ind in indicators} <= {"percentage", "count", "rate", "number", "text"}
@@ -267,17 +351,26 @@ def test_indicator_ids_kinds_and_units(indicator_set):
 
 
 INDICATOR_SPOT_CHECKS = [
-    ("cp1-4-sp1", "service-performance",
-     "% of settings showing an increased competence / confidence in supporting children's learning & development (EYFS)"),
+    (
+        "cp1-4-sp1",
+        "service-performance",
+        "% of settings showing an increased competence / confidence in supporting children's learning & development (EYFS)",
+    ),
     ("cp2a-2-po3", "population-outcome", "Rate of hospital admissions for under 5's"),
     ("cp2b-2-po6", "population-outcome", "Accident & emergency attendance rates for under 5's"),
-    ("cp3-1-sp2", "service-performance",
-     "Data shows that the cluster is engaging with a good proportion (51% to 64% is deemed Good, 65% or above is "
-     "deemed Outstanding) of the families in its reach / catchment area, particularly from target groups "
-     "(generated by inputting into a data management system)."),
-    ("cp4-1-po3", "population-outcome",
-     "Improved access to lifestyle support to meet single or multiple needs or clients with both single and "
-     "multiple lifestyle risk factors"),
+    (
+        "cp3-1-sp2",
+        "service-performance",
+        "Data shows that the cluster is engaging with a good proportion (51% to 64% is deemed Good, 65% or above is "
+        "deemed Outstanding) of the families in its reach / catchment area, particularly from target groups "
+        "(generated by inputting into a data management system).",
+    ),
+    (
+        "cp4-1-po3",
+        "population-outcome",
+        "Improved access to lifestyle support to meet single or multiple needs or clients with both single and "
+        "multiple lifestyle risk factors",
+    ),
 ]
 
 
@@ -432,8 +525,11 @@ def test_the_small_definitions_are_valid(tmp_path):
 
 
 def test_unknown_key(tmp_path):
-    text = replace_once(MATRIX_YAML, '        focus: "This element focuses on x."\n',
-                        '        focus: "This element focuses on x."\n        colour: "red"\n')
+    text = replace_once(
+        MATRIX_YAML,
+        '        focus: "This element focuses on x."\n',
+        '        focus: "This element focuses on x."\n        colour: "red"\n',
+    )
     path = write(tmp_path, text)
     assert problems_of(path) == [f"{path}:{L_ELEMENT_FOCUS + 1}: dimensions[0].elements[0].colour: unknown field"]
 
@@ -452,10 +548,16 @@ def test_unknown_level(tmp_path):
 
 
 def test_unknown_level_in_a_sub_element_and_in_supporting_information(tmp_path):
-    text = replace_once(SUB_ELEMENT_YAML, 'level: "Basic level"\n                text: "Third."',
-                        'level: "Basic"\n                text: "Third."')
-    text = replace_once(text, '                level: "Mature"\n          - code: "1.2"',
-                        '                level: "Expert"\n          - code: "1.2"')
+    text = replace_once(
+        SUB_ELEMENT_YAML,
+        'level: "Basic level"\n                text: "Third."',
+        'level: "Basic"\n                text: "Third."',
+    )
+    text = replace_once(
+        text,
+        '                level: "Mature"\n          - code: "1.2"',
+        '                level: "Expert"\n          - code: "1.2"',
+    )
     path = write(tmp_path, text)
     assert problems_of(path) == [
         f"{path}:31: dimensions[0].elements[0].sub_elements[0].supporting_information[0].level: "
@@ -481,8 +583,10 @@ def test_duplicate_criterion_code_across_sub_elements(tmp_path):
 
 
 def test_criteria_out_of_level_order(tmp_path):
-    path = write(tmp_path, replace_once(MATRIX_YAML, '"Basic level"\n            text: "First."',
-                                        '"Mature"\n            text: "First."'))
+    path = write(
+        tmp_path,
+        replace_once(MATRIX_YAML, '"Basic level"\n            text: "First."', '"Mature"\n            text: "First."'),
+    )
     assert problems_of(path) == [
         f"{path}:{L_CRIT1_LEVEL}: dimensions[0].elements[0].criteria[1].level: "
         "criteria must be in ascending progress level: 'Early progress' after a higher level"
@@ -512,14 +616,16 @@ def test_criterion_letters_out_of_order(tmp_path):
 def test_sub_element_of_another_element(tmp_path):
     path = write(tmp_path, replace_once(SUB_ELEMENT_YAML, 'code: "1.2"', 'code: "2.2"'))
     problems = problems_of(path)
-    assert problems[0] == (f"{path}:32: dimensions[0].elements[0].sub_elements[1].code: "
-                           "sub-element '2.2' does not belong to element 1")
+    assert problems[0] == (
+        f"{path}:32: dimensions[0].elements[0].sub_elements[1].code: sub-element '2.2' does not belong to element 1"
+    )
 
 
 def test_missing_required_field(tmp_path):
     path = write(tmp_path, replace_once(MATRIX_YAML, '            text: "Second."\n', ""))
-    assert problems_of(path) == [f"{path}:{L_CRIT1_CODE}: dimensions[0].elements[0].criteria[1].text: "
-                                 "required field is missing"]
+    assert problems_of(path) == [
+        f"{path}:{L_CRIT1_CODE}: dimensions[0].elements[0].criteria[1].text: required field is missing"
+    ]
     path = write(tmp_path, replace_once(MATRIX_YAML, 'version: "1"\n', ""), "top.yaml")
     assert problems_of(path) == [f"{path}:1: version: required field is missing"]
 
@@ -527,7 +633,9 @@ def test_missing_required_field(tmp_path):
 def test_element_needs_criteria_or_sub_elements(tmp_path):
     text = MATRIX_YAML.split("        criteria:\n")[0]
     path = write(tmp_path, text)
-    assert problems_of(path) == [f"{path}:19: dimensions[0].elements[0].criteria: an element needs sub_elements or criteria"]
+    assert problems_of(path) == [
+        f"{path}:19: dimensions[0].elements[0].criteria: an element needs sub_elements or criteria"
+    ]
 
 
 def test_invalid_yaml_reports_the_line(tmp_path):
@@ -547,7 +655,9 @@ def test_not_a_mapping(tmp_path):
 def test_duplicate_yaml_key(tmp_path):
     path = write(tmp_path, replace_once(MATRIX_YAML, 'title: "Tiny"\n', 'title: "Tiny"\ntitle: "Again"\n'))
     assert problems_of(path) == [f"{path}:4: not valid YAML: duplicate key 'title'"]
-    nested = replace_once(MATRIX_YAML, '            text: "Second."\n', '            text: "Second."\n            text: "x"\n')
+    nested = replace_once(
+        MATRIX_YAML, '            text: "Second."\n', '            text: "Second."\n            text: "x"\n'
+    )
     path = write(tmp_path, nested, "nested.yaml")
     assert problems_of(path) == [f"{path}:29: not valid YAML: duplicate key 'text'"]
 
@@ -559,7 +669,9 @@ def test_duplicate_indicator_id(tmp_path):
     ]
     # ids are unique across core purposes, intentions and indicators alike
     path = write(tmp_path, replace_once(INDICATORS_YAML, 'id: "cp1-1-sp1"', 'id: "cp1"'), "cross.yaml")
-    assert problems_of(path) == [f"{path}:23: core_purposes[0].intentions[0].indicators[1].id: duplicate id 'cp1' (also line 8)"]
+    assert problems_of(path) == [
+        f"{path}:23: core_purposes[0].intentions[0].indicators[1].id: duplicate id 'cp1' (also line 8)"
+    ]
 
 
 def test_indicator_kind_and_unit_must_be_allowed(tmp_path):
@@ -576,7 +688,9 @@ def test_indicator_kind_and_unit_must_be_allowed(tmp_path):
 
 
 def test_unknown_key_in_an_indicator(tmp_path):
-    text = replace_once(INDICATORS_YAML, '            unit: "count"\n', '            unit: "count"\n            colour: "red"\n')
+    text = replace_once(
+        INDICATORS_YAML, '            unit: "count"\n', '            unit: "count"\n            colour: "red"\n'
+    )
     path = write(tmp_path, replace_once(text, 'id: "cp1-1-sp1"', 'id: "cp1-1-po1"'))
     assert problems_of(path) == [
         f"{path}:27: core_purposes[0].intentions[0].indicators[1].colour: unknown field",
@@ -599,7 +713,7 @@ def test_several_rule_problems_at_once(tmp_path):
 
 def test_several_field_problems_at_once(tmp_path):
     text = replace_once(MATRIX_YAML, 'version: "1"\n', "")
-    text = replace_once(text, 'id: tiny\n', 'id: "Not A Slug"\n')
+    text = replace_once(text, "id: tiny\n", 'id: "Not A Slug"\n')
     text = replace_once(text, '            text: "Second."\n', "")
     path = write(tmp_path, text)
     problems = problems_of(path)
@@ -610,8 +724,11 @@ def test_several_field_problems_at_once(tmp_path):
 
 
 def test_unknown_keys_do_not_hide_rule_problems(tmp_path):
-    text = replace_once(MATRIX_YAML, '        focus: "This element focuses on x."\n',
-                        '        focus: "This element focuses on x."\n        colour: "red"\n')
+    text = replace_once(
+        MATRIX_YAML,
+        '        focus: "This element focuses on x."\n',
+        '        focus: "This element focuses on x."\n        colour: "red"\n',
+    )
     path = write(tmp_path, replace_once(text, 'level: "Early progress"', 'level: "Advanced"'))
     assert problems_of(path) == [
         f"{path}:22: dimensions[0].elements[0].colour: unknown field",
@@ -676,7 +793,8 @@ def test_content_hash_is_stable(tmp_path, matrix):
     assert re.fullmatch(r"[0-9a-f]{16}", matrix.content_hash)
     # formatting and comments are not content
     reformatted = "# a comment\n" + source.read_text(encoding="utf-8").replace(
-        'title: "Maternity & early years"', "title: 'Maternity & early years'   # same")
+        'title: "Maternity & early years"', "title: 'Maternity & early years'   # same"
+    )
     assert load_file(write(tmp_path, reformatted, "copy.yaml")).content_hash == matrix.content_hash
 
 

@@ -22,6 +22,7 @@ def indicators_seed() -> str:
     raw = re.sub(r"<[^>]+>", " ", INDICATORS_SEED.read_text(encoding="utf-8")).replace("&amp;", "&")
     return " ".join(raw.split())
 
+
 HEADINGS = {  # sub-element -> the lines that introduce a bullet list in the seed
     "1.1": ["Strategy covers:"],
     "1.2": ["Needs assessment covers:"],
@@ -101,9 +102,13 @@ LEVEL_LETTER = {None: "-", "Basic level": "B", "Early progress": "E", "Substanti
 
 
 def test_supporting_information_levels_as_the_seed_shows_them(matrix):
-    found = {sub.code: (sum(not i.heading for i in sub.supporting_information),
-                        "".join(LEVEL_LETTER[i.level] for i in sub.supporting_information))
-             for _, _, sub in matrix.sub_elements()}
+    found = {
+        sub.code: (
+            sum(not i.heading for i in sub.supporting_information),
+            "".join(LEVEL_LETTER[i.level] for i in sub.supporting_information),
+        )
+        for _, _, sub in matrix.sub_elements()
+    }
     assert found == SUPPORTING_LEVELS
 
 
@@ -165,35 +170,45 @@ def test_the_small_matrix_loads(tmp_path):
     path = tmp_path / "m.yaml"
     path.write_text(SMALL, encoding="utf-8")
     sub = load_file(path).sub_element("1")
-    assert [(i.id, i.heading) for i in sub.supporting_information] == [(None, True), ("1-s01", False),
-                                                                       ("1-s02", False)]
+    assert [(i.id, i.heading) for i in sub.supporting_information] == [(None, True), ("1-s01", False), ("1-s02", False)]
 
 
 def test_an_item_without_an_id(tmp_path):
-    path, found = problems(tmp_path, SMALL.replace('          - id: "1-s02"\n            text: "• b"',
-                                                   '          - text: "• b"'))
-    assert found == [f"{path}:27: dimensions[0].elements[0].supporting_information[2].id: a supporting-information "
-                     "item needs an id (e.g. '1.1-s01'); only a line with 'heading: true' has none"]
+    path, found = problems(
+        tmp_path, SMALL.replace('          - id: "1-s02"\n            text: "• b"', '          - text: "• b"')
+    )
+    assert found == [
+        f"{path}:27: dimensions[0].elements[0].supporting_information[2].id: a supporting-information "
+        "item needs an id (e.g. '1.1-s01'); only a line with 'heading: true' has none"
+    ]
 
 
 def test_a_heading_with_an_id(tmp_path):
-    path, found = problems(tmp_path, SMALL.replace('          - text: "Plan covers:"\n',
-                                                   '          - id: "1-s09"\n            text: "Plan covers:"\n'))
-    assert found == [f"{path}:23: dimensions[0].elements[0].supporting_information[0].id: "
-                     "a heading is not ticked and has no id"]
+    path, found = problems(
+        tmp_path,
+        SMALL.replace(
+            '          - text: "Plan covers:"\n', '          - id: "1-s09"\n            text: "Plan covers:"\n'
+        ),
+    )
+    assert found == [
+        f"{path}:23: dimensions[0].elements[0].supporting_information[0].id: a heading is not ticked and has no id"
+    ]
 
 
 def test_a_repeated_item_id(tmp_path):
     path, found = problems(tmp_path, SMALL.replace('id: "1-s02"', 'id: "1-s01"'))
-    assert found == [f"{path}:27: dimensions[0].elements[0].supporting_information[2].id: "
-                     "duplicate supporting-information id '1-s01' (also line 25)"]
+    assert found == [
+        f"{path}:27: dimensions[0].elements[0].supporting_information[2].id: "
+        "duplicate supporting-information id '1-s01' (also line 25)"
+    ]
 
 
 def test_an_item_id_of_another_sub_element(tmp_path):
     path, found = problems(tmp_path, SMALL.replace('id: "1-s02"', 'id: "2-s02"'))
-    assert found == [f"{path}:27: dimensions[0].elements[0].supporting_information[2].id: supporting-information "
-                     "id '2-s02' must start with the sub-element code: '1-s01', '1-s02'…"]
-
+    assert found == [
+        f"{path}:27: dimensions[0].elements[0].supporting_information[2].id: supporting-information "
+        "id '2-s02' must start with the sub-element code: '1-s01', '1-s02'…"
+    ]
 
 
 # --- the matrix's own words around the criteria ---------------------------------------------------------------
@@ -214,9 +229,9 @@ def test_guidance_is_the_seeds_using_the_matrix_page_verbatim(matrix, matrix_see
     assert [s.title for s in matrix.guidance] == ["Using the matrix", "Early childhood services"]
     for section in matrix.guidance:
         start = matrix_seed_lines.index(section.title)
-        body = [line for line in matrix_seed_lines[start + 1:start + 30] if line]
+        body = [line for line in matrix_seed_lines[start + 1 : start + 30] if line]
         # each section is the seed's paragraphs under its heading, whole and in order
-        assert [p.text for p in section.paragraphs] == body[:len(section.paragraphs)]
+        assert [p.text for p in section.paragraphs] == body[: len(section.paragraphs)]
     bullets = [p.text.split(":")[0] for p in matrix.guidance[0].paragraphs if p.bullet]
     assert bullets == ["Group discussion", "Individual assessment"]
     assert sum(p.bullet for p in matrix.guidance[1].paragraphs) == 5
@@ -233,11 +248,17 @@ def test_dimension_descriptions(matrix, matrix_seed_lines):
     # "… effective arrangements for strategy and planning, leading change, delivering effective support, and
     # evaluating progress. These four dimensions (PLAN, LEAD, DELIVER, EVALUATE) form the structure of the matrix."
     assert [(d.name, d.description) for d in matrix.dimensions] == [
-        ("PLAN", "strategy and planning"), ("LEAD", "leading change"), ("DELIVER", "delivering effective support"),
-        ("EVALUATE", "evaluating progress")]
+        ("PLAN", "strategy and planning"),
+        ("LEAD", "leading change"),
+        ("DELIVER", "delivering effective support"),
+        ("EVALUATE", "evaluating progress"),
+    ]
     sentence = next(line for line in matrix_seed_lines if "These four dimensions" in line)
-    assert ("effective arrangements for strategy and planning, leading change, delivering effective support, "
-            "and evaluating progress. These four dimensions (PLAN, LEAD, DELIVER, EVALUATE)") in sentence
+    assert (
+        "effective arrangements for strategy and planning, leading change, delivering effective support, "
+        "and evaluating progress. These four dimensions (PLAN, LEAD, DELIVER, EVALUATE)"
+    ) in sentence
+
 
 # --- the Staffordshire indicator set (seed 004) -----------------------------------------------------------------
 
@@ -246,15 +267,45 @@ def test_dimension_descriptions(matrix, matrix_seed_lines):
 # "lower": the wording reduces the thing counted ("Reducing…", "Reduction in…", "Fewer…", "Decrease in…") or counts
 # something bad (out-of-work households, admissions, mortality, smoking in pregnancy, children at risk or overweight).
 LOWER = {
-    "cp2a-1-po3", "cp2a-1-po4", "cp2a-1-po5", "cp2a-1-po6",
-    "cp2a-2-po2", "cp2a-2-po3", "cp2a-2-po4", "cp2a-2-po5", "cp2a-2-sp5",
+    "cp2a-1-po3",
+    "cp2a-1-po4",
+    "cp2a-1-po5",
+    "cp2a-1-po6",
+    "cp2a-2-po2",
+    "cp2a-2-po3",
+    "cp2a-2-po4",
+    "cp2a-2-po5",
+    "cp2a-2-sp5",
     "cp2b-1-po1",
-    "cp2b-2-po2", "cp2b-2-po3", "cp2b-2-po4", "cp2b-2-po5", "cp2b-2-po6", "cp2b-2-po7", "cp2b-2-po8",
-    "cp2b-3-po9", "cp2b-3-po10", "cp2b-3-po11", "cp2b-3-po15", "cp2b-3-po17", "cp2b-3-po18", "cp2b-3-po19",
-    "cp2b-3-po22", "cp2b-3-po23", "cp2b-3-po28", "cp2b-3-po29", "cp2b-3-po33", "cp2b-3-po34", "cp2b-3-po36",
-    "cp2b-3-po37", "cp2b-3-po38", "cp2b-3-po39", "cp2b-3-po43", "cp2b-3-sp7",
+    "cp2b-2-po2",
+    "cp2b-2-po3",
+    "cp2b-2-po4",
+    "cp2b-2-po5",
+    "cp2b-2-po6",
+    "cp2b-2-po7",
+    "cp2b-2-po8",
+    "cp2b-3-po9",
+    "cp2b-3-po10",
+    "cp2b-3-po11",
+    "cp2b-3-po15",
+    "cp2b-3-po17",
+    "cp2b-3-po18",
+    "cp2b-3-po19",
+    "cp2b-3-po22",
+    "cp2b-3-po23",
+    "cp2b-3-po28",
+    "cp2b-3-po29",
+    "cp2b-3-po33",
+    "cp2b-3-po34",
+    "cp2b-3-po36",
+    "cp2b-3-po37",
+    "cp2b-3-po38",
+    "cp2b-3-po39",
+    "cp2b-3-po43",
+    "cp2b-3-sp7",
     "cp2b-4-po1",
-    "cp4-1-po4", "cp4-1-po5",
+    "cp4-1-po4",
+    "cp4-1-po5",
 }
 # "none": the wording does not say which way is better: narrative aims and statements ("To develop…", "Case
 # studies…", "… is graded Good or Outstanding"), "currently being decided" / "to be agreed", the six High Impact
@@ -262,15 +313,37 @@ LOWER = {
 # number of looked after children or on a safeguarding plan, adoptions, personal health budgets, referrals received,
 # service users accessing further support after case closure, clients whose children are deemed at risk).
 NONE = {
-    "cp2a-1-sp4", "cp2a-2-sp4",
-    "cp2b-1-po2", "cp2b-1-po3", "cp2b-1-po4", "cp2b-1-po5", "cp2b-1-po6", "cp2b-1-sp6",
-    "cp2b-2-sp3", "cp2b-2-sp4", "cp2b-2-sp5", "cp2b-2-sp8", "cp2b-2-sp10",
-    "cp2b-3-po1", "cp2b-3-po2", "cp2b-3-po3", "cp2b-3-po4", "cp2b-3-po5", "cp2b-3-po6", "cp2b-3-po7",
-    "cp2b-3-po21", "cp2b-3-sp1",
+    "cp2a-1-sp4",
+    "cp2a-2-sp4",
+    "cp2b-1-po2",
+    "cp2b-1-po3",
+    "cp2b-1-po4",
+    "cp2b-1-po5",
+    "cp2b-1-po6",
+    "cp2b-1-sp6",
+    "cp2b-2-sp3",
+    "cp2b-2-sp4",
+    "cp2b-2-sp5",
+    "cp2b-2-sp8",
+    "cp2b-2-sp10",
+    "cp2b-3-po1",
+    "cp2b-3-po2",
+    "cp2b-3-po3",
+    "cp2b-3-po4",
+    "cp2b-3-po5",
+    "cp2b-3-po6",
+    "cp2b-3-po7",
+    "cp2b-3-po21",
+    "cp2b-3-sp1",
     "cp2b-4-sp2",
-    "cp2b-5-po1", "cp2b-5-sp1",
-    "cp3-1-sp1", "cp3-1-sp3", "cp3-1-sp4", "cp3-1-sp5",
-    "cp4-1-po2", "cp4-1-sp9",
+    "cp2b-5-po1",
+    "cp2b-5-sp1",
+    "cp3-1-sp1",
+    "cp3-1-sp3",
+    "cp3-1-sp4",
+    "cp3-1-sp5",
+    "cp4-1-po2",
+    "cp4-1-sp9",
 }
 
 
@@ -311,7 +384,10 @@ def test_cp2b3_groups_as_the_seed_shows_them(indicator_set, indicators_seed):
     for heading in CP2B3_GROUPS:
         assert heading is None or heading in indicators_seed
     assert {ind.id: ind.parent for ind in it.indicators if ind.parent} == {
-        "cp2b-3-po24": "cp2b-3-po23", "cp2b-3-po25": "cp2b-3-po23", "cp2b-3-po26": "cp2b-3-po23"}
+        "cp2b-3-po24": "cp2b-3-po23",
+        "cp2b-3-po25": "cp2b-3-po23",
+        "cp2b-3-po26": "cp2b-3-po23",
+    }
     # no other intention has groups
     others = [ind for cp, i, ind in indicator_set.indicators() if i.id != "cp2b-3"]
     assert all(ind.group is None and ind.parent is None for ind in others)
@@ -325,8 +401,9 @@ def test_a_note_in_the_lead_commissioner_column_is_a_note(indicator_set, indicat
         "Denise Tolson, County Commissioner for Children's Care, SCC",
         "Marcus Warnes, Clinical Commissioning Group (CCG) Lead (North)",
     )
-    assert cp2b2.lead_commissioners_note == ("(North Staffordshire CCG and the integrated children's commissioning "
-                                             "team (South Staffordshire CCGs and SCC))")
+    assert cp2b2.lead_commissioners_note == (
+        "(North Staffordshire CCG and the integrated children's commissioning team (South Staffordshire CCGs and SCC))"
+    )
     # split by a page break in the seed, after "commissioning"
     assert "(North Staffordshire CCG and the integrated children's commissioning" in indicators_seed
     assert "team (South Staffordshire CCGs and SCC))" in indicators_seed
@@ -361,17 +438,34 @@ def test_a_small_grouped_set_loads(tmp_path):
     path = tmp_path / "i.yaml"
     path.write_text(GROUPED, encoding="utf-8")
     inds = [ind for _, _, ind in load_file(path).indicators()]
-    assert [(i.group, i.parent, i.direction) for i in inds] == [("G:", None, "lower"), ("G:", "po1", "none"),
-                                                                (None, None, "none")]
+    assert [(i.group, i.parent, i.direction) for i in inds] == [
+        ("G:", None, "lower"),
+        ("G:", "po1", "none"),
+        (None, None, "none"),
+    ]
 
 
-@pytest.mark.parametrize(("old", "new", "line", "field", "message"), [
-    ('direction: "lower", ', "", 16, "direction", "required field is missing"),
-    ('direction: "lower"', 'direction: "decrease"', 16, "direction", "'decrease': Input should be 'higher', 'lower' or 'none'"),
-    ('parent: "po1"', 'parent: "po3"', 18, "parent", "'po3' is not an earlier indicator of this intention"),
-    ('text: "c", unit: "text", direction: "none"}', 'text: "c", unit: "text", direction: "none", group: "G:", parent: "po2"}',
-     19, "parent", "'po2' is itself a sub-item (one level only)"),
-])
+@pytest.mark.parametrize(
+    ("old", "new", "line", "field", "message"),
+    [
+        ('direction: "lower", ', "", 16, "direction", "required field is missing"),
+        (
+            'direction: "lower"',
+            'direction: "decrease"',
+            16,
+            "direction",
+            "'decrease': Input should be 'higher', 'lower' or 'none'",
+        ),
+        ('parent: "po1"', 'parent: "po3"', 18, "parent", "'po3' is not an earlier indicator of this intention"),
+        (
+            'text: "c", unit: "text", direction: "none"}',
+            'text: "c", unit: "text", direction: "none", group: "G:", parent: "po2"}',
+            19,
+            "parent",
+            "'po2' is itself a sub-item (one level only)",
+        ),
+    ],
+)
 def test_indicator_rules(tmp_path, old, new, line, field, message):
     text = GROUPED.replace(old, new, 1)
     assert text != GROUPED
@@ -382,10 +476,13 @@ def test_indicator_rules(tmp_path, old, new, line, field, message):
 
 def test_a_split_group(tmp_path):
     text = GROUPED.replace('direction: "none"}', 'direction: "none", group: "G:"}').replace(
-        'group: "G:",\n             parent: "po1"}', 'group: "H:"}')
+        'group: "G:",\n             parent: "po1"}', 'group: "H:"}'
+    )
     path, found = problems(tmp_path, text)
-    assert found == [f"{path}:18: core_purposes[0].intentions[0].indicators[2].group: "
-                     "group 'G:' is split: its indicators must be consecutive"]
+    assert found == [
+        f"{path}:18: core_purposes[0].intentions[0].indicators[2].group: "
+        "group 'G:' is split: its indicators must be consecutive"
+    ]
 
 
 def test_supporting_items_and_lookup_by_id(matrix):
@@ -396,7 +493,12 @@ def test_supporting_items_and_lookup_by_id(matrix):
     assert found_sub.code == "1.2" and item.text == "• key lifecourse points"
     # the same wording five times in one sub-element: five items, five ids
     assert [i.id for i in matrix.sub_element("9.2").supporting_items if i.text == "Service user feedback"] == [
-        "9.2-s01", "9.2-s02", "9.2-s04", "9.2-s06", "9.2-s10"]
+        "9.2-s01",
+        "9.2-s02",
+        "9.2-s04",
+        "9.2-s06",
+        "9.2-s10",
+    ]
     assert matrix.supporting_item("2-s01")[0].code == "2"  # an element assessed as itself
     with pytest.raises(KeyError):
         matrix.supporting_item("1.2-s99")

@@ -17,8 +17,16 @@ pytestmark = pytest.mark.slow  # LibreOffice and Chromium
 def test_demo_round_trip(tmp_path):
     text = run_demo(tmp_path / "out", echo=lambda s: None)
     out = tmp_path / "out"
-    for name in ("summary.xlsx", "tracker.xlsx", "levels.csv", "answers.csv", "findings.csv", "register.csv",
-                 "indicators.csv", "summary.json"):
+    for name in (
+        "summary.xlsx",
+        "tracker.xlsx",
+        "levels.csv",
+        "answers.csv",
+        "findings.csv",
+        "register.csv",
+        "indicators.csv",
+        "summary.json",
+    ):
         assert (out / name).exists(), name
         assert str(out / name) in text
     register = list(csv.DictReader((out / "register.csv").open(encoding="utf-8-sig")))  # Excel-friendly BOM

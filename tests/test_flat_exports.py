@@ -28,8 +28,13 @@ from eif_xlsx.template.layout import BASELINE
 from .conftest import need_soffice
 
 SAMPLES = Path(__file__).resolve().parent.parent / "samples" / "returns"
-HEADERS = {"levels.csv": LEVELS, "answers.csv": ANSWERS, "findings.csv": FINDINGS, "register.csv": REGISTER,
-           "indicators.csv": INDICATORS}
+HEADERS = {
+    "levels.csv": LEVELS,
+    "answers.csv": ANSWERS,
+    "findings.csv": FINDINGS,
+    "register.csv": REGISTER,
+    "indicators.csv": INDICATORS,
+}
 TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
 NUMBER = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?")
 # What the partner typed in samples/returns (a supporting-information 'Other' box): text that looks like a formula
@@ -98,9 +103,19 @@ def test_guard_is_undone_by_unguard(text):
     assert not field.startswith(TRIGGERS) or NUMBER.fullmatch(field)
 
 
-@pytest.mark.parametrize("text, written", [("=1+1", "'=1+1"), ("+44 1632 960000", "'+44 1632 960000"),
-                                           ("-1.5", "-1.5"), ("@SUM(A1)", "'@SUM(A1)"), ("\tx", "'\tx"),
-                                           ("'quoted", "''quoted"), ("plain", "plain"), ("", "")])
+@pytest.mark.parametrize(
+    "text, written",
+    [
+        ("=1+1", "'=1+1"),
+        ("+44 1632 960000", "'+44 1632 960000"),
+        ("-1.5", "-1.5"),
+        ("@SUM(A1)", "'@SUM(A1)"),
+        ("\tx", "'\tx"),
+        ("'quoted", "''quoted"),
+        ("plain", "plain"),
+        ("", ""),
+    ],
+)
 def test_guard_examples(text, written):
     assert guard(text) == written and unguard(written) == text
 
@@ -145,7 +160,9 @@ def test_same_returns_give_the_same_bytes(demo, tmp_path):
     shutil.copytree(demo / "returns", returns)
     manifest = demo / "workbooks" / "manifest.csv"
     for out in ("a", "b"):
-        consolidate([returns], tmp_path / out, manifest=manifest, indicators="staffordshire-best-start", jobs=2, pdf=False)
+        consolidate(
+            [returns], tmp_path / out, manifest=manifest, indicators="staffordshire-best-start", jobs=2, pdf=False
+        )
     names = [*HEADERS, "summary.json", "report.html"]
     for name in names:
         assert (tmp_path / "a" / name).read_bytes() == (tmp_path / "b" / name).read_bytes(), name
@@ -165,10 +182,24 @@ def test_libreoffice_opens_a_guarded_csv_as_text(tmp_path):
     write_csv(tmp_path / "guarded.csv", ("a", "b", "c", "d", "e"), [texts])
     (tmp_path / "raw.csv").write_text(BOM + "a,b,c,d,e\r\n" + ",".join(texts) + "\r\n", encoding="utf-8")
     profile = (tmp_path / "profile").as_uri()
-    subprocess.run([exe, f"-env:UserInstallation={profile}", "--headless", "--norestore",
-                    "--infilter=CSV:44,34,76,1", "--convert-to", "xlsx", "--outdir", str(tmp_path / "out"),
-                    str(tmp_path / "guarded.csv"), str(tmp_path / "raw.csv")], capture_output=True, timeout=180,
-                   check=True)
+    subprocess.run(
+        [
+            exe,
+            f"-env:UserInstallation={profile}",
+            "--headless",
+            "--norestore",
+            "--infilter=CSV:44,34,76,1",
+            "--convert-to",
+            "xlsx",
+            "--outdir",
+            str(tmp_path / "out"),
+            str(tmp_path / "guarded.csv"),
+            str(tmp_path / "raw.csv"),
+        ],
+        capture_output=True,
+        timeout=180,
+        check=True,
+    )
 
     def cells(name):
         ws = load_workbook(tmp_path / "out" / f"{name}.xlsx").active
@@ -191,20 +222,29 @@ def test_supporting_answers_carry_their_items_level_and_other_items_their_text(t
     plain = [i for i in matrix.sub_element("1.1").supporting_items if not i.level][:2]
     assert len(levelled) == 3 and len(plain) == 2 and len({i.level for i in levelled}) > 1
     other = "=Our own audit, 2026 (added by the partner)"
-    answers = {("supporting_information", code, i.id, BASELINE): "✓"
-               for code, items in (("2", levelled), ("1.1", plain)) for i in items}
-    answers |= {("supporting_other", "2", "Other 1", ""): other, ("supporting_other_tick", "2", "Other 1", BASELINE): "✓"}
-    generate_workbooks(matrix, tmp_path / "returns", [Partner("P1", "Ann", "Org", "a@example.org")],
-                       prefill={"P1": ("", answers, {})})
+    answers = {
+        ("supporting_information", code, i.id, BASELINE): "✓"
+        for code, items in (("2", levelled), ("1.1", plain))
+        for i in items
+    }
+    answers |= {
+        ("supporting_other", "2", "Other 1", ""): other,
+        ("supporting_other_tick", "2", "Other 1", BASELINE): "✓",
+    }
+    generate_workbooks(
+        matrix, tmp_path / "returns", [Partner("P1", "Ann", "Org", "a@example.org")], prefill={"P1": ("", answers, {})}
+    )
     (tmp_path / "returns" / "manifest.csv").unlink()
     consolidate([tmp_path / "returns"], tmp_path / "out", jobs=1, pdf=False)
     data = json.loads((tmp_path / "out" / "summary.json").read_text(encoding="utf-8"))
     items = data["answers"]
     supporting = {a["item"]: a["item_level"] for a in items if a["field"] == "supporting_information"}
     assert supporting == {i.id: i.level or "" for i in [*levelled, *plain]}
-    assert {a["field"]: (a["item"], a["raw_value"], a["item_level"]) for a in items
-            if a["field"].startswith("supporting_other")} == {
-        "supporting_other": ("Other 1", other, ""), "supporting_other_tick": ("Other 1", "✓", "")}
+    assert {
+        a["field"]: (a["item"], a["raw_value"], a["item_level"])
+        for a in items
+        if a["field"].startswith("supporting_other")
+    } == {"supporting_other": ("Other 1", other, ""), "supporting_other_tick": ("Other 1", "✓", "")}
     assert all(a["item_level"] == "" for a in items if a["field"] != "supporting_information")
     rows = _rows(tmp_path / "out" / "answers.csv")
     assert rows[0] == list(ANSWERS) and "item_level" in rows[0]
@@ -220,5 +260,13 @@ def test_scores_round_half_up_as_the_report_and_summary_show_them():
     from eif_xlsx.report.svg import score_text
 
     assert [_score(x) for x in (0.03125, 2.25, 2.75, 1.125, 1 / 3, 2.99995, None, 4)] == [
-        0.0313, 2.25, 2.75, 1.125, 0.3333, 3.0, None, 4]
+        0.0313,
+        2.25,
+        2.75,
+        1.125,
+        0.3333,
+        3.0,
+        None,
+        4,
+    ]
     assert [score_text(_score(x)) for x in (2.25, 2.75, 1.125)] == ["2.25", "2.75", "1.13"]

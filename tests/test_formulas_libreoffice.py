@@ -52,14 +52,17 @@ def both(*patterns: Pattern) -> Pattern:
         for p in patterns:
             out.update(p(crits))
         return out
+
     return combined
 
 
 def cycle(values: tuple, levels: tuple[str, ...] | None = None) -> Pattern:
     """Tick the criteria (at `levels`, or all) with the given values in turn."""
+
     def make(crits: Crits) -> dict[str, object]:
         chosen = [code for code, lv in crits if levels is None or lv in levels]
         return {code: values[i % len(values)] for i, code in enumerate(chosen)}
+
     return make
 
 
@@ -67,6 +70,7 @@ def all_but_one(level: str) -> Pattern:
     def make(crits: Crits) -> dict[str, object]:
         skip = next(code for code, lv in crits if lv == level)
         return {code: "✓" for code, _ in crits if code != skip}
+
     return make
 
 
@@ -74,13 +78,23 @@ def all_but_one(level: str) -> Pattern:
 # score_ticks, so the table cannot drift from the rule)
 CASES: list[tuple[str, str, str, Pattern, str]] = [
     ("1.1", BASELINE, "nothing ticked", at(), NOT_ASSESSED),
-    ("1.1", TWELVE_MONTHS, "basic and all early, one of four substantial", both(at(BASIC, EARLY), first_of(SUBST, 1)),
-     "Early progress, working towards Substantial progress (1 of 4)"),
+    (
+        "1.1",
+        TWELVE_MONTHS,
+        "basic and all early, one of four substantial",
+        both(at(BASIC, EARLY), first_of(SUBST, 1)),
+        "Early progress, working towards Substantial progress (1 of 4)",
+    ),
     ("1.2", BASELINE, "only basic", at(BASIC), BASIC),
     ("1.2", TWELVE_MONTHS, "the single mature criterion, nothing below", at(MATURE), MATURE),
     ("2", BASELINE, "basic and all early", at(BASIC, EARLY), EARLY),
-    ("2", TWELVE_MONTHS, "basic and one of three early", both(at(BASIC), first_of(EARLY, 1)),
-     "Basic level, working towards Early progress (1 of 3)"),
+    (
+        "2",
+        TWELVE_MONTHS,
+        "basic and one of three early",
+        both(at(BASIC), first_of(EARLY, 1)),
+        "Basic level, working towards Early progress (1 of 3)",
+    ),
     ("3", BASELINE, "all early but not basic", at(EARLY), EARLY),
     ("3", TWELVE_MONTHS, "everything ticked", at(BASIC, EARLY, SUBST, MATURE), MATURE),
     ("4", BASELINE, "x, X, yes, TRUE, 1, ✔ and ✓ count", cycle(("x", "X", " yes ", "TRUE", "1", "✔", "✓")), MATURE),
@@ -90,12 +104,21 @@ CASES: list[tuple[str, str, str, Pattern, str]] = [
     ("6.1", BASELINE, "tick values (1 of 3)", cycle(TICKS[0:5]), MATURE),
     ("6.1", TWELVE_MONTHS, "values that do not count (1 of 2)", cycle(NOT_TICKS[0:5]), NOT_ASSESSED),
     ("6.2", BASELINE, "one of three mature only", first_of(MATURE, 1), NOT_YET_BASIC),
-    ("6.2", TWELVE_MONTHS, "basic, early, all substantial, two of three mature",
-     both(at(BASIC, EARLY, SUBST), first_of(MATURE, 2)), "Substantial progress, working towards Mature (2 of 3)"),
+    (
+        "6.2",
+        TWELVE_MONTHS,
+        "basic, early, all substantial, two of three mature",
+        both(at(BASIC, EARLY, SUBST), first_of(MATURE, 2)),
+        "Substantial progress, working towards Mature (2 of 3)",
+    ),
     ("7.1", BASELINE, "basic and all substantial, no early", at(BASIC, SUBST), SUBST),
-    ("7.1", TWELVE_MONTHS, "basic and three of four early, in tick words",
-     both(at(BASIC, value=" yes "), first_of(EARLY, 3, value="✔")),
-     "Basic level, working towards Early progress (3 of 4)"),
+    (
+        "7.1",
+        TWELVE_MONTHS,
+        "basic and three of four early, in tick words",
+        both(at(BASIC, value=" yes "), first_of(EARLY, 3, value="✔")),
+        "Basic level, working towards Early progress (3 of 4)",
+    ),
     ("7.3", BASELINE, "everything but the basic criterion", all_but_one(BASIC), MATURE),
     ("7.3", TWELVE_MONTHS, "two of four early only", first_of(EARLY, 2), NOT_YET_BASIC),
     ("8.1", TWELVE_MONTHS, "one of two mature, nothing below", first_of(MATURE, 1), NOT_YET_BASIC),
@@ -103,8 +126,13 @@ CASES: list[tuple[str, str, str, Pattern, str]] = [
     ("8.2", TWELVE_MONTHS, "values that do not count (2 of 2)", cycle(NOT_TICKS[4:]), NOT_ASSESSED),
     ("9.1", BASELINE, "one of two basic", first_of(BASIC, 1), "Not yet basic, working towards Basic level (1 of 2)"),
     ("9.1", TWELVE_MONTHS, "both basic, as TRUE and 1", cycle(("TRUE", 1), (BASIC,)), BASIC),
-    ("9.2", BASELINE, "basic, early, substantial, one of three mature",
-     both(at(BASIC, EARLY, SUBST), first_of(MATURE, 1)), "Substantial progress, working towards Mature (1 of 3)"),
+    (
+        "9.2",
+        BASELINE,
+        "basic, early, substantial, one of three mature",
+        both(at(BASIC, EARLY, SUBST), first_of(MATURE, 1)),
+        "Substantial progress, working towards Mature (1 of 3)",
+    ),
     ("10.1", BASELINE, "basic typed 'no', early ticked", both(at(BASIC, value="no"), at(EARLY)), EARLY),
     ("10.1", TWELVE_MONTHS, "tick values (3 of 3)", cycle(TICKS[9:]), MATURE),
     ("10.2", TWELVE_MONTHS, "ticks with odd spacing and case (1 of 2)", cycle(SPACED), MATURE),
@@ -154,8 +182,13 @@ def recalculated(request, tmp_path_factory, matrix):
         out = convert(uncached, "xlsx", tmp / "recalc")
     else:  # ssconvert --recalc: Gnumeric computes every formula before saving
         out = tmp / "recalc.xlsx"
-        proc = subprocess.run([need_ssconvert(), "--recalc", str(uncached), str(out)], capture_output=True, text=True,
-                              timeout=TIMEOUT, env={**os.environ, "HOME": str(tmp)})
+        proc = subprocess.run(
+            [need_ssconvert(), "--recalc", str(uncached), str(out)],
+            capture_output=True,
+            text=True,
+            timeout=TIMEOUT,
+            env={**os.environ, "HOME": str(tmp)},
+        )
         assert proc.returncode == 0 and out.exists(), proc.stderr
     wb = openpyxl.load_workbook(out, data_only=True)
     return wb, layout_mod.build(matrix), expected
@@ -187,8 +220,12 @@ def test_level_and_score(recalculated, case):
     ov = lay.sheet("Overview")
     r = next(x.row for x in ov.rows if x.key == code) + 1
     ws = wb["Overview"]
-    _check(want, ws.cell(r, OV_LEVEL[column] + 1).value, ws.cell(r, OV_SCORE[column] + 1).value,
-           f"Overview {code} {column}")
+    _check(
+        want,
+        ws.cell(r, OV_LEVEL[column] + 1).value,
+        ws.cell(r, OV_SCORE[column] + 1).value,
+        f"Overview {code} {column}",
+    )
 
 
 def test_columns_without_a_case_are_not_assessed(recalculated, matrix):

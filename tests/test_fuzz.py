@@ -37,8 +37,9 @@ LEAK = re.compile(r"\b[A-Z][A-Za-z]*(?:Error|Exception)\b|Traceback|line \d+, co
 def cli(*args: str, tmp: Path, cwd: Path) -> subprocess.CompletedProcess:
     """The real command, with its temporary directory in `tmp` (to see what it leaves there)."""
     env = {**os.environ, "TMPDIR": str(tmp)}
-    return subprocess.run([sys.executable, "-m", "eif_xlsx.cli", *args], capture_output=True, text=True, env=env,
-                          cwd=cwd, timeout=300)
+    return subprocess.run(
+        [sys.executable, "-m", "eif_xlsx.cli", *args], capture_output=True, text=True, env=env, cwd=cwd, timeout=300
+    )
 
 
 # --- the short fuzz run ------------------------------------------------------------------------------
@@ -50,15 +51,30 @@ def fuzz_run(tmp_path_factory):
 
     need_soffice()
     work = tmp_path_factory.mktemp("fuzz")
-    cmd = [sys.executable, str(ROOT / "scripts" / "fuzz.py"), "--seed", "18", "--n", str(FUZZ_N), "--batch", "250",
-           "--corpus", "12", "--corpus-dir", str(work / "corpus"), "--keep", str(work / "failures"),
-           "--work", str(work / "scratch")]
+    cmd = [
+        sys.executable,
+        str(ROOT / "scripts" / "fuzz.py"),
+        "--seed",
+        "18",
+        "--n",
+        str(FUZZ_N),
+        "--batch",
+        "250",
+        "--corpus",
+        "12",
+        "--corpus-dir",
+        str(work / "corpus"),
+        "--keep",
+        str(work / "failures"),
+        "--work",
+        str(work / "scratch"),
+    ]
     done = subprocess.run(cmd, capture_output=True, text=True, timeout=1200, cwd=ROOT)
     last = done.stdout.strip().splitlines()[-1] if done.stdout.strip() else ""
     m = LAST_LINE.match(last)
     assert m, f"no figures on the last line: {done.stdout[-2000:]} {done.stderr[-2000:]}"
     counts = {k: int(v) for k, v in (part.rsplit(" ", 1) for part in m.group(4).split(", "))}
-    failures = (work / "failures" / "failures.txt")
+    failures = work / "failures" / "failures.txt"
     return counts, done.stdout, failures.read_text(encoding="utf-8") if failures.exists() else ""
 
 
@@ -135,15 +151,24 @@ def test_long_attachment_name_costs_no_other_file(tmp_path, good):
 
 
 def test_odd_attachment_names_are_shown_cleaned_and_never_used_on_disk(tmp_path, good):
-    names = ["../../escape.xlsx", "a/b\\c.xlsx", "CON.xlsx", "nul\x00.xlsx", "same.xlsx", "same.xlsx", "é" * 200 + ".ods"]
+    names = [
+        "../../escape.xlsx",
+        "a/b\\c.xlsx",
+        "CON.xlsx",
+        "nul\x00.xlsx",
+        "same.xlsx",
+        "same.xlsx",
+        "é" * 200 + ".ods",
+    ]
     box, tmp = tmp_path / "box", tmp_path / "tmp"
     box.mkdir()
     tmp.mkdir()
     (box / "odd.msg").write_bytes(build_msg("ann@example.org", [(n, good) for n in names]))
     reports = _reports(cli("validate", "--json", str(box), tmp=tmp, cwd=tmp_path))
     shown = sorted(n.split(" › ", 1)[1] for n in reports)
-    assert shown == sorted(["escape.xlsx", "c.xlsx", "CON.xlsx", "nul.xlsx", "same.xlsx", "same (2).xlsx",
-                            "é" * 115 + "….ods"])
+    assert shown == sorted(
+        ["escape.xlsx", "c.xlsx", "CON.xlsx", "nul.xlsx", "same.xlsx", "same (2).xlsx", "é" * 115 + "….ods"]
+    )
     assert all(r["sender"] == "ann@example.org" for r in reports.values())
     assert not (tmp_path / "escape.xlsx").exists() and not (box.parent.parent / "escape.xlsx").exists()
     assert list(tmp.iterdir()) == []
@@ -156,9 +181,15 @@ def test_ansi_and_nested_outlook_messages(tmp_path, good):
     box.mkdir()
     tmp.mkdir()
     (box / "ansi.msg").write_bytes(build_msg("bob@example.org", [("Évaluation.xlsx", good)], unicode=False))
-    (box / "nested.msg").write_bytes(build_msg("carol@example.org", [
-        ("forwarded.msg", {"sender": "dan@example.org", "attachments": [("inner.xlsx", good)]}),
-        ("attached.msg", build_msg("erin@example.org", [("deeper.xlsx", good)]))]))
+    (box / "nested.msg").write_bytes(
+        build_msg(
+            "carol@example.org",
+            [
+                ("forwarded.msg", {"sender": "dan@example.org", "attachments": [("inner.xlsx", good)]}),
+                ("attached.msg", build_msg("erin@example.org", [("deeper.xlsx", good)])),
+            ],
+        )
+    )
     inner = EmailMessage(policy=SMTP)
     inner["From"] = "fay@example.org"
     inner.set_content("fw")
@@ -219,9 +250,13 @@ def test_an_interrupted_run_leaves_nothing_behind(tmp_path, good):
     for i in range(40):
         (box / f"r{i:02d}.eml").write_bytes(_eml([(f"r{i}.xlsx", good)]))
     for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGKILL):
-        proc = subprocess.Popen([sys.executable, "-m", "eif_xlsx.cli", "validate", "--json", "-j", "1", str(box)],
-                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=tmp_path,
-                                env={**os.environ, "TMPDIR": str(tmp)})
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "eif_xlsx.cli", "validate", "--json", "-j", "1", str(box)],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            cwd=tmp_path,
+            env={**os.environ, "TMPDIR": str(tmp)},
+        )
         deadline = time.monotonic() + 120
         while not any(tmp.rglob("*.xlsx")) and time.monotonic() < deadline and proc.poll() is None:
             time.sleep(0.05)
@@ -323,17 +358,24 @@ def test_corrupt_deflate_finding_has_no_library_text(tmp_path, matrix):
 
 def test_malformed_sheet_finding_has_no_library_text(tmp_path, matrix):
     good = make_workbook(tmp_path / "gen", matrix)
-    bad = _rezip(good, tmp_path / "malformed.xlsx",
-                 lambda n, d: d.replace(b"<sheetData>", b"<sheetData><row <") if n.endswith("sheet3.xml") else d)
+    bad = _rezip(
+        good,
+        tmp_path / "malformed.xlsx",
+        lambda n, d: d.replace(b"<sheetData>", b"<sheetData><row <") if n.endswith("sheet3.xml") else d,
+    )
     f = _finding_of(bad)
     assert f["code"] == "damaged" and not LEAK.search(f["message"]), f["message"]
 
 
 def test_unknown_cell_type_finding_has_no_exception_name(tmp_path, matrix):
     good = make_workbook(tmp_path / "gen", matrix, {("notes", "1.1", "", ""): "kept"})
-    bad = _rezip(good, tmp_path / "cell-type.xlsx",
-                 lambda n, d: re.sub(rb'<c r="B52"([^>]*) t="\w+"', rb'<c r="B52"\1 t="z"', d)
-                 if n.startswith("xl/worksheets/") else d)
+    bad = _rezip(
+        good,
+        tmp_path / "cell-type.xlsx",
+        lambda n, d: (
+            re.sub(rb'<c r="B52"([^>]*) t="\w+"', rb'<c r="B52"\1 t="z"', d) if n.startswith("xl/worksheets/") else d
+        ),
+    )
     f = _finding_of(bad)
     assert f["code"] == "damaged" and not LEAK.search(f["message"]), f["message"]
 
@@ -342,11 +384,13 @@ def test_ods_part_with_unsupported_method_is_refused_in_plain_words(tmp_path):
     import zipfile
 
     ods = tmp_path / "r.ods"
-    content = (b'<?xml version="1.0"?><office:document-content xmlns:office="urn:oasis:names:tc:opendocument:xmlns:'
-               b'office:1.0" xmlns:table="urn:oasis:names:tc:opendocument:xmlns:table:1.0" xmlns:text="urn:oasis:'
-               b'names:tc:opendocument:xmlns:text:1.0"><office:body><office:spreadsheet><table:table table:name="S">'
-               b'<table:table-row><table:table-cell office:value-type="string"><text:p>x</text:p></table:table-cell>'
-               b'</table:table-row></table:table></office:spreadsheet></office:body></office:document-content>')
+    content = (
+        b'<?xml version="1.0"?><office:document-content xmlns:office="urn:oasis:names:tc:opendocument:xmlns:'
+        b'office:1.0" xmlns:table="urn:oasis:names:tc:opendocument:xmlns:table:1.0" xmlns:text="urn:oasis:'
+        b'names:tc:opendocument:xmlns:text:1.0"><office:body><office:spreadsheet><table:table table:name="S">'
+        b'<table:table-row><table:table-cell office:value-type="string"><text:p>x</text:p></table:table-cell>'
+        b"</table:table-row></table:table></office:spreadsheet></office:body></office:document-content>"
+    )
     with zipfile.ZipFile(ods, "w") as z:
         z.writestr("mimetype", "application/vnd.oasis.opendocument.spreadsheet")
         z.writestr("content.xml", content, compress_type=zipfile.ZIP_DEFLATED)
@@ -354,9 +398,9 @@ def test_ods_part_with_unsupported_method_is_refused_in_plain_words(tmp_path):
     raw = bytearray(ods.read_bytes())
     with zipfile.ZipFile(ods) as z:
         info = z.getinfo("Thumbnails/thumbnail.png")
-    raw[info.header_offset + 8:info.header_offset + 10] = (12).to_bytes(2, "little")  # bzip2, local header
-    central = raw.rindex(b"PK\x01\x02" + raw[raw.rindex(b"PK\x01\x02") + 4:raw.rindex(b"PK\x01\x02") + 6])
-    raw[central + 10:central + 12] = (12).to_bytes(2, "little")  # and central directory (the last entry)
+    raw[info.header_offset + 8 : info.header_offset + 10] = (12).to_bytes(2, "little")  # bzip2, local header
+    central = raw.rindex(b"PK\x01\x02" + raw[raw.rindex(b"PK\x01\x02") + 4 : raw.rindex(b"PK\x01\x02") + 6])
+    raw[central + 10 : central + 12] = (12).to_bytes(2, "little")  # and central directory (the last entry)
     ods.write_bytes(bytes(raw))
     f = _finding_of(ods)
     assert not LEAK.search(f["message"]) and "NotImplemented" not in f["message"], f["message"]
@@ -382,10 +426,12 @@ def _ods_with(tmp_path: Path, extra: list[tuple[str, bytes]]) -> Path:
     import zipfile
 
     ods = tmp_path / "r.ods"
-    content = (b'<?xml version="1.0"?><office:document-content xmlns:office="urn:oasis:names:tc:opendocument:xmlns:'
-               b'office:1.0" xmlns:table="urn:oasis:names:tc:opendocument:xmlns:table:1.0"><office:body>'
-               b'<office:spreadsheet><table:table table:name="S"/></office:spreadsheet></office:body>'
-               b'</office:document-content>')
+    content = (
+        b'<?xml version="1.0"?><office:document-content xmlns:office="urn:oasis:names:tc:opendocument:xmlns:'
+        b'office:1.0" xmlns:table="urn:oasis:names:tc:opendocument:xmlns:table:1.0"><office:body>'
+        b'<office:spreadsheet><table:table table:name="S"/></office:spreadsheet></office:body>'
+        b"</office:document-content>"
+    )
     with zipfile.ZipFile(ods, "w", zipfile.ZIP_DEFLATED) as z:
         z.writestr("mimetype", "application/vnd.oasis.opendocument.spreadsheet", compress_type=zipfile.ZIP_STORED)
         z.writestr("content.xml", content)
@@ -411,8 +457,8 @@ def test_ods_part_with_a_zip_feature_zipfile_refuses_is_reported_in_plain_words(
         pos = -1
         while (pos := raw.find(sig, pos + 1)) != -1:
             name_at = pos + (30 if sig == b"PK\x03\x04" else 46)
-            if raw[name_at:name_at + 10] == b"Thumbnails":
-                raw[pos + at:pos + at + 2] = flag.to_bytes(2, "little")
+            if raw[name_at : name_at + 10] == b"Thumbnails":
+                raw[pos + at : pos + at + 2] = flag.to_bytes(2, "little")
     ods.write_bytes(bytes(raw))
     f = _finding_of(ods)
     assert f["code"] == code and "NotImplemented" not in f["message"] and "flag bit" not in f["message"], f

@@ -53,8 +53,7 @@ SAFE_FILE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*\.xlsx$")
 def generated(tmp_path_factory, matrix, indicator_set):
     """One workbook for ANN with the indicator sheet, opened with openpyxl, and the layout it should follow."""
     out = tmp_path_factory.mktemp("gen")
-    result = generate_workbooks(matrix, out, [ANN], indicators=indicator_set, area="Northshire",
-                                deadline="2026-12-12")
+    result = generate_workbooks(matrix, out, [ANN], indicators=indicator_set, area="Northshire", deadline="2026-12-12")
     path = result.files[0]
     return path, openpyxl.load_workbook(path), layout_mod.build(matrix, indicator_set)
 
@@ -263,7 +262,12 @@ def test_validation_lists(generated, matrix):
     for c in layout_mod.COLUMNS:
         assert list_items(dvs[a1(r, layout_mod.OV_RATING[c])]) == [NOT_YET_BASIC, *matrix.level_names]
     assert list_items(dvs[a1(r, layout_mod.OV_RATING["baseline"])]) == [
-        "Not yet basic", "Basic level", "Early progress", "Substantial progress", "Mature"]
+        "Not yet basic",
+        "Basic level",
+        "Early progress",
+        "Substantial progress",
+        "Mature",
+    ]
     dates = [ref for ref, dv in dvs.items() if dv.type == "date"]
     assert len(dates) == 2
     for label in ("Baseline assessment date", "12 months assessment date"):
@@ -341,8 +345,9 @@ def test_metadata_sheet(generated, matrix, indicator_set):
 def test_same_inputs_same_bytes(tmp_path, matrix, indicator_set):
     runs = []
     for name in ("one", "two"):
-        res = generate_workbooks(matrix, tmp_path / name, [ANN, BOB], indicators=indicator_set, area="Northshire",
-                                 deadline="2026-12-12")
+        res = generate_workbooks(
+            matrix, tmp_path / name, [ANN, BOB], indicators=indicator_set, area="Northshire", deadline="2026-12-12"
+        )
         runs.append(res)
     a, b = runs
     assert [r["file"] for r in a.rows] == [r["file"] for r in b.rows]
@@ -365,21 +370,30 @@ GOOD = ["Ann Example", "Northshire Midwifery", "ann@example.org"]
 BAD_LISTS = {
     "no name and no organisation": (
         [["name", "organisation", "email"], GOOD, ["", "", "nobody@example.org"]],
-        3, "no name and no organisation"),
+        3,
+        "no name and no organisation",
+    ),
     "duplicate id": (
-        [["id", "name", "organisation", "email"], ["P-1", *GOOD], ["P-2", "Bob", "Hub", "bob@example.org"],
-         ["p-1", "Cat", "Hub", "cat@example.org"]],
-        4, "duplicate id 'p-1' (also row 2)"),
+        [
+            ["id", "name", "organisation", "email"],
+            ["P-1", *GOOD],
+            ["P-2", "Bob", "Hub", "bob@example.org"],
+            ["p-1", "Cat", "Hub", "cat@example.org"],
+        ],
+        4,
+        "duplicate id 'p-1' (also row 2)",
+    ),
     "duplicate email": (
-        [["name", "organisation", "email"], GOOD, ["Bob", "Hub", "bob@example.org"],
-         ["Cat", "Hub", "ANN@example.org"]],
-        4, "duplicate email 'ANN@example.org' (also row 2)"),
+        [["name", "organisation", "email"], GOOD, ["Bob", "Hub", "bob@example.org"], ["Cat", "Hub", "ANN@example.org"]],
+        4,
+        "duplicate email 'ANN@example.org' (also row 2)",
+    ),
     "malformed email": (
         [["name", "organisation", "email"], GOOD, ["Bob", "Hub", "bob.example.org"]],
-        3, "'bob.example.org' is not a valid email address"),
-    "missing header column": (
-        [["name", "email"], ["Ann Example", "ann@example.org"]],
-        1, "missing: organisation"),
+        3,
+        "'bob.example.org' is not a valid email address",
+    ),
+    "missing header column": ([["name", "email"], ["Ann Example", "ann@example.org"]], 1, "missing: organisation"),
 }
 
 
@@ -401,9 +415,18 @@ def test_bad_partner_list(tmp_path, case):
 
 
 def test_every_bad_row_is_reported(tmp_path):
-    path = write_csv(tmp_path / "partners.csv", [
-        ["name", "organisation", "email"], GOOD, ["", "", ""], ["", "", "x@example.org"],
-        ["Bob", "Hub", "not an email"], ["Cat", "Hub", "ann@example.org"], ["Dan", "Hub", "dan@example.org"]])
+    path = write_csv(
+        tmp_path / "partners.csv",
+        [
+            ["name", "organisation", "email"],
+            GOOD,
+            ["", "", ""],
+            ["", "", "x@example.org"],
+            ["Bob", "Hub", "not an email"],
+            ["Cat", "Hub", "ann@example.org"],
+            ["Dan", "Hub", "dan@example.org"],
+        ],
+    )
     out = tmp_path / "out"
     result = run_generate("--partners", str(path), "--out", str(out))
     assert result.exit_code == 2
@@ -429,7 +452,8 @@ def test_xlsx_partner_list(tmp_path):
     assert [(p.name, p.organisation, p.email, p.role, p.row) for p in people] == [
         ("Ann Example", "Northshire Midwifery", "ann@example.org", "Head of midwifery", 2),
         ("Bob Sample", "Family Hubs North", "bob@example.org", "", 3),
-        ("", "Health visiting", "", "", 5)]
+        ("", "Health visiting", "", "", 5),
+    ]
 
     out = tmp_path / "out"
     result = run_generate("--partners", str(path), "--out", str(out), "--quiet")
@@ -446,8 +470,12 @@ def test_xlsx_partner_list(tmp_path):
 
 
 def test_made_up_ids_are_stable_and_distinct(tmp_path):
-    rows = [["name", "organisation", "email"], GOOD, ["Bob Sample", "Family Hubs North", "bob@example.org"],
-            ["Bob Sample", "Family Hubs South", ""]]
+    rows = [
+        ["name", "organisation", "email"],
+        GOOD,
+        ["Bob Sample", "Family Hubs North", "bob@example.org"],
+        ["Bob Sample", "Family Hubs South", ""],
+    ]
     first = read_partners(write_csv(tmp_path / "a.csv", rows))
     again = read_partners(write_csv(tmp_path / "b.csv", rows))
     ids = [p.id for p in first]
@@ -467,14 +495,17 @@ def test_made_up_ids_are_stable_and_distinct(tmp_path):
 
 
 def test_safe_file_names(tmp_path):
-    path = write_csv(tmp_path / "partners.csv", [
-        ["name", "organisation", "email"],
-        ["../../etc/passwd", "", "a@example.org"],
-        ["Ann/Bob", "Team: A/B \\ C", "b@example.org"],
-        ["Дмитрий Иванов", "東京保健センター", "c@example.org"],
-        ["..", "..", "d@example.org"],
-        ["CON", "NUL:", "e@example.org"],
-    ])
+    path = write_csv(
+        tmp_path / "partners.csv",
+        [
+            ["name", "organisation", "email"],
+            ["../../etc/passwd", "", "a@example.org"],
+            ["Ann/Bob", "Team: A/B \\ C", "b@example.org"],
+            ["Дмитрий Иванов", "東京保健センター", "c@example.org"],
+            ["..", "..", "d@example.org"],
+            ["CON", "NUL:", "e@example.org"],
+        ],
+    )
     out = tmp_path / "deep" / "out"
     result = run_generate("--partners", str(path), "--out", str(out), "-q")
     assert result.exit_code == 0, result.output
@@ -490,10 +521,14 @@ def test_safe_file_names(tmp_path):
 
 
 def test_manifest(tmp_path):
-    path = write_csv(tmp_path / "partners.csv", [
-        ["id", "name", "organisation", "email", "role"],
-        ["P-ANN", "Ann Example", "Northshire Midwifery", "ann@example.org", "Head of midwifery"],
-        ["P-BOB", "Bob Sample", "Family Hubs North", "bob@example.org", ""]])
+    path = write_csv(
+        tmp_path / "partners.csv",
+        [
+            ["id", "name", "organisation", "email", "role"],
+            ["P-ANN", "Ann Example", "Northshire Midwifery", "ann@example.org", "Head of midwifery"],
+            ["P-BOB", "Bob Sample", "Family Hubs North", "bob@example.org", ""],
+        ],
+    )
     out = tmp_path / "out"
     result = run_generate("--partners", str(path), "--out", str(out), "--indicators", INDICATORS_ID, "-q")
     assert result.exit_code == 0, result.output
@@ -533,14 +568,17 @@ def test_blank_workbook_without_partners(tmp_path, matrix):
 # --- sheet names ---------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("name", [
-    "7.2 Evidence-based programmes / interventions",
-    "1.1 " + "A very long sub-element name " * 4,
-    "3 [Draft]: who? what* a/b\\c",
-    "4 Partnership [] : * ? / \\ and more words to make it long",
-    "'5 Quoted'",
-    "6.1    lots     of   spaces",
-])
+@pytest.mark.parametrize(
+    "name",
+    [
+        "7.2 Evidence-based programmes / interventions",
+        "1.1 " + "A very long sub-element name " * 4,
+        "3 [Draft]: who? what* a/b\\c",
+        "4 Partnership [] : * ? / \\ and more words to make it long",
+        "'5 Quoted'",
+        "6.1    lots     of   spaces",
+    ],
+)
 def test_safe_sheet_name(name):
     got = safe_sheet_name(name)
     assert 0 < len(got) <= MAX_SHEET_NAME

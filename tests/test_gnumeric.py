@@ -36,9 +36,22 @@ pytestmark = pytest.mark.slow  # Gnumeric
 TIMEOUT = 180
 XML_SPACE = " \t\r\n"  # the characters XML calls whitespace
 
-TEXTS = ["=1+1 is not a formula here", "+44 20 7946 0000", "-minus first", "@mention", "two\nlines",
-         "日本語のテキスト", "Ελληνικά και العربية", "עברית \u202eRTL", "emoji 😀👍🏽 👩\u200d👩\u200d👧", "e\u0301 combining",
-         "'quoted'", "a & b < c > d", "_x0041_ typed literally", "y" * 900]
+TEXTS = [
+    "=1+1 is not a formula here",
+    "+44 20 7946 0000",
+    "-minus first",
+    "@mention",
+    "two\nlines",
+    "日本語のテキスト",
+    "Ελληνικά και العربية",
+    "עברית \u202eRTL",
+    "emoji 😀👍🏽 👩\u200d👩\u200d👧",
+    "e\u0301 combining",
+    "'quoted'",
+    "a & b < c > d",
+    "_x0041_ typed literally",
+    "y" * 900,
+]
 # Text with whitespace at either end: Gnumeric's .xlsx loses it (see the module docstring).
 EDGE_TEXTS = ["  spaced  ", "tail\n", "\n\nlead", "\tindented", "   "]
 TICKS = ["✓", " YES", "x", "1", "no", "maybe"]
@@ -50,14 +63,16 @@ def need_ssconvert() -> str:
 
 def ssconvert(src: Path, dst: Path, exporter: str | None = None) -> Path:
     cmd = [need_ssconvert(), *(["-T", exporter] if exporter else []), str(src), str(dst)]
-    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=TIMEOUT,
-                          env={**os.environ, "HOME": str(dst.parent)})
+    proc = subprocess.run(
+        cmd, capture_output=True, text=True, timeout=TIMEOUT, env={**os.environ, "HOME": str(dst.parent)}
+    )
     assert proc.returncode == 0 and dst.exists(), proc.stderr
     return dst
 
 
 def answers_for(lay: layout_mod.WorkbookLayout, texts: list[str]) -> dict:
     """A value for every input cell, of its kind (test_importer.full_answers, with texts under 1,000 characters)."""
+
     def text(i: int) -> str:
         t = texts[i % len(texts)]
         return t if t.strip(XML_SPACE) == "" or t in EDGE_TEXTS else f"{t} #{i}"
@@ -69,8 +84,9 @@ def answers_for(lay: layout_mod.WorkbookLayout, texts: list[str]) -> dict:
 def filled(tmp_path_factory, matrix, indicator_set, catalog) -> tuple[Path, Return]:
     need_ssconvert()
     lay = layout_mod.build(matrix, indicator_set)
-    path = make_workbook(tmp_path_factory.mktemp("gen"), matrix, answers_for(lay, TEXTS + EDGE_TEXTS),
-                         indicators=indicator_set)
+    path = make_workbook(
+        tmp_path_factory.mktemp("gen"), matrix, answers_for(lay, TEXTS + EDGE_TEXTS), indicators=indicator_set
+    )
     original = read_return(path, catalog)
     assert original.readable and len(original.answers) == len(lay.inputs())
     return path, original
@@ -145,8 +161,9 @@ def _without_indentation(src: Path, dst: Path) -> Path:
             data = zin.read(info.filename)
             if info.filename == "content.xml":
                 data = re.sub(rb">[ \t\r\n]+<", b"><", data)
-            zout.writestr(info, data, compress_type=zipfile.ZIP_STORED if info.filename == "mimetype"
-                          else zipfile.ZIP_DEFLATED)
+            zout.writestr(
+                info, data, compress_type=zipfile.ZIP_STORED if info.filename == "mimetype" else zipfile.ZIP_DEFLATED
+            )
     return dst
 
 

@@ -172,8 +172,7 @@ WHERE = {
     "ods-far-cell.ods": (COVER_SHEET, None),
 }
 CELL = re.compile(r"[A-Z]{1,3}[1-9][0-9]*")
-READABLE_INTACT = ["macro.xlsm", "huge-dimension.xlsx", "no-metadata.xlsx", "metadata-edited.xlsx",
-                   "ods-renamed.xlsx"]
+READABLE_INTACT = ["macro.xlsm", "huge-dimension.xlsx", "no-metadata.xlsx", "metadata-edited.xlsx", "ods-renamed.xlsx"]
 
 
 def expected_where(hostile, name: str) -> tuple[str, str | None] | None:
@@ -199,9 +198,14 @@ def assert_where(found: list, where: tuple[str, str | None], name: str) -> None:
 
 
 def _params(names):
-    return [pytest.param(n, marks=pytest.mark.xfail(strict=True, reason=KNOWN_BUGS[n])) if n in KNOWN_BUGS
-            else pytest.param(n, marks=SLOW) if n in OFFICE_FILES else n
-            for n in names]
+    return [
+        pytest.param(n, marks=pytest.mark.xfail(strict=True, reason=KNOWN_BUGS[n]))
+        if n in KNOWN_BUGS
+        else pytest.param(n, marks=SLOW)
+        if n in OFFICE_FILES
+        else n
+        for n in names
+    ]
 
 
 # --- each file -----------------------------------------------------------------------------------
@@ -262,8 +266,11 @@ def test_ods_renamed_xlsx_is_recognised_by_its_content(hostile_office):
 
 
 def test_external_entity_never_reaches_an_answer(hostile):
-    secret = Path("/etc/passwd").read_text(encoding="utf-8", errors="replace").splitlines()[:3] \
-        if Path("/etc/passwd").exists() else []
+    secret = (
+        Path("/etc/passwd").read_text(encoding="utf-8", errors="replace").splitlines()[:3]
+        if Path("/etc/passwd").exists()
+        else []
+    )
     secret = [line for line in secret if line.strip()] or ["root:x:0:0"]
     for name in ("xxe.xlsx", "xxe-utf16.xlsx", "billion-laughs.xlsx"):
         ret = read_return(hostile["corpus"][name][0])
@@ -431,8 +438,10 @@ def test_batch_worker_runs_under_the_memory_limit():
     assert soft == batch.WORKER_MEMORY and hard == batch.WORKER_MEMORY
 
 
-@pytest.mark.skipif(multiprocessing.get_start_method(allow_none=False) != "fork",
-                    reason="the worker must inherit the lowered safety limits (fork start method)")
+@pytest.mark.skipif(
+    multiprocessing.get_start_method(allow_none=False) != "fork",
+    reason="the worker must inherit the lowered safety limits (fork start method)",
+)
 def test_batch_survives_a_worker_killed_by_a_real_crash(hostile, monkeypatch):
     """A file that gets past the safety pass and makes the reader abort (a dense grid of 10 GB, refused by the
     worker's address-space limit) costs only itself.
@@ -450,8 +459,11 @@ def test_batch_survives_a_worker_killed_by_a_real_crash(hostile, monkeypatch):
     dumping = faulthandler.is_enabled()
     faulthandler.disable()  # the forked worker would print a 'Fatal Python error' traceback as it aborts
     try:
-        sources = [batch.Source(str(good), "first.xlsx"), batch.Source(str(crash), "crash.xlsx"),
-                   batch.Source(str(good), "last.xlsx")]
+        sources = [
+            batch.Source(str(good), "first.xlsx"),
+            batch.Source(str(crash), "crash.xlsx"),
+            batch.Source(str(good), "last.xlsx"),
+        ]
         started = time.monotonic()
         reports = batch.run(sources, jobs=2)
         alone = batch._isolated(sources[1], batch.Context(Catalog.default()))
@@ -488,18 +500,34 @@ print(json.dumps({"before": before, "after": peak(), "codes": codes}))
 
 
 def test_reading_bombs_keeps_memory_small(hostile):
-    names = ["bomb.xlsx", "bomb-lying.xlsx", "size-lie.xlsx", "huge-dimension.xlsx", "far-cell.xlsx",
-             "far-cell-in-early-row.xlsx", "far-cell-long-column.xlsx", "far-cell-prefixed.xlsx",
-             "rows-without-refs.xlsx", "spread-over-sheets.xlsx", "sheet-outside.xlsx", "billion-laughs.xlsx"]
+    names = [
+        "bomb.xlsx",
+        "bomb-lying.xlsx",
+        "size-lie.xlsx",
+        "huge-dimension.xlsx",
+        "far-cell.xlsx",
+        "far-cell-in-early-row.xlsx",
+        "far-cell-long-column.xlsx",
+        "far-cell-prefixed.xlsx",
+        "rows-without-refs.xlsx",
+        "spread-over-sheets.xlsx",
+        "sheet-outside.xlsx",
+        "billion-laughs.xlsx",
+    ]
     paths = [str(hostile["corpus"][n][0]) for n in names]
     env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parent.parent)}
-    proc = subprocess.run([sys.executable, "-c", _MEASURE, str(hostile["good"]), *paths], capture_output=True,
-                          text=True, timeout=120, env=env)
+    proc = subprocess.run(
+        [sys.executable, "-c", _MEASURE, str(hostile["good"]), *paths],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=env,
+    )
     assert proc.returncode == 0, proc.stderr[-2000:]
     got = json.loads(proc.stdout.strip().splitlines()[-1])
     for name, path in zip(names, paths, strict=True):
         assert EXPECTED[name] in got["codes"][path] or EXPECTED[name] is None, (name, got["codes"][path])
-    growth = (got["after"] - got["before"]) / 1024 ** 2
+    growth = (got["after"] - got["before"]) / 1024**2
     assert growth < 100, f"peak memory grew by {growth:.0f} MB reading the bombs"
 
 
@@ -518,8 +546,10 @@ def test_far_cell_finding_names_its_sheet_and_cell(tmp_path, matrix):
         for info in zin.infolist():
             data = zin.read(info)
             if info.filename == part:
-                data = data.replace(b"</sheetData>", b'<row r="900000"><c r="B900000" t="inlineStr"><is><t>x</t>'
-                                                     b"</is></c></row></sheetData>")
+                data = data.replace(
+                    b"</sheetData>",
+                    b'<row r="900000"><c r="B900000" t="inlineStr"><is><t>x</t></is></c></row></sheetData>',
+                )
             zout.writestr(info, data)
     ret = read_return(bad)
     found = [f for f in ret.findings if f.code == "too-large"]

@@ -19,8 +19,18 @@ from eif_xlsx.template.layout import BASELINE, COL_BASE, TWELVE_MONTHS
 
 from .conftest import ANN, BOB, make_workbook, need_soffice
 
-TRICKY = ["=1+1 is not a formula here", "+44 20 7946 0000", "-minus first", "@mention", "two\nlines",
-          "日本語のテキスト", "Ελληνικά και العربية", "  spaced  ", "'quoted'", "x" * 5000]
+TRICKY = [
+    "=1+1 is not a formula here",
+    "+44 20 7946 0000",
+    "-minus first",
+    "@mention",
+    "two\nlines",
+    "日本語のテキスト",
+    "Ελληνικά και العربية",
+    "  spaced  ",
+    "'quoted'",
+    "x" * 5000,
+]
 
 
 def full_answers(lay: layout_mod.WorkbookLayout, ticks: tuple[str, ...] = ("✓",), text=None) -> dict:
@@ -168,24 +178,44 @@ def test_no_evidence_needs_supporting_information_at_the_level_claimed(tmp_path,
     assert [(f.sheet, f.cell) for f in only_mature] == [(lay.name, a1(first_early.row, COL_BASE))]
     assert only_mature[0].message == (
         "2 Baseline: the criteria reach Early progress but no supporting information is ticked at that level "
-        "(an item marked Early progress, or one under 'Other').")
+        "(an item marked Early progress, or one under 'Other')."
+    )
     assert findings({("supporting_information", "2", items["Early progress"][-1], BASELINE): "✓"}, "early") == []
-    assert findings({("supporting_other_tick", "2", "Other 1", BASELINE): "✓",
-                     ("supporting_other", "2", "Other 1", ""): "Our own audit"}, "other") == []
+    assert (
+        findings(
+            {
+                ("supporting_other_tick", "2", "Other 1", BASELINE): "✓",
+                ("supporting_other", "2", "Other 1", ""): "Our own audit",
+            },
+            "other",
+        )
+        == []
+    )
     # 1.1: no levels on its items, so any ticked item is evidence for any level.
     basic_early = {c.code for c in matrix.sub_element("1.1").criteria if c.level in ("Basic level", "Early progress")}
-    path = make_workbook(tmp_path / "unlevelled", matrix, {
-        **{("criterion", "1.1", code, BASELINE): "✓" for code in basic_early},
-        ("supporting_information", "1.1", "1.1-s05", BASELINE): "✓"})
+    path = make_workbook(
+        tmp_path / "unlevelled",
+        matrix,
+        {
+            **{("criterion", "1.1", code, BASELINE): "✓" for code in basic_early},
+            ("supporting_information", "1.1", "1.1-s05", BASELINE): "✓",
+        },
+    )
     report = check(read_return(path, catalog), catalog, today=dt.date(2026, 11, 24))
     assert report.results[("1.1", BASELINE)].score.full >= 2
     assert [f for f in report.findings if f.code == "no-evidence"] == []
 
 
 def test_date_missing_and_future(tmp_path, matrix, catalog):
-    path = make_workbook(tmp_path, matrix, {("criterion", "1.1", "1.1a", BASELINE): "✓",
-                                            ("criterion", "1.1", "1.1a", TWELVE_MONTHS): "✓",
-                                            ("assessment_date", "", "", TWELVE_MONTHS): dt.date(2030, 1, 1)})
+    path = make_workbook(
+        tmp_path,
+        matrix,
+        {
+            ("criterion", "1.1", "1.1a", BASELINE): "✓",
+            ("criterion", "1.1", "1.1a", TWELVE_MONTHS): "✓",
+            ("assessment_date", "", "", TWELVE_MONTHS): dt.date(2030, 1, 1),
+        },
+    )
     report = check(read_return(path, catalog), catalog, today=dt.date(2026, 11, 24))
     codes = codes_of(report)
     assert ("date-missing", "Overview", "D5") in codes
@@ -245,8 +275,9 @@ def test_formula_typed_into_inputs(tmp_path, matrix, catalog):
     path = make_workbook(tmp_path, matrix, {("criterion", "1.1", "1.1a", BASELINE): "✓"})
     wb = openpyxl.load_workbook(path)
     wb["1.2 Population needs"]["D10"] = "=1+1"
-    wb["1.2 Population needs"]["B" + str(layout_mod.build(matrix).sub_element_sheet("1.2").marks["notes"] + 1)] = \
+    wb["1.2 Population needs"]["B" + str(layout_mod.build(matrix).sub_element_sheet("1.2").marks["notes"] + 1)] = (
         '=HYPERLINK("http://example.org","click")'
+    )
     wb.save(path)
     ret = read_return(path, catalog)
     found = [(f.sheet, f.cell) for f in ret.findings if f.code == "formula-in-input"]
@@ -311,18 +342,25 @@ def test_values_typed_outside_the_inputs_are_kept(tmp_path, matrix, catalog):
     wb.save(path)
     ret = read_return(path, catalog)
     extra = {(a.sheet, a.cell): a.raw_text for a in ret.extra}
-    assert extra == {("1.1 Vision, strategy & plan", "F10"): "comment beside 1.1a",
-                     ("1.1 Vision, strategy & plan", "Z3"): "far to the right",
-                     ("1.1 Vision, strategy & plan", "C12"): "a row the partner added",
-                     ("Overview", "L9"): "note on the overview"}
+    assert extra == {
+        ("1.1 Vision, strategy & plan", "F10"): "comment beside 1.1a",
+        ("1.1 Vision, strategy & plan", "Z3"): "far to the right",
+        ("1.1 Vision, strategy & plan", "C12"): "a row the partner added",
+        ("Overview", "L9"): "note on the overview",
+    }
     assert {(f.code, f.sheet) for f in ret.findings if f.code == "extra-content"} == {
-        ("extra-content", "1.1 Vision, strategy & plan"), ("extra-content", "Overview")}
+        ("extra-content", "1.1 Vision, strategy & plan"),
+        ("extra-content", "Overview"),
+    }
     assert ret.answer("criterion", "1.1", "1.1a", BASELINE).value is True
 
 
 def test_metadata_deleted_with_indicators_keeps_indicator_answers(tmp_path, matrix, indicator_set, catalog):
-    answers = {("criterion", "1.1", "1.1a", BASELINE): "✓", ("indicator_value", "", "cp1-1-po1", ""): 42.0,
-               ("indicator_period", "", "cp1-1-po1", ""): "2026 Q1"}
+    answers = {
+        ("criterion", "1.1", "1.1a", BASELINE): "✓",
+        ("indicator_value", "", "cp1-1-po1", ""): 42.0,
+        ("indicator_period", "", "cp1-1-po1", ""): "2026 Q1",
+    }
     path = make_workbook(tmp_path, matrix, answers, indicators=indicator_set)
     wb = openpyxl.load_workbook(path)
     del wb["_eif"]

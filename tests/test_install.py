@@ -36,8 +36,7 @@ def test_wheel_installs_and_lists_builtin_definitions(tmp_path):
 
     # 1. build the wheel (hatchling comes from the package index through pip's build isolation)
     wheels = tmp_path / "wheels"
-    _run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--disable-pip-version-check", "-q",
-          "-w", wheels, REPO])
+    _run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--disable-pip-version-check", "-q", "-w", wheels, REPO])
     (wheel,) = wheels.glob("eif_xlsx-*.whl")
     with zipfile.ZipFile(wheel) as zf:
         names = set(zf.namelist())
@@ -51,8 +50,11 @@ def test_wheel_installs_and_lists_builtin_definitions(tmp_path):
     _run([sys.executable, "-m", "venv", venv])
     bindir = venv / ("Scripts" if os.name == "nt" else "bin")
     python = bindir / "python"
-    env = {k: v for k, v in os.environ.items()
-           if k not in ("PYTHONPATH", "PYTHONHOME", "VIRTUAL_ENV", "EIF_XLSX_DEFINITIONS", "PYTHONSTARTUP")}
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in ("PYTHONPATH", "PYTHONHOME", "VIRTUAL_ENV", "EIF_XLSX_DEFINITIONS", "PYTHONSTARTUP")
+    }
     _run([python, "-m", "pip", "install", "--disable-pip-version-check", "-q", wheel], env=env, cwd=tmp_path)
 
     # 3. run the installed command from outside the repository
@@ -70,19 +72,33 @@ def test_wheel_installs_and_lists_builtin_definitions(tmp_path):
     assert by_id["staffordshire-best-start"].split()[1] == "indicators"
 
     # the package and its definitions come from the environment, not from this checkout
-    where = _run([python, "-c", "import json, eif_xlsx, eif_xlsx.domain.catalog as c; "
-                  "print(json.dumps([eif_xlsx.__file__, str(c.builtin_dir())]))"], timeout=60, env=env, cwd=outside)
+    where = _run(
+        [
+            python,
+            "-c",
+            "import json, eif_xlsx, eif_xlsx.domain.catalog as c; "
+            "print(json.dumps([eif_xlsx.__file__, str(c.builtin_dir())]))",
+        ],
+        timeout=60,
+        env=env,
+        cwd=outside,
+    )
     module_file, builtin = (Path(p) for p in json.loads(where.stdout))
     assert venv.resolve() in module_file.resolve().parents
     assert REPO not in module_file.resolve().parents
     assert builtin.resolve() == module_file.resolve().parent / "definitions"
 
     # the installed matrix is the whole transcription
-    shown = _run([bindir / "eif-xlsx", "definitions", "show", "maternity-early-years", "--json"],
-                 timeout=60, env=env, cwd=outside)
+    shown = _run(
+        [bindir / "eif-xlsx", "definitions", "show", "maternity-early-years", "--json"],
+        timeout=60,
+        env=env,
+        cwd=outside,
+    )
     data = json.loads(shown.stdout)
-    criteria = [c for d in data["dimensions"] for e in d["elements"] for s in (e["sub_elements"] or [e])
-                for c in s["criteria"]]
+    criteria = [
+        c for d in data["dimensions"] for e in d["elements"] for s in (e["sub_elements"] or [e]) for c in s["criteria"]
+    ]
     assert len(criteria) == 123
 
     # the README's main job, from the installed package alone: the demo round trip

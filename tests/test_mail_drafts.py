@@ -13,19 +13,39 @@ from click.testing import CliRunner
 from eif_xlsx.cli import main
 from eif_xlsx.rounds.mail import default_body, draft, fill_template, sign_off, to_bytes
 
-PARTNERS = ("id,name,organisation,email\n"
-            "NMW-01,Hélène Dupré,Northshire Maternity,helene@example.org\n"
-            "FH-01,Bob Sample,Family Hubs North,bob@example.org\n"
-            "CC-01,,Little Acorns Nursery,\n")  # no email: no draft
+PARTNERS = (
+    "id,name,organisation,email\n"
+    "NMW-01,Hélène Dupré,Northshire Maternity,helene@example.org\n"
+    "FH-01,Bob Sample,Family Hubs North,bob@example.org\n"
+    "CC-01,,Little Acorns Nursery,\n"
+)  # no email: no draft
 
 
 def generate(tmp_path: Path, out: str, *more: str):
     partners = tmp_path / "partners.csv"
     partners.write_text(PARTNERS, encoding="utf-8")
-    return CliRunner().invoke(main, ["generate", "maternity-early-years", "--partners", str(partners),
-                                     "--area", "Northshire", "--deadline", "2026-12-11", "--email-drafts",
-                                     "--sender", "early.years@northshire.example", "--out", str(tmp_path / out),
-                                     "-j", "1", "--quiet", *more])
+    return CliRunner().invoke(
+        main,
+        [
+            "generate",
+            "maternity-early-years",
+            "--partners",
+            str(partners),
+            "--area",
+            "Northshire",
+            "--deadline",
+            "2026-12-11",
+            "--email-drafts",
+            "--sender",
+            "early.years@northshire.example",
+            "--out",
+            str(tmp_path / out),
+            "-j",
+            "1",
+            "--quiet",
+            *more,
+        ],
+    )
 
 
 def parse(path: Path):
@@ -56,8 +76,12 @@ def test_invitation_drafts_parse_back(tmp_path):
         assert attachment.get_content() == (out / row["file"]).read_bytes()
 
     # The same inputs give the same bytes.
-    assert generate(tmp_path, "b", "--sender-name", "Sam Coordinator", "--sender-organisation",
-                    "Northshire Council").exit_code == 0
+    assert (
+        generate(
+            tmp_path, "b", "--sender-name", "Sam Coordinator", "--sender-organisation", "Northshire Council"
+        ).exit_code
+        == 0
+    )
     for d in drafts:
         assert d.read_bytes() == (tmp_path / "b" / "emails" / d.name).read_bytes()
     ids = {parse(d)["Message-ID"] for d in drafts}
@@ -74,16 +98,29 @@ def test_default_body_reads_well_without_a_sign_off(tmp_path):
 
 def test_message_template_fields(tmp_path):
     template = tmp_path / "message.txt"
-    template.write_text("Hello {name} ({organisation}),\n\nPlease return by {deadline} to {sender}. {not a field}\n\n"
-                        "Best wishes,\n{sender_name}\n{sender_organisation}\n", encoding="utf-8")
-    res = generate(tmp_path, "a", "--message", str(template), "--sender-name", "Sam Coordinator",
-                   "--sender-organisation", "Northshire Council")
+    template.write_text(
+        "Hello {name} ({organisation}),\n\nPlease return by {deadline} to {sender}. {not a field}\n\n"
+        "Best wishes,\n{sender_name}\n{sender_organisation}\n",
+        encoding="utf-8",
+    )
+    res = generate(
+        tmp_path,
+        "a",
+        "--message",
+        str(template),
+        "--sender-name",
+        "Sam Coordinator",
+        "--sender-organisation",
+        "Northshire Council",
+    )
     assert res.exit_code == 0, res.output
     (helene,) = [d for d in (tmp_path / "a" / "emails").glob("*.eml") if "nmw-01" in d.name]
     body = parse(helene).get_body(("plain",)).get_content().replace("\r\n", "\n")
-    assert body == ("Hello Hélène Dupré (Northshire Maternity),\n\nPlease return by 11 December 2026 to "
-                    "early.years@northshire.example. {not a field}\n\nBest wishes,\nSam Coordinator\n"
-                    "Northshire Council\n")
+    assert body == (
+        "Hello Hélène Dupré (Northshire Maternity),\n\nPlease return by 11 December 2026 to "
+        "early.years@northshire.example. {not a field}\n\nBest wishes,\nSam Coordinator\n"
+        "Northshire Council\n"
+    )
 
 
 def test_twelve_months_invitation_says_which_column():
@@ -98,8 +135,14 @@ def test_draft_helpers():
     assert sign_off("Sam", "") == "Thank you,\nSam"
     assert fill_template("{name} {x} {sender_name}", {"name": "Ann"}) == "Ann {x} "
     long_subject = "Please correct and return: EIF maturity matrix self-assessment — " + "Northshire " * 8
-    msg = draft(sender="a@example.org", to_name="", to_email="b@example.org", subject=long_subject,
-                body="Line ✓\n", attachments=[("x.ods", b"PK\x03\x04")])
+    msg = draft(
+        sender="a@example.org",
+        to_name="",
+        to_email="b@example.org",
+        subject=long_subject,
+        body="Line ✓\n",
+        attachments=[("x.ods", b"PK\x03\x04")],
+    )
     back = email.message_from_bytes(to_bytes(msg), policy=email.policy.default)
     assert back["Subject"] == long_subject  # not folded into a double space
     assert back["To"] == "b@example.org"

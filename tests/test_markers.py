@@ -13,7 +13,7 @@ from .conftest import real_program
 ROOT = Path(__file__).resolve().parent.parent
 
 # One test file run by a pytest of its own, with this suite's conftest.py: which of its tests pass and which fail.
-SAMPLE = '''
+SAMPLE = """
 import subprocess
 import sys
 
@@ -58,16 +58,22 @@ def test_asks_for_a_program_marked():
 
 def test_starts_python_unmarked():
     start([sys.executable, "-c", "pass"])
-'''
+"""
 
 
 def test_an_unmarked_test_that_runs_a_real_program_fails(tmp_path):
     (tmp_path / "pytest.ini").write_text("[pytest]\nmarkers =\n    slow: slow\n", encoding="utf-8")
-    (tmp_path / "conftest.py").write_text((ROOT / "tests" / "conftest.py").read_text(encoding="utf-8"),
-                                          encoding="utf-8")
+    (tmp_path / "conftest.py").write_text(
+        (ROOT / "tests" / "conftest.py").read_text(encoding="utf-8"), encoding="utf-8"
+    )
     (tmp_path / "test_sample.py").write_text(SAMPLE, encoding="utf-8")
-    done = subprocess.run([sys.executable, "-m", "pytest", "-q", "-rA", "-p", "no:cacheprovider", "test_sample.py"],
-                          cwd=tmp_path, capture_output=True, text=True, timeout=240)
+    done = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-rA", "-p", "no:cacheprovider", "test_sample.py"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=240,
+    )
     outcomes = {}
     for line in done.stdout.splitlines():
         for outcome in ("PASSED", "FAILED", "ERROR"):

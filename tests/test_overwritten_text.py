@@ -28,21 +28,30 @@ def _where(lay):
     support = next(r for r in sheet.rows if r.cells and r.cells[0].field == "supporting_information")
     overview = next(s for s in lay.sheets if s.role == "overview")
     date_row = next(r for r in overview.rows if r.key == "Baseline assessment date")
-    return {
-        "other_label": (sheet.name, a1(other.row, other.cells[0].col - 1)),  # "Other (describe)", left of its input
-        "notes_hint": (sheet.name, a1(sheet.marks["notes_hint"], 1)),
-        "support_label": (sheet.name, a1(support.row, support.label_col)),
-        "action_key": (sheet.name, a1(action.row, action.key_col)),
-        "date_key": (overview.name, a1(date_row.row, date_row.key_col)),
-        "barrier": (sheet.name, a1(action.row, action.cells[0].col)),
-        "action": (sheet.name, a1(action.row, action.cells[1].col)),
-        "timescale": (sheet.name, a1(action.row, action.cells[2].col)),
-        "date": (overview.name, a1(date_row.row, date_row.cells[0].col)),
-    }, action, sheet
+    return (
+        {
+            "other_label": (sheet.name, a1(other.row, other.cells[0].col - 1)),  # "Other (describe)", left of its input
+            "notes_hint": (sheet.name, a1(sheet.marks["notes_hint"], 1)),
+            "support_label": (sheet.name, a1(support.row, support.label_col)),
+            "action_key": (sheet.name, a1(action.row, action.key_col)),
+            "date_key": (overview.name, a1(date_row.row, date_row.key_col)),
+            "barrier": (sheet.name, a1(action.row, action.cells[0].col)),
+            "action": (sheet.name, a1(action.row, action.cells[1].col)),
+            "timescale": (sheet.name, a1(action.row, action.cells[2].col)),
+            "date": (overview.name, a1(date_row.row, date_row.cells[0].col)),
+        },
+        action,
+        sheet,
+    )
 
 
-OVER = {"other_label": "Other: our own peer review group", "notes_hint": "We typed our notes over the hint",
-        "support_label": "Our own wording for this item", "action_key": "1", "date_key": "Baseline date (agreed)"}
+OVER = {
+    "other_label": "Other: our own peer review group",
+    "notes_hint": "We typed our notes over the hint",
+    "support_label": "Our own wording for this item",
+    "action_key": "1",
+    "date_key": "Baseline date (agreed)",
+}
 
 
 @pytest.fixture(scope="module")
@@ -113,7 +122,8 @@ def test_edited_criterion_is_reported_once(tmp_path, matrix, catalog):
     wb.save(path)
     ret = read_return(path, catalog)
     assert [(f.code, f.sheet, f.cell) for f in ret.findings if f.severity.value != "info"] == [
-        ("criterion-edited", sheet.name, a1(row.row, row.label_col))]
+        ("criterion-edited", sheet.name, a1(row.row, row.label_col))
+    ]
     assert ret.answer("criterion", SUB, "1.1a", BASELINE).value is True
 
 
@@ -142,6 +152,7 @@ def test_cleared_key_with_answers_is_read_by_place(tmp_path, matrix, catalog):
     wb.save(path)
     ret = read_return(path, catalog)
     assert [(f.code, f.sheet, f.cell) for f in ret.findings if f.severity.value != "info"] == [
-        ("template-text-changed", *cells["action_key"])]
+        ("template-text-changed", *cells["action_key"])
+    ]
     assert ret.answer("barrier", SUB, "1").value == "Typed where the key was cleared"
     assert layout_mod.COL_KEY == action.key_col

@@ -10,27 +10,36 @@ from eif_xlsx.cli import main
 from eif_xlsx.domain.partners import read_partners
 from eif_xlsx.errors import UsageError
 
-ROWS = [["id", "name", "organisation", "email", "role"],
-        ["NMW-01", "Hélène Dupré", "Northshire Maternité", "helene@example.org", "Sage-femme"],
-        ["FH-02", "Bob Sample", "Family Hubs; North", "bob@example.org", ""]]
-EXPECTED = [("NMW-01", "Hélène Dupré", "Northshire Maternité", "helene@example.org", "Sage-femme", 2),
-            ("FH-02", "Bob Sample", "Family Hubs; North", "bob@example.org", "", 3)]
+ROWS = [
+    ["id", "name", "organisation", "email", "role"],
+    ["NMW-01", "Hélène Dupré", "Northshire Maternité", "helene@example.org", "Sage-femme"],
+    ["FH-02", "Bob Sample", "Family Hubs; North", "bob@example.org", ""],
+]
+EXPECTED = [
+    ("NMW-01", "Hélène Dupré", "Northshire Maternité", "helene@example.org", "Sage-femme", 2),
+    ("FH-02", "Bob Sample", "Family Hubs; North", "bob@example.org", "", 3),
+]
 
 
 def excel_csv(sep: str, rows=ROWS) -> str:
     """A CSV as Excel writes it: fields quoted only when they hold the separator or a quote, CRLF line ends."""
+
     def field(v: str) -> str:
         return f'"{v}"' if sep in v or '"' in v else v
+
     return "".join(sep.join(field(v) for v in row) + "\r\n" for row in rows)
 
 
-@pytest.mark.parametrize(("sep", "encoding"), [
-    (";", "utf-8-sig"),  # Excel (French/German/Dutch locale), "CSV UTF-8"
-    (";", "cp1252"),  # Excel (European locale), plain "CSV"
-    (",", "utf-8-sig"),  # Excel (English locale), "CSV UTF-8"
-    (",", "cp1252"),
-    ("\t", "utf-16"),  # Excel's "Unicode Text"
-])
+@pytest.mark.parametrize(
+    ("sep", "encoding"),
+    [
+        (";", "utf-8-sig"),  # Excel (French/German/Dutch locale), "CSV UTF-8"
+        (";", "cp1252"),  # Excel (European locale), plain "CSV"
+        (",", "utf-8-sig"),  # Excel (English locale), "CSV UTF-8"
+        (",", "cp1252"),
+        ("\t", "utf-16"),  # Excel's "Unicode Text"
+    ],
+)
 def test_excel_saved_lists(tmp_path, sep, encoding):
     path = tmp_path / "partners.csv"
     path.write_bytes(excel_csv(sep).encode(encoding))
@@ -48,8 +57,9 @@ def test_semicolon_list_generates_through_the_cli(tmp_path):
     path = tmp_path / "partners.csv"
     path.write_bytes(excel_csv(";").encode("utf-8-sig"))
     out = tmp_path / "out"
-    result = CliRunner().invoke(main, ["generate", "maternity-early-years", "--partners", str(path), "--out",
-                                       str(out), "--quiet", "-j", "1"])
+    result = CliRunner().invoke(
+        main, ["generate", "maternity-early-years", "--partners", str(path), "--out", str(out), "--quiet", "-j", "1"]
+    )
     assert result.exit_code == 0, result.output
     manifest = (out / "manifest.csv").read_text(encoding="utf-8-sig")  # the manifest's own BOM, for Excel
     assert "Hélène Dupré" in manifest and "\ufeff" not in manifest  # the partner list's BOM did not leak in
@@ -64,8 +74,9 @@ def test_wrong_header_names_the_separator_found(tmp_path):
     assert "row 1" in message and "missing: name, email" in message
     assert "found: 'Nom', 'Organisation', 'Courriel'" in message
     assert "semicolon (';')" in message
-    result = CliRunner().invoke(main, ["generate", "maternity-early-years", "--partners", str(path), "--out",
-                                       str(tmp_path / "out")])
+    result = CliRunner().invoke(
+        main, ["generate", "maternity-early-years", "--partners", str(path), "--out", str(tmp_path / "out")]
+    )
     assert result.exit_code == 2 and "semicolon (';')" in result.output and "Traceback" not in result.output
 
 

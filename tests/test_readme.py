@@ -46,8 +46,9 @@ def test_every_readme_command_runs(tmp_path):
     exe = Path(sys.executable).with_name("eif-xlsx")
     (tmp_path / "samples").symlink_to(ROOT / "samples")
     env = {**os.environ, "EIF_XLSX_DEFINITIONS": ""}
-    demo = subprocess.run([str(exe), "demo", "--out", "output"], cwd=tmp_path, capture_output=True, text=True,
-                          env=env, timeout=600)
+    demo = subprocess.run(
+        [str(exe), "demo", "--out", "output"], cwd=tmp_path, capture_output=True, text=True, env=env, timeout=600
+    )
     assert demo.returncode == 0, demo.stderr
     commands = readme_commands()
     assert len(commands) >= 10
@@ -55,8 +56,7 @@ def test_every_readme_command_runs(tmp_path):
     for command in commands:
         argv = shlex.split(command)
         assert argv[0] == "eif-xlsx"
-        done = subprocess.run([str(exe), *argv[1:]], cwd=tmp_path, capture_output=True, text=True, env=env,
-                              timeout=600)
+        done = subprocess.run([str(exe), *argv[1:]], cwd=tmp_path, capture_output=True, text=True, env=env, timeout=600)
         assert "Traceback" not in done.stderr + done.stdout, command
         allowed = (0, 1) if argv[1] in ("validate", "import") else (0,)
         assert done.returncode in allowed, f"{command}\n{done.stdout}\n{done.stderr}"

@@ -65,8 +65,11 @@ BASELINE_ANSWERS = {
 
 def nonblank(ret) -> dict[tuple[str, str, str, str], str]:
     """Every answer a partner gave, as typed: key -> raw text (an unticked tick counts as blank)."""
-    return {a.key: a.raw_text for a in ret.answers
-            if a.raw_text.strip() and not (a.kind == "tick" and a.value is False and not a.problem)}
+    return {
+        a.key: a.raw_text
+        for a in ret.answers
+        if a.raw_text.strip() and not (a.kind == "tick" and a.value is False and not a.problem)
+    }
 
 
 def position(lay, key) -> tuple[str, str]:
@@ -81,8 +84,7 @@ def validated_cells(ws) -> set[str]:
     out: set[str] = set()
     for dv in ws.data_validations.dataValidation:
         for rng in dv.sqref.ranges:
-            for row in ws.iter_rows(min_row=rng.min_row, max_row=rng.max_row, min_col=rng.min_col,
-                                    max_col=rng.max_col):
+            for row in ws.iter_rows(min_row=rng.min_row, max_row=rng.max_row, min_col=rng.min_col, max_col=rng.max_col):
                 out.update(c.coordinate for c in row)
     return out
 
@@ -114,16 +116,40 @@ def twelve_months(tmp_path, matrix):
     returns = tmp_path / "returns"
     baseline = make_workbook(returns, matrix, BASELINE_ANSWERS)
     (returns / "manifest.csv").unlink()
-    partners = write_partners(tmp_path / "partners.csv", [
-        ("ANN-2026", ANN.name, ANN.organisation, "Ann@Example.org", ANN.role),
-        (BOB.id, BOB.name, BOB.organisation, BOB.email, BOB.role)])
+    partners = write_partners(
+        tmp_path / "partners.csv",
+        [
+            ("ANN-2026", ANN.name, ANN.organisation, "Ann@Example.org", ANN.role),
+            (BOB.id, BOB.name, BOB.organisation, BOB.email, BOB.role),
+        ],
+    )
     out = tmp_path / "round2"
-    result = CliRunner().invoke(main, ["generate", MATRIX_ID, "--round", "12-months", "--previous", str(returns),
-                                       "--partners", str(partners), "--out", str(out), "--quiet"])
+    result = CliRunner().invoke(
+        main,
+        [
+            "generate",
+            MATRIX_ID,
+            "--round",
+            "12-months",
+            "--previous",
+            str(returns),
+            "--partners",
+            str(partners),
+            "--out",
+            str(out),
+            "--quiet",
+        ],
+    )
     assert result.exit_code == 0, result.output + result.stderr
     rows = manifest_rows(out)
-    return {"baseline": baseline, "out": out, "result": result, "rows": rows,
-            "ann": out / rows["ANN-2026"]["file"], "bob": out / rows[BOB.id]["file"]}
+    return {
+        "baseline": baseline,
+        "out": out,
+        "result": result,
+        "rows": rows,
+        "ann": out / rows["ANN-2026"]["file"],
+        "bob": out / rows[BOB.id]["file"],
+    }
 
 
 def test_the_baseline_return_reads_back_as_given(twelve_months):
@@ -141,8 +167,9 @@ def test_twelve_months_workbook_carries_every_baseline_answer(twelve_months):
     # ticks, ratings, dates, supporting info, barriers, actions, notes; the partner's details are the round-2
     # list's (Ann's email is given there as typed in it), not what round 1's cover held
     cover = {"respondent_name", "respondent_role", "respondent_organisation", "respondent_email"}
-    assert {k: v for k, v in nonblank(after).items() if k[0] not in cover} == \
-        {k: v for k, v in nonblank(before).items() if k[0] not in cover}
+    assert {k: v for k, v in nonblank(after).items() if k[0] not in cover} == {
+        k: v for k, v in nonblank(before).items() if k[0] not in cover
+    }
     assert after.answer("respondent_email").raw_text == "Ann@Example.org"
     by_key = {a.key: a for a in after.answers}
     for a in before.answers:
@@ -198,8 +225,12 @@ def test_partner_without_previous_return_gets_a_blank_workbook(twelve_months):
     assert "ANN-2026" not in result.stderr
     bob = read_return(twelve_months["bob"])
     assert bob.metadata["partner_id"] == BOB.id
-    assert set(nonblank(bob)) == {("respondent_name", "", "", ""), ("respondent_role", "", "", ""),
-                                  ("respondent_organisation", "", "", ""), ("respondent_email", "", "", "")}
+    assert set(nonblank(bob)) == {
+        ("respondent_name", "", "", ""),
+        ("respondent_role", "", "", ""),
+        ("respondent_organisation", "", "", ""),
+        ("respondent_email", "", "", ""),
+    }
     wb = openpyxl.load_workbook(twelve_months["bob"])
     assert "from last time" not in sheet_text(wb["Cover"])
     name, ref = position(bob.layout, ("criterion", "1.1", "1.1a", BASELINE))
@@ -240,8 +271,9 @@ def test_filled_twelve_months_imports_with_both_columns_and_the_change(twelve_mo
     before, after = levels(tmp_path / "import1"), levels(tmp_path / "import2")
     compared = ("score", "level", "overall_rating", "criteria_ticked", "criteria_total")
     for code in [sub.code for _, _, sub in matrix.sub_elements()]:
-        assert {k: after[(code, BASELINE)][k] for k in compared} == \
-               {k: before[(code, BASELINE)][k] for k in compared}, code  # the baseline is unchanged
+        assert {k: after[(code, BASELINE)][k] for k in compared} == {
+            k: before[(code, BASELINE)][k] for k in compared
+        }, code  # the baseline is unchanged
     assert float(after[("1.1", BASELINE)]["score"]) == pytest.approx(2.25)  # a, b + 1 of 4 substantial
     assert after[("1.1", BASELINE)]["overall_rating"] == "Early progress"
     assert float(after[("1.1", TWELVE_MONTHS)]["score"]) == pytest.approx(3.0)  # a..f: substantial in full
@@ -268,8 +300,9 @@ def test_twelve_months_without_partner_list_uses_the_returns_partners(tmp_path, 
     make_workbook(returns, matrix, {("criterion", "1.1", "1.1a", BASELINE): "✓"}, partner=BOB)
     (returns / "manifest.csv").unlink()
     out = tmp_path / "round2"
-    result = CliRunner().invoke(main, ["generate", MATRIX_ID, "--round", "12-months", "--previous", str(returns),
-                                       "--out", str(out), "--quiet"])
+    result = CliRunner().invoke(
+        main, ["generate", MATRIX_ID, "--round", "12-months", "--previous", str(returns), "--out", str(out), "--quiet"]
+    )
     assert result.exit_code == 0, result.output + result.stderr
     rows = manifest_rows(out)
     assert set(rows) == {ANN.id, BOB.id}
@@ -284,8 +317,9 @@ def test_twelve_months_needs_previous_returns(tmp_path):
     empty = tmp_path / "empty"
     empty.mkdir()
     (empty / "notes.txt").write_text("not a workbook")
-    result = CliRunner().invoke(main, ["generate", MATRIX_ID, "--round", "12-months", "--previous", str(empty),
-                                       "--out", str(tmp_path / "o")])
+    result = CliRunner().invoke(
+        main, ["generate", MATRIX_ID, "--round", "12-months", "--previous", str(empty), "--out", str(tmp_path / "o")]
+    )
     assert result.exit_code == 2 and "no readable returns" in result.stderr
     assert isinstance(result.exception, SystemExit)  # a message, not a traceback
 
@@ -309,8 +343,11 @@ def test_twelve_months_prefills_from_the_return_the_import_counts(tmp_path, matr
     previous.mkdir()
     when = {("assessment_date", "", "", BASELINE): dt.date(2025, 3, 1)}
     draft = make_workbook(tmp_path / "g1", matrix, {**when, ("criterion", "1.1", "1.1a", BASELINE): "✓"})
-    final = make_workbook(tmp_path / "g2", matrix, {**when, ("criterion", "1.1", "1.1a", BASELINE): "✓",
-                                                    ("criterion", "1.1", "1.1b", BASELINE): "✓"})
+    final = make_workbook(
+        tmp_path / "g2",
+        matrix,
+        {**when, ("criterion", "1.1", "1.1a", BASELINE): "✓", ("criterion", "1.1", "1.1b", BASELINE): "✓"},
+    )
     shutil.copy(draft, previous / "ann.xlsx")  # sorts after ann-final.xlsx by name ...
     shutil.copy(final, previous / "ann-final.xlsx")
     os.utime(previous / "ann.xlsx", (1_700_000_000, 1_700_000_000))  # ... but is the older file
@@ -326,14 +363,22 @@ def test_plan_lays_prefills_out_for_the_previous_indicator_set(tmp_path, matrix,
     """Through the library: the plan says which indicator set its pre-fills are for, and generating with it
     carries the indicator answers."""
     returns = tmp_path / "returns"
-    make_workbook(returns, matrix, {("criterion", "1.1", "1.1a", BASELINE): "✓",
-                                    ("indicator_period", "", "cp1-1-po1", ""): "2026 Q1",
-                                    ("indicator_value", "", "cp1-1-po1", ""): 50.0}, indicators=indicator_set)
+    make_workbook(
+        returns,
+        matrix,
+        {
+            ("criterion", "1.1", "1.1a", BASELINE): "✓",
+            ("indicator_period", "", "cp1-1-po1", ""): "2026 Q1",
+            ("indicator_value", "", "cp1-1-po1", ""): 50.0,
+        },
+        indicators=indicator_set,
+    )
     (returns / "manifest.csv").unlink()
     p = reissue.plan(Catalog.default(), MATRIX_ID, [returns], None)
     assert p.indicators is not None and p.indicators.id == INDICATORS_ID
-    gen = generate_workbooks(matrix, tmp_path / "out", p.partners, indicators=p.indicators, round=TWELVE_MONTHS,
-                             prefill=p.prefill)
+    gen = generate_workbooks(
+        matrix, tmp_path / "out", p.partners, indicators=p.indicators, round=TWELVE_MONTHS, prefill=p.prefill
+    )
     ret = read_return(gen.files[0])
     assert ret.answer("indicator_value", "", "cp1-1-po1", "").value == 50.0
     assert ret.answer("indicator_period", "", "cp1-1-po1", "").raw_text == "2026 Q1"
@@ -341,13 +386,21 @@ def test_plan_lays_prefills_out_for_the_previous_indicator_set(tmp_path, matrix,
 
 def test_twelve_months_carries_indicator_answers(tmp_path, matrix, indicator_set):
     returns = tmp_path / "returns"
-    make_workbook(returns, matrix, {("criterion", "1.1", "1.1a", BASELINE): "✓",
-                                    ("indicator_period", "", "cp1-1-po1", ""): "2026 Q1",
-                                    ("indicator_value", "", "cp1-1-po1", ""): 50.0}, indicators=indicator_set)
+    make_workbook(
+        returns,
+        matrix,
+        {
+            ("criterion", "1.1", "1.1a", BASELINE): "✓",
+            ("indicator_period", "", "cp1-1-po1", ""): "2026 Q1",
+            ("indicator_value", "", "cp1-1-po1", ""): 50.0,
+        },
+        indicators=indicator_set,
+    )
     (returns / "manifest.csv").unlink()
     out = tmp_path / "round2"
-    result = CliRunner().invoke(main, ["generate", MATRIX_ID, "--round", "12-months", "--previous", str(returns),
-                                       "--out", str(out), "--quiet"])
+    result = CliRunner().invoke(
+        main, ["generate", MATRIX_ID, "--round", "12-months", "--previous", str(returns), "--out", str(out), "--quiet"]
+    )
     assert result.exit_code == 0
     ret = read_return(next(out.glob("*.xlsx")))
     assert ret.metadata["indicators_id"] == INDICATORS_ID
@@ -363,9 +416,11 @@ def feedback_round(tmp_path, matrix):
     """Ann's return with findings (an unrecognised tick, a formula typed in, a rating that differs), Bob's clean
     return and an unreadable file."""
     returns = tmp_path / "returns"
-    answers = {**BASELINE_ANSWERS,
-               ("criterion", "1.1", "1.1c", BASELINE): "maybe",  # not a tick
-               ("overall_rating", "1.1", "", BASELINE): "Mature"}  # the criteria reach early progress
+    answers = {
+        **BASELINE_ANSWERS,
+        ("criterion", "1.1", "1.1c", BASELINE): "maybe",  # not a tick
+        ("overall_rating", "1.1", "", BASELINE): "Mature",
+    }  # the criteria reach early progress
     ann = make_workbook(tmp_path / "gen", matrix, answers)
     lay = layout_mod.build(matrix)
     wb = openpyxl.load_workbook(ann)
@@ -373,10 +428,17 @@ def feedback_round(tmp_path, matrix):
     wb[formula_at[0]][formula_at[1]] = "=1+1"  # openpyxl stores a formula
     returns.mkdir()
     wb.save(returns / "ann.xlsx")
-    bob = make_workbook(tmp_path / "gen2", matrix, {("criterion", "1.1", "1.1a", BASELINE): "✓",
-                                                    ("supporting_information", "1.1", "1.1-s01", BASELINE): "✓",
-                                                    ("assessment_date", "", "", BASELINE): dt.date(2025, 3, 1),
-                                                    ("notes", "1.1", "", ""): "All fine."}, partner=BOB)
+    bob = make_workbook(
+        tmp_path / "gen2",
+        matrix,
+        {
+            ("criterion", "1.1", "1.1a", BASELINE): "✓",
+            ("supporting_information", "1.1", "1.1-s01", BASELINE): "✓",
+            ("assessment_date", "", "", BASELINE): dt.date(2025, 3, 1),
+            ("notes", "1.1", "", ""): "All fine.",
+        },
+        partner=BOB,
+    )
     shutil.copy(bob, returns / "bob.xlsx")
     (returns / "broken.xlsx").write_bytes(b"PK\x03\x04 this is not really a workbook")
     return returns, formula_at
@@ -450,9 +512,15 @@ def test_feedback_copy_of_a_twelve_months_return_keeps_the_baseline_locked(twelv
 
 
 def test_feedback_without_findings_writes_nothing(tmp_path, matrix):
-    clean = make_workbook(tmp_path / "gen", matrix, {("criterion", "1.1", "1.1a", BASELINE): "✓",
-                                                     ("supporting_information", "1.1", "1.1-s01", BASELINE): "✓",
-                                                     ("assessment_date", "", "", BASELINE): dt.date(2025, 3, 1)})
+    clean = make_workbook(
+        tmp_path / "gen",
+        matrix,
+        {
+            ("criterion", "1.1", "1.1a", BASELINE): "✓",
+            ("supporting_information", "1.1", "1.1-s01", BASELINE): "✓",
+            ("assessment_date", "", "", BASELINE): dt.date(2025, 3, 1),
+        },
+    )
     assert reissue.write_feedback(validate([clean]), tmp_path / "fb") == []
     assert not (tmp_path / "fb").exists() or not any((tmp_path / "fb").iterdir())
 
@@ -463,8 +531,12 @@ def test_feedback_copies_of_same_named_and_partnerless_returns(tmp_path, matrix)
     neither given a made-up partner id (the import would take them for one partner and drop one)."""
     returns = tmp_path / "returns"
     for folder, note in (("a", "From the first"), ("b", "From the second")):
-        f = make_workbook(tmp_path / "gen" / folder, matrix, {("criterion", "1.1", "1.1a", BASELINE): "maybe",
-                                                             ("notes", "1.1", "", ""): note}, partner=None)
+        f = make_workbook(
+            tmp_path / "gen" / folder,
+            matrix,
+            {("criterion", "1.1", "1.1a", BASELINE): "maybe", ("notes", "1.1", "", ""): note},
+            partner=None,
+        )
         (returns / folder).mkdir(parents=True)
         shutil.copy(f, returns / folder / "return.xlsx")
     written = reissue.write_feedback(validate([returns]), tmp_path / "fb")
@@ -512,13 +584,15 @@ def test_reissue_on_a_changed_definition_carries_what_still_exists(tmp_path):
     old_items = [s.text for s in m1.sub_element("1.1").supporting_information]
     new_items = [s.text for s in m2.sub_element("1.1").supporting_information]
     assert new_items == [*old_items[:1], *old_items[2:], NEW_SUPPORT]
-    answers = {**BASELINE_ANSWERS,
-               ("criterion", "1.1", REMOVED_CRITERION, BASELINE): "✓",
-               ("criterion", "1.1", "1.1g", BASELINE): "✓",
-               ("criterion", "1.1", "1.1a", TWELVE_MONTHS): "✓",
-               ("supporting_information", "1.1", "1.1-s02", BASELINE): "✓",  # removed in version 2
-               ("supporting_information", "1.1", "1.1-s04", TWELVE_MONTHS): "✓",
-               ("supporting_information", "1.1", "1.1-s17", BASELINE): "✓"}  # the last one
+    answers = {
+        **BASELINE_ANSWERS,
+        ("criterion", "1.1", REMOVED_CRITERION, BASELINE): "✓",
+        ("criterion", "1.1", "1.1g", BASELINE): "✓",
+        ("criterion", "1.1", "1.1a", TWELVE_MONTHS): "✓",
+        ("supporting_information", "1.1", "1.1-s02", BASELINE): "✓",  # removed in version 2
+        ("supporting_information", "1.1", "1.1-s04", TWELVE_MONTHS): "✓",
+        ("supporting_information", "1.1", "1.1-s17", BASELINE): "✓",
+    }  # the last one
     returns = tmp_path / "returns"
     v1_return = make_workbook(returns, m1, answers)
     (returns / "manifest.csv").unlink()
@@ -531,8 +605,10 @@ def test_reissue_on_a_changed_definition_carries_what_still_exists(tmp_path):
     source, carried, extra = p.prefill[ANN.id]
     assert source == v1_return.name
     # Supporting information is carried by its id: the rows below the removed one move up, their ids do not.
-    lost_keys = {("criterion", "1.1", REMOVED_CRITERION, BASELINE),
-                 ("supporting_information", "1.1", "1.1-s02", BASELINE)}
+    lost_keys = {
+        ("criterion", "1.1", REMOVED_CRITERION, BASELINE),
+        ("supporting_information", "1.1", "1.1-s02", BASELINE),
+    }
     expected = {k for k in given if k not in lost_keys}
     assert set(carried) == expected
     # Nothing lost silently: what is carried and what is listed as lost is everything that was given.
@@ -544,8 +620,7 @@ def test_reissue_on_a_changed_definition_carries_what_still_exists(tmp_path):
     assert any("1.1-s02" in x for x in direct.lost)
     note = " ".join(p.notes)
     assert "2 answer(s) could not be carried over" in note and REMOVED_CRITERION in note
-    assert any("could not be carried over" in line and REMOVED_CRITERION in line
-               for line in extra["notes_for_partner"])
+    assert any("could not be carried over" in line and REMOVED_CRITERION in line for line in extra["notes_for_partner"])
 
     out = tmp_path / "v2-round"
     gen = generate_workbooks(m2, out, p.partners, round=TWELVE_MONTHS, prefill=p.prefill)

@@ -92,7 +92,7 @@ def test_wide_sheets_split_at_dimension_boundaries(imported, matrix):
         ws = wb[name]
         # A row break after row N: row N+1 is the first row of the next dimension.
         first_rows = [ws.cell(row=b.id + 1, column=column).value for b in ws.row_breaks.brk]
-        assert first_rows[:len(firsts)] == firsts, name
+        assert first_rows[: len(firsts)] == firsts, name
 
 
 def test_scores_and_percentages_rounded_by_format_not_in_the_cell(imported):
@@ -115,8 +115,9 @@ def test_wrapped_level_texts_get_rows_tall_enough(imported):
         ws = wb[name]
         checked = 0
         for r in range(first, ws.max_row + 1):
-            longest = max((len(c.value) for c in ws[r] if isinstance(c.value, str) and "working towards" in c.value),
-                          default=0)
+            longest = max(
+                (len(c.value) for c in ws[r] if isinstance(c.value, str) and "working towards" in c.value), default=0
+            )
             if longest:
                 height = ws.row_dimensions[r].height
                 assert height is not None and height >= 12.75 * 3, (name, r, height)
@@ -137,8 +138,14 @@ def test_sector_heat_map_holds_the_median_per_sector(imported, matrix):
             continue
         role = head.rsplit(" (", 1)[0]
         for sub in _subs(matrix):
-            got = [float(r["score"]) for r in levels if r["sub_element"] == sub.code and r["column"] == "baseline"
-                   and roles.get(r["partner_id"]) == role and r["score"] != ""]
+            got = [
+                float(r["score"])
+                for r in levels
+                if r["sub_element"] == sub.code
+                and r["column"] == "baseline"
+                and roles.get(r["partner_id"]) == role
+                and r["score"] != ""
+            ]
             cell = by_code[sub.code][i]
             want = statistics.median(got) if got else None
             assert cell.value == (pytest.approx(want, abs=1e-4) if got else None), (role, sub.code)  # CSV: 4 places
@@ -188,14 +195,17 @@ def _other_rows(path: Path) -> list[tuple]:
     rows = [tuple(c.value for c in row) for row in ws.iter_rows()]
     start = next(i for i, r in enumerate(rows) if r[0] == "'Other' supporting information added by partners")
     end = next(i for i, r in enumerate(rows) if r[0] == "Levels claimed without supporting information ticked")
-    return [r[:7] for r in rows[start + 2:end] if r[0]]
+    return [r[:7] for r in rows[start + 2 : end] if r[0]]
 
 
 def _others_typed(out: Path) -> set[tuple]:
     answers = list(csv.DictReader((out / "answers.csv").open(encoding="utf-8-sig")))
     names = {p["partner_id"]: p["name"] for p in _partners(out)}
-    return {(a["sub_element"], a["item"], names[a["partner_id"]], a["raw_value"]) for a in answers
-            if a["field"] == "supporting_other" and a["raw_value"].strip()}
+    return {
+        (a["sub_element"], a["item"], names[a["partner_id"]], a["raw_value"])
+        for a in answers
+        if a["field"] == "supporting_other" and a["raw_value"].strip()
+    }
 
 
 def test_summary_lists_supporting_items_with_their_level_and_partners_other_items(imported, matrix):
@@ -212,16 +222,20 @@ def test_summary_lists_supporting_items_with_their_level_and_partners_other_item
     assert ticks and all(a["item"].startswith("S") for a in ticks)
     counts = {row[1].value: row[4].value for row in ws.iter_rows(min_row=5) if row[1].value}
     for i in range(1, 5):
-        partners = {a["partner_id"] for a in ticks if (a["sub_element"], a["item"], a["column"]) ==
-                    ("1.1", f"S{i}", "baseline")}
+        partners = {
+            a["partner_id"] for a in ticks if (a["sub_element"], a["item"], a["column"]) == ("1.1", f"S{i}", "baseline")
+        }
         assert counts[f"1.1-s0{i}"] == len(partners), i
     assert 0.9 * len(ticks) <= sum(v for k, v in counts.items() if "-s" in k) <= len(ticks)
     others = _other_rows(imported / "summary.xlsx")
     typed = _others_typed(imported)
     assert len(typed) >= 5
     assert {r[:4] for r in others} == typed
-    ticked = {(a["sub_element"], a["item"], a["file"], a["column"]) for a in answers
-              if a["field"] == "supporting_other_tick" and a["value"] == "ticked"}
+    ticked = {
+        (a["sub_element"], a["item"], a["file"], a["column"])
+        for a in answers
+        if a["field"] == "supporting_other_tick" and a["value"] == "ticked"
+    }
     for code, item, _who, _text, base, twelve, where in others:
         file = where.split(" · ")[0]
         assert (base == "✓") == ((code, item, file, "baseline") in ticked)

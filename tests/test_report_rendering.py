@@ -24,9 +24,27 @@ from eif_xlsx.template.generate import generate_workbooks
 from eif_xlsx.template.layout import BASELINE
 from eif_xlsx.template.text import MAX_TEXT
 
-TEXTS = ["plain", "<r>x</r>", "<r><t>INJECTED</t></r>", "_x0041_", "_x0041_x0042_", "x_x0041_x0042_x0043_",
-         "_x005F_x0041_", "a\x01b\x1fc", " lead", "trail ", "\n", "line 1\r\nline 2", "&<>\"'", "😀 emoji",
-         "=1+1", "+cmd|' /C calc'!A0", "a,b", '"quoted"', "\t tab"]
+TEXTS = [
+    "plain",
+    "<r>x</r>",
+    "<r><t>INJECTED</t></r>",
+    "_x0041_",
+    "_x0041_x0042_",
+    "x_x0041_x0042_x0043_",
+    "_x005F_x0041_",
+    "a\x01b\x1fc",
+    " lead",
+    "trail ",
+    "\n",
+    "line 1\r\nline 2",
+    "&<>\"'",
+    "😀 emoji",
+    "=1+1",
+    "+cmd|' /C calc'!A0",
+    "a,b",
+    '"quoted"',
+    "\t tab",
+]
 
 
 def _sheet_xml(path: Path) -> bytes:
@@ -41,15 +59,18 @@ def _values(path: Path) -> list[list]:
 OVERLAPPING = ("_x0041_x0042_", "x_x0041_x0042_x0043_", "_x005F_x0041_")  # two '_xHHHH_' patterns sharing an underscore
 
 
-@pytest.mark.xfail(strict=True, reason="XlsxWriter's public writers escape only the first of two overlapping "
-                                       "_xHHHH_ patterns ('_x0041_x0042_' reads back as '_x0041B'): summary.xlsx "
-                                       "shows such text altered; answers.csv and summary.json keep it exactly")
+@pytest.mark.xfail(
+    strict=True,
+    reason="XlsxWriter's public writers escape only the first of two overlapping "
+    "_xHHHH_ patterns ('_x0041_x0042_' reads back as '_x0041B'): summary.xlsx "
+    "shows such text altered; answers.csv and summary.json keep it exactly",
+)
 def test_row_keeps_overlapping_escape_lookalikes(tmp_path):
     book = _Book(tmp_path / "t.xlsx", "t")
     ws = book.sheet("S", "title")
     book.row(ws, 3, list(OVERLAPPING), ["text"] * len(OVERLAPPING))
     book.close()
-    assert _values(tmp_path / "t.xlsx")[3][:len(OVERLAPPING)] == list(OVERLAPPING)
+    assert _values(tmp_path / "t.xlsx")[3][: len(OVERLAPPING)] == list(OVERLAPPING)
 
 
 def test_row_keeps_every_text(tmp_path):
@@ -60,7 +81,7 @@ def test_row_keeps_every_text(tmp_path):
     book.row(ws, 4, ["<r>x</r>", "<r><t>INJECTED</t></r>"], ["plain", "bold"])
     book.close()
     rows = _values(tmp_path / "t.xlsx")
-    assert rows[3][:len(texts)] == texts
+    assert rows[3][: len(texts)] == texts
     assert rows[4][:2] == ["<r>x</r>", "<r><t>INJECTED</t></r>"]
 
 
@@ -86,10 +107,46 @@ def test_long_text_is_cut_where_excel_cuts_it(tmp_path):
 
 
 def test_row_is_what_xlsxwriter_writes(tmp_path):
-    values = ["text", "  spaced ", "x & y < z", 3, 2.5, -0.0, 1e-20, 12345678901234567.0, None, "", True, False,
-              dt.date(2026, 3, 31), float("inf"), float("-inf"), float("nan"), "a\x02b", "_x0041_"]
-    fmts = ["text", "plain", "bold", "num", "text", "score", "score", "num", "score", "text", "text", "plain",
-            "text", "score", "score", "score", "text", "text"]
+    values = [
+        "text",
+        "  spaced ",
+        "x & y < z",
+        3,
+        2.5,
+        -0.0,
+        1e-20,
+        12345678901234567.0,
+        None,
+        "",
+        True,
+        False,
+        dt.date(2026, 3, 31),
+        float("inf"),
+        float("-inf"),
+        float("nan"),
+        "a\x02b",
+        "_x0041_",
+    ]
+    fmts = [
+        "text",
+        "plain",
+        "bold",
+        "num",
+        "text",
+        "score",
+        "score",
+        "num",
+        "score",
+        "text",
+        "text",
+        "plain",
+        "text",
+        "score",
+        "score",
+        "score",
+        "text",
+        "text",
+    ]
     paths = []
     for how in ("put", "row"):
         paths.append(tmp_path / f"{how}.xlsx")
@@ -121,18 +178,22 @@ def test_row_falls_back_where_it_cannot_write_a_whole_row(tmp_path):
     book.close()
     xml = _sheet_xml(tmp_path / "t.xlsx").decode()
     assert xml.count('<row r="4"') == xml.count('<row r="5"') == xml.count('<row r="6"') == 1
-    assert 'customHeight="1"' in xml.split('<row r="4"')[1].split('>')[0]
+    assert 'customHeight="1"' in xml.split('<row r="4"')[1].split(">")[0]
     rows = _values(tmp_path / "t.xlsx")
     assert rows[3][:2] == ["tall", 1.5] and rows[4][:3] == ["first", "", "second"] and rows[5][0] == "once"
 
 
 def test_answers_csv_and_json_are_what_csv_and_json_write(tmp_path, matrix):
-    partners = [Partner("P1", "Ann, \"A\"", "Org\nOne", "a@example.org"), Partner("P2", "=Bob", "Org 2", "b@x.org")]
+    partners = [Partner("P1", 'Ann, "A"', "Org\nOne", "a@example.org"), Partner("P2", "=Bob", "Org 2", "b@x.org")]
     prefill = {}
     for i, p in enumerate(partners):
-        answers = {("criterion", "1.1", "1.1a", BASELINE): "✓", ("notes", "1.1", "", ""): TEXTS[i],
-                   ("barrier", "1.1", "1", ""): " ".join(TEXTS), ("priority_action", "1.1", "1", ""): TEXTS[-1 - i],
-                   ("supporting_other", "1.1", "Other 1", ""): "=SUM(1,2)"}
+        answers = {
+            ("criterion", "1.1", "1.1a", BASELINE): "✓",
+            ("notes", "1.1", "", ""): TEXTS[i],
+            ("barrier", "1.1", "1", ""): " ".join(TEXTS),
+            ("priority_action", "1.1", "1", ""): TEXTS[-1 - i],
+            ("supporting_other", "1.1", "Other 1", ""): "=SUM(1,2)",
+        }
         prefill[p.id] = ("", answers, {})
     generate_workbooks(matrix, tmp_path / "returns", partners, prefill=prefill)
     (tmp_path / "returns" / "manifest.csv").unlink()
@@ -163,13 +224,31 @@ def test_summary_items_are_what_json_writes():
     json.dumps(sort_keys=True) writes for the same dict, for every kind of value a row holds."""
     from eif_xlsx.report.flat import _items
 
-    header = ("b", "a", "c\"q", "é", "d")
-    values = [True, False, 1, 1.0, 0.1 + 0.2, -0.0, None, "", "=1", "a,\"b\"", "line\r\nbreak", "\x01", "😀", "\u2028",
-              dt.date(2026, 1, 2).isoformat(), 10**20]
+    header = ("b", "a", 'c"q', "é", "d")
+    values = [
+        True,
+        False,
+        1,
+        1.0,
+        0.1 + 0.2,
+        -0.0,
+        None,
+        "",
+        "=1",
+        'a,"b"',
+        "line\r\nbreak",
+        "\x01",
+        "😀",
+        "\u2028",
+        dt.date(2026, 1, 2).isoformat(),
+        10**20,
+    ]
     rows = [tuple(values[(i + k) % len(values)] for k in range(len(header))) for i in range(len(values))]
     (rendered,) = list(_items(header, [rows]))
-    expected = ",".join(json.dumps(dict(zip(header, row, strict=True)), ensure_ascii=False, sort_keys=True,
-                                   separators=(",", ":")) for row in rows)
+    expected = ",".join(
+        json.dumps(dict(zip(header, row, strict=True)), ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+        for row in rows
+    )
     assert rendered == expected
     texts = [tuple(str(v) for v in row) for row in rows]
     (rendered,) = list(_items(header, [texts], texts_only=True))
@@ -177,8 +256,17 @@ def test_summary_items_are_what_json_writes():
 
 
 @settings(max_examples=200, deadline=None)
-@given(st.lists(st.tuples(st.sampled_from(["P1", "=P2", "P,3"]), st.sampled_from(["a.xlsx", "-b.xlsx", 'c "1".ods']),
-                          st.lists(st.text(max_size=12), min_size=9, max_size=9)), min_size=1, max_size=6))
+@given(
+    st.lists(
+        st.tuples(
+            st.sampled_from(["P1", "=P2", "P,3"]),
+            st.sampled_from(["a.xlsx", "-b.xlsx", 'c "1".ods']),
+            st.lists(st.text(max_size=12), min_size=9, max_size=9),
+        ),
+        min_size=1,
+        max_size=6,
+    )
+)
 def test_answer_items_are_what_the_generic_renderer_writes(batches):
     """flat._answer_items (pieces per place, made once) writes the same answers.csv lines and summary.json items as
     flat._items, the generic renderer, for any text in any field."""

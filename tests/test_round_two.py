@@ -40,8 +40,10 @@ ROUND2 = {"deadline": "2027-12-10", "return_to": "round2@northshire.example"}
 ANN_NOW = Partner(ANN.id, "Ann Newname", "Northshire Maternity Services", "ann.new@example.org", "Director")
 MARGIN = ("9.2", 11, 7, "Ask Jo about the parent survey")  # sub-element, row, col (H12), text
 NOTE_91 = "Data group meets monthly."
-SAVED_BY = ["openpyxl", *(pytest.param(f"libreoffice-{fmt}", marks=[pytest.mark.libreoffice, pytest.mark.slow])
-                   for fmt in ("xlsx", "ods"))]
+SAVED_BY = [
+    "openpyxl",
+    *(pytest.param(f"libreoffice-{fmt}", marks=[pytest.mark.libreoffice, pytest.mark.slow]) for fmt in ("xlsx", "ods")),
+]
 
 
 def repeated(matrix) -> dict[str, list[list[str]]]:
@@ -70,22 +72,25 @@ def baseline_answers(matrix, indicator_set) -> dict:
                     answers[("supporting_information", code, item, BASELINE)] = "✓"
             n += 1
     ind = next(i for _, _, i in indicator_set.indicators() if i.unit == "percentage")
-    answers.update({
-        ("assessment_date", "", "", BASELINE): dt.datetime(2025, 3, 1),
-        ("criterion", "4", "4a", BASELINE): "✓", ("criterion", "4", "4b", BASELINE): "x",
-        ("criterion", "9.2", "9.2a", BASELINE): "✓",
-        ("overall_rating", "4", "", BASELINE): "Early progress",
-        ("supporting_other", "9.2", "Other 2", ""): "Parent panel minutes",
-        ("supporting_other_tick", "9.2", "Other 2", BASELINE): "✓",
-        ("barrier", "10.2", "3", ""): "No evaluation budget",
-        ("priority_action", "10.2", "3", ""): "Bid for evaluation funds",
-        ("timescale", "10.2", "3", ""): "Medium",
-        ("notes", "9.1", "", ""): NOTE_91,
-        ("indicator_period", "", ind.id, ""): "2025 Q1",
-        ("indicator_value", "", ind.id, ""): 61.5,
-        ("indicator_numerator", "", ind.id, ""): 123,
-        ("indicator_denominator", "", ind.id, ""): 200,
-    })
+    answers.update(
+        {
+            ("assessment_date", "", "", BASELINE): dt.datetime(2025, 3, 1),
+            ("criterion", "4", "4a", BASELINE): "✓",
+            ("criterion", "4", "4b", BASELINE): "x",
+            ("criterion", "9.2", "9.2a", BASELINE): "✓",
+            ("overall_rating", "4", "", BASELINE): "Early progress",
+            ("supporting_other", "9.2", "Other 2", ""): "Parent panel minutes",
+            ("supporting_other_tick", "9.2", "Other 2", BASELINE): "✓",
+            ("barrier", "10.2", "3", ""): "No evaluation budget",
+            ("priority_action", "10.2", "3", ""): "Bid for evaluation funds",
+            ("timescale", "10.2", "3", ""): "Medium",
+            ("notes", "9.1", "", ""): NOTE_91,
+            ("indicator_period", "", ind.id, ""): "2025 Q1",
+            ("indicator_value", "", ind.id, ""): 61.5,
+            ("indicator_numerator", "", ind.id, ""): 123,
+            ("indicator_denominator", "", ind.id, ""): 200,
+        }
+    )
     return answers
 
 
@@ -113,8 +118,11 @@ def fill(src: Path, dest: Path, answers: dict, margin=MARGIN) -> Path:
 
 
 def typed(ret) -> dict:
-    return {a.key: a for a in ret.answers
-            if a.raw_text.strip() and not (a.kind == "tick" and a.value is False and not a.problem)}
+    return {
+        a.key: a
+        for a in ret.answers
+        if a.raw_text.strip() and not (a.kind == "tick" and a.value is False and not a.problem)
+    }
 
 
 def cover_text(path: Path) -> str:
@@ -126,8 +134,9 @@ def cover_text(path: Path) -> str:
 def round_one(tmp_path_factory, matrix, indicator_set):
     """Ann's round-1 workbook, filled and saved by openpyxl; the answers typed into it."""
     tmp = tmp_path_factory.mktemp("round1")
-    issued = generate_workbooks(matrix, tmp / "issued", [ANN], indicators=indicator_set, area="Northshire",
-                                **ROUND1).files[0]
+    issued = generate_workbooks(
+        matrix, tmp / "issued", [ANN], indicators=indicator_set, area="Northshire", **ROUND1
+    ).files[0]
     answers = baseline_answers(matrix, indicator_set)
     return fill(issued, tmp / "returns" / "ann.xlsx", answers), answers
 
@@ -137,8 +146,9 @@ def reissued(ret_file: Path, out: Path, catalog, matrix, partners=(ANN_NOW,)) ->
     folder.mkdir(parents=True)
     shutil.copy(ret_file, folder / ret_file.name)
     p = reissue.plan(catalog, matrix.id, [folder], list(partners) if partners else None, round_="12-months")
-    gen = generate_workbooks(matrix, out / "round2", p.partners, indicators=p.indicators, round=TWELVE_MONTHS,
-                             prefill=p.prefill, **ROUND2)
+    gen = generate_workbooks(
+        matrix, out / "round2", p.partners, indicators=p.indicators, round=TWELVE_MONTHS, prefill=p.prefill, **ROUND2
+    )
     return p, gen.files[0]
 
 
@@ -237,9 +247,11 @@ def test_older_template_says_what_differs(catalog, matrix):
     for path in sorted(SAMPLES.glob("*")):
         ret = read_return(path, catalog)
         (older,) = [f.message for f in ret.findings if f.code == "older-template"]
-        assert older == (f"The workbook was made from matrix '{matrix.id}' version {matrix.version}, template 1; since "
-                         f"then the matrix's text has changed (still version {matrix.version}) and the template is now "
-                         f"{TEMPLATE_VERSION}; it was read through the layout it carries."), path
+        assert older == (
+            f"The workbook was made from matrix '{matrix.id}' version {matrix.version}, template 1; since "
+            f"then the matrix's text has changed (still version {matrix.version}) and the template is now "
+            f"{TEMPLATE_VERSION}; it was read through the layout it carries."
+        ), path
 
 
 def template_two(matrix, indicator_set) -> WorkbookLayout:
@@ -251,8 +263,9 @@ def template_two(matrix, indicator_set) -> WorkbookLayout:
 def test_template_three_moves_no_input_cell(matrix, indicator_set):
     now = build(matrix, indicator_set)
     assert TEMPLATE_VERSION == "3" and now.sheet(GUIDANCE_SHEET).rows == ()
-    assert [(s.name, r, c) for s, r, c in now.inputs()] == [(s.name, r, c) for s, r, c in
-                                                            template_two(matrix, indicator_set).inputs()]
+    assert [(s.name, r, c) for s, r, c in now.inputs()] == [
+        (s.name, r, c) for s, r, c in template_two(matrix, indicator_set).inputs()
+    ]
 
 
 @pytest.mark.parametrize("saved_by", SAVED_BY)
@@ -261,8 +274,14 @@ def test_a_template_two_return_reads_and_carries(saved_by, tmp_path, catalog, ma
     but older-template; it is re-issued on template 3 with every answer. And a template-3 return whose Guidance sheet
     was deleted loses nothing and is not reported."""
     answers = baseline_answers(matrix, indicator_set)
-    spec = WorkbookSpec(matrix=matrix, layout=template_two(matrix, indicator_set), indicators=indicator_set,
-                        partner=ANN.as_dict(), area="Northshire", **ROUND1)
+    spec = WorkbookSpec(
+        matrix=matrix,
+        layout=template_two(matrix, indicator_set),
+        indicators=indicator_set,
+        partner=ANN.as_dict(),
+        area="Northshire",
+        **ROUND1,
+    )
     issued = tmp_path / "issued" / "ann.xlsx"
     issued.parent.mkdir()
     issued.write_bytes(write_workbook(spec))
@@ -307,9 +326,11 @@ def twelve(tmp_path_factory, round_one, catalog, matrix):
     return new
 
 
-EDITS = {("criterion", "4", "4a", BASELINE): None,  # unticked
-         ("criterion", "4", "4c", BASELINE): "✓",  # ticked
-         ("overall_rating", "4", "", BASELINE): "Mature"}
+EDITS = {
+    ("criterion", "4", "4a", BASELINE): None,  # unticked
+    ("criterion", "4", "4c", BASELINE): "✓",  # ticked
+    ("overall_rating", "4", "", BASELINE): "Mature",
+}
 
 
 def edited(src: Path, dest: Path) -> tuple[Path, dict]:
@@ -384,8 +405,10 @@ def test_the_import_scores_the_original_baseline_and_lists_the_change(twelve, tm
 
     path, where = edited(twelve, tmp_path / "returns" / "edited.xlsx")
     result = consolidate([path], tmp_path / "out", pdf=False)
-    levels = {(r["sub_element"], r["column"]): r for r in
-              csv.DictReader((tmp_path / "out" / "levels.csv").open(encoding="utf-8-sig"))}
+    levels = {
+        (r["sub_element"], r["column"]): r
+        for r in csv.DictReader((tmp_path / "out" / "levels.csv").open(encoding="utf-8-sig"))
+    }
     original = check(read_return(twelve))
     assert levels[("4", BASELINE)]["level"] == original.results[("4", BASELINE)].score.level
     findings = list(csv.DictReader((tmp_path / "out" / "findings.csv").open(encoding="utf-8-sig")))

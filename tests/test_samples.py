@@ -17,13 +17,16 @@ TODAY = dt.date(2026, 11, 24)
 
 
 def test_each_sample_return(catalog):
-    reports = {p.name: check(read_return(p, catalog), catalog, today=TODAY)
-               for p in sorted((SAMPLES / "returns").iterdir())}
+    reports = {
+        p.name: check(read_return(p, catalog), catalog, today=TODAY) for p in sorted((SAMPLES / "returns").iterdir())
+    }
     assert len(reports) == 3 and all(r.accepted for r in reports.values())
     ods = reports["riverside-family-hub-amira-haddad-fh-01.ods"]
     assert ods.ret.format == "ods" and ods.partner["id"] == "FH-01"
     assert sum(1 for a in ods.ret.answers if a.field == "criterion" and a.value is True) > 20
-    problems = {(f.code, f.sheet, f.cell) for f in reports["family-nurse-partnership-north-dafydd-morgan-hv-02.xlsx"].findings}
+    problems = {
+        (f.code, f.sheet, f.cell) for f in reports["family-nurse-partnership-north-dafydd-morgan-hv-02.xlsx"].findings
+    }
     assert ("unrecognised-tick", "1.1 Vision, strategy & plan", "D10") in problems
     assert ("skipped-level", "2 Commissioning", "D20") in problems
     assert ("date-in-future", "Overview", "D5") in problems

@@ -49,8 +49,13 @@ def returns(tmp_path_factory) -> Path:
 
 def _run(method: str, returns: Path, where: Path) -> dict[str, bytes]:
     out, made = where / "import", where / "generate"
-    done = subprocess.run([sys.executable, "-c", SCRIPT, method, str(returns), str(out), str(made)], cwd=ROOT,
-                          capture_output=True, text=True, timeout=600)
+    done = subprocess.run(
+        [sys.executable, "-c", SCRIPT, method, str(returns), str(out), str(made)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert done.returncode == 0, done.stderr
     assert done.stdout.split()[0] == (method or multiprocessing.get_start_method()), done.stdout
     files = {f"import/{p.name}": p.read_bytes() for p in out.iterdir() if p.is_file()}
@@ -65,8 +70,13 @@ def test_outputs_are_byte_identical_under_every_start_method(returns, tmp_path, 
         pytest.skip(f"no {method} start method here")
     default = _run("", returns, tmp_path / "default")
     other = _run(method, returns, tmp_path / method)
-    assert {"import/summary.xlsx", "import/register.csv", "import/answers.csv", "import/summary.json",
-            "generate/manifest.csv"} <= set(default)
+    assert {
+        "import/summary.xlsx",
+        "import/register.csv",
+        "import/answers.csv",
+        "import/summary.json",
+        "generate/manifest.csv",
+    } <= set(default)
     assert sum(name.startswith("generate/") and name.endswith(".xlsx") for name in default) == 10
     assert sorted(default) == sorted(other)
     different = [name for name in default if default[name] != other[name]]

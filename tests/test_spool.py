@@ -124,8 +124,10 @@ def test_scores_keep_levels_and_ratings_exactly_also_past_255_different_texts():
 
     made = []
     for i in range(300):  # ratings are typed: far more than 255 different ones may come
-        results = {("1.1", "baseline"): _result(1.5, "Basic level", f"rating {i}"),
-                   ("1.1", "12 months"): _result(None, "Not assessed", "")}
+        results = {
+            ("1.1", "baseline"): _result(1.5, "Basic level", f"rating {i}"),
+            ("1.1", "12 months"): _result(None, "Not assessed", ""),
+        }
         made.append(pickle.loads(pickle.dumps(Scores(results))))
     for i, sc in enumerate(made):
         assert sc.rating("1.1", "baseline") == f"rating {i}" and sc.level("1.1", "baseline") == "Basic level"
@@ -154,8 +156,9 @@ def test_a_layout_travels_whole_once_then_by_its_digest():
     pid = os.fork()
     if pid == 0:  # a worker's view: what this process has kept, it inherited; a new layout goes whole first
         catalog = Catalog.default()
-        other = layout_mod.build(catalog.matrix("maternity-early-years"),
-                                 catalog.indicator_set("staffordshire-best-start"))
+        other = layout_mod.build(
+            catalog.matrix("maternity-early-years"), catalog.indicator_set("staffordshire-best-start")
+        )
         for message in (pickle.dumps(lay), pickle.dumps(other), pickle.dumps(other)):
             os.write(write, len(message).to_bytes(4, "big") + message)
         os._exit(0)
@@ -167,8 +170,8 @@ def test_a_layout_travels_whole_once_then_by_its_digest():
     messages = []
     while data:
         size = int.from_bytes(data[:4], "big")
-        messages.append(data[4:4 + size])
-        data = data[4 + size:]
+        messages.append(data[4 : 4 + size])
+        data = data[4 + size :]
     assert len(messages[0]) < 200 and len(messages[2]) < 200 < len(messages[1])  # known here: by digest
     got = [pickle.loads(m) for m in messages]
     assert got[0] is lay and got[1] is got[2] and got[1].to_json() != lay.to_json()
@@ -195,8 +198,9 @@ def test_values_kept_together_go_in_one_write_and_each_reads_back_its_own():
     results = SpooledMap.pack({("1.1", "baseline"): 1.5})
     spool.keep(*packed, (), [], results)
     assert all(p._blob is None for p in [*packed, results])
-    total = sum(len(pickle.dumps(v, protocol=pickle.HIGHEST_PROTOCOL)) for v in values) + \
-        len(pickle.dumps({("1.1", "baseline"): 1.5}, protocol=pickle.HIGHEST_PROTOCOL))
+    total = sum(len(pickle.dumps(v, protocol=pickle.HIGHEST_PROTOCOL)) for v in values) + len(
+        pickle.dumps({("1.1", "baseline"): 1.5}, protocol=pickle.HIGHEST_PROTOCOL)
+    )
     assert writes[0] == total and len(writes) == -(-total // 7)  # one write, taken 7 bytes at a time
     for p in packed:
         p._fh = real

@@ -28,14 +28,14 @@ def _value(ind: str, period: str, value: float) -> IndicatorValue:
 # (indicator, its direction in the set, values per period, baseline, target, direction typed over it or None,
 #  the RAG and trend expected)
 CASES = [
-    ("cp1-1-po1", "higher", (50.0, 55.0), 50, 60, None, "Amber", "improving"),   # better than baseline, short of target
+    ("cp1-1-po1", "higher", (50.0, 55.0), 50, 60, None, "Amber", "improving"),  # better than baseline, short of target
     ("cp1-1-po2", "higher", (50.0, 61.0), 50, 60, None, "Green", "improving"),
     ("cp1-1-po3", "higher", (50.0, 45.0), 50, 60, None, "Red", "worsening"),
-    ("cp2b-3-po9", "lower", (10.0, 8.0), 10, 5, None, "Amber", "improving"),     # fell, not yet to target
+    ("cp2b-3-po9", "lower", (10.0, 8.0), 10, 5, None, "Amber", "improving"),  # fell, not yet to target
     ("cp2b-3-po10", "lower", (10.0, 4.0), 10, 5, None, "Green", "improving"),
     ("cp2b-3-po11", "lower", (10.0, 12.0), 10, 5, None, "Red", "worsening"),
-    ("cp2b-3-po21", "none", (10.0, 12.0), 10, 5, None, "", ""),                  # no direction: no RAG, no trend
-    ("cp1-1-po4", "higher", (20.0, 30.0), 20, 25, "none", "", ""),               # set to none by the user
+    ("cp2b-3-po21", "none", (10.0, 12.0), 10, 5, None, "", ""),  # no direction: no RAG, no trend
+    ("cp1-1-po4", "higher", (20.0, 30.0), 20, 25, "none", "", ""),  # set to none by the user
     ("cp1-1-po5", "higher", (20.0, 30.0), 20, 25, "lower", "Red", "worsening"),  # ... or turned round
     ("cp1-1-po6", "higher", (20.0, 20.0), 20, 25, None, "Red", "no change"),
 ]
@@ -96,7 +96,8 @@ def test_directions_dropdown_groups_sub_items_and_note(iset, tmp_path):
     own = [r for r in range(5, by_id[noted.indicators[0].id]) if ws.cell(r, 2).value == noted.commissioned]
     assert len(own) == 1 and ws.cell(own[0], 5).value is None
     assert ws.cell(own[0], 4).value == "; ".join(noted.lead_commissioners) + (
-        f"\nNote: {noted.lead_commissioners_note}")
+        f"\nNote: {noted.lead_commissioners_note}"
+    )
     assert ws.cell(own[0], 3).value == noted.target_population  # in full
     assert ws.cell(by_id[noted.indicators[0].id], 4).value == "; ".join(noted.lead_commissioners)
 

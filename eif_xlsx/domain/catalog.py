@@ -149,7 +149,9 @@ def _problems(name: str, root: yaml.Node | None, data: dict) -> list[str] | Matr
     try:
         return _ADAPTER.validate_python(data)
     except ValidationError as exc:
-        errors = [e for e in exc.errors() if not (e["type"] == "too_short" and len(e["input"]) >= e["ctx"]["min_length"])]
+        errors = [
+            e for e in exc.errors() if not (e["type"] == "too_short" and len(e["input"]) >= e["ctx"]["min_length"])
+        ]
     problems = [_format(name, root, err) for err in errors]
     extras = [err["loc"] for err in errors if err["type"] == "extra_forbidden"]
     if extras and len(extras) == len(errors):

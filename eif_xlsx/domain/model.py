@@ -73,8 +73,15 @@ class SupportingItem(Strict):
         if self.heading and self.id is not None:
             raise RuleViolations([("id", "a heading is not ticked and has no id")])
         if not self.heading and self.id is None:
-            raise RuleViolations([("id", "a supporting-information item needs an id (e.g. '1.1-s01'); "
-                                         "only a line with 'heading: true' has none")])
+            raise RuleViolations(
+                [
+                    (
+                        "id",
+                        "a supporting-information item needs an id (e.g. '1.1-s01'); "
+                        "only a line with 'heading: true' has none",
+                    )
+                ]
+            )
         return self
 
 
@@ -116,8 +123,14 @@ class Element(Strict):
         """The sub-elements that are assessed: its own, or itself as a single sub-element."""
         if self.sub_elements:
             return self.sub_elements
-        return (SubElement(code=str(self.number), name=self.name, criteria=self.criteria,
-                           supporting_information=self.supporting_information),)
+        return (
+            SubElement(
+                code=str(self.number),
+                name=self.name,
+                criteria=self.criteria,
+                supporting_information=self.supporting_information,
+            ),
+        )
 
     @property
     def has_own_criteria(self) -> bool:
@@ -187,17 +200,26 @@ class Matrix(Strict):
             for e, el in enumerate(dim.elements):
                 epath = f"dimensions[{d}].elements[{e}]"
                 if numbers and el.number <= numbers[-1]:
-                    problems.append((f"{epath}.number", f"element {el.number} is out of order or repeated (after {numbers[-1]})"))
+                    problems.append(
+                        (f"{epath}.number", f"element {el.number} is out of order or repeated (after {numbers[-1]})")
+                    )
                 numbers.append(el.number)
                 for s, sub in enumerate(el.assessed):
                     spath = epath if el.has_own_criteria else f"{epath}.sub_elements[{s}]"
-                    if not el.has_own_criteria and not (sub.code == str(el.number) or sub.code.startswith(f"{el.number}.")):
-                        problems.append((f"{spath}.code", f"sub-element '{sub.code}' does not belong to element {el.number}"))
+                    if not el.has_own_criteria and not (
+                        sub.code == str(el.number) or sub.code.startswith(f"{el.number}.")
+                    ):
+                        problems.append(
+                            (f"{spath}.code", f"sub-element '{sub.code}' does not belong to element {el.number}")
+                        )
                     if sub.code in first_sub:
-                        problems.append((f"{spath}.code", f"duplicate sub-element code '{sub.code}'",
-                                         first_sub[sub.code]))
+                        problems.append(
+                            (f"{spath}.code", f"duplicate sub-element code '{sub.code}'", first_sub[sub.code])
+                        )
                     elif sub_codes and natural_key(sub.code) < natural_key(sub_codes[-1]):
-                        problems.append((f"{spath}.code", f"sub-element '{sub.code}' is out of order (after '{sub_codes[-1]}')"))
+                        problems.append(
+                            (f"{spath}.code", f"sub-element '{sub.code}' is out of order (after '{sub_codes[-1]}')")
+                        )
                     sub_codes.append(sub.code)
                     first_sub.setdefault(sub.code, f"{spath}.code")
                     last_code, last_rank = None, -1
@@ -206,16 +228,29 @@ class Matrix(Strict):
                         if crit.level not in rank:
                             problems.append((f"{cpath}.level", f"'{crit.level}' is not a progress level ({listing})"))
                         elif rank[crit.level] < last_rank:
-                            problems.append((f"{cpath}.level", f"criteria must be in ascending progress level: '{crit.level}' after a higher level"))
+                            problems.append(
+                                (
+                                    f"{cpath}.level",
+                                    f"criteria must be in ascending progress level: '{crit.level}' after a higher level",
+                                )
+                            )
                         else:
                             last_rank = rank[crit.level]
                         if crit.code in first_crit:
-                            problems.append((f"{cpath}.code", f"duplicate criterion code '{crit.code}'",
-                                             first_crit[crit.code]))
-                        elif not crit.code.startswith(sub.code) or not crit.code[len(sub.code):].isalpha():
-                            problems.append((f"{cpath}.code", f"criterion code '{crit.code}' must be the sub-element code '{sub.code}' followed by a letter"))
+                            problems.append(
+                                (f"{cpath}.code", f"duplicate criterion code '{crit.code}'", first_crit[crit.code])
+                            )
+                        elif not crit.code.startswith(sub.code) or not crit.code[len(sub.code) :].isalpha():
+                            problems.append(
+                                (
+                                    f"{cpath}.code",
+                                    f"criterion code '{crit.code}' must be the sub-element code '{sub.code}' followed by a letter",
+                                )
+                            )
                         elif last_code and natural_key(crit.code) <= natural_key(last_code):
-                            problems.append((f"{cpath}.code", f"criterion '{crit.code}' is out of order (after '{last_code}')"))
+                            problems.append(
+                                (f"{cpath}.code", f"criterion '{crit.code}' is out of order (after '{last_code}')")
+                            )
                         first_crit.setdefault(crit.code, f"{cpath}.code")
                         last_code = crit.code
                     for i, item in enumerate(sub.supporting_information):
@@ -225,11 +260,17 @@ class Matrix(Strict):
                         if item.id is None:
                             continue
                         if item.id in first_item:
-                            problems.append((f"{ipath}.id", f"duplicate supporting-information id '{item.id}'",
-                                             first_item[item.id]))
+                            problems.append(
+                                (f"{ipath}.id", f"duplicate supporting-information id '{item.id}'", first_item[item.id])
+                            )
                         elif item.id.rsplit("-s", 1)[0] != sub.code:
-                            problems.append((f"{ipath}.id", f"supporting-information id '{item.id}' must start with "
-                                                            f"the sub-element code: '{sub.code}-s01', '{sub.code}-s02'…"))
+                            problems.append(
+                                (
+                                    f"{ipath}.id",
+                                    f"supporting-information id '{item.id}' must start with "
+                                    f"the sub-element code: '{sub.code}-s01', '{sub.code}-s02'…",
+                                )
+                            )
                         first_item.setdefault(item.id, f"{ipath}.id")
         if problems:
             raise RuleViolations(problems)
@@ -263,8 +304,12 @@ class Matrix(Strict):
 
     @cached_property
     def _supporting_by_id(self) -> dict[str, tuple[SubElement, SupportingItem]]:
-        return {item.id: (sub, item) for _, _, sub in self.sub_elements() for item in sub.supporting_items
-                if item.id is not None}
+        return {
+            item.id: (sub, item)
+            for _, _, sub in self.sub_elements()
+            for item in sub.supporting_items
+            if item.id is not None
+        }
 
     @cached_property
     def content_hash(self) -> str:
@@ -344,8 +389,10 @@ class IndicatorSet(Strict):
             entries = [(f"core_purposes[{p}].id", cp.id)]
             for i, it in enumerate(cp.intentions):
                 entries.append((f"core_purposes[{p}].intentions[{i}].id", it.id))
-                entries += [(f"core_purposes[{p}].intentions[{i}].indicators[{k}].id", ind.id)
-                            for k, ind in enumerate(it.indicators)]
+                entries += [
+                    (f"core_purposes[{p}].intentions[{i}].indicators[{k}].id", ind.id)
+                    for k, ind in enumerate(it.indicators)
+                ]
                 problems += _grouping(f"core_purposes[{p}].intentions[{i}]", it.indicators)
             for path, ident in entries:
                 if ident in first:

@@ -17,8 +17,14 @@ from eif_xlsx.normalise import as_text
 
 COLUMNS = ("id", "name", "organisation", "email", "role")
 _EMAIL = re.compile(r"^[^@\s<>\"',;]+@[^@\s<>\"',;]+\.[^@\s<>\"',;.]{2,}$")
-_ALIASES = {"organization": "organisation", "org": "organisation", "e-mail": "email", "partner_id": "id",
-            "partner id": "id", "full name": "name"}
+_ALIASES = {
+    "organization": "organisation",
+    "org": "organisation",
+    "e-mail": "email",
+    "partner_id": "id",
+    "partner id": "id",
+    "full name": "name",
+}
 
 
 @dataclass(frozen=True)
@@ -31,8 +37,13 @@ class Partner:
     row: int = 0  # row number in the partner file (header is row 1)
 
     def as_dict(self) -> dict[str, str]:
-        return {"id": self.id, "name": self.name, "organisation": self.organisation, "email": self.email,
-                "role": self.role}
+        return {
+            "id": self.id,
+            "name": self.name,
+            "organisation": self.organisation,
+            "email": self.email,
+            "role": self.role,
+        }
 
     @property
     def label(self) -> str:
@@ -120,10 +131,15 @@ def read_partners(path: Path | str) -> list[Partner]:
         if path.suffix.lower() not in (".xlsx", ".xlsm", ".ods"):
             first = next((line for line in _first_line(path).split("\n") if line), "")
             seps = [SEPARATORS[s] for s in SEPARATORS if s in first]
-            how = (f"; the header row is separated by {' and '.join(seps)}" if seps else
-                   "; no separator (comma, semicolon or tab) was found in the header row")
-        raise UsageError(f"{path}: row 1: the header row needs the columns name, organisation, email "
-                         f"(optional: id, role); missing: {', '.join(missing)} (found: {found}{how})")
+            how = (
+                f"; the header row is separated by {' and '.join(seps)}"
+                if seps
+                else "; no separator (comma, semicolon or tab) was found in the header row"
+            )
+        raise UsageError(
+            f"{path}: row 1: the header row needs the columns name, organisation, email "
+            f"(optional: id, role); missing: {', '.join(missing)} (found: {found}{how})"
+        )
     idx = {c: header.index(c) for c in COLUMNS if c in header}
     problems: list[str] = []
     partners: list[Partner] = []

@@ -101,9 +101,13 @@ class Scores:
     def __init__(self, results: Mapping):
         """results: (code, column) -> the checks' SubElementResult (its score and overall_rating)."""
         values = list(results.values())
-        self._set(tuple(results), array("d", (math.nan if r.score.score is None else r.score.score for r in values)),
-                  bytes(r.score.full if r.score.assessed else 255 for r in values),
-                  tuple(r.score.level for r in values), tuple(r.overall_rating for r in values))
+        self._set(
+            tuple(results),
+            array("d", (math.nan if r.score.score is None else r.score.score for r in values)),
+            bytes(r.score.full if r.score.assessed else 255 for r in values),
+            tuple(r.score.level for r in values),
+            tuple(r.overall_rating for r in values),
+        )
 
     def _set(self, keys: tuple, score: array, full: bytes, level: tuple, rating: tuple) -> None:
         self._at = positions(keys)

@@ -27,8 +27,19 @@ WORKER_MEMORY = 1536 * 1024 * 1024  # address-space cap for one reading process
 FILE_SECONDS = 60
 CHUNK = 4  # files in one task of the pool, at most (see run)
 # What an import writes (and the manifest): never read as a return when a folder is read again (a test checks).
-SKIP_NAMES = {"manifest.csv", "summary.xlsx", "tracker.xlsx", "levels.csv", "answers.csv", "findings.csv",
-              "indicators.csv", "summary.json", "register.csv", "report.html", "report.pdf"}
+SKIP_NAMES = {
+    "manifest.csv",
+    "summary.xlsx",
+    "tracker.xlsx",
+    "levels.csv",
+    "answers.csv",
+    "findings.csv",
+    "indicators.csv",
+    "summary.json",
+    "register.csv",
+    "report.html",
+    "report.pdf",
+}
 
 
 @dataclass(frozen=True)
@@ -47,8 +58,12 @@ def expand(paths: Iterable[Path | str]) -> list[Path]:
         p = Path(p)
         if p.is_dir():
             for f in sorted(p.rglob("*")):
-                if f.is_file() and not f.name.startswith((".", "~$")) and f.name not in SKIP_NAMES \
-                        and not any(part.startswith(".") for part in f.relative_to(p).parts[:-1]):
+                if (
+                    f.is_file()
+                    and not f.name.startswith((".", "~$"))
+                    and f.name not in SKIP_NAMES
+                    and not any(part.startswith(".") for part in f.relative_to(p).parts[:-1])
+                ):
                     out.append(f)
         else:
             out.append(p)
@@ -89,8 +104,11 @@ def _work(source: Source) -> Report:
     context = _CONTEXT[0]
     ret = read_return(source.path, context.catalog, display_name=source.name, template=template_grid)
     ret.sender = source.sender
-    return slim(check(ret, context.catalog, expected_matrix=context.expected_matrix,
-                      partners_by_email=context.partners_by_email))
+    return slim(
+        check(
+            ret, context.catalog, expected_matrix=context.expected_matrix, partners_by_email=context.partners_by_email
+        )
+    )
 
 
 def _work_many(sources: list[Source]) -> list[Report]:
@@ -137,8 +155,9 @@ def slim(report: Report) -> Report:
 def _warm(catalog: Catalog) -> None:
     """Load the blank templates kept on disk (blank.preload) once in this process: where the workers are forked
     they start with them; otherwise each loads the templates it needs from disk (~2 ms)."""
-    preload(catalog.matrices(),
-            [e.definition for e in catalog.entries.values() if isinstance(e.definition, IndicatorSet)])
+    preload(
+        catalog.matrices(), [e.definition for e in catalog.entries.values() if isinstance(e.definition, IndicatorSet)]
+    )
 
 
 class _Pool(ProcessPoolExecutor):
@@ -161,11 +180,16 @@ def _crashed(source: Source, why: str) -> Report:
     return Report(source.name, source.path, ret, findings=list(ret.findings))
 
 
-def run(sources: list[Source], *, catalog: Catalog | None = None, jobs: int | None = None,
-        expected_matrix: str | None = None,
-        partners_by_email: dict[str, str] | None = None,
-        progress: Callable[[int], None] | None = None,
-        meanwhile: Callable[[], object] | None = None) -> list[Report]:
+def run(
+    sources: list[Source],
+    *,
+    catalog: Catalog | None = None,
+    jobs: int | None = None,
+    expected_matrix: str | None = None,
+    partners_by_email: dict[str, str] | None = None,
+    progress: Callable[[int], None] | None = None,
+    meanwhile: Callable[[], object] | None = None,
+) -> list[Report]:
     """Reports in the order of `sources`. meanwhile: work for this process once the first files are with the
     workers (it would otherwise wait for them)."""
     catalog = catalog or Catalog.default()
@@ -296,4 +320,3 @@ def _isolated(source: Source, context: Context) -> Report:
         return _failed(source, exc)
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
-

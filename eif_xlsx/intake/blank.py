@@ -67,8 +67,15 @@ def _make(matrix: Matrix, indicators: IndicatorSet | None) -> dict[str, list[lis
     # half the cost of making the blank, is left out, in a copy of its own (build gives every caller one layout).
     lay = dataclasses.replace(layout_mod.build(matrix, indicators))
     object.__setattr__(lay, "_blob", "")
-    spec = WorkbookSpec(matrix=matrix, layout=lay, indicators=indicators, partner=_DUMMY, area="Area",
-                        deadline="1 January 2000", return_to="a@b.c")
+    spec = WorkbookSpec(
+        matrix=matrix,
+        layout=lay,
+        indicators=indicators,
+        partner=_DUMMY,
+        area="Area",
+        deadline="1 January 2000",
+        return_to="a@b.c",
+    )
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "blank.xlsx"
         path.write_bytes(write_workbook(spec))
@@ -147,9 +154,11 @@ def _plain(grid: object) -> bool:
     """A grid JSON holds exactly: sheet name -> rows of texts and numbers (calamine's other types, should a
     template ever hold one, are not kept)."""
     return isinstance(grid, dict) and all(
-        isinstance(name, str) and isinstance(rows, list)
+        isinstance(name, str)
+        and isinstance(rows, list)
         and all(isinstance(row, list) and all(type(v) in (str, float) for v in row) for row in rows)
-        for name, rows in grid.items())
+        for name, rows in grid.items()
+    )
 
 
 def _store(stamp: str | None, grid: dict[str, list[list]]) -> None:
@@ -180,8 +189,9 @@ def _prune(folder: Path, code: str) -> None:
     try:
         for path in folder.iterdir():
             name = path.name
-            stale = (name.startswith("blank-") and name.endswith(".json") and not name.startswith(f"blank-{code}-")) \
-                or (name.startswith(".blank-") and name.endswith(".tmp") and now - path.stat().st_mtime > 3600)
+            stale = (
+                name.startswith("blank-") and name.endswith(".json") and not name.startswith(f"blank-{code}-")
+            ) or (name.startswith(".blank-") and name.endswith(".tmp") and now - path.stat().st_mtime > 3600)
             if stale:
                 path.unlink(missing_ok=True)
     except OSError:

@@ -60,8 +60,12 @@ class Report:
     @property
     def partner(self) -> dict[str, str]:
         m = self.ret.metadata
-        return {"id": m.get("partner_id", ""), "name": m.get("partner_name", ""),
-                "organisation": m.get("partner_organisation", ""), "email": m.get("partner_email", "")}
+        return {
+            "id": m.get("partner_id", ""),
+            "name": m.get("partner_name", ""),
+            "organisation": m.get("partner_organisation", ""),
+            "email": m.get("partner_email", ""),
+        }
 
     def respondent(self) -> tuple[str, str]:
         """Name and organisation: the metadata's partner, else what the respondent typed on the cover."""
@@ -92,24 +96,44 @@ class Report:
     def as_dict(self) -> dict:
         """The report as plain data: what `validate --json` prints."""
         return {
-            "file": self.file, "path": self.path, "status": self.status, "format": self.ret.format,
+            "file": self.file,
+            "path": self.path,
+            "status": self.status,
+            "format": self.ret.format,
             "sender": self.ret.sender,
-            "matrix": {"id": self.ret.metadata.get("definition_id", ""),
-                       "version": self.ret.metadata.get("definition_version", "")},
-            "partner": self.partner, "round": self.ret.metadata.get("round", ""),
+            "matrix": {
+                "id": self.ret.metadata.get("definition_id", ""),
+                "version": self.ret.metadata.get("definition_version", ""),
+            },
+            "partner": self.partner,
+            "round": self.ret.metadata.get("round", ""),
             "counts": self.counts(),
             "findings": [f.as_dict() for f in self.findings],
             "dates": {c: (d.isoformat() if d else None) for c, d in self.dates.items()},
             "sub_elements": [
-                {"code": r.code, "column": r.column, "score": r.score.score, "level": r.score.level,
-                 "level_name": r.score.level_name, "overall_rating": r.overall_rating,
-                 "criteria_ticked": r.score.ticked, "criteria_total": r.score.total}
-                for r in self.results.values()],
+                {
+                    "code": r.code,
+                    "column": r.column,
+                    "score": r.score.score,
+                    "level": r.score.level,
+                    "level_name": r.score.level_name,
+                    "overall_rating": r.overall_rating,
+                    "criteria_ticked": r.score.ticked,
+                    "criteria_total": r.score.total,
+                }
+                for r in self.results.values()
+            ],
         }
 
 
-def check(ret: Return, catalog=None, *, expected_matrix: str | None = None, today: dt.date | None = None,
-          partners_by_email: dict[str, str] | None = None) -> Report:
+def check(
+    ret: Return,
+    catalog=None,
+    *,
+    expected_matrix: str | None = None,
+    today: dt.date | None = None,
+    partners_by_email: dict[str, str] | None = None,
+) -> Report:
     """Check one return. partners_by_email maps known partner emails to partner ids (from the manifest)."""
     report = Report(ret.file, ret.path, ret, findings=list(ret.findings))
     if not ret.readable:
@@ -118,7 +142,9 @@ def check(ret: Return, catalog=None, *, expected_matrix: str | None = None, toda
     matrix = catalog.matrix(ret.matrix_id)
     report.matrix = matrix
     if expected_matrix and ret.matrix_id != expected_matrix:
-        report.findings.append(finding("different-matrix", ret.file, definition=ret.matrix_id, expected=expected_matrix))
+        report.findings.append(
+            finding("different-matrix", ret.file, definition=ret.matrix_id, expected=expected_matrix)
+        )
     today = today or dt.date.today()
     answers = _Answers(ret.answers)
     _score(report, matrix, answers)
@@ -132,8 +158,16 @@ def check(ret: Return, catalog=None, *, expected_matrix: str | None = None, toda
 class _Answers:
     """The answers the checks look at, picked out of a return's ~2,000 (most of them blank) in one pass."""
 
-    LOOKED_UP = frozenset({"criterion", "overall_rating", "supporting_information", "supporting_other_tick",
-                           "supporting_other", "assessment_date"})
+    LOOKED_UP = frozenset(
+        {
+            "criterion",
+            "overall_rating",
+            "supporting_information",
+            "supporting_other_tick",
+            "supporting_other",
+            "assessment_date",
+        }
+    )
 
     def __init__(self, answers: list[Answer]):
         self.criteria: dict[tuple[str, str], dict[str, Answer]] = {}  # (sub-element, column) -> item -> the last
@@ -195,21 +229,46 @@ def _score(report: Report, matrix: Matrix, answers: _Answers) -> None:
             for skipped in sc.skipped:
                 where = cells.get(skipped)
                 level = next(lv for c, lv in criteria if c == skipped)
-                report.findings.append(finding("skipped-level", ret.file, where.sheet if where else sheet.name,
-                                               where.cell if where else "", sub_element=code,
-                                               column=COLUMN_LABEL[column], item=skipped, level=level,
-                                               reached=sc.level_name))
+                report.findings.append(
+                    finding(
+                        "skipped-level",
+                        ret.file,
+                        where.sheet if where else sheet.name,
+                        where.cell if where else "",
+                        sub_element=code,
+                        column=COLUMN_LABEL[column],
+                        item=skipped,
+                        level=level,
+                        reached=sc.level_name,
+                    )
+                )
             if sc.assessed and sc.full >= 2:
                 _evidence(report, answers, sheet, column, levels[sc.full - 1])
             if rating and rating_text and rating.problem == "" and sc.assessed and rating_text != sc.level_name:
-                report.findings.append(finding("rating-differs", ret.file, rating.sheet, rating.cell,
-                                               sub_element=code, column=COLUMN_LABEL[column], rating=rating_text,
-                                               level=sc.level))
+                report.findings.append(
+                    finding(
+                        "rating-differs",
+                        ret.file,
+                        rating.sheet,
+                        rating.cell,
+                        sub_element=code,
+                        column=COLUMN_LABEL[column],
+                        rating=rating_text,
+                        level=sc.level,
+                    )
+                )
         if ticked_cols[TWELVE_MONTHS] and not ticked_cols[BASELINE]:
             first = min(ticked_cols[TWELVE_MONTHS], key=lambda c: [k for k, _ in criteria].index(c))
             where = answers.get("criterion", code, first, TWELVE_MONTHS)
-            report.findings.append(finding("twelve-months-without-baseline", ret.file, where.sheet if where else "",
-                                           where.cell if where else "", sub_element=code))
+            report.findings.append(
+                finding(
+                    "twelve-months-without-baseline",
+                    ret.file,
+                    where.sheet if where else "",
+                    where.cell if where else "",
+                    sub_element=code,
+                )
+            )
 
 
 def _evidence(report: Report, answers: _Answers, sheet: SheetLayout, column: str, claimed: str) -> None:
@@ -219,8 +278,11 @@ def _evidence(report: Report, answers: _Answers, sheet: SheetLayout, column: str
     code = sheet.sub_element
     support_rows = sheet.rows_of("supporting_information")
     support_levels = {r.key: r.level for r in support_rows}
-    supports = [a for a in answers.of(code, "supporting_information") + answers.of(code, "supporting_other_tick")
-                if a.column == column and a.value is True]
+    supports = [
+        a
+        for a in answers.of(code, "supporting_information") + answers.of(code, "supporting_other_tick")
+        if a.column == column and a.value is True
+    ]
     # An 'Other' item described but not ticked counts in the baseline column (as when the workbook had no ticks).
     others_typed = column == BASELINE and any(str(a.value or "").strip() for a in answers.of(code, "supporting_other"))
     at_claimed = [r for r in support_rows if r.level == claimed]
@@ -235,9 +297,18 @@ def _evidence(report: Report, answers: _Answers, sheet: SheetLayout, column: str
         first = support_rows[0] if support_rows else None
     if not ok:
         where = answers.get("supporting_information", code, first.key, column) if first else None
-        report.findings.append(finding("no-evidence", report.file, where.sheet if where else sheet.name,
-                                       where.cell if where else "", sub_element=code,
-                                       column=COLUMN_LABEL[column], level=claimed, at_level=at_level))
+        report.findings.append(
+            finding(
+                "no-evidence",
+                report.file,
+                where.sheet if where else sheet.name,
+                where.cell if where else "",
+                sub_element=code,
+                column=COLUMN_LABEL[column],
+                level=claimed,
+                at_level=at_level,
+            )
+        )
 
 
 def _dates(report: Report, today: dt.date, answers: _Answers) -> None:
@@ -251,14 +322,18 @@ def _dates(report: Report, today: dt.date, answers: _Answers) -> None:
         if date is None and not a.problem and used:
             report.findings.append(finding("date-missing", ret.file, a.sheet, a.cell, column=COLUMN_LABEL[column]))
         elif date and date > today:
-            report.findings.append(finding("date-in-future", ret.file, a.sheet, a.cell, column=COLUMN_LABEL[column],
-                                           value=date.isoformat()))
+            report.findings.append(
+                finding(
+                    "date-in-future", ret.file, a.sheet, a.cell, column=COLUMN_LABEL[column], value=date.isoformat()
+                )
+            )
     base, later = report.dates.get(BASELINE), report.dates.get(TWELVE_MONTHS)
     if base and later and later < base:
         a = answers.get("assessment_date", "", "", TWELVE_MONTHS)
         assert a is not None  # the twelve-months date was read from it
-        report.findings.append(finding("dates-out-of-order", ret.file, a.sheet, a.cell, value=later.isoformat(),
-                                       baseline=base.isoformat()))
+        report.findings.append(
+            finding("dates-out-of-order", ret.file, a.sheet, a.cell, value=later.isoformat(), baseline=base.isoformat())
+        )
 
 
 def _other_partner(report: Report, partners_by_email: dict[str, str]) -> None:
@@ -269,6 +344,13 @@ def _other_partner(report: Report, partners_by_email: dict[str, str]) -> None:
         return
     sender = (ret.sender or "").strip().lower()
     if sender and sender in partners_by_email and partners_by_email[sender] != owner:
-        report.findings.append(finding("other-partner", ret.file, META_SHEET, a1(META_PARTNER_ID_ROW, META_VALUE_COL),
-                                       detail=f"partner {owner} ({ret.metadata.get('partner_name', '')})",
-                                       expected=f"{partners_by_email[sender]}, {sender}"))
+        report.findings.append(
+            finding(
+                "other-partner",
+                ret.file,
+                META_SHEET,
+                a1(META_PARTNER_ID_ROW, META_VALUE_COL),
+                detail=f"partner {owner} ({ret.metadata.get('partner_name', '')})",
+                expected=f"{partners_by_email[sender]}, {sender}",
+            )
+        )

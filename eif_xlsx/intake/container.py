@@ -115,8 +115,10 @@ def xml_guard() -> None:
     returns does not use it, and importing it took a fifth of an import's start-up. defusedxml itself is imported
     here, so it is there."""
     if os.environ.get("OPENPYXL_DEFUSEDXML", "True") != "True":
-        raise UsageError("openpyxl is not using defusedxml (is OPENPYXL_DEFUSEDXML set to False?); "
-                         "refusing to read workbooks without XML hardening")
+        raise UsageError(
+            "openpyxl is not using defusedxml (is OPENPYXL_DEFUSEDXML set to False?); "
+            "refusing to read workbooks without XML hardening"
+        )
 
 
 def sniff(path: Path) -> str:
@@ -190,16 +192,22 @@ def _compressed(raw: bytes, info: zipfile.ZipInfo) -> bytes:
         raise ReadError("password-protected", "")
     if flags & _PATCHED:
         raise ReadError("damaged", f"part '{info.filename}' is stored as 'patched data', which no workbook uses")
-    name = raw[where + _LOCAL.size:where + _LOCAL.size + name_length]
-    if name.decode("utf-8" if flags & _UTF8_NAME else "cp437", "replace") != info.orig_filename \
-            or method != info.compress_type:
-        raise ReadError("damaged", f"part '{info.filename}' cannot be decompressed (its local header and the zip's "
-                                   "directory disagree about it)")
+    name = raw[where + _LOCAL.size : where + _LOCAL.size + name_length]
+    if (
+        name.decode("utf-8" if flags & _UTF8_NAME else "cp437", "replace") != info.orig_filename
+        or method != info.compress_type
+    ):
+        raise ReadError(
+            "damaged",
+            f"part '{info.filename}' cannot be decompressed (its local header and the zip's "
+            "directory disagree about it)",
+        )
     start = where + _LOCAL.size + name_length + extra_length
     if start + info.compress_size > len(raw):
-        raise ReadError("damaged", f"part '{info.filename}' cannot be decompressed (its data runs past the end of "
-                                   "the file)")
-    return raw[start:start + info.compress_size]
+        raise ReadError(
+            "damaged", f"part '{info.filename}' cannot be decompressed (its data runs past the end of the file)"
+        )
+    return raw[start : start + info.compress_size]
 
 
 def _inflate(data: bytes, method: int, cap: int) -> tuple[bytes, str | None]:
@@ -228,23 +236,33 @@ def _read_part(raw: bytes, info: zipfile.ZipInfo, budget: list[int]) -> bytes:
     if info.flag_bits & _PATCHED:
         raise ReadError("damaged", f"part '{info.filename}' is stored as 'patched data', which no workbook uses")
     if info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
-        raise ReadError("damaged", f"part '{info.filename}' cannot be decompressed (compression method "
-                                   f"{info.compress_type} is not one a workbook uses)")
+        raise ReadError(
+            "damaged",
+            f"part '{info.filename}' cannot be decompressed (compression method "
+            f"{info.compress_type} is not one a workbook uses)",
+        )
     limit = min(MAX_PART_BYTES, budget[0])
     # Past this the part is compressed over MAX_RATIO: stop there rather than inflate a bomb up to the part limit.
     ceiling = max(1024 * 1024, MAX_RATIO * info.compress_size)
     out, failed = _inflate(_compressed(raw, info), info.compress_type, min(limit, ceiling) + 1)
     if len(out) > limit:
         if limit < MAX_PART_BYTES:  # the budget of all parts ran out first
-            raise ReadError("hostile", f"the parts together expand beyond {MAX_TOTAL_BYTES // (1024 * 1024)} MB "
-                                       f"(at part '{info.filename}'; a compression bomb?)")
-        raise ReadError("hostile", f"part '{info.filename}' expands beyond {limit // (1024 * 1024)} MB "
-                                   "(a compression bomb?)")
+            raise ReadError(
+                "hostile",
+                f"the parts together expand beyond {MAX_TOTAL_BYTES // (1024 * 1024)} MB "
+                f"(at part '{info.filename}'; a compression bomb?)",
+            )
+        raise ReadError(
+            "hostile", f"part '{info.filename}' expands beyond {limit // (1024 * 1024)} MB (a compression bomb?)"
+        )
     if len(out) > ceiling:
         raise ReadError("hostile", f"part '{info.filename}' is compressed over {MAX_RATIO}:1 (a compression bomb?)")
     if len(out) > info.file_size or (failed is None and len(out) != info.file_size):
-        raise ReadError("hostile", f"part '{info.filename}' holds {len(out):,} bytes but the zip header says "
-                                   f"{info.file_size:,} (the header lies about its size)")
+        raise ReadError(
+            "hostile",
+            f"part '{info.filename}' holds {len(out):,} bytes but the zip header says "
+            f"{info.file_size:,} (the header lies about its size)",
+        )
     if failed is not None:
         raise ReadError("damaged", f"part '{info.filename}' cannot be decompressed ({failed})")
     if zlib.crc32(out) != info.CRC:
@@ -273,10 +291,33 @@ def stored_zip(box: Container, replaced: Mapping[str, bytes] | None = None) -> b
         else:
             crc = box.crcs[name]
         size = len(data)
-        files += (_LOCAL.pack(ZIP_MAGIC, 20, flags, zipfile.ZIP_STORED, 0, 0x21, crc, size, size, len(encoded), 0),
-                  encoded, data)
-        directory += (_CENTRAL.pack(b"PK\x01\x02", 20, 20, flags, zipfile.ZIP_STORED, 0, 0x21, crc, size, size,
-                                    len(encoded), 0, 0, 0, 0, 0, offset), encoded)
+        files += (
+            _LOCAL.pack(ZIP_MAGIC, 20, flags, zipfile.ZIP_STORED, 0, 0x21, crc, size, size, len(encoded), 0),
+            encoded,
+            data,
+        )
+        directory += (
+            _CENTRAL.pack(
+                b"PK\x01\x02",
+                20,
+                20,
+                flags,
+                zipfile.ZIP_STORED,
+                0,
+                0x21,
+                crc,
+                size,
+                size,
+                len(encoded),
+                0,
+                0,
+                0,
+                0,
+                0,
+                offset,
+            ),
+            encoded,
+        )
         offset += _LOCAL.size + len(encoded) + size
     size = sum(map(len, directory))
     end = _END.pack(b"PK\x05\x06", 0, 0, len(box.parts), len(box.parts), size, offset, 0)
@@ -287,8 +328,11 @@ def stored_zip(box: Container, replaced: Mapping[str, bytes] | None = None) -> b
 
 
 def _dtd_refused(part: str) -> ReadError:
-    return ReadError("hostile", f"part '{part}' declares a DTD or entities (XML entity expansion / external "
-                                "entities are never part of a spreadsheet)")
+    return ReadError(
+        "hostile",
+        f"part '{part}' declares a DTD or entities (XML entity expansion / external "
+        "entities are never part of a spreadsheet)",
+    )
 
 
 def _check_xml(name: str, data: bytes) -> None:
@@ -373,12 +417,16 @@ def inspect(path: Path) -> Container:
     names = {i.filename for i in infos}
     if len(names) != len(infos):
         twice = next(n for n in names if sum(i.filename == n for i in infos) > 1)
-        raise ReadError("hostile", f"the part '{twice}' is stored twice in the zip (readers would disagree "
-                                   "about which copy to use)")
+        raise ReadError(
+            "hostile", f"the part '{twice}' is stored twice in the zip (readers would disagree about which copy to use)"
+        )
     declared = sum(i.file_size for i in infos)
     if declared > MAX_TOTAL_BYTES:
-        raise ReadError("hostile", f"the parts claim {declared // (1024 * 1024)} MB uncompressed "
-                                   f"(limit {MAX_TOTAL_BYTES // (1024 * 1024)} MB)")
+        raise ReadError(
+            "hostile",
+            f"the parts claim {declared // (1024 * 1024)} MB uncompressed "
+            f"(limit {MAX_TOTAL_BYTES // (1024 * 1024)} MB)",
+        )
     for i in infos:
         if i.filename.startswith("/") or ".." in i.filename.split("/"):
             raise ReadError("hostile", f"part name '{i.filename}' points outside the file")
@@ -392,11 +440,15 @@ def inspect(path: Path) -> Container:
         if "[Content_Types].xml" in names and "ppt/presentation.xml" in names:
             raise ReadError("not-a-workbook", "it is a PowerPoint presentation")
         if "xl/workbook.bin" in names:
-            raise ReadError("not-a-workbook", "it is an Excel Binary Workbook (.xlsb); please save it as an "
-                                              "Excel Workbook (.xlsx) and send it again")
+            raise ReadError(
+                "not-a-workbook",
+                "it is an Excel Binary Workbook (.xlsb); please save it as an Excel Workbook (.xlsx) and send it again",
+            )
         if any(n.startswith("Index/") and n.endswith(".iwa") for n in names):
-            raise ReadError("not-a-workbook", "it is an Apple Numbers file; in Numbers choose File > Export To "
-                                              "> Excel and send the .xlsx")
+            raise ReadError(
+                "not-a-workbook",
+                "it is an Apple Numbers file; in Numbers choose File > Export To > Excel and send the .xlsx",
+            )
         if "[Content_Types].xml" in names:
             raise ReadError("damaged", "the workbook part (xl/workbook.xml) is missing")
         raise ReadError("not-a-workbook", "it is a zip archive, not a spreadsheet")
@@ -418,8 +470,10 @@ def _inspect_xlsx(path: Path, raw: bytes, infos: list[zipfile.ZipInfo], names: s
     wb = _elements("xl/workbook.xml", parts["xl/workbook.xml"])
     root = wb[0][1]
     if root == f"{NS_STRICT}}}workbook":
-        raise ReadError("not-a-workbook", "it is saved as 'Strict Open XML'; please save it as an ordinary "
-                                          "Excel Workbook (.xlsx) and send it again")
+        raise ReadError(
+            "not-a-workbook",
+            "it is saved as 'Strict Open XML'; please save it as an ordinary Excel Workbook (.xlsx) and send it again",
+        )
     if root != f"{NS_MAIN}}}workbook":
         clark = "{" + root if "}" in root else root  # as ElementTree writes it
         raise ReadError("damaged", f"xl/workbook.xml is not a workbook ({clark})")
@@ -454,8 +508,11 @@ def _inspect_xlsx(path: Path, raw: bytes, infos: list[zipfile.ZipInfo], names: s
                 box.formulas[name] = formulas
                 total_cells += (max_r + 1) * (max_c + 1)
         if total_cells > MAX_CELLS:
-            raise ReadError("too-large", f"the sheets up to '{name}' span {total_cells:,} cells together (limit "
-                                         f"{MAX_CELLS:,}); a return never holds that much")
+            raise ReadError(
+                "too-large",
+                f"the sheets up to '{name}' span {total_cells:,} cells together (limit "
+                f"{MAX_CELLS:,}); a return never holds that much",
+            )
     return box
 
 
@@ -475,7 +532,8 @@ _ANY_ATTR = rb"""\s++[^\s=/<>"']++\s*+=\s*+""" + _VALUE
 _TOKEN = re.compile(
     rb"<" + _PREFIX + rb"(?:(row|c)(?=[\s/>])(?:" + _OTHER_ATTR + rb")*+"
     rb"""(?:(\s++r\s*+=\s*+)(?:"([^"<]*+)"|'([^'<]*+)')(?:""" + _OTHER_ATTR + rb")*+)?\s*+(/?>)?"
-    rb"|(f)(?=[\s/>])((?:" + _ANY_ATTR + rb")*+)\s*+(?:(/>)|(>)([^<]*+))?)")
+    rb"|(f)(?=[\s/>])((?:" + _ANY_ATTR + rb")*+)\s*+(?:(/>)|(>)([^<]*+))?)"
+)
 _F_ATTR = re.compile(rb"""(?<![^\s])(t|ref|si)\s*+=\s*+(?:"([^"<]*+)"|'([^'<]*+)')""")
 _REFS: dict[bytes, tuple[int, int] | None] = {}  # a cell reference -> (row or -1, column or -1), None if not one
 
@@ -489,7 +547,8 @@ _PLAIN = re.compile(
     rb"""(?:[^>]*+(?<!/)>\s*+(<f)((?:\s++[^\s=/<>"']++\s*+=\s*+(?:"[^"<]*+"|'[^'<]*+'))*+)\s*+"""
     rb"(?:/>|>([^<]*+)</f\s*+>))?"
     rb'|row r="[0-9]{1,9}"[\s/>]'
-    rb"|((?:c|row|f)(?=[\s/>])|[!?]|[^\s/<>!?:]++:(?:c|row|f)(?=[\s/>])))")
+    rb"|((?:c|row|f)(?=[\s/>])|[!?]|[^\s/<>!?:]++:(?:c|row|f)(?=[\s/>])))"
+)
 
 
 def _plain_sheet(data: bytes) -> tuple[int, int, Mapping[str, str]] | None:
@@ -516,8 +575,15 @@ def _plain_sheet(data: bytes) -> tuple[int, int, Mapping[str, str]] | None:
     for i in compress(range(len(fs)), fs):
         where, attrs = (letters[i] + digits[i]).decode(), f_attrs[i]
         if b"t" in attrs:
-            _formula((int(digits[i]) - 1, col_index(letters[i].decode())), attrs, _text(f_texts[i]), cells, arrays,
-                     shared, children)
+            _formula(
+                (int(digits[i]) - 1, col_index(letters[i].decode())),
+                attrs,
+                _text(f_texts[i]),
+                cells,
+                arrays,
+                shared,
+                children,
+            )
         else:
             cells[where] = f_texts[i]
     for where, si in children:
@@ -577,9 +643,14 @@ def _scan_tags(name: str, part: str, data: bytes) -> tuple[int, int, Mapping[str
                 cell_row = row
             if cell_row >= MAX_ROWS or col >= MAX_COLS:
                 where = _text(ref_dq or ref_sq)[:20] if has_r else f"{col_letter(col)}{cell_row + 1}"
-                raise ReadError("too-large", f"the sheet '{name}' has a cell at {where} (row {cell_row + 1:,}, column "
-                                             f"{col + 1:,}); a return never reaches that far (cells far outside "
-                                             "the template)", sheet=name, cell=where if len(where) <= 10 else "")
+                raise ReadError(
+                    "too-large",
+                    f"the sheet '{name}' has a cell at {where} (row {cell_row + 1:,}, column "
+                    f"{col + 1:,}); a return never reaches that far (cells far outside "
+                    "the template)",
+                    sheet=name,
+                    cell=where if len(where) <= 10 else "",
+                )
             cell = (cell_row, col) if end == b">" else None
             if cell_row > max_r:
                 max_r = cell_row
@@ -612,9 +683,15 @@ def _scan_tags(name: str, part: str, data: bytes) -> tuple[int, int, Mapping[str
     return max_r, max_c, (_XlsxFormulas(cells, arrays) if cells or arrays else {})
 
 
-def _formula(cell: tuple[int, int], attrs: bytes, text: str, cells: dict[str, str | bytes],
-             arrays: list[tuple[int, int, int, int, str]], shared: dict[str, str],
-             children: list[tuple[str, str]]) -> None:
+def _formula(
+    cell: tuple[int, int],
+    attrs: bytes,
+    text: str,
+    cells: dict[str, str | bytes],
+    arrays: list[tuple[int, int, int, int, str]],
+    shared: dict[str, str],
+    children: list[tuple[str, str]],
+) -> None:
     """Record a cell's formula: a shared one's master text is kept for the cells that refer to it; an array formula
     covers its range."""
     found = {k.decode(): _text(dq or sq) for k, dq, sq in _F_ATTR.findall(attrs)} if attrs else {}
@@ -629,8 +706,7 @@ def _formula(cell: tuple[int, int], attrs: bytes, text: str, cells: dict[str, st
     cells[where] = text
     m = _RANGE_REF.fullmatch(found.get("ref", "")) if kind == "array" else None
     if m and m.group(3):
-        arrays.append((int(m.group(2)) - 1, col_index(m.group(1)), int(m.group(4)) - 1, col_index(m.group(3)),
-                       text))
+        arrays.append((int(m.group(2)) - 1, col_index(m.group(1)), int(m.group(4)) - 1, col_index(m.group(3)), text))
 
 
 def _cell_ref(raw: bytes) -> tuple[int, int] | None:
@@ -639,8 +715,9 @@ def _cell_ref(raw: bytes) -> tuple[int, int] | None:
     if not m or not (m.group(1) or m.group(2)) or not m.group(0).isascii():
         return None
     digits = m.group(2)
-    return (int(digits) - 1 if len(digits) < 10 else BEYOND) if digits else -1, \
-        col_index(m.group(1)) if m.group(1) else -1
+    return (int(digits) - 1 if len(digits) < 10 else BEYOND) if digits else -1, col_index(m.group(1)) if m.group(
+        1
+    ) else -1
 
 
 def _text(raw: bytes) -> str:
@@ -664,27 +741,39 @@ def _xml_reference(m: re.Match) -> str:
 def _unescaped(text: str) -> str:
     if "&#" in text:
         return _XML_REFERENCE.sub(_xml_reference, text)
-    return text.replace("&quot;", '"').replace("&apos;", "'").replace("&lt;", "<").replace("&gt;", ">") \
-        .replace("&amp;", "&")  # '&amp;' last: '&amp;lt;' is '&lt;'
+    return (
+        text.replace("&quot;", '"')
+        .replace("&apos;", "'")
+        .replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&amp;", "&")
+    )  # '&amp;' last: '&amp;lt;' is '&lt;'
 
 
 def _as_utf8(part: str, data: bytes) -> bytes:
     """A part in UTF-16 or UTF-32 (which XML allows), as UTF-8, so that its tags can be found as bytes."""
     if b"\x00" not in data[:64] and not data.startswith((b"\xff\xfe", b"\xfe\xff")):
         return data
-    boms = ((b"\xff\xfe\x00\x00", "utf-32"), (b"\x00\x00\xfe\xff", "utf-32"), (b"\xff\xfe", "utf-16"),
-            (b"\xfe\xff", "utf-16"))
+    boms = (
+        (b"\xff\xfe\x00\x00", "utf-32"),
+        (b"\x00\x00\xfe\xff", "utf-32"),
+        (b"\xff\xfe", "utf-16"),
+        (b"\xfe\xff", "utf-16"),
+    )
     codec = next((name for bom, name in boms if data.startswith(bom)), None)
     if codec is None:  # no byte-order mark: the zero bytes around the first '<' say which
-        codec = {b"<\x00\x00\x00": "utf-32-le", b"\x00\x00\x00<": "utf-32-be", b"<\x00": "utf-16-le",
-                 b"\x00<": "utf-16-be"}.get(data[:4]) or {b"<\x00": "utf-16-le", b"\x00<": "utf-16-be"}.get(data[:2])
+        codec = {
+            b"<\x00\x00\x00": "utf-32-le",
+            b"\x00\x00\x00<": "utf-32-be",
+            b"<\x00": "utf-16-le",
+            b"\x00<": "utf-16-be",
+        }.get(data[:4]) or {b"<\x00": "utf-16-le", b"\x00<": "utf-16-be"}.get(data[:2])
         if codec is None:
             raise ReadError("damaged", f"part '{part}' is in an encoding XML does not allow")
     try:
         return data.decode(codec).encode("utf-8")
     except UnicodeError as exc:
-        raise ReadError("damaged", f"part '{part}' cannot be decoded (it is not in the encoding it declares)") \
-            from exc
+        raise ReadError("damaged", f"part '{part}' cannot be decoded (it is not in the encoding it declares)") from exc
 
 
 _ODS_TABLE_NS = "urn:oasis:names:tc:opendocument:xmlns:table:1.0"
@@ -693,18 +782,30 @@ _ODS_OFFICE_NS = "urn:oasis:names:tc:opendocument:xmlns:office:1.0"
 # only office:value or table:formula is read as a value too), or content (an element that is not closed at once).
 # The tag scan goes by the words 'value' and 'formula' anywhere in a cell's tag (never fewer cells); the tree reading
 # by these names.
-_ODS_FILLED = frozenset({b"office:value-type", b"office:value", b"office:string-value", b"office:date-value",
-                         b"office:time-value", b"office:boolean-value", b"table:formula"})
+_ODS_FILLED = frozenset(
+    {
+        b"office:value-type",
+        b"office:value",
+        b"office:string-value",
+        b"office:date-value",
+        b"office:time-value",
+        b"office:boolean-value",
+        b"table:formula",
+    }
+)
 # The start tags of tables, rows and cells (their attributes: any text, quoted values holding '/' or '>' too; a cell
 # whose end tag follows at once holds nothing) and the end tags of tables.
 _ODS_TOKEN = re.compile(
     rb"<table:(table-row|table-cell|covered-table-cell|table)(?=[\s/>])"
     rb"""((?:[^/>"']++|"[^"]*+"|'[^']*+'|/(?!>))*+)(/>|>(?:\s*+</table:(?:covered-)?table-cell\s*+>)?)"""
-    rb"|</table:table\s*+>")
+    rb"|</table:table\s*+>"
+)
 _ODS_ATTR = re.compile(rb"""([^\s=/<>"']++)\s*+=\s*+(?:"([^"<]*+)"|'([^'<]*+)')""")
 _ODS_SKIPPED = re.compile(rb"<!--.*?-->|<!\[CDATA\[.*?\]\]>|<\?.*?\?>", re.DOTALL)  # no element tags inside
 _ODS_DECLARATION = re.compile(rb"""<\?xml[^>]*?encoding\s*=\s*["']([^"']*)""")
 _XMLNS = re.compile(rb"""xmlns(?::([^\s=/<>"']+))?\s*=\s*(?:"([^"<]*)"|'([^'<]*)')""")
+
+
 def _attribute(raw: bytes) -> str:
     """An attribute's value as an XML parser gives it (expat has proved it well-formed): line ends and other white
     space normalised to spaces, then character and entity references replaced."""
@@ -776,9 +877,13 @@ def _usual_names(data: bytes) -> bool:
 
 
 def _too_far(name: str, max_r: int, max_c: int) -> ReadError:
-    return ReadError("too-large", f"the sheet '{name}' holds cells up to row {max_r + 1}, column {max_c + 1}; "
-                                  "a return never reaches that far (cells far outside the template)",
-                     sheet=name, cell=a1(min(max_r, 10**7), min(max_c, 10**5)))
+    return ReadError(
+        "too-large",
+        f"the sheet '{name}' holds cells up to row {max_r + 1}, column {max_c + 1}; "
+        "a return never reaches that far (cells far outside the template)",
+        sheet=name,
+        cell=a1(min(max_r, 10**7), min(max_c, 10**5)),
+    )
 
 
 def _ods_tables(data: bytes, hidden: bool | None = None) -> dict[str, tuple[tuple[int, int], dict[str, str]]]:
@@ -816,8 +921,11 @@ def _ods_tables(data: bytes, hidden: bool | None = None) -> dict[str, tuple[tupl
                 value = _ods_attribute(attrs, b"table:number-columns-repeated") if b"repeated" in attrs else None
                 # A value or formula attribute fills the cell (a tag holding 'value' or 'formula' anywhere counts:
                 # never fewer cells than calamine reads).
-                known = cells[attrs] = (1 if value is None else min(_count(_attribute(value), name), 10 ** 5),
-                                        b"value" in attrs or b"formula" in attrs, b"formula" in attrs)
+                known = cells[attrs] = (
+                    1 if value is None else min(_count(_attribute(value), name), 10**5),
+                    b"value" in attrs or b"formula" in attrs,
+                    b"formula" in attrs,
+                )
             repeat, filled, formula = known
             if filled or len(end) == 1:  # or it has content: '>' and no end tag at once
                 filled_row = True
@@ -835,7 +943,7 @@ def _ods_tables(data: bytes, hidden: bool | None = None) -> dict[str, tuple[tupl
             if filled_row and row + rows - 1 > max_r:
                 max_r = row + rows - 1
             value = _ods_attribute(attrs, b"table:number-rows-repeated") if b"repeated" in attrs else None
-            rows = 1 if value is None else min(_count(_attribute(value), name), 10 ** 7)
+            rows = 1 if value is None else min(_count(_attribute(value), name), 10**7)
             row, r, c, filled_row = r, r + rows, 0, False
         elif tag == b"table":
             if name is not None:
@@ -871,8 +979,9 @@ def _ods_tables_by_tree(content: bytes) -> dict[str, tuple[tuple[int, int], dict
     t, o = f"{{{_ODS_TABLE_NS}}}", f"{{{_ODS_OFFICE_NS}}}"
     cell_tags = {f"{t}table-cell", f"{t}covered-table-cell"}
     rows_repeated, columns_repeated = f"{t}number-rows-repeated", f"{t}number-columns-repeated"
-    filled_keys = [f"{o}{key[7:].decode()}" if key.startswith(b"office:") else f"{t}{key[6:].decode()}"
-                   for key in _ODS_FILLED]
+    filled_keys = [
+        f"{o}{key[7:].decode()}" if key.startswith(b"office:") else f"{t}{key[6:].decode()}" for key in _ODS_FILLED
+    ]
     formula_key = f"{t}formula"
     tables: dict[str, tuple[tuple[int, int], dict[str, str]]] = {}
     for table in _xml("content.xml", content).iter(f"{t}table"):
@@ -881,14 +990,14 @@ def _ods_tables_by_tree(content: bytes) -> dict[str, tuple[tuple[int, int], dict
         r = max_r = max_c = 0
         for row in table.iter(f"{t}table-row"):
             repeat = row.get(rows_repeated)
-            rep_r = 1 if repeat is None else min(_count(repeat, name), 10 ** 7)
+            rep_r = 1 if repeat is None else min(_count(repeat, name), 10**7)
             c = 0
             filled = False
             for cell in row:
                 if cell.tag not in cell_tags:
                     continue
                 repeat = cell.get(columns_repeated)
-                rep_c = 1 if repeat is None else min(_count(repeat, name), 10 ** 5)
+                rep_c = 1 if repeat is None else min(_count(repeat, name), 10**5)
                 text = cell.text
                 if len(cell) or (text and not text.isspace()) or any(key in cell.attrib for key in filled_keys):
                     filled = True

@@ -25,8 +25,7 @@ def read_manifest(path: Path | str) -> list[Mapping[str, str]]:
         with path.open(newline="", encoding="utf-8-sig") as fh:
             reader = csv.DictReader(fh)
             if reader.fieldnames is not None and "partner_id" not in reader.fieldnames:
-                raise UsageError(f"{path}: row 1: not a manifest written by 'eif-xlsx generate' (no partner_id "
-                                 "column)")
+                raise UsageError(f"{path}: row 1: not a manifest written by 'eif-xlsx generate' (no partner_id column)")
             # Written as the analysts' CSVs are (generate.write_manifest): text fields formula-guarded; an older
             # manifest (no byte-order mark, unguarded) reads the same.
             return [Metadata({k: unguard(row.get(k) or "") for k in MANIFEST_USED}) for row in reader]
@@ -38,8 +37,10 @@ def manifest_context(rows: list[Mapping[str, str]] | None) -> dict:
     """What a manifest says each return is checked against (validate, import and chase alike): the round's matrix
     and who was sent a workbook, by email (another partner's workbook sent in is an error: checks.other-partner)."""
     rows = rows or []
-    return {"expected_matrix": next((r["matrix_id"] for r in rows if r.get("matrix_id")), None),
-            "partners_by_email": {r["email"].lower(): r["partner_id"] for r in rows if r.get("email")}}
+    return {
+        "expected_matrix": next((r["matrix_id"] for r in rows if r.get("matrix_id")), None),
+        "partners_by_email": {r["email"].lower(): r["partner_id"] for r in rows if r.get("email")},
+    }
 
 
 def _round_key(value: str) -> str:
@@ -62,11 +63,16 @@ def check_rounds(reports: list[Report], rows: list[Mapping[str, str]] | None) ->
         if not found or found == _round_key(row["round"]):
             continue
         expected = _round_key(row["round"])
-        rep.findings.append(finding(
-            "wrong-round", rep.file, found=COLUMN_LABEL.get(found, found).lower(),
-            expected=COLUMN_LABEL.get(expected, expected).lower(),
-            detail=" from the first round" if found == BASELINE else "",
-            sent=f" ({row['file']})" if row.get("file") else ""))
+        rep.findings.append(
+            finding(
+                "wrong-round",
+                rep.file,
+                found=COLUMN_LABEL.get(found, found).lower(),
+                expected=COLUMN_LABEL.get(expected, expected).lower(),
+                detail=" from the first round" if found == BASELINE else "",
+                sent=f" ({row['file']})" if row.get("file") else "",
+            )
+        )
 
 
 def wrong_round(report: Report) -> bool:

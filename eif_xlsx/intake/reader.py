@@ -66,8 +66,22 @@ class Answer:
     def __reduce__(self):
         # By position: the cheapest form to pickle and load (answers travel from the workers, and are read back
         # from the spool by every output).
-        return (Answer, (self.sheet, self.cell, self.field, self.sub_element, self.item, self.column, self.kind,
-                         self.raw, self.value, self.formula, self.problem))
+        return (
+            Answer,
+            (
+                self.sheet,
+                self.cell,
+                self.field,
+                self.sub_element,
+                self.item,
+                self.column,
+                self.kind,
+                self.raw,
+                self.value,
+                self.formula,
+                self.problem,
+            ),
+        )
 
     @property
     def raw_text(self) -> str:
@@ -91,8 +105,16 @@ class Answer:
         return "" if self.value is None else str(self.value)
 
 
-_INDICATOR_FIELDS = frozenset({"indicator_period", "indicator_value", "indicator_numerator", "indicator_denominator",
-                               "indicator_rag", "indicator_commentary"})
+_INDICATOR_FIELDS = frozenset(
+    {
+        "indicator_period",
+        "indicator_value",
+        "indicator_numerator",
+        "indicator_denominator",
+        "indicator_rag",
+        "indicator_commentary",
+    }
+)
 
 
 @dataclass(slots=True)
@@ -137,8 +159,7 @@ class Return:
         an earlier one of its key, so they give the same values where the layout has each key once."""
         if self.indicators is not None:
             return self.indicators
-        answers = typed if typed is not None and self.layout is not None and self.layout.keys_unique() \
-            else self.answers
+        answers = typed if typed is not None and self.layout is not None and self.layout.keys_unique() else self.answers
         by_id: dict[str, dict[str, Answer]] = {}
         for a in [a for a in answers if a.field in _INDICATOR_FIELDS]:  # a C-speed pass first: most are not
             if not a.sub_element and not a.column:
@@ -152,13 +173,24 @@ class Return:
             value = got.get("indicator_value")
             if value is None or not value.filled:
                 continue
-            period, rag, comment = got.get("indicator_period"), got.get("indicator_rag"), got.get("indicator_commentary")
+            period, rag, comment = (
+                got.get("indicator_period"),
+                got.get("indicator_rag"),
+                got.get("indicator_commentary"),
+            )
             num, den = got.get("indicator_numerator"), got.get("indicator_denominator")
-            out.append((ind, period.value_text().strip() if period else "", value.value,
-                        num.value if num and isinstance(num.value, float) else None,
-                        den.value if den and isinstance(den.value, float) else None,
-                        rag.value_text() if rag else "", comment.value_text() if comment else "",
-                        f"{value.sheet}!{value.cell}"))
+            out.append(
+                (
+                    ind,
+                    period.value_text().strip() if period else "",
+                    value.value,
+                    num.value if num and isinstance(num.value, float) else None,
+                    den.value if den and isinstance(den.value, float) else None,
+                    rag.value_text() if rag else "",
+                    comment.value_text() if comment else "",
+                    f"{value.sheet}!{value.cell}",
+                )
+            )
         return out
 
     def _index(self) -> dict:
@@ -354,8 +386,9 @@ def _read(ret: Return, box: Container, grid: dict[str, _Sheet], catalog, templat
         rows = [(k, v) for k, v in meta.items() if k != "checksum"]
         signed = meta.get("checksum") == layout_mod.metadata_checksum(rows)
         if not signed:
-            ret.findings.append(finding("metadata-altered", ret.file, meta_sheet, META_CELL,
-                                        detail="its checksum does not match"))
+            ret.findings.append(
+                finding("metadata-altered", ret.file, meta_sheet, META_CELL, detail="its checksum does not match")
+            )
         chunks = [meta[k] for k in sorted((k for k in meta if k.startswith("layout_")), key=lambda k: int(k[7:] or 0))]
         try:
             lay = _unpack(tuple(chunks))
@@ -364,9 +397,15 @@ def _read(ret: Return, box: Container, grid: dict[str, _Sheet], catalog, templat
         if lay is None:
             matrix_id = meta.get("definition_id", "")
             if matrix_id in catalog.entries and catalog.entries[matrix_id].kind == "matrix":
-                ret.findings.append(finding("metadata-altered", ret.file, meta_sheet, META_CELL,
-                                            detail="the stored layout is unreadable; the current template's layout "
-                                                   "was used"))
+                ret.findings.append(
+                    finding(
+                        "metadata-altered",
+                        ret.file,
+                        meta_sheet,
+                        META_CELL,
+                        detail="the stored layout is unreadable; the current template's layout was used",
+                    )
+                )
                 lay = layout_mod.build(catalog.matrix(matrix_id), catalog.indicator_set_for(meta))
             else:
                 raise ReadError("metadata-missing", "")
@@ -384,8 +423,12 @@ def _read(ret: Return, box: Container, grid: dict[str, _Sheet], catalog, templat
             raise ReadError("metadata-missing", "")
         current = catalog.matrix(matrix_id)
         # Matched against the current template: its identity is that template's.
-        ret.metadata = {"definition_id": matrix_id, "definition_version": current.version,
-                        "definition_hash": current.content_hash, "template_version": lay.template_version}
+        ret.metadata = {
+            "definition_id": matrix_id,
+            "definition_version": current.version,
+            "definition_hash": current.content_hash,
+            "template_version": lay.template_version,
+        }
         if found_set is not None:
             ret.metadata.update(indicators_id=found_set.id, indicators_hash=found_set.content_hash)
         ret.findings.append(finding("matched-by-structure", ret.file, definition=matrix_id))
@@ -424,11 +467,20 @@ def _locked_baseline(ret: Return, lay: WorkbookLayout) -> None:
             value, problem = (False if cell.kind == "tick" else None), ""
         if not a.formula and not a.problem and not problem and value == a.value:
             continue  # written otherwise, read the same (a date as text, "no" in an unticked cell)
-        ret.findings.append(finding("baseline-changed", ret.file, a.sheet, a.cell,
-                                    detail=f"{a.field.replace('_', ' ')} {a.item or a.sub_element}".strip(),
-                                    old=old, new=a.raw_text))
-        ret.answers[i] = Answer(a.sheet, a.cell, a.field, a.sub_element, a.item, a.column, a.kind, old or None,
-                                value, "", problem)
+        ret.findings.append(
+            finding(
+                "baseline-changed",
+                ret.file,
+                a.sheet,
+                a.cell,
+                detail=f"{a.field.replace('_', ' ')} {a.item or a.sub_element}".strip(),
+                old=old,
+                new=a.raw_text,
+            )
+        )
+        ret.answers[i] = Answer(
+            a.sheet, a.cell, a.field, a.sub_element, a.item, a.column, a.kind, old or None, value, "", problem
+        )
         changed = True
     if changed:
         ret._idx = None
@@ -453,8 +505,10 @@ def _older(matrix_id: str, meta: dict[str, str], current) -> str:
 
 def _is_current(meta: dict[str, str], lay: WorkbookLayout, matrix) -> bool:
     """Made from the current definition and template, as its metadata says."""
-    return (meta.get("definition_hash") == matrix.content_hash
-            and meta.get("template_version") == lay.template_version == layout_mod.TEMPLATE_VERSION)
+    return (
+        meta.get("definition_hash") == matrix.content_hash
+        and meta.get("template_version") == lay.template_version == layout_mod.TEMPLATE_VERSION
+    )
 
 
 @lru_cache(maxsize=16)
@@ -466,8 +520,9 @@ def _unpack(chunks: tuple[str, ...]) -> WorkbookLayout:
     return lay
 
 
-def _match_by_structure(grid: dict[str, _Sheet],
-                        catalog: Catalog) -> tuple[WorkbookLayout | None, str, IndicatorSet | None]:
+def _match_by_structure(
+    grid: dict[str, _Sheet], catalog: Catalog
+) -> tuple[WorkbookLayout | None, str, IndicatorSet | None]:
     """A workbook without metadata: accept it only if every sub-element sheet and criterion is where it should be
     (and, where there is an Indicators sheet, every indicator of one known set)."""
     for matrix in catalog.matrices():
@@ -586,8 +641,13 @@ def _plan(sheet: SheetLayout) -> _SheetPlan:
     if plan is None:
         rows = tuple(_row_plan(sheet.name, row) for row in sheet.rows if row.cells)  # a heading: no answer
         starts = tuple(accumulate((len(rp.blanks) for rp in rows), initial=0))
-        plan = _SheetPlan(rows, frozenset(ref for rp in rows for ref in rp.refs),
-                          tuple(chain.from_iterable(rp.blanks for rp in rows)), starts, {})
+        plan = _SheetPlan(
+            rows,
+            frozenset(ref for rp in rows for ref in rp.refs),
+            tuple(chain.from_iterable(rp.blanks for rp in rows)),
+            starts,
+            {},
+        )
         object.__setattr__(sheet, "_plan", plan)
     return plan
 
@@ -595,12 +655,24 @@ def _plan(sheet: SheetLayout) -> _SheetPlan:
 def _row_plan(sheet: str, row: Row) -> _RowPlan:
     cols = tuple(c.col for c in row.cells)
     refs = tuple(a1(row.row, c) for c in cols)
-    blanks = tuple(Answer(sheet, ref, c.field, c.sub_element, c.item, c.column, c.kind, None,
-                          False if c.kind == "tick" else None) for c, ref in zip(row.cells, refs, strict=True))
+    blanks = tuple(
+        Answer(sheet, ref, c.field, c.sub_element, c.item, c.column, c.kind, None, False if c.kind == "tick" else None)
+        for c, ref in zip(row.cells, refs, strict=True)
+    )
     criterion = bool(row.label) and row.label_col >= 0 and bool(row.cells) and row.cells[0].field == "criterion"
     empty = ("",) * len(cols)
-    return _RowPlan(row, sheet, frozenset(cols), refs, blanks, _picker(cols), max(cols, default=-1) + 1, empty,
-                    row.label.strip() if criterion else None, {empty: (blanks, ())})
+    return _RowPlan(
+        row,
+        sheet,
+        frozenset(cols),
+        refs,
+        blanks,
+        _picker(cols),
+        max(cols, default=-1) + 1,
+        empty,
+        row.label.strip() if criterion else None,
+        {empty: (blanks, ())},
+    )
 
 
 def _picker(cols: tuple[int, ...]) -> Callable[[list], tuple] | None:
@@ -625,16 +697,25 @@ def _as_template(plan: _SheetPlan, blank_rows: list[list]) -> _Template | None:
     indexes = {col: _first_rows(values) for col, values in columns.items()}
     if any(indexes[rp.row.key_col].get(rp.row.key) != rp.row.row for rp in plan.rows):
         return None
-    keys = tuple((col, values, {rp.row.row: rp.row.key for rp in plan.rows if rp.row.key_col == col},
-                  {rp.row.key: rp.row.row for rp in plan.rows if rp.row.key_col == col})
-                 for col, values in columns.items())
+    keys = tuple(
+        (
+            col,
+            values,
+            {rp.row.row: rp.row.key for rp in plan.rows if rp.row.key_col == col},
+            {rp.row.key: rp.row.row for rp in plan.rows if rp.row.key_col == col},
+        )
+        for col, values in columns.items()
+    )
     inputs: dict[int, frozenset[int]] = {}
     at_row: dict[int, tuple[int, ...]] = {}
     for i, rp in enumerate(plan.rows):
         _add_inputs(inputs, rp.row.row, rp)
         at_row[rp.row.row] = (*at_row.get(rp.row.row, ()), i)
-    loud = tuple(i for i, rp in enumerate(plan.rows)
-                 if _raws(rp, blank_rows[rp.row.row]) != rp.empty or not _label_kept(rp, blank_rows[rp.row.row]))
+    loud = tuple(
+        i
+        for i, rp in enumerate(plan.rows)
+        if _raws(rp, blank_rows[rp.row.row]) != rp.empty or not _label_kept(rp, blank_rows[rp.row.row])
+    )
     free, kept = [], []
     for r, fixed in enumerate(blank_rows):
         own = inputs.get(r, ())
@@ -643,12 +724,18 @@ def _as_template(plan: _SheetPlan, blank_rows: list[list]) -> _Template | None:
         cols = tuple(c for c, v in enumerate(fixed) if v != "" and c not in own)
         pick = _picker(cols)
         kept.append((pick, pick(fixed) if pick else (), max(cols, default=-1) + 1))
-    return _Template(len(blank_rows), keys, MappingProxyType(at_row), loud, MappingProxyType(inputs), tuple(free),
-                     tuple(kept))
+    return _Template(
+        len(blank_rows), keys, MappingProxyType(at_row), loud, MappingProxyType(inputs), tuple(free), tuple(kept)
+    )
 
 
-def _read_answers(ret: Return, box: Container, grid: dict[str, _Sheet], lay: WorkbookLayout,
-                  blank: dict[str, list[list]] | None = None) -> None:
+def _read_answers(
+    ret: Return,
+    box: Container,
+    grid: dict[str, _Sheet],
+    lay: WorkbookLayout,
+    blank: dict[str, list[list]] | None = None,
+) -> None:
     used: set[str] = set()
     for sheet in lay.sheets:
         actual = _find_sheet(grid, sheet, used)
@@ -656,7 +743,9 @@ def _read_answers(ret: Return, box: Container, grid: dict[str, _Sheet], lay: Wor
             continue  # a sheet of text only (the guidance): nothing to read, nothing lost
         if actual is None:
             first = sheet.rows[0] if sheet.rows else None
-            ret.findings.append(finding("sheet-missing", ret.file, sheet.name, a1(first.row, first.key_col) if first else "A1"))
+            ret.findings.append(
+                finding("sheet-missing", ret.file, sheet.name, a1(first.row, first.key_col) if first else "A1")
+            )
             for row in sheet.rows:
                 for cell in row.cells:
                     ret.answers.append(_blank(sheet.name, row, cell))
@@ -680,8 +769,14 @@ def _read_answers(ret: Return, box: Container, grid: dict[str, _Sheet], lay: Wor
             _extra_by_template(ret, sheet, actual, formulas, mapping, inputs, blank_rows, changed)
 
 
-def _read_by_difference(ret: Return, sheet: SheetLayout, actual: _Sheet, formulas: Mapping[str, str],
-                        template: _Template, changed: list[int]) -> None:
+def _read_by_difference(
+    ret: Return,
+    sheet: SheetLayout,
+    actual: _Sheet,
+    formulas: Mapping[str, str],
+    template: _Template,
+    changed: list[int],
+) -> None:
     """A sheet with the template's key cells: every row is where the layout says, and a row equal to the template's
     reads as the template's. Only the other rows are read; the rest take their blank answers in runs."""
     plan = _plan(sheet)
@@ -692,16 +787,21 @@ def _read_by_difference(ret: Return, sheet: SheetLayout, actual: _Sheet, formula
         return
     done = 0
     for i in sorted({*template.loud, *(i for r in changed for i in template.at_row.get(r, ()))}):
-        ret.answers.extend(plan.blanks[plan.starts[done]:plan.starts[i]])
+        ret.answers.extend(plan.blanks[plan.starts[done] : plan.starts[i]])
         rp = plan.rows[i]
         _read_row(ret, actual, rp, rp.row.row, formulas, quiet)
         done = i + 1
-    ret.answers.extend(plan.blanks[plan.starts[done]:])
+    ret.answers.extend(plan.blanks[plan.starts[done] :])
 
 
-def _read_by_keys(ret: Return, sheet: SheetLayout, actual: _Sheet, formulas: Mapping[str, str],
-                  template: _Template | None = None,
-                  blank_rows: list[list] | None = None) -> tuple[dict[int, int], dict[int, frozenset[int]]]:
+def _read_by_keys(
+    ret: Return,
+    sheet: SheetLayout,
+    actual: _Sheet,
+    formulas: Mapping[str, str],
+    template: _Template | None = None,
+    blank_rows: list[list] | None = None,
+) -> tuple[dict[int, int], dict[int, frozenset[int]]]:
     """Every layout row found again by its key and read. Returns the template's row of each row found (by the
     sheet's row) and the input columns of each such row. With the blank template (and how it reads), a row in
     place and equal to the template's as a whole takes its blank answers without being looked at cell by cell."""
@@ -731,17 +831,30 @@ def _read_by_keys(ret: Return, sheet: SheetLayout, actual: _Sheet, formulas: Map
         _add_inputs(inputs, where, rp)
         if where != row.row:
             moved.append((row, where))
-        elif same and blank_rows is not None and i not in loud and where < len(blank_rows) \
-                and actual.rows[where] == blank_rows[where]:
+        elif (
+            same
+            and blank_rows is not None
+            and i not in loud
+            and where < len(blank_rows)
+            and actual.rows[where] == blank_rows[where]
+        ):
             ret.answers.extend(rp.blanks)
             continue
         _read_row(ret, actual, rp, where, formulas, quiet)
     if moved:
         row, where = moved[0]
         more = f" and {len(moved) - 1} more row(s)" if len(moved) > 1 else ""
-        ret.findings.append(finding("row-moved", ret.file, actual.name, a1(where, row.key_col),
-                                    detail=f"{row.what[:1].upper()}{row.what[1:]}{more}",
-                                    expected=row.row + 1, actual=where + 1))
+        ret.findings.append(
+            finding(
+                "row-moved",
+                ret.file,
+                actual.name,
+                a1(where, row.key_col),
+                detail=f"{row.what[:1].upper()}{row.what[1:]}{more}",
+                expected=row.row + 1,
+                actual=where + 1,
+            )
+        )
     return mapping, inputs
 
 
@@ -780,15 +893,23 @@ def _key_edited(ret: Return, sheet: SheetLayout, actual: _Sheet, row: Row, where
     label kept as extra content."""
     values = actual.rows[where]
     typed = values[row.key_col] if row.key_col < len(values) else ""
-    ret.findings.append(finding("template-text-changed", ret.file, actual.name, a1(where, row.key_col),
-                                old=row.key, value=_short(as_text(typed)),
-                                detail=" (the row's answers were read by its place)"))
+    ret.findings.append(
+        finding(
+            "template-text-changed",
+            ret.file,
+            actual.name,
+            a1(where, row.key_col),
+            old=row.key,
+            value=_short(as_text(typed)),
+            detail=" (the row's answers were read by its place)",
+        )
+    )
     if typed != "" and typed is not None:
         ret.extra.append(_extra(actual, sheet, where, row.key_col, typed))
 
 
 def _short(text: str, limit: int = 100) -> str:
-    return text if len(text) <= limit else text[:limit - 1] + "…"
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def _formula_in_inputs(plan: _SheetPlan, formulas: Mapping[str, str]) -> bool:
@@ -805,8 +926,9 @@ def _read_row(ret: Return, actual: _Sheet, rp: _RowPlan, where: int, formulas: M
     """One layout row found at `where`; quiet: no formula where the template puts an input."""
     values = actual.rows[where]
     if not _label_kept(rp, values):
-        ret.findings.append(finding("criterion-edited", ret.file, actual.name, a1(where, rp.row.label_col),
-                                    item=rp.row.key))
+        ret.findings.append(
+            finding("criterion-edited", ret.file, actual.name, a1(where, rp.row.label_col), item=rp.row.key)
+        )
     raws = _raws(rp, values)
     if quiet and where == rp.row.row and actual.name == rp.sheet:
         answers, problems = _alike(rp, raws)
@@ -851,19 +973,39 @@ def _moved(blank: Answer, sheet: str, ref: str) -> Answer:
 
 def _row_missing(ret: Return, actual: _Sheet, row: Row) -> None:
     code = "criterion-missing" if row.cells and row.cells[0].field == "criterion" else "row-missing"
-    ret.findings.append(finding(code, ret.file, actual.name, a1(row.row, row.key_col), item=row.key,
-                                detail=row.what, expected_cell=f"{actual.name}!{a1(row.row, row.key_col)}"))
+    ret.findings.append(
+        finding(
+            code,
+            ret.file,
+            actual.name,
+            a1(row.row, row.key_col),
+            item=row.key,
+            detail=row.what,
+            expected_cell=f"{actual.name}!{a1(row.row, row.key_col)}",
+        )
+    )
     for cell in row.cells:
         ret.answers.append(_blank(actual.name, row, cell))
 
 
 def _blank(sheet: str, row: Row, cell: InputCell) -> Answer:
-    return Answer(sheet, a1(row.row, cell.col), cell.field, cell.sub_element, cell.item, cell.column, cell.kind,
-                  None, False if cell.kind == "tick" else None, problem="missing")
+    return Answer(
+        sheet,
+        a1(row.row, cell.col),
+        cell.field,
+        cell.sub_element,
+        cell.item,
+        cell.column,
+        cell.kind,
+        None,
+        False if cell.kind == "tick" else None,
+        problem="missing",
+    )
 
 
-def _row_answers(sheet: str, rp: _RowPlan, refs: tuple[str, ...], raws: tuple,
-                 formulas: Mapping[str, str]) -> tuple[tuple[Answer, ...], tuple[tuple[Answer, InputCell], ...]]:
+def _row_answers(
+    sheet: str, rp: _RowPlan, refs: tuple[str, ...], raws: tuple, formulas: Mapping[str, str]
+) -> tuple[tuple[Answer, ...], tuple[tuple[Answer, InputCell], ...]]:
     """The row's answers at refs, and those with a problem (with their cells)."""
     answers: list[Answer] = []
     problems: list[tuple[Answer, InputCell]] = []
@@ -884,8 +1026,19 @@ def _answer(sheet: str, ref: str, cell: InputCell, raw: object, formula: str) ->
     value: object
     if formula:
         value = False if cell.kind == "tick" else "=" + formula
-        return Answer(sheet, ref, cell.field, cell.sub_element, cell.item, cell.column, cell.kind, raw, value,
-                      formula, "formula-in-input")
+        return Answer(
+            sheet,
+            ref,
+            cell.field,
+            cell.sub_element,
+            cell.item,
+            cell.column,
+            cell.kind,
+            raw,
+            value,
+            formula,
+            "formula-in-input",
+        )
     value, code = _normalised(cell.kind, cell.choices, raw)
     return Answer(sheet, ref, cell.field, cell.sub_element, cell.item, cell.column, cell.kind, raw, value, "", code)
 
@@ -910,8 +1063,12 @@ def _normalised(kind: str, choices: tuple[str, ...], raw: object) -> tuple[objec
     return got, ""
 
 
-_PARSE: dict[str, tuple[Callable[..., object], str]] = {"tick": (tick, "unrecognised-tick"), "date": (date, "bad-date"), "choice": (choice, "bad-choice"),
-          "number": (number, "bad-number")}
+_PARSE: dict[str, tuple[Callable[..., object], str]] = {
+    "tick": (tick, "unrecognised-tick"),
+    "date": (date, "bad-date"),
+    "choice": (choice, "bad-choice"),
+    "number": (number, "bad-number"),
+}
 
 
 def _extra_content(ret: Return, sheet: SheetLayout, actual: _Sheet, seen_rows: set[int]) -> None:
@@ -919,7 +1076,12 @@ def _extra_content(ret: Return, sheet: SheetLayout, actual: _Sheet, seen_rows: s
     if sheet.role == "cover":
         return  # free-form text only; its inputs are read above
     last_row = max([sheet.marks.get("last", 0), *(r.row for r in sheet.rows)], default=0) + 1
-    last_col = max([c.col for r in sheet.rows for c in r.cells] + [r.label_col for r in sheet.rows] + [r.key_col for r in sheet.rows], default=0)
+    last_col = max(
+        [c.col for r in sheet.rows for c in r.cells]
+        + [r.label_col for r in sheet.rows]
+        + [r.key_col for r in sheet.rows],
+        default=0,
+    )
     if sheet.role == "sub_element":
         last_col = layout_mod.COL_NOTE
     last_col = max(last_col, sheet.marks.get("last_col", 0))  # a sheet of text (the guidance) says how wide it is
@@ -949,21 +1111,40 @@ def _report_extra(ret: Return, actual: _Sheet, found: list[tuple[Answer, object]
             extras.append(ans)
         elif ans.cell not in reported:  # a criterion or a row's key already reported as edited
             ret.extra.append(ans)
-            ret.findings.append(finding("template-text-changed", ret.file, actual.name, ans.cell,
-                                        old=_short(as_text(old)), value=_short(as_text(ans.raw)), detail=""))
+            ret.findings.append(
+                finding(
+                    "template-text-changed",
+                    ret.file,
+                    actual.name,
+                    ans.cell,
+                    old=_short(as_text(old)),
+                    value=_short(as_text(ans.raw)),
+                    detail="",
+                )
+            )
     if extras:
         ret.extra.extend(extras)
         first = extras[0]
-        ret.findings.append(finding("extra-content", ret.file, actual.name, first.cell, detail=len(extras),
-                                    value=as_text(first.raw)[:60]))
+        ret.findings.append(
+            finding(
+                "extra-content", ret.file, actual.name, first.cell, detail=len(extras), value=as_text(first.raw)[:60]
+            )
+        )
 
 
 _REPORTED = frozenset({"criterion-edited", "template-text-changed"})
 
 
-def _extra_by_template(ret: Return, sheet: SheetLayout, actual: _Sheet, formulas: Mapping[str, str],
-                       mapping: dict[int, int],
-                       inputs: dict[int, frozenset[int]], blank: list[list], changed: list[int]) -> None:
+def _extra_by_template(
+    ret: Return,
+    sheet: SheetLayout,
+    actual: _Sheet,
+    formulas: Mapping[str, str],
+    mapping: dict[int, int],
+    inputs: dict[int, frozenset[int]],
+    blank: list[list],
+    changed: list[int],
+) -> None:
     """Every value in a cell that is neither an input nor filled by the template itself is kept and reported.
     changed: the rows unlike the template's row of the same number."""
     if sheet.role == "cover":
@@ -975,8 +1156,15 @@ def _extra_by_template(ret: Return, sheet: SheetLayout, actual: _Sheet, formulas
     _report_extra(ret, actual, extras)
 
 
-def _extra_by_difference(ret: Return, sheet: SheetLayout, actual: _Sheet, formulas: Mapping[str, str],
-                         template: _Template, blank: list[list], changed: list[int]) -> None:
+def _extra_by_difference(
+    ret: Return,
+    sheet: SheetLayout,
+    actual: _Sheet,
+    formulas: Mapping[str, str],
+    template: _Template,
+    blank: list[list],
+    changed: list[int],
+) -> None:
     """_extra_by_template for a sheet read by difference (nothing moved): only a changed row can hold an extra, and
     most changed rows differ from the template's only in their inputs."""
     if sheet.role == "cover":
@@ -987,8 +1175,11 @@ def _extra_by_difference(ret: Return, sheet: SheetLayout, actual: _Sheet, formul
         values, fixed = actual.rows[r], blank[r]
         pick, empty, width = template.free[r]
         own, text, own_width = template.kept[r]
-        if (max(width, own_width) <= len(values) <= len(fixed) and (pick is None or pick(values) == empty)
-                and (own is None or own(values) == text)):
+        if (
+            max(width, own_width) <= len(values) <= len(fixed)
+            and (pick is None or pick(values) == empty)
+            and (own is None or own(values) == text)
+        ):
             continue  # every cell other than an input is still as the template has it
         extras.extend(_row_extras(actual, sheet, r, fixed, template.inputs.get(r, ()), formulas, personal))
     _report_extra(ret, actual, extras)
@@ -1000,8 +1191,15 @@ def _personal(sheet: SheetLayout, blank: list[list]) -> frozenset[int]:
     return frozenset(id(blank[r]) for name, r in sheet.marks.items() if name == "partner" and 0 <= r < len(blank))
 
 
-def _row_extras(actual: _Sheet, sheet: SheetLayout, r: int, fixed: list, own: Collection[int],
-                formulas: Mapping[str, str], personal: frozenset[int] = frozenset()) -> Iterator[tuple[Answer, object]]:
+def _row_extras(
+    actual: _Sheet,
+    sheet: SheetLayout,
+    r: int,
+    fixed: list,
+    own: Collection[int],
+    formulas: Mapping[str, str],
+    personal: frozenset[int] = frozenset(),
+) -> Iterator[tuple[Answer, object]]:
     """The values in row r of the sheet that are neither in an input (own: the row's input columns) nor the
     template's own (fixed: the template's row it stands for), each with None; and those typed over the template's
     own text, each with that text. A formula's value is the program's, not typed."""
@@ -1025,8 +1223,9 @@ def _row_extras(actual: _Sheet, sheet: SheetLayout, r: int, fixed: list, own: Co
 _FORMULA = "=formula"  # blank.py's stand-in for a template formula whose value is blank
 
 
-def _template_rows(rows: list[list], mapping: dict[int, int], blank: list[list],
-                   changed: list[int]) -> Iterator[tuple[int, list]]:
+def _template_rows(
+    rows: list[list], mapping: dict[int, int], blank: list[list], changed: list[int]
+) -> Iterator[tuple[int, list]]:
     """Each row of the sheet that may differ from the template, with the template's row it stands for (empty for a
     row the partner added among the template's rows); mapping: the template's row of each row found by its key."""
     if list(mapping) == list(mapping.values()):  # nothing moved: row r stands for the template's row r

@@ -71,13 +71,27 @@ def sources(files: list[Path], workdir: Path | None = None) -> tuple[list[Source
             if mail.problem:
                 ret.findings.append(finding("not-a-workbook", shown, detail=mail.problem))
             elif mail.skipped:
-                ret.findings.append(finding("too-large", shown, detail=(
-                    f"the e-mail holds {mail.skipped} workbook attachment(s) beyond the first {MAX_ATTACHMENTS}, "
-                    "which were not read; please send them in separate e-mails")))
+                ret.findings.append(
+                    finding(
+                        "too-large",
+                        shown,
+                        detail=(
+                            f"the e-mail holds {mail.skipped} workbook attachment(s) beyond the first {MAX_ATTACHMENTS}, "
+                            "which were not read; please send them in separate e-mails"
+                        ),
+                    )
+                )
             else:
-                ret.findings.append(finding("not-a-workbook", shown, detail=(
-                    f"the email{' from ' + mail.sender if mail.sender else ''} has no .xlsx, .xlsm or .ods "
-                    "attachment")))
+                ret.findings.append(
+                    finding(
+                        "not-a-workbook",
+                        shown,
+                        detail=(
+                            f"the email{' from ' + mail.sender if mail.sender else ''} has no .xlsx, .xlsm or .ods "
+                            "attachment"
+                        ),
+                    )
+                )
             problems.append(Report(shown, str(f), ret, findings=list(ret.findings)))
         if mail.found:
             folder = folder or _scratch_dir(workdir)
@@ -103,7 +117,7 @@ def display_name(name: object, fallback: str = "attachment") -> str:
     if len(text) > MAX_NAME:
         stem, dot, suffix = text.rpartition(".")
         suffix = dot + suffix if dot and len(suffix) <= 5 else ""
-        text = text[:MAX_NAME - len(suffix) - 1] + "…" + suffix
+        text = text[: MAX_NAME - len(suffix) - 1] + "…" + suffix
     return text
 
 
@@ -161,8 +175,9 @@ def _open(path: Path) -> _Mail:
     return mail
 
 
-def _walk(data: bytes, is_msg: bool, mail: _Mail, prefix: tuple[str, ...], taken: set[str], depth: int,
-          label: str = "") -> None:
+def _walk(
+    data: bytes, is_msg: bool, mail: _Mail, prefix: tuple[str, ...], taken: set[str], depth: int, label: str = ""
+) -> None:
     """Take the workbooks out of one message (and out of the messages attached to it)."""
     try:
         items = list(_msg_items(data) if is_msg else _eml_items(data))
@@ -171,8 +186,11 @@ def _walk(data: bytes, is_msg: bool, mail: _Mail, prefix: tuple[str, ...], taken
     except Exception as exc:  # a damaged message: the library's own words are of no use to a coordinator
         log_debug(" › ".join((label, *prefix)), exc)
         if depth == 0:
-            mail.problem = ("the saved Outlook message is damaged and cannot be read" if is_msg
-                            else "the saved e-mail is damaged and cannot be read")
+            mail.problem = (
+                "the saved Outlook message is damaged and cannot be read"
+                if is_msg
+                else "the saved e-mail is damaged and cannot be read"
+            )
         return
     for kind, name, payload in items:
         if kind == "sender":
@@ -210,8 +228,11 @@ def _eml_part(part) -> _Item | None:
         inner = part.get_payload(0) if part.is_multipart() else None
         if inner is None:
             return None
-        return "message", display_name(raw_name, "attached message.eml"), inner.as_bytes(
-            policy=email.policy.default.clone(max_line_length=None))
+        return (
+            "message",
+            display_name(raw_name, "attached message.eml"),
+            inner.as_bytes(policy=email.policy.default.clone(max_line_length=None)),
+        )
     name = display_name(raw_name)
     if not (_is_workbook(name) or _is_email(name)):
         return None
@@ -307,7 +328,7 @@ def sweep(folder: Path | None = None) -> None:
     except OSError:
         return
     for p in found:
-        pid = p.name[len(PREFIX):].split("-", 1)[0]
+        pid = p.name[len(PREFIX) :].split("-", 1)[0]
         if pid.isdigit() and int(pid) != os.getpid() and not _alive(int(pid)):
             shutil.rmtree(p, ignore_errors=True)
 

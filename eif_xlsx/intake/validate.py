@@ -16,10 +16,18 @@ from eif_xlsx.intake.reader import Return, read_return
 from eif_xlsx.intake.sources import sources
 
 
-def validate(paths: Iterable[Path | str], *, catalog: Catalog | None = None, manifest: Path | str | None = None,
-             expected_matrix: str | None = None, partners_by_email: dict[str, str] | None = None,
-             workdir: Path | None = None, jobs: int | None = None, progress: Callable[[int], None] | None = None,
-             meanwhile: Callable[[], object] | None = None) -> list[Report]:
+def validate(
+    paths: Iterable[Path | str],
+    *,
+    catalog: Catalog | None = None,
+    manifest: Path | str | None = None,
+    expected_matrix: str | None = None,
+    partners_by_email: dict[str, str] | None = None,
+    workdir: Path | None = None,
+    jobs: int | None = None,
+    progress: Callable[[int], None] | None = None,
+    meanwhile: Callable[[], object] | None = None,
+) -> list[Report]:
     """Read and check every file (folders expanded, e-mails opened: their attachments go to workdir, or a scratch
     folder); one Report per workbook found, in a stable order.
 
@@ -33,8 +41,15 @@ def validate(paths: Iterable[Path | str], *, catalog: Catalog | None = None, man
     expected_matrix = expected_matrix or context["expected_matrix"]
     by_email = {**context["partners_by_email"], **(partners_by_email or {})}
     found, email_reports = sources(batch.expand(paths), workdir)
-    reports = email_reports + batch.run(found, catalog=catalog, jobs=jobs, expected_matrix=expected_matrix,
-                                        partners_by_email=by_email, progress=progress, meanwhile=meanwhile)
+    reports = email_reports + batch.run(
+        found,
+        catalog=catalog,
+        jobs=jobs,
+        expected_matrix=expected_matrix,
+        partners_by_email=by_email,
+        progress=progress,
+        meanwhile=meanwhile,
+    )
     check_rounds(reports, rows)
     return reports
 

@@ -113,8 +113,9 @@ def collect(summary: Mapping, matrix: Matrix, indicator_set: IndicatorSet | None
             text = a["value"] if f == "timescale" else a["raw_value"]
             data.actions.setdefault((a["partner_id"], a["sub_element"], a["item"]), {})[f] = text
     files = {p.file: p.key for p in data.partners}
-    data.no_evidence = [(files[f["file"]], f["sheet"]) for f in summary["findings"]
-                        if f["code"] == "no-evidence" and f["file"] in files]
+    data.no_evidence = [
+        (files[f["file"]], f["sheet"]) for f in summary["findings"] if f["code"] == "no-evidence" and f["file"] in files
+    ]
     data.register = list(summary["register"])
     data.indicator_values = list(summary["indicators"])
     return data
@@ -122,8 +123,11 @@ def collect(summary: Mapping, matrix: Matrix, indicator_set: IndicatorSet | None
 
 def from_consolidation(cons: Consolidation) -> BoardData:
     """BoardData from an import's consolidation: summary.json's content, of the answers only those collect() reads."""
-    return collect(summary_data(cons, rendered=False, answer_fields={*_EVIDENCE_FIELDS, *_ACTION_FIELDS}), cons.matrix,
-                   cons.indicators)
+    return collect(
+        summary_data(cons, rendered=False, answer_fields={*_EVIDENCE_FIELDS, *_ACTION_FIELDS}),
+        cons.matrix,
+        cons.indicators,
+    )
 
 
 def from_folder(folder: Path, catalog) -> BoardData:
@@ -138,13 +142,19 @@ def from_folder(folder: Path, catalog) -> BoardData:
         raise UsageError(f"{path}: cannot read it: {exc}") from exc
     version = summary.get("schema_version") if isinstance(summary, dict) else None
     if version != SUMMARY_SCHEMA["properties"]["schema_version"]["const"]:
-        raise UsageError(f"{path}: not a summary.json this version of eif-xlsx writes (schema_version {version!r}); "
-                         "import the returns again")
+        raise UsageError(
+            f"{path}: not a summary.json this version of eif-xlsx writes (schema_version {version!r}); "
+            "import the returns again"
+        )
     wrong = problems(summary, limit=SHOW_PROBLEMS + 1)
     if wrong:
         more = " (and more)" if len(wrong) > SHOW_PROBLEMS else ""
-        raise UsageError(f"{path}: not as 'eif-xlsx schema summary' describes it: " + "; ".join(wrong[:SHOW_PROBLEMS])
-                         + more + ". Import the returns again, or give the folder an import wrote")
+        raise UsageError(
+            f"{path}: not as 'eif-xlsx schema summary' describes it: "
+            + "; ".join(wrong[:SHOW_PROBLEMS])
+            + more
+            + ". Import the returns again, or give the folder an import wrote"
+        )
     try:
         matrix = catalog.matrix(summary["matrix"]["id"])
         # without its indicator set among the definitions, the tracker section lists the values without wording
@@ -174,8 +184,10 @@ def write_report(data: BoardData, out: Path, *, pdf: bool = True) -> ReportResul
     pdf_path = out / "report.pdf"
     skipped = print_pdf(html_path, pdf_path)
     if skipped:
-        result.notes.append(f"report.pdf skipped: {skipped}. report.html is complete; print it from a browser "
-                            "(A4 landscape) or install Chromium (Debian/Ubuntu: apt-get install chromium).")
+        result.notes.append(
+            f"report.pdf skipped: {skipped}. report.html is complete; print it from a browser "
+            "(A4 landscape) or install Chromium (Debian/Ubuntu: apt-get install chromium)."
+        )
     else:
         result.outputs.append(pdf_path)
     return result
@@ -201,13 +213,27 @@ def print_pdf(html_path: Path, pdf_path: Path, timeout: float = 180) -> str | No
         return "no Chromium found (looked for " + ", ".join(CHROMIUM_NAMES) + " on PATH)"
     pdf_path.unlink(missing_ok=True)
     with tempfile.TemporaryDirectory(prefix="eif-xlsx-chromium-") as profile:
-        cmd = [chromium, "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--no-default-browser-check",
-               "--disable-background-networking", "--disable-component-update", "--disable-sync",
-               "--disable-extensions", "--mute-audio", f"--user-data-dir={profile}", "--no-pdf-header-footer",
-               f"--print-to-pdf={pdf_path}", html_path.resolve().as_uri()]
+        cmd = [
+            chromium,
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--no-first-run",
+            "--no-default-browser-check",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--disable-extensions",
+            "--mute-audio",
+            f"--user-data-dir={profile}",
+            "--no-pdf-header-footer",
+            f"--print-to-pdf={pdf_path}",
+            html_path.resolve().as_uri(),
+        ]
         try:
-            done = subprocess.run(cmd, capture_output=True, timeout=timeout, check=False,
-                                  env={**os.environ, "TZ": "UTC"})
+            done = subprocess.run(
+                cmd, capture_output=True, timeout=timeout, check=False, env={**os.environ, "TZ": "UTC"}
+            )
         except subprocess.TimeoutExpired:
             return f"Chromium ({chromium}) did not finish within {timeout:.0f} s"
         except OSError as exc:
@@ -277,14 +303,21 @@ svg { display: block; max-width: 100%; height: auto; }
 
 def render_html(data: BoardData) -> str:
     m = data.matrix
-    sections = [_returns(data), *_heat_map(data), _distribution(data), _movement(data), _evidence(data),
-                _actions(data), _indicators(data)]
+    sections = [
+        _returns(data),
+        *_heat_map(data),
+        _distribution(data),
+        _movement(data),
+        _evidence(data),
+        _actions(data),
+        _indicators(data),
+    ]
     title = f"{m.title}: self-assessment report"
     return (
-        "<!DOCTYPE html>\n<html lang=\"en-GB\">\n<head>\n<meta charset=\"utf-8\">\n"
-        "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
-        "<meta name=\"generator\" content=\"eif-xlsx\">\n"
-        "<link rel=\"icon\" href=\"data:,\">\n"  # no favicon request
+        '<!DOCTYPE html>\n<html lang="en-GB">\n<head>\n<meta charset="utf-8">\n'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
+        '<meta name="generator" content="eif-xlsx">\n'
+        '<link rel="icon" href="data:,">\n'  # no favicon request
         f"<title>{escape(title)}</title>\n<style>{CSS}</style>\n</head>\n<body>\n"
         + "\n".join(s for s in sections if s)
         + "\n</body>\n</html>\n"
@@ -305,8 +338,9 @@ def _level_names(m: Matrix) -> list[str]:
 
 
 def _legend(m: Matrix) -> str:
-    spans = "".join(f'<span style="background:{LEVEL_FILLS[i]}">{i} {escape(name)}</span>'
-                    for i, name in enumerate(_level_names(m)))
+    spans = "".join(
+        f'<span style="background:{LEVEL_FILLS[i]}">{i} {escape(name)}</span>' for i, name in enumerate(_level_names(m))
+    )
     return f'<p class="legend">{spans}<span>– {escape(NOT_ASSESSED)}</span></p>'
 
 
@@ -316,28 +350,35 @@ _score_text = svg.score_text  # a score as summary.xlsx shows it (2 decimals, ha
 def _returns(data: BoardData) -> str:
     m = data.matrix
     counts = Counter(r["status"] for r in data.register)
-    status_line = ", ".join(f"{n} {s}" for s, n in sorted(counts.items(), key=lambda x: _STATUS.index(x[0])
-                                                           if x[0] in _STATUS else 99))
+    status_line = ", ".join(
+        f"{n} {s}" for s, n in sorted(counts.items(), key=lambda x: _STATUS.index(x[0]) if x[0] in _STATUS else 99)
+    )
     rows = []
     for r in data.register:
         fill = {"outstanding": "#FDE2C4", "rejected": "#FFC7CE"}.get(r["status"], "")
         style = f' style="background:{fill}"' if fill else ""
-        rows.append(f"<tr{style}><td class=\"nowrap\">{escape(r['status'])}</td>"
-                    f"<td class=\"nowrap\">{escape(r['name'])}</td><td>{escape(r['organisation'])}</td>"
-                    f"<td>{escape(r['file'])}</td><td>{escape(r['reason'])}</td>"
-                    f"<td class=\"num\">{r['errors']}</td><td class=\"num\">{r['warnings']}</td></tr>")
+        rows.append(
+            f'<tr{style}><td class="nowrap">{escape(r["status"])}</td>'
+            f'<td class="nowrap">{escape(r["name"])}</td><td>{escape(r["organisation"])}</td>'
+            f"<td>{escape(r['file'])}</td><td>{escape(r['reason'])}</td>"
+            f'<td class="num">{r["errors"]}</td><td class="num">{r["warnings"]}</td></tr>'
+        )
     outstanding = [r for r in data.register if r["status"] == "outstanding"]
-    chase = ("<p><b>Outstanding:</b> " + "; ".join(escape(_who(r)) for r in outstanding) + ".</p>") if outstanding \
+    chase = (
+        ("<p><b>Outstanding:</b> " + "; ".join(escape(_who(r)) for r in outstanding) + ".</p>")
+        if outstanding
         else "<p>No partner is outstanding.</p>"
+    )
     return (
         f'<section class="first"><h1>{escape(m.title)}: self-assessment report</h1>'
         f'<p class="muted">{escape(m.publisher or "EIF")} maturity matrix, version {escape(m.version)}. '
         f"{len(data.partners)} partner(s) counted; {escape(status_line or 'no files read')}.</p>"
         f"{chase}"
         "<h2>Returns</h2>"
-        "<table class=\"plain\"><thead><tr><th>Status</th><th>Partner</th><th>Organisation</th><th>File</th>"
-        "<th>Reason</th><th class=\"num\">Errors</th><th class=\"num\">Warnings</th></tr></thead><tbody>"
-        + "".join(rows) + "</tbody></table></section>"
+        '<table class="plain"><thead><tr><th>Status</th><th>Partner</th><th>Organisation</th><th>File</th>'
+        '<th>Reason</th><th class="num">Errors</th><th class="num">Warnings</th></tr></thead><tbody>'
+        + "".join(rows)
+        + "</tbody></table></section>"
     )
 
 
@@ -354,17 +395,23 @@ def _heat_map(data: BoardData) -> list[str]:
     (two per partner once anyone has assessed 12 months), each cell the score coloured by level."""
     m, columns = data.matrix, data.columns
     if not data.partners:
-        return ['<section><h2>Heat map</h2><p>No return counts yet: nothing to show.</p></section>']
-    pages = [data.partners[i:i + PARTNERS_PER_PAGE] for i in range(0, len(data.partners), PARTNERS_PER_PAGE)]
+        return ["<section><h2>Heat map</h2><p>No return counts yet: nothing to show.</p></section>"]
+    pages = [data.partners[i : i + PARTNERS_PER_PAGE] for i in range(0, len(data.partners), PARTNERS_PER_PAGE)]
     out = []
     for n, chunk in enumerate(pages, 1):
         span = len(columns)
-        head = "".join(f'<th class="partner" colspan="{span}">{escape(p.label)}<br>'
-                       f'<span style="opacity:.85">{escape(p.organisation)}</span></th>' for p in chunk)
+        head = "".join(
+            f'<th class="partner" colspan="{span}">{escape(p.label)}<br>'
+            f'<span style="opacity:.85">{escape(p.organisation)}</span></th>'
+            for p in chunk
+        )
         sub_head = ""
         if span > 1:
-            sub_head = "<tr>" + "".join(f'<th class="partner">{"B" if c == BASELINE else "12m"}</th>'
-                                        for _ in chunk for c in columns) + "</tr>"
+            sub_head = (
+                "<tr>"
+                + "".join(f'<th class="partner">{"B" if c == BASELINE else "12m"}</th>' for _ in chunk for c in columns)
+                + "</tr>"
+            )
         body = []
         for dim in m.dimensions:
             body.append(f'<tr><th class="dim" colspan="{1 + span * len(chunk)}">{escape(dim.name)}</th></tr>')
@@ -374,18 +421,24 @@ def _heat_map(data: BoardData) -> list[str]:
                     for p in chunk:
                         for c in columns:
                             score, level = data.scores.get((p.key, sub.code, c), (None, NOT_ASSESSED))
-                            cells.append(f'<td style="background:{_fill(score)}" title="{escape(level)}">'
-                                         f"{_score_text(score)}</td>")
+                            cells.append(
+                                f'<td style="background:{_fill(score)}" title="{escape(level)}">'
+                                f"{_score_text(score)}</td>"
+                            )
                     body.append(f'<tr><td class="sub">{escape(sub.code)} {escape(sub.name)}</td>{"".join(cells)}</tr>')
         title = "Heat map" + (f" ({n} of {len(pages)})" if len(pages) > 1 else "")
-        note = ("Score 0–4 per partner and sub-element (B: baseline, 12m: 12 months); the colour is the level."
-                if span > 1 else "Baseline score 0–4 per partner and sub-element; the colour is the level.")
+        note = (
+            "Score 0–4 per partner and sub-element (B: baseline, 12m: 12 months); the colour is the level."
+            if span > 1
+            else "Baseline score 0–4 per partner and sub-element; the colour is the level."
+        )
         width = 26 if len(chunk) * span <= 10 else 20
         out.append(
             f'<section class="heat-page"><h2>{title}</h2><p class="muted">{note}</p>{_legend(m) if n == 1 else ""}'
             f'<table class="heat"><colgroup><col style="width:{width}%"></colgroup>'
             f'<thead><tr><th rowspan="{1 + (span > 1)}">Sub-element</th>{head}</tr>{sub_head}</thead><tbody>{"".join(body)}</tbody></table>'
-            "</section>")
+            "</section>"
+        )
     return out
 
 
@@ -406,22 +459,33 @@ def _distribution(data: BoardData) -> str:
                 if i is not None:
                     counts[i] += 1
             st = data.stats.get((sub.code, c)) or {}
-            rows.append(svg.StackRow(f"{sub.code} {sub.name}", counts, st.get("median"),
-                                     "moderate" if st.get("moderate") else ""))
-        figures.append(f'<div class="keep"><h3>{COLUMN_NAMES[c]}</h3><figure>'
-                       + svg.stacked_bars(rows, names, list(LEVEL_FILLS), f"Levels per sub-element, {COLUMN_NAMES[c]}")
-                       + "</figure></div>")
-    return ("<section><h2>Distribution of levels per sub-element</h2>"
-            "<p class=\"muted\">How many partners are at each level; ▼ marks where the median score falls; "
-            "<b>moderate</b>: the levels spread over two or more, worth a moderated discussion.</p>"
-            + _legend(m) + "".join(figures) + "</section>")
+            rows.append(
+                svg.StackRow(
+                    f"{sub.code} {sub.name}", counts, st.get("median"), "moderate" if st.get("moderate") else ""
+                )
+            )
+        figures.append(
+            f'<div class="keep"><h3>{COLUMN_NAMES[c]}</h3><figure>'
+            + svg.stacked_bars(rows, names, list(LEVEL_FILLS), f"Levels per sub-element, {COLUMN_NAMES[c]}")
+            + "</figure></div>"
+        )
+    return (
+        "<section><h2>Distribution of levels per sub-element</h2>"
+        '<p class="muted">How many partners are at each level; ▼ marks where the median score falls; '
+        "<b>moderate</b>: the levels spread over two or more, worth a moderated discussion.</p>"
+        + _legend(m)
+        + "".join(figures)
+        + "</section>"
+    )
 
 
 def _movement(data: BoardData) -> str:
     m = data.matrix
     if TWELVE_MONTHS not in data.columns:
-        return ("<section><h2>Movement: baseline to 12 months</h2><p>No partner has assessed the 12 months column "
-                "yet. This section fills in once the 12-months workbooks come back.</p></section>")
+        return (
+            "<section><h2>Movement: baseline to 12 months</h2><p>No partner has assessed the 12 months column "
+            "yet. This section fills in once the 12-months workbooks come back.</p></section>"
+        )
     rows, table = [], []
     for sub in _subs(m):
         pairs: list[tuple[float, float]] = []
@@ -438,23 +502,28 @@ def _movement(data: BoardData) -> str:
         base = median([b for b, _ in pairs]) if pairs else None
         twelve = median([t for _, t in pairs]) if pairs else None
         rows.append(svg.Move(f"{sub.code} {sub.name}", base, twelve, f"n={len(pairs)}"))
-        table.append(f"<tr><td>{escape(sub.code)} {escape(sub.name)}</td><td class=\"num\">{len(pairs)}</td>"
-                     f"<td class=\"num\">{_score_text(base)}</td><td class=\"num\">{_score_text(twelve)}</td>"
-                     f"<td class=\"num\">{up}</td><td class=\"num\">{len(pairs) - up - down}</td>"
-                     f"<td class=\"num\">{down}</td><td class=\"num\">{only[BASELINE]}</td>"
-                     f"<td class=\"num\">{only[TWELVE_MONTHS]}</td></tr>")
-    return ("<section><h2>Movement: baseline to 12 months</h2>"
-            "<p class=\"muted\">Like with like: for each sub-element, only the partners who assessed it in both "
-            "columns (n partners assessed both), their median score at baseline (○) and at 12 months (●), and how "
-            "many of them moved. Partners who assessed only one column are counted apart and left out of the "
-            "medians, so a change in who answered does not show as movement.</p><figure>"
-            + svg.dumbbells(rows, _level_names(m), "Median score of the partners who assessed both, baseline and "
-                            "12 months") + "</figure>"
-            "<table class=\"plain\"><thead><tr><th>Sub-element</th><th class=\"num\">Partners assessed both</th>"
-            "<th class=\"num\">Median baseline</th><th class=\"num\">Median 12 months</th>"
-            "<th class=\"num\">Moved up</th><th class=\"num\">Same</th><th class=\"num\">Moved down</th>"
-            "<th class=\"num\">Baseline only</th><th class=\"num\">12 months only</th></tr></thead><tbody>"
-            + "".join(table) + "</tbody></table></section>")
+        table.append(
+            f'<tr><td>{escape(sub.code)} {escape(sub.name)}</td><td class="num">{len(pairs)}</td>'
+            f'<td class="num">{_score_text(base)}</td><td class="num">{_score_text(twelve)}</td>'
+            f'<td class="num">{up}</td><td class="num">{len(pairs) - up - down}</td>'
+            f'<td class="num">{down}</td><td class="num">{only[BASELINE]}</td>'
+            f'<td class="num">{only[TWELVE_MONTHS]}</td></tr>'
+        )
+    return (
+        "<section><h2>Movement: baseline to 12 months</h2>"
+        '<p class="muted">Like with like: for each sub-element, only the partners who assessed it in both '
+        "columns (n partners assessed both), their median score at baseline (○) and at 12 months (●), and how "
+        "many of them moved. Partners who assessed only one column are counted apart and left out of the "
+        "medians, so a change in who answered does not show as movement.</p><figure>"
+        + svg.dumbbells(rows, _level_names(m), "Median score of the partners who assessed both, baseline and 12 months")
+        + "</figure>"
+        '<table class="plain"><thead><tr><th>Sub-element</th><th class="num">Partners assessed both</th>'
+        '<th class="num">Median baseline</th><th class="num">Median 12 months</th>'
+        '<th class="num">Moved up</th><th class="num">Same</th><th class="num">Moved down</th>'
+        '<th class="num">Baseline only</th><th class="num">12 months only</th></tr></thead><tbody>'
+        + "".join(table)
+        + "</tbody></table></section>"
+    )
 
 
 def _evidence(data: BoardData) -> str:
@@ -470,29 +539,41 @@ def _evidence(data: BoardData) -> str:
             with_evidence = sum(1 for p in assessed if data.evidence[(p.key, sub.code, c)])
             share = with_evidence / len(assessed) if assessed else None
             rows.append(svg.Share(f"{sub.code} {sub.name}", share, f"{with_evidence} of {len(assessed)}"))
-        charts.append(f'<div class="keep"><h3>{COLUMN_NAMES[c]}</h3><figure>'
-                      + svg.share_bars(rows, f"Partners with supporting information, {COLUMN_NAMES[c]}")
-                      + "</figure></div>")
+        charts.append(
+            f'<div class="keep"><h3>{COLUMN_NAMES[c]}</h3><figure>'
+            + svg.share_bars(rows, f"Partners with supporting information, {COLUMN_NAMES[c]}")
+            + "</figure></div>"
+        )
     order = {sub.code: i for i, sub in enumerate(_subs(m))}
     by_partner: dict[str, set[str]] = defaultdict(set)
     for key, sheet in data.no_evidence:
         by_partner[key].add(sheet.split(" ", 1)[0])  # a sub-element's sheet is named by its code, then its name
     labels = {p.key: p.label for p in data.partners}
-    items = [f"<li>{escape(labels[key])}: {escape(', '.join(sorted(codes, key=lambda c: order.get(c, len(order)))))}"
-             "</li>" for key, codes in sorted(by_partner.items(), key=lambda kv: labels[kv[0]].lower())]
-    questions = ("<h3>Levels claimed without supporting information</h3><p class=\"muted\">The importer's "
-                 "no-evidence findings (findings.csv says the cell): partner, then the sub-elements.</p><ul>"
-                 + "".join(items) + "</ul>") if items else \
-        "<p>The importer found no level claimed without supporting information.</p>"
-    return ("<section><h2>Evidence coverage</h2>"
-            "<p class=\"muted\">Share of the partners who assessed a sub-element with supporting information (an item "
-            "or 'Other' ticked). EIF uses it for a light-touch validation: a level claimed with no evidence deserves "
-            "a question.</p>" + "".join(charts) + questions + "</section>")
+    items = [
+        f"<li>{escape(labels[key])}: {escape(', '.join(sorted(codes, key=lambda c: order.get(c, len(order)))))}</li>"
+        for key, codes in sorted(by_partner.items(), key=lambda kv: labels[kv[0]].lower())
+    ]
+    questions = (
+        (
+            '<h3>Levels claimed without supporting information</h3><p class="muted">The importer\'s '
+            "no-evidence findings (findings.csv says the cell): partner, then the sub-elements.</p><ul>"
+            + "".join(items)
+            + "</ul>"
+        )
+        if items
+        else "<p>The importer found no level claimed without supporting information.</p>"
+    )
+    return (
+        "<section><h2>Evidence coverage</h2>"
+        '<p class="muted">Share of the partners who assessed a sub-element with supporting information (an item '
+        "or 'Other' ticked). EIF uses it for a light-touch validation: a level claimed with no evidence deserves "
+        "a question.</p>" + "".join(charts) + questions + "</section>"
+    )
 
 
 def _cut(text: str) -> str:
     text = " ".join(text.split())
-    return text if len(text) <= TEXT_CUT else text[:TEXT_CUT - 1].rstrip() + "…"
+    return text if len(text) <= TEXT_CUT else text[: TEXT_CUT - 1].rstrip() + "…"
 
 
 def _actions(data: BoardData) -> str:
@@ -512,26 +593,36 @@ def _actions(data: BoardData) -> str:
         per_time = Counter(f.get("timescale", "") for _, f in entries if f.get("priority_action", "").strip())
         split = ", ".join(f"{per_time[t]} {escape(t)}" for t in timescales if per_time[t])
         rank = {t: i for i, t in enumerate(timescales)}
-        quoted = sorted((e for e in entries if e[1].get("priority_action", "").strip() or e[1].get("barrier", "").strip()),
-                        key=lambda e: (rank.get(e[1].get("timescale", ""), len(rank)), names.get(e[0], e[0]).lower()))
+        quoted = sorted(
+            (e for e in entries if e[1].get("priority_action", "").strip() or e[1].get("barrier", "").strip()),
+            key=lambda e: (rank.get(e[1].get("timescale", ""), len(rank)), names.get(e[0], e[0]).lower()),
+        )
         items = "".join(
-            f"<li>{_quote(f)} <span class=\"muted\">— {escape(names.get(key, key))}"
+            f'<li>{_quote(f)} <span class="muted">— {escape(names.get(key, key))}'
             f"{', ' + escape(f['timescale']) if f.get('timescale') else ''}</span></li>"
-            for key, f in quoted[:ACTION_EXAMPLES])
-        rows.append(f"<tr><td>{escape(sub.code)} {escape(sub.name)}</td><td class=\"num\">{barriers}</td>"
-                    f"<td class=\"nowrap\">{split or '–'}</td><td><ul style=\"margin:0;padding-left:14px\">{items}"
-                    "</ul></td></tr>")
+            for key, f in quoted[:ACTION_EXAMPLES]
+        )
+        rows.append(
+            f'<tr><td>{escape(sub.code)} {escape(sub.name)}</td><td class="num">{barriers}</td>'
+            f'<td class="nowrap">{split or "–"}</td><td><ul style="margin:0;padding-left:14px">{items}'
+            "</ul></td></tr>"
+        )
     if not rows:
-        return ("<section><h2>Barriers to change and priority actions</h2><p>No partner has written a barrier or "
-                "a priority action.</p></section>")
-    return ("<section><h2>Barriers to change and priority actions</h2>"
-            f"<p class=\"muted\">Sub-elements with the most barriers and actions first; up to {ACTION_EXAMPLES} "
-            "quoted for each, shortest timescale first ("
-            + escape("; ".join(f"{t.name}: {t.meaning}" for t in m.timescales))
-            + "). Every one is in summary.xlsx, sheet 'Barriers &amp; actions'.</p>"
-            "<table class=\"plain\"><thead><tr><th style=\"width:22%\">Sub-element</th><th class=\"num\">Barriers</th>"
-            "<th>Actions by timescale</th><th>Priority actions (and barriers)</th></tr></thead><tbody>"
-            + "".join(rows) + "</tbody></table></section>")
+        return (
+            "<section><h2>Barriers to change and priority actions</h2><p>No partner has written a barrier or "
+            "a priority action.</p></section>"
+        )
+    return (
+        "<section><h2>Barriers to change and priority actions</h2>"
+        f'<p class="muted">Sub-elements with the most barriers and actions first; up to {ACTION_EXAMPLES} '
+        "quoted for each, shortest timescale first ("
+        + escape("; ".join(f"{t.name}: {t.meaning}" for t in m.timescales))
+        + "). Every one is in summary.xlsx, sheet 'Barriers &amp; actions'.</p>"
+        '<table class="plain"><thead><tr><th style="width:22%">Sub-element</th><th class="num">Barriers</th>'
+        "<th>Actions by timescale</th><th>Priority actions (and barriers)</th></tr></thead><tbody>"
+        + "".join(rows)
+        + "</tbody></table></section>"
+    )
 
 
 def _quote(f: Mapping[str, str]) -> str:
@@ -558,8 +649,15 @@ def _indicators(data: BoardData) -> str:
         for i, (cp, _it, ind) in enumerate(iset.indicators()):
             order[ind.id] = i
             texts[ind.id] = (cp.title, ind.text)
-    rows = sorted(values, key=lambda v: (order.get(v["indicator_id"], len(order)), v["indicator_id"],
-                                         _period_key(v["period"]), v["partner"].lower()))
+    rows = sorted(
+        values,
+        key=lambda v: (
+            order.get(v["indicator_id"], len(order)),
+            v["indicator_id"],
+            _period_key(v["period"]),
+            v["partner"].lower(),
+        ),
+    )
     counts = Counter(str(v["rag"]).strip().lower() for v in rows)
     summary = ", ".join(f"{counts[k]} {k.title()}" for k in ("red", "amber", "green") if counts[k])
     body, purpose = [], None
@@ -572,16 +670,21 @@ def _indicators(data: BoardData) -> str:
         rag = str(v["rag"] or "")
         fill = RAG_FILLS.get(rag.strip().lower(), "")
         style = f' style="background:{fill}"' if fill else ""
-        body.append(f"<tr><td class=\"nowrap\">{escape(v['indicator_id'])}</td><td>{escape(text)}</td>"
-                    f"<td class=\"nowrap\">{escape(str(v['period']))}</td><td class=\"num\">{escape(_value(v))}</td>"
-                    f"<td class=\"rag\"{style}>{escape(rag) or '–'}</td><td>{escape(v['partner'])}</td></tr>")
+        body.append(
+            f'<tr><td class="nowrap">{escape(v["indicator_id"])}</td><td>{escape(text)}</td>'
+            f'<td class="nowrap">{escape(str(v["period"]))}</td><td class="num">{escape(_value(v))}</td>'
+            f'<td class="rag"{style}>{escape(rag) or "–"}</td><td>{escape(v["partner"])}</td></tr>'
+        )
     with_values = len({v["indicator_id"] for v in values})
     total = f" of the {len(order)} in {escape(iset.title)}" if iset is not None else ""
-    return (head + f"<p class=\"muted\">{with_values} indicator(s) with values{total}; RAG as reported: "
-            f"{summary or 'none given'}. The full tracker is tracker.xlsx.</p>"
-            "<table class=\"plain\"><thead><tr><th>Indicator</th><th>Description</th><th>Period</th>"
-            "<th class=\"num\">Value</th><th>RAG</th><th>Reported by</th></tr></thead><tbody>"
-            + "".join(body) + "</tbody></table></section>")
+    return (
+        head + f'<p class="muted">{with_values} indicator(s) with values{total}; RAG as reported: '
+        f"{summary or 'none given'}. The full tracker is tracker.xlsx.</p>"
+        '<table class="plain"><thead><tr><th>Indicator</th><th>Description</th><th>Period</th>'
+        '<th class="num">Value</th><th>RAG</th><th>Reported by</th></tr></thead><tbody>'
+        + "".join(body)
+        + "</tbody></table></section>"
+    )
 
 
 def _value(v: Mapping) -> str:
@@ -606,6 +709,13 @@ def write_for_folder(folder: Path, catalog, *, pdf: bool = True) -> ReportResult
     return write_report(from_folder(folder, catalog), folder, pdf=pdf)
 
 
-__all__ = ["BoardData", "ReportResult", "collect", "from_folder", "print_pdf", "render_html", "write_for_folder",
-           "write_report"]
-
+__all__ = [
+    "BoardData",
+    "ReportResult",
+    "collect",
+    "from_folder",
+    "print_pdf",
+    "render_html",
+    "write_for_folder",
+    "write_report",
+]

@@ -88,10 +88,15 @@ class Consolidation:
         values = [v for v in self.scores(code, column) if v is not None]
         levels = [int(v + 1e-9) for v in values]
         spread = (max(levels) - min(levels)) if levels else None
-        return {"count": len(values), "median": median(values), "min": min(values) if values else None,
-                "max": max(values) if values else None, "spread": spread,
-                "moderate": bool(spread is not None and spread >= 2),
-                "median_level": level_of_score(self.matrix.level_names, median(values))}
+        return {
+            "count": len(values),
+            "median": median(values),
+            "min": min(values) if values else None,
+            "max": max(values) if values else None,
+            "spread": spread,
+            "moderate": bool(spread is not None and spread >= 2),
+            "median_level": level_of_score(self.matrix.level_names, median(values)),
+        }
 
     def element_score(self, participant: Participant, element, column: str) -> float | None:
         return mean(participant.scores.score(s.code, column) for s in element.assessed)
@@ -126,7 +131,9 @@ class ImportResult:
     def describe(self) -> str:
         reg = self.consolidation.register
         counts = {s: sum(1 for r in reg if r.status == s) for s in STATUS_ORDER}
-        lines = [f"{len(self.consolidation.reports)} file(s) read: " + ", ".join(f"{n} {s}" for s, n in counts.items() if n)]
+        lines = [
+            f"{len(self.consolidation.reports)} file(s) read: " + ", ".join(f"{n} {s}" for s, n in counts.items() if n)
+        ]
         for r in reg:
             if r.status == "rejected":
                 lines.append(f"  rejected  {r.file}: {r.reason}")
@@ -139,8 +146,12 @@ class ImportResult:
         return "\n".join(lines)
 
 
-def build(reports: list[Report], matrix: Matrix, manifest: list[Mapping[str, str]] | None = None,
-          indicators: IndicatorSet | None = None) -> Consolidation:
+def build(
+    reports: list[Report],
+    matrix: Matrix,
+    manifest: list[Mapping[str, str]] | None = None,
+    indicators: IndicatorSet | None = None,
+) -> Consolidation:
     """Resolve who counts (latest return per partner), build the register, gather indicator values."""
     expected = {r["partner_id"]: r for r in (manifest or []) if r.get("partner_id")}
     shown = _shown_names(reports)
@@ -149,9 +160,19 @@ def build(reports: list[Report], matrix: Matrix, manifest: list[Mapping[str, str
     for rep in reports:
         if not rep.accepted:
             p = rep.partner
-            register.append(RegisterRow(p["id"], p["name"], p["organisation"], p["email"], "rejected",
-                                        shown.get(id(rep), rep.file), rep.reason(), **_counts(rep),
-                                        sender=rep.ret.sender))
+            register.append(
+                RegisterRow(
+                    p["id"],
+                    p["name"],
+                    p["organisation"],
+                    p["email"],
+                    "rejected",
+                    shown.get(id(rep), rep.file),
+                    rep.reason(),
+                    **_counts(rep),
+                    sender=rep.ret.sender,
+                )
+            )
             continue
         key = rep.key
         by_partner[key].append(rep)
@@ -164,22 +185,55 @@ def build(reports: list[Report], matrix: Matrix, manifest: list[Mapping[str, str
         known = key in expected or (not expected and bool(p["id"]))
         status = "returned" if known else "unexpected"
         for older in reps[:-1]:
-            register.append(RegisterRow(key, name, org, p["email"], "superseded", shown.get(id(older), older.file),
-                                        f"superseded by the later return {shown.get(id(latest), latest.file)}",
-                                        **_counts(older), sender=older.ret.sender))
+            register.append(
+                RegisterRow(
+                    key,
+                    name,
+                    org,
+                    p["email"],
+                    "superseded",
+                    shown.get(id(older), older.file),
+                    f"superseded by the later return {shown.get(id(latest), latest.file)}",
+                    **_counts(older),
+                    sender=older.ret.sender,
+                )
+            )
         reason = f"latest of {len(reps)} returns" if len(reps) > 1 else ""
         if status == "unexpected":
-            reason = ("not in the manifest" if expected else "a workbook without a partner id") + (f"; {reason}" if reason else "")
-        register.append(RegisterRow(p["id"], name, org, p["email"], status, shown.get(id(latest), latest.file),
-                                    reason, **_counts(latest), sender=latest.ret.sender))
+            reason = ("not in the manifest" if expected else "a workbook without a partner id") + (
+                f"; {reason}" if reason else ""
+            )
+        register.append(
+            RegisterRow(
+                p["id"],
+                name,
+                org,
+                p["email"],
+                status,
+                shown.get(id(latest), latest.file),
+                reason,
+                **_counts(latest),
+                sender=latest.ret.sender,
+            )
+        )
         participants.append(Participant(key, name, org, latest))
     returned_ids = {r.partner_id for r in register if r.status in ("returned", "superseded")}
     for pid, row in expected.items():
         if pid not in returned_ids:
             rejected = [r for r in register if r.status == "rejected" and r.partner_id == pid]
             status_reason = "a return was rejected; see above" if rejected else ""
-            register.append(RegisterRow(pid, row.get("name", ""), row.get("organisation", ""), row.get("email", ""),
-                                        "outstanding", "", status_reason, expected_file=row.get("file", "")))
+            register.append(
+                RegisterRow(
+                    pid,
+                    row.get("name", ""),
+                    row.get("organisation", ""),
+                    row.get("email", ""),
+                    "outstanding",
+                    "",
+                    status_reason,
+                    expected_file=row.get("file", ""),
+                )
+            )
     register.sort(key=lambda r: (STATUS_ORDER.index(r.status), r.organisation.lower(), r.name.lower(), r.file))
     participants.sort(key=lambda p: (p.organisation.lower(), p.name.lower(), p.key))
     result = Consolidation(matrix, participants, register, reports, indicators)

@@ -22,18 +22,66 @@ from eif_xlsx.report.consolidate import Consolidation
 from eif_xlsx.report.svg import round_half_up
 from eif_xlsx.template.layout import COLUMNS
 
-LEVELS = ("partner_id", "partner", "organisation", "file", "sub_element", "column", "score", "level",
-          "overall_rating", "criteria_ticked", "criteria_total")
-ANSWERS = ("partner_id", "file", "sub_element", "field", "item", "column", "value", "raw_value", "sheet", "cell",
-           "item_level")  # item_level last: added after the others, so a column's position does not change
+LEVELS = (
+    "partner_id",
+    "partner",
+    "organisation",
+    "file",
+    "sub_element",
+    "column",
+    "score",
+    "level",
+    "overall_rating",
+    "criteria_ticked",
+    "criteria_total",
+)
+ANSWERS = (
+    "partner_id",
+    "file",
+    "sub_element",
+    "field",
+    "item",
+    "column",
+    "value",
+    "raw_value",
+    "sheet",
+    "cell",
+    "item_level",
+)  # item_level last: added after the others, so a column's position does not change
 FINDINGS = ("file", "severity", "code", "sheet", "cell", "message")
-INDICATORS = ("indicator_id", "period", "value", "numerator", "denominator", "rag", "commentary", "partner_id",
-              "partner", "file", "cell")
-REGISTER = ("status", "partner_id", "name", "organisation", "email", "file", "reason", "errors", "warnings", "info",
-            "sender")
+INDICATORS = (
+    "indicator_id",
+    "period",
+    "value",
+    "numerator",
+    "denominator",
+    "rag",
+    "commentary",
+    "partner_id",
+    "partner",
+    "file",
+    "cell",
+)
+REGISTER = (
+    "status",
+    "partner_id",
+    "name",
+    "organisation",
+    "email",
+    "file",
+    "reason",
+    "errors",
+    "warnings",
+    "info",
+    "sender",
+)
 
-_dump = json.JSONEncoder(ensure_ascii=False, default=lambda v: v.isoformat() if isinstance(v, dt.date) else str(v),
-                         sort_keys=True, separators=(",", ":")).encode
+_dump = json.JSONEncoder(
+    ensure_ascii=False,
+    default=lambda v: v.isoformat() if isinstance(v, dt.date) else str(v),
+    sort_keys=True,
+    separators=(",", ":"),
+).encode
 _text = json.encoder.encode_basestring  # a text as _dump writes it (ensure_ascii=False)
 
 SCORE_PLACES = 4
@@ -61,12 +109,18 @@ def write_flat(cons: Consolidation, out: Path) -> list[Path]:
     """Write every flat file into out. levels.csv and answers.csv are written while summary.json takes the same
     rows as its items: one pass over the spooled answers."""
     files = {name: out / name for name in ("levels.csv", "answers.csv", "findings.csv", "register.csv")}
-    with CsvFile(files["levels.csv"], LEVELS) as levels, CsvFile(files["answers.csv"], ANSWERS) as answers, \
-            (out / "summary.json").open("w", encoding="utf-8", newline="\n") as fh:
+    with (
+        CsvFile(files["levels.csv"], LEVELS) as levels,
+        CsvFile(files["answers.csv"], ANSWERS) as answers,
+        (out / "summary.json").open("w", encoding="utf-8", newline="\n") as fh,
+    ):
         _write_json(fh, summary_data(cons, levels.stream, answers.stream))
         fh.write("\n")
-    write_csv(files["findings.csv"], FINDINGS, ((f.file, f.severity.value, f.code, f.sheet, f.cell, f.message)
-                                                 for f in cons.findings()))
+    write_csv(
+        files["findings.csv"],
+        FINDINGS,
+        ((f.file, f.severity.value, f.code, f.sheet, f.cell, f.message) for f in cons.findings()),
+    )
     write_csv(files["register.csv"], REGISTER, _register_rows(cons))
     written = list(files.values())
     if cons.indicator_values:
@@ -74,8 +128,14 @@ def write_flat(cons: Consolidation, out: Path) -> list[Path]:
     return [*written, out / "summary.json"]
 
 
-def summary_data(cons: Consolidation, levels_csv: IO[str] | None = None, answers_csv: IO[str] | None = None, *,
-                 rendered: bool = True, answer_fields: Collection[str] | None = None) -> dict:
+def summary_data(
+    cons: Consolidation,
+    levels_csv: IO[str] | None = None,
+    answers_csv: IO[str] | None = None,
+    *,
+    rendered: bool = True,
+    answer_fields: Collection[str] | None = None,
+) -> dict:
     """summary.json's content: small parts as lists and dicts, long lists as iterators. levels and answers come
     per return, as batches of rows; each row is rendered once, for summary.json and, given the open levels.csv and
     answers.csv (write_flat), as their CSV lines, written on the way. rendered: the long lists' items as JSON text
@@ -89,10 +149,15 @@ def summary_data(cons: Consolidation, levels_csv: IO[str] | None = None, answers
         "indicator_set": None if iset is None else {"id": iset.id, "title": iset.title, "version": iset.version},
         "register": items(REGISTER, [list(_register_rows(cons))]),
         "levels": items(LEVELS, _level_batches(cons), csv_to=levels_csv),
-        "sub_elements": [{"code": sub.code, "name": sub.name, **{c: _stats(cons.stats(sub.code, c)) for c in COLUMNS}}
-                         for _, _, sub in m.sub_elements()],
-        "answers": (_answer_items(_answer_batches(cons, answer_fields), answers_csv) if rendered
-                    else _dicts(ANSWERS, _answer_batches(cons, answer_fields))),
+        "sub_elements": [
+            {"code": sub.code, "name": sub.name, **{c: _stats(cons.stats(sub.code, c)) for c in COLUMNS}}
+            for _, _, sub in m.sub_elements()
+        ],
+        "answers": (
+            _answer_items(_answer_batches(cons, answer_fields), answers_csv)
+            if rendered
+            else _dicts(ANSWERS, _answer_batches(cons, answer_fields))
+        ),
         "findings": (f.as_dict() for f in cons.findings()),
         "indicators": items(INDICATORS, ([row] for row in _indicator_rows(cons))),
     }
@@ -122,25 +187,72 @@ def _answer_batches(cons: Consolidation, fields: Collection[str] | None = None) 
     read as; item_level, for a supporting-information item, the progress level the matrix gives the item (by its
     id; empty where it has none, and for an 'Other' item, whose text is its supporting_other answer); every field
     is text. fields: only the answers of these fields."""
-    item_levels = {item.id: item.level or "" for _, _, sub in cons.matrix.sub_elements()
-                   for item in sub.supporting_items if item.id is not None}
+    item_levels = {
+        item.id: item.level or ""
+        for _, _, sub in cons.matrix.sub_elements()
+        for item in sub.supporting_items
+        if item.id is not None
+    }
     for p in cons.participants:
         ret = p.report.ret
         key, file = p.key, ret.file
-        yield [(key, file, a.sub_element, f, a.item, a.column, a.value_text(), raw, a.sheet, a.cell,
-                item_levels.get(a.item, "") if f == SUPPORTING else "")
-               for answers in (ret.answers, ret.extra) for a in answers
-               if (fields is None or a.field in fields) and (raw := a.raw_text).strip() for f in (a.field,)]
+        yield [
+            (
+                key,
+                file,
+                a.sub_element,
+                f,
+                a.item,
+                a.column,
+                a.value_text(),
+                raw,
+                a.sheet,
+                a.cell,
+                item_levels.get(a.item, "") if f == SUPPORTING else "",
+            )
+            for answers in (ret.answers, ret.extra)
+            for a in answers
+            if (fields is None or a.field in fields) and (raw := a.raw_text).strip()
+            for f in (a.field,)
+        ]
 
 
 def _register_rows(cons: Consolidation) -> Iterator[tuple]:
-    return ((r.status, r.partner_id, r.name, r.organisation, r.email, r.file, r.reason, r.errors, r.warnings, r.info,
-             r.sender) for r in cons.register)
+    return (
+        (
+            r.status,
+            r.partner_id,
+            r.name,
+            r.organisation,
+            r.email,
+            r.file,
+            r.reason,
+            r.errors,
+            r.warnings,
+            r.info,
+            r.sender,
+        )
+        for r in cons.register
+    )
 
 
 def _indicator_rows(cons: Consolidation) -> Iterator[tuple]:
-    return ((v.indicator_id, v.period, v.value, v.numerator, v.denominator, v.rag, v.commentary, v.partner_id,
-             v.partner, v.file, v.cell) for v in cons.indicator_values)
+    return (
+        (
+            v.indicator_id,
+            v.period,
+            v.value,
+            v.numerator,
+            v.denominator,
+            v.rag,
+            v.commentary,
+            v.partner_id,
+            v.partner,
+            v.file,
+            v.cell,
+        )
+        for v in cons.indicator_values
+    )
 
 
 class _Items(str):
@@ -148,8 +260,9 @@ class _Items(str):
     {header[i]: row[i]} (see _items)."""
 
 
-def _items(header: tuple[str, ...], batches: Iterable[list[tuple]], texts_only: bool = False,
-           csv_to: IO[str] | None = None) -> Iterator[_Items]:
+def _items(
+    header: tuple[str, ...], batches: Iterable[list[tuple]], texts_only: bool = False, csv_to: IO[str] | None = None
+) -> Iterator[_Items]:
     """Each batch of rows rendered as JSON objects {header[i]: row[i]}, keys sorted: from a template of the sorted
     keys, each value rendered by json itself (the long lists are written at a fraction of the cost of a dict and
     _dump per row). texts_only: every value is a str (the answers). csv_to: the same rows written there as CSV
@@ -165,9 +278,23 @@ def _items(header: tuple[str, ...], batches: Iterable[list[tuple]], texts_only: 
             if texts_only:
                 yield _Items(",".join([fill(*map(_text, row)) for row in batch]))
             else:  # a value not a str (a score, a count, None) as _dump writes it, once per distinct value
-                yield _Items(",".join([fill(*[_text(v) if v.__class__ is str else
-                                              other[k] if (k := (v.__class__, v)) in other else
-                                              other.setdefault(k, _dump(v)) for v in row]) for row in batch]))
+                yield _Items(
+                    ",".join(
+                        [
+                            fill(
+                                *[
+                                    _text(v)
+                                    if v.__class__ is str
+                                    else other[k]
+                                    if (k := (v.__class__, v)) in other
+                                    else other.setdefault(k, _dump(v))
+                                    for v in row
+                                ]
+                            )
+                            for row in batch
+                        ]
+                    )
+                )
 
 
 _PLACE = ("sub_element", "field", "item", "column", "sheet", "cell", "item_level")  # an answer's place, below
@@ -195,8 +322,9 @@ def _answer_items(batches: Iterable[list[tuple]], csv_to: IO[str] | None) -> Ite
             value_csv = cache[value] if value in cache else field(value, value)
             raw_csv = cache[raw] if raw in cache else field(raw, raw)
             csv_lines.append(f"{key_csv}{file_csv}{pieces[0]}{value_csv},{raw_csv}{pieces[1]}")
-            json_items.append(f"{pieces[2]}{file_json}{pieces[3]}{key_json},\"raw_value\":{_text(raw)}{pieces[4]}"
-                              f"{_text(value)}}}")
+            json_items.append(
+                f'{pieces[2]}{file_json}{pieces[3]}{key_json},"raw_value":{_text(raw)}{pieces[4]}{_text(value)}}}'
+            )
         if csv_to is not None:
             csv_to.write("".join(csv_lines))
         yield _Items(",".join(json_items))
@@ -207,10 +335,13 @@ def _place(places: dict, place: tuple[str, ...], lines: Lines) -> tuple[str, str
     sorted order, as _dump writes them: around the file, the partner and the values)."""
     sub, fld, item, column, sheet, cell, level = place
     csv_fields = [lines.field(v, v) for v in place]
-    pieces = (",".join(csv_fields[:4]) + ",", "," + ",".join(csv_fields[4:]) + "\r\n",
-              f'{{"cell":{_text(cell)},"column":{_text(column)},"field":{_text(fld)},"file":',
-              f',"item":{_text(item)},"item_level":{_text(level)},"partner_id":',
-              f',"sheet":{_text(sheet)},"sub_element":{_text(sub)},"value":')
+    pieces = (
+        ",".join(csv_fields[:4]) + ",",
+        "," + ",".join(csv_fields[4:]) + "\r\n",
+        f'{{"cell":{_text(cell)},"column":{_text(column)},"field":{_text(fld)},"file":',
+        f',"item":{_text(item)},"item_level":{_text(level)},"partner_id":',
+        f',"sheet":{_text(sheet)},"sub_element":{_text(sub)},"value":',
+    )
     if len(places) < _PLACES:
         places[place] = pieces
     return pieces
@@ -219,8 +350,9 @@ def _place(places: dict, place: tuple[str, ...], lines: Lines) -> tuple[str, str
 _PLACES = 65536  # places whose pieces are kept: a matrix's input cells are a few thousand
 
 
-def _dicts(header: tuple[str, ...], batches: Iterable[list[tuple]], texts_only: bool = False,
-           csv_to: IO[str] | None = None) -> Iterator[dict]:
+def _dicts(
+    header: tuple[str, ...], batches: Iterable[list[tuple]], texts_only: bool = False, csv_to: IO[str] | None = None
+) -> Iterator[dict]:
     return (dict(zip(header, row, strict=True)) for batch in batches for row in batch)
 
 

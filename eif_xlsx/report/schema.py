@@ -14,8 +14,13 @@ _NUMBER = {"type": ["number", "null"]}
 
 def _record(header: tuple[str, ...], description: str, **kinds: dict) -> dict:
     """An object with exactly the header's keys, each text unless kinds says otherwise."""
-    return {"type": "object", "description": description, "additionalProperties": False, "required": list(header),
-            "properties": {k: kinds.get(k, _TEXT) for k in header}}
+    return {
+        "type": "object",
+        "description": description,
+        "additionalProperties": False,
+        "required": list(header),
+        "properties": {k: kinds.get(k, _TEXT) for k in header},
+    }
 
 
 def _list(item: dict) -> dict:
@@ -23,14 +28,23 @@ def _list(item: dict) -> dict:
 
 
 _STATS = {
-    "type": "object", "additionalProperties": False,
+    "type": "object",
+    "additionalProperties": False,
     "description": "Across the partners who assessed the sub-element in this column.",
     "required": ["count", "median", "min", "max", "spread", "moderate", "median_level"],
-    "properties": {"count": _COUNT, "median": _SCORE, "min": _SCORE, "max": _SCORE,
-                   "spread": {"type": ["integer", "null"], "minimum": 0,
-                              "description": "Highest minus lowest progress level (0-4)."},
-                   "moderate": {"type": "boolean", "description": "A spread of two levels or more."},
-                   "median_level": _TEXT},
+    "properties": {
+        "count": _COUNT,
+        "median": _SCORE,
+        "min": _SCORE,
+        "max": _SCORE,
+        "spread": {
+            "type": ["integer", "null"],
+            "minimum": 0,
+            "description": "Highest minus lowest progress level (0-4).",
+        },
+        "moderate": {"type": "boolean", "description": "A spread of two levels or more."},
+        "median_level": _TEXT,
+    },
 }
 
 SUMMARY_SCHEMA: dict = {
@@ -38,52 +52,119 @@ SUMMARY_SCHEMA: dict = {
     "$id": f"urn:eif-xlsx:schema:summary:{SCHEMA_VERSION}",
     "title": "eif-xlsx summary.json",
     "description": "The consolidated self-assessment written by `eif-xlsx import`: the returns register, the level "
-                   "per partner and sub-element, aggregates, every typed answer, findings and indicator values. "
-                   "Texts are exactly as typed (no CSV formula guard). Scores are 0-4, rounded to 4 decimal places.",
+    "per partner and sub-element, aggregates, every typed answer, findings and indicator values. "
+    "Texts are exactly as typed (no CSV formula guard). Scores are 0-4, rounded to 4 decimal places.",
     "type": "object",
     "additionalProperties": False,
-    "required": ["schema_version", "matrix", "indicator_set", "register", "levels", "sub_elements", "answers",
-                 "findings", "indicators"],
+    "required": [
+        "schema_version",
+        "matrix",
+        "indicator_set",
+        "register",
+        "levels",
+        "sub_elements",
+        "answers",
+        "findings",
+        "indicators",
+    ],
     "properties": {
         "schema_version": {"const": SCHEMA_VERSION},
-        "matrix": {"type": "object", "additionalProperties": False, "required": ["id", "title", "version", "levels"],
-                   "properties": {"id": _TEXT, "title": _TEXT, "version": _TEXT,
-                                  "levels": _list(_TEXT) | {"description": "Progress level names, lowest first."}}},
-        "indicator_set": {"oneOf": [
-            {"type": "null"},
-            {"type": "object", "additionalProperties": False, "required": ["id", "title", "version"],
-             "properties": {"id": _TEXT, "title": _TEXT, "version": _TEXT}}]},
-        "register": _list(_record(
-            REGISTER, "One file read, or one partner expected and not returned.",
-            status={"enum": ["returned", "superseded", "rejected", "unexpected", "outstanding"]},
-            errors=_COUNT, warnings=_COUNT, info=_COUNT)),
-        "levels": _list(_record(
-            LEVELS, "One partner's level for one sub-element and column (only assessed ones).",
-            column={"enum": list(COLUMNS)}, score=_SCORE, criteria_ticked=_COUNT, criteria_total=_COUNT)),
-        "sub_elements": _list({
-            "type": "object", "additionalProperties": False, "required": ["code", "name", *COLUMNS],
-            "properties": {"code": _TEXT, "name": _TEXT, **{c: _STATS for c in COLUMNS}}}),
-        "answers": _list(_record(
-            ANSWERS, "One typed answer: raw_value as typed (a formula as '=...'), value as read; every value is text. "
-                     "An 'Other' supporting item a partner added is a supporting_other answer (its text) and a "
-                     "supporting_other_tick answer per column (item 'Other 1'...).",
-            column={"enum": ["", *COLUMNS]},
-            item_level=_TEXT | {"description": "For a supporting_information answer, the progress level the matrix "
-                                               "gives the item (item is its id); empty where it gives none, and for "
-                                               "every other field."})),
-        "findings": _list(_record(FINDINGS, "One finding (stable code; see eif_xlsx/errors.py).",
-                                  severity={"enum": ["error", "warning", "info"]})),
-        "indicators": _list(_record(
-            INDICATORS, "One indicator value from a return's Indicators sheet.",
-            value={"type": ["number", "string", "null"]}, numerator=_NUMBER, denominator=_NUMBER)),
+        "matrix": {
+            "type": "object",
+            "additionalProperties": False,
+            "required": ["id", "title", "version", "levels"],
+            "properties": {
+                "id": _TEXT,
+                "title": _TEXT,
+                "version": _TEXT,
+                "levels": _list(_TEXT) | {"description": "Progress level names, lowest first."},
+            },
+        },
+        "indicator_set": {
+            "oneOf": [
+                {"type": "null"},
+                {
+                    "type": "object",
+                    "additionalProperties": False,
+                    "required": ["id", "title", "version"],
+                    "properties": {"id": _TEXT, "title": _TEXT, "version": _TEXT},
+                },
+            ]
+        },
+        "register": _list(
+            _record(
+                REGISTER,
+                "One file read, or one partner expected and not returned.",
+                status={"enum": ["returned", "superseded", "rejected", "unexpected", "outstanding"]},
+                errors=_COUNT,
+                warnings=_COUNT,
+                info=_COUNT,
+            )
+        ),
+        "levels": _list(
+            _record(
+                LEVELS,
+                "One partner's level for one sub-element and column (only assessed ones).",
+                column={"enum": list(COLUMNS)},
+                score=_SCORE,
+                criteria_ticked=_COUNT,
+                criteria_total=_COUNT,
+            )
+        ),
+        "sub_elements": _list(
+            {
+                "type": "object",
+                "additionalProperties": False,
+                "required": ["code", "name", *COLUMNS],
+                "properties": {"code": _TEXT, "name": _TEXT, **{c: _STATS for c in COLUMNS}},
+            }
+        ),
+        "answers": _list(
+            _record(
+                ANSWERS,
+                "One typed answer: raw_value as typed (a formula as '=...'), value as read; every value is text. "
+                "An 'Other' supporting item a partner added is a supporting_other answer (its text) and a "
+                "supporting_other_tick answer per column (item 'Other 1'...).",
+                column={"enum": ["", *COLUMNS]},
+                item_level=_TEXT
+                | {
+                    "description": "For a supporting_information answer, the progress level the matrix "
+                    "gives the item (item is its id); empty where it gives none, and for "
+                    "every other field."
+                },
+            )
+        ),
+        "findings": _list(
+            _record(
+                FINDINGS,
+                "One finding (stable code; see eif_xlsx/errors.py).",
+                severity={"enum": ["error", "warning", "info"]},
+            )
+        ),
+        "indicators": _list(
+            _record(
+                INDICATORS,
+                "One indicator value from a return's Indicators sheet.",
+                value={"type": ["number", "string", "null"]},
+                numerator=_NUMBER,
+                denominator=_NUMBER,
+            )
+        ),
     },
 }
 
 
 # -- checking a summary.json against the schema (for `eif-xlsx report`) ----------------------------------------
 
-_TYPES: dict[str, tuple[type, ...]] = {"string": (str,), "integer": (int,), "number": (int, float), "boolean": (bool,),
-                                       "null": (type(None),), "array": (list,), "object": (dict,)}
+_TYPES: dict[str, tuple[type, ...]] = {
+    "string": (str,),
+    "integer": (int,),
+    "number": (int, float),
+    "boolean": (bool,),
+    "null": (type(None),),
+    "array": (list,),
+    "object": (dict,),
+}
 
 
 def _is(value: object, kind: str) -> bool:
@@ -150,8 +231,15 @@ def _check(value: object, schema: dict, path: str, found: list[str], limit: int)
             _check(v, item, _where(path, i), found, limit)
 
 
-_NAMES = {"string": "a text", "integer": "a whole number", "number": "a number", "boolean": "true or false",
-          "null": "null", "array": "a list", "object": "an object"}
+_NAMES = {
+    "string": "a text",
+    "integer": "a whole number",
+    "number": "a number",
+    "boolean": "true or false",
+    "null": "null",
+    "array": "a list",
+    "object": "an object",
+}
 
 
 def _short(value: object) -> str:

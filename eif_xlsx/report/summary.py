@@ -70,21 +70,30 @@ class _Book:
     def __init__(self, path: Path, title: str, header: str = ""):
         self.title, self.header = title, header  # header: what every printed page says at its top left
         self.widths: dict[str, dict[int, float]] = {}  # sheet -> column -> width, for row heights and print scale
-        self.wb = Workbook(str(path), {"strings_to_formulas": False, "strings_to_urls": False,
-                                       "strings_to_numbers": False, "nan_inf_to_errors": True,
-                                       "constant_memory": True,
-                                       # Arial 10 throughout, so column widths are reckoned in its digits (a
-                                       # program without Calibri would otherwise widen every column)
-                                       "default_format_properties": {"font_name": FONT, "font_size": 10},
-                                       "default_row_height": 17, "default_column_width": 64})
+        self.wb = Workbook(
+            str(path),
+            {
+                "strings_to_formulas": False,
+                "strings_to_urls": False,
+                "strings_to_numbers": False,
+                "nan_inf_to_errors": True,
+                "constant_memory": True,
+                # Arial 10 throughout, so column widths are reckoned in its digits (a
+                # program without Calibri would otherwise widen every column)
+                "default_format_properties": {"font_name": FONT, "font_size": 10},
+                "default_row_height": 17,
+                "default_column_width": 64,
+            },
+        )
         self.wb.set_properties({"title": title, "author": "eif-xlsx", "created": FIXED_TIME})
         base = {"font_name": FONT, "font_size": 10, "valign": "top"}
         f = self.wb.add_format
         self.f = {
             "title": f({**base, "bold": True, "font_size": 15, "font_color": HEAD_FILL}),
             "sub": f({**base, "font_color": MUTED, "italic": True, "text_wrap": False}),
-            "head": f({**base, "bold": True, "font_color": "#FFFFFF", "bg_color": HEAD_FILL, "text_wrap": True,
-                       "border": 1}),
+            "head": f(
+                {**base, "bold": True, "font_color": "#FFFFFF", "bg_color": HEAD_FILL, "text_wrap": True, "border": 1}
+            ),
             "text": f({**base, "text_wrap": True}),
             "plain": f({**base}),
             "bold": f({**base, "bold": True}),
@@ -139,9 +148,19 @@ class _Book:
         if h is not None or least is not None:
             ws.set_row(r, max(h or 0, least or 0))
 
-    def print(self, ws: Worksheet, last_row: int, last_col: int, *, rows: tuple[int, int] | None = None,
-              cols: tuple[int, int] | None = None, h_breaks=(), v_breaks=(), landscape: bool = True,
-              one_page: bool = False) -> None:
+    def print(
+        self,
+        ws: Worksheet,
+        last_row: int,
+        last_col: int,
+        *,
+        rows: tuple[int, int] | None = None,
+        cols: tuple[int, int] | None = None,
+        h_breaks=(),
+        v_breaks=(),
+        landscape: bool = True,
+        one_page: bool = False,
+    ) -> None:
         """Print area A1 to (last_row, last_col), title rows and columns repeated on every page, and page breaks
         before the given rows and columns. Without breaks the sheet is fitted to the page width (or to one page);
         with them (a fitted sheet ignores breaks) it is printed at the largest scale at which every page's columns
@@ -168,8 +187,10 @@ class _Book:
         titles = set(range(cols[0], cols[1] + 1)) if cols else set()
         px = sum(_px(widths.get(c, DEFAULT_WIDTH)) for c in titles)
         edges = [0, *v_breaks, last_col + 1]
-        widest = max(px + sum(_px(widths.get(c, DEFAULT_WIDTH)) for c in range(a, b) if c not in titles)
-                     for a, b in zip(edges, edges[1:], strict=False))
+        widest = max(
+            px + sum(_px(widths.get(c, DEFAULT_WIDTH)) for c in range(a, b) if c not in titles)
+            for a, b in zip(edges, edges[1:], strict=False)
+        )
         return max(10, min(100, int(100 * PAGE_PX[landscape] / max(widest, 1))))
 
     def put(self, ws: Worksheet, r: int, c: int, value: object, fmt: str = "text") -> None:
@@ -235,12 +256,22 @@ class _Book:
         got = self._plans.get(key)
         if got is None:
             f = self.f
-            got = self._plans[key] = ([f[x] for x in key], [f["score" if x == "text" else x] for x in key],
-                                      [(i, _WRAPPED[x]) for i, x in enumerate(key) if x in _WRAPPED])
+            got = self._plans[key] = (
+                [f[x] for x in key],
+                [f["score" if x == "text" else x] for x in key],
+                [(i, _WRAPPED[x]) for i, x in enumerate(key) if x in _WRAPPED],
+            )
         return got
 
-    def table(self, ws: Worksheet, r0: int, headers: Sequence[tuple[str, float]], rows,
-              fmts: list[str] | None = None, starts: list[int] | None = None) -> int:
+    def table(
+        self,
+        ws: Worksheet,
+        r0: int,
+        headers: Sequence[tuple[str, float]],
+        rows,
+        fmts: list[str] | None = None,
+        starts: list[int] | None = None,
+    ) -> int:
         """A header row and the rows below it (any iterable, written as it is consumed), with filter and sort
         arrows on the header, each row as tall as its wrapped texts need; returns the row after the last.
         starts: filled with the rows that begin each group of rows the iterable marks (a row given as
@@ -274,8 +305,13 @@ class _Book:
             return
         bands = [(0, 0.9999), (1, 1.9999), (2, 2.9999), (3, 3.9999), (4, 4)]
         for i, (lo, hi) in enumerate(bands):
-            ws.conditional_format(r1, c1, r2, c2, {"type": "cell", "criteria": "between", "minimum": lo,
-                                                   "maximum": hi, "format": self.levels[i]})
+            ws.conditional_format(
+                r1,
+                c1,
+                r2,
+                c2,
+                {"type": "cell", "criteria": "between", "minimum": lo, "maximum": hi, "format": self.levels[i]},
+            )
 
     def close(self) -> None:
         self.wb.close()
@@ -331,28 +367,68 @@ def _by_dimension(cons: Consolidation, rows_of):
 
 def _register(book: _Book, cons: Consolidation) -> None:
     reg = cons.register
-    counts = {s: sum(1 for r in reg if r.status == s) for s in ("returned", "outstanding", "rejected", "superseded",
-                                                               "unexpected")}
+    counts = {
+        s: sum(1 for r in reg if r.status == s)
+        for s in ("returned", "outstanding", "rejected", "superseded", "unexpected")
+    }
     ws = book.sheet("Register", "Returns register", "  ·  ".join(f"{n} {s}" for s, n in counts.items()))
-    headers = [("Status", 11), ("Partner id", 10), ("Name", 18), ("Organisation", 20), ("Email", 22), ("File", 22),
-               ("Reason / note", 34), ("Errors", 7), ("Warnings", 8), ("Info", 5), ("Sender", 18)]
-    rows = [[r.status, r.partner_id, r.name, r.organisation, r.email, r.file, r.reason, r.errors, r.warnings,
-             r.info, r.sender] for r in reg]
+    headers = [
+        ("Status", 11),
+        ("Partner id", 10),
+        ("Name", 18),
+        ("Organisation", 20),
+        ("Email", 22),
+        ("File", 22),
+        ("Reason / note", 34),
+        ("Errors", 7),
+        ("Warnings", 8),
+        ("Info", 5),
+        ("Sender", 18),
+    ]
+    rows = [
+        [
+            r.status,
+            r.partner_id,
+            r.name,
+            r.organisation,
+            r.email,
+            r.file,
+            r.reason,
+            r.errors,
+            r.warnings,
+            r.info,
+            r.sender,
+        ]
+        for r in reg
+    ]
     book.table(ws, 3, headers, rows, ["text"] * 7 + ["num"] * 3 + ["text"])
-    out = book.sheet("Outstanding", "Outstanding returns, ready for chasing",
-                     f"{counts['outstanding']} partner(s) have not returned an accepted workbook")
-    rows = [[r.name, r.organisation, r.email, r.partner_id, r.expected_file, r.reason] for r in reg
-            if r.status == "outstanding"]
-    book.table(out, 3, [("Name", 22), ("Organisation", 26), ("Email", 28), ("Partner id", 11), ("Workbook sent", 36),
-                        ("Note", 34)], rows)
+    out = book.sheet(
+        "Outstanding",
+        "Outstanding returns, ready for chasing",
+        f"{counts['outstanding']} partner(s) have not returned an accepted workbook",
+    )
+    rows = [
+        [r.name, r.organisation, r.email, r.partner_id, r.expected_file, r.reason]
+        for r in reg
+        if r.status == "outstanding"
+    ]
+    book.table(
+        out,
+        3,
+        [("Name", 22), ("Organisation", 26), ("Email", 28), ("Partner id", 11), ("Workbook sent", 36), ("Note", 34)],
+        rows,
+    )
 
 
 def _heat_map(book: _Book, cons: Consolidation) -> None:
     m = cons.matrix
     subs = [sub for _, _, sub in m.sub_elements()]
-    ws = book.sheet("Heat map", "Scores by partner and sub-element (0–4: the whole number is the level reached)",
-                    "Legend: 0 Not yet basic · 1 Basic level · 2 Early progress · 3 Substantial progress · 4 Mature. "
-                    "Moderate = partners differ by two levels or more.")
+    ws = book.sheet(
+        "Heat map",
+        "Scores by partner and sub-element (0–4: the whole number is the level reached)",
+        "Legend: 0 Not yet basic · 1 Basic level · 2 Early progress · 3 Substantial progress · 4 Mature. "
+        "Moderate = partners differ by two levels or more.",
+    )
     book.width(ws, 0, 0, 24)
     book.width(ws, 1, 1, 22)
     book.width(ws, 2, 1 + 2 * len(subs), 7.5)
@@ -369,13 +445,19 @@ def _heat_map(book: _Book, cons: Consolidation) -> None:
     fmts = ["text", "text"] + ["score"] * (len(subs) * len(COLUMNS))
     for r, p in enumerate(cons.participants, start=first):
         score = p.scores.score
-        book.row(ws, r, [p.name or p.key, p.organisation,
-                         *(score(sub.code, column) for sub in subs for column in COLUMNS)], fmts, fit=True)
+        book.row(
+            ws,
+            r,
+            [p.name or p.key, p.organisation, *(score(sub.code, column) for sub in subs for column in COLUMNS)],
+            fmts,
+            fit=True,
+        )
     last = first + len(cons.participants) - 1
     book.level_colours(ws, first, 2, last, 1 + 2 * len(subs), text=False, names=m.level_names)
     stats_row = last + 2
-    columns = [(2 + 2 * i + j, cons.stats(sub.code, column)) for i, sub in enumerate(subs)
-               for j, column in enumerate(COLUMNS)]
+    columns = [
+        (2 + 2 * i + j, cons.stats(sub.code, column)) for i, sub in enumerate(subs) for j, column in enumerate(COLUMNS)
+    ]
 
     # One row at a time (constant-memory mode): a statistic's label, then its formula in every column.
     for k, label in enumerate(STAT_ROWS):
@@ -390,8 +472,14 @@ def _heat_map(book: _Book, cons: Consolidation) -> None:
         ws.write_string(stats_row + 6, c, text, book.f["text"])
     book.level_colours(ws, stats_row + 1, 2, stats_row + 3, 1 + 2 * len(subs), text=False, names=m.level_names)
     ws.freeze_panes(first, 2)
-    book.print(ws, stats_row + 6, 1 + 2 * len(subs), rows=(top, head), cols=(0, 1),
-               v_breaks=[2 + 2 * i for i in _dimension_starts(cons)])
+    book.print(
+        ws,
+        stats_row + 6,
+        1 + 2 * len(subs),
+        rows=(top, head),
+        cols=(0, 1),
+        v_breaks=[2 + 2 * i for i in _dimension_starts(cons)],
+    )
 
 
 STAT_ROWS = ("Count", "Median", "Min", "Max", "Spread (levels)", "Moderate?")
@@ -414,8 +502,11 @@ def _stat(label: str, rng: str, spread: str, st: dict) -> tuple[str, str, object
 def _levels_grid(book: _Book, cons: Consolidation) -> None:
     m = cons.matrix
     subs = [sub for _, _, sub in m.sub_elements()]
-    ws = book.sheet("Levels", "Level by partner and sub-element, as words (from the ticked criteria)",
-                    "Own overall ratings, where given, are in the Change sheet.")
+    ws = book.sheet(
+        "Levels",
+        "Level by partner and sub-element, as words (from the ticked criteria)",
+        "Own overall ratings, where given, are in the Change sheet.",
+    )
     book.width(ws, 0, 0, 16)
     book.width(ws, 1, 1, 16)
     book.width(ws, 2, 1 + 2 * len(subs), 12)
@@ -428,13 +519,24 @@ def _levels_grid(book: _Book, cons: Consolidation) -> None:
     fmts = ["text", "text"] + ["text"] * (len(subs) * len(COLUMNS))
     for r, p in enumerate(cons.participants, start=5):
         level = p.scores.level
-        book.row(ws, r, [p.name or p.key, p.organisation,
-                         *(level(sub.code, column) for sub in subs for column in COLUMNS)], fmts, fit=True)
+        book.row(
+            ws,
+            r,
+            [p.name or p.key, p.organisation, *(level(sub.code, column) for sub in subs for column in COLUMNS)],
+            fmts,
+            fit=True,
+        )
     last = 4 + len(cons.participants)
     book.level_colours(ws, 5, 2, last, 1 + 2 * len(subs), text=True, names=m.level_names)
     ws.freeze_panes(5, 2)
-    book.print(ws, max(last, 5), 1 + 2 * len(subs), rows=(4, 4), cols=(0, 1),
-               v_breaks=[2 + 2 * i for i in _dimension_starts(cons)])
+    book.print(
+        ws,
+        max(last, 5),
+        1 + 2 * len(subs),
+        rows=(4, 4),
+        cols=(0, 1),
+        v_breaks=[2 + 2 * i for i in _dimension_starts(cons)],
+    )
 
 
 def _elements(book: _Book, cons: Consolidation) -> None:
@@ -458,9 +560,20 @@ def _elements(book: _Book, cons: Consolidation) -> None:
         ws.write_string(3, 2 + i, label, book.f["head"])
     fmts = ["plain", "plain"] + ["score"] * len(cols)
     for r, p in enumerate(cons.participants, start=4):
-        book.row(ws, r, [p.name or p.key, p.organisation,
-                         *(cons.element_score(p, obj, column) if kind == "el" else cons.dimension_score(p, obj, column)
-                           for _, (kind, obj), column in cols)], fmts, fit=True)
+        book.row(
+            ws,
+            r,
+            [
+                p.name or p.key,
+                p.organisation,
+                *(
+                    cons.element_score(p, obj, column) if kind == "el" else cons.dimension_score(p, obj, column)
+                    for _, (kind, obj), column in cols
+                ),
+            ],
+            fmts,
+            fit=True,
+        )
     last = 3 + len(cons.participants)
     ws.write_string(last + 2, 0, "Median", book.f["bold"])
     for i in range(len(cols)):
@@ -474,36 +587,68 @@ def _elements(book: _Book, cons: Consolidation) -> None:
 
 def _change(book: _Book, cons: Consolidation) -> None:
     m = cons.matrix
-    ws = book.sheet("Change", "Baseline → 12 months, per sub-element and partner",
-                    "Change = 12 months score − baseline score, where both were assessed.")
+    ws = book.sheet(
+        "Change",
+        "Baseline → 12 months, per sub-element and partner",
+        "Change = 12 months score − baseline score, where both were assessed.",
+    )
 
     def rows(sub):  # a row per partner, made as they are written
         for p in cons.participants:
             sc = p.scores
             bs, ts = sc.score(sub.code, BASELINE), sc.score(sub.code, TWELVE_MONTHS)
-            yield [sub.code, sub.name, p.name or p.key, p.organisation,
-                   bs, sc.level(sub.code, BASELINE), sc.rating(sub.code, BASELINE),
-                   ts, sc.level(sub.code, TWELVE_MONTHS), sc.rating(sub.code, TWELVE_MONTHS),
-                   round(ts - bs, 4) if bs is not None and ts is not None else None]
+            yield [
+                sub.code,
+                sub.name,
+                p.name or p.key,
+                p.organisation,
+                bs,
+                sc.level(sub.code, BASELINE),
+                sc.rating(sub.code, BASELINE),
+                ts,
+                sc.level(sub.code, TWELVE_MONTHS),
+                sc.rating(sub.code, TWELVE_MONTHS),
+                round(ts - bs, 4) if bs is not None and ts is not None else None,
+            ]
 
-    headers = [("Code", 6), ("Sub-element", 18), ("Partner", 16), ("Organisation", 18), ("Baseline score", 9),
-               ("Baseline level", 21), ("Baseline own rating", 14), ("12 months score", 9), ("12 months level", 21),
-               ("12 months own rating", 14), ("Change", 8)]
+    headers = [
+        ("Code", 6),
+        ("Sub-element", 18),
+        ("Partner", 16),
+        ("Organisation", 18),
+        ("Baseline score", 9),
+        ("Baseline level", 21),
+        ("Baseline own rating", 14),
+        ("12 months score", 9),
+        ("12 months level", 21),
+        ("12 months own rating", 14),
+        ("Change", 8),
+    ]
     starts: list[int] = []
-    end = book.table(ws, 3, headers, _by_dimension(cons, rows), ["text"] * 4 + ["score", "text", "text", "score",
-                                                                               "text", "text", "score"], starts)
+    end = book.table(
+        ws,
+        3,
+        headers,
+        _by_dimension(cons, rows),
+        ["text"] * 4 + ["score", "text", "text", "score", "text", "text", "score"],
+        starts,
+    )
     book.level_colours(ws, 4, 5, end, 5, text=True, names=m.level_names)
     book.level_colours(ws, 4, 8, end, 8, text=True, names=m.level_names)
     r = end + 2
     ws.write_string(r, 0, "Per sub-element (medians)", book.f["bold"])
     r += 1
-    for c, h in enumerate(("Code", "Sub-element", "Baseline median", "12 months median", "Median change",
-                           "Partners with both")):
+    for c, h in enumerate(
+        ("Code", "Sub-element", "Baseline median", "12 months median", "Median change", "Partners with both")
+    ):
         ws.write_string(r, c, h, book.f["head"])
     for _, _, sub in m.sub_elements():
         r += 1
-        both = [(b, t) for b, t in zip(cons.scores(sub.code, BASELINE), cons.scores(sub.code, TWELVE_MONTHS),
-                                        strict=True) if b is not None and t is not None]
+        both = [
+            (b, t)
+            for b, t in zip(cons.scores(sub.code, BASELINE), cons.scores(sub.code, TWELVE_MONTHS), strict=True)
+            if b is not None and t is not None
+        ]
         book.put(ws, r, 0, sub.code)
         book.put(ws, r, 1, sub.name)
         book.put(ws, r, 2, cons.stats(sub.code, BASELINE)["median"], "score")
@@ -517,22 +662,40 @@ def _criteria(book: _Book, cons: Consolidation) -> None:
     counts = cons.criterion_counts()
     n = len(cons.participants)
     ws = book.sheet("Criteria", "How many partners ticked each criterion", f"{n} partner return(s) counted")
+
     def rows(sub):
         for crit in sub.criteria:
             b, t = counts.get((crit.code, BASELINE), 0), counts.get((crit.code, TWELVE_MONTHS), 0)
             yield [crit.code, sub.code, crit.level, crit.text, b, t, b / n if n else None, t / n if n else None]
 
-    book.table(ws, 3, [("Code", 8), ("Sub-element", 10), ("Progress level", 18), ("Criterion", 70),
-                       ("Baseline ticks", 10), ("12 months ticks", 10), ("Baseline %", 10), ("12 months %", 10)],
-               _by_dimension(cons, rows), ["text", "text", "text", "text", "num", "num", "pct", "pct"], [])
+    book.table(
+        ws,
+        3,
+        [
+            ("Code", 8),
+            ("Sub-element", 10),
+            ("Progress level", 18),
+            ("Criterion", 70),
+            ("Baseline ticks", 10),
+            ("12 months ticks", 10),
+            ("Baseline %", 10),
+            ("12 months %", 10),
+        ],
+        _by_dimension(cons, rows),
+        ["text", "text", "text", "text", "num", "num", "pct", "pct"],
+        [],
+    )
 
 
 def _support(book: _Book, cons: Consolidation, counts: dict[tuple[str, str, str], int], others: SortedRows) -> None:
     """The checklist with each item's progress level beside it and how many partners hold it, then the 'Other'
     items partners added (their text, and whether ticked), then the levels claimed without evidence."""
     n = len(cons.participants)
-    ws = book.sheet("Supporting information", "Supporting information: coverage",
-                    "How many partners hold each item; 'Other' items and levels claimed without evidence follow.")
+    ws = book.sheet(
+        "Supporting information",
+        "Supporting information: coverage",
+        "How many partners hold each item; 'Other' items and levels claimed without evidence follow.",
+    )
 
     def rows(sub):
         for item in sub.supporting_information:
@@ -542,9 +705,22 @@ def _support(book: _Book, cons: Consolidation, counts: dict[tuple[str, str, str]
             yield [sub.code, item.id, item.level or "", item.text, b, t, b / n if n else None]
 
     starts: list[int] = []
-    end = book.table(ws, 3, [("Sub-element", 10), ("Ref", 10), ("Progress level", 16), ("Supporting information", 60),
-                             ("Baseline", 9), ("12 months", 9), ("Baseline coverage", 10)], _by_dimension(cons, rows),
-                     ["text"] * 4 + ["num", "num", "pct"], starts)
+    end = book.table(
+        ws,
+        3,
+        [
+            ("Sub-element", 10),
+            ("Ref", 10),
+            ("Progress level", 16),
+            ("Supporting information", 60),
+            ("Baseline", 9),
+            ("12 months", 9),
+            ("Baseline coverage", 10),
+        ],
+        _by_dimension(cons, rows),
+        ["text"] * 4 + ["num", "num", "pct"],
+        starts,
+    )
     r = end + 1
     section = [r]
     ws.write_string(r, 0, "'Other' supporting information added by partners", book.f["bold"])
@@ -588,8 +764,7 @@ class _Texts:
         for p in cons.participants:
             ret = p.report.ret
             who = p.name or p.key
-            support, groups, notes, others = (ret.texts.load() if ret.texts
-                                              else texts_of([*ret.answers, *ret.extra]))
+            support, groups, notes, others = ret.texts.load() if ret.texts else texts_of([*ret.answers, *ret.extra])
             if ret.layout is not None and ret.layout.template_version == "1":
                 # Template 1 keyed its supporting information by position (S1, S2…): counted under the item's
                 # id where the line is still the same one (as the 12-months re-issue places it), else not at all.
@@ -597,29 +772,68 @@ class _Texts:
                 ids = layout_mod.template_one_item_ids(ret.layout, current)
                 support = [(code, ids.get((code, item), item) or "", column) for code, item, column in support]
             for code, item, where, text, ticked in others:
-                self.others.add((_code_key(code), who.lower(), ret.file, _code_key(item)),
-                                [code, item, who, text, "✓" if BASELINE in ticked else "",
-                                 "✓" if TWELVE_MONTHS in ticked else "", f"{ret.file} · {where}"])
+                self.others.add(
+                    (_code_key(code), who.lower(), ret.file, _code_key(item)),
+                    [
+                        code,
+                        item,
+                        who,
+                        text,
+                        "✓" if BASELINE in ticked else "",
+                        "✓" if TWELVE_MONTHS in ticked else "",
+                        f"{ret.file} · {where}",
+                    ],
+                )
             for key in support:
                 self.support[key] += 1
             for code, item, cell, g in groups:
                 timescale = str(g.get("timescale", "")) or TIMESCALE_ORDER_LAST
-                self.actions.add((_timescale_rank(timescale, names), _code_key(code), who.lower(), ret.file, int(item)),
-                                 [timescale, code, who, p.organisation, g.get("barrier", ""),
-                                  g.get("priority_action", ""), g.get("owner", ""), g.get("action_notes", ""),
-                                  ret.file, cell])
+                self.actions.add(
+                    (_timescale_rank(timescale, names), _code_key(code), who.lower(), ret.file, int(item)),
+                    [
+                        timescale,
+                        code,
+                        who,
+                        p.organisation,
+                        g.get("barrier", ""),
+                        g.get("priority_action", ""),
+                        g.get("owner", ""),
+                        g.get("action_notes", ""),
+                        ret.file,
+                        cell,
+                    ],
+                )
             for code, field, where, text in notes:
                 kind = NOTE_KINDS[field]
-                self.notes.add((_code_key(code) if code else (999,), who.lower(), kind, where),
-                               [code, who, p.organisation, kind, text, ret.file, where])
+                self.notes.add(
+                    (_code_key(code) if code else (999,), who.lower(), kind, where),
+                    [code, who, p.organisation, kind, text, ret.file, where],
+                )
 
 
 def _actions(book: _Book, cons: Consolidation, rows: SortedRows) -> None:
-    ws = book.sheet("Barriers & actions", "Barriers to change and priority actions, by timescale",
-                    "; ".join(f"{t.name}: {t.meaning}" for t in cons.matrix.timescales) + ". Filter with the arrows.")
-    book.table(ws, 3, [("Timescale", 10), ("Sub-element", 8), ("Partner", 16), ("Organisation", 17),
-                       ("Barrier to change", 34), ("Priority action", 34), ("Owner", 13), ("Notes", 24), ("File", 17),
-                       ("Cell", 13)], rows)
+    ws = book.sheet(
+        "Barriers & actions",
+        "Barriers to change and priority actions, by timescale",
+        "; ".join(f"{t.name}: {t.meaning}" for t in cons.matrix.timescales) + ". Filter with the arrows.",
+    )
+    book.table(
+        ws,
+        3,
+        [
+            ("Timescale", 10),
+            ("Sub-element", 8),
+            ("Partner", 16),
+            ("Organisation", 17),
+            ("Barrier to change", 34),
+            ("Priority action", 34),
+            ("Owner", 13),
+            ("Notes", 24),
+            ("File", 17),
+            ("Cell", 13),
+        ],
+        rows,
+    )
 
 
 @lru_cache(maxsize=1024)
@@ -629,15 +843,26 @@ def _code_key(code: str) -> tuple:
 
 def _notes(book: _Book, cons: Consolidation, rows: SortedRows) -> None:
     ws = book.sheet("Notes", "Notes, 'Other' supporting information and anything typed outside the template")
-    book.table(ws, 3, [("Sub-element", 9), ("Partner", 18), ("Organisation", 20), ("Kind", 14), ("Text", 70),
-                       ("File", 22), ("Cell", 16)], rows)
+    book.table(
+        ws,
+        3,
+        [
+            ("Sub-element", 9),
+            ("Partner", 18),
+            ("Organisation", 20),
+            ("Kind", 14),
+            ("Text", 70),
+            ("File", 22),
+            ("Cell", 16),
+        ],
+        rows,
+    )
 
 
 def _findings(book: _Book, cons: Consolidation) -> None:
     ws = book.sheet("Findings", "Every finding of every file")
     rows = ([f.file, f.severity.value, f.code, f.sheet, f.cell, f.message] for f in cons.findings())
-    book.table(ws, 3, [("File", 26), ("Severity", 9), ("Code", 20), ("Sheet", 20), ("Cell", 8), ("Message", 88)],
-               rows)
+    book.table(ws, 3, [("File", 26), ("Severity", 9), ("Code", 20), ("Sheet", 20), ("Cell", 8), ("Message", 88)], rows)
 
 
 def _charts(book: _Book, cons: Consolidation) -> None:
@@ -654,8 +879,14 @@ def _charts(book: _Book, cons: Consolidation) -> None:
     last = r0 + len(subs)
     chart = book.wb.add_chart({"type": "column"})
     for j in range(1, len(COLUMNS) + 1):
-        chart.add_series({"name": ["Charts", r0, j], "categories": ["Charts", r0 + 1, 0, last, 0],
-                          "values": ["Charts", r0 + 1, j, last, j], "fill": {"color": ("#6B8FB8", "#1F3A5F")[j - 1]}})
+        chart.add_series(
+            {
+                "name": ["Charts", r0, j],
+                "categories": ["Charts", r0 + 1, 0, last, 0],
+                "values": ["Charts", r0 + 1, j, last, j],
+                "fill": {"color": ("#6B8FB8", "#1F3A5F")[j - 1]},
+            }
+        )
     chart.set_title({"name": "Median score per sub-element"})
     chart.set_y_axis({"min": 0, "max": 4, "major_unit": 1, "name": "Score (level)"})
     chart.set_size({"width": 900, "height": 380})
@@ -675,9 +906,15 @@ def _charts(book: _Book, cons: Consolidation) -> None:
     dl = d0 + len(subs)
     bar = book.wb.add_chart({"type": "bar", "subtype": "stacked"})
     for j in range(1, len(names) + 1):
-        bar.add_series({"name": ["Charts", d0, j], "categories": ["Charts", d0 + 1, 0, dl, 0],
-                        "values": ["Charts", d0 + 1, j, dl, j], "fill": {"color": LEVEL_FILLS[j - 1]},
-                        "border": {"color": "#6B7280"}})
+        bar.add_series(
+            {
+                "name": ["Charts", d0, j],
+                "categories": ["Charts", d0 + 1, 0, dl, 0],
+                "values": ["Charts", d0 + 1, j, dl, j],
+                "fill": {"color": LEVEL_FILLS[j - 1]},
+                "border": {"color": "#6B7280"},
+            }
+        )
     bar.set_title({"name": "Distribution of levels at baseline"})
     bar.set_x_axis({"name": "Partners"})
     bar.set_y_axis({"reverse": True})
@@ -706,10 +943,14 @@ def _sectors(book: _Book, cons: Consolidation) -> None:
     for p in cons.participants:
         groups[sector_of(p)].append(p)
     sectors = sorted(groups, key=lambda s: (s == OTHER_SECTOR, s.lower(), s))
-    ws = book.sheet("Sectors", "Median score by partner sector",
-                    "Sector: the partner's role in the partners list; without one, 'Other'. (n) = partners.")
-    ws.write_string(2, 0, "0 Not yet basic · 1 Basic level · 2 Early progress · 3 Substantial progress · 4 Mature",
-                    book.f["sub"])
+    ws = book.sheet(
+        "Sectors",
+        "Median score by partner sector",
+        "Sector: the partner's role in the partners list; without one, 'Other'. (n) = partners.",
+    )
+    ws.write_string(
+        2, 0, "0 Not yet basic · 1 Basic level · 2 Early progress · 3 Substantial progress · 4 Mature", book.f["sub"]
+    )
     book.width(ws, 0, 0, 6)
     book.width(ws, 1, 1, 42)  # the longest name on one line
     book.width(ws, 2, 1 + 2 * max(len(sectors), 1), 7)
@@ -733,8 +974,21 @@ def _sectors(book: _Book, cons: Consolidation) -> None:
         for el in dim.elements:
             for sub in el.assessed:
                 r += 1
-                book.row(ws, r, [sub.code, sub.name, *(median(v for p in groups[s] if (v := p.scores.score(
-                    sub.code, column)) is not None) for s in sectors for column in COLUMNS)], fmts, fit=True)
+                book.row(
+                    ws,
+                    r,
+                    [
+                        sub.code,
+                        sub.name,
+                        *(
+                            median(v for p in groups[s] if (v := p.scores.score(sub.code, column)) is not None)
+                            for s in sectors
+                            for column in COLUMNS
+                        ),
+                    ],
+                    fmts,
+                    fit=True,
+                )
     book.level_colours(ws, head + 1, 2, r, 1 + 2 * len(sectors), text=False, names=m.level_names)
     landscape = len(sectors) > 3
     if not landscape:

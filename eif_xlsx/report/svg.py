@@ -43,9 +43,11 @@ def score_text(score: float | None) -> str:
 
 
 def _svg(height: float, title: str, body: list[str]) -> str:
-    return (f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {WIDTH} {_n(height)}" width="{WIDTH}" '
-            f'height="{_n(height)}" role="img" aria-label="{escape(title)}" {FONT} font-size="11">'
-            f"<title>{escape(title)}</title>" + "".join(body) + "</svg>")
+    return (
+        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {WIDTH} {_n(height)}" width="{WIDTH}" '
+        f'height="{_n(height)}" role="img" aria-label="{escape(title)}" {FONT} font-size="11">'
+        f"<title>{escape(title)}</title>" + "".join(body) + "</svg>"
+    )
 
 
 def _label(y: float, text: str) -> str:
@@ -57,10 +59,12 @@ def _axis(plot: float, ticks: list[tuple[float, str]], height: float) -> list[st
     out = []
     for frac, text in ticks:
         x = LABEL + frac * plot
-        out.append(f'<line x1="{_n(x)}" y1="{TOP - 4}" x2="{_n(x)}" y2="{_n(height - 4)}" stroke="{RULE}" '
-                   'stroke-width="0.5"/>')
-        out.append(f'<text x="{_n(x)}" y="{TOP - 8}" fill="{MUTED}" font-size="10" text-anchor="middle">'
-                   f"{escape(text)}</text>")
+        out.append(
+            f'<line x1="{_n(x)}" y1="{TOP - 4}" x2="{_n(x)}" y2="{_n(height - 4)}" stroke="{RULE}" stroke-width="0.5"/>'
+        )
+        out.append(
+            f'<text x="{_n(x)}" y="{TOP - 8}" fill="{MUTED}" font-size="10" text-anchor="middle">{escape(text)}</text>'
+        )
     return out
 
 
@@ -86,22 +90,29 @@ def stacked_bars(rows: list[StackRow], names: list[str], fills: list[str], title
             if not count:
                 continue
             w = plot * count / most
-            body.append(f'<rect x="{_n(x)}" y="{_n(y + 3)}" width="{_n(w)}" height="{ROW - 6}" fill="{fills[level]}" '
-                        f'stroke="{MUTED}" stroke-width="0.5"><title>{escape(names[level])}: {count}</title></rect>')
+            body.append(
+                f'<rect x="{_n(x)}" y="{_n(y + 3)}" width="{_n(w)}" height="{ROW - 6}" fill="{fills[level]}" '
+                f'stroke="{MUTED}" stroke-width="0.5"><title>{escape(names[level])}: {count}</title></rect>'
+            )
             if w >= 14:
-                body.append(f'<text x="{_n(x + w / 2)}" y="{_n(y + 15)}" fill="{INK}" font-size="10" '
-                            f'text-anchor="middle">{count}</text>')
+                body.append(
+                    f'<text x="{_n(x + w / 2)}" y="{_n(y + 15)}" fill="{INK}" font-size="10" '
+                    f'text-anchor="middle">{count}</text>'
+                )
             x += w
         total = sum(r.counts)
         if r.median is not None and total:
             # where the median partner falls along the bar: the partners below the median's level, and half of those
             # at it
             mx = LABEL + plot * _median_position(r.counts, r.median) / most
-            body.append(f'<path d="M{_n(mx - 5)} {_n(y - 2)} h10 l-5 7 z" fill="{ACCENT}">'
-                        f"<title>median {score_text(r.median)}</title></path>")
+            body.append(
+                f'<path d="M{_n(mx - 5)} {_n(y - 2)} h10 l-5 7 z" fill="{ACCENT}">'
+                f"<title>median {score_text(r.median)}</title></path>"
+            )
         tail = f"{total}" + (f"  {r.flag}" if r.flag else "")
-        body.append(f'<text x="{_n(LABEL + plot + 8)}" y="{_n(y + 15)}" fill="{MUTED}" font-size="10">'
-                    f"{escape(tail)}</text>")
+        body.append(
+            f'<text x="{_n(LABEL + plot + 8)}" y="{_n(y + 15)}" fill="{MUTED}" font-size="10">{escape(tail)}</text>'
+        )
     return _svg(height, title, body)
 
 
@@ -135,17 +146,25 @@ def dumbbells(rows: list[Move], names: list[str], title: str) -> str:
         xs = [None if v is None else LABEL + plot * v / top for v in (r.baseline, r.twelve_months)]
         if xs[0] is not None and xs[1] is not None:
             colour = "#15803D" if xs[1] > xs[0] + 0.01 else ("#B91C1C" if xs[1] < xs[0] - 0.01 else MUTED)
-            body.append(f'<line x1="{_n(xs[0])}" y1="{_n(y)}" x2="{_n(xs[1])}" y2="{_n(y)}" stroke="{colour}" '
-                        'stroke-width="3"/>')
+            body.append(
+                f'<line x1="{_n(xs[0])}" y1="{_n(y)}" x2="{_n(xs[1])}" y2="{_n(y)}" stroke="{colour}" '
+                'stroke-width="3"/>'
+            )
         if xs[0] is not None:
-            body.append(f'<circle cx="{_n(xs[0])}" cy="{_n(y)}" r="5" fill="#FFFFFF" stroke="{ACCENT}" '
-                        f'stroke-width="2"><title>baseline median {score_text(r.baseline)}</title></circle>')
+            body.append(
+                f'<circle cx="{_n(xs[0])}" cy="{_n(y)}" r="5" fill="#FFFFFF" stroke="{ACCENT}" '
+                f'stroke-width="2"><title>baseline median {score_text(r.baseline)}</title></circle>'
+            )
         if xs[1] is not None:
-            body.append(f'<circle cx="{_n(xs[1])}" cy="{_n(y)}" r="5" fill="{ACCENT}">'
-                        f"<title>12 months median {score_text(r.twelve_months)}</title></circle>")
+            body.append(
+                f'<circle cx="{_n(xs[1])}" cy="{_n(y)}" r="5" fill="{ACCENT}">'
+                f"<title>12 months median {score_text(r.twelve_months)}</title></circle>"
+            )
         if r.note:
-            body.append(f'<text x="{_n(LABEL + plot + 14)}" y="{_n(y + 4)}" fill="{MUTED}" font-size="10">'
-                        f"{escape(r.note)}</text>")
+            body.append(
+                f'<text x="{_n(LABEL + plot + 14)}" y="{_n(y + 4)}" fill="{MUTED}" font-size="10">'
+                f"{escape(r.note)}</text>"
+            )
     return _svg(height, title, body)
 
 
@@ -166,9 +185,12 @@ def share_bars(rows: list[Share], title: str) -> str:
         body.append(_label(y, r.label))
         body.append(f'<rect x="{LABEL}" y="{_n(y + 3)}" width="{_n(plot)}" height="{ROW - 6}" fill="#F3F4F6"/>')
         if r.share:
-            body.append(f'<rect x="{LABEL}" y="{_n(y + 3)}" width="{_n(plot * r.share)}" height="{ROW - 6}" '
-                        f'fill="#6B8FB8"/>')
+            body.append(
+                f'<rect x="{LABEL}" y="{_n(y + 3)}" width="{_n(plot * r.share)}" height="{ROW - 6}" fill="#6B8FB8"/>'
+            )
         pct = "–" if r.share is None else f"{fixed(100 * r.share, 0)} %"
-        body.append(f'<text x="{_n(LABEL + plot + 8)}" y="{_n(y + 15)}" fill="{INK}" font-size="10">'
-                    f"{escape(pct)} ({escape(r.text)})</text>")
+        body.append(
+            f'<text x="{_n(LABEL + plot + 8)}" y="{_n(y + 15)}" fill="{INK}" font-size="10">'
+            f"{escape(pct)} ({escape(r.text)})</text>"
+        )
     return _svg(height, title, body)

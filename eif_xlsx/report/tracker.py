@@ -12,15 +12,28 @@ from eif_xlsx.report.summary import _Book
 from eif_xlsx.spool import SortedRows
 
 EMPTY_PERIODS = ("Period 1", "Period 2", "Period 3", "Period 4")
-HEAD = ("Core purpose", "Commissioning intention", "Target population", "Lead commissioner", "Id", "Kind",
-        "Indicator", "Unit", "Direction of improvement", "Baseline", "Target")
+HEAD = (
+    "Core purpose",
+    "Commissioning intention",
+    "Target population",
+    "Lead commissioner",
+    "Id",
+    "Kind",
+    "Indicator",
+    "Unit",
+    "Direction of improvement",
+    "Baseline",
+    "Target",
+)
 WIDTHS = (14, 20, 16, 16, 11, 10, 29, 9, 10, 8, 8)
 TAIL = ("Latest", "Change", "Trend", "RAG", "Sparkline")
 DIRECTIONS = ["higher", "lower", "none"]  # which value is better (model.Direction); 'none': no RAG, no trend
 
 
-_MONTHS = {m: i for i, m in enumerate(("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov",
-                                       "dec"), start=1)}
+_MONTHS = {
+    m: i
+    for i, m in enumerate(("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"), start=1)
+}
 
 
 def _period_key(period: str) -> tuple:
@@ -51,15 +64,35 @@ def write_tracker(iset: IndicatorSet, values, path: Path, header: str = "") -> P
     round), else the set's organisation."""
     book = _Book(path, f"Commissioning-indicator tracker: {iset.title}", header or iset.organisation or "")
     f = book.f
-    heading = book.wb.add_format({"font_name": "Arial", "font_size": 10, "bold": True, "italic": True,
-                                  "text_wrap": True, "valign": "top", "bg_color": "#EEF2F7"})
-    heading_line = book.wb.add_format({"font_name": "Arial", "font_size": 10, "bold": True, "italic": True,
-                                       "valign": "top", "bg_color": "#EEF2F7"})  # context on a heading's row
-    locked_input = book.wb.add_format({"font_name": "Arial", "font_size": 10, "bg_color": "#FFF9DB", "border": 1,
-                                       "border_color": "#9CA3AF", "valign": "top"})
-    ws = book.sheet("Tracker", f"{iset.organisation + ': ' if iset.organisation else ''}{iset.title}",
-                    f"Outcome: {iset.outcome}. Fill in direction, baseline and target; RAG and change update "
-                    "themselves.")
+    heading = book.wb.add_format(
+        {
+            "font_name": "Arial",
+            "font_size": 10,
+            "bold": True,
+            "italic": True,
+            "text_wrap": True,
+            "valign": "top",
+            "bg_color": "#EEF2F7",
+        }
+    )
+    heading_line = book.wb.add_format(
+        {"font_name": "Arial", "font_size": 10, "bold": True, "italic": True, "valign": "top", "bg_color": "#EEF2F7"}
+    )  # context on a heading's row
+    locked_input = book.wb.add_format(
+        {
+            "font_name": "Arial",
+            "font_size": 10,
+            "bg_color": "#FFF9DB",
+            "border": 1,
+            "border_color": "#9CA3AF",
+            "valign": "top",
+        }
+    )
+    ws = book.sheet(
+        "Tracker",
+        f"{iset.organisation + ': ' if iset.organisation else ''}{iset.title}",
+        f"Outcome: {iset.outcome}. Fill in direction, baseline and target; RAG and change update themselves.",
+    )
     # One pass: the distinct values of each indicator and period, where each value came from (the Values sheet),
     # and every value as the Conflicts sheet lists it, kept there if its indicator and period turn out in conflict.
     by_cell: dict[tuple[str, str], set] = defaultdict(set)
@@ -70,11 +103,25 @@ def write_tracker(iset: IndicatorSet, values, path: Path, header: str = "") -> P
         if v.period and v.value not in (None, ""):
             by_cell[(v.indicator_id, v.period)].add(v.value if isinstance(v.value, float) else str(v.value))
         per_cell[(v.indicator_id, v.period)] += 1
-        rows.add(_shared(one, v.indicator_id, v.period, v.partner, v.file),
-                 [v.indicator_id, v.period, v.value, v.numerator, v.denominator, v.rag, v.commentary, v.partner,
-                  v.file, v.cell])
-        reported.add(_shared(one, v.indicator_id, v.period, v.partner),
-                     [v.indicator_id, v.period, v.partner, v.value, v.file, v.cell])
+        rows.add(
+            _shared(one, v.indicator_id, v.period, v.partner, v.file),
+            [
+                v.indicator_id,
+                v.period,
+                v.value,
+                v.numerator,
+                v.denominator,
+                v.rag,
+                v.commentary,
+                v.partner,
+                v.file,
+                v.cell,
+            ],
+        )
+        reported.add(
+            _shared(one, v.indicator_id, v.period, v.partner),
+            [v.indicator_id, v.period, v.partner, v.value, v.file, v.cell],
+        )
     periods = sorted({p for (_, p) in by_cell}, key=_period_key) or list(EMPTY_PERIODS)
     in_conflict = {cell for cell, got in by_cell.items() if len(got) > 1}
     conflicts = (row for row in reported if (row[0], row[1]) in in_conflict)
@@ -144,25 +191,51 @@ def write_tracker(iset: IndicatorSet, values, path: Path, header: str = "") -> P
         latest, base, target, direction = a1(r, latest_c), a1(r, 9), a1(r, 10), a1(r, 8)
         change = a1(r, change_c)
         ws.write_formula(r, latest_c, f'=IFERROR(LOOKUP(2,1/({rng}<>""),{rng}),"")', f["score"], "")
-        ws.write_formula(r, change_c, f'=IF(OR({base}="",{latest}="",NOT(ISNUMBER({latest}))),"",{latest}-{base})',
-                         f["score"], "")
+        ws.write_formula(
+            r, change_c, f'=IF(OR({base}="",{latest}="",NOT(ISNUMBER({latest}))),"",{latest}-{base})', f["score"], ""
+        )
         # Trend and RAG by the direction: 'higher' or 'lower' is better; 'none' (or no direction) gives neither.
-        ws.write_formula(r, trend_c, f'=IF(OR({change}="",{direction}="none",{direction}=""),"",IF({change}=0,'
-                                     f'"no change",IF(({change}>0)=({direction}="higher"),"improving",'
-                                     f'"worsening")))', f["text"], "")
+        ws.write_formula(
+            r,
+            trend_c,
+            f'=IF(OR({change}="",{direction}="none",{direction}=""),"",IF({change}=0,'
+            f'"no change",IF(({change}>0)=({direction}="higher"),"improving",'
+            f'"worsening")))',
+            f["text"],
+            "",
+        )
         up = f'IF({latest}>={target},"Green",IF(AND({base}<>"",{latest}>{base}),"Amber","Red"))'
         down = f'IF({latest}<={target},"Green",IF(AND({base}<>"",{latest}<{base}),"Amber","Red"))'
-        ws.write_formula(r, rag_c, f'=IF(OR({target}="",{latest}="",{direction}="",{direction}="none",'
-                                   f'NOT(ISNUMBER({latest}))),"",IF({direction}="lower",{down},{up}))', f["bold"], "")
+        ws.write_formula(
+            r,
+            rag_c,
+            f'=IF(OR({target}="",{latest}="",{direction}="",{direction}="none",'
+            f'NOT(ISNUMBER({latest}))),"",IF({direction}="lower",{down},{up}))',
+            f["bold"],
+            "",
+        )
         sparklines.append((a1(r, spark_c), f"Tracker!{rng}"))
         r += 1
     last = r - 1
     if sparklines:  # one group of sparklines, one per indicator: the same style for all, set up once
-        ws.add_sparkline(first, spark_c, {"location": [cell for cell, _ in sparklines],
-                                          "range": [rng for _, rng in sparklines], "markers": True})
+        ws.add_sparkline(
+            first,
+            spark_c,
+            {"location": [cell for cell, _ in sparklines], "range": [rng for _, rng in sparklines], "markers": True},
+        )
     for word, colour in (("Green", "#C6EFCE"), ("Amber", "#FFEB9C"), ("Red", "#FFC7CE")):
-        ws.conditional_format(first, rag_c, last, rag_c, {"type": "cell", "criteria": "==", "value": f'"{word}"',
-                                                          "format": book.wb.add_format({"bg_color": colour})})
+        ws.conditional_format(
+            first,
+            rag_c,
+            last,
+            rag_c,
+            {
+                "type": "cell",
+                "criteria": "==",
+                "value": f'"{word}"',
+                "format": book.wb.add_format({"bg_color": colour}),
+            },
+        )
     ws.autofilter(head_row, 0, last, spark_c)
     ws.freeze_panes(head_row + 1, 7)
     # Printed in two runs of pages: the indicators with their context, then their values, RAG and trend beside
@@ -170,12 +243,31 @@ def write_tracker(iset: IndicatorSet, values, path: Path, header: str = "") -> P
     book.print(ws, last, spark_c, rows=(head_row, head_row), cols=(4, 6), h_breaks=purpose_starts, v_breaks=[p0])
     # Where each value came from.
     src = book.sheet("Values", "Every indicator value reported, with who reported it")
-    book.table(src, 3, [("Id", 12), ("Period", 12), ("Value", 10), ("Numerator", 10), ("Denominator", 11),
-                        ("RAG (partner)", 10), ("Commentary", 40), ("Partner", 24), ("File", 30), ("Cell", 16)],
-               rows, ["text", "text", "text", "score", "score", "text", "text", "text", "text", "text"])
-    con = book.sheet("Conflicts", "Conflicting values: two partners, one indicator and period (not resolved)",
-                     f"{n_conflicts} value(s) in conflict; the tracker leaves these cells blank until you decide.")
-    book.table(con, 3, [("Id", 12), ("Period", 12), ("Partner", 26), ("Value", 12), ("File", 30), ("Cell", 16)],
-               conflicts)
+    book.table(
+        src,
+        3,
+        [
+            ("Id", 12),
+            ("Period", 12),
+            ("Value", 10),
+            ("Numerator", 10),
+            ("Denominator", 11),
+            ("RAG (partner)", 10),
+            ("Commentary", 40),
+            ("Partner", 24),
+            ("File", 30),
+            ("Cell", 16),
+        ],
+        rows,
+        ["text", "text", "text", "score", "score", "text", "text", "text", "text", "text"],
+    )
+    con = book.sheet(
+        "Conflicts",
+        "Conflicting values: two partners, one indicator and period (not resolved)",
+        f"{n_conflicts} value(s) in conflict; the tracker leaves these cells blank until you decide.",
+    )
+    book.table(
+        con, 3, [("Id", 12), ("Period", 12), ("Partner", 26), ("Value", 12), ("File", 30), ("Cell", 16)], conflicts
+    )
     book.close()
     return path

@@ -35,8 +35,17 @@ OUTSTANDING, TO_CORRECT, COMPLETE = "outstanding", "to-correct", "complete"
 #: Findings that mean an answer could not be read as what its cell asks for: the partner is asked to correct it.
 #: (Other warnings are questions for moderation; a changed locked baseline is set right by the import itself.)
 UNREADABLE_ANSWER = frozenset({"unrecognised-tick", "bad-date", "bad-choice", "bad-number", "formula-in-input"})
-CSV_COLUMNS = ("partner_id", "name", "organisation", "email", "status", "return_file", "file_attached", "draft",
-               "findings")
+CSV_COLUMNS = (
+    "partner_id",
+    "name",
+    "organisation",
+    "email",
+    "status",
+    "return_file",
+    "file_attached",
+    "draft",
+    "findings",
+)
 
 
 @dataclass
@@ -58,10 +67,17 @@ class ChaseItem:
         return " · ".join(x for x in (self.name, self.organisation) if x) or self.partner_id
 
     def as_row(self) -> dict[str, str]:
-        return {"partner_id": self.partner_id, "name": self.name, "organisation": self.organisation,
-                "email": self.email, "status": self.status, "return_file": self.report.file if self.report else "",
-                "file_attached": self.attachment.name if self.attachment else "",
-                "draft": self.draft.name if self.draft else "", "findings": str(len(self.findings))}
+        return {
+            "partner_id": self.partner_id,
+            "name": self.name,
+            "organisation": self.organisation,
+            "email": self.email,
+            "status": self.status,
+            "return_file": self.report.file if self.report else "",
+            "file_attached": self.attachment.name if self.attachment else "",
+            "draft": self.draft.name if self.draft else "",
+            "findings": str(len(self.findings)),
+        }
 
 
 @dataclass
@@ -78,8 +94,10 @@ class ChaseResult:
 
     def summary(self) -> str:
         """One line: 'n outstanding, n to correct, n complete' (and returns matched to no partner, if any)."""
-        line = (f"{self.count(OUTSTANDING)} outstanding, {self.count(TO_CORRECT)} to correct, "
-                f"{self.count(COMPLETE)} complete")
+        line = (
+            f"{self.count(OUTSTANDING)} outstanding, {self.count(TO_CORRECT)} to correct, "
+            f"{self.count(COMPLETE)} complete"
+        )
         if self.unmatched:
             line += f", {len(self.unmatched)} return(s) matched to no partner of the manifest"
         return line
@@ -94,11 +112,23 @@ def needs_correcting(report: Report) -> list[Finding]:
     return [f for f in report.findings if f.severity == Severity.ERROR or f.code in UNREADABLE_ANSWER]
 
 
-def chase(returns: Iterable[Path | str], manifest: Path | str, *, sender: str, out_dir: Path | str,
-          deadline: str = "", return_to: str = "", area: str = "", sender_name: str = "",
-          sender_organisation: str = "", matrix: str | None = None, dry_run: bool = False,
-          jobs: int | None = None, progress: Callable[[int], None] | None = None,
-          catalog: Catalog | None = None) -> ChaseResult:
+def chase(
+    returns: Iterable[Path | str],
+    manifest: Path | str,
+    *,
+    sender: str,
+    out_dir: Path | str,
+    deadline: str = "",
+    return_to: str = "",
+    area: str = "",
+    sender_name: str = "",
+    sender_organisation: str = "",
+    matrix: str | None = None,
+    dry_run: bool = False,
+    jobs: int | None = None,
+    progress: Callable[[int], None] | None = None,
+    catalog: Catalog | None = None,
+) -> ChaseResult:
     """Read the returns against the round's manifest and write a chase or feedback draft per partner who needs one.
 
     returns: files or folders (emails are opened, as by validate). manifest: the manifest.csv written by generate;
@@ -117,14 +147,23 @@ def chase(returns: Iterable[Path | str], manifest: Path | str, *, sender: str, o
     catalog = catalog or Catalog.default()
     known = sorted(m.id for m in catalog.matrices())
     if matrix and matrix not in known:
-        raise UsageError(f"{manifest}: the round's matrix '{matrix}' is not a known matrix (known matrices: "
-                         f"{', '.join(known) or 'none'})")
+        raise UsageError(
+            f"{manifest}: the round's matrix '{matrix}' is not a known matrix (known matrices: "
+            f"{', '.join(known) or 'none'})"
+        )
     out = Path(out_dir)
     shown_deadline = format_deadline(deadline)
     by_email = {r["email"].lower(): r["partner_id"] for r in rows if r.get("email")}
     with tempfile.TemporaryDirectory(prefix="eif-xlsx-chase-") as mailbox:
-        reports = validate(returns, catalog=catalog, jobs=jobs, expected_matrix=matrix, manifest=manifest,
-                           workdir=Path(mailbox), progress=progress)
+        reports = validate(
+            returns,
+            catalog=catalog,
+            jobs=jobs,
+            expected_matrix=matrix,
+            manifest=manifest,
+            workdir=Path(mailbox),
+            progress=progress,
+        )
         by_partner, unmatched = _match(reports, rows, by_email)
         items: list[ChaseItem] = []
         for row in rows:
@@ -135,16 +174,32 @@ def chase(returns: Iterable[Path | str], manifest: Path | str, *, sender: str, o
             mine = sorted([r for r in this_round if not _no_workbook(r)] or this_round, key=return_order)
             latest = mine[-1] if mine else None
             if latest is None:
-                other = sorted((r for r in by_partner.get(row["partner_id"], []) if wrong_round(r)),
-                               key=return_order)
+                other = sorted((r for r in by_partner.get(row["partner_id"], []) if wrong_round(r)), key=return_order)
                 sent = other[-1] if other else None
-                items.append(ChaseItem(row["partner_id"], row.get("name", ""), row.get("organisation", ""),
-                                       row.get("email", ""), OUTSTANDING, sent,
-                                       [f for f in sent.findings if f.code == "wrong-round"] if sent else []))
+                items.append(
+                    ChaseItem(
+                        row["partner_id"],
+                        row.get("name", ""),
+                        row.get("organisation", ""),
+                        row.get("email", ""),
+                        OUTSTANDING,
+                        sent,
+                        [f for f in sent.findings if f.code == "wrong-round"] if sent else [],
+                    )
+                )
                 continue
             status = TO_CORRECT if needs_correcting(latest) else COMPLETE
-            items.append(ChaseItem(row["partner_id"], row.get("name", ""), row.get("organisation", ""),
-                                   row.get("email", ""), status, latest, needs_correcting(latest)))
+            items.append(
+                ChaseItem(
+                    row["partner_id"],
+                    row.get("name", ""),
+                    row.get("organisation", ""),
+                    row.get("email", ""),
+                    status,
+                    latest,
+                    needs_correcting(latest),
+                )
+            )
         round_deadline, round_area = _round_details(reports, manifest, rows, catalog)
         result = ChaseResult(items, unmatched, out, None, shown_deadline or round_deadline)
         if dry_run:
@@ -157,26 +212,38 @@ def chase(returns: Iterable[Path | str], manifest: Path | str, *, sender: str, o
                 continue
             original = originals.get(item.partner_id)
             if original is not None and not original.is_file():
-                result.notes.append(f"{item.partner_id} {item.label}: the workbook sent, {original}, is not beside "
-                                    "the manifest; the draft has no attachment")
+                result.notes.append(
+                    f"{item.partner_id} {item.label}: the workbook sent, {original}, is not beside "
+                    "the manifest; the draft has no attachment"
+                )
                 original = None
             theirs = not any(f.code == "other-partner" for f in item.findings)  # else: send them their own again
             if item.status == TO_CORRECT and theirs:
                 assert item.report is not None  # a partner with something to correct has sent a return
-                item.attachment = _feedback_copy(item.report, out / "feedback", return_to or sender,
-                                                 result.deadline, taken, catalog) or original
+                item.attachment = (
+                    _feedback_copy(item.report, out / "feedback", return_to or sender, result.deadline, taken, catalog)
+                    or original
+                )
             else:
                 item.attachment = original
-            _write_draft(item, result, sender=sender, return_to=return_to or sender, area=area or round_area,
-                         sender_name=sender_name, sender_organisation=sender_organisation)
+            _write_draft(
+                item,
+                result,
+                sender=sender,
+                return_to=return_to or sender,
+                area=area or round_area,
+                sender_name=sender_name,
+                sender_organisation=sender_organisation,
+            )
     result.csv = out / "chase.csv"
     # As the analysts' CSVs: a byte-order mark so that Excel reads 'é' as 'é', CRLF line ends, text formula-guarded.
     write_csv(result.csv, CSV_COLUMNS, (tuple(i.as_row()[c] for c in CSV_COLUMNS) for i in items))
     return result
 
 
-def _match(reports: list[Report], rows: list[Mapping[str, str]],
-           by_email: Mapping[str, str]) -> tuple[dict[str, list[Report]], list[Report]]:
+def _match(
+    reports: list[Report], rows: list[Mapping[str, str]], by_email: Mapping[str, str]
+) -> tuple[dict[str, list[Report]], list[Report]]:
     """Each return to its partner: by the partner id the workbook carries, else the email it came from, else the
     name of the file sent (a file that could not be opened carries no id). A partner who sent someone else's
     workbook (finding other-partner) is the one asked to correct it."""
@@ -205,8 +272,9 @@ def _no_workbook(report: Report) -> bool:
     return not report.ret.readable and " › " not in report.file and report.file.lower().endswith((".eml", ".msg"))
 
 
-def _round_details(reports: list[Report], manifest: Path, rows: list[Mapping[str, str]],
-                   catalog: Catalog) -> tuple[str, str]:
+def _round_details(
+    reports: list[Report], manifest: Path, rows: list[Mapping[str, str]], catalog: Catalog
+) -> tuple[str, str]:
     """The deadline and local area the round's workbooks carry: from a return, else from a workbook sent."""
     for rep in reports:
         m = rep.ret.metadata
@@ -220,8 +288,9 @@ def _round_details(reports: list[Report], manifest: Path, rows: list[Mapping[str
     return "", ""
 
 
-def _feedback_copy(report: Report, folder: Path, return_to: str, deadline: str, taken: list[Path],
-                   catalog: Catalog) -> Path | None:
+def _feedback_copy(
+    report: Report, folder: Path, return_to: str, deadline: str, taken: list[Path], catalog: Catalog
+) -> Path | None:
     """The return's feedback copy in folder (a name of its own even when two partners sent files of one name)."""
     folder.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=folder, prefix=".chase-") as tmp:
@@ -238,8 +307,9 @@ def _where(f: Finding) -> str:
     return f"{f.where}: " if f.where else ""
 
 
-def chase_body(item: ChaseItem, *, deadline: str, return_to: str, area: str, sender_name: str = "",
-               sender_organisation: str = "") -> str:
+def chase_body(
+    item: ChaseItem, *, deadline: str, return_to: str, area: str, sender_name: str = "", sender_organisation: str = ""
+) -> str:
     """The text of a chase (outstanding) or feedback (to correct) mail, findings listed cell by cell."""
     what = "the EIF maturity matrix self-assessment" + (f" for {area}" if area else "")
     by = f" by {deadline}" if deadline else " as soon as you can"
@@ -252,12 +322,19 @@ def chase_body(item: ChaseItem, *, deadline: str, return_to: str, area: str, sen
         else:
             lines += [f"We have not yet received your completed workbook for {what}."]
         if item.attachment:
-            lines += ["", f"The workbook to return is attached ({item.attachment.name})." if wrong else
-                      f"Your workbook is attached again ({item.attachment.name}) in case the first email went "
-                      "astray."]
-        lines += ["", f"Please fill it in, save it (keep the .xlsx format and the file name) and email it back to "
-                      f"{return_to}{by}.", "",
-                  "If you have sent it in the last few days, thank you, and please ignore this reminder."]
+            lines += [
+                "",
+                f"The workbook to return is attached ({item.attachment.name})."
+                if wrong
+                else f"Your workbook is attached again ({item.attachment.name}) in case the first email went astray.",
+            ]
+        lines += [
+            "",
+            f"Please fill it in, save it (keep the .xlsx format and the file name) and email it back to "
+            f"{return_to}{by}.",
+            "",
+            "If you have sent it in the last few days, thank you, and please ignore this reminder.",
+        ]
     else:
         rep = item.report
         assert rep is not None
@@ -266,8 +343,11 @@ def chase_body(item: ChaseItem, *, deadline: str, return_to: str, area: str, sen
         if not readable:
             lines += ["", "Unfortunately we could not read a workbook from what you sent:"]
         elif rep.accepted:  # the import counted it; answers it could not read are counted as not given
-            lines += ["", "We have counted it, but some answers could not be read; please correct these points so "
-                          "that they count too:"]
+            lines += [
+                "",
+                "We have counted it, but some answers could not be read; please correct these points so "
+                "that they count too:",
+            ]
         else:
             lines += ["", "We cannot count it until these points are corrected:"]
         lines += [f"  • {_where(f)}{f.message}" for f in item.findings]
@@ -277,24 +357,42 @@ def chase_body(item: ChaseItem, *, deadline: str, return_to: str, area: str, sen
             lines += [f"  • {_where(f)}{f.message}" for f in others]
         lines += [""]
         if readable and item.attachment and item.attachment.name.startswith("FEEDBACK"):
-            lines += [f"The attached copy ({item.attachment.name}) holds your answers, with each point marked by a "
-                      "comment on its cell and listed on the cover. Please correct it there, save it and email it "
-                      f"back to {return_to}{by}."]
+            lines += [
+                f"The attached copy ({item.attachment.name}) holds your answers, with each point marked by a "
+                "comment on its cell and listed on the cover. Please correct it there, save it and email it "
+                f"back to {return_to}{by}."
+            ]
         elif item.attachment:
-            lines += [f"Please save your workbook again and send it to {return_to}{by}. In case it helps, the "
-                      f"workbook we sent you is attached again ({item.attachment.name})."]
+            lines += [
+                f"Please save your workbook again and send it to {return_to}{by}. In case it helps, the "
+                f"workbook we sent you is attached again ({item.attachment.name})."
+            ]
         else:
             lines += [f"Please save your workbook again and send it to {return_to}{by}."]
     lines += ["", sign_off(sender_name, sender_organisation), ""]
     return "\n".join(lines)
 
 
-def _write_draft(item: ChaseItem, result: ChaseResult, *, sender: str, return_to: str, area: str, sender_name: str,
-                 sender_organisation: str) -> None:
+def _write_draft(
+    item: ChaseItem,
+    result: ChaseResult,
+    *,
+    sender: str,
+    return_to: str,
+    area: str,
+    sender_name: str,
+    sender_organisation: str,
+) -> None:
     topic = "EIF maturity matrix self-assessment" + (f" — {area}" if area else "")
     subject = f"Reminder: {topic}" if item.status == OUTSTANDING else f"Please correct and return: {topic}"
-    body = chase_body(item, deadline=result.deadline, return_to=return_to, area=area, sender_name=sender_name,
-                      sender_organisation=sender_organisation)
+    body = chase_body(
+        item,
+        deadline=result.deadline,
+        return_to=return_to,
+        area=area,
+        sender_name=sender_name,
+        sender_organisation=sender_organisation,
+    )
     files = [(item.attachment.name, item.attachment.read_bytes())] if item.attachment else []
     msg = draft(sender=sender, to_name=item.name, to_email=item.email, subject=subject, body=body, attachments=files)
     stem = f"{item.status}-{slug(item.organisation, 30) or 'partner'}-{slug(item.partner_id, 20)}"

@@ -36,35 +36,60 @@ def fill_template(text: str, fields: Mapping[str, str]) -> str:
     return text
 
 
-def default_body(name: str, area: str, deadline: str, sender: str, sender_name: str = "",
-                 sender_organisation: str = "", round_: str = "baseline") -> str:
+def default_body(
+    name: str,
+    area: str,
+    deadline: str,
+    sender: str,
+    sender_name: str = "",
+    sender_organisation: str = "",
+    round_: str = "baseline",
+) -> str:
     """The invitation: what the workbook is, how to fill it in, where and when to send it back. round_
     '12_months' (or '12-months'): the review a year on, baseline filled in and locked."""
     review = round_.replace("-", "_") == "12_months"
-    lines = [f"Dear {name or 'colleague'},", "",
-             ("Please find attached your workbook for the 12-months review of the EIF maturity matrix "
-              "self-assessment" if review else
-              "Please find attached your workbook for the EIF maturity matrix self-assessment")
-             + (f" for {area}" if area else "") + ".", ""]
+    lines = [
+        f"Dear {name or 'colleague'},",
+        "",
+        (
+            "Please find attached your workbook for the 12-months review of the EIF maturity matrix self-assessment"
+            if review
+            else "Please find attached your workbook for the EIF maturity matrix self-assessment"
+        )
+        + (f" for {area}" if area else "")
+        + ".",
+        "",
+    ]
     if review:
-        lines += ["Your answers from last time are filled in, in the Baseline column, and locked. Open the workbook "
-                  "in Excel, LibreOffice or Google Sheets and, on each sub-element's sheet, tick the criteria that "
-                  "describe our local system now (choose ✓ in the 12 months column), tick the supporting "
-                  "information you hold now, and record progress on each earlier priority action. The Overview "
-                  "sheet shows the levels as you go.", ""]
+        lines += [
+            "Your answers from last time are filled in, in the Baseline column, and locked. Open the workbook "
+            "in Excel, LibreOffice or Google Sheets and, on each sub-element's sheet, tick the criteria that "
+            "describe our local system now (choose ✓ in the 12 months column), tick the supporting "
+            "information you hold now, and record progress on each earlier priority action. The Overview "
+            "sheet shows the levels as you go.",
+            "",
+        ]
     else:
-        lines += ["Open it in Excel, LibreOffice or Google Sheets. Each sub-element has its own sheet: tick the "
-                  "criteria that describe our local system (choose ✓ in the Baseline column), tick the supporting "
-                  "information you hold, and note barriers to change and priority actions. The Overview sheet shows "
-                  "the levels as you go.", ""]
+        lines += [
+            "Open it in Excel, LibreOffice or Google Sheets. Each sub-element has its own sheet: tick the "
+            "criteria that describe our local system (choose ✓ in the Baseline column), tick the supporting "
+            "information you hold, and note barriers to change and priority actions. The Overview sheet shows "
+            "the levels as you go.",
+            "",
+        ]
     when = f" by {deadline}" if deadline else ""
-    lines += [f"Please save it (keep the .xlsx format and the file name) and email it back to {sender}{when}.", "",
-              sign_off(sender_name, sender_organisation), ""]
+    lines += [
+        f"Please save it (keep the .xlsx format and the file name) and email it back to {sender}{when}.",
+        "",
+        sign_off(sender_name, sender_organisation),
+        "",
+    ]
     return "\n".join(lines)
 
 
-def draft(*, sender: str, to_name: str, to_email: str, subject: str, body: str,
-          attachments: Iterable[tuple[str, bytes]] = ()) -> EmailMessage:
+def draft(
+    *, sender: str, to_name: str, to_email: str, subject: str, body: str, attachments: Iterable[tuple[str, bytes]] = ()
+) -> EmailMessage:
     """One unsent message: plain-text body, each (file name, bytes) attached as a spreadsheet."""
     msg = EmailMessage(policy=SMTP)
     msg["From"] = sender
@@ -93,8 +118,17 @@ def to_bytes(msg: EmailMessage) -> bytes:
     return msg.as_bytes(policy=_WIRE)
 
 
-def write_drafts(result: Generated, *, sender: str, subject: str = "", body: str = "", area: str = "",
-                 deadline: str = "", sender_name: str = "", sender_organisation: str = "") -> list[Path]:
+def write_drafts(
+    result: Generated,
+    *,
+    sender: str,
+    subject: str = "",
+    body: str = "",
+    area: str = "",
+    deadline: str = "",
+    sender_name: str = "",
+    sender_organisation: str = "",
+) -> list[Path]:
     """One invitation per partner with an email address, in result.out_dir/emails/, the workbook attached.
 
     body: a template (see TEMPLATE_FIELDS); without one, default_body, signed with sender_name and
@@ -105,16 +139,33 @@ def write_drafts(result: Generated, *, sender: str, subject: str = "", body: str
     for row in result.rows:
         if not row["email"]:
             continue
-        fields = {"name": row["name"], "organisation": row["organisation"], "area": area, "deadline": deadline,
-                  "sender": sender, "sender_name": sender_name, "sender_organisation": sender_organisation}
-        text = fill_template(body, fields) if body else default_body(row["name"], area, deadline, sender,
-                                                                      sender_name, sender_organisation,
-                                                                      row.get("round", "baseline"))
+        fields = {
+            "name": row["name"],
+            "organisation": row["organisation"],
+            "area": area,
+            "deadline": deadline,
+            "sender": sender,
+            "sender_name": sender_name,
+            "sender_organisation": sender_organisation,
+        }
+        text = (
+            fill_template(body, fields)
+            if body
+            else default_body(
+                row["name"], area, deadline, sender, sender_name, sender_organisation, row.get("round", "baseline")
+            )
+        )
         topic = "EIF maturity matrix self-assessment" + (
-            ": 12-months review" if row.get("round", "").replace("-", "_") == "12_months" else "")
-        msg = draft(sender=sender, to_name=row["name"], to_email=row["email"],
-                    subject=subject or f"{topic}{' — ' + area if area else ''}",
-                    body=text, attachments=[(row["file"], (result.out_dir / row["file"]).read_bytes())])
+            ": 12-months review" if row.get("round", "").replace("-", "_") == "12_months" else ""
+        )
+        msg = draft(
+            sender=sender,
+            to_name=row["name"],
+            to_email=row["email"],
+            subject=subject or f"{topic}{' — ' + area if area else ''}",
+            body=text,
+            attachments=[(row["file"], (result.out_dir / row["file"]).read_bytes())],
+        )
         path = folder / (Path(row["file"]).stem + ".eml")
         path.write_bytes(to_bytes(msg))
         written.append(path)

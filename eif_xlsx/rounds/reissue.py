@@ -111,8 +111,14 @@ class Plan:
     indicators: IndicatorSet | None = None  # the set the pre-fills are laid out for: generate with this one
 
 
-def plan(catalog, matrix_id: str, previous, partners: list[Partner] | None, round_: str = "12-months",
-         indicators: IndicatorSet | None = None) -> Plan:
+def plan(
+    catalog,
+    matrix_id: str,
+    previous,
+    partners: list[Partner] | None,
+    round_: str = "12-months",
+    indicators: IndicatorSet | None = None,
+) -> Plan:
     """Match each partner to their previous return (partner id, then email) and pre-fill from it.
 
     The new workbooks get `indicators`, or else the indicator set of the previous returns: generate them with
@@ -137,11 +143,20 @@ def plan(catalog, matrix_id: str, previous, partners: list[Partner] | None, roun
         for r in [latest[k] for k in sorted(latest)]:
             m = r.ret.metadata
             if not m.get("partner_id"):
-                notes.append(f"{r.file}: the workbook has no partner id, so it is not re-issued; give a partner "
-                             "list (--partners) to match it by email")
+                notes.append(
+                    f"{r.file}: the workbook has no partner id, so it is not re-issued; give a partner "
+                    "list (--partners) to match it by email"
+                )
                 continue
-            partners.append(Partner(m["partner_id"], m.get("partner_name", ""), m.get("partner_organisation", ""),
-                                    m.get("partner_email", ""), m.get("partner_role", "")))
+            partners.append(
+                Partner(
+                    m["partner_id"],
+                    m.get("partner_name", ""),
+                    m.get("partner_organisation", ""),
+                    m.get("partner_email", ""),
+                    m.get("partner_role", ""),
+                )
+            )
     iset = indicators or catalog.indicator_set_for(*(r.ret.metadata for r in reports))
     new = layout_mod.build(matrix, iset)
     prefill: dict[str, tuple[str, dict, dict]] = {}
@@ -156,10 +171,13 @@ def plan(catalog, matrix_id: str, previous, partners: list[Partner] | None, roun
             carried.answers = {k: v for k, v in carried.answers.items() if k[0] not in COVER_FIELDS}
         cover = _actions_on_cover(earlier.ret)
         if carried.lost:
-            cover.append("Answers from your earlier return that could not be carried over (the matrix has "
-                         "changed, or they were written outside the answer cells): " + "; ".join(carried.lost))
-            notes.append(f"{p.id} {p.label}: {len(carried.lost)} answer(s) could not be carried over: "
-                         + "; ".join(carried.lost))
+            cover.append(
+                "Answers from your earlier return that could not be carried over (the matrix has "
+                "changed, or they were written outside the answer cells): " + "; ".join(carried.lost)
+            )
+            notes.append(
+                f"{p.id} {p.label}: {len(carried.lost)} answer(s) could not be carried over: " + "; ".join(carried.lost)
+            )
         extra: dict[str, tuple[str, ...] | frozenset[str]] = {"notes_for_partner": tuple(cover)}
         if round_.replace("-", "_") == TWELVE_MONTHS:
             extra["locked_columns"] = frozenset({BASELINE})
@@ -183,16 +201,21 @@ def _actions_on_cover(ret: Return) -> list[str]:
     for a in ret.answers:
         if a.field == "priority_action" and a.raw_text.strip():
             when = ret.answer("timescale", a.sub_element, a.item, "")
-            actions.append(f"{a.sub_element} #{a.item}: {a.raw_text}" + (f" ({when.value_text()})" if when and when.raw_text
-                                                                      else ""))
+            actions.append(
+                f"{a.sub_element} #{a.item}: {a.raw_text}"
+                + (f" ({when.value_text()})" if when and when.raw_text else "")
+            )
     if not actions:
         return []
-    return ["Your priority actions from last time — record progress on each in the 'Notes / progress' column of its "
-            "sheet: " + " | ".join(actions)]
+    return [
+        "Your priority actions from last time — record progress on each in the 'Notes / progress' column of its "
+        "sheet: " + " | ".join(actions)
+    ]
 
 
-def write_feedback(reports: list[Report], out: Path, catalog=None, *, return_to: str | None = None,
-                   deadline: str | None = None) -> list[Path]:
+def write_feedback(
+    reports: list[Report], out: Path, catalog=None, *, return_to: str | None = None, deadline: str | None = None
+) -> list[Path]:
     """A copy of each return with findings: the partner's own answers, each finding on its cell and on the cover.
 
     The cover says where and by when to send it back: return_to and deadline (e.g. '2026-12-18'), each by default
@@ -220,13 +243,26 @@ def write_feedback(reports: list[Report], out: Path, catalog=None, *, return_to:
                     continue
                 pos = (f.sheet, row, col) if any(s.name == f.sheet for s in new.sheets) else None
             if pos:
-                comments[pos] = (comments.get(pos, "") + "\n" if pos in comments else "") + f"{f.severity.value}: {f.message}"
+                comments[pos] = (
+                    comments.get(pos, "") + "\n" if pos in comments else ""
+                ) + f"{f.severity.value}: {f.message}"
         m = ret.metadata
         # A workbook issued without a partner stays without one: a made-up id would merge such returns on import.
-        partner = Partner(m["partner_id"], m.get("partner_name", ""), m.get("partner_organisation", ""),
-                          m.get("partner_email", ""), m.get("partner_role", "")) if m.get("partner_id") else None
-        cover = ["PLEASE CORRECT AND RETURN — we found these points in the workbook you sent (" + ret.file + "); "
-                 "each is marked with a comment on its cell:"]
+        partner = (
+            Partner(
+                m["partner_id"],
+                m.get("partner_name", ""),
+                m.get("partner_organisation", ""),
+                m.get("partner_email", ""),
+                m.get("partner_role", ""),
+            )
+            if m.get("partner_id")
+            else None
+        )
+        cover = [
+            "PLEASE CORRECT AND RETURN — we found these points in the workbook you sent (" + ret.file + "); "
+            "each is marked with a comment on its cell:"
+        ]
         cover += [f"• {f.where + ': ' if f.where else ''}{f.message}" for f in shown]
         if carried.lost:
             cover.append("Not carried over: " + "; ".join(carried.lost))
@@ -242,10 +278,17 @@ def write_feedback(reports: list[Report], out: Path, catalog=None, *, return_to:
             extra["locked_columns"] = frozenset({BASELINE})  # as issued: the baseline stays locked
         out.mkdir(parents=True, exist_ok=True)
         with tempfile.TemporaryDirectory(dir=out, prefix=".feedback-") as folder:
-            result = generate_workbooks(matrix, folder, [partner] if partner else None, indicators=iset,
-                                        area=m.get("area", ""), round=m.get("round", "baseline"),
-                                        deadline=by, return_to=back_to,
-                                        prefill={partner.id if partner else "": (ret.file, carried.answers, extra)})
+            result = generate_workbooks(
+                matrix,
+                folder,
+                [partner] if partner else None,
+                indicators=iset,
+                area=m.get("area", ""),
+                round=m.get("round", "baseline"),
+                deadline=by,
+                return_to=back_to,
+                prefill={partner.id if partner else "": (ret.file, carried.answers, extra)},
+            )
             target = free_name(out, f"FEEDBACK {Path(ret.file.split(' › ')[-1]).stem}", written)
             result.files[0].replace(target)
         written.append(target)
@@ -263,7 +306,7 @@ def _cover_return_to(ret: Return) -> str:
         rows = CalamineWorkbook.from_path(ret.path).get_sheet_by_name(cover.name).to_python(skip_empty_area=False)
     except Exception:  # calamine's own errors: a file re-saved oddly simply gives no default
         return ""
-    for row in rows[first:first + COVER_INFO_ROWS]:
+    for row in rows[first : first + COVER_INFO_ROWS]:
         if len(row) > COVER_VALUE_COL and str(row[COVER_LABEL_COL]).strip() == "Return to":
             return str(row[COVER_VALUE_COL]).strip()
     return ""

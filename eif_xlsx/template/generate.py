@@ -16,8 +16,20 @@ from eif_xlsx.normalise import date as parse_date
 from eif_xlsx.template import layout as layout_mod
 from eif_xlsx.template.workbook import WorkbookSpec, write_workbook
 
-MANIFEST_COLUMNS = ("partner_id", "name", "organisation", "email", "role", "file", "matrix_id", "matrix_version",
-                    "template_version", "round", "prefilled_from", "sha256")
+MANIFEST_COLUMNS = (
+    "partner_id",
+    "name",
+    "organisation",
+    "email",
+    "role",
+    "file",
+    "matrix_id",
+    "matrix_version",
+    "template_version",
+    "round",
+    "prefilled_from",
+    "sha256",
+)
 
 
 @dataclass
@@ -42,11 +54,21 @@ def format_deadline(text: str) -> str:
     return f"{when.day} {when:%B %Y}"
 
 
-def generate_workbooks(matrix: Matrix, out_dir: Path | str, partners: list[Partner] | None = None, *,
-                       indicators: IndicatorSet | None = None, area: str = "", deadline: str = "",
-                       return_to: str = "", round: str = "baseline", password: str = "",
-                       prefill: dict[str, tuple[str, dict, dict]] | None = None,
-                       progress=None, jobs: int | None = 1) -> Generated:
+def generate_workbooks(
+    matrix: Matrix,
+    out_dir: Path | str,
+    partners: list[Partner] | None = None,
+    *,
+    indicators: IndicatorSet | None = None,
+    area: str = "",
+    deadline: str = "",
+    return_to: str = "",
+    round: str = "baseline",
+    password: str = "",
+    prefill: dict[str, tuple[str, dict, dict]] | None = None,
+    progress=None,
+    jobs: int | None = 1,
+) -> Generated:
     """Write one workbook per partner (or one blank one) and manifest.csv into out_dir.
 
     prefill maps a partner id to (source file, answers, extra spec fields) for a re-issue.
@@ -58,18 +80,37 @@ def generate_workbooks(matrix: Matrix, out_dir: Path | str, partners: list[Partn
     taken: set[str] = {"manifest.csv"}
     result = Generated(out, out / "manifest.csv")
     targets: list[Partner | None] = list(partners) if partners else [None]
-    base = {"matrix": matrix, "layout": lay, "indicators": indicators, "area": area, "deadline": shown_deadline,
-            "return_to": return_to, "round": round, "password": password}
+    base = {
+        "matrix": matrix,
+        "layout": lay,
+        "indicators": indicators,
+        "area": area,
+        "deadline": shown_deadline,
+        "return_to": return_to,
+        "round": round,
+        "password": password,
+    }
     for partner, data in zip(targets, _write_all(base, targets, prefill or {}, jobs), strict=True):
         source = (prefill or {}).get(partner.id if partner else "", ("", {}, {}))[0]
         name = file_name(partner, matrix.id, taken)
         (out / name).write_bytes(data)
         p = partner.as_dict() if partner else {"id": "", "name": "", "organisation": "", "email": "", "role": ""}
-        result.rows.append({"partner_id": p["id"], "name": p["name"], "organisation": p["organisation"],
-                            "email": p["email"], "role": p["role"], "file": name, "matrix_id": matrix.id,
-                            "matrix_version": matrix.version, "template_version": lay.template_version,
-                            "round": round, "prefilled_from": source,
-                            "sha256": hashlib.sha256(data).hexdigest()})
+        result.rows.append(
+            {
+                "partner_id": p["id"],
+                "name": p["name"],
+                "organisation": p["organisation"],
+                "email": p["email"],
+                "role": p["role"],
+                "file": name,
+                "matrix_id": matrix.id,
+                "matrix_version": matrix.version,
+                "template_version": lay.template_version,
+                "round": round,
+                "prefilled_from": source,
+                "sha256": hashlib.sha256(data).hexdigest(),
+            }
+        )
         if progress:
             progress(1)
     write_manifest(result.manifest, result.rows)

@@ -140,8 +140,10 @@ class WorkbookLayout:
         raw = json.loads(text)
         sheets = []
         for s in raw["sheets"]:
-            rows = tuple(Row(**{**r, "cells": tuple(InputCell(**{**c, "choices": tuple(c["choices"])})
-                                                    for c in r["cells"])}) for r in s["rows"])
+            rows = tuple(
+                Row(**{**r, "cells": tuple(InputCell(**{**c, "choices": tuple(c["choices"])}) for c in r["cells"])})
+                for r in s["rows"]
+            )
             sheets.append(SheetLayout(**{**s, "rows": rows}))
         return cls(raw["template_version"], tuple(sheets))
 
@@ -151,7 +153,7 @@ class WorkbookLayout:
         if blob is None:  # computed once per layout: every workbook of a round carries the same one
             blob = base64.b64encode(zlib.compress(self.to_json().encode(), 9)).decode()
             object.__setattr__(self, "_blob", blob)
-        return [blob[i:i + chunk] for i in range(0, len(blob), chunk)] or [""]
+        return [blob[i : i + chunk] for i in range(0, len(blob), chunk)] or [""]
 
     def __reduce__(self):
         # A round's returns share one layout: a process sends its packed text once, then only its digest (see
@@ -178,17 +180,23 @@ def metadata_checksum(rows: list[tuple[str, str]]) -> str:
     return hashlib.sha256(blob).hexdigest()[:32]
 
 
-def baseline_rows(locked: frozenset[str] | set[str], values: dict[tuple[str, str, str, str], str],
-                  chunk: int = 30000) -> list[tuple[str, str]]:
+def baseline_rows(
+    locked: frozenset[str] | set[str], values: dict[tuple[str, str, str, str], str], chunk: int = 30000
+) -> list[tuple[str, str]]:
     """The metadata rows that keep the values written into locked columns (the baseline of a 12-months workbook),
     so that a locked value changed later is found: `locked_columns`, then the values as JSON in chunks. Covered by
     metadata_checksum like every metadata row."""
     if not locked:
         return []
-    blob = json.dumps(sorted([*key, text] for key, text in values.items() if key[3] in locked and text != ""),
-                      ensure_ascii=False, separators=(",", ":"))
-    return [("locked_columns", ",".join(sorted(locked))),
-            *((f"baseline_{i // chunk + 1}", blob[i:i + chunk]) for i in range(0, len(blob), chunk))]
+    blob = json.dumps(
+        sorted([*key, text] for key, text in values.items() if key[3] in locked and text != ""),
+        ensure_ascii=False,
+        separators=(",", ":"),
+    )
+    return [
+        ("locked_columns", ",".join(sorted(locked))),
+        *((f"baseline_{i // chunk + 1}", blob[i : i + chunk]) for i in range(0, len(blob), chunk)),
+    ]
 
 
 def baseline_values(meta: dict[str, str]) -> tuple[frozenset[str], dict[tuple[str, str, str, str], str]] | None:
@@ -264,8 +272,12 @@ def _build(matrix: Matrix, indicators: IndicatorSet | None) -> WorkbookLayout:
     return WorkbookLayout(TEMPLATE_VERSION, tuple(sheets))
 
 
-COVER_FIELDS = (("respondent_name", "Completed by"), ("respondent_role", "Role"),
-                ("respondent_organisation", "Organisation"), ("respondent_email", "Email"))
+COVER_FIELDS = (
+    ("respondent_name", "Completed by"),
+    ("respondent_role", "Role"),
+    ("respondent_organisation", "Organisation"),
+    ("respondent_email", "Email"),
+)
 COVER_FIELD_NAMES = frozenset(name for name, _ in COVER_FIELDS)  # the respondent's details typed on the cover
 COVER_LABEL_COL, COVER_VALUE_COL = 0, 2  # the cover's labels, and beside them the details typed or written
 COVER_INFO_ROWS = 8  # the partner information block (from the 'partner_info' mark) holds at most this many rows
@@ -273,10 +285,24 @@ COVER_INFO_ROWS = 8  # the partner information block (from the 'partner_info' ma
 
 def _cover() -> SheetLayout:
     first = 4
-    rows = tuple(Row(key=label, key_col=COVER_LABEL_COL, row=first + i, what=label.lower(),
-                     cells=(InputCell(COVER_VALUE_COL, name, "text"),)) for i, (name, label) in enumerate(COVER_FIELDS))
-    marks = {"title": 0, "subtitle": 1, "details_header": 3, "details_first": first,
-             "partner_info": first + len(COVER_FIELDS) + 1, "how_to": first + len(COVER_FIELDS) + 10}
+    rows = tuple(
+        Row(
+            key=label,
+            key_col=COVER_LABEL_COL,
+            row=first + i,
+            what=label.lower(),
+            cells=(InputCell(COVER_VALUE_COL, name, "text"),),
+        )
+        for i, (name, label) in enumerate(COVER_FIELDS)
+    )
+    marks = {
+        "title": 0,
+        "subtitle": 1,
+        "details_header": 3,
+        "details_first": first,
+        "partner_info": first + len(COVER_FIELDS) + 1,
+        "how_to": first + len(COVER_FIELDS) + 10,
+    }
     return SheetLayout("cover", COVER_SHEET, "Cover", rows=rows, marks=marks)
 
 
@@ -309,31 +335,72 @@ def _overview(matrix: Matrix, sub_names: dict[str, str]) -> SheetLayout:
     rows: list[Row] = []
     for i, column in enumerate(COLUMNS):
         label = f"{COLUMN_LABEL[column]} assessment date"
-        rows.append(Row(key=label, key_col=0, row=4 + i, what=label,
-                        cells=(InputCell(OV_DATE_COL, "assessment_date", "date", column=column),)))
+        rows.append(
+            Row(
+                key=label,
+                key_col=0,
+                row=4 + i,
+                what=label,
+                cells=(InputCell(OV_DATE_COL, "assessment_date", "date", column=column),),
+            )
+        )
     header = 7
     choices = rating_choices(matrix)
     for i, (_, _, sub) in enumerate(matrix.sub_elements()):
-        cells = tuple(InputCell(OV_RATING[c], "overall_rating", "choice", sub.code, column=c, choices=choices)
-                      for c in COLUMNS)
-        rows.append(Row(key=sub.code, key_col=OV_CODE, row=header + 1 + i, cells=cells, label=sub.name,
-                        label_col=OV_NAME, what=f"sub-element {sub.code}"))
-    marks = {"title": 0, "partner": 1, "intro": 2, "dates_header": 3, "header": header,
-             "first": header + 1, "last": header + len(matrix.sub_elements())}
+        cells = tuple(
+            InputCell(OV_RATING[c], "overall_rating", "choice", sub.code, column=c, choices=choices) for c in COLUMNS
+        )
+        rows.append(
+            Row(
+                key=sub.code,
+                key_col=OV_CODE,
+                row=header + 1 + i,
+                cells=cells,
+                label=sub.name,
+                label_col=OV_NAME,
+                what=f"sub-element {sub.code}",
+            )
+        )
+    marks = {
+        "title": 0,
+        "partner": 1,
+        "intro": 2,
+        "dates_header": 3,
+        "header": header,
+        "first": header + 1,
+        "last": header + len(matrix.sub_elements()),
+    }
     return SheetLayout("overview", OVERVIEW_SHEET, f"Overview: {matrix.title}", rows=tuple(rows), marks=marks)
 
 
 def _sub_element(matrix: Matrix, dim: str, el, sub, name: str) -> SheetLayout:
     rows: list[Row] = []
     r = 8  # criteria header
-    marks = {"title": 0, "context": 1, "focus": 2, "level_header": 4, "level_baseline": 5, "level_12_months": 6,
-             "criteria_header": r}
+    marks = {
+        "title": 0,
+        "context": 1,
+        "focus": 2,
+        "level_header": 4,
+        "level_baseline": 5,
+        "level_12_months": 6,
+        "criteria_header": r,
+    }
     r += 1
     marks["criteria_first"] = r
     for crit in sub.criteria:
         cells = tuple(InputCell(TICK_COL[c], "criterion", "tick", sub.code, crit.code, c) for c in COLUMNS)
-        rows.append(Row(crit.code, COL_KEY, r, cells, label=crit.text, label_col=COL_TEXT, level=crit.level,
-                        what=f"criterion {crit.code}"))
+        rows.append(
+            Row(
+                crit.code,
+                COL_KEY,
+                r,
+                cells,
+                label=crit.text,
+                label_col=COL_TEXT,
+                level=crit.level,
+                what=f"criterion {crit.code}",
+            )
+        )
         r += 1
     marks["criteria_last"] = r - 1
     r += 1
@@ -344,14 +411,27 @@ def _sub_element(matrix: Matrix, dim: str, el, sub, name: str) -> SheetLayout:
         if item.heading or not item.id:  # "Strategy covers:": shown, not ticked
             rows.append(Row("", COL_KEY, r, (), label=item.text, label_col=COL_TEXT, what=HEADING))
         else:
-            cells = tuple(InputCell(TICK_COL[c], "supporting_information", "tick", sub.code, item.id, c)
-                          for c in COLUMNS)
-            rows.append(Row(item.id, COL_KEY, r, cells, label=item.text, label_col=COL_TEXT, level=item.level or "",
-                            what=f"supporting information {item.id}"))
+            cells = tuple(
+                InputCell(TICK_COL[c], "supporting_information", "tick", sub.code, item.id, c) for c in COLUMNS
+            )
+            rows.append(
+                Row(
+                    item.id,
+                    COL_KEY,
+                    r,
+                    cells,
+                    label=item.text,
+                    label_col=COL_TEXT,
+                    level=item.level or "",
+                    what=f"supporting information {item.id}",
+                )
+            )
         r += 1
     for i in range(1, OTHER_ROWS + 1):
-        cells = (InputCell(COL_TEXT, "supporting_other", "text", sub.code, f"Other {i}"),
-                 *(InputCell(TICK_COL[c], "supporting_other_tick", "tick", sub.code, f"Other {i}", c) for c in COLUMNS))
+        cells = (
+            InputCell(COL_TEXT, "supporting_other", "text", sub.code, f"Other {i}"),
+            *(InputCell(TICK_COL[c], "supporting_other_tick", "tick", sub.code, f"Other {i}", c) for c in COLUMNS),
+        )
         rows.append(Row(f"Other {i}", COL_KEY, r, cells, what=f"supporting information Other {i}"))
         r += 1
     marks["support_last"] = r - 1
@@ -363,11 +443,13 @@ def _sub_element(matrix: Matrix, dim: str, el, sub, name: str) -> SheetLayout:
     timescales = matrix.timescale_names
     for i in range(1, ACTION_ROWS + 1):
         item = str(i)
-        cells = (InputCell(COL_LEVEL, "barrier", "text", sub.code, item),
-                 InputCell(COL_TEXT, "priority_action", "text", sub.code, item),
-                 InputCell(COL_BASE, "timescale", "choice", sub.code, item, choices=timescales),
-                 InputCell(COL_12M, "owner", "text", sub.code, item),
-                 InputCell(COL_NOTE, "action_notes", "text", sub.code, item))
+        cells = (
+            InputCell(COL_LEVEL, "barrier", "text", sub.code, item),
+            InputCell(COL_TEXT, "priority_action", "text", sub.code, item),
+            InputCell(COL_BASE, "timescale", "choice", sub.code, item, choices=timescales),
+            InputCell(COL_12M, "owner", "text", sub.code, item),
+            InputCell(COL_NOTE, "action_notes", "text", sub.code, item),
+        )
         rows.append(Row(f"#{i}", COL_KEY, r, cells, what=f"barrier/action row #{i}"))
         r += 1
     marks["actions_last"] = r - 1
@@ -390,19 +472,27 @@ def _indicators(indicator_set: IndicatorSet) -> SheetLayout:
             marks[f"it:{it.id}"] = r
             r += 1
             for ind in it.indicators:
-                cells = [InputCell(IND_PERIOD, "indicator_period", "text", item=ind.id),
-                         InputCell(IND_VALUE, "indicator_value", "text" if ind.unit == "text" else "number", item=ind.id)]
+                cells = [
+                    InputCell(IND_PERIOD, "indicator_period", "text", item=ind.id),
+                    InputCell(IND_VALUE, "indicator_value", "text" if ind.unit == "text" else "number", item=ind.id),
+                ]
                 if ind.unit == "percentage":
-                    cells += [InputCell(IND_NUM, "indicator_numerator", "number", item=ind.id),
-                              InputCell(IND_DEN, "indicator_denominator", "number", item=ind.id)]
-                cells += [InputCell(IND_RAG, "indicator_rag", "choice", item=ind.id, choices=RAG),
-                          InputCell(IND_COMMENT, "indicator_commentary", "text", item=ind.id)]
-                rows.append(Row(ind.id, IND_ID, r, tuple(cells), label=ind.text, label_col=IND_TEXT,
-                                what=f"indicator {ind.id}"))
+                    cells += [
+                        InputCell(IND_NUM, "indicator_numerator", "number", item=ind.id),
+                        InputCell(IND_DEN, "indicator_denominator", "number", item=ind.id),
+                    ]
+                cells += [
+                    InputCell(IND_RAG, "indicator_rag", "choice", item=ind.id, choices=RAG),
+                    InputCell(IND_COMMENT, "indicator_commentary", "text", item=ind.id),
+                ]
+                rows.append(
+                    Row(ind.id, IND_ID, r, tuple(cells), label=ind.text, label_col=IND_TEXT, what=f"indicator {ind.id}")
+                )
                 r += 1
     marks["last"] = r - 1
-    return SheetLayout("indicators", INDICATORS_SHEET, f"Indicators: {indicator_set.title}", rows=tuple(rows),
-                       marks=marks)
+    return SheetLayout(
+        "indicators", INDICATORS_SHEET, f"Indicators: {indicator_set.title}", rows=tuple(rows), marks=marks
+    )
 
 
 def template_one_item_ids(old: WorkbookLayout | None, new: WorkbookLayout) -> dict[tuple[str, str], str | None]:
@@ -419,8 +509,9 @@ def template_one_item_ids(old: WorkbookLayout | None, new: WorkbookLayout) -> di
             target = new.sub_element_sheet(sheet.sub_element)
         except StopIteration:
             continue
-        lines = [r for r in target.rows
-                 if r.what == HEADING or (r.cells and r.cells[0].field == "supporting_information")]
+        lines = [
+            r for r in target.rows if r.what == HEADING or (r.cells and r.cells[0].field == "supporting_information")
+        ]
         for r in sheet.rows_of("supporting_information"):
             if not (r.key[:1] == "S" and r.key[1:].isdigit()):
                 continue

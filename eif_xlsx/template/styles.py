@@ -38,8 +38,9 @@ def make_formats(wb: Workbook) -> dict:
         "formula": f(text_wrap=True, bold=True, **border),
         "score": f(bold=True, num_format="0.00", align="center", **border),
         "input": f(text_wrap=True, locked=False, bg_color=INPUT_FILL, **border),
-        "tick": f(locked=False, bg_color=INPUT_FILL, align="center", valign="vcenter", font_size=12, bold=True,
-                  **border),
+        "tick": f(
+            locked=False, bg_color=INPUT_FILL, align="center", valign="vcenter", font_size=12, bold=True, **border
+        ),
         "date": f(locked=False, bg_color=INPUT_FILL, num_format="dd mmm yyyy", align="left", **border),
         "number": f(locked=False, bg_color=INPUT_FILL, num_format="General", **border),
         "meta": wb.add_format({"font_name": FONT, "font_size": 9}),
@@ -58,8 +59,7 @@ def make_formats(wb: Workbook) -> dict:
     return fmt
 
 
-def row_height(texts_and_widths: Sequence[tuple[str, float]], line: float = 13.0,
-               minimum: float = 15.0) -> float:
+def row_height(texts_and_widths: Sequence[tuple[str, float]], line: float = 13.0, minimum: float = 15.0) -> float:
     """A row height that fits wrapped text: the tallest cell, estimating characters per line from the width."""
     lines = max((_lines(str(text), width) for text, width in texts_and_widths), default=1)
     return max(minimum, round(max(lines, 1) * line + 4, 1))
@@ -72,8 +72,16 @@ def _lines(text: str, width: float) -> int:
     return sum(max(1, math.ceil(len(part) / per_line)) for part in text.split("\n"))
 
 
-def colour_levels(ws, r1: int, c1: int, r2: int, c2: int, names: list[str], fills: list,
-                  also: tuple[tuple[int, int, int, int], ...] = ()) -> None:
+def colour_levels(
+    ws,
+    r1: int,
+    c1: int,
+    r2: int,
+    c2: int,
+    names: list[str],
+    fills: list,
+    also: tuple[tuple[int, int, int, int], ...] = (),
+) -> None:
     """Colour cells by the level written in them (the words stay, so colour is never the only signal): one rule per
     level, over the range and any others given in `also` (a rule's formula is costly for XlsxWriter to write: it
     expands every future function name in it, so one rule over many ranges is cheaper than one per range)."""
@@ -89,6 +97,9 @@ def colour_scores(ws, r1: int, c1: int, r2: int, c2: int, levels: int, fills: li
     """Colour score cells (0 .. levels) by the level they reach: full level k is a score from k to under k + 1.
     Rules on numbers: Excel, LibreOffice and Gnumeric leave a blank or text score (not assessed) uncoloured."""
     for k in range(levels + 1):
-        rule = ({"criteria": "between", "minimum": k, "maximum": k + 0.999999} if k < levels
-                else {"criteria": "==", "value": levels})
+        rule = (
+            {"criteria": "between", "minimum": k, "maximum": k + 0.999999}
+            if k < levels
+            else {"criteria": "==", "value": levels}
+        )
         ws.conditional_format(r1, c1, r2, c2, {"type": "cell", **rule, "format": fills[min(k, len(fills) - 1)]})

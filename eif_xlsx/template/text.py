@@ -30,7 +30,7 @@ _EDGE_SPACE = re.compile(r"^\s|\s$")
 def cut(text: str) -> str:
     """The text as far as a cell holds it (Excel counts UTF-16 units; a pair is never split)."""
     if len(text) > MAX_TEXT // 2 and len(text.encode("utf-16-le")) > 2 * MAX_TEXT:
-        return text.encode("utf-16-le")[:2 * MAX_TEXT].decode("utf-16-le", errors="ignore")
+        return text.encode("utf-16-le")[: 2 * MAX_TEXT].decode("utf-16-le", errors="ignore")
     return text
 
 

@@ -89,12 +89,19 @@ class WorkbookSpec:
 def metadata_rows(spec: WorkbookSpec) -> list[tuple[str, str]]:
     p = spec.partner
     rows = [
-        ("definition_id", spec.matrix.id), ("definition_version", spec.matrix.version),
-        ("definition_hash", spec.matrix.content_hash), ("template_version", spec.layout.template_version),
-        ("generator", f"eif-xlsx {__version__}"), ("round", spec.round),
-        ("partner_id", p.get("id", "")), ("partner_name", p.get("name", "")),
-        ("partner_organisation", p.get("organisation", "")), ("partner_email", p.get("email", "")),
-        ("partner_role", p.get("role", "")), ("area", spec.area), ("deadline", spec.deadline),
+        ("definition_id", spec.matrix.id),
+        ("definition_version", spec.matrix.version),
+        ("definition_hash", spec.matrix.content_hash),
+        ("template_version", spec.layout.template_version),
+        ("generator", f"eif-xlsx {__version__}"),
+        ("round", spec.round),
+        ("partner_id", p.get("id", "")),
+        ("partner_name", p.get("name", "")),
+        ("partner_organisation", p.get("organisation", "")),
+        ("partner_email", p.get("email", "")),
+        ("partner_role", p.get("role", "")),
+        ("area", spec.area),
+        ("deadline", spec.deadline),
         ("return_to", spec.return_to),
         ("indicators_id", spec.indicators.id if spec.indicators else ""),
         ("indicators_version", spec.indicators.version if spec.indicators else ""),
@@ -110,11 +117,18 @@ def metadata_rows(spec: WorkbookSpec) -> list[tuple[str, str]]:
 def write_workbook(spec: WorkbookSpec) -> bytes:
     """The workbook's bytes (deterministic for the same spec)."""
     buf = io.BytesIO()
-    wb = Workbook(buf, {"in_memory": True, "strings_to_formulas": False, "strings_to_urls": False,
-                        "strings_to_numbers": False})
-    wb.set_properties({"title": f"EIF maturity matrix: {spec.matrix.title}", "author": "eif-xlsx",
-                       "company": spec.area, "created": FIXED_TIME,
-                       "comments": f"Made by eif-xlsx {__version__}"})
+    wb = Workbook(
+        buf, {"in_memory": True, "strings_to_formulas": False, "strings_to_urls": False, "strings_to_numbers": False}
+    )
+    wb.set_properties(
+        {
+            "title": f"EIF maturity matrix: {spec.matrix.title}",
+            "author": "eif-xlsx",
+            "company": spec.area,
+            "created": FIXED_TIME,
+            "comments": f"Made by eif-xlsx {__version__}",
+        }
+    )
     wb.set_calc_mode("auto")
     fmt = make_formats(wb)
     _Builder(wb, fmt, spec).build()
@@ -155,9 +169,17 @@ class _Builder:
         for (name, row, col), text in self.spec.comments.items():
             if name == sheet.name:
                 ws.write_comment(row, col, text, {"x_scale": 2, "y_scale": 2, "font_name": "Arial"})
-        ws.protect(self.spec.password, {"sort": True, "autofilter": True, "format_rows": True,
-                                        "format_columns": True, "select_locked_cells": True,
-                                        "select_unlocked_cells": True})
+        ws.protect(
+            self.spec.password,
+            {
+                "sort": True,
+                "autofilter": True,
+                "format_rows": True,
+                "format_columns": True,
+                "select_locked_cells": True,
+                "select_unlocked_cells": True,
+            },
+        )
 
     def _value(self, cell: InputCell, default: object = None) -> object:
         return self.answers.get((cell.field, cell.sub_element, cell.item, cell.column), default)
@@ -211,11 +233,20 @@ class _Builder:
         ws.hide_gridlines(2)
         ws.write_string(mk["title"], COVER_LABEL_COL, f"EIF maturity matrix: {m.title}", f["title"])
         ws.write_string(mk["subtitle"], COVER_LABEL_COL, m.subtitle or m.edition, f["subtitle"])
-        ws.merge_range(mk["details_header"], COVER_LABEL_COL, mk["details_header"], COVER_VALUE_COL, "Your details (please check and correct)",
-                       f["section"])
-        values = {"respondent_name": self.partner.get("name", ""), "respondent_role": self.partner.get("role", ""),
-                  "respondent_organisation": self.partner.get("organisation", ""),
-                  "respondent_email": self.partner.get("email", "")}
+        ws.merge_range(
+            mk["details_header"],
+            COVER_LABEL_COL,
+            mk["details_header"],
+            COVER_VALUE_COL,
+            "Your details (please check and correct)",
+            f["section"],
+        )
+        values = {
+            "respondent_name": self.partner.get("name", ""),
+            "respondent_role": self.partner.get("role", ""),
+            "respondent_organisation": self.partner.get("organisation", ""),
+            "respondent_email": self.partner.get("email", ""),
+        }
         for row in sheet.rows:
             ws.write_string(row.row, row.key_col, row.key, f["label"])
             cell = row.cells[0]
@@ -224,10 +255,14 @@ class _Builder:
                 self.answers[key] = values[cell.field]
             self._input(ws, row.row, cell)
         r = mk["partner_info"]
-        info = [("Local area", self.spec.area), ("Partner id", self.partner.get("id", "")),
-                ("Round", COLUMN_LABEL.get(self.spec.round.replace("-", "_"), self.spec.round)),
-                ("Return by", self.spec.deadline), ("Return to", self.spec.return_to),
-                ("Matrix", f"{m.title} ({m.edition}, version {m.version})")]
+        info = [
+            ("Local area", self.spec.area),
+            ("Partner id", self.partner.get("id", "")),
+            ("Round", COLUMN_LABEL.get(self.spec.round.replace("-", "_"), self.spec.round)),
+            ("Return by", self.spec.deadline),
+            ("Return to", self.spec.return_to),
+            ("Matrix", f"{m.title} ({m.edition}, version {m.version})"),
+        ]
         for label, value in info:
             if value:
                 ws.write_string(r, COVER_LABEL_COL, label, f["label"])
@@ -243,17 +278,22 @@ class _Builder:
                 "This is the 12-months review. The grey Baseline column holds your answers from last time and cannot "
                 f"be changed. Tick the criteria that describe your local area now by choosing {TICK} in the "
                 "'12 months' column (press Delete to untick), tick the supporting information you hold now, and "
-                "record progress on each earlier priority action in its 'Notes / progress' column.")
+                "record progress on each earlier priority action in its 'Notes / progress' column."
+            )
         else:
-            steps = [*m.how_to_use,
-                     f"In this workbook: each sub-element has its own sheet. Tick a criterion by choosing {TICK} in its "
-                     "Baseline column (press Delete to untick)."]
+            steps = [
+                *m.how_to_use,
+                f"In this workbook: each sub-element has its own sheet. Tick a criterion by choosing {TICK} in its "
+                "Baseline column (press Delete to untick).",
+            ]
         if any("opposite page" in t for t in steps):
-            steps.append("In this workbook, 'the opposite page' is the Notes box at the foot of each sub-element's "
-                         "sheet.")
+            steps.append(
+                "In this workbook, 'the opposite page' is the Notes box at the foot of each sub-element's sheet."
+            )
         if any(sh.role == "guidance" for sh in self.spec.layout.sheets):
-            steps.append("The Guidance sheet has the matrix's own guidance on using it, and what each of its "
-                         "dimensions covers.")
+            steps.append(
+                "The Guidance sheet has the matrix's own guidance on using it, and what each of its dimensions covers."
+            )
         steps += [
             "Tick the supporting information you hold, add your own under 'Other', and record barriers to change and "
             f"priority actions with a timescale ({', '.join(f'{t.name}: {t.meaning}' for t in m.timescales)}).",
@@ -292,8 +332,10 @@ class _Builder:
         ws.hide_gridlines(2)
         ws.write_string(mk["title"], GD_MARK, sheet.title, f["title"])
         ws.set_row(mk["title"], 24)
-        intro = (f"The guidance published with the matrix ({m.edition}), in its own words. How to fill in this "
-                 "workbook is on the Cover.")
+        intro = (
+            f"The guidance published with the matrix ({m.edition}), in its own words. How to fill in this "
+            "workbook is on the Cover."
+        )
         ws.merge_range(mk["intro"], GD_MARK, mk["intro"], GD_LAST, intro, f["muted"])
         ws.set_row(mk["intro"], row_height([(intro, full)]))
         for i, section in enumerate(m.guidance):
@@ -310,20 +352,30 @@ class _Builder:
                     ws.set_row(r, row_height([(para.text, full)]))
         if "dimensions" in mk:
             r = mk["dimensions"]
-            ws.merge_range(r, GD_MARK, r, GD_LAST, "The four dimensions of the matrix" if len(m.dimensions) == 4
-                           else "The dimensions of the matrix", f["section"])
+            ws.merge_range(
+                r,
+                GD_MARK,
+                r,
+                GD_LAST,
+                "The four dimensions of the matrix" if len(m.dimensions) == 4 else "The dimensions of the matrix",
+                f["section"],
+            )
             for k, dim in enumerate(m.dimensions):
                 r = mk[f"dimension:{k}"]
                 elements = "Key elements: " + "; ".join(f"{el.number} {el.name}" for el in dim.elements)
                 ws.write_string(r, GD_TEXT, dim.name, f["label"])
                 if dim.description:  # the seed's words in bold, the elements it holds under them
-                    ws.write_rich_string(r, GD_LAST, f["label"], dim.description, f["muted"], "\n" + elements, f["text"])
+                    ws.write_rich_string(
+                        r, GD_LAST, f["label"], dim.description, f["muted"], "\n" + elements, f["text"]
+                    )
                 else:
                     ws.write_string(r, GD_LAST, elements, f["muted"])
                 ws.set_row(r, row_height([(f"{dim.description or ''}\n{elements}", widths[GD_LAST])]))
         r = mk["workbook"]
-        where = ("In this workbook, 'the opposite page' is the Notes box at the foot of each sub-element's sheet: "
-                 "write there when your area falls between two levels.")
+        where = (
+            "In this workbook, 'the opposite page' is the Notes box at the foot of each sub-element's sheet: "
+            "write there when your area falls between two levels."
+        )
         ws.merge_range(r, GD_MARK, r, GD_LAST, where, f["muted"])
         ws.set_row(r, row_height([(where, full)]))
         ws.merge_range(mk["last"], GD_MARK, mk["last"], GD_LAST, m.source, f["muted"])
@@ -342,8 +394,13 @@ class _Builder:
         ws.write_string(mk["title"], 0, sheet.title, f["title"])
         who = ", ".join(x for x in (self.partner.get("name"), self.partner.get("organisation"), self.spec.area) if x)
         ws.write_string(mk["partner"], 0, who or "Workshop copy", f["subtitle"])
-        ws.write_string(mk["intro"], 0, "Levels and scores (0–4) come from the criteria you tick on each "
-                        "sub-element's sheet. Give your own overall rating if you see it differently.", f["note"])
+        ws.write_string(
+            mk["intro"],
+            0,
+            "Levels and scores (0–4) come from the criteria you tick on each "
+            "sub-element's sheet. Give your own overall rating if you see it differently.",
+            f["note"],
+        )
         ws.write_string(mk["dates_header"], 0, "Dates of assessment", f["section"])
         for row in sheet.rows:
             if row.key_col != OV_CODE:
@@ -373,14 +430,19 @@ class _Builder:
             for c in COLUMNS:
                 lr = target.marks[f"level_{c}"]
                 sc = self._column_score(sub.code, c)[1]
-                ws.write_formula(row.row, OV_SCORE[c], f"={quote_sheet(target.name)}!{a1(lr, COL_BASE)}", f["score"],
-                                 "" if sc.score is None else sc.score)
-                ws.write_formula(row.row, OV_LEVEL[c], f"={quote_sheet(target.name)}!{a1(lr, COL_TEXT)}",
-                                 f["formula"], sc.level)
+                ws.write_formula(
+                    row.row,
+                    OV_SCORE[c],
+                    f"={quote_sheet(target.name)}!{a1(lr, COL_BASE)}",
+                    f["score"],
+                    "" if sc.score is None else sc.score,
+                )
+                ws.write_formula(
+                    row.row, OV_LEVEL[c], f"={quote_sheet(target.name)}!{a1(lr, COL_TEXT)}", f["formula"], sc.level
+                )
             for cell in row.cells:
                 self._input(ws, row.row, cell)
-            ws.set_row(row.row, row_height([(dim_text, ov_widths[OV_DIM]), (sub.name, ov_widths[OV_NAME])],
-                                           minimum=28))
+            ws.set_row(row.row, row_height([(dim_text, ov_widths[OV_DIM]), (sub.name, ov_widths[OV_NAME])], minimum=28))
         first, last = mk["first"], mk["last"]
         ranges = [(first, col, last, col) for c in COLUMNS for col in (OV_LEVEL[c], OV_RATING[c])]
         colour_levels(ws, *ranges[0], [NOT_YET_BASIC, *self.m.level_names], self.fmt["levels"], also=tuple(ranges[1:]))
@@ -408,12 +470,18 @@ class _Builder:
         for c in COLUMNS:
             ws.write_string(mk[f"level_{c}"], COL_LEVEL, COLUMN_LABEL[c], f["label"])
             self._level_formulas(ws, sheet, c, crit_rows)
-        colour_scores(ws, mk["level_baseline"], COL_BASE, mk["level_12_months"], COL_BASE, len(m.levels),
-                      self.fmt["levels"])
+        colour_scores(
+            ws, mk["level_baseline"], COL_BASE, mk["level_12_months"], COL_BASE, len(m.levels), self.fmt["levels"]
+        )
         # Criteria.
         h = mk["criteria_header"]
-        for col, text in ((COL_KEY, "Code"), (COL_LEVEL, "Progress level"), (COL_TEXT, "Criteria"),
-                          (COL_BASE, "Baseline"), (COL_12M, "12 months")):
+        for col, text in (
+            (COL_KEY, "Code"),
+            (COL_LEVEL, "Progress level"),
+            (COL_TEXT, "Criteria"),
+            (COL_BASE, "Baseline"),
+            (COL_12M, "12 months"),
+        ):
             ws.write_string(h, col, text, f["header"])
         for row in crit_rows:
             ws.write_string(row.row, COL_KEY, row.key, f["code"])
@@ -424,8 +492,13 @@ class _Builder:
             ws.set_row(row.row, row_height([(row.label, widths[COL_TEXT])]))
         # Supporting information.
         h = mk["support_header"]
-        for col, text in ((COL_KEY, "Ref"), (COL_LEVEL, "Progress level"), (COL_TEXT, "Supporting information"),
-                          (COL_BASE, "Baseline"), (COL_12M, "12 months")):
+        for col, text in (
+            (COL_KEY, "Ref"),
+            (COL_LEVEL, "Progress level"),
+            (COL_TEXT, "Supporting information"),
+            (COL_BASE, "Baseline"),
+            (COL_12M, "12 months"),
+        ):
             ws.write_string(h, col, text, f["header"])
         for row in sheet.rows:
             if not row.cells and row.what == HEADING:
@@ -447,11 +520,22 @@ class _Builder:
                 self._input(ws, row.row, cell)
         # Barriers to change and priority actions.
         h = mk["actions_header"]
-        for col, text in ((COL_KEY, "#"), (COL_LEVEL, "Barrier to change"), (COL_TEXT, "Priority action"),
-                          (COL_BASE, "Timescale"), (COL_12M, "Owner"), (COL_NOTE, "Notes / progress")):
+        for col, text in (
+            (COL_KEY, "#"),
+            (COL_LEVEL, "Barrier to change"),
+            (COL_TEXT, "Priority action"),
+            (COL_BASE, "Timescale"),
+            (COL_12M, "Owner"),
+            (COL_NOTE, "Notes / progress"),
+        ):
             ws.write_string(h, col, text, f["header"])
-        ws.write_string(mk["actions_note"], COL_LEVEL, "Barriers to change and priority actions — timescale: "
-                        + "; ".join(f"{t.name} = {t.meaning}" for t in m.timescales), f["note"])
+        ws.write_string(
+            mk["actions_note"],
+            COL_LEVEL,
+            "Barriers to change and priority actions — timescale: "
+            + "; ".join(f"{t.name} = {t.meaning}" for t in m.timescales),
+            f["note"],
+        )
         for row in sheet.rows:
             if row.cells and row.cells[0].field == "barrier":
                 ws.write_string(row.row, COL_KEY, row.key, f["code"])
@@ -468,8 +552,10 @@ class _Builder:
         ws.merge_range(notes.row, COL_LEVEL, notes.row, COL_NOTE, "", self.fmt[fmt_name])
         self._input(ws, notes.row, cell)
         ws.set_row(notes.row, max(120, row_height([(str(value), 140)])))
-        hint = ("Falling between two levels, or anything else to add? Write it here: this is the 'opposite page' of the "
-                "matrix's guidance.")
+        hint = (
+            "Falling between two levels, or anything else to add? Write it here: this is the 'opposite page' of the "
+            "matrix's guidance."
+        )
         ws.write_string(mk["notes_hint"], COL_LEVEL, hint, f["note"])
         ws.freeze_panes(2, 0)
         ws.repeat_rows(0, 1)
@@ -517,27 +603,54 @@ class _Builder:
     def _indicators(self, ws: Worksheet, sheet: SheetLayout) -> None:
         f, mk, iset = self.fmt, sheet.marks, self.spec.indicators
         assert iset is not None
-        widths = {IND_ID: 13, IND_KIND: 13, IND_TEXT: 55, IND_UNIT: 11, IND_PERIOD: 13, IND_VALUE: 11, IND_NUM: 11,
-                  IND_DEN: 11, IND_RAG: 9, IND_COMMENT: 40}
+        widths = {
+            IND_ID: 13,
+            IND_KIND: 13,
+            IND_TEXT: 55,
+            IND_UNIT: 11,
+            IND_PERIOD: 13,
+            IND_VALUE: 11,
+            IND_NUM: 11,
+            IND_DEN: 11,
+            IND_RAG: 9,
+            IND_COMMENT: 40,
+        }
         for col, w in widths.items():
             ws.set_column(col, col, w)
         ws.write_string(mk["title"], 0, sheet.title, f["title"])
         ws.write_string(mk["outcome"], 0, f"Outcome: {iset.outcome}", f["subtitle"])
-        ws.write_string(mk["intro"], 0, "For each indicator you report on: the reporting period (e.g. 2026 Q3), the "
-                        "value (for a percentage, the numerator and denominator too), a RAG status and any commentary. "
-                        "Leave indicators you do not hold blank.", f["note"])
-        heads = ((IND_ID, "Id"), (IND_KIND, "Kind"), (IND_TEXT, "Indicator"), (IND_UNIT, "Unit"),
-                 (IND_PERIOD, "Reporting period"), (IND_VALUE, "Value"), (IND_NUM, "Numerator"),
-                 (IND_DEN, "Denominator"), (IND_RAG, "RAG"), (IND_COMMENT, "Commentary"))
+        ws.write_string(
+            mk["intro"],
+            0,
+            "For each indicator you report on: the reporting period (e.g. 2026 Q3), the "
+            "value (for a percentage, the numerator and denominator too), a RAG status and any commentary. "
+            "Leave indicators you do not hold blank.",
+            f["note"],
+        )
+        heads = (
+            (IND_ID, "Id"),
+            (IND_KIND, "Kind"),
+            (IND_TEXT, "Indicator"),
+            (IND_UNIT, "Unit"),
+            (IND_PERIOD, "Reporting period"),
+            (IND_VALUE, "Value"),
+            (IND_NUM, "Numerator"),
+            (IND_DEN, "Denominator"),
+            (IND_RAG, "RAG"),
+            (IND_COMMENT, "Commentary"),
+        )
         for col, text in heads:
             ws.write_string(mk["header"], col, text, f["header"])
         ws.set_row(mk["header"], 30)
         rows = {r.key: r for r in sheet.rows}
         for cp in iset.core_purposes:
-            ws.merge_range(mk[f"cp:{cp.id}"], 0, mk[f"cp:{cp.id}"], IND_COMMENT, f"Core purpose {cp.title}", f["section"])
+            ws.merge_range(
+                mk[f"cp:{cp.id}"], 0, mk[f"cp:{cp.id}"], IND_COMMENT, f"Core purpose {cp.title}", f["section"]
+            )
             for it in cp.intentions:
-                text = f"{it.commissioned}  —  Target population: {it.target_population}  —  Lead: " \
-                       + "; ".join(it.lead_commissioners)
+                text = f"{it.commissioned}  —  Target population: {it.target_population}  —  Lead: " + "; ".join(
+                    it.lead_commissioners
+                )
                 ws.merge_range(mk[f"it:{it.id}"], 0, mk[f"it:{it.id}"], IND_COMMENT, text, f["muted"])
                 ws.set_row(mk[f"it:{it.id}"], row_height([(text, sum(widths.values()))]))
                 for ind in it.indicators:
@@ -556,7 +669,9 @@ class _Builder:
         ws.repeat_rows(mk["header"])
 
     def _metadata(self, ws: Worksheet) -> None:
-        ws.write_string(0, 0, "eif-xlsx metadata: used to read this workbook back. Please do not edit.", self.fmt["meta"])
+        ws.write_string(
+            0, 0, "eif-xlsx metadata: used to read this workbook back. Please do not edit.", self.fmt["meta"]
+        )
         for i, (key, value) in enumerate(metadata_rows(self.spec), start=META_FIRST_ROW):
             ws.write_string(i, META_KEY_COL, key, self.fmt["meta"])
             ws.write_string(i, META_VALUE_COL, value, self.fmt["meta"])
@@ -569,21 +684,47 @@ class _Builder:
 def _validation(kind: str, choices: tuple[str, ...]) -> dict:
     """The data validation of an input of this kind: a dropdown of ticks or choices, a date or a number."""
     if kind == "tick":
-        return {"validate": "list", "source": [TICK], "error_type": "warning",
-                "input_title": "Tick", "input_message": f"Choose {TICK} to tick. Press Delete to clear.",
-                "error_title": "Not a tick", "error_message": f"Choose {TICK} from the list, or leave blank."}
+        return {
+            "validate": "list",
+            "source": [TICK],
+            "error_type": "warning",
+            "input_title": "Tick",
+            "input_message": f"Choose {TICK} to tick. Press Delete to clear.",
+            "error_title": "Not a tick",
+            "error_message": f"Choose {TICK} from the list, or leave blank.",
+        }
     if kind == "choice":
-        return {"validate": "list", "source": list(choices), "error_type": "warning",
-                "input_title": "Choose", "input_message": "Pick one from the list.",
-                "error_title": "Not in the list", "error_message": ("Choose one of: " + ", ".join(choices))[:255]}
+        return {
+            "validate": "list",
+            "source": list(choices),
+            "error_type": "warning",
+            "input_title": "Choose",
+            "input_message": "Pick one from the list.",
+            "error_title": "Not in the list",
+            "error_message": ("Choose one of: " + ", ".join(choices))[:255],
+        }
     if kind == "date":
-        return {"validate": "date", "criteria": "between", "minimum": dt.date(2000, 1, 1),
-                "maximum": dt.date(2100, 12, 31), "error_type": "stop",
-                "input_title": "Date", "input_message": "Type a date, e.g. 14/03/2026.",
-                "error_title": "Not a date", "error_message": "Type a date such as 14/03/2026."}
-    return {"validate": "decimal", "criteria": ">=", "value": 0, "error_type": "warning",
-            "input_title": "Number", "input_message": "Type a number.",
-            "error_title": "Not a number", "error_message": "Type a number (no units)."}
+        return {
+            "validate": "date",
+            "criteria": "between",
+            "minimum": dt.date(2000, 1, 1),
+            "maximum": dt.date(2100, 12, 31),
+            "error_type": "stop",
+            "input_title": "Date",
+            "input_message": "Type a date, e.g. 14/03/2026.",
+            "error_title": "Not a date",
+            "error_message": "Type a date such as 14/03/2026.",
+        }
+    return {
+        "validate": "decimal",
+        "criteria": ">=",
+        "value": 0,
+        "error_type": "warning",
+        "input_title": "Number",
+        "input_message": "Type a number.",
+        "error_title": "Not a number",
+        "error_message": "Type a number (no units).",
+    }
 
 
 _FORMULAS: dict[tuple, tuple] = {}  # the formula texts of a level block by where it is and what it counts
@@ -598,11 +739,12 @@ def tally_base(totals: tuple[int, ...]) -> int:
 def tally_value(counts: list[int] | tuple[int, ...], totals: tuple[int, ...]) -> int:
     """The hidden tally's value for these ticks per level (what its formula gives)."""
     base = tally_base(totals)
-    return sum(n * base ** i for i, n in enumerate(counts))
+    return sum(n * base**i for i, n in enumerate(counts))
 
 
-def _level_formula_texts(lr: int, tick_col: int, first: int, last: int, totals: tuple[int, ...],
-                         levels: tuple[str, ...]) -> tuple[str, str, str, str, str]:
+def _level_formula_texts(
+    lr: int, tick_col: int, first: int, last: int, totals: tuple[int, ...], levels: tuple[str, ...]
+) -> tuple[str, str, str, str, str]:
     """The formulas of one level block: three hidden helpers (the tally of ticks per level, the full level, the
     ticks at the level after it) and the level text and score that read them.
 
@@ -620,11 +762,12 @@ def _level_formula_texts(lr: int, tick_col: int, first: int, last: int, totals: 
     tick_rng = f"{col_letter(tick_col)}${first + 1}:{col_letter(tick_col)}${last + 1}"
     # As normalise.tick: no-break and zero-width spaces, tabs and line breaks around a tick are ignored.
     cleaned = f'TRIM(CLEAN(SUBSTITUTE(SUBSTITUTE({tick_rng},"\u00a0"," "),"\u200b","")))'
-    tally = (f"=SUMPRODUCT({base}^(MATCH({lvl_rng},{{{_texts(levels)}}},0)-1)"
-             f'*ISNUMBER(FIND("|"&LOWER({cleaned})&"|","{ticks_words}"))*ISERROR(FIND("|",{tick_rng})))')
+    tally = (
+        f"=SUMPRODUCT({base}^(MATCH({lvl_rng},{{{_texts(levels)}}},0)-1)"
+        f'*ISNUMBER(FIND("|"&LOWER({cleaned})&"|","{ticks_words}"))*ISERROR(FIND("|",{tick_rng})))'
+    )
     tally_cell, full_cell, next_cell = (a1(lr, HELPER_COL + i) for i in range(3))
-    t = [f"MOD(INT({tally_cell}/{base ** i}),{base})" if i else f"MOD({tally_cell},{base})"
-         for i in range(len(levels))]
+    t = [f"MOD(INT({tally_cell}/{base**i}),{base})" if i else f"MOD({tally_cell},{base})" for i in range(len(levels))]
     full = "0"
     for i in range(len(levels)):
         if totals[i]:
@@ -635,9 +778,11 @@ def _level_formula_texts(lr: int, tick_col: int, first: int, last: int, totals: 
     of = ",".join("1" if j is None else str(totals[j - 1]) for j in after)
     name_after = _texts("" if j is None else levels[j - 1] for j in after)
     score = f'=IF({tally_cell}=0,"",{full_cell}+{next_cell}/CHOOSE({full_cell}+1,{of}))'
-    level = (f'=IF({tally_cell}=0,"{NOT_ASSESSED}",CHOOSE({full_cell}+1,{_texts((NOT_YET_BASIC, *levels))})'
-             f'&IF({next_cell}>0,", working towards "&CHOOSE({full_cell}+1,{name_after})&" ("&{next_cell}&" of "'
-             f'&CHOOSE({full_cell}+1,{of})&")",""))')
+    level = (
+        f'=IF({tally_cell}=0,"{NOT_ASSESSED}",CHOOSE({full_cell}+1,{_texts((NOT_YET_BASIC, *levels))})'
+        f'&IF({next_cell}>0,", working towards "&CHOOSE({full_cell}+1,{name_after})&" ("&{next_cell}&" of "'
+        f'&CHOOSE({full_cell}+1,{of})&")",""))'
+    )
     return tally, "=" + full, ticks_after, level, score
 
 
