@@ -14,13 +14,17 @@ broken definition DefinitionError (both eif_xlsx.errors.EifError).
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
+from contextlib import AbstractContextManager
 from pathlib import Path
 
 from eif_xlsx.domain import catalog as definitions
 from eif_xlsx.domain.catalog import Catalog
+from eif_xlsx.domain.model import IndicatorSet, Matrix
 from eif_xlsx.domain.partners import Partner, read_partners
 from eif_xlsx.errors import UsageError
+from eif_xlsx.intake import sources
+from eif_xlsx.intake.batch import expand
 from eif_xlsx.intake.checks import Report
 from eif_xlsx.intake.checks import check as check_return
 from eif_xlsx.intake.container import xml_guard
@@ -46,12 +50,17 @@ __all__ = [
     "Return",
     "chase",
     "check",
+    "check_deadline",
     "consolidate",
     "definition_schema",
+    "find_returns",
     "generate",
+    "load_definition_file",
     "load_definitions",
     "read_partners",
     "read_return",
+    "read_round_manifest",
+    "scratch",
     "summary_schema",
     "validate",
     "write_email_drafts",
@@ -77,6 +86,36 @@ def definition_schema() -> dict:
 def summary_schema() -> dict:
     """The JSON Schema (draft 2020-12) of the summary.json an import writes."""
     return schema.SUMMARY_SCHEMA
+
+
+def load_definition_file(path: Path | str) -> Matrix | IndicatorSet:
+    """One definition file, checked: raises DefinitionError listing every problem with its file, line and field
+    path (what `eif-xlsx definitions check` prints)."""
+    return definitions.load_file(Path(path))
+
+
+def find_returns(paths: Iterable[Path | str]) -> list[Path]:
+    """The files validate, consolidate and chase would read: the files given, and those inside the folders given
+    (recursively, in a stable order; hidden files, Office lock files and an import's own outputs left out)."""
+    return expand(paths)
+
+
+def read_round_manifest(path: Path | str) -> list[Mapping[str, str]]:
+    """The rows of a round's manifest.csv (written by generate): partner_id, name, organisation, email, file,
+    matrix_id and round of each workbook sent. Raises UsageError if the file is not a manifest."""
+    return read_manifest(path)
+
+
+def check_deadline(text: str) -> str:
+    """A return-by date as the workbooks show it ('2026-12-12' -> '12 December 2026'); raises UsageError for text
+    that is not a date."""
+    return format_deadline(text)
+
+
+def scratch() -> AbstractContextManager[None]:
+    """A block whose attachments taken out of saved e-mails (by validate, consolidate, chase or a 12-months
+    generate) are removed when it ends, however it ends. Without it they are removed when the process exits."""
+    return sources.scratch()
 
 
 def generate(

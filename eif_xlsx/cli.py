@@ -13,13 +13,8 @@ import click
 
 from eif_xlsx import api
 from eif_xlsx.demo import run_demo
-from eif_xlsx.domain.catalog import Catalog, load_file
 from eif_xlsx.errors import DefinitionError, EifError, UsageError, log_debug, set_debug_log
-from eif_xlsx.intake import sources
-from eif_xlsx.intake.batch import expand
-from eif_xlsx.intake.manifest import read_manifest
 from eif_xlsx.normalise import without_surrogates
-from eif_xlsx.template.generate import format_deadline
 from eif_xlsx.version import __version__
 
 #: Folders of the user's own definitions (os.pathsep between them), read by the command line only, as if given
@@ -96,7 +91,7 @@ def _scratch():
             except ValueError:  # not the main thread: the caller's handlers stay
                 pass
     try:
-        with sources.scratch():
+        with api.scratch():
             yield
     finally:
         for sig, handler in kept.items():
@@ -121,7 +116,7 @@ def _definitions_option(f):
     )(f)
 
 
-def _catalog() -> Catalog:
+def _catalog() -> api.Catalog:
     """The definitions this command uses: built-in, --definitions, then $EIF_XLSX_DEFINITIONS (loaded once per
     command; a problem in a user's definition is a warning)."""
     ctx = click.get_current_context()
@@ -134,7 +129,7 @@ def _catalog() -> Catalog:
     return ctx.meta["eif_xlsx.catalog"]
 
 
-def _known(cat: Catalog, ident: str | None, kind: str, what: str) -> None:
+def _known(cat: api.Catalog, ident: str | None, kind: str, what: str) -> None:
     """A usage error (exit 2), before any file is read, when `ident` is not a known definition of `kind`
     ("matrix", "indicators" or "" for either); the message lists the known ids."""
     if not ident:
@@ -156,7 +151,7 @@ def _input_files(paths) -> list[Path]:
     missing = [p for p in paths if not Path(p).exists()]
     if missing:
         raise _Usage(f"no such file or folder: {', '.join(missing)}")
-    files = expand(paths)
+    files = api.find_returns(paths)
     if not files:
         raise _Usage(f"no files found in {', '.join(paths)}")
     return files
@@ -259,7 +254,7 @@ def definitions_check(path: str) -> None:
     Example: eif-xlsx definitions check my-matrix.yaml
     """
     with _errors():
-        d = load_file(path)
+        d = api.load_definition_file(path)
     click.echo(f"{path}: ok ({d.kind} '{d.id}', version {d.version})")
 
 
@@ -359,7 +354,7 @@ def generate(
         if round_ == "12-months" and not previous:
             raise UsageError("--round 12-months needs --previous PATH (the baseline returns)")
         if deadline:
-            format_deadline(deadline)  # refused before any file is read or written
+            api.check_deadline(deadline)  # refused before any file is read or written
         with _progress(quiet, len(people or [None]), "Generating") as bar:
             result = api.generate(
                 matrix_id,
@@ -440,13 +435,13 @@ def validate(paths, as_json, expected_matrix, manifest, feedback_dir, return_to,
     _known(cat, expected_matrix, "matrix", "--matrix")
     if manifest:
         with _errors():
-            sent = read_manifest(manifest)
+            sent = api.read_round_manifest(manifest)
         _known(
             cat, next((r["matrix_id"] for r in sent if r.get("matrix_id")), None), "matrix", f"{manifest}: matrix_id"
         )
     if deadline:
         with _errors():
-            format_deadline(deadline)
+            api.check_deadline(deadline)
     files = _input_files(paths)
     with _errors(), _scratch():
         with _progress(quiet or as_json, len(files), "Checking") as bar:
@@ -528,7 +523,7 @@ def import_(paths, manifest, indicators_id, out_dir, pdf, jobs, quiet) -> None:
     _known(cat, indicators_id, "indicators", "--indicators")
     if manifest:
         with _errors():
-            sent = read_manifest(manifest)
+            sent = api.read_round_manifest(manifest)
         _known(
             cat, next((r["matrix_id"] for r in sent if r.get("matrix_id")), None), "matrix", f"{manifest}: matrix_id"
         )
@@ -642,7 +637,7 @@ def chase(
     missing = [p for p in paths if not Path(p).exists()]
     if missing:
         raise _Usage(f"no such file or folder: {', '.join(missing)}")
-    files = expand(paths)  # may be none yet: then every partner is outstanding
+    files = api.find_returns(paths)  # may be none yet: then every partner is outstanding
     with _errors(), _scratch():
         with _progress(quiet, len(files), "Checking") as bar:
             result = api.chase(

@@ -119,6 +119,13 @@ def test_imports_only_point_down_the_flow():
     assert wrong == []
 
 
+def test_the_command_line_is_a_layer_over_the_api():
+    """cli.py takes from the package only the API, the demo and the shared base modules (errors, printing)."""
+    used = _imports(_modules())["eif_xlsx.cli"]
+    assert "eif_xlsx.api" in used
+    assert {_part(m) for m in used} <= {"api", "demo", "base"}, sorted(used)
+
+
 def test_no_state_through_environment_variables():
     """The library reads no environment variable of its own: the definitions are an explicit Catalog, the --debug
     log is handed to the workers. Allowed: the command line's $EIF_XLSX_DEFINITIONS, the blank-template cache's
