@@ -28,7 +28,7 @@ from eif_xlsx.intake.batch import expand
 from eif_xlsx.intake.checks import Report
 from eif_xlsx.intake.checks import check as check_return
 from eif_xlsx.intake.container import xml_guard
-from eif_xlsx.intake.manifest import read_manifest
+from eif_xlsx.intake.manifest import manifest_context, read_manifest
 from eif_xlsx.intake.reader import Return
 from eif_xlsx.intake.validate import read_file
 from eif_xlsx.intake.validate import validate as validate_files
@@ -236,7 +236,7 @@ def validate(
     return validate_files(
         paths,
         catalog=catalog,
-        manifest=manifest,
+        manifest_rows=read_manifest(manifest) if manifest else None,
         expected_matrix=expected_matrix,
         jobs=jobs,
         progress=progress,
@@ -282,11 +282,11 @@ def consolidate(
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     rows = read_manifest(manifest) if manifest else None
-    expected = matrix_id or next((r["matrix_id"] for r in rows or [] if r.get("matrix_id")), None)
+    expected = matrix_id or manifest_context(rows)["expected_matrix"]
     reports = validate_files(
         paths,
         catalog=catalog,
-        manifest=manifest,
+        manifest_rows=rows,
         expected_matrix=expected,
         jobs=jobs,
         progress=progress,

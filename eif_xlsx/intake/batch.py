@@ -188,10 +188,8 @@ def run(
     expected_matrix: str | None = None,
     partners_by_email: dict[str, str] | None = None,
     progress: Callable[[int], None] | None = None,
-    meanwhile: Callable[[], object] | None = None,
 ) -> list[Report]:
-    """Reports in the order of `sources`. meanwhile: work for this process once the first files are with the
-    workers (it would otherwise wait for them)."""
+    """Reports in the order of `sources`."""
     catalog = catalog or Catalog.default()
     jobs = max(1, jobs or os.cpu_count() or 1)
     if not sources:
@@ -218,9 +216,6 @@ def run(
                 in_flight[pool.submit(_work_many, [sources[i] for i in chunk])] = chunk
             if not in_flight:
                 break
-            if meanwhile is not None:
-                meanwhile()
-                meanwhile = None
             done, _ = wait(in_flight, timeout=max(0.0, deadline - time.monotonic()), return_when=FIRST_COMPLETED)
             if not done:
                 raise TimeoutError

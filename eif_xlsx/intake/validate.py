@@ -3,7 +3,7 @@ per workbook out."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 
 from eif_xlsx.domain.catalog import Catalog
@@ -11,7 +11,7 @@ from eif_xlsx.intake import batch
 from eif_xlsx.intake.blank import template_grid
 from eif_xlsx.intake.checks import Report
 from eif_xlsx.intake.container import xml_guard
-from eif_xlsx.intake.manifest import check_rounds, manifest_context, read_manifest
+from eif_xlsx.intake.manifest import check_rounds, manifest_context
 from eif_xlsx.intake.reader import Return, read_return
 from eif_xlsx.intake.sources import sources
 
@@ -20,37 +20,32 @@ def validate(
     paths: Iterable[Path | str],
     *,
     catalog: Catalog | None = None,
-    manifest: Path | str | None = None,
+    manifest_rows: list[Mapping[str, str]] | None = None,
     expected_matrix: str | None = None,
-    partners_by_email: dict[str, str] | None = None,
     workdir: Path | None = None,
     jobs: int | None = None,
     progress: Callable[[int], None] | None = None,
-    meanwhile: Callable[[], object] | None = None,
 ) -> list[Report]:
     """Read and check every file (folders expanded, e-mails opened: their attachments go to workdir, or a scratch
     folder); one Report per workbook found, in a stable order.
 
-    manifest: the round's manifest.csv: returns are checked against who was sent what (the round's matrix unless
-    expected_matrix is given, another partner's workbook sent in, a workbook of another round). meanwhile: work
-    for this process while the workers read (see batch.run).
+    manifest_rows: the round's manifest.csv as read_manifest read it (read once by the caller, who uses it too):
+    returns are checked against who was sent what (the round's matrix unless expected_matrix is given, another
+    partner's workbook sent in, a workbook of another round).
     """
     xml_guard()
-    rows = read_manifest(manifest) if manifest else None
-    context = manifest_context(rows)
+    context = manifest_context(manifest_rows)
     expected_matrix = expected_matrix or context["expected_matrix"]
-    by_email = {**context["partners_by_email"], **(partners_by_email or {})}
     found, email_reports = sources(batch.expand(paths), workdir)
     reports = email_reports + batch.run(
         found,
         catalog=catalog,
         jobs=jobs,
         expected_matrix=expected_matrix,
-        partners_by_email=by_email,
+        partners_by_email=context["partners_by_email"],
         progress=progress,
-        meanwhile=meanwhile,
     )
-    check_rounds(reports, rows)
+    check_rounds(reports, manifest_rows)
     return reports
 
 

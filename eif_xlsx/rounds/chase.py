@@ -140,7 +140,8 @@ def chase(
     if not sender:
         raise UsageError("chase needs --sender ADDRESS (the From of the drafts)")
     manifest = Path(manifest)
-    rows = [r for r in read_manifest(manifest) if r.get("partner_id")]
+    manifest_rows = read_manifest(manifest)
+    rows = [r for r in manifest_rows if r.get("partner_id")]
     if not rows:
         raise UsageError(f"{manifest}: the manifest lists no partner")
     matrix = matrix or rows[0].get("matrix_id") or None
@@ -160,7 +161,7 @@ def chase(
             catalog=catalog,
             jobs=jobs,
             expected_matrix=matrix,
-            manifest=manifest,
+            manifest_rows=manifest_rows,
             workdir=Path(mailbox),
             progress=progress,
         )
