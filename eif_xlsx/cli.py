@@ -98,6 +98,17 @@ def _scratch():
             signal.signal(sig, handler)
 
 
+_jobs_option = click.option(
+    "--jobs", "-j", type=click.IntRange(1, 64), default=None, help="Processes to use (default: all cores)."
+)
+_pdf_option = click.option(
+    "--pdf/--no-pdf",
+    default=True,
+    show_default=True,
+    help="Print report.html to report.pdf with headless Chromium (skipped, with a note, if none is found).",
+)
+
+
 def _definitions_option(f):
     def callback(ctx, param, value):
         ctx.meta["eif_xlsx.definitions"] = [Path(v).resolve() for v in value]
@@ -315,7 +326,7 @@ def definitions_schema() -> None:
     type=click.Path(file_okay=False),
     help="Folder for the workbooks and manifest.csv.",
 )
-@click.option("--jobs", "-j", type=click.IntRange(1, 64), default=None, help="Processes to use (default: all cores).")
+@_jobs_option
 @click.option("--quiet", "-q", is_flag=True, help="No progress output.")
 @_definitions_option
 def generate(
@@ -420,7 +431,7 @@ def generate(
     default=None,
     help="Feedback copies: the new return-by date, e.g. 2026-12-18 (default: the workbook's own).",
 )
-@click.option("--jobs", "-j", type=click.IntRange(1, 64), default=None, help="Processes to use (default: all cores).")
+@_jobs_option
 @click.option("--quiet", "-q", is_flag=True, help="One line per file, without the findings.")
 @_debug_option
 @_definitions_option
@@ -501,13 +512,8 @@ def validate(paths, as_json, expected_matrix, manifest, feedback_dir, return_to,
     type=click.Path(file_okay=False),
     help="Folder for summary.xlsx, tracker.xlsx, the CSVs, summary.json and report.html/.pdf.",
 )
-@click.option(
-    "--pdf/--no-pdf",
-    default=True,
-    show_default=True,
-    help="Print report.html to report.pdf with headless Chromium (skipped, with a note, if none is found).",
-)
-@click.option("--jobs", "-j", type=click.IntRange(1, 64), default=None, help="Processes to use (default: all cores).")
+@_pdf_option
+@_jobs_option
 @click.option("--quiet", "-q", is_flag=True, help="No progress output.")
 @_debug_option
 @_definitions_option
@@ -550,12 +556,7 @@ def import_(paths, manifest, indicators_id, out_dir, pdf, jobs, quiet) -> None:
 
 @main.command()
 @click.argument("out_dir", type=click.Path(exists=True, file_okay=False))
-@click.option(
-    "--pdf/--no-pdf",
-    default=True,
-    show_default=True,
-    help="Print report.html to report.pdf with headless Chromium (skipped, with a note, if none is found).",
-)
+@_pdf_option
 @_debug_option
 @_definitions_option
 def report(out_dir, pdf) -> None:
@@ -609,7 +610,7 @@ def schema_summary() -> None:
 @click.option("--sender-organisation", default="", help="Your organisation, to sign the drafts.")
 @click.option("--matrix", "expected_matrix", default=None, help="The round's matrix (default: the manifest's).")
 @click.option("--dry-run", is_flag=True, help="List who would be chased; write nothing.")
-@click.option("--jobs", "-j", type=click.IntRange(1, 64), default=None, help="Processes to use (default: all cores).")
+@_jobs_option
 @click.option("--quiet", "-q", is_flag=True, help="Only the one-line summary.")
 @_definitions_option
 def chase(
@@ -704,12 +705,7 @@ def tracker(set_id, out_file) -> None:
     type=click.Path(file_okay=False),
     help="Folder for everything the demo makes.",
 )
-@click.option(
-    "--pdf/--no-pdf",
-    default=True,
-    show_default=True,
-    help="Print the board's report.html to report.pdf with headless Chromium.",
-)
+@_pdf_option
 @click.option("--quiet", "-q", is_flag=True, help="Less output.")
 def demo(out_dir, pdf, quiet) -> None:
     """The whole round trip on the built-in matrix and the sample partners: generate, fill, validate, import, chase.
