@@ -36,6 +36,22 @@ class RegisterRow:
     sender: str = ""
     expected_file: str = ""
 
+    def row(self) -> tuple:
+        """The register's columns, in the order register.csv (flat.REGISTER) and the summary's sheet show them."""
+        return (
+            self.status,
+            self.partner_id,
+            self.name,
+            self.organisation,
+            self.email,
+            self.file,
+            self.reason,
+            self.errors,
+            self.warnings,
+            self.info,
+            self.sender,
+        )
+
 
 @dataclass(slots=True)
 class Participant:

@@ -218,22 +218,7 @@ def _answer_batches(cons: Consolidation, fields: Collection[str] | None = None) 
 
 
 def _register_rows(cons: Consolidation) -> Iterator[tuple]:
-    return (
-        (
-            r.status,
-            r.partner_id,
-            r.name,
-            r.organisation,
-            r.email,
-            r.file,
-            r.reason,
-            r.errors,
-            r.warnings,
-            r.info,
-            r.sender,
-        )
-        for r in cons.register
-    )
+    return (r.row() for r in cons.register)
 
 
 def _indicator_rows(cons: Consolidation) -> Iterator[tuple]:

@@ -385,22 +385,7 @@ def _register(book: _Book, cons: Consolidation) -> None:
         ("Info", 5),
         ("Sender", 18),
     ]
-    rows = [
-        [
-            r.status,
-            r.partner_id,
-            r.name,
-            r.organisation,
-            r.email,
-            r.file,
-            r.reason,
-            r.errors,
-            r.warnings,
-            r.info,
-            r.sender,
-        ]
-        for r in reg
-    ]
+    rows = [list(r.row()) for r in reg]
     book.table(ws, 3, headers, rows, ["text"] * 7 + ["num"] * 3 + ["text"])
     out = book.sheet(
         "Outstanding",
