@@ -176,31 +176,14 @@ def chase(
             latest = mine[-1] if mine else None
             if latest is None:
                 other = sorted((r for r in by_partner.get(row["partner_id"], []) if wrong_round(r)), key=return_order)
-                sent = other[-1] if other else None
-                items.append(
-                    ChaseItem(
-                        row["partner_id"],
-                        row.get("name", ""),
-                        row.get("organisation", ""),
-                        row.get("email", ""),
-                        OUTSTANDING,
-                        sent,
-                        [f for f in sent.findings if f.code == "wrong-round"] if sent else [],
-                    )
-                )
-                continue
-            status = TO_CORRECT if needs_correcting(latest) else COMPLETE
-            items.append(
-                ChaseItem(
-                    row["partner_id"],
-                    row.get("name", ""),
-                    row.get("organisation", ""),
-                    row.get("email", ""),
-                    status,
-                    latest,
-                    needs_correcting(latest),
-                )
-            )
+                counted = other[-1] if other else None
+                status = OUTSTANDING
+                findings = [f for f in counted.findings if f.code == "wrong-round"] if counted else []
+            else:
+                counted, findings = latest, needs_correcting(latest)
+                status = TO_CORRECT if findings else COMPLETE
+            who = (row["partner_id"], row.get("name", ""), row.get("organisation", ""), row.get("email", ""))
+            items.append(ChaseItem(*who, status, counted, findings))
         round_deadline, round_area = _round_details(reports, manifest, rows, catalog)
         result = ChaseResult(items, unmatched, out, None, shown_deadline or round_deadline)
         if dry_run:
