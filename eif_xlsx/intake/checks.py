@@ -24,8 +24,6 @@ from eif_xlsx.template.layout import (
     SheetLayout,
 )
 
-COVER_FIELDS = COVER_FIELD_NAMES  # the respondent's details on the cover (layout.COVER_FIELDS)
-
 
 @dataclass(slots=True)
 class SubElementResult:
@@ -150,7 +148,7 @@ def check(
     _score(report, matrix, answers)
     _dates(report, today, answers)
     _other_partner(report, partners_by_email or {})
-    if not any(a.filled for a in answers.typed if a.field not in COVER_FIELDS):
+    if not any(a.filled for a in answers.typed if a.field not in COVER_FIELD_NAMES):
         report.findings.append(finding("nothing-filled", ret.file))
     return report
 

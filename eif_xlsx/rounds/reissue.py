@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import tempfile
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -14,7 +15,7 @@ from eif_xlsx.domain.catalog import Catalog
 from eif_xlsx.domain.model import IndicatorSet, Matrix
 from eif_xlsx.domain.partners import Partner
 from eif_xlsx.errors import Severity, UsageError
-from eif_xlsx.intake.checks import COVER_FIELDS, Report
+from eif_xlsx.intake.checks import Report
 from eif_xlsx.intake.manifest import return_order
 from eif_xlsx.intake.reader import Answer, Return
 from eif_xlsx.intake.validate import validate
@@ -22,6 +23,7 @@ from eif_xlsx.template import layout as layout_mod
 from eif_xlsx.template.generate import format_deadline, generate_workbooks
 from eif_xlsx.template.layout import (
     BASELINE,
+    COVER_FIELD_NAMES,
     COVER_INFO_ROWS,
     COVER_LABEL_COL,
     COVER_VALUE_COL,
@@ -148,15 +150,7 @@ def plan(
                     "list (--partners) to match it by email"
                 )
                 continue
-            partners.append(
-                Partner(
-                    m["partner_id"],
-                    m.get("partner_name", ""),
-                    m.get("partner_organisation", ""),
-                    m.get("partner_email", ""),
-                    m.get("partner_role", ""),
-                )
-            )
+            partners.append(_issued_to(m))
     iset = indicators or catalog.indicator_set_for(*(r.ret.metadata for r in reports))
     new = layout_mod.build(matrix, iset)
     prefill: dict[str, tuple[str, dict, dict]] = {}
@@ -168,7 +162,7 @@ def plan(
         carried = carry(earlier.ret, new)
         if given:
             # The partner's details are the new list's: what was typed on last round's cover is not carried.
-            carried.answers = {k: v for k, v in carried.answers.items() if k[0] not in COVER_FIELDS}
+            carried.answers = {k: v for k, v in carried.answers.items() if k[0] not in COVER_FIELD_NAMES}
         cover = _actions_on_cover(earlier.ret)
         if carried.lost:
             cover.append(
@@ -183,6 +177,17 @@ def plan(
             extra["locked_columns"] = frozenset({BASELINE})
         prefill[p.id] = (earlier.file, carried.answers, extra)
     return Plan(partners, prefill, notes, iset)
+
+
+def _issued_to(metadata: Mapping[str, str]) -> Partner:
+    """The partner a workbook was issued to, as its metadata records them (it holds a partner_id)."""
+    return Partner(
+        metadata["partner_id"],
+        metadata.get("partner_name", ""),
+        metadata.get("partner_organisation", ""),
+        metadata.get("partner_email", ""),
+        metadata.get("partner_role", ""),
+    )
 
 
 def _read_previous(catalog: Catalog, previous) -> list[Report]:
@@ -248,17 +253,7 @@ def write_feedback(
                 ) + f"{f.severity.value}: {f.message}"
         m = ret.metadata
         # A workbook issued without a partner stays without one: a made-up id would merge such returns on import.
-        partner = (
-            Partner(
-                m["partner_id"],
-                m.get("partner_name", ""),
-                m.get("partner_organisation", ""),
-                m.get("partner_email", ""),
-                m.get("partner_role", ""),
-            )
-            if m.get("partner_id")
-            else None
-        )
+        partner = _issued_to(m) if m.get("partner_id") else None
         cover = [
             "PLEASE CORRECT AND RETURN — we found these points in the workbook you sent (" + ret.file + "); "
             "each is marked with a comment on its cell:"
