@@ -362,8 +362,6 @@ def generate(
             raise UsageError("--email-drafts needs --sender ADDRESS")
         if email_drafts and not people:
             raise UsageError("--email-drafts needs --partners FILE")
-        if round_ == "12-months" and not previous:
-            raise UsageError("--round 12-months needs --previous PATH (the baseline returns)")
         if deadline:
             api.check_deadline(deadline)  # refused before any file is read or written
         with _progress(quiet, len(people or [None]), "Generating") as bar:
