@@ -320,6 +320,25 @@ def _baseline_main(kind: str, listing: str, result_file: str, repeat: str) -> No
 
         def read(path: str) -> None:
             check(read_return(path))
+    elif kind == "xlsxwriter":
+        # The write floor: the cells of the import's own summary.xlsx and tracker.xlsx (read back by calamine,
+        # untimed) written again through XlsxWriter (constant memory, no formats), as calamine is the read floor.
+        import xlsxwriter
+        from python_calamine import CalamineWorkbook
+
+        cells_of = {}
+        for path in files:
+            wb = CalamineWorkbook.from_path(path)
+            cells_of[path] = [(name, wb.get_sheet_by_name(name).to_python()) for name in wb.sheet_names]
+        scratch = Path(tempfile.mkdtemp(prefix="eif-xlsx-bench-write-"))
+
+        def read(path: str) -> None:
+            book = xlsxwriter.Workbook(str(scratch / Path(path).name), {"constant_memory": True})
+            for name, rows in cells_of[path]:
+                ws = book.add_worksheet(name)
+                for r, row in enumerate(rows):
+                    ws.write_row(r, 0, row)
+            book.close()
     elif kind == "safety-pass":
         from eif_xlsx.errors import ReadError
         from eif_xlsx.intake.container import inspect
@@ -495,7 +514,11 @@ def main(argv: list[str] | None = None) -> int:
         opx["seconds_scaled"] = opx_per_file * n
         own = run_baseline("eif-xlsx", files, work, 1)
         safety = run_baseline("safety-pass", files, work, 1)  # the part of read_return that is container.inspect
+        written = [work / "out" / name for name in ("summary.xlsx", "tracker.xlsx") if (work / "out" / name).exists()]
+        xw = run_baseline("xlsxwriter", written, work, args.repeat)
+        floor = cal["seconds"] + xw["seconds"]
         ratios = {
+            "import_over_read_and_write_floors": imp_s / floor,
             "import_over_calamine": imp_s / cal["seconds"],
             "openpyxl_over_import": opx["seconds_scaled"] / imp_s,
             "validate_over_calamine": val["seconds"] / cal["seconds"],
@@ -507,6 +530,10 @@ def main(argv: list[str] | None = None) -> int:
         say(
             f"  openpyxl r/o    {1 / opx_per_file:7.1f} files/s   {1000 * opx_per_file:6.2f} ms/file   "
             f"peak RSS {_mb(opx['peak_rss_mb'])}   ({len(opx_files)} .xlsx files, scaled to {n})"
+        )
+        say(
+            f"  XlsxWriter writing the import's summary.xlsx and tracker.xlsx cells again (no formats): "
+            f"{xw['seconds']:.2f} s"
         )
         say(
             f"  eif-xlsx read+check {n / sum(own['per_file']):5.1f} files/s   "
@@ -590,6 +617,11 @@ def main(argv: list[str] | None = None) -> int:
         f"{ratios['import_over_calamine']:.2f}x   validate / calamine = {ratios['validate_over_calamine']:.2f}x"
     )
     say(
+        f"the floors, one process each: calamine reading the returns {cal['seconds']:.2f} s + XlsxWriter writing "
+        f"the outputs' cells {xw['seconds']:.2f} s = {floor:.2f} s; import / floors = "
+        f"{ratios['import_over_read_and_write_floors']:.2f}x"
+    )
+    say(
         "\nper source, one process, ms per file (read_return + check vs the two readers; 'safety': the part of it "
         "that is the safety pass, container.inspect, timed apart):"
     )
@@ -627,6 +659,7 @@ def main(argv: list[str] | None = None) -> int:
         "validate": val,
         "calamine": cal,
         "openpyxl": opx,
+        "xlsxwriter_outputs": xw,
         "eif_one_process": own,
         "safety_pass": safety,
         "by_source": by_source,
