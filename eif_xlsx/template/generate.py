@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -14,6 +15,7 @@ from eif_xlsx.domain.partners import Partner, file_name
 from eif_xlsx.errors import UsageError
 from eif_xlsx.normalise import date as parse_date
 from eif_xlsx.template import layout as layout_mod
+from eif_xlsx.template.personalise import Personaliser, Template
 from eif_xlsx.template.workbook import WorkbookSpec, write_workbook
 
 MANIFEST_COLUMNS = (
@@ -142,16 +144,28 @@ def _one(partner: Partner | None, prefill: tuple[str, dict, dict]) -> bytes:
 
 
 def _write_all(base: dict, targets: list, prefill: dict, jobs: int | None):
-    """Workbook bytes in the order of targets: in this process, or (for many) in worker processes, each set up once
-    with what the workbooks share."""
-    shared = {k: v for k, v in base.items() if k not in ("matrix", "indicators", "layout")}
-    setup = (shared, base["matrix"], base["indicators"])
-    jobs = jobs or os.cpu_count() or 1
+    """Workbook bytes in the order of targets. A partner's workbook without pre-filled answers is made from the
+    run's template by substitution (personalise.py), in this process; the others (a re-issue's, the blank one, a
+    partner with a value that cannot be substituted) are written whole: here too, or (for many) in worker processes,
+    each set up once with what the workbooks share, while this one makes the rest."""
+    personal = Personaliser(WorkbookSpec(**base))
     work = [(p, prefill.get(p.id if p else "", ("", {}, {}))) for p in targets]
-    if jobs <= 1 or len(work) < 8:
+    templates = [personal.template(p.as_dict()) if p and p.id not in prefill else None for p in targets]
+    whole = [w for w, t in zip(work, templates, strict=True) if t is None]
+    jobs = jobs or os.cpu_count() or 1
+    if jobs <= 1 or len(whole) < 8:
         _BASE.clear()
         _BASE.update(base)
-        yield from (_one(p, pre) for p, pre in work)
+        written: Iterator[bytes] = (_one(p, pre) for p, pre in whole)
+        yield from _in_order(work, templates, written)
         return
+    shared = {k: v for k, v in base.items() if k not in ("matrix", "indicators", "layout")}
+    setup = (shared, base["matrix"], base["indicators"])
     with ProcessPoolExecutor(max_workers=jobs, initializer=_start_writer, initargs=setup) as pool:
-        yield from pool.map(_one, *zip(*work, strict=True), chunksize=4)
+        yield from _in_order(work, templates, pool.map(_one, *zip(*whole, strict=True), chunksize=4))
+
+
+def _in_order(work: list, templates: list[Template | None], written: Iterator[bytes]) -> Iterator[bytes]:
+    """Each target's workbook: filled in from its template, or the next of those written whole."""
+    for (partner, _), template in zip(work, templates, strict=True):
+        yield template.fill(partner.as_dict()) if template else next(written)

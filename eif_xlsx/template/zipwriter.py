@@ -1,0 +1,88 @@
+"""A zip container written from members already deflated: raw deflate pieces that join into one stream.
+
+Python's zipfile has no public way to write bytes compressed beforehand, and a personalised workbook is mostly
+pieces compressed once for the whole run (personalise.py), so the container is written here: local headers, the
+central directory and its end record, as the zip specification (APPNOTE 6.3) lays them out. No zip64 (a workbook is
+far below 4 GB), no data descriptors, every member's time the one XlsxWriter gives its members (1 January 1980),
+made by and for "MS-DOS" (system 0) so that the bytes do not depend on the platform: same members, same bytes.
+"""
+
+from __future__ import annotations
+
+import struct
+import zlib
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+LEVEL = 6  # zlib's default, as zipfile (and so XlsxWriter) compresses
+_DOS_TIME, _DOS_DATE = 0, (0 << 9) | (1 << 5) | 1  # 1980-01-01 00:00:00
+_VERSION = 20  # 2.0: deflate
+_LOCAL = struct.Struct("<4sHHHHHIIIHH")
+_CENTRAL = struct.Struct("<4sBBHHHHHIIIHHHHHII")
+_END = struct.Struct("<4sHHHHIIH")
+_LIMIT = 0xFFFFFFFF  # beyond this a member or the archive would need zip64
+
+
+@dataclass(frozen=True)
+class Member:
+    """One member: its name, the CRC-32 and size of its bytes, and its raw deflate stream in pieces."""
+
+    name: str
+    crc: int
+    size: int
+    deflated: Sequence[bytes]
+
+
+def deflate(data: bytes, last: bool = True) -> bytes:
+    """Raw deflate of data, compressed on its own: ended (Z_FINISH) when last, else flushed to a byte boundary
+    (Z_SYNC_FLUSH) so that another piece's deflate may follow it in the same stream."""
+    c = zlib.compressobj(LEVEL, zlib.DEFLATED, -15)
+    return c.compress(data) + c.flush(zlib.Z_FINISH if last else zlib.Z_SYNC_FLUSH)
+
+
+def write_zip(members: Iterable[Member]) -> bytes:
+    """The zip file of these members, in this order."""
+    out: list[bytes] = []
+    central: list[bytes] = []
+    offset = 0
+    count = 0
+    for m in members:
+        name = m.name.encode("utf-8")
+        flags = 0 if name.isascii() else 0x800  # bit 11: the name is UTF-8
+        packed = sum(len(p) for p in m.deflated)
+        if max(packed, m.size, offset) >= _LIMIT:
+            raise ValueError(f"{m.name}: too big for a zip file without zip64")
+        header = _LOCAL.pack(
+            b"PK\x03\x04", _VERSION, flags, zlib.DEFLATED, _DOS_TIME, _DOS_DATE, m.crc, packed, m.size, len(name), 0
+        )
+        out += (header, name, *m.deflated)
+        central.append(
+            _CENTRAL.pack(
+                b"PK\x01\x02",
+                _VERSION,
+                0,  # made by: version 2.0 on MS-DOS (system 0)
+                _VERSION,
+                flags,
+                zlib.DEFLATED,
+                _DOS_TIME,
+                _DOS_DATE,
+                m.crc,
+                packed,
+                m.size,
+                len(name),
+                0,  # extra
+                0,  # comment
+                0,  # disk
+                0,  # internal attributes
+                0,  # external attributes
+                offset,
+            )
+            + name
+        )
+        offset += len(header) + len(name) + packed
+        count += 1
+    directory = b"".join(central)
+    if count > 0xFFFF or offset >= _LIMIT:
+        raise ValueError("too many or too big members for a zip file without zip64")
+    end = _END.pack(b"PK\x05\x06", 0, 0, count, count, len(directory), offset, 0)
+    return b"".join(out) + directory + end
