@@ -4,6 +4,8 @@ container (template/zipwriter.py) is one every reader opens and whose CRCs check
 
 from __future__ import annotations
 
+import html
+import re
 import zipfile
 import zlib
 from dataclasses import replace
@@ -12,6 +14,8 @@ from pathlib import Path
 
 import openpyxl
 import pytest
+from hypothesis import HealthCheck, event, given, settings
+from hypothesis import strategies as st
 from python_calamine import CalamineWorkbook
 
 from eif_xlsx.api import check, read_return
@@ -183,6 +187,44 @@ def test_one_template_per_set_of_empty_fields(base):
     assert len(p.templates) == 4
 
 
+# Partner values built mostly from what escaping, footers and shared strings care about (and any other character
+# but controls: those are never substituted, see NOT_SUBSTITUTABLE).
+PARTNER_TEXT = st.text(
+    st.one_of(
+        st.sampled_from([*"aZ &<>\"'_x0Fr/#·,.-", "\u00a0", "😀", "é"]),
+        st.characters(blacklist_categories=("Cs", "Cc")),
+    ),
+    max_size=12,
+)
+
+
+@pytest.fixture(scope="module")
+def small(matrix) -> Personaliser:
+    """Without the indicator sheet: quicker to write whole."""
+    return Personaliser(WorkbookSpec(matrix=matrix, layout=layout_mod.build(matrix, None), area=AREA))
+
+
+def xml_footers(data: bytes) -> list[str]:
+    with zipfile.ZipFile(BytesIO(data)) as z:
+        sheets = [n for n in z.namelist() if n.startswith("xl/worksheets/sheet")]
+        return [
+            html.unescape(m.decode()) for n in sheets for m in re.findall(rb"<oddFooter>(.*?)</oddFooter>", z.read(n))
+        ]
+
+
+@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(values=st.fixed_dictionaries({f: PARTNER_TEXT for f in FIELDS}))
+def test_any_values_substituted_read_as_written_whole(values, small):
+    made = small.workbook(values)
+    event("written whole" if made is None else "substituted")
+    if made is None:  # written whole: for a value that cannot be substituted (the footers here are short)
+        assert not all(substitutable(v) for v in values.values())
+        return
+    whole = write_workbook(replace(small.base, partner=values))
+    assert cells(made) == cells(whole)
+    assert xml_footers(made) == xml_footers(whole)
+
+
 NOT_SUBSTITUTABLE = {
     "control character": "Ann\x07Example",
     "tab": "Ann\tExample",
@@ -249,11 +291,14 @@ def test_generate_substitutes_or_writes_whole_and_says_the_same(tmp_path, matrix
 
 
 def test_re_issued_workbooks_are_written_whole(base):
-    """A workbook with pre-filled answers (a re-issue, a feedback copy) is never made by substitution."""
+    """A workbook with pre-filled answers (a re-issue, a feedback copy) is never made by substitution; nor one
+    beside an outlandish area name."""
     spec = replace(base, notes_for_partner=("Please check 1.1.",))
     assert Personaliser(spec).workbook(ANN.as_dict()) is None
     spec = replace(base, locked_columns=frozenset({"baseline"}))
     assert Personaliser(spec).workbook(ANN.as_dict()) is None
+    # An area so long the Overview's "name, organisation, area" line could be cut at 32,767 characters.
+    assert Personaliser(replace(base, area="A" * (MAX_VALUE + 1))).workbook(ANN.as_dict()) is None
 
 
 def test_same_bytes_with_workers_or_without(tmp_path, matrix, indicator_set):

@@ -163,8 +163,11 @@ class Personaliser:
     def __init__(self, base: WorkbookSpec):
         self.base = base
         self.templates: dict[tuple[str, ...], Template] = {}
-        # A re-issue's or feedback copy's workbook (answers, locks, notes, comments) is always written whole.
-        self.plain = not (base.answers or base.locked_columns or base.notes_for_partner or base.comments)
+        # A re-issue's or feedback copy's workbook (answers, locks, notes, comments) is always written whole, and so
+        # is any beside an area name so long that the Overview's line of name, organisation and area could be cut.
+        self.plain = not (base.answers or base.locked_columns or base.notes_for_partner or base.comments) and (
+            len(base.area) <= MAX_VALUE
+        )
 
     def template(self, partner: dict[str, str]) -> Template | None:
         """The template this partner's workbook is made from, or None: their workbook is written whole."""
