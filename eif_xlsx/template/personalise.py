@@ -6,8 +6,9 @@ email and role (on the cover, the Overview's "who" line, each sheet's footer and
 the metadata's checksum. A `Template` is the workbook written whole by write_workbook once with placeholders in
 their place, its members cut at the placeholders, each constant piece deflated once; a partner's workbook is those
 pieces with the partner's values, escaped as XlsxWriter escapes them where each goes, deflated on their own between
-them (zipwriter.py). Which personal values are empty changes the layout (an empty value is a blank cell, the
-cover's "Partner id" row is left out when there is no id), so a template is kept per set of empty fields.
+them (zipwriter.py); the cuts are made once, so a value that looks like a placeholder is only text. Which personal
+values are empty changes the layout (an empty value is a blank cell, the cover's "Partner id" row is left out when
+there is no id), so a template is kept per set of empty fields.
 
 Only values that XlsxWriter writes as plain escaped text are substituted (`substitutable`); for any other, and for
 a footer XlsxWriter would refuse (over 255 characters, or an image placeholder), the partner's workbook is written
@@ -33,8 +34,8 @@ MAX_FOOTER = 255  # XlsxWriter's limit, in UTF-16 units: a longer footer is left
 # XlsxWriter writes a text as "<si><t>text</t></si>" with only '&', '<' and '>' escaped unless it holds characters
 # XML cannot carry (written '_xHHHH_', so '_xHHHH_' typed is escaped too), starts or ends with white space
 # (xml:space="preserve") or looks like rich-text XML ('<r>…</r>', written raw). In a footer, '&G' and '&[Picture]'
-# are image placeholders. Control characters other than tab and line feed, C1 controls, lone surrogates and the
-# non-characters U+FFFE/U+FFFF are refused here too, and so are tab and line feed: none is worth a special case.
+# are image placeholders. Every control character (tab and line feed too), lone surrogates and U+FFFE/U+FFFF are
+# refused as well: none is worth a special case.
 _NOT_PLAIN = re.compile(r"[\x00-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff]|_x[0-9a-fA-F]{4}_|^\s|\s$|&G|&\[Picture\]")
 _FOOTER = re.compile(rb"<oddFooter>(.*?)</oddFooter>", re.S)
 
