@@ -258,14 +258,30 @@ def test_values_that_are_substituted(value):
     assert substitutable(value)
 
 
-@pytest.mark.filterwarnings("ignore:Footer string cannot be longer")
-def test_a_footer_too_long_for_excel_is_written_whole(base, personaliser):
-    """XlsxWriter leaves out a footer over 255 characters: such a partner's workbook is written whole."""
+@pytest.mark.filterwarnings("error")  # XlsxWriter warns when it leaves a footer out
+def test_a_footer_too_long_for_excel_is_written_whole_and_cut_short(base, personaliser):
+    """XlsxWriter leaves out a footer over 255 characters: such a partner's workbook is written whole, its footer's
+    left part cut short with '…' so that every sheet still has its footer."""
     partner = {**ANN.as_dict(), "name": "N" * 240}
     assert substitutable(partner["name"])
     assert personaliser.workbook(partner) is None
     whole = write_workbook(replace(base, partner=partner))
-    assert {f[0] for f in footers(whole).values()} == {None}  # the whole writer's workbook has no footer
+    for name, (left, centre, right, _) in footers(whole).items():
+        if name == META_SHEET:
+            continue
+        assert left.startswith("N" * 100) and left.endswith("…"), name
+        assert centre.replace("&&", "&") == name and right == "Page &P of &N"  # openpyxl keeps the codes as written
+        assert len(f"&L{left}&C{centre}&R{right}") <= 255
+
+
+@pytest.mark.filterwarnings("error")
+@pytest.mark.parametrize("organisation", ["A&G Care", "Ann &[Picture]"])
+def test_a_footer_with_an_image_code_keeps_its_footer(base, organisation):
+    """'&G' (and '&[Picture]') are image codes to XlsxWriter even after '&&': it would leave the footer out. The
+    '&' before them is written full-width there, so the footer stays and reads as the partner's name."""
+    whole = write_workbook(replace(base, partner={**ANN.as_dict(), "organisation": organisation}))
+    lefts = {f[0] for name, f in footers(whole).items() if name != META_SHEET}
+    assert lefts == {f"{ANN.name} · {organisation.replace('&', '＆')}"}
 
 
 def test_generate_substitutes_or_writes_whole_and_says_the_same(tmp_path, matrix, indicator_set, base, catalog):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import re
 from dataclasses import dataclass, field
 
 from xlsxwriter.workbook import Workbook
@@ -157,8 +158,7 @@ class _Builder:
     def _finish(self, ws: Worksheet, sheet: SheetLayout) -> None:
         self._validations(ws)
         who = " · ".join(x for x in (self.partner.get("name"), self.partner.get("organisation")) if x)
-        footer = f"&L{_amp(who or 'EIF maturity matrix')}&C{_amp(sheet.name)}&RPage &P of &N"
-        ws.set_footer(footer)
+        ws.set_footer(page_footer(who or "EIF maturity matrix", sheet.name))
         if sheet.role == "guidance":
             ws.set_portrait()  # one column of prose reads best on an upright page
         else:
@@ -809,6 +809,37 @@ _FMT = {"tick": "tick", "text": "input", "choice": "input", "date": "date", "num
 
 def _amp(text: str) -> str:
     return text.replace("&", "&&")
+
+
+FOOTER_LIMIT = 255  # Excel's (and XlsxWriter's) limit, in UTF-16 units: XlsxWriter leaves a longer footer out
+
+
+def _utf16_len(text: str) -> int:
+    return len(text.encode("utf-16-le")) // 2
+
+
+def _footer_text(text: str) -> str:
+    """Text for a footer: '&' doubled (a literal '&' there). XlsxWriter counts '&G' (and '&[Picture]') as an image
+    wherever it stands, also in '&&G', and leaves a footer without its images out: there such an '&' is written as
+    the full-width '＆' (a partner 'A&G Care' still reads so on the printed page)."""
+    doubled = _amp(text)
+    if "&G" in doubled or "&[Picture]" in doubled:
+        doubled = re.sub(r"&(?=G|\[Picture\])", "＆", text).replace("&", "&&")
+    return doubled
+
+
+def page_footer(who: str, sheet_name: str) -> str:
+    """Each sheet's footer: who it is for on the left (cut short with '…' to keep the footer within Excel's 255
+    characters), the sheet in the centre, the page on the right."""
+    centre, right = _footer_text(sheet_name), "&RPage &P of &N"
+    left = _footer_text(who)
+    room = FOOTER_LIMIT - _utf16_len(f"&L&C{centre}{right}")
+    if _utf16_len(left) > room:
+        cut = who[:room]  # a character is one UTF-16 unit or more, and '&' takes two
+        while cut and _utf16_len(_footer_text(cut.rstrip() + "…")) > room:
+            cut = cut[:-1]
+        left = _footer_text(cut.rstrip() + "…") if cut.strip() else ""
+    return f"&L{left}&C{centre}{right}"
 
 
 def _as_datetime(value: dt.date) -> dt.datetime:
