@@ -18,6 +18,7 @@ from collections.abc import Callable, Iterable, Mapping
 from contextlib import AbstractContextManager
 from pathlib import Path
 
+from eif_xlsx import spool
 from eif_xlsx.domain import catalog as definitions
 from eif_xlsx.domain.catalog import Catalog
 from eif_xlsx.domain.model import IndicatorSet, Matrix
@@ -283,34 +284,36 @@ def consolidate(
     out.mkdir(parents=True, exist_ok=True)
     rows = read_manifest(manifest) if manifest else None
     expected = matrix_id or manifest_context(rows)["expected_matrix"]
-    reports = validate_files(
-        paths,
-        catalog=catalog,
-        manifest_rows=rows,
-        expected_matrix=expected,
-        jobs=jobs,
-        progress=progress,
-        workdir=out / ".mail",
-    )
-    matrix_ids = sorted({r.ret.matrix_id for r in reports if r.accepted})
-    if expected:
-        matrix = catalog.matrix(expected)
-    elif len(matrix_ids) == 1:
-        matrix = catalog.matrix(matrix_ids[0])
-    elif not matrix_ids:
-        if not catalog.matrices():
-            raise UsageError("no matrix definition is available")
-        matrix = catalog.matrices()[0]
-    else:
-        raise UsageError(
-            f"the returns are for several matrices ({', '.join(matrix_ids)}); import each separately or give --manifest"
+    with spool.scratch():  # the returns' answers on disk until the outputs are written, then removed
+        reports = validate_files(
+            paths,
+            catalog=catalog,
+            manifest_rows=rows,
+            expected_matrix=expected,
+            jobs=jobs,
+            progress=progress,
+            workdir=out / ".mail",
         )
-    iset = (
-        catalog.indicator_set(indicators)
-        if indicators
-        else catalog.indicator_set_for(*(r.ret.metadata for r in reports if r.accepted))
-    )
-    return write_outputs(build(reports, matrix, rows, iset), out, iset, pdf=pdf)
+        matrix_ids = sorted({r.ret.matrix_id for r in reports if r.accepted})
+        if expected:
+            matrix = catalog.matrix(expected)
+        elif len(matrix_ids) == 1:
+            matrix = catalog.matrix(matrix_ids[0])
+        elif not matrix_ids:
+            if not catalog.matrices():
+                raise UsageError("no matrix definition is available")
+            matrix = catalog.matrices()[0]
+        else:
+            raise UsageError(
+                f"the returns are for several matrices ({', '.join(matrix_ids)}); "
+                "import each separately or give --manifest"
+            )
+        iset = (
+            catalog.indicator_set(indicators)
+            if indicators
+            else catalog.indicator_set_for(*(r.ret.metadata for r in reports if r.accepted))
+        )
+        return write_outputs(build(reports, matrix, rows, iset), out, iset, pdf=pdf, jobs=jobs)
 
 
 def chase(

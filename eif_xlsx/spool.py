@@ -1,22 +1,137 @@
 """A return's answers and results kept on disk, not in memory, between reading it and writing the outputs.
 
 A worker pickles a return's answers and results once (`Spooled.pack`, `SpooledMap.pack`); the bytes travel to the
-main process inside the report and are written there to one temporary spool file (`Spool.keep`), so that the main
-process holds a few hundred bytes per return whatever the size of the round. Consumers use `ret.answers` and
+main process inside the report and are written there to one spool file (`Spool.keep`), so that the main process
+holds a few hundred bytes per return whatever the size of the round. Consumers use `ret.answers` and
 `report.results` as a list and a dict, as before: reading one loads it back from the file. The last few loaded are
 cached, so a consumer working through the returns one at a time loads each once per pass.
+
+Spool files are named files: in the folder of the `scratch()` block they were made in (an import makes one, and
+removes it when it ends, however it ends), else in the system's temporary folder, each deleted once nothing refers
+to it. A spooled value, a `Rows` list, and so a whole consolidation, therefore travel to another process (whatever
+its start method) as a file name and offsets, and are read there from the file, read-only.
 """
 
 from __future__ import annotations
 
+import contextlib
+import heapq
+import io
 import os
 import pickle
+import shutil
 import tempfile
+import weakref
 from collections import OrderedDict
 from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextvars import ContextVar
 from typing import IO, Any
 
 _RECENT = 4  # packed values that stay loaded: the outputs work on one return at a time
+
+
+class _Scratch:
+    """The folder of a scratch() block, and the spool files made in it."""
+
+    def __init__(self, folder: str | None = None) -> None:
+        self.path = folder or tempfile.mkdtemp(prefix="eif-xlsx-run-")
+        self.pid = os.getpid()
+        self.files: weakref.WeakSet[_File] = weakref.WeakSet()
+
+
+_SCRATCH: ContextVar[_Scratch | None] = ContextVar("eif_xlsx_spool_scratch", default=None)
+
+
+@contextlib.contextmanager
+def scratch(folder: str | None = None) -> Iterator[str]:
+    """A folder for the spool files (and other temporary files, see scratch_folder) made in this block, in this
+    thread, removed with them when the block ends: done, failed or interrupted. A value spooled in the block stays
+    readable in this process after it (through the open file; on POSIX systems), but then travels to another
+    process as its bytes, no longer by name. folder: the folder of another process's block, for a process working
+    for it: what is made here goes there, and that block removes it."""
+    made = _Scratch(folder)
+    token = _SCRATCH.set(made)
+    try:
+        yield made.path
+    finally:
+        _SCRATCH.reset(token)
+        if folder is None and os.getpid() == made.pid:  # not in a process forked inside: the folder is its parent's
+            for f in list(made.files):
+                f.unlink()
+            shutil.rmtree(made.path, ignore_errors=True)
+
+
+def scratch_folder() -> str | None:
+    """The folder of the scratch() block this runs in (None outside one): for temporary files that should go
+    with the run's, e.g. XlsxWriter's tmpdir."""
+    where = _SCRATCH.get()
+    return where.path if where else None
+
+
+def _close(fh: IO[bytes], path: str | None, pid: int) -> None:
+    fh.close()
+    if path is not None and os.getpid() == pid:  # a forked child drops its copy; the file is its parent's
+        with contextlib.suppress(OSError):
+            os.unlink(path)
+
+
+class _File:
+    """A named spool file. In the process that made it, open to append and read, and deleted once nothing refers to
+    it (or when its scratch block ends); sent to another process, by its name, and opened there read-only."""
+
+    __slots__ = ("fh", "path", "__weakref__")
+
+    def __init__(self, fh: IO[bytes], path: str, owned: bool):
+        self.fh: IO[bytes] = fh
+        self.path: str | None = path
+        weakref.finalize(self, _close, fh, path if owned else None, os.getpid())
+
+    @classmethod
+    def create(cls, suffix: str, buffering: int = -1) -> _File:
+        where = _SCRATCH.get()
+        fd, path = tempfile.mkstemp(prefix="eif-xlsx-", suffix=suffix, dir=where.path if where else None)
+        try:
+            fh = os.fdopen(fd, "w+b", buffering=buffering)
+        except BaseException:
+            os.close(fd)
+            os.unlink(path)
+            raise
+        made = cls(fh, path, owned=True)
+        if where is not None:
+            where.files.add(made)
+        return made
+
+    def unlink(self) -> None:
+        """Delete the file's name: still read here through the open file, no longer sent to another by name."""
+        path, self.path = self.path, None
+        if path is not None:
+            with contextlib.suppress(OSError):  # Windows: not while open; _close deletes it later
+                os.unlink(path)
+
+    def __reduce__(self):
+        if self.path is None:
+            raise pickle.PicklingError("a spool file whose scratch folder is gone cannot be sent by name")
+        if self.fh.writable():
+            self.fh.flush()  # what was appended is in the file for the reader
+        return (_opened, (self.path,))
+
+
+_OPENED: weakref.WeakValueDictionary[str, _File] = weakref.WeakValueDictionary()
+
+
+def _opened(path: str) -> _File:
+    """A spool file sent by name, opened read-only (once per process while it is in use)."""
+    got = _OPENED.get(path)
+    if got is None:
+        got = _OPENED[path] = _File(open(path, "rb"), path, owned=False)  # noqa: SIM115 (closed by _File)
+    return got
+
+
+def _pread(f: _File, offset: int, length: int) -> bytes:
+    if hasattr(os, "pread"):  # no shared file position: safe whoever else reads the file
+        return os.pread(f.fh.fileno(), length, offset)
+    f.fh.seek(offset)  # Windows: no pread
+    return f.fh.read(length)
 
 
 class _Packed:
@@ -24,12 +139,12 @@ class _Packed:
 
     # Where it is in the spool: the file, and the offset and length as one number (offset << 32 | length): a round
     # keeps several per return in memory.
-    __slots__ = ("_blob", "_fh", "_span", "_count")
+    __slots__ = ("_blob", "_file", "_span", "_count")
     _cache: OrderedDict[int, tuple[_Packed, Any, dict]] = OrderedDict()  # id -> (itself, value, index)
 
     def __init__(self, blob: bytes, count: int):
         self._blob: bytes | None = blob
-        self._fh: IO[bytes] | None = None
+        self._file: _File | None = None
         self._span = 0
         self._count = count
 
@@ -43,12 +158,8 @@ class _Packed:
     def _bytes(self) -> bytes:
         if self._blob is not None:
             return self._blob
-        fh, offset, length = self._fh, self._span >> 32, self._span & 0xFFFFFFFF
-        assert fh is not None  # Spool.keep set it when it took the bytes
-        if hasattr(os, "pread"):  # no shared file position: safe whoever else reads the file
-            return os.pread(fh.fileno(), length, offset)
-        fh.seek(offset)  # Windows: no pread
-        return fh.read(length)
+        assert self._file is not None  # Spool.keep set it when it took the bytes
+        return _pread(self._file, self._span >> 32, self._span & 0xFFFFFFFF)
 
     def _loaded(self) -> tuple[_Packed, Any, dict]:
         hit = self._cache.get(id(self))
@@ -64,7 +175,10 @@ class _Packed:
         return self._loaded()[1]
 
     def __reduce__(self):
-        # Travels (to another process, or as a deep copy) as its bytes, never with a file handle.
+        # Travels (to another process, or as a copy) as where it is in its spool file while that file has a name,
+        # else as its bytes; never as an open file.
+        if self._blob is None and self._file is not None and self._file.path is not None:
+            return (_at, (type(self), self._file, self._span, self._count))
         return (type(self), (self._bytes(), self._count))
 
     def __len__(self) -> int:
@@ -80,6 +194,12 @@ class _Packed:
         return self.load() == (other.load() if isinstance(other, _Packed) else other)
 
     # Not hashable: defining __eq__ without __hash__ makes Python set __hash__ to None.
+
+
+def _at(cls: type[_Packed], file: _File, span: int, count: int) -> _Packed:
+    value = cls.__new__(cls)
+    value._blob, value._file, value._span, value._count = None, file, span, count
+    return value
 
 
 class Spooled(_Packed, Sequence):
@@ -105,11 +225,11 @@ class SpooledMap(_Packed, Mapping):
 
 
 class Spool:
-    """One temporary file for the packed values of a batch; the file is deleted once nothing refers to it."""
+    """One spool file for the packed values of a batch; the file is deleted once nothing refers to it."""
 
-    def __init__(self, directory: str | None = None):
-        # Unbuffered: what is written is in the file at once, for pread (see _Packed._bytes).
-        self._fh: IO[bytes] = tempfile.TemporaryFile(prefix="eif-xlsx-", suffix=".spool", dir=directory, buffering=0)
+    def __init__(self) -> None:
+        # Unbuffered: what is written is in the file at once, for pread (see _pread).
+        self._file = _File.create(".spool", buffering=0)
 
     def keep(self, *values) -> None:
         """Move packed values' bytes to the file, in one write (anything else is left as it is)."""
@@ -118,67 +238,132 @@ class Spool:
             return
         if any(len(blob) > 0xFFFFFFFF for _, blob in packed):
             raise ValueError("a packed value over 4 GiB")  # never: a return's parts are capped far below
-        where = self._fh.seek(0, 2)
+        fh = self._file.fh
+        where = fh.seek(0, 2)
         blobs = []
         for v, blob in packed:
-            v._fh, v._span = self._fh, where << 32 | len(blob)
+            v._file, v._span = self._file, where << 32 | len(blob)
             where += len(blob)
             blobs.append(blob)
             v._blob = None
         data = memoryview(b"".join(blobs) if len(blobs) > 1 else blobs[0])
         while data:  # unbuffered: a write may take part of it
-            written = self._fh.write(data)
+            written = fh.write(data)
             if not written:
                 raise OSError("the spool file takes no more bytes")
             data = data[written:]
 
 
-class SortedRows:
-    """Rows to write in an order known only once all are in (barriers by timescale, notes by sub-element): each
-    row goes to a temporary file as it is added, and only its sort key stays in memory. Rows with equal keys come
-    back in the order they were added."""
+class _Region(io.RawIOBase):
+    """Part of a file, read from its own position whoever else reads the file (os.pread), for a buffered reader."""
 
-    def __init__(self) -> None:
-        self._fh: IO[bytes] = tempfile.TemporaryFile(prefix="eif-xlsx-", suffix=".rows")
-        self._keys: list[tuple[Any, int, int]] = []
+    def __init__(self, fh: IO[bytes], start: int, end: int):
+        self._fh, self._at, self._end = fh, start, end
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer) -> int:
+        want = min(len(buffer), self._end - self._at)
+        if want <= 0:
+            return 0
+        if hasattr(os, "pread"):
+            data = os.pread(self._fh.fileno(), want, self._at)
+        else:  # Windows: no pread
+            self._fh.seek(self._at)
+            data = self._fh.read(want)
+        buffer[: len(data)] = data
+        self._at += len(data)
+        return len(data)
+
+
+class SortedRows:
+    """Rows to write in an order known only once all are in (barriers by timescale, notes by sub-element), in
+    bounded memory whatever their number: the rows added are kept until there are `run` of them, then sorted and
+    written to a temporary file as one sorted run; reading merges the runs and the rows not yet written (heapq.merge),
+    each run read from the file a little at a time. Rows with equal keys come back in the order they were added."""
+
+    RUN = 4096  # rows kept in memory before they go to the file as a sorted run
+    _READ = 16384  # bytes read from a run at a time
+
+    def __init__(self, run: int = RUN) -> None:
+        self._run = max(1, run)
+        self._fh: IO[bytes] | None = None  # made with the first run
+        self._runs: list[tuple[int, int, int]] = []  # start, end and number of rows of each run in the file
+        self._rows: list[tuple[Any, int, Any]] = []  # (key, number in order of arrival, row) not yet in a run
+        self._count = 0
 
     def add(self, key, row) -> None:
-        data = pickle.dumps(row, protocol=pickle.HIGHEST_PROTOCOL)
-        self._fh.seek(0, 2)  # at the end, also after an iteration moved the file
-        self._keys.append((key, self._fh.tell(), len(data)))
-        self._fh.write(data)
+        self._rows.append((key, self._count, row))
+        self._count += 1
+        if len(self._rows) >= self._run:
+            self._spill()
+
+    def _spill(self) -> None:
+        if self._fh is None:
+            self._fh = tempfile.TemporaryFile(prefix="eif-xlsx-", suffix=".rows", dir=scratch_folder())
+        self._rows.sort()  # (key, number): the number decides a tie, and is never equal: rows are never compared
+        fh = self._fh
+        start = fh.seek(0, 2)
+        dump = pickle.Pickler(fh, protocol=pickle.HIGHEST_PROTOCOL)
+        for item in self._rows:
+            dump.dump(item)
+            dump.clear_memo()  # each row read back on its own
+        fh.flush()
+        self._runs.append((start, fh.tell(), len(self._rows)))
+        self._rows = []
+
+    def _read(self, start: int, end: int, count: int) -> Iterator[tuple[Any, int, Any]]:
+        assert self._fh is not None
+        reader = io.BufferedReader(_Region(self._fh, start, end), self._READ)
+        for _ in range(count):
+            yield pickle.load(reader)  # an unpickler each: each row was pickled on its own (its own memo)
 
     def __len__(self) -> int:
-        return len(self._keys)
+        return self._count
 
     def __iter__(self) -> Iterator:
-        for _, offset, length in sorted(self._keys):
-            self._fh.seek(offset)
-            yield pickle.loads(self._fh.read(length))
+        tail = sorted(self._rows)
+        if not self._runs:
+            return (row for _, _, row in tail)
+        return (row for _, _, row in heapq.merge(*(self._read(*run) for run in self._runs), tail))
 
 
 class Rows:
-    """A list that grows on disk: each item is pickled to a temporary file as it is appended, and iterating reads
-    them back in order (as often as needed). For what a round has one or more of per return (indicator values)."""
+    """A list that grows on disk: each item is pickled to a spool file as it is appended, and iterating reads them
+    back in order (as often as needed). For what a round has one or more of per return (indicator values). Sent to
+    another process by the file's name (see _File), read-only there."""
 
     def __init__(self, items: Iterable[Any] = ()) -> None:
-        self._fh: IO[bytes] = tempfile.TemporaryFile(prefix="eif-xlsx-", suffix=".rows")
+        self._file = _File.create(".rows")
         self._count = 0
         for item in items:
             self.append(item)
 
     def append(self, item) -> None:
-        self._fh.seek(0, 2)
-        pickle.dump(item, self._fh, protocol=pickle.HIGHEST_PROTOCOL)
+        fh = self._file.fh
+        fh.seek(0, 2)
+        pickle.dump(item, fh, protocol=pickle.HIGHEST_PROTOCOL)
         self._count += 1
 
     def __len__(self) -> int:
         return self._count
 
     def __iter__(self) -> Iterator:
-        offset = 0
+        fh, offset = self._file.fh, 0
         for _ in range(self._count):
-            self._fh.seek(offset)  # where this iteration is, whatever another one did in between
-            item = pickle.load(self._fh)
-            offset = self._fh.tell()
+            fh.seek(offset)  # where this iteration is, whatever another one did in between
+            item = pickle.load(fh)
+            offset = fh.tell()
             yield item
+
+    def __reduce__(self):
+        if self._file.path is not None:
+            return (_rows_at, (self._file, self._count))
+        return (Rows, (list(self),))  # its scratch folder is gone: as its items, to a new file
+
+
+def _rows_at(file: _File, count: int) -> Rows:
+    rows = Rows.__new__(Rows)
+    rows._file, rows._count = file, count
+    return rows

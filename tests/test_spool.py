@@ -30,8 +30,9 @@ def test_spooled_values_come_back_from_the_file_unchanged():
     assert list(packed) == answers and len(packed) == 6 and packed[2] == answers[2]
     assert packed.by_key()[("criterion", "1.1", "1.1c", "baseline")].value == "ccc"
     assert dict(mapped) == results and ("1.1", "baseline") in mapped and mapped.get(("x", "y")) is None
-    # Travels (to a worker, or as a copy) as its bytes, not as a file handle.
-    assert list(pickle.loads(pickle.dumps(packed))) == answers
+    # Travels (to a worker, or as a copy) as where it is in the named spool file, not as an open file or its bytes.
+    sent = pickle.dumps(packed)
+    assert len(sent) < 200 and list(pickle.loads(sent)) == answers
     assert Spooled.pack([]) == () and SpooledMap.pack({}) == {}  # nothing to keep: the one empty tuple
     # Several values in one file, each read back from its own place, also past the first 4 GiB of offsets.
     more = [Spooled.pack([Item(("notes", str(i), "", ""), "x" * i)]) for i in range(1, 4)]
@@ -39,7 +40,7 @@ def test_spooled_values_come_back_from_the_file_unchanged():
         spool.keep(p)
     assert [next(iter(p)).value for p in more] == ["x", "xx", "xxx"]
     far = Spooled.pack(answers)
-    far._fh, far._span, far._blob = spool._fh, (5 << 32) << 32 | 1, None  # at 20 GiB: past the end of the file
+    far._file, far._span, far._blob = spool._file, (5 << 32) << 32 | 1, None  # at 20 GiB: past the end of the file
     assert far._bytes() == b"" and (far._span >> 32, far._span & 0xFFFFFFFF) == (5 << 32, 1)
 
 
@@ -74,6 +75,29 @@ def test_sorted_rows_come_back_in_key_order_with_ties_in_arrival_order():
     assert list(rows) == list(rows)  # can be read more than once
     rows.add((0, "a"), ["added after reading"])  # goes to the end of the file, not over a row just read
     assert list(rows) == [["added after reading"], ["first"], ["tie"], ["late"], ["later still"]]
+
+
+def test_sorted_rows_in_runs_on_disk_come_back_as_a_sort_of_all_of_them_would():
+    import random
+
+    for trial in range(60):
+        rnd = random.Random(trial)
+        rows, added = SortedRows(run=rnd.choice([1, 2, 7, 50])), []
+        shared = ["the same text", ("a", "tuple")]  # objects shared between rows come back in each
+        for i in range(rnd.randrange(0, 400)):
+            key = (rnd.randrange(4), rnd.choice("abc"))
+            row = [rnd.choice(shared), i, {"v": rnd.random()}, rnd.choice(shared)]
+            rows.add(key, row)
+            added.append((key, i, row))
+            if rnd.random() < 0.01:  # read in the middle, then more added
+                assert list(rows) == [r for _, _, r in sorted(added, key=lambda t: t[:2])]
+        expected = [r for _, _, r in sorted(added, key=lambda t: t[:2])]  # by key, ties in the order added
+        assert list(rows) == expected == list(rows) and len(rows) == len(added)
+    big = SortedRows(run=100)
+    for i in range(1000):
+        big.add((i % 3,), ["row", i])
+    assert big._rows == [] or len(big._rows) < 100  # at most one run's rows in memory
+    assert len(big._runs) == 10 and [r[1] for r in big][:4] == [0, 3, 6, 9]
 
 
 def test_metadata_is_a_read_only_mapping_sharing_its_keys():
@@ -181,7 +205,7 @@ def test_a_layout_travels_whole_once_then_by_its_digest():
 
 def test_values_kept_together_go_in_one_write_and_each_reads_back_its_own():
     spool = Spool()
-    real = spool._fh
+    real = spool._file.fh
     writes = []
 
     class Trickle:  # a file that takes at most 7 bytes per write, as an unbuffered write may
@@ -192,7 +216,7 @@ def test_values_kept_together_go_in_one_write_and_each_reads_back_its_own():
             writes.append(len(data))
             return real.write(bytes(data[:7]))
 
-    spool._fh = Trickle()
+    spool._file.fh = Trickle()  # type: ignore[assignment]
     values = [[Item(("notes", str(i), "", ""), "v" * (i + 1))] for i in range(3)]
     packed = [Spooled.pack(v) for v in values]
     results = SpooledMap.pack({("1.1", "baseline"): 1.5})
@@ -202,7 +226,5 @@ def test_values_kept_together_go_in_one_write_and_each_reads_back_its_own():
         pickle.dumps({("1.1", "baseline"): 1.5}, protocol=pickle.HIGHEST_PROTOCOL)
     )
     assert writes[0] == total and len(writes) == -(-total // 7)  # one write, taken 7 bytes at a time
-    for p in packed:
-        p._fh = real
-    results._fh = real
+    spool._file.fh = real
     assert [list(p) for p in packed] == values and dict(results) == {("1.1", "baseline"): 1.5}

@@ -10,9 +10,11 @@ from collections.abc import Sequence
 from functools import lru_cache
 from pathlib import Path
 
+from xlsxwriter.exceptions import FileCreateError
 from xlsxwriter.workbook import Workbook
 from xlsxwriter.worksheet import Worksheet
 
+from eif_xlsx import spool
 from eif_xlsx.cells import a1
 from eif_xlsx.domain.model import NOT_ASSESSED, NOT_YET_BASIC, Dimension, Element, natural_key
 from eif_xlsx.domain.scoring import median
@@ -78,6 +80,7 @@ class _Book:
                 "strings_to_numbers": False,
                 "nan_inf_to_errors": True,
                 "constant_memory": True,
+                "tmpdir": spool.scratch_folder(),  # its rows on disk until it is closed: removed with the run's
                 # Arial 10 throughout, so column widths are reckoned in its digits (a
                 # program without Calibri would otherwise widen every column)
                 "default_format_properties": {"font_name": FONT, "font_size": 10},
@@ -314,7 +317,13 @@ class _Book:
             )
 
     def close(self) -> None:
-        self.wb.close()
+        try:
+            self.wb.close()
+        except FileCreateError as exc:  # the file could not be written (a folder, no permission, open elsewhere)
+            cause = exc.args[0] if exc.args else None
+            if isinstance(cause, OSError):
+                raise cause from None  # as any file an import cannot write: its name and why
+            raise
 
 
 def write_summary(cons: Consolidation, path: Path) -> Path:
