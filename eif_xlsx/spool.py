@@ -283,7 +283,7 @@ class SortedRows:
     written to a temporary file as one sorted run; reading merges the runs and the rows not yet written (heapq.merge),
     each run read from the file a little at a time. Rows with equal keys come back in the order they were added."""
 
-    RUN = 4096  # rows kept in memory before they go to the file as a sorted run
+    RUN = 1024  # rows kept in memory before they go to the file as a sorted run
     _READ = 16384  # bytes read from a run at a time
 
     def __init__(self, run: int = RUN) -> None:

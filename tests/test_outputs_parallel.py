@@ -4,6 +4,7 @@ the same message as in one process; the run's scratch folder is gone when the im
 
 from __future__ import annotations
 
+import io
 import multiprocessing
 import os
 import pickle
@@ -43,9 +44,10 @@ def test_two_processes_write_the_same_files_as_one(tmp_path):
     assert [name for name in a if a[name] != b[name]] == []
 
 
-def _read_back(payload: bytes, more: bytes = b"") -> tuple[list, list, list]:
-    """In the other process: what the outputs read, from the consolidation sent (and a Rows list)."""
-    cons = pickle.loads(payload)
+def _read_back(payload: bytes, more: bytes = b"", sent: bool = False) -> tuple[list, list, list]:
+    """In the other process: what the outputs read, from the consolidation sent (pickled, or as the outputs send
+    it) and a Rows list."""
+    cons = outputs._unpickle_from(io.BytesIO(payload)) if sent else pickle.loads(payload)
     answers = [[(a.key, a.raw_text) for a in p.report.ret.answers] for p in cons.participants]
     results = [sorted((k, r.score.score) for k, r in p.report.results.items()) for p in cons.participants]
     return answers, results, list(pickle.loads(more)) if more else []
@@ -70,7 +72,7 @@ def test_a_consolidation_travels_by_the_names_of_its_spool_files(method):
         longest = max((t for p in here[0] for _, t in p), key=len)
         assert len(longest) > 20 and longest.encode() not in payload  # the answers stayed in the spool file
         with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context(method)) as pool:
-            assert pool.submit(_read_back, payload, pickle.dumps(rows)).result() == here
+            assert pool.submit(_read_back, payload, pickle.dumps(rows), True).result() == here
     assert not os.path.exists(folder)  # removed with its files
     # Still read here from the open files; sent now, the answers and rows go as themselves.
     assert _read_back(pickle.dumps(cons), pickle.dumps(rows)) == here

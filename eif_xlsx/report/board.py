@@ -29,10 +29,11 @@ import shutil
 import subprocess
 import tempfile
 from collections import Counter, defaultdict
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from html import escape
 from pathlib import Path
+from typing import NamedTuple
 
 from eif_xlsx.domain.model import NOT_ASSESSED, NOT_YET_BASIC, IndicatorSet, Matrix
 from eif_xlsx.domain.scoring import median
@@ -66,6 +67,16 @@ class Partner:
         return self.name or self.organisation or self.key
 
 
+class IndicatorRow(NamedTuple):
+    """What the report shows of an indicator value (summary.json's indicators item has more)."""
+
+    indicator_id: str
+    period: object
+    value: object
+    rag: object
+    partner: str
+
+
 @dataclass
 class BoardData:
     """What the report shows, gathered from summary.json's items."""
@@ -79,7 +90,7 @@ class BoardData:
     no_evidence: list[tuple[str, str]] = field(default_factory=list)  # (key, sheet) of each no-evidence finding
     actions: dict[tuple[str, str, str], dict[str, str]] = field(default_factory=dict)  # (key, code, item) -> fields
     register: list[dict] = field(default_factory=list)
-    indicator_values: list[dict] = field(default_factory=list)
+    indicator_values: list[IndicatorRow] = field(default_factory=list)
 
     @property
     def columns(self) -> tuple[str, ...]:
@@ -89,6 +100,7 @@ class BoardData:
 
 _ACTION_FIELDS = ("barrier", "priority_action", "timescale", "owner")
 _EVIDENCE_FIELDS = ("supporting_information", "supporting_other_tick")  # supporting information: an item or 'Other'
+_QUOTED = ("barrier", "priority_action")  # quoted cut short (_cut), and only tested for being blank otherwise
 
 
 def collect(summary: Mapping, matrix: Matrix, indicator_set: IndicatorSet | None) -> BoardData:
@@ -111,13 +123,17 @@ def collect(summary: Mapping, matrix: Matrix, indicator_set: IndicatorSet | None
                 data.evidence[(a["partner_id"], a["sub_element"], a["column"])] += 1
         elif f in _ACTION_FIELDS:
             text = a["value"] if f == "timescale" else a["raw_value"]
+            if f in _QUOTED:
+                text = _cut(text)  # all the report quotes of it
             data.actions.setdefault((a["partner_id"], a["sub_element"], a["item"]), {})[f] = text
     files = {p.file: p.key for p in data.partners}
     data.no_evidence = [
         (files[f["file"]], f["sheet"]) for f in summary["findings"] if f["code"] == "no-evidence" and f["file"] in files
     ]
     data.register = list(summary["register"])
-    data.indicator_values = list(summary["indicators"])
+    data.indicator_values = [
+        IndicatorRow(v["indicator_id"], v["period"], v["value"], v["rag"], v["partner"]) for v in summary["indicators"]
+    ]
     return data
 
 
@@ -177,7 +193,8 @@ class ReportResult:
 def write_report(data: BoardData, out: Path, *, pdf: bool = True) -> ReportResult:
     """report.html, then report.pdf from it (unless pdf is False, or no Chromium is found: then a note says so)."""
     html_path = out / "report.html"
-    html_path.write_text(render_html(data), encoding="utf-8", newline="\n")
+    with html_path.open("w", encoding="utf-8", newline="\n") as fh:
+        fh.writelines(_html(data))  # a section at a time: never the whole page in memory
     result = ReportResult([html_path], [])
     if not pdf:
         return result
@@ -302,26 +319,44 @@ svg { display: block; max-width: 100%; height: auto; }
 
 
 def render_html(data: BoardData) -> str:
-    m = data.matrix
-    sections = [
-        _returns(data),
-        *_heat_map(data),
-        _distribution(data),
-        _movement(data),
-        _evidence(data),
-        _actions(data),
-        _indicators(data),
-    ]
-    title = f"{m.title}: self-assessment report"
-    return (
+    return "".join(_html(data))
+
+
+def _html(data: BoardData) -> Iterator[str]:
+    """report.html in pieces: the sections, made one after the other, each a string or pieces of one (the long
+    ones); a section that comes out empty is left out."""
+    title = f"{data.matrix.title}: self-assessment report"
+    yield (
         '<!DOCTYPE html>\n<html lang="en-GB">\n<head>\n<meta charset="utf-8">\n'
         '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
         '<meta name="generator" content="eif-xlsx">\n'
         '<link rel="icon" href="data:,">\n'  # no favicon request
         f"<title>{escape(title)}</title>\n<style>{CSS}</style>\n</head>\n<body>\n"
-        + "\n".join(s for s in sections if s)
-        + "\n</body>\n</html>\n"
     )
+    sections: Iterator[str | Iterator[str]] = _sections(data)
+    first = True
+    for section in sections:
+        pieces = iter([section]) if isinstance(section, str) else section
+        piece = next((p for p in pieces if p), "")
+        if not piece:
+            continue
+        if not first:
+            yield "\n"
+        first = False
+        yield piece
+        yield from pieces
+    yield "\n</body>\n</html>\n"
+
+
+def _sections(data: BoardData) -> Iterator[str | Iterator[str]]:
+    """Made as they are asked for, one at a time."""
+    yield _returns(data)
+    yield from _heat_map(data)
+    yield _distribution(data)
+    yield _movement(data)
+    yield _evidence(data)
+    yield _actions(data)
+    yield _indicators(data)
 
 
 def _level_index(score: float | None) -> int | None:
@@ -390,14 +425,15 @@ def _who(r: Mapping) -> str:
     return f"{who} <{r['email']}>" if r.get("email") else who
 
 
-def _heat_map(data: BoardData) -> list[str]:
+def _heat_map(data: BoardData) -> Iterator[str]:
     """One block per PARTNERS_PER_PAGE partners: rows are sub-elements under their dimension, columns partners
-    (two per partner once anyone has assessed 12 months), each cell the score coloured by level."""
+    (two per partner once anyone has assessed 12 months), each cell the score coloured by level. A block at a
+    time."""
     m, columns = data.matrix, data.columns
     if not data.partners:
-        return ["<section><h2>Heat map</h2><p>No return counts yet: nothing to show.</p></section>"]
+        yield "<section><h2>Heat map</h2><p>No return counts yet: nothing to show.</p></section>"
+        return
     pages = [data.partners[i : i + PARTNERS_PER_PAGE] for i in range(0, len(data.partners), PARTNERS_PER_PAGE)]
-    out = []
     for n, chunk in enumerate(pages, 1):
         span = len(columns)
         head = "".join(
@@ -433,13 +469,12 @@ def _heat_map(data: BoardData) -> list[str]:
             else "Baseline score 0–4 per partner and sub-element; the colour is the level."
         )
         width = 26 if len(chunk) * span <= 10 else 20
-        out.append(
+        yield (
             f'<section class="heat-page"><h2>{title}</h2><p class="muted">{note}</p>{_legend(m) if n == 1 else ""}'
             f'<table class="heat"><colgroup><col style="width:{width}%"></colgroup>'
             f'<thead><tr><th rowspan="{1 + (span > 1)}">Sub-element</th>{head}</tr>{sub_head}</thead><tbody>{"".join(body)}</tbody></table>'
             "</section>"
         )
-    return out
 
 
 def _subs(m: Matrix) -> list:
@@ -635,14 +670,15 @@ def _quote(f: Mapping[str, str]) -> str:
     return "; ".join(parts)
 
 
-def _indicators(data: BoardData) -> str:
+def _indicators(data: BoardData) -> Iterator[str]:
     iset = data.indicator_set
     values = data.indicator_values
     if not values and iset is None:
-        return ""
+        return
     head = "<section><h2>Commissioning indicators</h2>"
     if not values and iset is not None:  # (with no values there is a set: it returned above otherwise)
-        return head + f"<p>No values for {escape(iset.title)} in the returns yet.</p></section>"
+        yield head + f"<p>No values for {escape(iset.title)} in the returns yet.</p></section>"
+        return
     order: dict[str, int] = {}
     texts: dict[str, tuple[str, str]] = {}
     if iset is not None:
@@ -652,43 +688,42 @@ def _indicators(data: BoardData) -> str:
     rows = sorted(
         values,
         key=lambda v: (
-            order.get(v["indicator_id"], len(order)),
-            v["indicator_id"],
-            _period_key(v["period"]),
-            v["partner"].lower(),
+            order.get(v.indicator_id, len(order)),
+            v.indicator_id,
+            _period_key(v.period),
+            v.partner.lower(),
         ),
     )
-    counts = Counter(str(v["rag"]).strip().lower() for v in rows)
+    counts = Counter(str(v.rag).strip().lower() for v in rows)
     summary = ", ".join(f"{counts[k]} {k.title()}" for k in ("red", "amber", "green") if counts[k])
-    body, purpose = [], None
-    for v in rows:
-        cp_title, text = texts.get(v["indicator_id"], ("", ""))
-        if cp_title != purpose:
-            purpose = cp_title
-            if cp_title:
-                body.append(f'<tr><td class="dim" colspan="6">{escape(cp_title)}</td></tr>')
-        rag = str(v["rag"] or "")
-        fill = RAG_FILLS.get(rag.strip().lower(), "")
-        style = f' style="background:{fill}"' if fill else ""
-        body.append(
-            f'<tr><td class="nowrap">{escape(v["indicator_id"])}</td><td>{escape(text)}</td>'
-            f'<td class="nowrap">{escape(str(v["period"]))}</td><td class="num">{escape(_value(v))}</td>'
-            f'<td class="rag"{style}>{escape(rag) or "–"}</td><td>{escape(v["partner"])}</td></tr>'
-        )
-    with_values = len({v["indicator_id"] for v in values})
+    with_values = len({v.indicator_id for v in values})
     total = f" of the {len(order)} in {escape(iset.title)}" if iset is not None else ""
-    return (
+    yield (
         head + f'<p class="muted">{with_values} indicator(s) with values{total}; RAG as reported: '
         f"{summary or 'none given'}. The full tracker is tracker.xlsx.</p>"
         '<table class="plain"><thead><tr><th>Indicator</th><th>Description</th><th>Period</th>'
         '<th class="num">Value</th><th>RAG</th><th>Reported by</th></tr></thead><tbody>'
-        + "".join(body)
-        + "</tbody></table></section>"
     )
+    purpose = None
+    for v in rows:
+        cp_title, text = texts.get(v.indicator_id, ("", ""))
+        if cp_title != purpose:
+            purpose = cp_title
+            if cp_title:
+                yield f'<tr><td class="dim" colspan="6">{escape(cp_title)}</td></tr>'
+        rag = str(v.rag or "")
+        fill = RAG_FILLS.get(rag.strip().lower(), "")
+        style = f' style="background:{fill}"' if fill else ""
+        yield (
+            f'<tr><td class="nowrap">{escape(v.indicator_id)}</td><td>{escape(text)}</td>'
+            f'<td class="nowrap">{escape(str(v.period))}</td><td class="num">{escape(_value(v))}</td>'
+            f'<td class="rag"{style}>{escape(rag) or "–"}</td><td>{escape(v.partner)}</td></tr>'
+        )
+    yield "</tbody></table></section>"
 
 
-def _value(v: Mapping) -> str:
-    value = v["value"]
+def _value(v: IndicatorRow) -> str:
+    value = v.value
     if value is None:
         return ""
     if isinstance(value, float):

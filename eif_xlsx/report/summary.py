@@ -45,14 +45,25 @@ def _px(width: float) -> int:
     return 0 if width <= 0 else int(width * 7 + 0.5) + 5
 
 
-@lru_cache(maxsize=4096)  # levels, names and codes repeat on every row
 def _lines(text: str, width: float) -> int:
     """How many lines a wrapped text takes in a column `width` characters wide (on the safe side: a character
     counted as wide as a digit, so a row is never too short for its text)."""
+    # Levels, names and codes repeat on every row: remembered. A partner's long text seldom repeats, and 4,096 of
+    # them would be megabytes kept.
+    return _short_lines(text, width) if len(text) <= _CACHED else _count_lines(text, width)
+
+
+_CACHED = 120  # characters: texts as long as this at most are remembered by _short_lines
+
+
+def _count_lines(text: str, width: float) -> int:
     per = max(1, int(width) - 1)
     if len(text) <= per and "\n" not in text:
         return 1
     return sum(max(1, len(textwrap.wrap(part, per, break_long_words=True))) for part in text.split("\n"))
+
+
+_short_lines = lru_cache(maxsize=4096)(_count_lines)
 
 
 def _hf(text: str) -> str:
