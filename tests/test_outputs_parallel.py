@@ -102,7 +102,8 @@ def test_an_error_writing_is_the_same_message_in_two_processes_and_the_scratch_f
 
 
 @pytest.mark.slow
-def test_an_import_interrupted_while_writing_leaves_no_process_and_no_scratch(tmp_path):
+@pytest.mark.parametrize("moment", ["reading", "writing"])
+def test_an_interrupted_import_leaves_no_process_no_scratch_and_no_traceback(tmp_path, moment):
     returns = tmp_path / "returns"
     shutil.copytree(RETURNS, returns)
     sample = next(RETURNS.glob("*.xlsx"))
@@ -115,10 +116,16 @@ def test_an_import_interrupted_while_writing_leaves_no_process_and_no_scratch(tm
     proc = subprocess.Popen(
         cmd, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True
     )
+    # Reading: the second process waits for its work; writing: it writes summary.xlsx while this one tracker.xlsx.
     deadline = time.monotonic() + 300
-    while not (out / "tracker.xlsx").exists() and proc.poll() is None and time.monotonic() < deadline:
+    ready = out if moment == "reading" else out / "tracker.xlsx"
+    while not ready.exists() and proc.poll() is None and time.monotonic() < deadline:
         time.sleep(0.005)
-    os.killpg(proc.pid, signal.SIGINT)  # Ctrl-C: to the command and the process writing the summary
+    if moment == "reading":
+        time.sleep(0.3)
+        assert not (out / "tracker.xlsx").exists()
+    assert proc.poll() is None
+    os.killpg(proc.pid, signal.SIGINT)  # Ctrl-C: to the command and every process it started
     _, stderr = proc.communicate(timeout=120)
     assert "Traceback" not in stderr
     assert proc.returncode == 1 and "Aborted!" in stderr, (proc.returncode, stderr)

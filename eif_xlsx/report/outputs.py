@@ -15,6 +15,7 @@ import io
 import multiprocessing
 import os
 import pickle
+import signal
 import tempfile
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -61,7 +62,13 @@ class SecondProcess:
 
 
 def _ready() -> None:
-    """The second process's start: unpickling this imported the writers (this module's imports)."""
+    """The second process's start: unpickling this imported the writers (this module's imports). Ctrl-C, which
+    reaches it too, ends it quietly (no traceback of where it waited): the import it works for says so."""
+    signal.signal(signal.SIGINT, _interrupted)
+
+
+def _interrupted(signum, frame) -> None:
+    raise SystemExit(128 + signum)
 
 
 def write_outputs(
