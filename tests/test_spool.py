@@ -228,3 +228,41 @@ def test_values_kept_together_go_in_one_write_and_each_reads_back_its_own():
     assert writes[0] == total and len(writes) == -(-total // 7)  # one write, taken 7 bytes at a time
     spool._file.fh = real
     assert [list(p) for p in packed] == values and dict(results) == {("1.1", "baseline"): 1.5}
+
+
+def test_spool_files_are_named_in_the_run_scratch_folder_and_go_with_it():
+    import gc
+
+    from eif_xlsx import spool
+
+    with spool.scratch() as folder:
+        kept = Spool()
+        value = Spooled.pack([Item(("notes", "1.1", "", ""), "typed text")])
+        kept.keep(value)
+        rows = Rows([("P1", 1.5)])
+        sorted_rows = SortedRows(run=1)
+        sorted_rows.add((1,), ["spilled to a run"])
+        assert spool.scratch_folder() == folder
+        assert sorted(os.path.splitext(n)[1] for n in os.listdir(folder)) == [".rows", ".spool"]
+    assert not os.path.exists(folder) and spool.scratch_folder() is None
+    # Still read here through the open files; sent elsewhere now as the values themselves.
+    assert [a.value for a in value] == ["typed text"] and list(rows) == [("P1", 1.5)]
+    assert list(sorted_rows) == [["spilled to a run"]]
+    assert [a.value for a in pickle.loads(pickle.dumps(value))] == ["typed text"]
+    assert list(pickle.loads(pickle.dumps(rows))) == [("P1", 1.5)]
+
+    # Outside a scratch block: in the system's temporary folder, deleted once nothing refers to it, but not by a
+    # forked process dropping its copy.
+    alone = Spool()
+    path = alone._file.path
+    assert path is not None and os.path.exists(path)
+    pid = os.fork()
+    if pid == 0:
+        del alone
+        gc.collect()
+        os._exit(0)
+    os.waitpid(pid, 0)
+    assert os.path.exists(path)
+    del alone
+    gc.collect()
+    assert not os.path.exists(path)
