@@ -11,7 +11,7 @@ values are empty changes the layout (an empty value is a blank cell, the cover's
 there is no id), so a template is kept per set of empty fields.
 
 Only values that XlsxWriter writes as plain escaped text are substituted (`substitutable`); for any other, and for
-a footer XlsxWriter would refuse (over 255 characters, or an image placeholder), the partner's workbook is written
+a footer over Excel's 255 characters (which workbook.page_footer cuts short), the partner's workbook is written
 whole (`Personaliser.workbook` returns None).
 """
 
@@ -24,12 +24,18 @@ from dataclasses import dataclass, replace
 from io import BytesIO
 from zipfile import ZipFile
 
-from eif_xlsx.template.workbook import WorkbookSpec, _amp, metadata_rows, write_workbook
+from eif_xlsx.template.workbook import (
+    FOOTER_LIMIT,
+    WorkbookSpec,
+    footer_text,
+    metadata_rows,
+    utf16_len,
+    write_workbook,
+)
 from eif_xlsx.template.zipwriter import Member, deflate, write_zip
 
 FIELDS = ("id", "name", "organisation", "email", "role")  # a partner's values that go into their workbook
 MAX_VALUE = 2000  # longer values are written whole (a footer holds 255 characters; a cell 32,767)
-MAX_FOOTER = 255  # XlsxWriter's limit, in UTF-16 units: a longer footer is left out
 
 # XlsxWriter writes a text as "<si><t>text</t></si>" with only '&', '<' and '>' escaped unless it holds characters
 # XML cannot carry (written '_xHHHH_', so '_xHHHH_' typed is escaped too), starts or ends with white space
@@ -58,10 +64,6 @@ def _placeholder(field: str) -> str:
 def _text(value: str) -> bytes:
     """A value as XlsxWriter writes it in a shared string or a footer's XML."""
     return value.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").encode("utf-8")
-
-
-def _utf16_len(text: str) -> int:
-    return len(text.encode("utf-16-le")) // 2
 
 
 @dataclass(frozen=True)
@@ -126,17 +128,17 @@ class Template:
         """Whether every footer with this partner's values is one XlsxWriter writes (not too long)."""
         if not self.footers:
             return True
-        longest = max(self.footers, key=_utf16_len)
+        longest = max(self.footers, key=utf16_len)
         for f in self.fields:
-            longest = longest.replace(_placeholder(f), _amp(partner[f]))
-        return _utf16_len(longest) <= MAX_FOOTER
+            longest = longest.replace(_placeholder(f), footer_text(partner[f]))
+        return utf16_len(longest) <= FOOTER_LIMIT
 
     def fill(self, partner: dict[str, str]) -> bytes:
         """This partner's workbook (their values substitutable, the same fields empty as the template's)."""
         values = {f: partner[f] for f in self.fields}
         values["checksum"] = metadata_rows(replace(self.base, partner=partner))[-1][1]
         text = {k: _text(v) for k, v in values.items()}
-        in_footer = {k: _text(_amp(v)) for k, v in values.items()}
+        in_footer = {k: _text(footer_text(v)) for k, v in values.items()}
         members = []
         for part in self.parts:
             if not part.slots:

@@ -807,22 +807,19 @@ def _as_written(value: object) -> object:
 _FMT = {"tick": "tick", "text": "input", "choice": "input", "date": "date", "number": "number"}
 
 
-def _amp(text: str) -> str:
-    return text.replace("&", "&&")
-
-
 FOOTER_LIMIT = 255  # Excel's (and XlsxWriter's) limit, in UTF-16 units: XlsxWriter leaves a longer footer out
 
 
-def _utf16_len(text: str) -> int:
+def utf16_len(text: str) -> int:
+    """A text's length as Excel counts it (UTF-16 code units)."""
     return len(text.encode("utf-16-le")) // 2
 
 
-def _footer_text(text: str) -> str:
+def footer_text(text: str) -> str:
     """Text for a footer: '&' doubled (a literal '&' there). XlsxWriter counts '&G' (and '&[Picture]') as an image
     wherever it stands, also in '&&G', and leaves a footer without its images out: there such an '&' is written as
     the full-width '＆' (a partner 'A&G Care' still reads so on the printed page)."""
-    doubled = _amp(text)
+    doubled = text.replace("&", "&&")
     if "&G" in doubled or "&[Picture]" in doubled:
         doubled = re.sub(r"&(?=G|\[Picture\])", "＆", text).replace("&", "&&")
     return doubled
@@ -831,14 +828,14 @@ def _footer_text(text: str) -> str:
 def page_footer(who: str, sheet_name: str) -> str:
     """Each sheet's footer: who it is for on the left (cut short with '…' to keep the footer within Excel's 255
     characters), the sheet in the centre, the page on the right."""
-    centre, right = _footer_text(sheet_name), "&RPage &P of &N"
-    left = _footer_text(who)
-    room = FOOTER_LIMIT - _utf16_len(f"&L&C{centre}{right}")
-    if _utf16_len(left) > room:
+    centre, right = footer_text(sheet_name), "&RPage &P of &N"
+    left = footer_text(who)
+    room = FOOTER_LIMIT - utf16_len(f"&L&C{centre}{right}")
+    if utf16_len(left) > room:
         cut = who[:room]  # a character is one UTF-16 unit or more, and '&' takes two
-        while cut and _utf16_len(_footer_text(cut.rstrip() + "…")) > room:
+        while cut and utf16_len(footer_text(cut.rstrip() + "…")) > room:
             cut = cut[:-1]
-        left = _footer_text(cut.rstrip() + "…") if cut.strip() else ""
+        left = footer_text(cut.rstrip() + "…") if cut.strip() else ""
     return f"&L{left}&C{centre}{right}"
 
 
