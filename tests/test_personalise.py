@@ -1,6 +1,6 @@
 """Workbooks made by substitution (template/personalise.py) read exactly as those written whole for the same
 partner; the values that cannot be substituted, and the workbooks that must be written whole, are; the zip
-container (template/zipwriter.py) is one every reader opens and whose CRCs check."""
+container (eif_xlsx/zipwriter.py) is one every reader opens and whose CRCs check."""
 
 from __future__ import annotations
 
@@ -26,7 +26,7 @@ from eif_xlsx.template.generate import generate_workbooks
 from eif_xlsx.template.layout import META_SHEET
 from eif_xlsx.template.personalise import FIELDS, MAX_VALUE, Personaliser, substitutable
 from eif_xlsx.template.workbook import WorkbookSpec, write_workbook
-from eif_xlsx.template.zipwriter import Member, deflate, write_zip
+from eif_xlsx.zipwriter import Member, deflate, write_zip
 
 from .conftest import ANN, need_soffice
 from .test_cached_values import assert_cached_values_match

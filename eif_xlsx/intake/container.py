@@ -25,6 +25,7 @@ from xml.parsers import expat
 
 from eif_xlsx.cells import BEYOND, a1, col_index, col_letter
 from eif_xlsx.errors import ReadError, UsageError
+from eif_xlsx.zipwriter import Member, write_zip
 
 MAX_FILE_BYTES = 50 * 1024 * 1024
 MAX_ENTRIES = 2000
@@ -278,50 +279,16 @@ def stored_zip(box: Container, replaced: Mapping[str, bytes] | None = None) -> b
     Handed to the spreadsheet parser instead of the file, it makes the parser read exactly the bytes that were
     checked (and spares it inflating them again). Built from the sizes and CRCs already known: no recompression.
     """
-    files: list[bytes] = []
-    directory: list[bytes] = []
-    offset = 0
     replaced = replaced or {}
+    members = []
     for name, data in box.parts.items():
-        encoded = name.encode()
-        flags = 0 if name.isascii() else _UTF8_NAME
         if name in replaced:
             data = replaced[name]
             crc = zlib.crc32(data)
         else:
             crc = box.crcs[name]
-        size = len(data)
-        files += (
-            _LOCAL.pack(ZIP_MAGIC, 20, flags, zipfile.ZIP_STORED, 0, 0x21, crc, size, size, len(encoded), 0),
-            encoded,
-            data,
-        )
-        directory += (
-            _CENTRAL.pack(
-                b"PK\x01\x02",
-                20,
-                20,
-                flags,
-                zipfile.ZIP_STORED,
-                0,
-                0x21,
-                crc,
-                size,
-                size,
-                len(encoded),
-                0,
-                0,
-                0,
-                0,
-                0,
-                offset,
-            ),
-            encoded,
-        )
-        offset += _LOCAL.size + len(encoded) + size
-    size = sum(map(len, directory))
-    end = _END.pack(b"PK\x05\x06", 0, 0, len(box.parts), len(box.parts), size, offset, 0)
-    return b"".join([*files, *directory, end])
+        members.append(Member(name, crc, len(data), (data,), stored=True))
+    return write_zip(members)
 
 
 # --- XML -----------------------------------------------------------------------------------------

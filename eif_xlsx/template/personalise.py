@@ -32,7 +32,7 @@ from eif_xlsx.template.workbook import (
     utf16_len,
     write_workbook,
 )
-from eif_xlsx.template.zipwriter import Member, deflate, write_zip
+from eif_xlsx.zipwriter import Member, deflate, write_zip
 
 FIELDS = ("id", "name", "organisation", "email", "role")  # a partner's values that go into their workbook
 MAX_VALUE = 2000  # longer values are written whole (a footer holds 255 characters; a cell 32,767)

@@ -1,10 +1,13 @@
-"""A zip container written from members already deflated: raw deflate pieces that join into one stream.
+"""A zip container written from members whose bytes are known beforehand: stored as they are, or as raw deflate
+pieces that join into one stream.
 
-Python's zipfile has no public way to write bytes compressed beforehand, and a personalised workbook is mostly
-pieces compressed once for the whole run (personalise.py), so the container is written here: local headers, the
-central directory and its end record, as the zip specification (APPNOTE 6.3) lays them out. No zip64 (a workbook is
-far below 4 GB), no data descriptors, every member's time the one XlsxWriter gives its members (1 January 1980),
-made by and for "MS-DOS" (system 0) so that the bytes do not depend on the platform: same members, same bytes.
+Python's zipfile has no public way to write bytes compressed beforehand, so the container is written here: local
+headers, the central directory and its end record, as the zip specification (APPNOTE 6.3) lays them out. Two uses:
+a personalised workbook is mostly pieces deflated once for the whole run (template/personalise.py), and the reader
+hands python-calamine the parts the safety pass checked, stored, with the CRCs already known (intake/container.py
+stored_zip). No zip64 (a workbook is far below 4 GB), no data descriptors, every member's time the one XlsxWriter
+gives its members (1 January 1980), made by and for "MS-DOS" (system 0) so that the bytes do not depend on the
+platform: same members, same bytes.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ from dataclasses import dataclass
 LEVEL = 6  # zlib's default, as zipfile (and so XlsxWriter) compresses
 _DOS_TIME, _DOS_DATE = 0, (0 << 9) | (1 << 5) | 1  # 1980-01-01 00:00:00
 _VERSION = 20  # 2.0: deflate
+_STORED = 0
 _LOCAL = struct.Struct("<4sHHHHHIIIHH")
 _CENTRAL = struct.Struct("<4sBBHHHHHIIIHHHHHII")
 _END = struct.Struct("<4sHHHHIIH")
@@ -25,12 +29,14 @@ _LIMIT = 0xFFFFFFFF  # beyond this a member or the archive would need zip64
 
 @dataclass(frozen=True)
 class Member:
-    """One member: its name, the CRC-32 and size of its bytes, and its raw deflate stream in pieces."""
+    """One member: its name, the CRC-32 and size of its bytes, and those bytes as they go into the file: its raw
+    deflate stream in pieces, or (stored) the bytes themselves."""
 
     name: str
     crc: int
     size: int
     deflated: Sequence[bytes]
+    stored: bool = False
 
 
 def deflate(data: bytes, last: bool = True) -> bytes:
@@ -52,8 +58,9 @@ def write_zip(members: Iterable[Member]) -> bytes:
         packed = sum(len(p) for p in m.deflated)
         if max(packed, m.size, offset) >= _LIMIT:
             raise ValueError(f"{m.name}: too big for a zip file without zip64")
+        method = _STORED if m.stored else zlib.DEFLATED
         header = _LOCAL.pack(
-            b"PK\x03\x04", _VERSION, flags, zlib.DEFLATED, _DOS_TIME, _DOS_DATE, m.crc, packed, m.size, len(name), 0
+            b"PK\x03\x04", _VERSION, flags, method, _DOS_TIME, _DOS_DATE, m.crc, packed, m.size, len(name), 0
         )
         out += (header, name, *m.deflated)
         central.append(
@@ -63,7 +70,7 @@ def write_zip(members: Iterable[Member]) -> bytes:
                 0,  # made by: version 2.0 on MS-DOS (system 0)
                 _VERSION,
                 flags,
-                zlib.DEFLATED,
+                method,
                 _DOS_TIME,
                 _DOS_DATE,
                 m.crc,
