@@ -85,3 +85,51 @@ def test_every_file_an_import_writes_is_skipped_when_its_folder_is_read_again(tm
     assert "register.csv" in written and "summary.xlsx" in written
     assert written <= batch.SKIP_NAMES, written - batch.SKIP_NAMES
     assert [p.name for p in batch.expand([returns])] == ["return-00.xlsx", "return-01.xlsx"]
+
+
+# --- Ctrl-C while the returns are read ---------------------------------------------------------------
+
+
+@pytest.mark.slow
+def test_ctrl_c_at_any_moment_of_the_reading_ends_the_import_quietly(tmp_path):
+    """Ctrl-C reaches every process of the import. A worker interrupted while it took a task or sent a result used
+    to leave the pool's pipes half-read and the import hung in its shutdown (seen one time in about twenty on a
+    busy machine); the workers now ignore it and the batch stops them. Interrupted at many moments of the
+    reading, the import ends each time, at once, with 'Aborted!', no traceback and no process left."""
+    import random
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    returns = tmp_path / "returns"
+    returns.mkdir()
+    _copies(returns, 60)
+    rng = random.Random(7)
+    for trial in range(12):
+        out = tmp_path / f"out-{trial}"
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "eif_xlsx.cli", "import", str(returns), "--out", str(out), "--jobs", "2"],
+            cwd=ROOT,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            start_new_session=True,
+        )
+        while not out.exists() and proc.poll() is None:  # the command has started: the reading is under way
+            time.sleep(0.005)
+        time.sleep(rng.uniform(0.0, 0.8))
+        if proc.poll() is not None:
+            continue
+        os.killpg(proc.pid, signal.SIGINT)
+        try:
+            _, stderr = proc.communicate(timeout=60)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.communicate()
+            pytest.fail(f"trial {trial}: the import hung after Ctrl-C")
+        assert "Traceback" not in stderr, (trial, stderr)
+        assert proc.returncode == 1 and "Aborted!" in stderr, (trial, proc.returncode, stderr)
+        time.sleep(0.2)
+        left = subprocess.run(["pgrep", "-s", str(proc.pid)], capture_output=True, text=True).stdout.split()
+        assert left == [], trial

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import signal
 import time
 from collections import deque
 from collections.abc import Callable, Iterable, Mapping
@@ -26,6 +27,7 @@ from eif_xlsx.texts import texts_of
 WORKER_MEMORY = 1536 * 1024 * 1024  # address-space cap for one reading process
 FILE_SECONDS = 60
 CHUNK = 4  # files in one task of the pool, at most (see run)
+STOP_SECONDS = 5  # interrupted, the files being read are let finish this long (see _stop)
 # What an import writes (and the manifest): never read as a return when a folder is read again (a test checks).
 SKIP_NAMES = {
     "manifest.csv",
@@ -94,7 +96,10 @@ _CONTEXT: list[Context] = []  # this worker's, set once by _start_worker
 
 
 def _start_worker(context: Context) -> None:
-    """Set up a worker process once: its memory cap, the batch's context and the --debug log."""
+    """Set up a worker process once: its memory cap, the batch's context and the --debug log. Ctrl-C reaches every
+    process of the import; a worker ignores it: interrupted in the middle of taking a task or sending a result it
+    would leave the pool's pipes half-read and the import hung. The batch stops its workers itself (_stop)."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     _limit_memory()
     _CONTEXT[:] = [context]
     set_debug_log(context.debug_log)
@@ -230,6 +235,9 @@ def run(
                 break
     except (BrokenProcessPool, TimeoutError):
         pool.kill()
+    except KeyboardInterrupt:
+        _stop(pool, in_flight)
+        raise
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
     for i in [i for i in range(len(sources)) if i not in results]:
@@ -237,6 +245,17 @@ def run(
         if progress:
             progress(1)
     return [results[i] for i in range(len(sources))]
+
+
+def _stop(pool: _Pool, in_flight: Iterable[Future]) -> None:
+    """Interrupted: the files not started are dropped; those being read are let finish for a moment (a worker
+    killed while it sends a result would leave the pool waiting for the rest of it), then any worker still busy
+    (a file that hangs) is killed."""
+    for fut in in_flight:
+        fut.cancel()
+    _, busy = wait(in_flight, timeout=STOP_SECONDS)
+    if busy:
+        pool.kill()
 
 
 def _collect(fut: Future, chunk: list[int], sources: list[Source], results: dict[int, Report], spool: Spool) -> bool:
@@ -302,14 +321,19 @@ def _spooled(report: Report, spool: Spool) -> Report:
 
 def _isolated(source: Source, context: Context) -> Report:
     pool = _Pool(max_workers=1, initializer=_start_worker, initargs=(context,))
+    future: Future | None = None
     try:
-        return pool.submit(_work, source).result(timeout=FILE_SECONDS)
+        future = pool.submit(_work, source)
+        return future.result(timeout=FILE_SECONDS)
     except TimeoutError:
         pool.kill()
         return _crashed(source, f"reading it took longer than {FILE_SECONDS} seconds")
     except BrokenProcessPool:
         return _crashed(source, "the reader crashed on it (out of memory or a corrupt part)")
-    except (KeyboardInterrupt, SystemExit):
+    except KeyboardInterrupt:
+        _stop(pool, [future] if future else [])
+        raise
+    except SystemExit:
         raise
     except BaseException as exc:
         return _failed(source, exc)
