@@ -35,7 +35,7 @@ from eif_xlsx.intake.validate import read_file
 from eif_xlsx.intake.validate import validate as validate_files
 from eif_xlsx.report import board, schema, tracker
 from eif_xlsx.report.consolidate import ImportResult, build
-from eif_xlsx.report.outputs import SecondProcess, write_outputs
+from eif_xlsx.report.outputs import SummaryAndReportWriter, write_outputs
 from eif_xlsx.rounds import chase as chasing
 from eif_xlsx.rounds import mail, reissue
 from eif_xlsx.rounds.chase import ChaseResult
@@ -286,7 +286,7 @@ def consolidate(
     expected = matrix_id or manifest_context(rows)["expected_matrix"]
     # The returns' answers on disk until the outputs are written, then removed; the process that writes some of the
     # outputs started now, to be ready by then.
-    with spool.scratch(), SecondProcess(jobs) as second:
+    with spool.scratch(), SummaryAndReportWriter(jobs) as beside:
         reports = validate_files(
             paths,
             catalog=catalog,
@@ -315,7 +315,7 @@ def consolidate(
             if indicators
             else catalog.indicator_set_for(*(r.ret.metadata for r in reports if r.accepted))
         )
-        return write_outputs(build(reports, matrix, rows, iset), out, iset, pdf=pdf, second=second)
+        return write_outputs(build(reports, matrix, rows, iset), out, iset, pdf=pdf, beside=beside)
 
 
 def chase(

@@ -3,7 +3,7 @@ board's report.html/report.pdf.
 
 With two or more processes, a second process writes summary.xlsx and the board's report while this one writes
 tracker.xlsx and the flat files (about the same time each). It is started before the returns are read
-(SecondProcess), so that it is ready when they have been, and a forked one does not carry this process's round in
+(SummaryAndReportWriter), so that it is ready when they have been, and a forked one does not carry this process's round in
 its memory. The consolidation goes to it pickled, in a file of the run's scratch folder: its returns' answers and
 results by the names of their spool files (see spool.py), so whatever the start method ('fork', 'spawn',
 'forkserver') it reads them from disk as this process does, and writes the same bytes."""
@@ -30,7 +30,7 @@ from eif_xlsx.report.consolidate import Consolidation, ImportResult
 from eif_xlsx.template.layout import WorkbookLayout
 
 
-class SecondProcess:
+class SummaryAndReportWriter:
     """The process that writes summary.xlsx and the board's report beside this one (write_outputs), with two or
     more jobs; else nothing. Start it before the returns are read (api.consolidate does): it then gets ready
     (imports the writers, or is forked while this process is still small) while they are read, and is waiting
@@ -44,7 +44,7 @@ class SecondProcess:
             self.pool = ProcessPoolExecutor(max_workers=1, initializer=_ready)
             self.pool.submit(int)  # a pool starts its process with its first task
 
-    def __enter__(self) -> SecondProcess:
+    def __enter__(self) -> SummaryAndReportWriter:
         return self
 
     def __exit__(self, kind, value, traceback) -> None:
@@ -78,20 +78,20 @@ def write_outputs(
     *,
     pdf: bool = True,
     jobs: int | None = None,
-    second: SecondProcess | None = None,
+    beside: SummaryAndReportWriter | None = None,
 ) -> ImportResult:
     """Write every output of an import into out; the result lists them, with a note where one was skipped. jobs:
     processes to use (default: one per core); with one, everything is written here, one file after another.
-    second: the SecondProcess to use, started earlier (else one is started here)."""
-    if second is None:
-        with SecondProcess(jobs) as started:
-            return write_outputs(cons, out, indicators, pdf=pdf, second=started)
-    if second.pool is None:
+    beside: the SummaryAndReportWriter to use, started earlier (else one is started here)."""
+    if beside is None:
+        with SummaryAndReportWriter(jobs) as started:
+            return write_outputs(cons, out, indicators, pdf=pdf, beside=started)
+    if beside.pool is None:
         summary_path = summary.write_summary(cons, out / "summary.xlsx")
         rest = _tracker_and_flat(cons, out, indicators)
         report = _report(cons, out, pdf)
     else:
-        (summary_path, report), rest = _in_two_processes(cons, out, indicators, pdf, second.pool)
+        (summary_path, report), rest = _in_two_processes(cons, out, indicators, pdf, beside.pool)
     result = ImportResult(cons, out, [summary_path, *rest, *report.outputs])
     result.notes += report.notes
     return result
