@@ -677,3 +677,42 @@ def test_long_and_odd_sub_element_names_in_a_workbook(tmp_path, matrix):
         assert len(name) <= MAX_SHEET_NAME and not FORBIDDEN & set(name)
         # The full title is still on the sheet.
         assert wb[name]["A1"].value == odd.sub_element(code).title
+
+
+@pytest.mark.slow
+def test_ctrl_c_while_workbooks_are_written_in_worker_processes_ends_quietly(tmp_path):
+    """Workbooks written whole go to worker processes when there are many (here: organisations whose text
+    XlsxWriter escapes, so none is made by substitution). Ctrl-C reaches every process; interrupted at several
+    moments, generate ends at once with 'Aborted!', no traceback and no process left."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    partners = tmp_path / "partners.csv"
+    lines = ["id,name,organisation,email,role"]
+    lines += [f"P{i:03},Partner {i},Hub_x0041_ {i},p{i}@example.org,Lead" for i in range(120)]
+    partners.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    root = Path(__file__).resolve().parent.parent
+    for trial, delay in enumerate((0.3, 0.8, 1.5, 2.5)):
+        out = tmp_path / f"out-{trial}"
+        cmd = [sys.executable, "-m", "eif_xlsx.cli", "generate", "maternity-early-years"]
+        cmd += ["--partners", str(partners), "--out", str(out), "--jobs", "2"]
+        proc = subprocess.Popen(
+            cmd, cwd=root, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True
+        )
+        time.sleep(delay)
+        if proc.poll() is not None:
+            continue
+        os.killpg(proc.pid, signal.SIGINT)
+        try:
+            _, stderr = proc.communicate(timeout=60)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.communicate()
+            pytest.fail(f"generate hung after Ctrl-C ({delay} s in)")
+        assert "Traceback" not in stderr, (delay, stderr)
+        assert proc.returncode == 1 and "Aborted!" in stderr, (delay, proc.returncode, stderr)
+        time.sleep(0.2)
+        assert subprocess.run(["pgrep", "-s", str(proc.pid)], capture_output=True, text=True).stdout.split() == []

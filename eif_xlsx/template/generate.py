@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import signal
 from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
@@ -132,7 +133,10 @@ _BASE: dict = {}  # what every workbook of the run shares (see _start_writer)
 
 def _start_writer(base: dict, matrix: Matrix, indicators: IndicatorSet | None) -> None:
     """Set up a process writing workbooks: the run's shared settings, and the layout built here from the definition
-    (as generate_workbooks built it), so that a worker started by any method (fork, spawn, forkserver) has it."""
+    (as generate_workbooks built it), so that a worker started by any method (fork, spawn, forkserver) has it.
+    Ctrl-C, which reaches every process, is left to the one that started it (see _write_all): a worker interrupted
+    while taking a task or sending a workbook would leave the pool's pipes half-read and the run hung."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     _BASE.clear()
     _BASE.update(base, matrix=matrix, indicators=indicators, layout=layout_mod.build(matrix, indicators))
 
@@ -161,8 +165,11 @@ def _write_all(base: dict, targets: list, prefill: dict, jobs: int | None):
         return
     shared = {k: v for k, v in base.items() if k not in ("matrix", "indicators", "layout")}
     setup = (shared, base["matrix"], base["indicators"])
-    with ProcessPoolExecutor(max_workers=jobs, initializer=_start_writer, initargs=setup) as pool:
+    pool = ProcessPoolExecutor(max_workers=jobs, initializer=_start_writer, initargs=setup)
+    try:
         yield from _in_order(work, templates, pool.map(_one, *zip(*whole, strict=True), chunksize=4))
+    finally:  # interrupted: the workbooks not started are dropped, those being written finish (~0.1 s each)
+        pool.shutdown(wait=True, cancel_futures=True)
 
 
 def _in_order(work: list, templates: list[Template | None], written: Iterator[bytes]) -> Iterator[bytes]:
