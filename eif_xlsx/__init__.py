@@ -38,3 +38,22 @@ def __getattr__(name: str):
 
         return getattr(api, name)
     raise AttributeError(f"module 'eif_xlsx' has no attribute '{name}'")
+
+
+def command() -> None:
+    """The installed `eif-xlsx` command. Ctrl-C while the program is still loading (its imports take ~0.3 s) ends it
+    as Ctrl-C does later, with 'Aborted!' and no traceback; then the command line (cli.py) takes over."""
+    import signal
+
+    signal.signal(signal.SIGINT, _aborted_while_loading)
+    from eif_xlsx.cli import run  # loaded here, after the guard: the package itself stays light to import
+
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    run()
+
+
+def _aborted_while_loading(signum, frame) -> None:
+    import sys
+
+    sys.stderr.write("Aborted!\n")
+    raise SystemExit(1)
