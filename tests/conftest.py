@@ -218,3 +218,26 @@ def debug_log(tmp_path):
     set_debug_log(log)
     yield log
     set_debug_log(None)
+
+
+def press_ctrl_c(proc, what: str) -> None:
+    """Ctrl-C to a command started in a session of its own (start_new_session=True): SIGINT to every process of it,
+    as a terminal sends it. It must end within a minute, say 'Aborted!' with exit 1 and no traceback, and leave no
+    process of its session running."""
+    import os
+    import signal
+    import subprocess
+    import time
+
+    os.killpg(proc.pid, signal.SIGINT)
+    try:
+        _, stderr = proc.communicate(timeout=60)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.communicate()
+        pytest.fail(f"{what}: hung after Ctrl-C")
+    assert "Traceback" not in stderr, (what, stderr)
+    assert proc.returncode == 1 and "Aborted!" in stderr, (what, proc.returncode, stderr)
+    time.sleep(0.2)
+    left = subprocess.run(["pgrep", "-s", str(proc.pid)], capture_output=True, text=True).stdout.split()
+    assert left == [], (what, left)
