@@ -101,6 +101,15 @@ def _scratch():
 _jobs_option = click.option(
     "--jobs", "-j", type=click.IntRange(1, 64), default=None, help="Processes to use (default: all cores)."
 )
+
+
+def _out_folder_option(help: str, default: str = "output"):
+    """--out: the folder a command writes into."""
+    return click.option(
+        "--out", "out_dir", default=default, show_default=True, type=click.Path(file_okay=False), help=help
+    )
+
+
 _pdf_option = click.option(
     "--pdf/--no-pdf",
     default=True,
@@ -318,14 +327,7 @@ def definitions_schema() -> None:
 )
 @click.option("--sender-name", default="", help="Your name, to sign the email drafts.")
 @click.option("--sender-organisation", default="", help="Your organisation, to sign the email drafts.")
-@click.option(
-    "--out",
-    "out_dir",
-    default="output",
-    show_default=True,
-    type=click.Path(file_okay=False),
-    help="Folder for the workbooks and manifest.csv.",
-)
+@_out_folder_option("Folder for the workbooks and manifest.csv.")
 @_jobs_option
 @click.option("--quiet", "-q", is_flag=True, help="No progress output.")
 @_definitions_option
@@ -502,14 +504,7 @@ def validate(paths, as_json, expected_matrix, manifest, feedback_dir, return_to,
 @click.option(
     "--indicators", "indicators_id", default=None, help="Write the commissioning-indicator tracker for this set."
 )
-@click.option(
-    "--out",
-    "out_dir",
-    default="output",
-    show_default=True,
-    type=click.Path(file_okay=False),
-    help="Folder for summary.xlsx, tracker.xlsx, the CSVs, summary.json and report.html/.pdf.",
-)
+@_out_folder_option("Folder for summary.xlsx, tracker.xlsx, the CSVs, summary.json and report.html/.pdf.")
 @_pdf_option
 @_jobs_option
 @click.option("--quiet", "-q", is_flag=True, help="No progress output.")
@@ -594,14 +589,7 @@ def schema_summary() -> None:
     help="The manifest.csv written by generate; the workbooks sent are found beside it.",
 )
 @click.option("--sender", required=True, help="From address of the drafts (and where corrections go back to).")
-@click.option(
-    "--out",
-    "out_dir",
-    default="chase",
-    show_default=True,
-    type=click.Path(file_okay=False),
-    help="Folder for the .eml drafts, the feedback copies and chase.csv.",
-)
+@_out_folder_option("Folder for the .eml drafts, the feedback copies and chase.csv.", default="chase")
 @click.option("--deadline", default="", help="The new return-by date, e.g. 2026-12-18 (default: the round's).")
 @click.option("--return-to", default="", help="Where corrected workbooks go back to (default: --sender).")
 @click.option("--sender-name", default="", help="Your name, to sign the drafts.")
@@ -695,14 +683,7 @@ def tracker(set_id, out_file) -> None:
 
 
 @main.command()
-@click.option(
-    "--out",
-    "out_dir",
-    default="output",
-    show_default=True,
-    type=click.Path(file_okay=False),
-    help="Folder for everything the demo makes.",
-)
+@_out_folder_option("Folder for everything the demo makes.")
 @_pdf_option
 @click.option("--quiet", "-q", is_flag=True, help="Less output.")
 def demo(out_dir, pdf, quiet) -> None:
