@@ -208,6 +208,11 @@ class _Answers:
         return None
 
 
+def _at(answer: Answer | None, sheet: str) -> tuple[str, str]:
+    """Where a finding about an answer points: its sheet and cell, or only the sheet when there is no answer."""
+    return (answer.sheet, answer.cell) if answer else (sheet, "")
+
+
 def _score(report: Report, matrix: Matrix, answers: _Answers) -> None:
     ret = report.ret
     levels = matrix.level_names
@@ -231,8 +236,7 @@ def _score(report: Report, matrix: Matrix, answers: _Answers) -> None:
                     finding(
                         "skipped-level",
                         ret.file,
-                        where.sheet if where else sheet.name,
-                        where.cell if where else "",
+                        *_at(where, sheet.name),
                         sub_element=code,
                         column=COLUMN_LABEL[column],
                         item=skipped,
@@ -262,8 +266,7 @@ def _score(report: Report, matrix: Matrix, answers: _Answers) -> None:
                 finding(
                     "twelve-months-without-baseline",
                     ret.file,
-                    where.sheet if where else "",
-                    where.cell if where else "",
+                    *_at(where, ""),
                     sub_element=code,
                 )
             )
@@ -299,8 +302,7 @@ def _evidence(report: Report, answers: _Answers, sheet: SheetLayout, column: str
             finding(
                 "no-evidence",
                 report.file,
-                where.sheet if where else sheet.name,
-                where.cell if where else "",
+                *_at(where, sheet.name),
                 sub_element=code,
                 column=COLUMN_LABEL[column],
                 level=claimed,
