@@ -127,11 +127,13 @@ def _opened(path: str) -> _File:
     return got
 
 
-def _pread(f: _File, offset: int, length: int) -> bytes:
-    if hasattr(os, "pread"):  # no shared file position: safe whoever else reads the file
-        return os.pread(f.fh.fileno(), length, offset)
-    f.fh.seek(offset)  # Windows: no pread
-    return f.fh.read(length)
+def _pread(fh: IO[bytes], offset: int, length: int) -> bytes:
+    """Bytes of a file at an offset: with os.pread where there is one, so that no file position is shared with
+    anyone else reading the file."""
+    if hasattr(os, "pread"):
+        return os.pread(fh.fileno(), length, offset)
+    fh.seek(offset)  # Windows: no pread
+    return fh.read(length)
 
 
 class _Packed:
@@ -159,7 +161,7 @@ class _Packed:
         if self._blob is not None:
             return self._blob
         assert self._file is not None  # Spool.keep set it when it took the bytes
-        return _pread(self._file, self._span >> 32, self._span & 0xFFFFFFFF)
+        return _pread(self._file.fh, self._span >> 32, self._span & 0xFFFFFFFF)
 
     def _loaded(self) -> tuple[_Packed, Any, dict]:
         hit = self._cache.get(id(self))
@@ -267,11 +269,7 @@ class _Region(io.RawIOBase):
         want = min(len(buffer), self._end - self._at)
         if want <= 0:
             return 0
-        if hasattr(os, "pread"):
-            data = os.pread(self._fh.fileno(), want, self._at)
-        else:  # Windows: no pread
-            self._fh.seek(self._at)
-            data = self._fh.read(want)
+        data = _pread(self._fh, self._at, want)
         buffer[: len(data)] = data
         self._at += len(data)
         return len(data)
