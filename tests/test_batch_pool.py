@@ -50,13 +50,13 @@ def test_files_sharing_a_task_each_keep_their_own_report_when_one_fails_or_kills
     monkeypatch.setattr(batch, "read_return", reading)
     submitted = []
 
-    class Pool(batch._Pool):
+    class Pool(batch.WorkerPool):
         def submit(self, fn, *args, **kwargs):
             if fn is batch._work_many:
                 submitted.append(len(args[0]))
             return super().submit(fn, *args, **kwargs)
 
-    monkeypatch.setattr(batch, "_Pool", Pool)
+    monkeypatch.setattr(batch, "WorkerPool", Pool)
     log = debug_log
     seen = []
     reports = batch.run([batch.Source(str(f), f.name) for f in files], jobs=1, progress=seen.append)

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import multiprocessing
 import os
-import signal
 import time
 from collections import deque
 from collections.abc import Callable, Iterable, Mapping
-from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, TimeoutError, wait
+from concurrent.futures import FIRST_COMPLETED, Future, TimeoutError, wait
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,6 +21,7 @@ from eif_xlsx.intake.checks import Report, check
 from eif_xlsx.intake.reader import Return, read_return
 from eif_xlsx.spool import Spool, Spooled, SpooledMap
 from eif_xlsx.texts import texts_of
+from eif_xlsx.workers import WorkerPool
 
 WORKER_MEMORY = 1536 * 1024 * 1024  # address-space cap for one reading process
 FILE_SECONDS = 60
@@ -96,10 +95,8 @@ _CONTEXT: list[Context] = []  # this worker's, set once by _start_worker
 
 
 def _start_worker(context: Context) -> None:
-    """Set up a worker process once: its memory cap, the batch's context and the --debug log. Ctrl-C reaches every
-    process of the import; a worker ignores it: interrupted in the middle of taking a task or sending a result it
-    would leave the pool's pipes half-read and the import hung. The batch stops its workers itself (_stop)."""
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    """Set up a worker process once: its memory cap, the batch's context and the --debug log (it ignores Ctrl-C, as
+    every WorkerPool's worker does: the batch stops its workers itself, _stop)."""
     _limit_memory()
     _CONTEXT[:] = [context]
     set_debug_log(context.debug_log)
@@ -165,20 +162,6 @@ def _warm(catalog: Catalog) -> None:
     )
 
 
-class _Pool(ProcessPoolExecutor):
-    """A process pool that knows its own worker processes (multiprocessing.active_children, whatever the start
-    method), so that a hung one can be killed."""
-
-    def __init__(self, *args, **kwargs):
-        self._before = {p.pid for p in multiprocessing.active_children()}
-        super().__init__(*args, **kwargs)
-
-    def kill(self) -> None:
-        for proc in multiprocessing.active_children():
-            if proc.pid not in self._before:
-                proc.kill()
-
-
 def _crashed(source: Source, why: str) -> Report:
     ret = Return(source.path, source.name, sender=source.sender)
     ret.findings.append(finding("damaged", source.name, detail=why))
@@ -207,7 +190,7 @@ def run(
     workers = min(jobs, max(1, len(sources)))
     # First pass: a shared pool. Files it leaves (a worker died, or the batch ran out of time) are retried one
     # process each, where a hang or a crash can be pinned on its file.
-    pool = _Pool(max_workers=workers, initializer=_start_worker, initargs=(context,))
+    pool = WorkerPool(max_workers=workers, initializer=_start_worker, initargs=(context,))
     deadline = time.monotonic() + FILE_SECONDS * (1 + len(sources) // workers)
     pending = deque(range(len(sources)))
     in_flight: dict[Future, list[int]] = {}
@@ -247,7 +230,7 @@ def run(
     return [results[i] for i in range(len(sources))]
 
 
-def _stop(pool: _Pool, in_flight: Iterable[Future]) -> None:
+def _stop(pool: WorkerPool, in_flight: Iterable[Future]) -> None:
     """Interrupted: the files not started are dropped; those being read are let finish for a moment (a worker
     killed while it sends a result would leave the pool waiting for the rest of it), then any worker still busy
     (a file that hangs) is killed."""
@@ -320,7 +303,7 @@ def _spooled(report: Report, spool: Spool) -> Report:
 
 
 def _isolated(source: Source, context: Context) -> Report:
-    pool = _Pool(max_workers=1, initializer=_start_worker, initargs=(context,))
+    pool = WorkerPool(max_workers=1, initializer=_start_worker, initargs=(context,))
     future: Future | None = None
     try:
         future = pool.submit(_work, source)

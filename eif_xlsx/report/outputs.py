@@ -12,12 +12,9 @@ from __future__ import annotations
 
 import contextlib
 import io
-import multiprocessing
 import os
 import pickle
-import signal
 import tempfile
-from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 from typing import IO
@@ -28,6 +25,7 @@ from eif_xlsx.intake.checks import Report
 from eif_xlsx.report import board, flat, summary, tracker
 from eif_xlsx.report.consolidate import Consolidation, ImportResult
 from eif_xlsx.template.layout import WorkbookLayout
+from eif_xlsx.workers import WorkerPool
 
 
 class SummaryAndReportWriter:
@@ -37,11 +35,9 @@ class SummaryAndReportWriter:
     when the outputs start. Leaving the block stops it: at once when interrupted (Ctrl-C, SIGTERM)."""
 
     def __init__(self, jobs: int | None = None):
-        self.pool: ProcessPoolExecutor | None = None
-        self._before: set[int | None] = set()
+        self.pool: WorkerPool | None = None
         if max(1, jobs or os.cpu_count() or 1) >= 2:
-            self._before = {p.pid for p in multiprocessing.active_children()}
-            self.pool = ProcessPoolExecutor(max_workers=1, initializer=_ready)
+            self.pool = WorkerPool(max_workers=1, initializer=_ready)
             self.pool.submit(int)  # a pool starts its process with its first task
 
     def __enter__(self) -> SummaryAndReportWriter:
@@ -51,24 +47,13 @@ class SummaryAndReportWriter:
         if self.pool is None:
             return
         if kind is not None and issubclass(kind, KeyboardInterrupt | SystemExit):
-            self.stop()
+            self.pool.kill()  # its process ignores Ctrl-C (workers.py): stopped here, at once
         self.pool.shutdown(wait=True, cancel_futures=True)
-
-    def stop(self) -> None:
-        """Terminate the process (and any other started since this was made: the import's own)."""
-        for proc in multiprocessing.active_children():
-            if proc.pid not in self._before:
-                proc.terminate()
 
 
 def _ready() -> None:
-    """The second process's start: unpickling this imported the writers (this module's imports). Ctrl-C, which
-    reaches it too, ends it quietly (no traceback of where it waited): the import it works for says so."""
-    signal.signal(signal.SIGINT, _interrupted)
-
-
-def _interrupted(signum, frame) -> None:
-    raise SystemExit(128 + signum)
+    """The second process's start: unpickling this imported the writers (this module's imports) while the returns
+    are read, whatever the start method."""
 
 
 def write_outputs(
@@ -113,7 +98,7 @@ def _tracker_and_flat(cons: Consolidation, out: Path, indicators: IndicatorSet |
 
 
 def _in_two_processes(
-    cons: Consolidation, out: Path, indicators: IndicatorSet | None, pdf: bool, pool: ProcessPoolExecutor
+    cons: Consolidation, out: Path, indicators: IndicatorSet | None, pdf: bool, pool: WorkerPool
 ) -> tuple[tuple[Path, board.ReportResult], list[Path]]:
     """summary.xlsx and the report in the second process, tracker.xlsx and the flat files here. An error in either
     is raised here as it was raised there (the summary's first, as when they are written one after the other)."""

@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import os
-import signal
 from collections.abc import Iterator
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -18,6 +16,7 @@ from eif_xlsx.normalise import date as parse_date
 from eif_xlsx.template import layout as layout_mod
 from eif_xlsx.template.personalise import Personaliser, Template
 from eif_xlsx.template.workbook import WorkbookSpec, write_workbook
+from eif_xlsx.workers import WorkerPool
 
 MANIFEST_COLUMNS = (
     "partner_id",
@@ -133,10 +132,8 @@ _BASE: dict = {}  # what every workbook of the run shares (see _start_writer)
 
 def _start_writer(base: dict, matrix: Matrix, indicators: IndicatorSet | None) -> None:
     """Set up a process writing workbooks: the run's shared settings, and the layout built here from the definition
-    (as generate_workbooks built it), so that a worker started by any method (fork, spawn, forkserver) has it.
-    Ctrl-C, which reaches every process, is left to the one that started it (see _write_all): a worker interrupted
-    while taking a task or sending a workbook would leave the pool's pipes half-read and the run hung."""
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    (as generate_workbooks built it), so that a worker started by any method (fork, spawn, forkserver) has it. Ctrl-C
+    is left to the process that started it (eif_xlsx/workers.py; see _write_all)."""
     _BASE.clear()
     _BASE.update(base, matrix=matrix, indicators=indicators, layout=layout_mod.build(matrix, indicators))
 
@@ -165,7 +162,7 @@ def _write_all(base: dict, targets: list, prefill: dict, jobs: int | None):
         return
     shared = {k: v for k, v in base.items() if k not in ("matrix", "indicators", "layout")}
     setup = (shared, base["matrix"], base["indicators"])
-    pool = ProcessPoolExecutor(max_workers=jobs, initializer=_start_writer, initargs=setup)
+    pool = WorkerPool(max_workers=jobs, initializer=_start_writer, initargs=setup)
     try:
         yield from _in_order(work, templates, pool.map(_one, *zip(*whole, strict=True), chunksize=4))
     finally:  # interrupted: the workbooks not started are dropped, those being written finish (~0.1 s each)
