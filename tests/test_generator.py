@@ -693,14 +693,16 @@ def test_ctrl_c_while_workbooks_are_written_in_worker_processes_ends_quietly(tmp
     lines += [f"P{i:03},Partner {i},Hub_x0041_ {i},p{i}@example.org,Lead" for i in range(120)]
     partners.write_text("\n".join(lines) + "\n", encoding="utf-8")
     root = Path(__file__).resolve().parent.parent
-    for trial, delay in enumerate((0.3, 0.8, 1.5, 2.5)):
+    for trial, delay in enumerate((0.0, 0.5, 1.2, 2.2)):
         out = tmp_path / f"out-{trial}"
         cmd = [sys.executable, "-m", "eif_xlsx.cli", "generate", "maternity-early-years"]
         cmd += ["--partners", str(partners), "--out", str(out), "--jobs", "2"]
         proc = subprocess.Popen(
             cmd, cwd=root, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True
         )
+        while not out.exists() and proc.poll() is None:  # loaded, writing (python -m: no guard while loading)
+            time.sleep(0.005)
         time.sleep(delay)
         if proc.poll() is not None:
             continue
-        press_ctrl_c(proc, f"generate, {delay} s in")
+        press_ctrl_c(proc, f"generate, {delay} s into writing")
