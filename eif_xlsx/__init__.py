@@ -53,7 +53,11 @@ def command() -> None:
 
 
 def _aborted_while_loading(signum, frame) -> None:
+    # Ended here and now: an exception raised from a signal handler can be swallowed by a module being imported
+    # (a bare 'except:'), and then the command would run on. Nothing is written yet, no process started.
+    import os
     import sys
 
     sys.stderr.write("Aborted!\n")
-    raise SystemExit(1)
+    sys.stderr.flush()
+    os._exit(1)
