@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import time
 from pathlib import Path
 
 import pytest
@@ -70,6 +71,83 @@ def test_files_sharing_a_task_each_keep_their_own_report_when_one_fails_or_kills
     assert "ValueError: a bug met on this file" in log.read_text(encoding="utf-8")  # the detail, for --debug
     assert "crashed" in bad["return-10.xlsx"].findings[0].message
     assert all(r.status == "accepted" for r in reports if r.file not in bad)
+
+
+def _eml(path: Path, attachments: list[tuple[str, bytes]], sender: str = "partner@example.org") -> Path:
+    from email.message import EmailMessage
+
+    msg = EmailMessage()
+    msg["From"], msg["To"], msg["Subject"] = sender, "coordinator@example.org", "Our return"
+    msg.set_content("Attached.")
+    for name, data in attachments:
+        msg.add_attachment(data, maintype="application", subtype="octet-stream", filename=name)
+    path.write_bytes(msg.as_bytes())
+    return path
+
+
+def test_e_mails_are_opened_by_the_pool_and_their_workbooks_reported_in_their_place(tmp_path):
+    """Saved e-mails among the files: each is opened in a reading process and every workbook in it read as a
+    file of its own. The reports: first the e-mails that gave no workbook, then every workbook in the order of the
+    files, an e-mail's in its place; progress counts each file given once (an e-mail once its workbooks are
+    read). Their attachments are removed with the run's scratch folders."""
+    from eif_xlsx.intake import batch, sources
+
+    book = SAMPLE.read_bytes()
+    files = [
+        _copies(tmp_path, 1)[0],
+        _eml(tmp_path / "b.eml", [("first.xlsx", book), ("notes.txt", b"x"), ("second.xlsx", book)]),
+        _eml(tmp_path / "c.eml", [("notes.txt", b"no workbook here")], sender="nobody@example.org"),
+        tmp_path / "d.xlsx",
+        _eml(tmp_path / "e.eml", [("third.xlsx", book)]),
+    ]
+    shutil.copyfile(SAMPLE, files[3])
+    seen: list[int] = []
+    work = tmp_path / "work"
+    with sources.scratch():
+        reports = batch.run([sources.source_of(f) for f in files], jobs=2, progress=seen.append, workdir=work)
+        kept = [Path(r.path) for r in reports if r.file.endswith(".xlsx") and "›" in r.file]
+        assert kept and all(p.is_file() and work in p.parents for p in kept)
+    assert not work.exists()  # made for the run, removed with its attachments
+    assert [r.file for r in reports] == [
+        "c.eml",
+        "return-00.xlsx",
+        "b.eml › first.xlsx",
+        "b.eml › second.xlsx",
+        "d.xlsx",
+        "e.eml › third.xlsx",
+    ]
+    assert [f.code for f in reports[0].findings] == ["not-a-workbook"]
+    assert "nobody@example.org" in reports[0].findings[0].message
+    assert all(r.accepted for r in reports[1:])
+    assert {r.ret.sender for r in reports[2:4]} == {"partner@example.org"}
+    assert sum(seen) == len(files)
+
+
+@pytest.mark.slow
+def test_an_e_mail_that_takes_too_long_to_open_costs_only_itself(tmp_path, monkeypatch):
+    """An e-mail of many thousands of parts takes the standard library's parser long (a 5 MB one ~20 s, a 60 MB
+    one, the largest taken, minutes): opened in a reading process, it is stopped at the time limit and
+    reported, and the files beside it are read. (Opened in the importing process, it held up the whole run.)"""
+    from eif_xlsx.intake import batch, sources
+
+    monkeypatch.setattr(batch, "FILE_SECONDS", 2)  # the limit is kept by this process
+    boundary = "b" * 20
+    parts = "".join(f"--{boundary}\nContent-Type: text/plain\n\nx\n" for _ in range(150000))  # 7.5 MB
+    slow = tmp_path / "slow.eml"
+    slow.write_text(
+        f'From: a@example.org\nMIME-Version: 1.0\nContent-Type: multipart/mixed; boundary="{boundary}"\n\n'
+        f"{parts}--{boundary}--\n"
+    )
+    files = [*_copies(tmp_path, 2), slow]
+    with sources.scratch():
+        started = time.monotonic()
+        reports = batch.run([sources.source_of(f) for f in files], jobs=2, workdir=tmp_path / "work")
+        took = time.monotonic() - started
+    assert [r.file for r in reports] == ["return-00.xlsx", "return-01.xlsx", "slow.eml"]
+    assert reports[0].accepted and reports[1].accepted
+    assert [f.code for f in reports[2].findings] == ["damaged"]
+    assert "longer than 2 seconds" in reports[2].findings[0].message
+    assert took < 20  # it would take the parser ~30 s to open (here), and the limit is 2 s: twice (pool, alone)
 
 
 def test_every_file_an_import_writes_is_skipped_when_its_folder_is_read_again(tmp_path):

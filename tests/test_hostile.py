@@ -27,6 +27,7 @@ from eif_xlsx.domain.partners import Partner
 from eif_xlsx.errors import FINDINGS, Severity
 from eif_xlsx.intake import batch
 from eif_xlsx.intake import container as container_mod
+from eif_xlsx.intake import sources as sources_mod
 from eif_xlsx.intake.container import inspect
 from eif_xlsx.template.layout import COVER_SHEET, META_SHEET
 
@@ -438,19 +439,16 @@ def test_batch_worker_runs_under_the_memory_limit():
     assert soft == batch.WORKER_MEMORY and hard == batch.WORKER_MEMORY
 
 
-@pytest.mark.skipif(
-    multiprocessing.get_start_method(allow_none=False) != "fork",
-    reason="the worker must inherit the lowered safety limits (fork start method)",
-)
-def test_batch_survives_a_worker_killed_by_a_real_crash(hostile, monkeypatch):
+@pytest.fixture
+def real_crash(hostile, monkeypatch):
     """A file that gets past the safety pass and makes the reader abort (a dense grid of 10 GB, refused by the
-    worker's address-space limit) costs only itself.
+    worker's address-space limit).
 
-    No real file gets past container.py any more, so its extent limits are raised for this test (the worker
+    No real file gets past container.py any more, so its extent limits are raised for these tests (the worker
     processes are forked and inherit them); the crash itself is real: calamine aborts the worker process.
     """
-    crash = hostile["corpus"]["far-cell-in-early-row.xlsx"][0]
-    good = hostile["good"]
+    if multiprocessing.get_start_method(allow_none=False) != "fork":
+        pytest.skip("the worker must inherit the lowered safety limits (fork start method)")
     monkeypatch.setattr(container_mod, "MAX_ROWS", 10**9)
     monkeypatch.setattr(container_mod, "MAX_COLS", 10**9)
     monkeypatch.setattr(container_mod, "MAX_CELLS", 10**18)
@@ -459,25 +457,65 @@ def test_batch_survives_a_worker_killed_by_a_real_crash(hostile, monkeypatch):
     dumping = faulthandler.is_enabled()
     faulthandler.disable()  # the forked worker would print a 'Fatal Python error' traceback as it aborts
     try:
-        sources = [
-            batch.Source(str(good), "first.xlsx"),
-            batch.Source(str(crash), "crash.xlsx"),
-            batch.Source(str(good), "last.xlsx"),
-        ]
-        started = time.monotonic()
-        reports = batch.run(sources, jobs=2)
-        alone = batch._isolated(sources[1], batch.Context(Catalog.default()))
+        yield hostile["corpus"]["far-cell-in-early-row.xlsx"][0]
     finally:
         resource.setrlimit(resource.RLIMIT_CORE, (soft, hard))
         if dumping:
             faulthandler.enable(file=sys.__stderr__)
+
+
+def _crashed(report) -> bool:
+    return (
+        not report.accepted
+        and [f.code for f in report.findings] == ["damaged"]
+        and ("crashed" in report.findings[0].message)
+    )
+
+
+def test_batch_survives_a_worker_killed_by_a_real_crash(hostile, real_crash):
+    """The crashing file costs only itself, in the pool and read alone."""
+    good = hostile["good"]
+    sources = [
+        batch.Source(str(good), "first.xlsx"),
+        batch.Source(str(real_crash), "crash.xlsx"),
+        batch.Source(str(good), "last.xlsx"),
+    ]
+    started = time.monotonic()
+    reports = batch.run(sources, jobs=2)
+    alone = batch._isolated(sources[1], batch.Context(Catalog.default()))
     assert time.monotonic() - started < 50
     assert [r.file for r in reports] == ["first.xlsx", "crash.xlsx", "last.xlsx"]
     assert reports[0].accepted and reports[2].accepted
-    for report in (reports[1], alone):
-        assert not report.accepted
-        assert [f.code for f in report.findings] == ["damaged"]
-        assert "crashed" in report.findings[0].message
+    assert _crashed(reports[1]) and _crashed(alone)
+
+
+def test_a_crashing_workbook_in_an_e_mail_costs_only_itself(hostile, real_crash, tmp_path):
+    """An e-mail's workbooks are read each as a file of its own, after the e-mail is opened: one that crashes its
+    reader costs neither the other workbooks of its e-mail nor the files beside it."""
+    from email.message import EmailMessage
+
+    good = hostile["good"].read_bytes()
+    msg = EmailMessage()
+    msg["From"], msg["Subject"] = "partner@example.org", "Returns"
+    msg.set_content("Attached.")
+    for name, data in (("a.xlsx", good), ("crash.xlsx", real_crash.read_bytes()), ("b.xlsx", good)):
+        msg.add_attachment(data, maintype="application", subtype="octet-stream", filename=name)
+    mail = tmp_path / "returns.eml"
+    mail.write_bytes(msg.as_bytes())
+    with sources_mod.scratch():
+        reports = batch.run(
+            [batch.Source(str(hostile["good"]), "first.xlsx"), sources_mod.source_of(mail)],
+            jobs=2,
+            workdir=tmp_path / "work",
+        )
+    assert [r.file for r in reports] == [
+        "first.xlsx",
+        "returns.eml › a.xlsx",
+        "returns.eml › crash.xlsx",
+        "returns.eml › b.xlsx",
+    ]
+    assert reports[0].accepted and reports[1].accepted and reports[3].accepted
+    assert _crashed(reports[2])
 
 
 # --- memory ---------------------------------------------------------------------------------------

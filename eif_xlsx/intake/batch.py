@@ -19,6 +19,7 @@ from eif_xlsx.errors import debug_log, finding, internal_error, set_debug_log
 from eif_xlsx.intake.blank import preload, template_grid
 from eif_xlsx.intake.checks import Report, check
 from eif_xlsx.intake.reader import Return, read_return
+from eif_xlsx.intake.sources import Opened, Source, attachment_folder, open_email
 from eif_xlsx.spool import Spool, Spooled, SpooledMap
 from eif_xlsx.texts import texts_of
 from eif_xlsx.workers import WorkerPool
@@ -41,15 +42,6 @@ SKIP_NAMES = {
     "report.html",
     "report.pdf",
 }
-
-
-@dataclass(frozen=True)
-class Source:
-    """A file to read: its path on disk, the name to report, and the sender when it came out of an email."""
-
-    path: str
-    name: str
-    sender: str = ""
 
 
 def expand(paths: Iterable[Path | str]) -> list[Path]:
@@ -89,6 +81,7 @@ class Context:
     expected_matrix: str | None = None
     partners_by_email: dict[str, str] = field(default_factory=dict)
     debug_log: Path | None = None
+    attachments: str = ""  # the folder the workbooks taken out of e-mails are written to (sources.open_email)
 
 
 _CONTEXT: list[Context] = []  # this worker's, set once by _start_worker
@@ -102,8 +95,11 @@ def _start_worker(context: Context) -> None:
     set_debug_log(context.debug_log)
 
 
-def _work(source: Source) -> Report:
+def _work(source: Source) -> Report | Opened:
+    """A workbook read and checked, or an e-mail opened (its workbooks are then read as sources of their own)."""
     context = _CONTEXT[0]
+    if source.is_email:
+        return open_email(source, Path(context.attachments))
     ret = read_return(source.path, context.catalog, display_name=source.name, template=template_grid)
     ret.sender = source.sender
     return slim(
@@ -113,10 +109,10 @@ def _work(source: Source) -> Report:
     )
 
 
-def _work_many(sources: list[Source]) -> list[Report]:
+def _work_many(sources: list[Source]) -> list[Report | Opened]:
     """Several files in one task, each on its own: a file that fails is reported as damaged, as _collect would
     report a task of one (a worker that dies or hangs still costs the task: its files are retried one by one)."""
-    reports = []
+    reports: list[Report | Opened] = []
     for source in sources:
         try:
             reports.append(_work(source))
@@ -176,23 +172,35 @@ def run(
     expected_matrix: str | None = None,
     partners_by_email: dict[str, str] | None = None,
     progress: Callable[[int], None] | None = None,
+    workdir: Path | None = None,
 ) -> list[Report]:
-    """Reports in the order of `sources`."""
+    """A report for each workbook: first those of e-mails that could not be read or held no workbook (in the order
+    of `sources`), then one per workbook in the order of `sources`, an e-mail's attachments in its place.
+
+    A saved e-mail among the sources is opened in a worker too (its attachments written to a folder in workdir, or
+    the temporary directory: see sources.attachment_folder), and each workbook in it read as a source of its own.
+    progress is called with the number of `sources` just done (an e-mail once all its workbooks are)."""
     catalog = catalog or Catalog.default()
     jobs = max(1, jobs or os.cpu_count() or 1)
     if not sources:
         return []
     if len(sources) >= 8:
         _warm(catalog)
-    results: dict[int, Report] = {}
-    spool = Spool()
-    context = Context(catalog, expected_matrix, partners_by_email or {}, debug_log())
-    workers = min(jobs, max(1, len(sources)))
+    emails = any(s.is_email for s in sources)
+    batch = _Batch(sources, progress)
+    context = Context(
+        catalog,
+        expected_matrix,
+        partners_by_email or {},
+        debug_log(),
+        str(attachment_folder(workdir)) if emails else "",
+    )
+    workers = jobs if emails else min(jobs, len(sources))
     # First pass: a shared pool. Files it leaves (a worker died, or the batch ran out of time) are retried one
     # process each, where a hang or a crash can be pinned on its file.
     pool = WorkerPool(max_workers=workers, initializer=_start_worker, initargs=(context,))
     deadline = time.monotonic() + FILE_SECONDS * (1 + len(sources) // workers)
-    pending = deque(range(len(sources)))
+    pending = batch.pending
     in_flight: dict[Future, list[int]] = {}
     try:
         while True:
@@ -201,7 +209,7 @@ def run(
             while pending and len(in_flight) < 2 * workers:
                 size = max(1, min(CHUNK, len(pending) // (4 * workers)))
                 chunk = [pending.popleft() for _ in range(size)]
-                in_flight[pool.submit(_work_many, [sources[i] for i in chunk])] = chunk
+                in_flight[pool.submit(_work_many, [batch.sources[i] for i in chunk])] = chunk
             if not in_flight:
                 break
             done, _ = wait(in_flight, timeout=max(0.0, deadline - time.monotonic()), return_when=FIRST_COMPLETED)
@@ -209,11 +217,10 @@ def run(
                 raise TimeoutError
             broken = False
             for fut in done:
-                chunk = in_flight.pop(fut)
-                if _collect(fut, chunk, sources, results, spool):
+                added = len(pending)
+                if _collect(fut, in_flight.pop(fut), batch):
                     broken = True
-                if progress:
-                    progress(sum(i in results for i in chunk))
+                deadline += FILE_SECONDS * (len(pending) - added) / workers  # an e-mail's workbooks, to read
             if broken:
                 break
     except (BrokenProcessPool, TimeoutError):
@@ -223,11 +230,54 @@ def run(
         raise
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
-    for i in [i for i in range(len(sources)) if i not in results]:
-        results[i] = _spooled(_isolated(sources[i], context), spool)
-        if progress:
-            progress(1)
-    return [results[i] for i in range(len(sources))]
+    left = deque(i for i in range(len(batch.sources)) if not batch.done(i))
+    batch.pending = left
+    while left:  # what the pool left, each alone (an e-mail's workbooks too, once it is opened)
+        i = left.popleft()
+        batch.take(i, _isolated(batch.sources[i], context))
+    return batch.reports()
+
+
+class _Batch:
+    """The sources of a run as they grow (an e-mail opened adds its workbooks), what each gave, and the order the
+    reports are given back in."""
+
+    def __init__(self, sources: list[Source], progress: Callable[[int], None] | None):
+        self.sources = list(sources)
+        self.progress = progress
+        self.order = [(i, 0) for i in range(len(sources))]  # (the given source, attachment number) of each
+        self.given = list(range(len(sources)))  # the given source each came from
+        self.waiting = [1] * len(sources)  # per given source: sources of it not yet done
+        self.results: dict[int, Report] = {}
+        self.problems: dict[int, Report] = {}  # an e-mail's own report, by its index
+        self.opened: set[int] = set()
+        self.pending = deque(range(len(sources)))
+        self.spool = Spool()
+
+    def done(self, i: int) -> bool:
+        return i in self.results or i in self.opened
+
+    def take(self, i: int, got: Report | Opened) -> None:
+        if isinstance(got, Opened):
+            self.opened.add(i)
+            if got.problem is not None:
+                self.problems[i] = got.problem
+            for k, source in enumerate(got.found, start=1):
+                self.pending.append(len(self.sources))
+                self.sources.append(source)
+                self.order.append((i, k))
+                self.given.append(i)
+            self.waiting[i] += len(got.found)
+        else:
+            self.results[i] = _spooled(got, self.spool)
+        given = self.given[i]
+        self.waiting[given] -= 1
+        if self.waiting[given] == 0 and self.progress:
+            self.progress(1)
+
+    def reports(self) -> list[Report]:
+        got = sorted(self.results, key=self.order.__getitem__)
+        return [self.problems[i] for i in sorted(self.problems)] + [self.results[i] for i in got]
 
 
 def _stop(pool: WorkerPool, in_flight: Iterable[Future]) -> None:
@@ -241,8 +291,8 @@ def _stop(pool: WorkerPool, in_flight: Iterable[Future]) -> None:
         pool.kill()
 
 
-def _collect(fut: Future, chunk: list[int], sources: list[Source], results: dict[int, Report], spool: Spool) -> bool:
-    """Take a finished task's reports into results; True if the pool broke (its files are then retried alone)."""
+def _collect(fut: Future, chunk: list[int], batch: _Batch) -> bool:
+    """Take a finished task's reports into the batch; True if the pool broke (its files are then retried alone)."""
     try:
         reports = fut.result()
     except BrokenProcessPool:
@@ -250,9 +300,9 @@ def _collect(fut: Future, chunk: list[int], sources: list[Source], results: dict
     except (KeyboardInterrupt, SystemExit):
         raise
     except BaseException as exc:  # a bug or an unforeseen file: report it, keep the batch
-        reports = [_failed(sources[i], exc) for i in chunk]
+        reports = [_failed(batch.sources[i], exc) for i in chunk]
     for i, report in zip(chunk, reports, strict=True):
-        results[i] = _spooled(report, spool)
+        batch.take(i, report)
     return False
 
 
@@ -302,7 +352,7 @@ def _spooled(report: Report, spool: Spool) -> Report:
     return report
 
 
-def _isolated(source: Source, context: Context) -> Report:
+def _isolated(source: Source, context: Context) -> Report | Opened:
     pool = WorkerPool(max_workers=1, initializer=_start_worker, initargs=(context,))
     future: Future | None = None
     try:

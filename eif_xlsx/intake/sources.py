@@ -1,6 +1,7 @@
 """Turn what a coordinator drops in a folder into workbook files: saved e-mails (.eml via the standard library's
 `email`, Outlook .msg via extract-msg, ANSI or Unicode) are opened, with the e-mails attached inside them, and
-their spreadsheet attachments taken out, with the sender recorded.
+their spreadsheet attachments taken out, with the sender recorded. Each e-mail is opened in a reading process
+(intake/batch.py), as a workbook is read: one that hangs, crashes or eats memory costs only itself.
 
 An attachment's name is the sender's to choose (a path, a reserved device name, 300 characters, a NUL, the same
 name twice): it is only ever shown, cleaned (`display_name`), and never used on disk. Each attachment is written as
@@ -27,7 +28,6 @@ from pathlib import Path
 from typing import Any, TypeAlias
 
 from eif_xlsx.errors import finding, log_debug
-from eif_xlsx.intake.batch import Source
 from eif_xlsx.intake.checks import Report
 from eif_xlsx.intake.reader import Return
 from eif_xlsx.normalise import without_surrogates
@@ -54,53 +54,82 @@ class _Mail:
     skipped: int = 0  # workbooks over MAX_ATTACHMENTS
 
 
-def sources(files: list[Path], workdir: Path | None = None) -> tuple[list[Source], list[Report]]:
-    """Sources to read, and reports for e-mails that held no workbook or could not be read."""
-    out: list[Source] = []
-    problems: list[Report] = []
-    folder: Path | None = None
-    for f in files:
-        suffix = f.suffix.lower()
-        shown = without_surrogates(f.name)  # a name in another encoding than the system's (os.fsdecode)
-        if suffix not in EMAIL_SUFFIXES:
-            out.append(Source(str(f), shown))
-            continue
-        mail = _open(f)
-        if mail.problem or not mail.found or mail.skipped:
-            ret = Return(str(f), shown, sender=mail.sender)
-            if mail.problem:
-                ret.findings.append(finding("not-a-workbook", shown, detail=mail.problem))
-            elif mail.skipped:
-                ret.findings.append(
-                    finding(
-                        "too-large",
-                        shown,
-                        detail=(
-                            f"the e-mail holds {mail.skipped} workbook attachment(s) beyond the first {MAX_ATTACHMENTS}, "
-                            "which were not read; please send them in separate e-mails"
-                        ),
-                    )
+@dataclass(frozen=True)
+class Source:
+    """A file to read: its path on disk, the name to report, and the sender when it came out of an e-mail. A saved
+    e-mail is a source too: opening it (open_email) gives the workbooks attached to it, each a source."""
+
+    path: str
+    name: str
+    sender: str = ""
+
+    @property
+    def is_email(self) -> bool:
+        return Path(self.path).suffix.lower() in EMAIL_SUFFIXES
+
+
+@dataclass
+class Opened:
+    """What opening one saved e-mail gave: the report of a problem with the e-mail itself (it could not be read,
+    holds no workbook, or more than MAX_ATTACHMENTS), if any, and the workbooks taken out of it, to be read."""
+
+    problem: Report | None
+    found: list[Source]
+
+
+def source_of(path: Path) -> Source:
+    """A file given to be read, named as it is shown (a name in another encoding than the system's, os.fsdecode,
+    shown without its lone surrogates)."""
+    return Source(str(path), without_surrogates(path.name))
+
+
+def attachment_folder(workdir: Path | None = None) -> Path:
+    """A folder of this run's for the attachments of e-mails (in workdir, or the temporary directory), removed by
+    cleanup() (the commands' scratch() block)."""
+    return _scratch_dir(workdir)
+
+
+def open_email(source: Source, folder: Path) -> Opened:
+    """Take the workbooks out of one saved e-mail, each written as a file in a new folder inside folder (see
+    attachment_folder)."""
+    path, shown = Path(source.path), source.name
+    mail = _open(path)
+    problem = None
+    if mail.problem or not mail.found or mail.skipped:
+        ret = Return(source.path, shown, sender=mail.sender)
+        if mail.problem:
+            ret.findings.append(finding("not-a-workbook", shown, detail=mail.problem))
+        elif mail.skipped:
+            ret.findings.append(
+                finding(
+                    "too-large",
+                    shown,
+                    detail=(
+                        f"the e-mail holds {mail.skipped} workbook attachment(s) beyond the first {MAX_ATTACHMENTS}, "
+                        "which were not read; please send them in separate e-mails"
+                    ),
                 )
-            else:
-                ret.findings.append(
-                    finding(
-                        "not-a-workbook",
-                        shown,
-                        detail=(
-                            f"the email{' from ' + mail.sender if mail.sender else ''} has no .xlsx, .xlsm or .ods "
-                            "attachment"
-                        ),
-                    )
+            )
+        else:
+            ret.findings.append(
+                finding(
+                    "not-a-workbook",
+                    shown,
+                    detail=(
+                        f"the email{' from ' + mail.sender if mail.sender else ''} has no .xlsx, .xlsm or .ods "
+                        "attachment"
+                    ),
                 )
-            problems.append(Report(shown, str(f), ret, findings=list(ret.findings)))
-        if mail.found:
-            folder = folder or _scratch_dir(workdir)
-            here = Path(tempfile.mkdtemp(prefix="m", dir=folder))
-            for k, (name, data) in enumerate(mail.found):
-                path = here / f"{k:03d}{_workbook_suffix(name)}"
-                path.write_bytes(data)
-                out.append(Source(str(path), f"{shown} › {name}", mail.sender))
-    return out, problems
+            )
+        problem = Report(shown, source.path, ret, findings=list(ret.findings))
+    found = []
+    if mail.found:
+        here = Path(tempfile.mkdtemp(prefix="m", dir=folder))
+        for k, (name, data) in enumerate(mail.found):
+            attachment = here / f"{k:03d}{_workbook_suffix(name)}"
+            attachment.write_bytes(data)
+            found.append(Source(str(attachment), f"{shown} › {name}", mail.sender))
+    return Opened(problem, found)
 
 
 # --- names -----------------------------------------------------------------------------------------

@@ -13,7 +13,7 @@ from eif_xlsx.intake.checks import Report
 from eif_xlsx.intake.container import xml_guard
 from eif_xlsx.intake.manifest import check_rounds, manifest_context
 from eif_xlsx.intake.reader import Return, read_return
-from eif_xlsx.intake.sources import sources
+from eif_xlsx.intake.sources import source_of
 
 
 def validate(
@@ -36,14 +36,14 @@ def validate(
     xml_guard()
     context = manifest_context(manifest_rows)
     expected_matrix = expected_matrix or context["expected_matrix"]
-    found, email_reports = sources(batch.expand(paths), workdir)
-    reports = email_reports + batch.run(
-        found,
+    reports = batch.run(
+        [source_of(f) for f in batch.expand(paths)],
         catalog=catalog,
         jobs=jobs,
         expected_matrix=expected_matrix,
         partners_by_email=context["partners_by_email"],
         progress=progress,
+        workdir=workdir,
     )
     check_rounds(reports, manifest_rows)
     return reports
