@@ -5,8 +5,10 @@ Python's zipfile has no public way to write bytes compressed beforehand, so the 
 headers, the central directory and its end record, as the zip specification (APPNOTE 6.3) lays them out. Two uses:
 a personalised workbook is mostly pieces deflated once for the whole run (template/personalise.py), and the reader
 hands python-calamine the parts the safety pass checked, stored, with the CRCs already known (intake/container.py
-stored_zip). No zip64 (a workbook is far below 4 GB), no data descriptors, every member's time the one XlsxWriter
-gives its members (1 January 1980), made by and for "MS-DOS" (system 0) so that the bytes do not depend on the
+stored_zip). No zip64 (a workbook is far below 4 GB), no data descriptors. Every header field is the one XlsxWriter's
+own container has (written by zipfile on Linux): the time it gives its members (1 January 1980), made by version 2.0
+on Unix (system 3), read-write for the owner (0o600). Only the compressed sizes and offsets differ, as the deflate
+is made in pieces (tests/test_personalise.py compares the two field by field). The bytes do not depend on the
 platform: same members, same bytes.
 """
 
@@ -20,6 +22,8 @@ from dataclasses import dataclass
 LEVEL = 6  # zlib's default, as zipfile (and so XlsxWriter) compresses
 _DOS_TIME, _DOS_DATE = 0, (0 << 9) | (1 << 5) | 1  # 1980-01-01 00:00:00
 _VERSION = 20  # 2.0: deflate
+_MADE_ON = 3  # Unix, as zipfile marks the members it writes on any system but Windows
+_MODE = 0o600 << 16  # rw-------, as zipfile gives the members written with writestr
 _STORED = 0
 _LOCAL = struct.Struct("<4sHHHHHIIIHH")
 _CENTRAL = struct.Struct("<4sBBHHHHHIIIHHHHHII")
@@ -67,7 +71,7 @@ def write_zip(members: Iterable[Member]) -> bytes:
             _CENTRAL.pack(
                 b"PK\x01\x02",
                 _VERSION,
-                0,  # made by: version 2.0 on MS-DOS (system 0)
+                _MADE_ON,
                 _VERSION,
                 flags,
                 method,
@@ -81,7 +85,7 @@ def write_zip(members: Iterable[Member]) -> bytes:
                 0,  # comment
                 0,  # disk
                 0,  # internal attributes
-                0,  # external attributes
+                _MODE,  # external attributes
                 offset,
             )
             + name

@@ -164,6 +164,27 @@ def test_members_are_the_whole_writers_when_no_value_repeats_another(base, perso
             assert a.read(name) == b.read(name), name
 
 
+def test_the_container_is_the_whole_writers_field_for_field(base, personaliser):
+    """Every field of every local header and of the central directory (names, times, flags, methods, versions, the
+    system and permissions it was made with, CRCs, sizes) is the one XlsxWriter's own container has, but the
+    compressed sizes and the offsets that follow from them (the deflate is made in pieces): the container that
+    Excel, LibreOffice and every reader open when XlsxWriter writes a workbook whole."""
+    partner = AWKWARD["accents and emoji"]
+    made, whole = personaliser.workbook(partner), write_workbook(replace(base, partner=partner))
+    assert made is not None
+    fields = [f for f in zipfile.ZipInfo.__slots__ if f not in ("compress_size", "header_offset", "_raw_time")]
+    fields = [f for f in fields if not f.startswith("_")]
+    with zipfile.ZipFile(BytesIO(made)) as a, zipfile.ZipFile(BytesIO(whole)) as b:
+        ours, xlsxwriter = a.infolist(), b.infolist()
+        assert [i.filename for i in ours] == [i.filename for i in xlsxwriter]
+        for x, y in zip(ours, xlsxwriter, strict=True):
+            assert {f: getattr(x, f) for f in fields} == {f: getattr(y, f) for f in fields}, x.filename
+            assert made[x.header_offset : x.header_offset + 30 + len(x.filename)][:14] == (
+                whole[y.header_offset : y.header_offset + 30][:14]
+            ), x.filename  # the local header's signature, versions, flags, method, time and date
+    assert len(made) - made.rindex(b"PK\x05\x06") == len(whole) - whole.rindex(b"PK\x05\x06") == 22  # no comment
+
+
 def test_the_partners_values_are_where_the_whole_writer_puts_them(personaliser, catalog, tmp_path):
     partner = AWKWARD["markup"]
     made = personaliser.workbook(partner)
