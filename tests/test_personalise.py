@@ -179,8 +179,9 @@ def test_the_container_is_the_whole_writers_field_for_field(base, personaliser):
         assert [i.filename for i in ours] == [i.filename for i in xlsxwriter]
         for x, y in zip(ours, xlsxwriter, strict=True):
             assert {f: getattr(x, f) for f in fields} == {f: getattr(y, f) for f in fields}, x.filename
-            assert made[x.header_offset : x.header_offset + 30 + len(x.filename)][:14] == (
-                whole[y.header_offset : y.header_offset + 30][:14]
+            assert (
+                made[x.header_offset : x.header_offset + 30 + len(x.filename)][:14]
+                == (whole[y.header_offset : y.header_offset + 30][:14])
             ), x.filename  # the local header's signature, versions, flags, method, time and date
     assert len(made) - made.rindex(b"PK\x05\x06") == len(whole) - whole.rindex(b"PK\x05\x06") == 22  # no comment
 
