@@ -11,9 +11,12 @@ import shutil
 import subprocess
 import sys
 import tempfile
+from email.message import EmailMessage
 from pathlib import Path
 
 import pytest
+
+from .msgfile import build_msg
 
 ROOT = Path(__file__).resolve().parent.parent
 RETURNS = ROOT / "samples" / "returns"
@@ -41,11 +44,19 @@ print(multiprocessing.get_start_method(), len(result.consolidation.reports))
 
 @pytest.fixture(scope="module")
 def returns(tmp_path_factory) -> Path:
-    """The sample returns and ten copies of one: enough for the pool to take several files to a task."""
+    """The sample returns and ten copies of one: enough for the pool to take several files to a task; and the
+    sample in a saved .eml and a .msg (opened by the reading processes, their workbooks read as files of their
+    own)."""
     folder = tmp_path_factory.mktemp("spawn") / "returns"
     shutil.copytree(RETURNS, folder)
     for i in range(10):
         shutil.copyfile(SAMPLE, folder / f"copy-{i:02}.xlsx")
+    msg = EmailMessage()
+    msg["From"], msg["Subject"] = "priya.raman@example.org", "Our return"
+    msg.set_content("Attached.")
+    msg.add_attachment(SAMPLE.read_bytes(), maintype="application", subtype="octet-stream", filename=SAMPLE.name)
+    (folder / "mailed.eml").write_bytes(msg.as_bytes())
+    (folder / "mailed.msg").write_bytes(build_msg("priya.raman@example.org", [(SAMPLE.name, SAMPLE.read_bytes())]))
     return folder
 
 
@@ -91,6 +102,8 @@ def test_outputs_are_byte_identical_under_every_start_method(returns, tmp_path, 
         "generate/manifest.csv",
     } <= set(default)
     assert sum(name.startswith("generate/") and name.endswith(".xlsx") for name in default) == 10
+    register = default["import/register.csv"].decode("utf-8")
+    assert "mailed.eml › " in register and "mailed.msg › " in register  # the e-mails' workbooks, read
     assert sorted(default) == sorted(other)
     different = [name for name in default if default[name] != other[name]]
     assert not different, different
