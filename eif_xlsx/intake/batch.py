@@ -200,6 +200,7 @@ def run(
     # process each, where a hang or a crash can be pinned on its file.
     pool = WorkerPool(max_workers=workers, initializer=_start_worker, initargs=(context,))
     deadline = time.monotonic() + FILE_SECONDS * (1 + len(sources) // workers)
+    last = time.monotonic()  # when a task last finished
     pending = batch.pending
     in_flight: dict[Future, list[int]] = {}
     try:
@@ -212,9 +213,13 @@ def run(
                 in_flight[pool.submit(_work_many, [batch.sources[i] for i in chunk])] = chunk
             if not in_flight:
                 break
-            done, _ = wait(in_flight, timeout=max(0.0, deadline - time.monotonic()), return_when=FIRST_COMPLETED)
+            # Stopped when the batch runs out of time, or when no task has finished for as long as a whole task may
+            # take: a file that hangs is not waited for until the batch's end once the others are read.
+            limit = min(deadline, last + FILE_SECONDS * CHUNK)
+            done, _ = wait(in_flight, timeout=max(0.0, limit - time.monotonic()), return_when=FIRST_COMPLETED)
             if not done:
                 raise TimeoutError
+            last = time.monotonic()
             broken = False
             for fut in done:
                 added = len(pending)
