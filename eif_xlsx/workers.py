@@ -14,9 +14,11 @@ from __future__ import annotations
 import contextlib
 import multiprocessing
 import signal
+import sys
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 
+_WINDOWS_MOST = 61  # processes a ProcessPoolExecutor may have on Windows (it raises ValueError beyond)
 _CAN_BLOCK = hasattr(signal, "pthread_sigmask")  # POSIX; on Windows Ctrl-C reaches the console's processes anew
 
 
@@ -25,6 +27,8 @@ class WorkerPool(ProcessPoolExecutor):
 
     def __init__(self, max_workers: int, initializer: Callable | None = None, initargs: tuple = ()):
         self._before = {p.pid for p in multiprocessing.active_children()}
+        if sys.platform == "win32":
+            max_workers = min(max_workers, _WINDOWS_MOST)
         super().__init__(max_workers=max_workers, initializer=_started, initargs=(initializer, initargs))
 
     def submit(self, fn, /, *args, **kwargs) -> Future:

@@ -144,10 +144,10 @@ def test_an_e_mail_that_takes_too_long_to_open_costs_only_itself(tmp_path, monke
         started = time.monotonic()
         reports = batch.run([sources.source_of(f) for f in files], jobs=2, workdir=tmp_path / "work")
         took = time.monotonic() - started
-    assert [r.file for r in reports] == [f.name for f in files]
-    assert all(r.accepted for r in reports[:-1])
-    assert [f.code for f in reports[-1].findings] == ["damaged"]
-    assert "longer than 2 seconds" in reports[-1].findings[0].message
+    assert [r.file for r in reports] == ["slow.eml", *(f.name for f in files[:-1])]  # e-mails' problems first
+    assert all(r.accepted for r in reports[1:])
+    assert [f.code for f in reports[0].findings] == ["not-a-workbook"]
+    assert "opening the e-mail took longer than 2 seconds" in reports[0].findings[0].message
     # The parser would take ~35 s to open it (here). The batch's own deadline is 2 s x (1 + 41 / 2) = 42 s; it is
     # stopped once no task has finished for a whole task's time (2 s x batch.CHUNK), then tried alone (2 s).
     assert took < 25

@@ -99,6 +99,8 @@ def _work(source: Source) -> Report | Opened:
     """A workbook read and checked, or an e-mail opened (its workbooks are then read as sources of their own)."""
     context = _CONTEXT[0]
     if source.is_email:
+        if not context.attachments:
+            raise RuntimeError("no folder for the attachments of e-mails in this batch's context")
         return open_email(source, Path(context.attachments))
     ret = read_return(source.path, context.catalog, display_name=source.name, template=template_grid)
     ret.sender = source.sender
@@ -126,7 +128,7 @@ def _work_many(sources: list[Source]) -> list[Report | Opened]:
 def _failed(source: Source, exc: BaseException) -> Report:
     """The report of a file whose reading raised: a bug or an unforeseen file costs only that file."""
     if isinstance(exc, MemoryError):
-        return _crashed(source, "reading it needed more memory than a return can")
+        return _crashed(source, f"{_doing(source)} needed more memory than a return can")
     ret = Return(source.path, source.name, sender=source.sender)
     ret.findings.append(internal_error(source.name, exc))
     return Report(source.name, source.path, ret, findings=list(ret.findings))
@@ -159,9 +161,15 @@ def _warm(catalog: Catalog) -> None:
 
 
 def _crashed(source: Source, why: str) -> Report:
+    """A file whose reader crashed or ran out of time: 'damaged', or for an e-mail 'not-a-workbook', as for an e-mail
+    that cannot be read (sources.open_email)."""
     ret = Return(source.path, source.name, sender=source.sender)
-    ret.findings.append(finding("damaged", source.name, detail=why))
+    ret.findings.append(finding("not-a-workbook" if source.is_email else "damaged", source.name, detail=why))
     return Report(source.name, source.path, ret, findings=list(ret.findings))
+
+
+def _doing(source: Source) -> str:
+    return "opening the e-mail" if source.is_email else "reading"
 
 
 def run(
@@ -174,8 +182,9 @@ def run(
     progress: Callable[[int], None] | None = None,
     workdir: Path | None = None,
 ) -> list[Report]:
-    """A report for each workbook: first those of e-mails that could not be read or held no workbook (in the order
-    of `sources`), then one per workbook in the order of `sources`, an e-mail's attachments in its place.
+    """A report for each workbook: first those of e-mails that could not be opened (damaged, or crashing or hanging
+    their reader) or held no workbook, in the order of `sources`; then one per workbook in the order of `sources`, an
+    e-mail's attachments in its place.
 
     A saved e-mail among the sources is opened in a worker too (its attachments written to a folder in workdir, or
     the temporary directory: see sources.attachment_folder), and each workbook in it read as a source of its own.
@@ -195,7 +204,8 @@ def run(
         debug_log(),
         str(attachment_folder(workdir)) if emails else "",
     )
-    workers = jobs if emails else min(jobs, len(sources))
+    # An e-mail's workbooks are not known before it is opened: it counts as a task's worth (most hold one).
+    workers = min(jobs, len(sources) + (CHUNK - 1) * sum(s.is_email for s in sources))
     # First pass: a shared pool. Files it leaves (a worker died, or the batch ran out of time) are retried one
     # process each, where a hang or a crash can be pinned on its file.
     pool = WorkerPool(max_workers=workers, initializer=_start_worker, initargs=(context,))
@@ -225,7 +235,8 @@ def run(
                 added = len(pending)
                 if _collect(fut, in_flight.pop(fut), batch):
                     broken = True
-                deadline += FILE_SECONDS * (len(pending) - added) / workers  # an e-mail's workbooks, to read
+                if len(pending) > added:  # an e-mail's workbooks, read once it is opened
+                    deadline += FILE_SECONDS * (1 + (len(pending) - added) // workers)
             if broken:
                 break
     except (BrokenProcessPool, TimeoutError):
@@ -273,6 +284,9 @@ class _Batch:
                 self.order.append((i, k))
                 self.given.append(i)
             self.waiting[i] += len(got.found)
+        elif self.sources[i].is_email:  # it could not be opened (it crashed or hung its reader)
+            self.opened.add(i)
+            self.problems[i] = got
         else:
             self.results[i] = _spooled(got, self.spool)
         given = self.given[i]
@@ -365,9 +379,9 @@ def _isolated(source: Source, context: Context) -> Report | Opened:
         return future.result(timeout=FILE_SECONDS)
     except TimeoutError:
         pool.kill()
-        return _crashed(source, f"reading it took longer than {FILE_SECONDS} seconds")
+        return _crashed(source, f"{_doing(source)} took longer than {FILE_SECONDS} seconds")
     except BrokenProcessPool:
-        return _crashed(source, "the reader crashed on it (out of memory or a corrupt part)")
+        return _crashed(source, f"{_doing(source)} crashed its reader (out of memory or a corrupt part)")
     except KeyboardInterrupt:
         _stop(pool, [future] if future else [])
         raise
