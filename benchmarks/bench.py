@@ -57,8 +57,14 @@ def corpus(n: int, seed: int, folder: Path | None = None, sources: set[str] | No
     sys.path.insert(0, str(ROOT / "tests"))
     import realworld
 
-    folder = folder or (HERE / ".corpus" if (n, seed) == (300, 0) else HERE / f".corpus-{n}-{seed}")
-    return realworld.build(folder, n, seed, sources=sources)
+    named = folder is not None
+    if folder is None:  # one cached corpus per set of parameters: building one takes minutes (LibreOffice)
+        name = ".corpus" if (n, seed) == (300, 0) else f".corpus-{n}-{seed}"
+        folder = HERE / (f"{name}-{'-'.join(sorted(sources))}" if sources else name)
+    try:
+        return realworld.build(folder, n, seed, sources=sources, replace=not named)
+    except ValueError as exc:
+        raise SystemExit(f"bench: {exc}") from None
 
 
 def workbooks_of(returns: list, scratch: Path) -> list[tuple[str, Path]]:

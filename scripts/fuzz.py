@@ -77,9 +77,15 @@ class Seed:
     data: bytes = field(repr=False, default=b"")
 
 
-def corpus(folder: Path, n: int, seed: int) -> list[Seed]:
+def corpus(folder: Path, n: int, seed: int, replace: bool = True) -> list[Seed]:
+    """The seeds: real returns built once into folder (replace: a corpus of other parameters there is made again,
+    else refused, as for a folder the caller named)."""
     out = []
-    for r in realworld.build(folder, n, seed):
+    try:
+        built = realworld.build(folder, n, seed, replace=replace)
+    except ValueError as exc:
+        raise SystemExit(f"fuzz: {exc}") from None
+    for r in built:
         out.append(Seed(r.path, r.source, r.expected, r.path.read_bytes()))
     return out
 
@@ -967,7 +973,13 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--goods", type=int, default=3, help="good returns per batch")
     ap.add_argument("--corpus", type=int, default=16, help="real returns to build the mutants from")
     ap.add_argument("--corpus-seed", type=int, default=0)
-    ap.add_argument("--corpus-dir", type=Path, default=None, help="where the corpus is built and kept (reused)")
+    ap.add_argument(
+        "--corpus-dir",
+        type=Path,
+        default=None,
+        help="where the corpus is built and kept (reused; a folder holding anything else, or a corpus of other "
+        "parameters, is refused)",
+    )
     ap.add_argument("--keep", type=Path, default=Path("fuzz-failures"), help="where failures are saved")
     ap.add_argument("--only", default="", help="comma-separated mutant indexes: run just these (a reproduction)")
     ap.add_argument("--seconds", type=float, default=0, help="time limit per command (default: by batch size)")
@@ -975,7 +987,7 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
     started = time.monotonic()
     corpus_dir = args.corpus_dir or Path(tempfile.gettempdir()) / f"eif-fuzz-corpus-{args.corpus}-{args.corpus_seed}"
-    everything = corpus(corpus_dir, args.corpus, args.corpus_seed)
+    everything = corpus(corpus_dir, args.corpus, args.corpus_seed, replace=args.corpus_dir is None)
     # The good returns of every batch come from a pool of their own (one of each program, at most a quarter of the
     # corpus), never mutated: a mutant of the same partner would otherwise stand as that partner's later return.
     pool: list[Seed] = []

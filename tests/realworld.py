@@ -21,6 +21,7 @@ import os
 import random
 import shutil
 import subprocess
+import sys
 import tempfile
 from dataclasses import dataclass
 from email.message import EmailMessage
@@ -280,8 +281,13 @@ def build(
     indicators: bool = True,
     sources: set[str] | None = None,
     catalog: Catalog | None = None,
+    replace: bool = True,
 ) -> list[RealReturn]:
-    """n distinct filled returns in folder/returns (and the workbooks sent, in folder/sent, with manifest.csv)."""
+    """n distinct filled returns in folder/returns (and the workbooks sent, in folder/sent, with manifest.csv).
+
+    A corpus of the same parameters already there is reused; one of other parameters is made again (replace) or
+    refused (not replace: a folder the caller named). A folder that holds anything but a corpus is never emptied:
+    ValueError."""
     folder = Path(folder)
     sources = (sources or available_sources()) & available_sources()
     params = {
@@ -302,6 +308,15 @@ def build(
                 )
                 for r in kept["returns"]
             ]
+        if not replace:
+            raise ValueError(
+                f"{folder} holds a corpus of other parameters ({kept['params']}); give another folder, or remove "
+                "it to build this one there"
+            )
+        print(f"realworld: {folder} holds a corpus of other parameters ({kept['params']}): made again", file=sys.stderr)
+    elif folder.exists() and any(folder.iterdir()):
+        # Built here, the folder is emptied first: never a folder that is not a corpus (returns, a checkout, ...).
+        raise ValueError(f"{folder} is not empty and holds no corpus (corpus.json): choose an empty or new folder")
     shutil.rmtree(folder, ignore_errors=True)
     catalog = catalog or Catalog.default()
     matrix = catalog.matrix(MATRIX_ID)
