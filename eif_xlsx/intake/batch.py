@@ -195,7 +195,7 @@ def run(
         return []
     if len(sources) >= 8:
         _warm(catalog)
-    emails = any(s.is_email for s in sources)
+    emails = sum(s.is_email for s in sources)
     batch = _Batch(sources, progress)
     context = Context(
         catalog,
@@ -205,7 +205,7 @@ def run(
         str(attachment_folder(workdir)) if emails else "",
     )
     # An e-mail's workbooks are not known before it is opened: it counts as a task's worth (most hold one).
-    workers = min(jobs, len(sources) + (CHUNK - 1) * sum(s.is_email for s in sources))
+    workers = min(jobs, len(sources) + (CHUNK - 1) * emails)
     # First pass: a shared pool. Files it leaves (a worker died, or the batch ran out of time) are retried one
     # process each, where a hang or a crash can be pinned on its file.
     pool = WorkerPool(max_workers=workers, initializer=_start_worker, initargs=(context,))
@@ -246,10 +246,10 @@ def run(
         raise
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
-    left = deque(i for i in range(len(batch.sources)) if not batch.done(i))
-    batch.pending = left
-    while left:  # what the pool left, each alone (an e-mail's workbooks too, once it is opened)
-        i = left.popleft()
+    pending.clear()
+    pending.extend(i for i in range(len(batch.sources)) if not batch.done(i))
+    while pending:  # what the pool left, each alone (an e-mail's workbooks too, once it is opened)
+        i = pending.popleft()
         batch.take(i, _isolated(batch.sources[i], context))
     return batch.reports()
 
@@ -262,7 +262,6 @@ class _Batch:
         self.sources = list(sources)
         self.progress = progress
         self.order = [(i, 0) for i in range(len(sources))]  # (the given source, attachment number) of each
-        self.given = list(range(len(sources)))  # the given source each came from
         self.waiting = [1] * len(sources)  # per given source: sources of it not yet done
         self.results: dict[int, Report] = {}
         self.problems: dict[int, Report] = {}  # an e-mail's own report, by its index
@@ -282,14 +281,13 @@ class _Batch:
                 self.pending.append(len(self.sources))
                 self.sources.append(source)
                 self.order.append((i, k))
-                self.given.append(i)
             self.waiting[i] += len(got.found)
         elif self.sources[i].is_email:  # it could not be opened (it crashed or hung its reader)
             self.opened.add(i)
             self.problems[i] = got
         else:
             self.results[i] = _spooled(got, self.spool)
-        given = self.given[i]
+        given = self.order[i][0]
         self.waiting[given] -= 1
         if self.waiting[given] == 0 and self.progress:
             self.progress(1)
