@@ -275,6 +275,17 @@ class _Region(io.RawIOBase):
         return len(data)
 
 
+def _pickles(fh: IO[bytes], start: int, end: int, count: int) -> Iterator[Any]:
+    """`count` values pickled one after another (each on its own: its own memo) in fh from start to end, read back
+    a little at a time from their own position (see _Region), whatever else reads or writes the file meanwhile."""
+    reader = io.BufferedReader(_Region(fh, start, end), _READ)
+    for _ in range(count):
+        yield pickle.load(reader)  # an unpickler each: each value was pickled on its own
+
+
+_READ = 16384  # bytes read from a file at a time by _pickles
+
+
 class SortedRows:
     """Rows to write in an order known only once all are in (barriers by timescale, notes by sub-element), in
     bounded memory whatever their number: the rows added are kept until there are `run` of them, then sorted and
@@ -282,7 +293,6 @@ class SortedRows:
     each run read from the file a little at a time. Rows with equal keys come back in the order they were added."""
 
     RUN = 1024  # rows kept in memory before they go to the file as a sorted run
-    _READ = 16384  # bytes read from a run at a time
 
     def __init__(self, run: int = RUN) -> None:
         self._run = max(1, run)
@@ -311,12 +321,6 @@ class SortedRows:
         self._runs.append((start, fh.tell(), len(self._rows)))
         self._rows = []
 
-    def _read(self, start: int, end: int, count: int) -> Iterator[tuple[Any, int, Any]]:
-        assert self._fh is not None
-        reader = io.BufferedReader(_Region(self._fh, start, end), self._READ)
-        for _ in range(count):
-            yield pickle.load(reader)  # an unpickler each: each row was pickled on its own (its own memo)
-
     def __len__(self) -> int:
         return self._count
 
@@ -324,7 +328,9 @@ class SortedRows:
         tail = sorted(self._rows)
         if not self._runs:
             return (row for _, _, row in tail)
-        return (row for _, _, row in heapq.merge(*(self._read(*run) for run in self._runs), tail))
+        fh = self._fh
+        assert fh is not None  # made with the first run
+        return (row for _, _, row in heapq.merge(*(_pickles(fh, *run) for run in self._runs), tail))
 
 
 class Rows:
@@ -348,12 +354,9 @@ class Rows:
         return self._count
 
     def __iter__(self) -> Iterator:
-        fh, offset = self._file.fh, 0
-        for _ in range(self._count):
-            fh.seek(offset)  # where this iteration is, whatever another one did in between
-            item = pickle.load(fh)
-            offset = fh.tell()
-            yield item
+        fh = self._file.fh
+        fh.flush()  # what was appended, in the file for os.pread
+        yield from _pickles(fh, 0, os.fstat(fh.fileno()).st_size, self._count)
 
     def __reduce__(self):
         if self._file.path is not None:
