@@ -72,9 +72,7 @@ def write_outputs(
         with SummaryAndReportWriter(jobs) as started:
             return write_outputs(cons, out, indicators, pdf=pdf, beside=started)
     if beside.pool is None:
-        summary_path = summary.write_summary(cons, out / "summary.xlsx")
-        rest = _tracker_and_flat(cons, out, indicators)
-        report = _report(cons, out, pdf)
+        (summary_path, report), rest = _summary_and_report(cons, out, pdf), _tracker_and_flat(cons, out, indicators)
     else:
         (summary_path, report), rest = _in_two_processes(cons, out, indicators, pdf, beside.pool)
     result = ImportResult(cons, out, [summary_path, *rest, *report.outputs])
@@ -82,12 +80,10 @@ def write_outputs(
     return result
 
 
-def _report(cons: Consolidation, out: Path, pdf: bool) -> board.ReportResult:
-    return board.write_report(board.from_consolidation(cons), out, pdf=pdf)  # report.html, report.pdf
-
-
 def _summary_and_report(cons: Consolidation, out: Path, pdf: bool) -> tuple[Path, board.ReportResult]:
-    return summary.write_summary(cons, out / "summary.xlsx"), _report(cons, out, pdf)
+    """summary.xlsx, then the board's report.html and report.pdf."""
+    summary_path = summary.write_summary(cons, out / "summary.xlsx")
+    return summary_path, board.write_report(board.from_consolidation(cons), out, pdf=pdf)
 
 
 def _tracker_and_flat(cons: Consolidation, out: Path, indicators: IndicatorSet | None) -> list[Path]:
