@@ -118,6 +118,17 @@ def test_tracker_prints_by_core_purpose_with_the_indicator_repeated(iset, tmp_pa
         assert wb[name].print_area and wb[name].print_title_rows == "$4:$4"
 
 
+def test_an_ampersand_before_g_keeps_the_page_headers(iset, tmp_path):
+    """An area (or organisation) like 'B&G' in the page header: XlsxWriter takes '&G' for an image, also doubled,
+    and left every sheet's header out (with a warning only); it is written as the workbooks' footers write it."""
+    path = write_tracker(iset, [], tmp_path / "tracker.xlsx", header="B&G Borough · round: baseline")
+    wb = openpyxl.load_workbook(path)
+    for ws in wb.worksheets:
+        assert ws.oddHeader.left.text == "B＆G Borough · round: baseline", ws.title
+        assert ws.oddHeader.right.text == "&A", ws.title
+        assert ws.oddFooter.right.text == "Page &P of &N", ws.title
+
+
 def test_tracker_is_deterministic(iset, tmp_path):
     values = [_value("cp1-1-po1", "2026 Q1", 50.0)]
     a = write_tracker(iset, values, tmp_path / "a.xlsx").read_bytes()

@@ -24,7 +24,7 @@ from eif_xlsx.template import layout as layout_mod
 from eif_xlsx.template.layout import BASELINE, COLUMN_LABEL, COLUMNS, TWELVE_MONTHS
 from eif_xlsx.template.styles import FONT, HEAD_FILL, LEVEL_FILLS, MUTED, colour_levels
 from eif_xlsx.template.text import write_text
-from eif_xlsx.template.workbook import FIXED_TIME
+from eif_xlsx.template.workbook import FIXED_TIME, footer_text
 from eif_xlsx.texts import NOTE_KINDS, texts_of
 
 TIMESCALE_ORDER_LAST = "(none)"
@@ -67,8 +67,9 @@ _short_lines = lru_cache(maxsize=4096)(_count_lines)
 
 
 def _hf(text: str) -> str:
-    """Text for a page header or footer: '&' is a control character there."""
-    return text.replace("&", "&&")[:80]
+    """Text for a page header or footer (its first 80 characters), as a workbook's footer has it
+    (workbook.footer_text: '&' doubled, and an '&' before 'G' that XlsxWriter would take for an image made '＆')."""
+    return footer_text(text[:80])
 
 
 class _Book:
