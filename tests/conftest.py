@@ -5,6 +5,8 @@ from __future__ import annotations
 import os
 import shutil
 import sys
+from email.message import EmailMessage
+from email.policy import SMTP
 from pathlib import Path
 
 import pytest
@@ -32,6 +34,18 @@ def pytest_configure(config):
 def pytest_unconfigure(config):
     if getattr(config, "_eif_cache", None):
         shutil.rmtree(config._eif_cache, ignore_errors=True)
+
+
+def saved_email(attachments: list[tuple[str, bytes]], sender: str = "Ann <ann@example.org>") -> bytes:
+    """A saved e-mail (.eml) from sender with these attachments (name, bytes); tests/msgfile.py makes an Outlook
+    .msg."""
+    msg = EmailMessage(policy=SMTP)
+    msg["From"] = sender
+    msg["Subject"] = "return"
+    msg.set_content("attached")
+    for name, data in attachments:
+        msg.add_attachment(data, maintype="application", subtype="octet-stream", filename=name)
+    return msg.as_bytes()
 
 
 @pytest.fixture(scope="session")

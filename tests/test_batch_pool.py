@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from .conftest import press_ctrl_c
+from .conftest import press_ctrl_c, saved_email
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLE = ROOT / "samples" / "returns" / "northshire-maternity-services-priya-raman-nmw-01.xlsx"
@@ -74,14 +74,7 @@ def test_files_sharing_a_task_each_keep_their_own_report_when_one_fails_or_kills
 
 
 def _eml(path: Path, attachments: list[tuple[str, bytes]], sender: str = "partner@example.org") -> Path:
-    from email.message import EmailMessage
-
-    msg = EmailMessage()
-    msg["From"], msg["To"], msg["Subject"] = sender, "coordinator@example.org", "Our return"
-    msg.set_content("Attached.")
-    for name, data in attachments:
-        msg.add_attachment(data, maintype="application", subtype="octet-stream", filename=name)
-    path.write_bytes(msg.as_bytes())
+    path.write_bytes(saved_email(attachments, sender))
     return path
 
 

@@ -25,7 +25,7 @@ from eif_xlsx.errors import FINDINGS, internal_error
 from eif_xlsx.intake import sources as intake
 from eif_xlsx.normalise import as_text, lone_surrogates
 
-from .conftest import make_workbook
+from .conftest import make_workbook, saved_email
 from .msgfile import build_msg
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -120,16 +120,6 @@ def good(tmp_path, matrix) -> bytes:
     return make_workbook(tmp_path / "gen", matrix, {("notes", "1.1", "", ""): "kept"}).read_bytes()
 
 
-def _eml(attachments: list[tuple[str, bytes]], sender: str = "Ann <ann@example.org>") -> bytes:
-    msg = EmailMessage(policy=SMTP)
-    msg["From"] = sender
-    msg["Subject"] = "return"
-    msg.set_content("attached")
-    for name, data in attachments:
-        msg.add_attachment(data, maintype="application", subtype="octet-stream", filename=name)
-    return msg.as_bytes()
-
-
 def _reports(result: subprocess.CompletedProcess) -> dict[str, dict]:
     assert result.returncode in (0, 1), result.stderr[-2000:]
     return {r["file"]: r for r in json.loads(result.stdout)}
@@ -141,7 +131,7 @@ def test_long_attachment_name_costs_no_other_file(tmp_path, good):
     box, tmp = tmp_path / "box", tmp_path / "tmp"
     box.mkdir()
     tmp.mkdir()
-    (box / "long.eml").write_bytes(_eml([("x" * 300 + ".xlsx", good)]))
+    (box / "long.eml").write_bytes(saved_email([("x" * 300 + ".xlsx", good)]))
     (box / "other.xlsx").write_bytes(good)
     reports = _reports(cli("validate", "--json", str(box), tmp=tmp, cwd=tmp_path))
     assert reports["other.xlsx"]["status"] != "rejected"
@@ -229,7 +219,7 @@ def test_nothing_of_a_partner_is_left_after_validate_and_import(tmp_path, good):
     box, tmp = tmp_path / "box", tmp_path / "tmp"
     box.mkdir()
     tmp.mkdir()
-    (box / "a.eml").write_bytes(_eml([("a.xlsx", good)]))
+    (box / "a.eml").write_bytes(saved_email([("a.xlsx", good)]))
     (box / "b.msg").write_bytes(build_msg("bob@example.org", [("b.xlsx", good)]))
     assert cli("validate", str(box), tmp=tmp, cwd=tmp_path).returncode in (0, 1)
     assert list(tmp.iterdir()) == []
@@ -248,7 +238,7 @@ def test_an_interrupted_run_leaves_nothing_behind(tmp_path, good):
     box.mkdir()
     tmp.mkdir()
     for i in range(40):
-        (box / f"r{i:02d}.eml").write_bytes(_eml([(f"r{i}.xlsx", good)]))
+        (box / f"r{i:02d}.eml").write_bytes(saved_email([(f"r{i}.xlsx", good)]))
     for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGKILL):
         proc = subprocess.Popen(
             [sys.executable, "-m", "eif_xlsx.cli", "validate", "--json", "-j", "1", str(box)],
@@ -302,7 +292,7 @@ def test_an_attachment_name_with_undecodable_bytes_reaches_every_output(tmp_path
     box, tmp = tmp_path / "box", tmp_path / "tmp"
     box.mkdir()
     tmp.mkdir()
-    raw = _eml([("PLACEHOLDER.xlsx", good)]).replace(b"PLACEHOLDER", b"r\xe9ponse\xff")
+    raw = saved_email([("PLACEHOLDER.xlsx", good)]).replace(b"PLACEHOLDER", b"r\xe9ponse\xff")
     (box / "bytes.eml").write_bytes(raw)
     done = cli("import", str(box), "--out", str(tmp_path / "out"), "--no-pdf", tmp=tmp, cwd=tmp_path)
     assert done.returncode in (0, 1), done.stderr[-2000:]

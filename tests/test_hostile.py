@@ -31,7 +31,7 @@ from eif_xlsx.intake import sources as sources_mod
 from eif_xlsx.intake.container import inspect
 from eif_xlsx.template.layout import COVER_SHEET, META_SHEET
 
-from .conftest import ANN, BOB, MATRIX_ID, make_workbook, need_soffice
+from .conftest import ANN, BOB, MATRIX_ID, make_workbook, need_soffice, saved_email
 from .corpus import (
     EXPECTED,
     KNOWN_BUGS,
@@ -492,16 +492,9 @@ def test_batch_survives_a_worker_killed_by_a_real_crash(hostile, real_crash):
 def test_a_crashing_workbook_in_an_e_mail_costs_only_itself(hostile, real_crash, tmp_path):
     """An e-mail's workbooks are read each as a file of its own, after the e-mail is opened: one that crashes its
     reader costs neither the other workbooks of its e-mail nor the files beside it."""
-    from email.message import EmailMessage
-
     good = hostile["good"].read_bytes()
-    msg = EmailMessage()
-    msg["From"], msg["Subject"] = "partner@example.org", "Returns"
-    msg.set_content("Attached.")
-    for name, data in (("a.xlsx", good), ("crash.xlsx", real_crash.read_bytes()), ("b.xlsx", good)):
-        msg.add_attachment(data, maintype="application", subtype="octet-stream", filename=name)
     mail = tmp_path / "returns.eml"
-    mail.write_bytes(msg.as_bytes())
+    mail.write_bytes(saved_email([("a.xlsx", good), ("crash.xlsx", real_crash.read_bytes()), ("b.xlsx", good)]))
     with sources_mod.scratch():
         reports = batch.run(
             [batch.Source(str(hostile["good"]), "first.xlsx"), sources_mod.source_of(mail)],

@@ -11,11 +11,11 @@ import shutil
 import subprocess
 import sys
 import tempfile
-from email.message import EmailMessage
 from pathlib import Path
 
 import pytest
 
+from .conftest import saved_email
 from .msgfile import build_msg
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -51,11 +51,7 @@ def returns(tmp_path_factory) -> Path:
     shutil.copytree(RETURNS, folder)
     for i in range(10):
         shutil.copyfile(SAMPLE, folder / f"copy-{i:02}.xlsx")
-    msg = EmailMessage()
-    msg["From"], msg["Subject"] = "priya.raman@example.org", "Our return"
-    msg.set_content("Attached.")
-    msg.add_attachment(SAMPLE.read_bytes(), maintype="application", subtype="octet-stream", filename=SAMPLE.name)
-    (folder / "mailed.eml").write_bytes(msg.as_bytes())
+    (folder / "mailed.eml").write_bytes(saved_email([(SAMPLE.name, SAMPLE.read_bytes())], "priya.raman@example.org"))
     (folder / "mailed.msg").write_bytes(build_msg("priya.raman@example.org", [(SAMPLE.name, SAMPLE.read_bytes())]))
     return folder
 
