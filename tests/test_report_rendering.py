@@ -59,22 +59,33 @@ def _values(path: Path) -> list[list]:
 OVERLAPPING = ("_x0041_x0042_", "x_x0041_x0042_x0043_", "_x005F_x0041_")  # two '_xHHHH_' patterns sharing an underscore
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="XlsxWriter's public writers escape only the first of two overlapping "
-    "_xHHHH_ patterns ('_x0041_x0042_' reads back as '_x0041B'): summary.xlsx "
-    "shows such text altered; answers.csv and summary.json keep it exactly",
-)
 def test_row_keeps_overlapping_escape_lookalikes(tmp_path):
     book = _Book(tmp_path / "t.xlsx", "t")
     ws = book.sheet("S", "title")
     book.row(ws, 3, list(OVERLAPPING), ["text"] * len(OVERLAPPING))
     book.close()
     assert _values(tmp_path / "t.xlsx")[3][: len(OVERLAPPING)] == list(OVERLAPPING)
+    xml = _sheet_xml(tmp_path / "t.xlsx").decode()
+    assert "<t>_x0041</t></r><r>" in xml and "_x005F_x" not in xml  # runs cut inside each pattern: no escape
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="xlsxwriter escapes a rich-text run's control characters twice, so text with control characters "
+    "is left to write_string, which escapes only the first of two overlapping _xHHHH_ patterns: summary.xlsx "
+    "and a re-issued workbook show such text altered; answers.csv and summary.json keep it exactly",
+)
+def test_row_keeps_controls_beside_overlapping_escape_lookalikes(tmp_path):
+    text = "a\x01b _x0041_x0042_"
+    book = _Book(tmp_path / "t.xlsx", "t")
+    ws = book.sheet("S", "title")
+    book.row(ws, 3, [text], ["text"])
+    book.close()
+    assert _values(tmp_path / "t.xlsx")[3][0] == text
 
 
 def test_row_keeps_every_text(tmp_path):
-    texts = [t for t in TEXTS if t not in OVERLAPPING]
+    texts = list(TEXTS)
     book = _Book(tmp_path / "t.xlsx", "t")
     ws = book.sheet("S", "title")
     book.row(ws, 3, texts, ["text"] * len(texts))
@@ -203,7 +214,8 @@ def test_answers_csv_and_json_are_what_csv_and_json_write(tmp_path, matrix):
     data = json.loads(text)
     assert json.dumps(data, ensure_ascii=False, sort_keys=True, separators=(",", ":")) + "\n" == text
     items = data["answers"]
-    # (the overlapping '_xHHHH_' patterns in the long text are not kept by the generator: test_properties' xfail)
+    # (the long text holds control characters beside overlapping '_xHHHH_' patterns, which the generator does not
+    # keep: the strict xfail above)
     assert {TEXTS[0], TEXTS[1], TEXTS[-1], TEXTS[-2], "=SUM(1,2)"} <= {a["raw_value"] for a in items}
     raw = (out / "answers.csv").read_bytes().decode("utf-8-sig")
     rows = list(csv.reader(io.StringIO(raw, newline="")))

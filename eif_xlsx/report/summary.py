@@ -228,7 +228,7 @@ class _Book:
 
         The formats of a list of format names are looked up once (rows of a table share theirs) and the common
         values (text, whole numbers, fractions, blanks) go straight to xlsxwriter's public writers, as put() writes
-        them (text shaped like rich-text XML through write_text); put() writes the rest (yes/no, dates, NaN, any
+        them (text shaped like rich-text XML or holding '_x' through write_text); put() writes the rest (yes/no, dates, NaN, any
         other value as its text)."""
         if r <= self._rows.get(ws.name, -1):
             raise ValueError(f"{ws.name}: row {r + 1} is written already (rows go top to bottom, each once)")
@@ -249,7 +249,7 @@ class _Book:
             if kind is str:
                 if not value:
                     write_blank(r, c0 + i, None, cells[i])
-                elif value.startswith("<r>"):
+                elif value.startswith("<r>") or "_x" in value:
                     write_text(ws, r, c0 + i, value, cells[i])
                 else:
                     write_string(r, c0 + i, value, cells[i])

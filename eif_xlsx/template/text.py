@@ -1,13 +1,18 @@
-"""Partner text into a cell through xlsxwriter, kept exactly as typed where xlsxwriter allows it.
+"""Partner text into a cell through xlsxwriter, kept exactly as typed.
 
-xlsxwriter's write_string writes text shaped like its own rich-text XML ('<r>…</r>') raw, so that it vanishes or
-turns into other content. Such text is written as two plain rich-text runs ('<' and the rest) instead. Runs are
-escaped twice by xlsxwriter, so this is done only for text without control characters or '_xHHHH_' patterns;
-those (and overlapping '_xHHHH_' patterns in any text, of which xlsxwriter escapes only the first) are not kept
-exactly: see the strict xfail in tests/test_properties.py.
+Two kinds of text come out of xlsxwriter's write_string altered:
 
-inline_text renders a text cell as xlsxwriter's constant-memory mode writes it, for rows written by hand
-(summary._Book.row), without either flaw.
+- text shaped like its own rich-text XML ('<r>…</r>') is written raw, so that it vanishes or turns into other
+  content;
+- of two '_xHHHH_' patterns sharing an underscore ('_x0041_x0042_'), only the first has its underscore escaped, so
+  that a spreadsheet program reads the second as the character it names ('_x0041B').
+
+Such text is written as plain rich-text runs of one format instead, cut so that no run holds a whole '_xHHHH_'
+pattern (inside each pattern, before its closing underscore) and no run starts '<r>'. A reader undoes the escapes of
+each run apart, so nothing is left to escape or undo, and the runs read back as the text. xlsxwriter escapes a
+run's control characters as '_xHHHH_' and then the cell's runs together once more, which escapes those escapes; so
+text with control characters is left to write_string: kept exactly unless it also holds overlapping '_xHHHH_'
+patterns or is shaped like rich-text XML (strict xfail in tests/test_report_rendering.py).
 """
 
 from __future__ import annotations
@@ -18,13 +23,10 @@ from xlsxwriter.format import Format
 from xlsxwriter.worksheet import Worksheet
 
 MAX_TEXT = 32767  # UTF-16 units in one cell
-_CONTROLS = r"[\x00-\x08\x0b-\x1f\ufffe\uffff]"  # characters XML cannot carry: written as '_xHHHH_'
-_DOUBLE_ESCAPED = re.compile(_CONTROLS + r"|_x[0-9a-fA-F]{4}_")  # what runs would spoil
-_CONTROL = re.compile(_CONTROLS)
-_ESCAPED_ESCAPE = re.compile(r"_(?=x[0-9a-fA-F]{4}_)")  # an underscore that starts an escape is itself escaped
-_PLAIN_TEXT = re.compile(r"[&<>]|" + _CONTROLS + r"|_x|^\s|\s$")  # none of these: the text goes in as it is
-_XML = re.compile(r"[&<>]")
-_EDGE_SPACE = re.compile(r"^\s|\s$")
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\ufffe\uffff]")  # characters XML cannot carry: written as '_xHHHH_'
+_ESCAPE = re.compile(r"_(?=x[0-9a-fA-F]{4}_)")  # where each '_xHHHH_' pattern starts, overlapping ones too
+_OVERLAPPING = re.compile(r"_x[0-9a-fA-F]{4}_x[0-9a-fA-F]{4}_")  # two patterns sharing an underscore
+_ESCAPE_CUT = 6  # a run ends inside each pattern, before its closing underscore
 
 
 def cut(text: str) -> str:
@@ -34,26 +36,21 @@ def cut(text: str) -> str:
     return text
 
 
+def runs(text: str) -> list[str] | None:
+    """The runs the text is written as, or None where write_string keeps it as it is (or cannot be helped: text
+    with control characters)."""
+    rich = text.startswith("<r>") and text.endswith("</r>")
+    if not (rich or ("_x" in text and _OVERLAPPING.search(text))) or _CONTROL.search(text):
+        return None
+    cuts = sorted({m.start() + _ESCAPE_CUT for m in _ESCAPE.finditer(text)} | ({1} if rich else set()))
+    bounds = [0, *cuts, len(text)]
+    return [text[a:b] for a, b in zip(bounds, bounds[1:], strict=False)]
+
+
 def write_text(ws: Worksheet, r: int, c: int, text: str, fmt: Format) -> None:
-    if text.startswith("<r>") and text.endswith("</r>") and not _DOUBLE_ESCAPED.search(text):
-        text = cut(text)
-        ws.write_rich_string(r, c, fmt, text[:1], fmt, text[1:], fmt)
+    """The text into the cell, as write_string writes it, but kept exactly (see above)."""
+    parts = runs(cut(text)) if text.startswith("<r>") or "_x" in text else None
+    if parts:
+        ws.write_rich_string(r, c, *[x for run in parts for x in (fmt, run)], fmt)
     else:
         ws.write_string(r, c, text, fmt)
-
-
-def inline_text(text: str) -> str:
-    """A text cell as xlsxwriter writes it in constant-memory mode (an inline string), from just after its
-    reference and style (`<c r="A1" s="3"`): the same for the same text in any cell. Always as text: every
-    '_xHHHH_' is escaped, overlapping ones too, and text that looks like rich-text XML is escaped like any other."""
-    if len(text) <= MAX_TEXT // 2 and not _PLAIN_TEXT.search(text):
-        return f' t="inlineStr"><is><t>{text}</t></is></c>'
-    text = cut(text)
-    if "_x" in text:
-        text = _ESCAPED_ESCAPE.sub("_x005F_", text)
-    if _CONTROL.search(text):
-        text = _CONTROL.sub(lambda m: f"_x{ord(m.group()):04X}_", text)
-    space = ' xml:space="preserve"' if _EDGE_SPACE.search(text) else ""
-    if _XML.search(text):
-        text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-    return f' t="inlineStr"><is><t{space}>{text}</t></is></c>'

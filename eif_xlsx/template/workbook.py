@@ -266,7 +266,7 @@ class _Builder:
         for label, value in info:
             if value:
                 ws.write_string(r, COVER_LABEL_COL, label, f["label"])
-                ws.write_string(r, COVER_VALUE_COL, value, f["text"])
+                write_text(ws, r, COVER_VALUE_COL, value, f["text"])
                 r += 1
         r = max(r + 1, mk["how_to"])
         ws.merge_range(r, COVER_LABEL_COL, r, COVER_VALUE_COL, "How to fill it in", f["section"])
@@ -304,7 +304,7 @@ class _Builder:
         for extra in self.spec.notes_for_partner:
             steps.append(extra)
         for text in steps:
-            ws.write_string(r, COVER_VALUE_COL, text, f["text"])
+            write_text(ws, r, COVER_VALUE_COL, text, f["text"])
             ws.set_row(r, row_height([(text, 90)]))
             r += 1
         r += 1
@@ -393,7 +393,7 @@ class _Builder:
             ws.set_column(OV_RATING[c], OV_RATING[c], 20)
         ws.write_string(mk["title"], 0, sheet.title, f["title"])
         who = ", ".join(x for x in (self.partner.get("name"), self.partner.get("organisation"), self.spec.area) if x)
-        ws.write_string(mk["partner"], 0, who or "Workshop copy", f["subtitle"])
+        write_text(ws, mk["partner"], 0, who or "Workshop copy", f["subtitle"])
         ws.write_string(
             mk["intro"],
             0,
