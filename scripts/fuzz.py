@@ -7,7 +7,9 @@ Seeds come from tests/realworld.py (returns typed with openpyxl and saved by Lib
 Gnumeric, by openpyxl and by the project's own writer, some wrapped in .eml/.msg), each with the answers typed into
 it. Mutant i of seed S is made from `random.Random(f"{S}:{i}")` alone, so any one can be made again on its own.
 Mutants are mutated at byte, zip-entry, XML-part, cell-value and metadata level, and some are wrapped in a saved
-e-mail (.eml, or an Outlook .msg, sometimes one inside another) under an odd attachment name.
+e-mail (.eml, or an Outlook .msg, sometimes one inside another) under an odd attachment name, or in an e-mail
+whose MIME structure is hostile (deep nesting, long forwarding chains, tens of thousands of parts, an unclosed
+boundary, a header bomb).
 
 Mutants go in batches, each with a few good returns whose answers are known, through `eif-xlsx validate --json`
 and `eif-xlsx import` as subprocesses (a fresh TMPDIR each, a memory limit, a time limit). Counted:
@@ -26,6 +28,7 @@ reproduction goes to failures.txt there.
 from __future__ import annotations
 
 import argparse
+import base64
 import datetime as dt
 import email.policy
 import io
@@ -693,7 +696,9 @@ def wrap(rng, data: bytes, ext: str, name: str) -> tuple[bytes, str, str]:
         files.append((att, data))  # the same name twice
     if rng.random() < 0.1:
         files += [(f"part{i}.xlsx", data[: rng.randrange(1, len(data) + 1)]) for i in range(rng.choice((3, 30)))]
-    kind = rng.choice(("eml", "eml", "msg", "msg-in-msg", "eml-in-eml", "msg-in-eml"))
+    kind = rng.choice(("eml", "eml", "msg", "msg-in-msg", "eml-in-eml", "msg-in-eml", "mime", "mime"))
+    if kind == "mime":
+        return _mime_bomb(files, rng)
     if kind == "eml":
         return _eml(files, rng), ".eml", "wrap-eml"
     if kind == "msg":
@@ -703,6 +708,43 @@ def wrap(rng, data: bytes, ext: str, name: str) -> tuple[bytes, str, str]:
     if kind.endswith("in-msg"):
         return build_msg("outer@example.org", [(inner_name, inner)]), ".msg", f"wrap-{kind}"
     return _eml([(inner_name, inner)], rng, nested=kind == "eml-in-eml"), ".eml", f"wrap-{kind}"
+
+
+def _mime_bomb(files, rng) -> tuple[bytes, str, str]:
+    """The files in an e-mail whose MIME structure is hostile: multiparts nested deeper than any parser's stack,
+    a chain of forwarded messages, tens of thousands of empty parts, a boundary never closed, a header of 200,000
+    encoded words. Written by hand: the email package would not write most of them."""
+    kind = rng.choice(("deep", "forwarded", "parts", "unclosed", "header"))
+    leaves = "".join(
+        f"--B\r\nContent-Type: application/octet-stream\r\nContent-Transfer-Encoding: base64\r\n"
+        f'Content-Disposition: attachment; filename="{re.sub(r"[^A-Za-z0-9 ._-]", "_", name) or "x.xlsx"}"\r\n\r\n'
+        + base64.encodebytes(data).decode("ascii").replace("\n", "\r\n")
+        + "\r\n"
+        for name, data in files
+    )
+    body, headers = leaves + "--B--\r\n", "From: Partner <partner@example.org>\r\nMIME-Version: 1.0\r\n"
+    if kind == "deep" or kind == "forwarded":
+        depth = rng.choice((8, 60, 3000)) if kind == "deep" else rng.choice((3, 6, 12))
+        body = f'Content-Type: multipart/mixed; boundary="B"\r\n\r\n{body}'
+        if kind == "deep":  # the outermost first
+            opened = (f'Content-Type: multipart/mixed; boundary="N{i}"\r\n\r\n--N{i}\r\n' for i in range(depth))
+            closed = (f"\r\n--N{i}--\r\n" for i in reversed(range(depth)))
+            body = "".join(opened) + body + "".join(closed)
+        else:
+            body = f"Content-Type: message/rfc822\r\n\r\n{headers}" * depth + body
+        return (headers + body).encode("ascii"), ".eml", f"wrap-mime-{kind}-{depth}"
+    if kind == "parts":
+        empty = "--B\r\nContent-Type: text/plain\r\n\r\nx\r\n" * rng.choice((1000, 30000))
+        body = empty + body
+    elif kind == "unclosed":
+        body = body[: -len("--B--\r\n")]
+    else:
+        headers += "Subject: " + "=?utf-8?q?a?= " * 200000 + "\r\n"
+    return (
+        (headers + 'Content-Type: multipart/mixed; boundary="B"\r\n\r\n' + body).encode("ascii"),
+        ".eml",
+        f"wrap-mime-{kind}",
+    )
 
 
 def _eml(files, rng, nested: bool = False) -> bytes:

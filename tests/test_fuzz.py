@@ -8,6 +8,7 @@ import`. It must end with no crash, hang, unreported file, lost good return or l
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 import re
@@ -196,6 +197,93 @@ def test_ansi_and_nested_outlook_messages(tmp_path, good):
         "nested.msg › attached.msg › deeper.xlsx": "carol@example.org",
         "outer.eml › attached message.eml › fwd.xlsx": "gus@example.org",
     }
+    assert list(tmp.iterdir()) == []
+
+
+def _mime(content_type: str, *parts: str, headers: str = "") -> str:
+    """A MIME entity of these parts, written by hand as mail programs write them (CRLF line ends)."""
+    boundary = f"b{len(content_type)}{sum(map(len, parts))}"
+    body = "".join(f"--{boundary}\r\n{p}\r\n" for p in parts)
+    return f'{headers}Content-Type: {content_type}; boundary="{boundary}"\r\n\r\n{body}--{boundary}--\r\n'
+
+
+def _attachment(name: str, data: bytes, disposition: str = "attachment") -> str:
+    encoded = base64.encodebytes(data).decode("ascii").replace("\n", "\r\n")
+    return (
+        f'Content-Type: application/vnd.openxmlformats-officedocument.spreadsheetml.sheet; name="{name}"\r\n'
+        f'Content-Disposition: {disposition}; filename="{name}"\r\nContent-Transfer-Encoding: base64\r\n\r\n' + encoded
+    )
+
+
+def test_workbooks_nested_in_multiparts_are_found(tmp_path, good):
+    """Mail programs nest attachments: Apple Mail puts a workbook inside multipart/alternative > multipart/mixed
+    (inline), web mail inside multipart/related; a message may also be the workbook alone. Every one is read."""
+    box, tmp = tmp_path / "box", tmp_path / "tmp"
+    box.mkdir()
+    tmp.mkdir()
+    head = "From: Ann <ann@example.org>\r\nMIME-Version: 1.0\r\n"
+    html = "Content-Type: text/html; charset=us-ascii\r\n\r\n<p>Here it is.</p>"
+    text = "Content-Type: text/plain; charset=us-ascii\r\n\r\nHere it is."
+    apple = _mime(
+        "multipart/alternative", text, _mime("multipart/mixed", html, _attachment("apple.xlsx", good, "inline"), html)
+    )
+    (box / "apple.eml").write_text(head + apple, encoding="ascii", newline="")
+    related = _mime("multipart/mixed", _mime("multipart/related", html, _attachment("related.xlsx", good)))
+    (box / "related.eml").write_text(head + related, encoding="ascii", newline="")
+    (box / "alone.eml").write_text(head + _attachment("alone.xlsx", good), encoding="ascii", newline="")
+    deep = _attachment("deep.xlsx", good)
+    for _ in range(40):
+        deep = _mime("multipart/mixed", text, deep)
+    (box / "deep.eml").write_text(head + deep, encoding="ascii", newline="")
+    reports = _reports(cli("validate", "--json", str(box), tmp=tmp, cwd=tmp_path))
+    assert {n: r["status"] != "rejected" for n, r in reports.items()} == {
+        "apple.eml › apple.xlsx": True,
+        "related.eml › related.xlsx": True,
+        "alone.eml › alone.xlsx": True,
+        "deep.eml › deep.xlsx": True,
+    }
+    assert list(tmp.iterdir()) == []
+
+
+def test_messages_attached_too_deep_are_reported(tmp_path, good):
+    """Messages attached inside one another more than MAX_DEPTH deep are not opened, and the e-mail says so (a
+    workbook above them is still read); multiparts nested past what the e-mail parser can follow are named as
+    such, not as damage."""
+    box, tmp = tmp_path / "box", tmp_path / "tmp"
+    box.mkdir()
+    tmp.mkdir()
+    inner = EmailMessage(policy=SMTP)
+    inner["From"] = "deep@example.org"
+    inner.set_content("fw")
+    inner.add_attachment(good, maintype="application", subtype="octet-stream", filename="lost.xlsx")
+    for depth in range(intake.MAX_DEPTH + 1):
+        outer = EmailMessage(policy=SMTP)
+        outer["From"] = "ann@example.org"
+        outer.set_content("see attached")
+        if depth == intake.MAX_DEPTH:
+            outer.add_attachment(good, maintype="application", subtype="octet-stream", filename="top.xlsx")
+        outer.add_attachment(inner)
+        inner = outer
+    (box / "chain.eml").write_bytes(inner.as_bytes())
+    nested: dict | list = [("lost.xlsx", good)]
+    for _ in range(intake.MAX_DEPTH + 1):
+        nested = [("forwarded.msg", {"sender": "bob@example.org", "attachments": nested})]
+    (box / "chain.msg").write_bytes(build_msg("bob@example.org", nested))
+    text = "Content-Type: text/plain\r\n\r\nx"
+    body = _attachment("bottom.xlsx", good)
+    opened = "".join(
+        f'Content-Type: multipart/mixed; boundary="n{i}"\r\n\r\n--n{i}\r\n{text}\r\n--n{i}\r\n' for i in range(3000)
+    )
+    closed = "".join(f"\r\n--n{i}--\r\n" for i in reversed(range(3000)))
+    (box / "bomb.eml").write_text("From: c@example.org\r\n" + opened + body + closed, encoding="ascii", newline="")
+    reports = _reports(cli("validate", "--json", str(box), tmp=tmp, cwd=tmp_path))
+    assert reports["chain.eml › top.xlsx"]["status"] != "rejected"
+    assert not [n for n in reports if "lost.xlsx" in n]
+    for name in ("chain.eml", "chain.msg"):
+        (f,) = reports[name]["findings"]
+        assert f["code"] == "not-a-workbook" and "attached more than 4 e-mails deep were not opened" in f["message"]
+    assert "no workbook was found above them" in reports["chain.msg"]["findings"][0]["message"]
+    assert "nested too deeply" in reports["bomb.eml"]["findings"][0]["message"]
     assert list(tmp.iterdir()) == []
 
 

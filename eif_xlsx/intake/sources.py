@@ -52,6 +52,7 @@ class _Mail:
     found: list[tuple[str, bytes]] = field(default_factory=list)
     problem: str = ""  # the e-mail could not be read at all
     skipped: int = 0  # workbooks over MAX_ATTACHMENTS
+    too_deep: int = 0  # attached messages not opened: more than MAX_DEPTH inside one another
 
 
 @dataclass(frozen=True)
@@ -95,32 +96,27 @@ def open_email(source: Source, folder: Path) -> Opened:
     path, shown = Path(source.path), source.name
     mail = _open(path)
     problem = None
-    if mail.problem or not mail.found or mail.skipped:
+    if mail.problem or not mail.found or mail.skipped or mail.too_deep:
         ret = Return(source.path, shown, sender=mail.sender)
         if mail.problem:
             ret.findings.append(finding("not-a-workbook", shown, detail=mail.problem))
-        elif mail.skipped:
-            ret.findings.append(
-                finding(
-                    "too-large",
-                    shown,
-                    detail=(
-                        f"the e-mail holds {mail.skipped} workbook attachment(s) beyond the first {MAX_ATTACHMENTS}, "
-                        "which were not read; please send them in separate e-mails"
-                    ),
-                )
+        if mail.too_deep and not mail.problem:
+            above = "" if mail.found else " and no workbook was found above them"
+            detail = (
+                f"{mail.too_deep} message(s) attached more than {MAX_DEPTH} e-mails deep were not opened{above}; "
+                "please send the workbook itself"
             )
-        else:
-            ret.findings.append(
-                finding(
-                    "not-a-workbook",
-                    shown,
-                    detail=(
-                        f"the email{' from ' + mail.sender if mail.sender else ''} has no .xlsx, .xlsm or .ods "
-                        "attachment"
-                    ),
-                )
+            ret.findings.append(finding("not-a-workbook", shown, detail=detail))
+        if mail.skipped:
+            detail = (
+                f"the e-mail holds {mail.skipped} workbook attachment(s) beyond the first {MAX_ATTACHMENTS}, which "
+                "were not read; please send them in separate e-mails"
             )
+            ret.findings.append(finding("too-large", shown, detail=detail))
+        if not (mail.problem or mail.found or mail.too_deep or mail.skipped):
+            sender = f" from {mail.sender}" if mail.sender else ""
+            detail = f"the email{sender} has no .xlsx, .xlsm or .ods attachment"
+            ret.findings.append(finding("not-a-workbook", shown, detail=detail))
         problem = Report(shown, source.path, ret, findings=list(ret.findings))
     found = []
     if mail.found:
@@ -218,6 +214,8 @@ def _walk(
             mail.problem = (
                 "the saved Outlook message is damaged and cannot be read"
                 if is_msg
+                else "the saved e-mail's parts are nested too deeply to be read"
+                if isinstance(exc, RecursionError)
                 else "the saved e-mail is damaged and cannot be read"
             )
         return
@@ -226,6 +224,8 @@ def _walk(
             mail.sender = mail.sender or payload
         elif kind == "message" and depth < MAX_DEPTH:
             _walk(payload, payload.startswith(b"\xd0\xcf\x11\xe0"), mail, (*prefix, name), taken, depth + 1, label)
+        elif kind in ("message", "too-deep"):
+            mail.too_deep += 1
         elif kind == "file":
             if len(mail.found) >= MAX_ATTACHMENTS:
                 mail.skipped += 1
@@ -233,15 +233,25 @@ def _walk(
             mail.found.append((" › ".join((*prefix, _unique(name, taken))), payload))
 
 
-# What a message holds, as (kind, name, payload): ("sender", "", address), ("message"/"file", name, bytes).
+# What a message holds, as (kind, name, payload): ("sender", "", address), ("message"/"file", name, bytes),
+# ("too-deep", name, None) for a message attached deeper than MAX_DEPTH, not opened.
 _Item: TypeAlias = tuple[str, str, Any]
 
 
 def _eml_items(data: bytes) -> Iterator[_Item]:
+    """Every attachment of the message, wherever its multiparts put it: mail programs nest them (Apple Mail sends
+    a workbook inside multipart/alternative > multipart/mixed, web mail inside multipart/related), so the whole
+    tree is walked, in the message's order. An attached message is one item (read by _walk in its turn)."""
     msg = email.message_from_bytes(data, policy=email.policy.default)
     yield "sender", "", _address(msg.get("From", ""))
-    for part in msg.iter_attachments():
+    parts = [msg]
+    while parts:
+        part = parts.pop()
         try:
+            if part.get_content_maintype() == "multipart":
+                children = part.get_payload()
+                parts.extend(reversed(children if isinstance(children, list) else []))
+                continue
             item = _eml_part(part)
         except (KeyboardInterrupt, SystemExit, MemoryError):
             raise
@@ -294,6 +304,7 @@ def _msg_attachment(att, depth: int) -> Iterator[_Item]:
     name = display_name(raw_name.replace("\x00", ""))
     if att.type == AttachmentType.MSG:
         if depth >= MAX_DEPTH:
+            yield "too-deep", name, None
             return
         name = display_name(raw_name.replace("\x00", ""), "attached message.msg")
         for inner in getattr(att.data, "attachments", ()):
