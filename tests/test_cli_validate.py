@@ -172,3 +172,15 @@ def test_unknown_ids_are_usage_errors_before_any_file_is_read(tmp_path):
         assert known in res.output, (case, res.output)
         assert "Traceback" not in res.output and ".xlsx" not in res.output and "REJECTED" not in res.output, case
         assert not out.exists(), case
+
+
+def test_python_dash_m_runs_the_command(tmp_path):
+    """`python -m eif_xlsx` is the installed command: the same report, and usage errors exit 2 as there."""
+    returns = Path(__file__).resolve().parent.parent / "samples" / "returns"
+    done = subprocess.run(
+        [sys.executable, "-m", "eif_xlsx", "validate", "--json", str(returns)], capture_output=True, text=True
+    )
+    assert done.returncode in (0, 1), done.stderr
+    assert json.loads(done.stdout) == json.loads(CliRunner().invoke(main, ["validate", "--json", str(returns)]).stdout)
+    wrong = subprocess.run([sys.executable, "-m", "eif_xlsx", "validate"], capture_output=True, text=True)
+    assert wrong.returncode == 2 and "Usage: python -m eif_xlsx validate" in wrong.stderr

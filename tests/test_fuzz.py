@@ -245,6 +245,25 @@ def test_workbooks_nested_in_multiparts_are_found(tmp_path, good):
     assert list(tmp.iterdir()) == []
 
 
+def test_outlook_rich_text_wrapping_is_named(tmp_path, good):
+    """Outlook sending in its rich-text format wraps the attachments in winmail.dat (application/ms-tnef), which is
+    not opened: the e-mail is reported as such, with what to do, not only as holding no workbook."""
+    box, tmp = tmp_path / "box", tmp_path / "tmp"
+    box.mkdir()
+    tmp.mkdir()
+    msg = EmailMessage(policy=SMTP)
+    msg["From"] = "Ann <ann@example.org>"
+    msg.set_content("attached")
+    msg.add_attachment(
+        b"\x78\x9f\x3e\x22" + good[:200], maintype="application", subtype="ms-tnef", filename="winmail.dat"
+    )
+    (box / "rtf.eml").write_bytes(msg.as_bytes())
+    reports = _reports(cli("validate", "--json", str(box), tmp=tmp, cwd=tmp_path))
+    (f,) = reports["rtf.eml"]["findings"]
+    assert f["code"] == "not-a-workbook" and "winmail.dat (Outlook's rich-text format)" in f["message"]
+    assert list(tmp.iterdir()) == []
+
+
 def test_messages_attached_too_deep_are_reported(tmp_path, good):
     """Messages attached inside one another more than MAX_DEPTH deep are not opened, and the e-mail says so (a
     workbook above them is still read); multiparts nested past what the e-mail parser can follow are named as

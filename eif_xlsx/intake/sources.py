@@ -53,6 +53,7 @@ class _Mail:
     problem: str = ""  # the e-mail could not be read at all
     skipped: int = 0  # workbooks over MAX_ATTACHMENTS
     too_deep: int = 0  # attached messages not opened: more than MAX_DEPTH inside one another
+    wrapped: bool = False  # an Outlook rich-text wrapping (winmail.dat) was attached, which is not opened
 
 
 @dataclass(frozen=True)
@@ -116,6 +117,12 @@ def open_email(source: Source, folder: Path) -> Opened:
         if not (mail.problem or mail.found or mail.too_deep or mail.skipped):
             sender = f" from {mail.sender}" if mail.sender else ""
             detail = f"the email{sender} has no .xlsx, .xlsm or .ods attachment"
+            if mail.wrapped:
+                detail += (
+                    ": its attachments are wrapped in winmail.dat (Outlook's rich-text format), which eif-xlsx does "
+                    "not open; please save the workbook out of the e-mail in Outlook, or ask for it to be sent "
+                    "again as HTML or plain text"
+                )
             ret.findings.append(finding("not-a-workbook", shown, detail=detail))
         problem = Report(shown, source.path, ret, findings=list(ret.findings))
     found = []
@@ -226,6 +233,8 @@ def _walk(
             _walk(payload, payload.startswith(b"\xd0\xcf\x11\xe0"), mail, (*prefix, name), taken, depth + 1, label)
         elif kind in ("message", "too-deep"):
             mail.too_deep += 1
+        elif kind == "winmail":
+            mail.wrapped = True
         elif kind == "file":
             if len(mail.found) >= MAX_ATTACHMENTS:
                 mail.skipped += 1
@@ -234,7 +243,8 @@ def _walk(
 
 
 # What a message holds, as (kind, name, payload): ("sender", "", address), ("message"/"file", name, bytes),
-# ("too-deep", name, None) for a message attached deeper than MAX_DEPTH, not opened.
+# ("too-deep", name, None) for a message attached deeper than MAX_DEPTH, not opened; ("winmail", name, None) for
+# Outlook's rich-text wrapping of the attachments (winmail.dat, application/ms-tnef), not opened.
 _Item: TypeAlias = tuple[str, str, Any]
 
 
@@ -273,6 +283,8 @@ def _eml_part(part) -> _Item | None:
             inner.as_bytes(policy=email.policy.default.clone(max_line_length=None)),
         )
     name = display_name(raw_name)
+    if part.get_content_type() == "application/ms-tnef" or name.lower() == "winmail.dat":
+        return "winmail", name, None
     if not (_is_workbook(name) or _is_email(name)):
         return None
     return ("message" if _is_email(name) else "file"), name, part.get_payload(decode=True) or b""
