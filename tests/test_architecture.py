@@ -27,6 +27,7 @@ RANK = {
     "demo": 6,
     "cli": 7,
     "eif_xlsx": 8,
+    "__main__": 9,
 }
 
 
@@ -63,7 +64,7 @@ def _part(module: str) -> str:
     parts = module.split(".")
     if len(parts) == 1:
         return "eif_xlsx"
-    if parts[1] in STAGES or parts[1] in ("api", "demo", "cli"):
+    if parts[1] in STAGES or parts[1] in ("api", "demo", "cli", "__main__"):
         return parts[1]
     return "base"
 
