@@ -118,3 +118,22 @@ def choice(value: object, choices: tuple[str, ...]) -> str | None:
         if c.lower() == text:
             return c
     return None
+
+
+_MONTHS = {
+    m: i
+    for i, m in enumerate(("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"), start=1)
+}
+
+
+def period_key(period: str) -> tuple:
+    """Reporting periods in time order whatever their spelling ('2026 Q1', 'Q2 2026', 'March 2026', '2025/26');
+    anything without a year sorts after, alphabetically. Every key has the same shape, so any mix sorts."""
+    text = period.strip().lower()
+    year = re.search(r"(?<!\d)(\d{4})(?!\d)", text)
+    if not year:
+        return (1, 0, 0, text)
+    quarter = re.search(r"\bq([1-4])\b", text)
+    month = next((n for name, n in _MONTHS.items() if re.search(rf"\b{name}", text)), 0)
+    sub = int(quarter.group(1)) * 3 if quarter else month
+    return (0, int(year.group(1)), sub, text)

@@ -447,3 +447,61 @@ def test_movement_compares_the_partners_who_assessed_both():
     assert "baseline median 1.50" in section and "12 months median 2.00" in section and ">n=2</text>" in section
     empty = re.search(r"<tr><td>1\.1 .*?</tr>", section).group(0)
     assert re.findall(r'<td class="num">([^<]*)</td>', empty) == ["0", "–", "–", "0", "0", "0", "0", "0"]
+
+
+def test_indicator_tracker_is_a_row_per_indicator():
+    """Each indicator's latest period with a value beside the period before (periods in time order whatever their
+    spelling); partners who agree give the value, those who differ their range; names where there are few."""
+    from eif_xlsx.domain.catalog import Catalog
+
+    catalog = Catalog.default()
+    iset = catalog.indicator_set("staffordshire-best-start")
+    data = board.BoardData(catalog.matrix("maternity-early-years"), iset)
+    a, b, c = [ind.id for _, _, ind in iset.indicators()][:3]
+    row = board.IndicatorRow
+    data.indicator_values = [
+        row(a, "2026 Q1", 12.5, "Green", "Ann"),
+        row(a, "2026 Q1", 12.5, "Green", "Bob"),
+        row(a, "2025 Q4", 10.0, "Red", "Ann"),
+        row(b, "Q2 2026", 3.0, "Red", "Ann"),
+        row(b, "2026 Q1", 7.0, "Amber", "Bob"),
+        row(b, "2026 Q1", 9.0, "Green", "Cy"),
+        row(c, "2026", "yes", "", "Ann"),
+        row(c, "2026", "no", "Red", "Bob"),
+        row(c, "2026 Q2", None, "", "Dee"),
+    ] + [row(c, "2025", float(n), "", f"P{n}") for n in range(5)]
+    section = board.render_html(data).split("<h2>Commissioning indicators</h2>")[1].split("</section>")[0]
+    cells = [re.findall(r"<td[^>]*>([^<]*)</td>", r) for r in re.findall(r"<tr><td class=\"nowrap\">.*?</tr>", section)]
+    assert [cell[:1] + cell[2:] for cell in cells] == [
+        [a, "2026 Q1", "12.5", "Green", "2025 Q4: 10", "Ann, Bob"],
+        [b, "Q2 2026", "3", "Red", "2026 Q1: 7–9 (2 values)", "Ann"],
+        [c, "2026", "no / yes", "Red", "2025: 0–4 (5 values)", "Ann, Bob"],
+    ]
+    assert "from 9 partner(s); RAG as reported: 3 Red, 1 Amber, 3 Green" in section
+
+
+@pytest.mark.slow
+def test_report_stays_short_with_many_partners(demo, tmp_path):
+    """60 partners, each giving every indicator value of the demo's: the indicator tracker stays a row per
+    indicator, and the whole report within 2 pages per 10 partners plus the fixed sections."""
+    need_chromium()
+    need_poppler()
+    summary = _summary(demo)
+    first = summary["levels"][0]["partner_id"]
+    own = [i for i in summary["levels"] if i["partner_id"] == first]
+    values = summary["indicators"]
+    assert values
+    who = [{"partner_id": f"X-{n:02}", "partner": f"Partner Number{n:02}"} for n in range(1, 61)]
+    summary["levels"] = [{**i, **w, "organisation": "Org"} for w in who for i in own]
+    summary["indicators"] = [
+        {**v, **w, "value": float(n) if isinstance(v["value"], int | float) else v["value"]}
+        for n, w in enumerate(who, start=1)
+        for v in values
+    ]
+    data = board.collect(summary, *_definitions(summary))
+    board.write_report(data, tmp_path)
+    html = (tmp_path / "report.html").read_text(encoding="utf-8")
+    section = html.split("<h2>Commissioning indicators</h2>")[1]
+    assert section.count('<tr><td class="nowrap">') == len({v["indicator_id"] for v in values})
+    assert "1–60 (60 values)" in section and "60 partners" in section
+    assert _page_count(tmp_path / "report.pdf") <= 2 * 6 + FIXED_PAGES

@@ -21,7 +21,6 @@ itself; both give the same report.html, byte for byte.
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 import os
 import re
@@ -38,6 +37,7 @@ from typing import NamedTuple
 from eif_xlsx.domain.model import NOT_ASSESSED, NOT_YET_BASIC, IndicatorSet, Matrix
 from eif_xlsx.domain.scoring import median
 from eif_xlsx.errors import DefinitionError, UsageError
+from eif_xlsx.normalise import period_key
 from eif_xlsx.report import svg
 from eif_xlsx.report.consolidate import Consolidation
 from eif_xlsx.report.flat import summary_data
@@ -671,6 +671,8 @@ def _quote(f: Mapping[str, str]) -> str:
 
 
 def _indicators(data: BoardData) -> Iterator[str]:
+    """The indicator tracker: a row per indicator, its latest period with a value beside the period before (what
+    partners gave, their range where they differ), whatever the number of partners; tracker.xlsx lists each value."""
     iset = data.indicator_set
     values = data.indicator_values
     if not values and iset is None:
@@ -685,41 +687,61 @@ def _indicators(data: BoardData) -> Iterator[str]:
         for i, (cp, _it, ind) in enumerate(iset.indicators()):
             order[ind.id] = i
             texts[ind.id] = (cp.title, ind.text)
-    rows = sorted(
-        values,
-        key=lambda v: (
-            order.get(v.indicator_id, len(order)),
-            v.indicator_id,
-            _period_key(v.period),
-            v.partner.lower(),
-        ),
-    )
-    counts = Counter(str(v.rag).strip().lower() for v in rows)
+    given: dict[str, dict[str, list[IndicatorRow]]] = defaultdict(lambda: defaultdict(list))
+    for v in values:
+        given[v.indicator_id][str(v.period or "")].append(v)
+    counts = Counter(str(v.rag).strip().lower() for v in values)
     summary = ", ".join(f"{counts[k]} {k.title()}" for k in ("red", "amber", "green") if counts[k])
-    with_values = len({v.indicator_id for v in values})
     total = f" of the {len(order)} in {escape(iset.title)}" if iset is not None else ""
+    partners = len({v.partner for v in values})
     yield (
-        head + f'<p class="muted">{with_values} indicator(s) with values{total}; RAG as reported: '
-        f"{summary or 'none given'}. The full tracker is tracker.xlsx.</p>"
+        head + f'<p class="muted">{len(given)} indicator(s) with values{total}, from {partners} partner(s); RAG as '
+        f"reported: {summary or 'none given'}. Each indicator's latest period with a value, and the period before; "
+        "where partners gave different values, their range. tracker.xlsx lists every value (Values sheet) and "
+        "every conflict (Conflicts sheet).</p>"
         '<table class="plain"><thead><tr><th>Indicator</th><th>Description</th><th>Period</th>'
-        '<th class="num">Value</th><th>RAG</th><th>Reported by</th></tr></thead><tbody>'
+        '<th class="num">Value</th><th>RAG</th><th>Period before</th><th>Reported by</th></tr></thead><tbody>'
     )
     purpose = None
-    for v in rows:
-        cp_title, text = texts.get(v.indicator_id, ("", ""))
+    for indicator_id in sorted(given, key=lambda i: (order.get(i, len(order)), i)):
+        by_period = given[indicator_id]
+        periods = sorted(by_period, key=period_key)
+        filled = [p for p in periods if any(v.value not in (None, "") for v in by_period[p])] or periods
+        latest, before = filled[-1], (filled[-2] if len(filled) > 1 else None)
+        rows = by_period[latest]
+        cp_title, text = texts.get(indicator_id, ("", ""))
         if cp_title != purpose:
             purpose = cp_title
             if cp_title:
-                yield f'<tr><td class="dim" colspan="6">{escape(cp_title)}</td></tr>'
-        rag = str(v.rag or "")
-        fill = RAG_FILLS.get(rag.strip().lower(), "")
+                yield f'<tr><td class="dim" colspan="7">{escape(cp_title)}</td></tr>'
+        rags = Counter(str(v.rag or "").strip() for v in rows if str(v.rag or "").strip())
+        if len(rags) == 1:
+            (rag,) = rags
+            fill = RAG_FILLS.get(rag.lower(), "")
+        else:
+            rag, fill = ", ".join(f"{n} {k}" for k, n in sorted(rags.items(), key=lambda kn: (-kn[1], kn[0]))), ""
         style = f' style="background:{fill}"' if fill else ""
+        earlier = f"{before}: {_agreed(by_period[before])}" if before is not None else ""
+        who = sorted({v.partner for v in rows})
         yield (
-            f'<tr><td class="nowrap">{escape(v.indicator_id)}</td><td>{escape(text)}</td>'
-            f'<td class="nowrap">{escape(str(v.period))}</td><td class="num">{escape(_value(v))}</td>'
-            f'<td class="rag"{style}>{escape(rag) or "–"}</td><td>{escape(v.partner)}</td></tr>'
+            f'<tr><td class="nowrap">{escape(indicator_id)}</td><td>{escape(text)}</td>'
+            f'<td class="nowrap">{escape(latest) or "–"}</td><td class="num">{escape(_agreed(rows))}</td>'
+            f'<td class="rag"{style}>{escape(rag) or "–"}</td><td>{escape(earlier) or "–"}</td>'
+            f"<td>{escape(', '.join(who) if len(who) <= 3 else f'{len(who)} partners')}</td></tr>"
         )
     yield "</tbody></table></section>"
+
+
+def _agreed(rows: list[IndicatorRow]) -> str:
+    """The value partners gave for one indicator and period: the one value, or the range of those they differ on."""
+    shown = sorted({_value(v) for v in rows} - {""})
+    if len(shown) <= 1:
+        return shown[0] if shown else ""
+    numbers = [v.value for v in rows if isinstance(v.value, int | float) and not isinstance(v.value, bool)]
+    if len(numbers) == len([v for v in rows if _value(v)]):
+        return f"{min(numbers):g}–{max(numbers):g} ({len(shown)} values)"
+    few = " / ".join(shown)
+    return few if len(shown) <= 3 and len(few) <= 40 else f"{len(shown)} different values"
 
 
 def _value(v: IndicatorRow) -> str:
@@ -729,14 +751,6 @@ def _value(v: IndicatorRow) -> str:
     if isinstance(value, float):
         return f"{value:g}"
     return str(value)
-
-
-def _period_key(period) -> tuple:
-    text = str(period)
-    try:
-        return (0, dt.date.fromisoformat(text).isoformat())
-    except ValueError:
-        return (1, text)
 
 
 def write_for_folder(folder: Path, catalog, *, pdf: bool = True) -> ReportResult:

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import re
 from collections import defaultdict
 from pathlib import Path
 
 from eif_xlsx.cells import a1
 from eif_xlsx.domain.model import IndicatorSet
+from eif_xlsx.normalise import period_key
 from eif_xlsx.report.summary import _Book
 from eif_xlsx.spool import SortedRows
 
@@ -30,30 +30,11 @@ TAIL = ("Latest", "Change", "Trend", "RAG", "Sparkline")
 DIRECTIONS = ["higher", "lower", "none"]  # which value is better (model.Direction); 'none': no RAG, no trend
 
 
-_MONTHS = {
-    m: i
-    for i, m in enumerate(("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"), start=1)
-}
-
-
-def _period_key(period: str) -> tuple:
-    """Reporting periods in time order whatever their spelling ('2026 Q1', 'Q2 2026', 'March 2026', '2025/26');
-    anything without a year sorts after, alphabetically. Every key has the same shape, so any mix sorts."""
-    text = period.strip().lower()
-    year = re.search(r"(?<!\d)(\d{4})(?!\d)", text)
-    if not year:
-        return (1, 0, 0, text)
-    quarter = re.search(r"\bq([1-4])\b", text)
-    month = next((n for name, n in _MONTHS.items() if re.search(rf"\b{name}", text)), 0)
-    sub = int(quarter.group(1)) * 3 if quarter else month
-    return (0, int(year.group(1)), sub, text)
-
-
 def _shared(one: dict, indicator_id: str, period: str, *more: str) -> tuple:
     """A sort key (indicator, period in time order, *more) made of one shared copy of each of its parts."""
     when = one.get((period,))
     if when is None:
-        when = one[(period,)] = _period_key(period)
+        when = one[(period,)] = period_key(period)
     return (one.setdefault(indicator_id, indicator_id), when, *(one.setdefault(x, x) for x in more))
 
 
@@ -122,7 +103,7 @@ def write_tracker(iset: IndicatorSet, values, path: Path, header: str = "") -> P
             _shared(one, v.indicator_id, v.period, v.partner),
             [v.indicator_id, v.period, v.partner, v.value, v.file, v.cell],
         )
-    periods = sorted({p for (_, p) in by_cell}, key=_period_key) or list(EMPTY_PERIODS)
+    periods = sorted({p for (_, p) in by_cell}, key=period_key) or list(EMPTY_PERIODS)
     in_conflict = {cell for cell, got in by_cell.items() if len(got) > 1}
     conflicts = (row for row in reported if (row[0], row[1]) in in_conflict)
     n_conflicts = sum(per_cell[cell] for cell in in_conflict)
