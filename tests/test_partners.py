@@ -3,6 +3,8 @@ Windows line ends and the cp1252 of Excel's plain "CSV"."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from click.testing import CliRunner
 
@@ -85,3 +87,23 @@ def test_header_without_any_separator(tmp_path):
     path.write_bytes(b"name organisation email\r\nAnn Hub ann@example.org\r\n")
     with pytest.raises(UsageError, match="no separator"):
         read_partners(path)
+
+
+@pytest.mark.parametrize(
+    ("content", "said"),
+    [
+        (b"id,name\nP1,Ann\n", "is named .xlsx but is not a spreadsheet; save it as .xlsx or .csv"),
+        (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 600, "an old Excel 97-2003 file or a password-protected"),
+        (None, "cannot be read: the workbook is damaged; open it in Excel or LibreOffice"),
+    ],
+)
+def test_a_partner_list_that_is_no_workbook_is_named_in_plain_words(tmp_path, content, said):
+    """A text file, an old .xls or a cut-off .xlsx named as a workbook: the file and what to do, never the
+    spreadsheet library's own words (calamine's 'invalid Zip archive: Could not find EOCD')."""
+    path = tmp_path / "partners.xlsx"
+    sample = Path(__file__).resolve().parent.parent / "samples" / "returns"
+    path.write_bytes(content if content is not None else next(sample.glob("*.xlsx")).read_bytes()[:3000])
+    with pytest.raises(UsageError) as caught:
+        read_partners(path)
+    assert str(caught.value).startswith(f"{path}: ") and said in str(caught.value)
+    assert "EOCD" not in str(caught.value) and "Zip" not in str(caught.value)

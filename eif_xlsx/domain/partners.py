@@ -66,11 +66,28 @@ def _rows_from(path: Path) -> list[list[str]]:
     suffix = path.suffix.lower()
     if suffix in (".xlsx", ".xlsm", ".ods"):
         try:
+            with path.open("rb") as fh:
+                head = fh.read(8)
+        except OSError as exc:
+            raise UsageError(f"{path}: cannot read the partner list: {exc.strerror or exc}") from exc
+        if head.startswith(b"\xd0\xcf\x11\xe0"):
+            raise UsageError(
+                f"{path}: the partner list is an old Excel 97-2003 file or a password-protected workbook; "
+                "save it as an unprotected .xlsx or as .csv"
+            )
+        if not head.startswith(b"PK\x03\x04"):
+            raise UsageError(
+                f"{path}: the partner list is named {suffix} but is not a spreadsheet; save it as .xlsx or .csv"
+            )
+        try:
             wb = CalamineWorkbook.from_path(str(path))
             sheet = wb.get_sheet_by_index(0)
             return [[as_text(v) for v in row] for row in sheet.to_python(skip_empty_area=False)]
-        except Exception as exc:  # calamine raises its own error types for damaged files
-            raise UsageError(f"{path}: cannot read the partner list as a spreadsheet: {exc}") from exc
+        except Exception:  # calamine's own words (e.g. 'Could not find EOCD') mean nothing to a coordinator
+            raise UsageError(
+                f"{path}: the partner list cannot be read: the workbook is damaged; open it in Excel or LibreOffice "
+                "and save it again, or save it as .csv"
+            ) from None
     if suffix not in (".csv", ".txt", ".tsv"):
         raise UsageError(f"{path}: the partner list must be a .csv or .xlsx file")
     try:
