@@ -91,6 +91,13 @@ FINDINGS: dict[str, FindingKind] = _kinds(
         "The eif-xlsx metadata is missing; the workbook was matched to '{definition}' by its visible structure.",
     ),
     (
+        "matched-by-email",
+        W,
+        "Matched by e-mail address",
+        "The workbook carries no partner id (its eif-xlsx metadata is missing); it was taken as the return of "
+        "partner {partner}, whose e-mail address {how}.",
+    ),
+    (
         "metadata-altered",
         W,
         "Metadata altered",

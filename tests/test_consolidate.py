@@ -366,3 +366,47 @@ def test_two_returns_of_one_name_in_two_folders_are_told_apart(matrix, tmp_path)
     assert sorted(reg) == ["returned", "superseded"]
     assert reg["returned"]["file"] == f"second/{name}" and reg["superseded"]["file"] == f"first/{name}"
     assert reg["superseded"]["reason"] == f"superseded by the later return second/{name}"
+
+
+def test_a_workbook_without_its_metadata_is_matched_by_e_mail_address(matrix, tmp_path):
+    """A return whose eif-xlsx metadata was deleted is the manifest partner's whose address sent it (and is on its
+    cover): it counts for that partner, who is no longer outstanding; a workbook whose sender and cover name two
+    different partners is left unmatched."""
+    from .conftest import saved_email
+
+    sent = generate_workbooks(matrix, tmp_path / "sent", PARTNERS[:3])
+    filled = generate_workbooks(
+        matrix,
+        tmp_path / "filled",
+        PARTNERS[:3],
+        prefill={p.id: ("", ticks_up_to(matrix, "1.1", 2, 0), {}) for p in PARTNERS[:3]},
+    )
+    returns = tmp_path / "returns"
+    returns.mkdir()
+    for path, partner, sender in ((filled.files[0], "P1", "p1@example.org"), (filled.files[1], "P2", "p3@example.org")):
+        wb = openpyxl.load_workbook(path)
+        del wb["_eif"]
+        wb.save(returns / path.name)
+        data = (returns / path.name).read_bytes()
+        (returns / path.name).unlink()
+        (returns / f"{partner}.eml").write_bytes(saved_email([(path.name, data)], sender))
+    out = tmp_path / "out"
+    res = CliRunner().invoke(
+        main, ["import", str(returns), "--manifest", str(sent.manifest), "--out", str(out), "--no-pdf", "-q"]
+    )
+    assert res.exit_code == 0, res.output
+    with (out / "register.csv").open(encoding="utf-8-sig", newline="") as fh:
+        reg = {(r["status"], r["partner_id"]): r for r in csv.DictReader(fh)}
+    assert sorted(reg) == [("outstanding", "P2"), ("outstanding", "P3"), ("returned", "P1"), ("unexpected", "")]
+    assert reg[("returned", "P1")]["file"] == f"P1.eml › {filled.files[0].name}"
+    with (out / "findings.csv").open(encoding="utf-8-sig", newline="") as fh:
+        matched = [f for f in csv.DictReader(fh) if f["code"] == "matched-by-email"]
+    assert [(f["file"], f["message"]) for f in matched] == [
+        (
+            f"P1.eml › {filled.files[0].name}",
+            "The workbook carries no partner id (its eif-xlsx metadata is missing); it was taken as the return of "
+            "partner P1, whose e-mail address p1@example.org sent it and is typed on its cover.",
+        )
+    ]
+    levels = {r["partner_id"] for r in csv.DictReader((out / "levels.csv").open(encoding="utf-8-sig", newline=""))}
+    assert "P1" in levels

@@ -148,6 +148,7 @@ def check(
     _score(report, matrix, answers)
     _dates(report, today, answers)
     _other_partner(report, partners_by_email or {})
+    _matched_by_email(report, partners_by_email or {})
     if not any(a.filled for a in answers.typed if a.field not in COVER_FIELD_NAMES):
         report.findings.append(finding("nothing-filled", ret.file))
     return report
@@ -334,6 +335,32 @@ def _dates(report: Report, today: dt.date, answers: _Answers) -> None:
         report.findings.append(
             finding("dates-out-of-order", ret.file, a.sheet, a.cell, value=later.isoformat(), baseline=base.isoformat())
         )
+
+
+def _matched_by_email(report: Report, partners_by_email: dict[str, str]) -> None:
+    """A return that carries no partner id (its metadata deleted, or the answers copied into a new workbook) is the
+    return of the manifest's partner whose address sent it or is typed on its cover, when these name one partner
+    only; otherwise it stays a workbook of no listed partner."""
+    ret = report.ret
+    if ret.partner_id or not partners_by_email:
+        return
+    typed = ret.answer("respondent_email")
+    found = {
+        how: address
+        for how, address in (
+            ("sent it", (ret.sender or "").strip().lower()),
+            ("is typed on its cover", (typed.value_text() if typed else "").strip().lower()),
+        )
+        if address in partners_by_email
+    }
+    partners = {partners_by_email[address] for address in found.values()}
+    if len(partners) != 1:
+        return
+    (partner,) = partners
+    ret.metadata["partner_id"] = partner
+    how = " and ".join(found)
+    address = next(iter(found.values()))
+    report.findings.append(finding("matched-by-email", ret.file, partner=partner, how=f"{address} {how}"))
 
 
 def _other_partner(report: Report, partners_by_email: dict[str, str]) -> None:
