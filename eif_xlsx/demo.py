@@ -129,16 +129,20 @@ def fill_answers(
     if twelve_months:
         answers[("assessment_date", "", "", TWELVE_MONTHS)] = today
     if indicators is not None and partner.id.startswith(("PH", "COM")):
-        for _, _, ind in indicators.indicators()[: 12 if partner.id.startswith("PH") else 6]:
-            for period in ("2026 Q1", "2026 Q2"):
-                ind_value: str | float
-                if ind.unit == "text":
-                    ind_value = "Case studies collected from three schools."
-                else:
-                    ind_value = round(rng.uniform(40, 80), 1)
-                answers[("indicator_period", "", ind.id, "")] = period
-                answers[("indicator_value", "", ind.id, "")] = ind_value
-                answers[("indicator_rag", "", ind.id, "")] = rng.choice(("Red", "Amber", "Green"))
+        # Area-wide figures: whoever reports an indicator for a period gives the same one (public health's data),
+        # but for one figure the commissioners' differs (the tracker's Conflicts sheet). Public health gives the
+        # first quarter, the others the second (the tracker's trend).
+        period = "2026 Q1" if partner.id == "PH-01" else "2026 Q2"
+        for k, (_, _, ind) in enumerate(indicators.indicators()[: 12 if partner.id.startswith("PH") else 6]):
+            figure = random.Random(f"{ind.id}:{period}")
+            ind_value: str | float
+            if ind.unit == "text":
+                ind_value = "Case studies collected from three schools."
+            else:
+                ind_value = round(figure.uniform(40, 80), 1) + (4.5 if partner.id == "COM-01" and k == 2 else 0)
+            answers[("indicator_period", "", ind.id, "")] = period
+            answers[("indicator_value", "", ind.id, "")] = ind_value
+            answers[("indicator_rag", "", ind.id, "")] = figure.choice(("Red", "Amber", "Green"))
     return answers
 
 
@@ -247,7 +251,9 @@ def run_demo(
     echo(f"   {len(list(returns.iterdir()))} files in {returns}; {missing.name} has not returned")
     echo("3. Validating and importing ...")
     result = api.consolidate([returns], out, manifest=sent.manifest, indicators=INDICATORS_ID, catalog=catalog, pdf=pdf)
-    feedback = api.write_feedback(result.consolidation.reports, out / "feedback", catalog=catalog)
+    superseded = {row.file for row in result.consolidation.register if row.status == "superseded"}
+    counted = [r for r in result.consolidation.reports if r.file not in superseded]  # not the draft sent again
+    feedback = api.write_feedback(counted, out / "feedback", catalog=catalog)
     echo("4. Chasing: email drafts for the partner who has not returned and for the returns to correct ...")
     chased = api.chase(
         [returns],
@@ -261,7 +267,8 @@ def run_demo(
     )
     lines = [
         result.describe(),
-        f"Feedback copies for partners to correct: {len(feedback)} in {out / 'feedback'}",
+        f"Feedback copies (each return that counts, with findings, marked up for its partner): {len(feedback)} in "
+        f"{out / 'feedback'}",
         f"Chase and feedback email drafts: {chased.summary()}; {len(chased.drafts)} drafts in {out / 'chase'}",
         f"Generated workbooks and manifest: {out / 'workbooks'}",
         f"Simulated returns: {returns}",

@@ -312,6 +312,13 @@ def test_output_is_deterministic(round_dir):
         assert (tmp / "a" / name).read_bytes() == (tmp / "b" / name).read_bytes(), name
 
 
+def _same(cached, calculated) -> bool:
+    cached, calculated = ("" if cached is None else cached), ("" if calculated is None else calculated)
+    if isinstance(cached, int | float) and isinstance(calculated, int | float):
+        return cached == pytest.approx(calculated, abs=1e-9)
+    return cached == calculated
+
+
 @pytest.mark.slow
 @pytest.mark.libreoffice
 def test_libreoffice_recalculates_without_errors(round_dir):
@@ -329,6 +336,20 @@ def test_libreoffice_recalculates_without_errors(round_dir):
             if isinstance(c.value, str) and (c.value.startswith("#") or c.value.startswith("Err:"))
         ]
         assert not bad, bad[:5]
+        # and every formula's cached value, which LibreOffice shows without recalculating, is what it calculates
+        ours, formulas = (
+            openpyxl.load_workbook(tmp / "out" / name, data_only=True),
+            openpyxl.load_workbook(tmp / "out" / name),
+        )
+        differ = [
+            (ws.title, c.coordinate, ours[ws.title][c.coordinate].value, wb[ws.title][c.coordinate].value)
+            for ws in formulas.worksheets
+            for row in ws.iter_rows()
+            for c in row
+            if isinstance(c.value, str) and c.value.startswith("=")
+            if not _same(ours[ws.title][c.coordinate].value, wb[ws.title][c.coordinate].value)
+        ]
+        assert not differ, differ[:5]
     wb = openpyxl.load_workbook(Path(tmp / "lo" / "summary.xlsx"), data_only=True)
     ws = wb["Heat map"]
     labels = {ws.cell(r, 1).value: r for r in range(1, ws.max_row + 1)}

@@ -69,6 +69,38 @@ def test_rag_and_trend_follow_the_direction_through_the_formulas(iset, tmp_path)
         assert (got.cell(r, col["Trend"]).value or "") == trend, ind
 
 
+@pytest.mark.slow
+def test_cached_values_are_what_libreoffice_calculates(iset, tmp_path):
+    """Every formula of the tracker as written carries the value its formula gives (LibreOffice opens .xlsx without
+    recalculating): Latest is the last period's value, skipping a period in conflict; text values too."""
+    need_soffice()
+    values = [_value(ind, p, v) for ind, _, vals, *_ in CASES for p, v in zip(PERIODS, vals, strict=True)]
+    values += [_value("cp2a-1-po2", "2026 Q1", 7.0), _value("cp2a-1-po2", "2026 Q2", 8.0)]
+    values += [IndicatorValue("cp2a-1-po2", "2026 Q2", 9.0, None, None, "", "", "P2", "Two", "p2.xlsx", "I!E5")]
+    values += [IndicatorValue("cp1-2-sp1", "2026 Q1", "see report", None, None, "", "", "P1", "One", "p1.xlsx", "I!E6")]
+    path = write_tracker(iset, values, tmp_path / "tracker.xlsx")
+    ours = openpyxl.load_workbook(path, data_only=True)["Tracker"]
+    theirs = openpyxl.load_workbook(office.convert(path, "xlsx", tmp_path / "lo"), data_only=True)["Tracker"]
+    formulas = openpyxl.load_workbook(path)["Tracker"]
+    head = [c.value for c in ours[4]]
+    checked = 0
+    for row in formulas.iter_rows(min_row=5):
+        for cell in row:
+            if isinstance(cell.value, str) and cell.value.startswith("="):
+                mine, calculated = ours[cell.coordinate].value, theirs[cell.coordinate].value
+                assert (mine if mine is not None else "") == (calculated if calculated is not None else ""), (
+                    cell.coordinate,
+                    head[cell.column - 1],
+                )
+                checked += 1
+    latest = head.index("Latest") + 1
+    rows = {ours.cell(r, 5).value: r for r in range(5, ours.max_row + 1) if ours.cell(r, 5).value}
+    assert ours.cell(rows["cp1-1-po1"], latest).value == 55.0
+    assert ours.cell(rows["cp2a-1-po2"], latest).value == 7.0  # Q2 is in conflict: left blank
+    assert ours.cell(rows["cp1-2-sp1"], latest).value == "see report"
+    assert checked >= 4 * len(rows)
+
+
 def test_directions_dropdown_groups_sub_items_and_note(iset, tmp_path):
     path = write_tracker(iset, [], tmp_path / "tracker.xlsx")
     ws = openpyxl.load_workbook(path)["Tracker"]

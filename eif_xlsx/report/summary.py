@@ -565,27 +565,24 @@ def _elements(book: _Book, cons: Consolidation) -> None:
     for i, (label, _, _) in enumerate(cols):
         ws.write_string(3, 2 + i, label, book.f["head"])
     fmts = ["plain", "plain"] + ["score"] * len(cols)
+    scored: list[list[float]] = [[] for _ in cols]  # each column's scores: its median's formula gives theirs
     for r, p in enumerate(cons.participants, start=4):
-        book.row(
-            ws,
-            r,
-            [
-                p.name or p.key,
-                p.organisation,
-                *(
-                    cons.element_score(p, obj, column) if kind == "el" else cons.dimension_score(p, obj, column)
-                    for _, (kind, obj), column in cols
-                ),
-            ],
-            fmts,
-            fit=True,
-        )
+        scores = [
+            cons.element_score(p, obj, column) if kind == "el" else cons.dimension_score(p, obj, column)
+            for _, (kind, obj), column in cols
+        ]
+        for i, score in enumerate(scores):
+            if score is not None:
+                scored[i].append(score)
+        book.row(ws, r, [p.name or p.key, p.organisation, *scores], fmts, fit=True)
     last = 3 + len(cons.participants)
     ws.write_string(last + 2, 0, "Median", book.f["bold"])
     for i in range(len(cols)):
         c = 2 + i
         rng = f"{a1(4, c)}:{a1(max(last, 4), c)}"
-        ws.write_formula(last + 2, c, f'=IF(COUNT({rng})=0,"",MEDIAN({rng}))', book.f["score"], "")
+        ws.write_formula(
+            last + 2, c, f'=IF(COUNT({rng})=0,"",MEDIAN({rng}))', book.f["score"], median(scored[i]) if scored[i] else ""
+        )
     book.level_colours(ws, 4, 2, last + 2, 1 + len(cols), text=False, names=m.level_names)
     ws.freeze_panes(4, 2)
     book.print(ws, last + 2, 1 + len(cols), rows=(3, 3), cols=(0, 1), v_breaks=dim_starts)

@@ -159,11 +159,12 @@ def write_tracker(iset: IndicatorSet, values, path: Path, header: str = "") -> P
         ws.data_validation(r, 8, r, 8, {"validate": "list", "source": DIRECTIONS})
         ws.write_blank(r, 9, None, locked_input)
         ws.write_blank(r, 10, None, locked_input)
+        shown: float | str = ""  # the latest period's value the row shows: Latest's formula gives it
         for j, period in enumerate(periods):
             got = by_cell.get((ind.id, period), set())
             c = p0 + j
             if len(got) == 1:
-                value = next(iter(got))
+                shown = value = next(iter(got))
                 book.put(ws, r, c, value, "score" if isinstance(value, float) else "text")
             elif len(got) > 1:
                 ws.write_blank(r, c, None, f["text"])
@@ -171,7 +172,9 @@ def write_tracker(iset: IndicatorSet, values, path: Path, header: str = "") -> P
         rng = f"{a1(r, p0)}:{a1(r, p0 + len(periods) - 1)}"
         latest, base, target, direction = a1(r, latest_c), a1(r, 9), a1(r, 10), a1(r, 8)
         change = a1(r, change_c)
-        ws.write_formula(r, latest_c, f'=IFERROR(LOOKUP(2,1/({rng}<>""),{rng}),"")', f["score"], "")
+        ws.write_formula(r, latest_c, f'=IFERROR(LOOKUP(2,1/({rng}<>""),{rng}),"")', f["score"], shown)
+        # Change, trend and RAG need the baseline and the target, which the tracker leaves for the commissioner:
+        # their formulas give "" until then, and so do their cached values.
         ws.write_formula(
             r, change_c, f'=IF(OR({base}="",{latest}="",NOT(ISNUMBER({latest}))),"",{latest}-{base})', f["score"], ""
         )
