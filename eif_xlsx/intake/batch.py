@@ -103,7 +103,7 @@ def _work(source: Source) -> Report | Opened:
             raise RuntimeError("no folder for the attachments of e-mails in this batch's context")
         return open_email(source, Path(context.attachments))
     ret = read_return(source.path, context.catalog, display_name=source.name, template=template_grid)
-    ret.sender = source.sender
+    ret.sender, ret.sent = source.sender, source.sent
     return slim(
         check(
             ret, context.catalog, expected_matrix=context.expected_matrix, partners_by_email=context.partners_by_email
@@ -129,7 +129,7 @@ def _failed(source: Source, exc: BaseException) -> Report:
     """The report of a file whose reading raised: a bug or an unforeseen file costs only that file."""
     if isinstance(exc, MemoryError):
         return _crashed(source, f"{_doing(source)} needed more memory than a return can")
-    ret = Return(source.path, source.name, sender=source.sender)
+    ret = Return(source.path, source.name, sender=source.sender, sent=source.sent)
     ret.findings.append(internal_error(source.name, exc))
     return Report(source.name, source.path, ret, findings=list(ret.findings))
 
@@ -163,7 +163,7 @@ def _warm(catalog: Catalog) -> None:
 def _crashed(source: Source, why: str) -> Report:
     """A file whose reader crashed or ran out of time: 'damaged', or for an e-mail 'not-a-workbook', as for an e-mail
     that cannot be read (sources.open_email)."""
-    ret = Return(source.path, source.name, sender=source.sender)
+    ret = Return(source.path, source.name, sender=source.sender, sent=source.sent)
     ret.findings.append(finding("not-a-workbook" if source.is_email else "damaged", source.name, detail=why))
     return Report(source.name, source.path, ret, findings=list(ret.findings))
 

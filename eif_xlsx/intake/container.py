@@ -9,6 +9,7 @@ exactly the bytes that were checked.
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 import os
 import posixpath
@@ -364,6 +365,115 @@ def _xml(name: str, data: bytes):
         raise ReadError("damaged", f"part '{name}' is not well-formed XML") from exc
     except (LookupError, ValueError) as exc:  # an encoding expat cannot use
         raise ReadError("damaged", f"part '{name}' cannot be read as XML (its encoding is unknown)") from exc
+
+
+def _element_text(part: str, data: bytes, name: str) -> str | None:
+    """The text of the first element called name ('namespace}name', as _elements writes it) in a small part; None
+    if there is none. Read with the guarded parser (no DTD, no entity) as _elements reads."""
+    _check_xml(part, data)
+    depth, inside, text = 0, -1, []
+
+    def start(tag: str, _attrs: dict[str, str]) -> None:
+        nonlocal depth, inside
+        if inside < 0 and tag == name:
+            inside = depth
+        depth += 1
+
+    def end(_tag: str) -> None:
+        nonlocal depth
+        depth -= 1
+        if depth == inside:
+            raise _Found
+
+    def chars(chunk: str) -> None:
+        if inside >= 0:
+            text.append(chunk)
+
+    parser = _guarded_parser(part, namespace_separator="}")
+    parser.StartElementHandler, parser.EndElementHandler, parser.CharacterDataHandler = start, end, chars
+    try:
+        parser.Parse(data, True)
+    except _Found:
+        return "".join(text)
+    except _UNREADABLE_XML as exc:
+        raise ReadError("damaged", f"part '{part}' is not well-formed XML") from exc
+    return None
+
+
+class _Found(Exception):
+    """_element_text has the element's text: the rest of the part is not read."""
+
+
+# --- when the workbook says it was saved ---------------------------------------------------------
+
+NS_DCTERMS = "http://purl.org/dc/terms/"
+NS_DC = "http://purl.org/dc/elements/1.1/"
+_CORE_PROPERTIES = "http://schemas.openxmlformats.org/package/2006/relationships/metadata/core-properties"
+_MAX_PROPERTIES_BYTES = 1024 * 1024  # a core.xml or meta.xml is a few hundred bytes
+# W3CDTF (ISO 8601's profile that core.xml uses) and xsd:dateTime (ODF's meta.xml): a date, or a date and a time
+# to the minute or the second (any fraction), with a zone ('Z', '+01:00') or none (read as UTC).
+_W3CDTF = re.compile(
+    r"(\d{4})(?:-(\d\d)(?:-(\d\d)(?:[T ](\d\d):(\d\d)(?::(\d\d)(?:[.,](\d+))?)?)?)?)?\s*(Z|[+-]\d\d:?\d\d)?",
+    re.ASCII,
+)
+
+
+def parse_w3cdtf(text: str) -> dt.datetime | None:
+    """A W3CDTF / ISO 8601 timestamp as a timezone-aware UTC datetime; None if it is not one (or out of range)."""
+    m = _W3CDTF.fullmatch(text.strip())
+    if m is None:
+        return None
+    year, month, day, hour, minute, second, fraction, zone = m.groups()
+    try:
+        tz = dt.UTC
+        if zone and zone != "Z":
+            sign = -1 if zone[0] == "-" else 1
+            digits = zone[1:].replace(":", "")
+            tz = dt.timezone(sign * dt.timedelta(hours=int(digits[:2]), minutes=int(digits[2:])))
+        when = dt.datetime(
+            int(year),
+            int(month or 1),
+            int(day or 1),
+            int(hour or 0),
+            int(minute or 0),
+            int(second or 0),
+            int((fraction or "0")[:6].ljust(6, "0")),
+            tzinfo=tz,
+        )
+        return when.astimezone(dt.UTC)
+    except (ValueError, OverflowError):
+        return None
+
+
+def saved_time(box: Container) -> dt.datetime | None:
+    """When the workbook says it was last saved, as a timezone-aware UTC datetime: an .xlsx's core properties
+    (dcterms:modified, in docProps/core.xml or wherever the package's relationships put them), an .ods's meta.xml
+    (dc:date). None when the file does not say, or says it in a form that is not a timestamp; never raises (the
+    parts were checked by inspect, and a damaged properties part is not the return's problem)."""
+    try:
+        if box.format == "ods":
+            part, name = "meta.xml", f"{NS_DC}}}date"
+        else:
+            part, name = "docProps/core.xml", f"{NS_DCTERMS}}}modified"
+            rels = box.parts.get("_rels/.rels", b"")
+            if 0 < len(rels) <= _MAX_PROPERTIES_BYTES:
+                for depth, _, rel in _elements("_rels/.rels", rels):
+                    target = rel.get("Target", "")
+                    if (
+                        depth == 1
+                        and rel.get("Type") == _CORE_PROPERTIES
+                        and target
+                        and rel.get("TargetMode", "Internal") == "Internal"
+                    ):
+                        part = posixpath.normpath(target.lstrip("/"))
+                        break
+        data = box.parts.get(part, b"")
+        if not data or len(data) > _MAX_PROPERTIES_BYTES:
+            return None
+        text = _element_text(part, data, name)
+    except ReadError:
+        return None
+    return parse_w3cdtf(text) if text else None
 
 
 # --- the file ------------------------------------------------------------------------------------

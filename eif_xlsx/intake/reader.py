@@ -28,7 +28,7 @@ from eif_xlsx.cells import a1
 from eif_xlsx.domain.catalog import Catalog
 from eif_xlsx.domain.model import IndicatorSet
 from eif_xlsx.errors import FINDINGS, Finding, ReadError, finding, log_debug
-from eif_xlsx.intake.container import Container, inspect, stored_zip
+from eif_xlsx.intake.container import Container, inspect, saved_time, stored_zip
 from eif_xlsx.normalise import as_text, choice, date, number, tick
 from eif_xlsx.spool import Spooled
 from eif_xlsx.template import layout as layout_mod
@@ -42,6 +42,7 @@ from eif_xlsx.template.layout import (
     SheetLayout,
     WorkbookLayout,
 )
+from eif_xlsx.template.workbook import FIXED_TIME
 
 META_CELL = a1(0, META_VALUE_COL)  # where a finding about the metadata sheet points
 
@@ -132,6 +133,10 @@ class Return:
     extra: list[Answer] = field(default_factory=list)  # values found outside the template's inputs
     findings: list[Finding] = field(default_factory=list)
     sender: str = ""  # when the file came out of an email
+    # when that e-mail was sent (its Date header, UTC), and when the workbook says it was last saved (its core
+    # properties, UTC; not the generator's fixed time): what tells a partner's later return (manifest.return_order)
+    sent: dt.datetime | None = None
+    saved: dt.datetime | None = None
     # indicator_values(), taken before the answers go to disk (batch.slim, which spools it too): consolidation
     # then need not read every answer back for them
     indicators: Sequence[tuple] | None = field(default=None, repr=False, compare=False)
@@ -212,6 +217,7 @@ def read_return(path: Path | str, catalog=None, display_name: str | None = None,
     try:
         box = inspect(path)  # by content, whatever the name says (.ods renamed .xlsx, .xlsx renamed .xls, ...)
         ret.format = box.format
+        ret.saved = _saved_by_partner(box)
         if box.macros:
             ret.findings.append(finding("macro-workbook", ret.file))
         grid = _load_values(path, box)
@@ -223,6 +229,16 @@ def read_return(path: Path | str, catalog=None, display_name: str | None = None,
         if not any(f.code == exc.code for f in ret.findings):
             ret.findings.append(finding(exc.code, ret.file, exc.sheet, exc.cell, detail=detail))
     return ret
+
+
+def _saved_by_partner(box: Container) -> dt.datetime | None:
+    """When the workbook says it was last saved; None when it does not say, or says the time our generator writes
+    in every workbook it makes (template.workbook.FIXED_TIME): such a workbook was not saved again by a partner."""
+    when = saved_time(box)
+    return None if when is None or when == _GENERATED else when
+
+
+_GENERATED = FIXED_TIME.replace(tzinfo=dt.UTC)  # written as 'Z' (UTC) in docProps/core.xml
 
 
 # --- values ------------------------------------------------------------------------------------

@@ -1,7 +1,8 @@
 """Turn what a coordinator drops in a folder into workbook files: saved e-mails (.eml via the standard library's
 `email`, Outlook .msg via extract-msg, ANSI or Unicode) are opened, with the e-mails attached inside them, and
-their spreadsheet attachments taken out, with the sender recorded. Each e-mail is opened in a reading process
-(intake/batch.py), as a workbook is read: one that hangs, crashes or eats memory costs only itself.
+their spreadsheet attachments taken out, with the sender and when the e-mail was sent recorded. Each e-mail is
+opened in a reading process (intake/batch.py), as a workbook is read: one that hangs, crashes or eats memory costs
+only itself.
 
 An attachment's name is the sender's to choose (a path, a reserved device name, 300 characters, a NUL, the same
 name twice): it is only ever shown, cleaned (`display_name`), and never used on disk. Each attachment is written as
@@ -13,6 +14,7 @@ left by a run that was killed are removed by the next one (`sweep()`).
 from __future__ import annotations
 
 import atexit
+import datetime as dt
 import email
 import email.policy
 import os
@@ -23,7 +25,7 @@ import unicodedata
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from email.utils import parseaddr
+from email.utils import parseaddr, parsedate_to_datetime
 from pathlib import Path
 from typing import Any, TypeAlias
 
@@ -49,6 +51,7 @@ class _Mail:
     """What one saved e-mail gave: its attachments (display name, bytes) and why any were left out."""
 
     sender: str = ""
+    sent: dt.datetime | None = None  # the outermost e-mail's Date (UTC)
     found: list[tuple[str, bytes]] = field(default_factory=list)
     problem: str = ""  # the e-mail could not be read at all
     skipped: int = 0  # workbooks over MAX_ATTACHMENTS
@@ -58,12 +61,14 @@ class _Mail:
 
 @dataclass(frozen=True)
 class Source:
-    """A file to read: its path on disk, the name to report, and the sender when it came out of an e-mail. A saved
+    """A file to read: its path on disk, the name to report, and, when it came out of an e-mail, the sender and when
+    the e-mail was sent (its Date header, timezone-aware UTC; None if it has none that reads as a date). A saved
     e-mail is a source too: opening it (open_email) gives the workbooks attached to it, each a source."""
 
     path: str
     name: str
     sender: str = ""
+    sent: dt.datetime | None = None
 
     @property
     def is_email(self) -> bool:
@@ -98,7 +103,7 @@ def open_email(source: Source, folder: Path) -> Opened:
     mail = _open(path)
     problem = None
     if mail.problem or not mail.found or mail.skipped or mail.too_deep:
-        ret = Return(source.path, shown, sender=mail.sender)
+        ret = Return(source.path, shown, sender=mail.sender, sent=mail.sent)
         if mail.problem:
             ret.findings.append(finding("not-a-workbook", shown, detail=mail.problem))
         if mail.too_deep and not mail.problem:
@@ -131,7 +136,7 @@ def open_email(source: Source, folder: Path) -> Opened:
         for k, (name, data) in enumerate(mail.found):
             attachment = here / f"{k:03d}{_workbook_suffix(name)}"
             attachment.write_bytes(data)
-            found.append(Source(str(attachment), f"{shown} › {name}", mail.sender))
+            found.append(Source(str(attachment), f"{shown} › {name}", mail.sender, mail.sent))
     return Opened(problem, found)
 
 
@@ -229,6 +234,9 @@ def _walk(
     for kind, name, payload in items:
         if kind == "sender":
             mail.sender = mail.sender or payload
+        elif kind == "sent":
+            if depth == 0:  # when the e-mail that was saved was sent, not a message forwarded in it
+                mail.sent = payload
         elif kind == "message" and depth < MAX_DEPTH:
             _walk(payload, payload.startswith(b"\xd0\xcf\x11\xe0"), mail, (*prefix, name), taken, depth + 1, label)
         elif kind in ("message", "too-deep"):
@@ -242,9 +250,10 @@ def _walk(
             mail.found.append((" › ".join((*prefix, _unique(name, taken))), payload))
 
 
-# What a message holds, as (kind, name, payload): ("sender", "", address), ("message"/"file", name, bytes),
-# ("too-deep", name, None) for a message attached deeper than MAX_DEPTH, not opened; ("winmail", name, None) for
-# Outlook's rich-text wrapping of the attachments (winmail.dat, application/ms-tnef), not opened.
+# What a message holds, as (kind, name, payload): ("sender", "", address), ("sent", "", when it was sent: a UTC
+# datetime or None), ("message"/"file", name, bytes), ("too-deep", name, None) for a message attached deeper than
+# MAX_DEPTH, not opened; ("winmail", name, None) for Outlook's rich-text wrapping of the attachments (winmail.dat,
+# application/ms-tnef), not opened.
 _Item: TypeAlias = tuple[str, str, Any]
 
 
@@ -254,13 +263,15 @@ def _eml_items(data: bytes) -> Iterator[_Item]:
     tree is walked, in the message's order. An attached message is one item (read by _walk in its turn)."""
     msg = email.message_from_bytes(data, policy=email.policy.default)
     yield "sender", "", _address(msg.get("From", ""))
-    parts = [msg]
+    yield "sent", "", _eml_date(msg)
+    parts: list[Any] = [msg]  # email.message.Message parts, the next last
     while parts:
         part = parts.pop()
         try:
             if part.get_content_maintype() == "multipart":
                 children = part.get_payload()
-                parts.extend(reversed(children if isinstance(children, list) else []))
+                if isinstance(children, list):
+                    parts.extend(children[::-1])
                 continue
             item = _eml_part(part)
         except (KeyboardInterrupt, SystemExit, MemoryError):
@@ -296,6 +307,7 @@ def _msg_items(data: bytes) -> Iterator[_Item]:
     msg = extract_msg.openMsg(data, strict=False, delayAttachments=False)
     try:
         yield "sender", "", _address(getattr(msg, "sender", "") or "")
+        yield "sent", "", _msg_date(msg)
         for att in getattr(msg, "attachments", ()):
             try:
                 found = list(_msg_attachment(att, 0))
@@ -327,6 +339,45 @@ def _msg_attachment(att, depth: int) -> Iterator[_Item]:
         return
     if _is_workbook(name) or _is_email(name):
         yield ("message" if _is_email(name) else "file"), name, att.data
+
+
+def _eml_date(msg) -> dt.datetime | None:
+    """The message's Date header as a timezone-aware UTC datetime; None if it has none, or one that is not a date
+    (a header without a zone, or '-0000', is read as UTC)."""
+    try:
+        value = msg.get("Date")
+        if value is None:
+            return None
+        return _utc(parsedate_to_datetime(str(value).replace("\x00", "").strip()))
+    except (KeyboardInterrupt, SystemExit, MemoryError):
+        raise
+    except Exception:  # an unparseable or damaged header: the e-mail's workbooks are still read
+        return None
+
+
+def _msg_date(msg) -> dt.datetime | None:
+    """When an Outlook message was sent (extract-msg's `date`: its client submit time), as a timezone-aware UTC
+    datetime; None if it was never sent, does not say, or says Outlook's 'no date'."""
+    from extract_msg.null_date import NullDate  # with extract_msg (see _msg_items)
+
+    try:
+        value = getattr(msg, "date", None)
+        if not isinstance(value, dt.datetime) or isinstance(value, NullDate):
+            return None
+        return _utc(value)
+    except (KeyboardInterrupt, SystemExit, MemoryError):
+        raise
+    except Exception:  # a damaged property (or no local time zone to read it in): the attachments are still read
+        return None
+
+
+def _utc(value: dt.datetime) -> dt.datetime | None:
+    try:
+        if value.tzinfo is None or value.utcoffset() is None:
+            return value.replace(tzinfo=dt.UTC)
+        return value.astimezone(dt.UTC)
+    except (ValueError, OverflowError):
+        return None
 
 
 def _address(value: object) -> str:

@@ -581,7 +581,11 @@ def _elements(book: _Book, cons: Consolidation) -> None:
         c = 2 + i
         rng = f"{a1(4, c)}:{a1(max(last, 4), c)}"
         ws.write_formula(
-            last + 2, c, f'=IF(COUNT({rng})=0,"",MEDIAN({rng}))', book.f["score"], median(scored[i]) if scored[i] else ""
+            last + 2,
+            c,
+            f'=IF(COUNT({rng})=0,"",MEDIAN({rng}))',
+            book.f["score"],
+            median(scored[i]) if scored[i] else "",
         )
     book.level_colours(ws, 4, 2, last + 2, 1 + len(cols), text=False, names=m.level_names)
     ws.freeze_panes(4, 2)
