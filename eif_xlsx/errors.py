@@ -209,6 +209,13 @@ FINDINGS: dict[str, FindingKind] = _kinds(
         "The locked baseline ({detail}) was changed from '{old}' to '{new}'; the baseline as issued is used, and the new value is kept in this finding.",
     ),
     (
+        "baseline-as-issued",
+        INFO,
+        "Locked baseline as the first round gave it",
+        "The locked baseline holds '{value}' as the first round's return gave it, which is not {asks}: it counts as "
+        "{counts}. It cannot be changed in this round; nothing to correct.",
+    ),
+    (
         "internal-error",
         E,
         "Internal error",

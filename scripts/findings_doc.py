@@ -52,6 +52,7 @@ SAMPLES_BY_CODE = {
         "detail": "",
     },
     "baseline-changed": {"detail": "criterion 1.1c", "old": "✓", "new": ""},
+    "baseline-as-issued": {"value": "maybe", "asks": "a tick", "counts": "not ticked"},
     "matched-by-email": {"partner": "HV-02", "how": "dafydd.morgan@example.org sent it and is typed on its cover"},
 }
 MEANING = {

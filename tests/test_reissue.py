@@ -311,6 +311,35 @@ def test_twelve_months_without_partner_list_uses_the_returns_partners(tmp_path, 
     assert bob.answer("criterion", "1.1", "1.1a", BASELINE).value is True
 
 
+def test_an_unreadable_baseline_answer_is_not_asked_for_again(tmp_path, matrix):
+    """A baseline tick that is not one ('maybe') is carried as typed into the locked baseline, which the re-issue
+    says; the 12-months return then reports it for the record (baseline-as-issued, info), not as something the
+    partner should correct in a cell they cannot change: chase lists the partner as complete."""
+    returns = tmp_path / "returns"
+    answers = {**BASELINE_ANSWERS, ("criterion", "1.1", "1.1d", BASELINE): "maybe"}
+    first = make_workbook(returns, matrix, answers)
+    (returns / "manifest.csv").unlink()
+    (cell,) = [f.cell for f in read_return(first).findings if f.code == "unrecognised-tick"]
+    out = tmp_path / "round2"
+    made = CliRunner().invoke(
+        main, ["generate", MATRIX_ID, "--round", "12-months", "--previous", str(returns), "--out", str(out)]
+    )
+    assert made.exit_code == 0, made.output
+    assert "1 baseline answer(s) that do not read as what their cell asks for are carried as typed" in made.output
+    assert f"!{cell} 'maybe'" in made.output
+    (issued,) = [p for p in out.glob("*.xlsx")]
+    ret = read_return(issued)
+    assert [(f.code, f.severity, f.cell) for f in ret.findings if f.cell == cell] == [
+        ("baseline-as-issued", Severity.INFO, cell)
+    ]
+    assert nonblank(ret)[("criterion", "1.1", "1.1d", BASELINE)] == "maybe"  # kept as typed, locked
+    chased = CliRunner().invoke(
+        main, ["chase", str(issued), "--manifest", str(out / "manifest.csv"), "--sender", "c@example.org", "--dry-run"]
+    )
+    assert chased.exit_code == 0, chased.output
+    assert "0 outstanding, 0 to correct, 1 complete" in chased.output
+
+
 def test_twelve_months_needs_previous_returns(tmp_path):
     result = CliRunner().invoke(main, ["generate", MATRIX_ID, "--round", "12-months", "--out", str(tmp_path / "o")])
     assert result.exit_code == 2 and "--previous" in result.stderr

@@ -470,12 +470,15 @@ def _locked_baseline(ret: Return, lay: WorkbookLayout) -> None:
     locked, values = stored
     cells = {(c.field, c.sub_element, c.item, c.column): c for _, _, c in lay.inputs() if c.column in locked}
     changed = False
+    issued: dict[tuple[str, str], Answer] = {}  # unreadable as the first round gave them: nothing to correct now
     for i, a in enumerate(ret.answers):
         cell = cells.get(a.key) if a.column in locked else None
         if cell is None:
             continue
         old = values.get(a.key, "")
         if old.strip() == a.raw_text.strip():
+            if a.problem:
+                issued[(a.sheet, a.cell)] = a
             continue
         if old:
             value, problem = _normalised(cell.kind, cell.choices, old)
@@ -500,6 +503,22 @@ def _locked_baseline(ret: Return, lay: WorkbookLayout) -> None:
         changed = True
     if changed:
         ret._idx = None
+    for k, f in enumerate(ret.findings):  # the partner cannot change a locked cell: said, not asked for
+        given = issued.get((f.sheet, f.cell))
+        if given is not None and f.code == given.problem:
+            asks, counts = _ASKS[given.problem]
+            ret.findings[k] = finding(
+                "baseline-as-issued", ret.file, given.sheet, given.cell, value=given.raw_text, asks=asks, counts=counts
+            )
+
+
+# What a cell asks for and what an answer that is not one counts as (the findings of _normalised's codes).
+_ASKS = {
+    "unrecognised-tick": ("a tick", "not ticked"),
+    "bad-date": ("a date", "no date"),
+    "bad-number": ("a number", "no number"),
+    "bad-choice": ("one of the cell's choices", "no choice"),
+}
 
 
 def _older(matrix_id: str, meta: dict[str, str], current) -> str:

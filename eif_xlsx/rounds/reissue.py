@@ -175,6 +175,13 @@ def plan(
         extra: dict[str, tuple[str, ...] | frozenset[str]] = {"notes_for_partner": tuple(cover)}
         if round_.replace("-", "_") == TWELVE_MONTHS:
             extra["locked_columns"] = frozenset({BASELINE})
+            unread = [a for a in earlier.ret.answers if a.column == BASELINE and a.problem and a.raw_text.strip()]
+            if unread:
+                notes.append(
+                    f"{p.id} {p.label}: {len(unread)} baseline answer(s) that do not read as what their cell asks "
+                    "for are carried as typed and locked, counted as the first round counted them: "
+                    + "; ".join(f"{a.sheet}!{a.cell} '{a.raw_text}'" for a in unread)
+                )
         prefill[p.id] = (earlier.file, carried.answers, extra)
     return Plan(partners, prefill, notes, iset)
 
