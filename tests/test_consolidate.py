@@ -431,3 +431,28 @@ def test_a_workbook_without_its_metadata_is_matched_by_e_mail_address(matrix, tm
     ]
     levels = {r["partner_id"] for r in csv.DictReader((out / "levels.csv").open(encoding="utf-8-sig", newline=""))}
     assert "P1" in levels
+
+
+def test_a_damaged_return_is_attributed_to_its_partner_as_chase_does(matrix, tmp_path):
+    """A file that cannot be opened carries no partner id: the register names its partner by the file name sent
+    (or the address it came from), as chase does, and that partner's outstanding row says their return was
+    rejected; the import's summary line says so too."""
+    from eif_xlsx.rounds.chase import chase
+
+    sent = generate_workbooks(matrix, tmp_path / "sent", PARTNERS[:2])
+    returns = tmp_path / "returns"
+    returns.mkdir()
+    name = sent.files[0].name
+    (returns / name).write_bytes(sent.files[0].read_bytes()[:2000])  # cut short on the way
+    result = consolidate([returns], tmp_path / "out", manifest=sent.manifest, pdf=False)
+    rows = [(r.status, r.partner_id, r.name, r.reason) for r in result.consolidation.register]
+    assert (
+        "rejected",
+        "P1",
+        "Person 1",
+        "The workbook is damaged and cannot be read: the zip container is broken or truncated",
+    ) in rows
+    assert ("outstanding", "P1", "Person 1", "their return was rejected (see above): to correct and send again") in rows
+    assert "outstanding  Person 1 <p1@example.org>: their return was rejected" in result.describe()
+    chased = chase([returns], sent.manifest, sender="c@example.org", out_dir=tmp_path / "chase", dry_run=True)
+    assert {i.partner_id: i.status for i in chased.items} == {"P1": "to-correct", "P2": "outstanding"}

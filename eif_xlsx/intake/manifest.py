@@ -92,3 +92,27 @@ def return_order(report: Report) -> tuple:
     except OSError:
         mtime = 0.0
     return (max(dates) if dates else dt.date.min, (0,) if when is None else (1, when), mtime, report.file)
+
+
+class PartnerFinder:
+    """Whose return a file is, by the manifest: the partner id its workbook carries, else the address it was sent
+    from, else the name of the file sent (a file that cannot be opened carries no id; 'DRAFT <file sent>' is that
+    partner's too, the longest name found inside winning). A partner who sent someone else's workbook (finding
+    other-partner) is the one it is from. Used by the import's register and by chase alike."""
+
+    def __init__(self, rows: list[Mapping[str, str]]):
+        self.ids = {r["partner_id"] for r in rows if r.get("partner_id")}
+        self.by_email = {r["email"].lower(): r["partner_id"] for r in rows if r.get("email") and r.get("partner_id")}
+        self.by_file = {Path(r["file"]).stem.lower(): r["partner_id"] for r in rows if r.get("file")}
+
+    def __call__(self, report: Report) -> str:
+        """The partner id, or "" when none is found."""
+        name = Path(report.file.split(" › ")[-1]).stem.lower()
+        pid = report.ret.partner_id
+        sender = self.by_email.get((report.ret.sender or "").lower(), "")
+        if sender and any(f.code == "other-partner" for f in report.findings):
+            return sender
+        if pid in self.ids:
+            return pid
+        inside = [stem for stem in self.by_file if stem in name]
+        return sender or self.by_file.get(name) or (self.by_file[max(inside, key=len)] if inside else "")

@@ -14,7 +14,7 @@ from eif_xlsx.domain.model import IndicatorSet, Matrix
 from eif_xlsx.domain.scoring import Scores, level_of_score, mean, median
 from eif_xlsx.errors import Severity
 from eif_xlsx.intake.checks import Report
-from eif_xlsx.intake.manifest import return_order
+from eif_xlsx.intake.manifest import PartnerFinder, return_order
 from eif_xlsx.spool import Rows
 from eif_xlsx.template.layout import BASELINE, COLUMNS, TWELVE_MONTHS
 
@@ -155,7 +155,9 @@ class ImportResult:
                 lines.append(f"  rejected  {r.file}: {r.reason}")
         for r in reg:
             if r.status == "outstanding":
-                lines.append(f"  outstanding  {r.name or r.organisation} <{r.email}>")
+                lines.append(
+                    f"  outstanding  {r.name or r.organisation} <{r.email}>" + (f": {r.reason}" if r.reason else "")
+                )
         lines.append("Wrote:")
         lines += [f"  {p}" for p in self.outputs]
         lines += self.notes
@@ -173,9 +175,19 @@ def build(
     shown = _shown_names(reports)
     register: list[RegisterRow] = []
     by_partner: dict[str, list[Report]] = defaultdict(list)
+    partner_of = PartnerFinder(manifest or [])
     for rep in reports:
         if not rep.accepted:
             p = rep.partner
+            pid = p["id"] or partner_of(rep)  # a file that cannot be opened: by its sender or its name, as chase
+            if pid and not p["id"] and pid in expected:
+                row = expected[pid]
+                p = {
+                    "id": pid,
+                    "name": row.get("name", ""),
+                    "organisation": row.get("organisation", ""),
+                    "email": row.get("email", ""),
+                }
             register.append(
                 RegisterRow(
                     p["id"],
@@ -237,7 +249,7 @@ def build(
     for pid, row in expected.items():
         if pid not in returned_ids:
             rejected = [r for r in register if r.status == "rejected" and r.partner_id == pid]
-            status_reason = "a return was rejected; see above" if rejected else ""
+            status_reason = "their return was rejected (see above): to correct and send again" if rejected else ""
             register.append(
                 RegisterRow(
                     pid,

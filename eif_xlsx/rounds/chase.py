@@ -25,7 +25,7 @@ from eif_xlsx.domain.catalog import Catalog
 from eif_xlsx.domain.partners import slug
 from eif_xlsx.errors import Finding, Severity, UsageError
 from eif_xlsx.intake.checks import Report
-from eif_xlsx.intake.manifest import read_manifest, return_order, wrong_round
+from eif_xlsx.intake.manifest import PartnerFinder, read_manifest, return_order, wrong_round
 from eif_xlsx.intake.validate import read_file, validate
 from eif_xlsx.rounds.mail import draft, sign_off, to_bytes
 from eif_xlsx.rounds.reissue import free_name, write_feedback
@@ -154,7 +154,6 @@ def chase(
         )
     out = Path(out_dir)
     shown_deadline = format_deadline(deadline)
-    by_email = {r["email"].lower(): r["partner_id"] for r in rows if r.get("email")}
     with tempfile.TemporaryDirectory(prefix="eif-xlsx-chase-") as mailbox:
         reports = validate(
             returns,
@@ -165,7 +164,7 @@ def chase(
             workdir=Path(mailbox),
             progress=progress,
         )
-        by_partner, unmatched = _match(reports, rows, by_email)
+        by_partner, unmatched = _match(reports, rows)
         items: list[ChaseItem] = []
         for row in rows:
             mine = by_partner.get(row["partner_id"], [])
@@ -225,25 +224,13 @@ def chase(
     return result
 
 
-def _match(
-    reports: list[Report], rows: list[Mapping[str, str]], by_email: Mapping[str, str]
-) -> tuple[dict[str, list[Report]], list[Report]]:
-    """Each return to its partner: by the partner id the workbook carries, else the email it came from, else the
-    name of the file sent (a file that could not be opened carries no id). A partner who sent someone else's
-    workbook (finding other-partner) is the one asked to correct it."""
-    ids = {r["partner_id"] for r in rows}
-    by_file = {Path(r["file"]).stem.lower(): r["partner_id"] for r in rows if r.get("file")}
+def _match(reports: list[Report], rows: list[Mapping[str, str]]) -> tuple[dict[str, list[Report]], list[Report]]:
+    """Each return to its partner (manifest.PartnerFinder), and those of no partner."""
+    partner_of = PartnerFinder(rows)
     found: dict[str, list[Report]] = defaultdict(list)
     unmatched: list[Report] = []
     for rep in reports:
-        name = Path(rep.file.split(" › ")[-1]).stem.lower()
-        pid = rep.ret.partner_id
-        sender = by_email.get(rep.ret.sender.lower(), "")
-        if sender and any(f.code == "other-partner" for f in rep.findings):
-            pid = sender
-        elif pid not in ids:
-            inside = [stem for stem in by_file if stem in name]  # e.g. 'DRAFT <file sent>'; the longest wins
-            pid = sender or by_file.get(name) or (by_file[max(inside, key=len)] if inside else "")
+        pid = partner_of(rep)
         if pid:
             found[pid].append(rep)
         else:
