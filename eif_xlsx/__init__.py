@@ -8,6 +8,7 @@ from eif_xlsx.version import __version__
 API = (
     "chase",
     "check",
+    "check_address",
     "check_deadline",
     "consolidate",
     "definition_schema",

@@ -22,7 +22,7 @@ from eif_xlsx import spool
 from eif_xlsx.domain import catalog as definitions
 from eif_xlsx.domain.catalog import Catalog
 from eif_xlsx.domain.model import IndicatorSet, Matrix
-from eif_xlsx.domain.partners import Partner, read_partners
+from eif_xlsx.domain.partners import EMAIL, Partner, read_partners
 from eif_xlsx.errors import UsageError
 from eif_xlsx.intake import sources
 from eif_xlsx.intake.batch import expand
@@ -51,6 +51,7 @@ __all__ = [
     "Return",
     "chase",
     "check",
+    "check_address",
     "check_deadline",
     "consolidate",
     "definition_schema",
@@ -105,6 +106,14 @@ def read_round_manifest(path: Path | str) -> list[Mapping[str, str]]:
     """The rows of a round's manifest.csv (written by generate): partner_id, name, organisation, email, file,
     matrix_id and round of each workbook sent. Raises UsageError if the file is not a manifest."""
     return read_manifest(path)
+
+
+def check_address(text: str, option: str = "--sender") -> str:
+    """An e-mail address given for the drafts (--sender, --return-to), as given; raises UsageError for text that
+    is not one (checked as the partner list's addresses are)."""
+    if not EMAIL.match(text.strip()):
+        raise UsageError(f"{option}: '{text}' is not an e-mail address")
+    return text.strip()
 
 
 def check_deadline(text: str) -> str:

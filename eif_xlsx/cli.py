@@ -359,13 +359,15 @@ def generate(
     _known(cat, matrix_id, "matrix", "MATRIX_ID")
     _known(cat, indicators_id, "indicators", "--indicators")
     with _errors(), _scratch():  # --previous may hold saved e-mails
-        people = api.read_partners(partners) if partners else None
         if email_drafts and not sender:
             raise UsageError("--email-drafts needs --sender ADDRESS")
+        if sender:
+            api.check_address(sender)  # refused before any file is read or written, as the deadline
+        if deadline:
+            api.check_deadline(deadline)
+        people = api.read_partners(partners) if partners else None
         if email_drafts and not people:
             raise UsageError("--email-drafts needs --partners FILE")
-        if deadline:
-            api.check_deadline(deadline)  # refused before any file is read or written
         with _progress(quiet, len(people or [None]), "Generating") as bar:
             result = api.generate(
                 matrix_id,
@@ -621,6 +623,10 @@ def chase(
     """
     cat = _catalog()
     _known(cat, expected_matrix, "matrix", "--matrix")
+    with _errors():
+        api.check_address(sender)
+        if return_to:
+            api.check_address(return_to, "--return-to")
     missing = [p for p in paths if not Path(p).exists()]
     if missing:
         raise _Usage(f"no such file or folder: {', '.join(missing)}")
@@ -675,6 +681,8 @@ def tracker(set_id, out_file) -> None:
 
     Example: eif-xlsx tracker staffordshire-best-start --out tracker.xlsx
     """
+    if Path(out_file).suffix.lower() != ".xlsx":
+        raise _Usage(f"--out {out_file}: the tracker is an Excel workbook; give a file name ending in .xlsx")
     cat = _catalog()
     _known(cat, set_id, "indicators", "SET_ID")
     with _errors():

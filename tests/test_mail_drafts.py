@@ -61,7 +61,8 @@ def test_invitation_drafts_parse_back(tmp_path):
     assert [d.stem for d in drafts] == sorted(Path(r["file"]).stem for r in rows if r["email"])
     for row in (r for r in rows if r["email"]):
         msg = parse(out / "emails" / (Path(row["file"]).stem + ".eml"))
-        assert msg["From"] == "early.years@northshire.example"
+        assert msg["From"].addresses[0].addr_spec == "early.years@northshire.example"
+        assert msg["From"].addresses[0].display_name == "Sam Coordinator"  # who it is from, in every mail program
         assert msg["To"].addresses[0].addr_spec == row["email"]
         assert msg["To"].addresses[0].display_name == row["name"]
         assert msg["Subject"] == "EIF maturity matrix self-assessment — Northshire"
@@ -150,3 +151,28 @@ def test_draft_helpers():
     assert att.get_content_type() == "application/vnd.oasis.opendocument.spreadsheet"
     assert att.get_content() == b"PK\x03\x04"
     assert all(len(line) <= 998 for line in to_bytes(msg).split(b"\r\n"))
+
+
+SAMPLE_PARTNERS = Path(__file__).resolve().parent.parent / "samples" / "partners.csv"
+
+
+def test_an_address_that_is_not_one_is_refused_before_anything_is_read(tmp_path):
+    """--sender and --return-to are checked as the partner list's addresses are: exit 2, naming the option, before
+    the partner list or any return is read, and nothing is written."""
+    cases = [
+        ["generate", "maternity-early-years", "--partners", str(SAMPLE_PARTNERS), "--email-drafts"]
+        + ["--sender", "early years team", "--out", str(tmp_path / "g")],
+        ["chase", str(tmp_path), "--manifest", __file__, "--sender", "me@council"],
+        ["chase", str(tmp_path), "--manifest", __file__, "--sender", "me@council.example", "--return-to", "x@y"],
+    ]
+    for args in cases:
+        res = CliRunner().invoke(main, args)
+        assert res.exit_code == 2, res.output
+        assert "is not an e-mail address" in res.output and "Traceback" not in res.output
+    assert not (tmp_path / "g").exists()
+
+
+def test_tracker_out_must_be_an_xlsx(tmp_path):
+    res = CliRunner().invoke(main, ["tracker", "staffordshire-best-start", "--out", str(tmp_path / "t.csv")])
+    assert res.exit_code == 2 and "give a file name ending in .xlsx" in res.output
+    assert not (tmp_path / "t.csv").exists()

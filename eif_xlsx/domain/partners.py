@@ -16,7 +16,7 @@ from eif_xlsx.errors import UsageError
 from eif_xlsx.normalise import as_text
 
 COLUMNS = ("id", "name", "organisation", "email", "role")
-_EMAIL = re.compile(r"^[^@\s<>\"',;]+@[^@\s<>\"',;]+\.[^@\s<>\"',;.]{2,}$")
+EMAIL = re.compile(r"^[^@\s<>\"',;]+@[^@\s<>\"',;]+\.[^@\s<>\"',;.]{2,}$")
 _ALIASES = {
     "organization": "organisation",
     "org": "organisation",
@@ -170,7 +170,7 @@ def read_partners(path: Path | str) -> list[Partner]:
         if not name and not org:
             problems.append(f"{path}: row {n}: no name and no organisation")
             continue
-        if email and not _EMAIL.match(email):
+        if email and not EMAIL.match(email):
             problems.append(f"{path}: row {n}: '{email}' is not a valid email address")
         pid = values.get("id") or make_id(name, org, email)
         if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}", pid):

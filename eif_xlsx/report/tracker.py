@@ -72,7 +72,7 @@ def write_tracker(iset: IndicatorSet, values, path: Path, header: str = "") -> P
     ws = book.sheet(
         "Tracker",
         f"{iset.organisation + ': ' if iset.organisation else ''}{iset.title}",
-        f"Outcome: {iset.outcome}. Fill in direction, baseline and target; RAG and change update themselves.",
+        f"Outcome: {iset.outcome}. The direction of improvement comes from the definitions (change it where yours differs); fill in baseline and target, and RAG, change and trend update themselves.",
     )
     # One pass: the distinct values of each indicator and period, where each value came from (the Values sheet),
     # and every value as the Conflicts sheet lists it, kept there if its indicator and period turn out in conflict.

@@ -365,7 +365,15 @@ def _write_draft(
         sender_organisation=sender_organisation,
     )
     files = [(item.attachment.name, item.attachment.read_bytes())] if item.attachment else []
-    msg = draft(sender=sender, to_name=item.name, to_email=item.email, subject=subject, body=body, attachments=files)
+    msg = draft(
+        sender=sender,
+        sender_name=sender_name,
+        to_name=item.name,
+        to_email=item.email,
+        subject=subject,
+        body=body,
+        attachments=files,
+    )
     stem = f"{item.status}-{slug(item.organisation, 30) or 'partner'}-{slug(item.partner_id, 20)}"
     item.draft = result.out_dir / f"{stem}.eml"
     item.draft.write_bytes(to_bytes(msg))

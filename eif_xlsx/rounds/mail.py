@@ -88,11 +88,19 @@ def default_body(
 
 
 def draft(
-    *, sender: str, to_name: str, to_email: str, subject: str, body: str, attachments: Iterable[tuple[str, bytes]] = ()
+    *,
+    sender: str,
+    to_name: str,
+    to_email: str,
+    subject: str,
+    body: str,
+    attachments: Iterable[tuple[str, bytes]] = (),
+    sender_name: str = "",
 ) -> EmailMessage:
-    """One unsent message: plain-text body, each (file name, bytes) attached as a spreadsheet."""
+    """One unsent message from sender (shown as sender_name), plain-text body, each (file name, bytes) attached as a
+    spreadsheet."""
     msg = EmailMessage(policy=SMTP)
-    msg["From"] = sender
+    msg["From"] = formataddr((sender_name.strip(), sender)) if sender_name.strip() else sender
     if to_email:
         msg["To"] = formataddr((to_name, to_email)) if to_name else to_email
     msg["Subject"] = subject
@@ -160,6 +168,7 @@ def write_drafts(
         )
         msg = draft(
             sender=sender,
+            sender_name=sender_name,
             to_name=row["name"],
             to_email=row["email"],
             subject=subject or f"{topic}{' — ' + area if area else ''}",
