@@ -107,3 +107,14 @@ def test_a_partner_list_that_is_no_workbook_is_named_in_plain_words(tmp_path, co
         read_partners(path)
     assert str(caught.value).startswith(f"{path}: ") and said in str(caught.value)
     assert "EOCD" not in str(caught.value) and "Zip" not in str(caught.value)
+
+
+def test_file_names_are_cut_after_a_whole_word():
+    """What partners see attached: 'northshire-childminding', not 'northshire-childminding-networ'."""
+    from eif_xlsx.domain.partners import slug
+
+    assert slug("Northshire Childminding Network", 30) == "northshire-childminding"
+    assert slug("Northshire Maternity Services", 30) == "northshire-maternity-services"  # fits: whole
+    assert slug("Family Nurse Partnership North", 30) == "family-nurse-partnership-north"  # ends on a word
+    assert slug("Supercalifragilisticexpialidociousness", 30) == "supercalifragilisticexpialidoc"  # one word: cut
+    assert slug("Évaluation — Crèche & Co", 30) == "evaluation-creche-co"

@@ -57,9 +57,14 @@ def make_id(name: str, organisation: str, email: str) -> str:
 
 
 def slug(text: str, limit: int = 40) -> str:
+    """The text for a file name: ASCII letters and digits joined by '-', at most limit characters, cut after a
+    whole word where there is one ('northshire-childminding', not 'northshire-childminding-networ')."""
     ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
     out = re.sub(r"[^A-Za-z0-9]+", "-", ascii_text).strip("-").lower()
-    return out[:limit].strip("-")
+    if len(out) > limit:
+        cut = out[:limit]
+        out = cut[: cut.rfind("-")] if out[limit] != "-" and "-" in cut else cut
+    return out.strip("-")
 
 
 def _rows_from(path: Path) -> list[list[str]]:
