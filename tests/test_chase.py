@@ -143,6 +143,8 @@ def test_chase_writes_a_draft_for_each_partner_to_chase(round1, tmp_path):
     assert rows["P-FAY"]["return_file"] == "fay.eml" and rows["P-FAY"]["file_attached"] == round1["sent"]["P-FAY"].name
     assert rows["P-ANN"]["return_file"].endswith(".ods") and rows["P-ANN"]["draft"] == ""
     assert rows["P-EVE"]["return_file"].startswith("eve.eml › ")  # the later of her two returns
+    eve = parse(out / rows["P-EVE"]["draft"]).get_body(("plain",)).get_content()
+    assert f"({round1['sent']['P-EVE'].name})" in eve and "eve.eml" not in eve  # the name she sent, not ours
     assert rows["P-CAT"]["file_attached"] == round1["sent"]["P-CAT"].name
     assert rows["P-DAN"]["file_attached"] == round1["sent"]["P-DAN"].name  # nothing of hers could be read
     assert rows["P-BOB"]["file_attached"].startswith("FEEDBACK ")
@@ -161,7 +163,8 @@ def test_chase_writes_a_draft_for_each_partner_to_chase(round1, tmp_path):
             continue
         partner = next(p for p in PARTNERS if p.id == pid)
         msg = parse(out / row["draft"])
-        assert msg["From"] == SENDER
+        assert msg["From"].addresses[0].addr_spec == SENDER
+        assert msg["From"].addresses[0].display_name == "Sam Coordinator"  # --sender-name
         assert msg["To"].addresses[0].addr_spec == partner.email
         assert msg["To"].addresses[0].display_name == partner.name
         assert msg["X-Unsent"] == "1" and msg["Message-ID"].endswith("@eif-xlsx>") and msg["Date"] is None

@@ -238,6 +238,12 @@ def _match(reports: list[Report], rows: list[Mapping[str, str]]) -> tuple[dict[s
     return found, unmatched
 
 
+def _as_sent(file: str) -> str:
+    """A return's name as its partner knows it: the workbook attached, not the name the coordinator saved the
+    e-mail under ('RE EIF maturity matrix.eml › northshire-….xlsx' is the partner's 'northshire-….xlsx')."""
+    return file.split(" › ")[-1]
+
+
 def _no_workbook(report: Report) -> bool:
     """An e-mail that held no workbook (a 'thank you' sent after the return): it never hides a workbook."""
     return not report.ret.readable and " › " not in report.file and report.file.lower().endswith((".eml", ".msg"))
@@ -288,7 +294,9 @@ def chase_body(
     if item.status == OUTSTANDING:
         wrong = item.report is not None and bool(item.findings)  # they sent a workbook of another round
         if wrong and item.report is not None:  # (wrong implies a report: said again for the type checker)
-            lines += [f"Thank you for sending {item.report.file}. We have not counted it as your return for {what}:"]
+            lines += [
+                f"Thank you for sending {_as_sent(item.report.file)}. We have not counted it as your return for {what}:"
+            ]
             lines += [f"  • {f.message}" for f in item.findings]
         else:
             lines += [f"We have not yet received your completed workbook for {what}."]
@@ -310,7 +318,7 @@ def chase_body(
         rep = item.report
         assert rep is not None
         readable = rep.ret.readable
-        lines += [f"Thank you for returning your workbook for {what} ({rep.file})."]
+        lines += [f"Thank you for returning your workbook for {what} ({_as_sent(rep.file)})."]
         if not readable:
             lines += ["", "Unfortunately we could not read a workbook from what you sent:"]
         elif rep.accepted:  # the import counted it; answers it could not read are counted as not given
