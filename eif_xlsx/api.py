@@ -109,8 +109,8 @@ def read_round_manifest(path: Path | str) -> list[Mapping[str, str]]:
 
 
 def check_address(text: str, option: str = "--sender") -> str:
-    """An e-mail address given for the drafts (--sender, --return-to), as given; raises UsageError for text that
-    is not one (checked as the partner list's addresses are)."""
+    """An e-mail address given for the drafts (--sender, --return-to), without the spaces around it; raises
+    UsageError for text that is not one (checked as the partner list's addresses are)."""
     if not EMAIL.match(text.strip()):
         raise UsageError(f"{option}: '{text}' is not an e-mail address")
     return text.strip()

@@ -362,7 +362,9 @@ def generate(
         if email_drafts and not sender:
             raise UsageError("--email-drafts needs --sender ADDRESS")
         if sender:
-            api.check_address(sender)  # refused before any file is read or written, as the deadline
+            sender = api.check_address(sender)  # refused before any file is read or written, as the deadline
+        if return_to:
+            return_to = api.check_address(return_to, "--return-to")
         if deadline:
             api.check_deadline(deadline)
         people = api.read_partners(partners) if partners else None
@@ -446,6 +448,9 @@ def validate(paths, as_json, expected_matrix, manifest, feedback_dir, return_to,
     """
     cat = _catalog()
     _known(cat, expected_matrix, "matrix", "--matrix")
+    if return_to:
+        with _errors():
+            return_to = api.check_address(return_to, "--return-to")
     if manifest:
         with _errors():
             sent = api.read_round_manifest(manifest)
@@ -624,9 +629,9 @@ def chase(
     cat = _catalog()
     _known(cat, expected_matrix, "matrix", "--matrix")
     with _errors():
-        api.check_address(sender)
+        sender = api.check_address(sender)
         if return_to:
-            api.check_address(return_to, "--return-to")
+            return_to = api.check_address(return_to, "--return-to")
     missing = [p for p in paths if not Path(p).exists()]
     if missing:
         raise _Usage(f"no such file or folder: {', '.join(missing)}")

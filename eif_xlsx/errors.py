@@ -94,8 +94,8 @@ FINDINGS: dict[str, FindingKind] = _kinds(
         "matched-by-email",
         W,
         "Matched by e-mail address",
-        "The workbook carries no partner id (its eif-xlsx metadata is missing); it was taken as the return of "
-        "partner {partner}, whose e-mail address {how}.",
+        "The workbook carries no partner id (a blank copy, or its eif-xlsx metadata deleted); it was taken as the "
+        "return of partner {partner}, whose e-mail address {how}.",
     ),
     (
         "metadata-altered",

@@ -478,6 +478,9 @@ def test_indicator_tracker_is_a_row_per_indicator():
         [c, "2026", "no / yes", "Red", "2025: 0–4 (5 values)", "Ann, Bob"],
     ]
     assert "from 9 partner(s); RAG as reported: 3 Red, 1 Amber, 3 Green" in section
+    # told apart by value, not by the digits shown: two partners 5 apart in a million disagree
+    data.indicator_values = [row(a, "2026", 1234567.0, "", "Ann"), row(a, "2026", 1234572.0, "", "Bob")]
+    assert "1234567–1234572 (2 values)" in board.render_html(data)
 
 
 @pytest.mark.slow

@@ -420,13 +420,14 @@ def test_a_workbook_without_its_metadata_is_matched_by_e_mail_address(matrix, tm
         reg = {(r["status"], r["partner_id"]): r for r in csv.DictReader(fh)}
     assert sorted(reg) == [("outstanding", "P2"), ("outstanding", "P3"), ("returned", "P1"), ("unexpected", "")]
     assert reg[("returned", "P1")]["file"] == f"P1.eml › {filled.files[0].name}"
+    assert (reg[("returned", "P1")]["name"], reg[("returned", "P1")]["email"]) == ("Person 1", "p1@example.org")
     with (out / "findings.csv").open(encoding="utf-8-sig", newline="") as fh:
         matched = [f for f in csv.DictReader(fh) if f["code"] == "matched-by-email"]
     assert [(f["file"], f["message"]) for f in matched] == [
         (
             f"P1.eml › {filled.files[0].name}",
-            "The workbook carries no partner id (its eif-xlsx metadata is missing); it was taken as the return of "
-            "partner P1, whose e-mail address p1@example.org sent it and is typed on its cover.",
+            "The workbook carries no partner id (a blank copy, or its eif-xlsx metadata deleted); it was taken as the "
+            "return of partner P1, whose e-mail address p1@example.org sent it and is typed on its cover.",
         )
     ]
     levels = {r["partner_id"] for r in csv.DictReader((out / "levels.csv").open(encoding="utf-8-sig", newline=""))}

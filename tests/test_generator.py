@@ -706,3 +706,16 @@ def test_ctrl_c_while_workbooks_are_written_in_worker_processes_ends_quietly(tmp
         if proc.poll() is not None:
             continue
         press_ctrl_c(proc, f"generate, {delay} s into writing")
+
+
+def test_partner_details_that_look_like_markup_or_escapes_read_back_as_given(tmp_path, matrix):
+    """A name shaped like rich-text XML or an organisation holding overlapping '_xHHHH_' patterns is written into
+    the cover and the metadata as given: the workbook reads back unaltered (it said metadata-altered)."""
+    from eif_xlsx.domain.partners import Partner
+    from eif_xlsx.intake.reader import read_return
+
+    odd = Partner("P1", "<r>Ann</r>", "_x0041_x0042_ Trust", "ann@example.org")
+    (path,) = generate_workbooks(matrix, tmp_path, [odd]).files
+    ret = read_return(path)
+    assert [f.code for f in ret.findings if f.code.startswith("metadata")] == []
+    assert (ret.metadata["partner_name"], ret.metadata["partner_organisation"]) == ("<r>Ann</r>", "_x0041_x0042_ Trust")

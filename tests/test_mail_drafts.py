@@ -164,6 +164,8 @@ def test_an_address_that_is_not_one_is_refused_before_anything_is_read(tmp_path)
         + ["--sender", "early years team", "--out", str(tmp_path / "g")],
         ["chase", str(tmp_path), "--manifest", __file__, "--sender", "me@council"],
         ["chase", str(tmp_path), "--manifest", __file__, "--sender", "me@council.example", "--return-to", "x@y"],
+        ["generate", "maternity-early-years", "--return-to", "not an address", "--out", str(tmp_path / "g")],
+        ["validate", str(tmp_path), "--feedback", str(tmp_path / "g"), "--return-to", "me at council"],
     ]
     for args in cases:
         res = CliRunner().invoke(main, args)

@@ -340,6 +340,56 @@ def test_an_unreadable_baseline_answer_is_not_asked_for_again(tmp_path, matrix):
     assert "0 outstanding, 0 to correct, 1 complete" in chased.output
 
 
+def _reissued_with(tmp_path, matrix, value) -> tuple[Path, str, str]:
+    """A 12-months workbook issued from a baseline return whose 1.1d tick holds value; its sheet and cell."""
+    returns = tmp_path / "returns"
+    first = make_workbook(returns, matrix, {**BASELINE_ANSWERS, ("criterion", "1.1", "1.1d", BASELINE): "maybe"})
+    (returns / "manifest.csv").unlink()
+    a = read_return(first).answer("criterion", "1.1", "1.1d", BASELINE)
+    if value != "maybe":
+        wb = openpyxl.load_workbook(first)
+        wb[a.sheet][a.cell] = value
+        wb.save(first)
+    out = tmp_path / "round2"
+    made = CliRunner().invoke(
+        main, ["generate", MATRIX_ID, "--round", "12-months", "--previous", str(returns), "--out", str(out)]
+    )
+    assert made.exit_code == 0, made.output
+    (issued,) = out.glob("*.xlsx")
+    return issued, a.sheet, a.cell
+
+
+def _typed_over(path: Path, sheet: str, cell: str, value) -> None:
+    wb = openpyxl.load_workbook(path)  # as a partner who unprotects the sheet and types over the baseline
+    wb[sheet][cell] = value
+    wb.save(path)
+
+
+def test_a_value_typed_over_the_locked_baseline_is_not_asked_for(tmp_path, matrix):
+    """The value typed over a locked baseline cell is not used, so nothing about it is to be corrected: only
+    baseline-changed, and baseline-as-issued where the issued value itself does not read."""
+    issued, sheet, cell = _reissued_with(tmp_path, matrix, "maybe")
+    _typed_over(issued, sheet, cell, "sometimes")
+    ticked = next(a for a in read_return(issued).answers if a.column == BASELINE and a.value is True)
+    _typed_over(issued, ticked.sheet, ticked.cell, "perhaps")
+    ret = read_return(issued)
+    assert sorted(f.code for f in ret.findings if f.cell == cell) == ["baseline-as-issued", "baseline-changed"]
+    assert [f.code for f in ret.findings if f.cell == ticked.cell] == ["baseline-changed"]
+    assert ret.answer(*ticked.key).value is True  # the baseline as issued
+    assert "'sometimes'" not in " ".join(f.message for f in ret.findings if f.code != "baseline-changed")
+
+
+def test_a_formula_in_a_locked_baseline_cell_is_reported_not_raised(tmp_path, matrix):
+    """A formula given in the first round is carried as its text; entered again as a formula over the locked cell
+    it is reported as a formula in an input (the reader raised KeyError here, and the return was lost as an
+    internal error)."""
+    issued, sheet, cell = _reissued_with(tmp_path, matrix, "=TRUE()")
+    _typed_over(issued, sheet, cell, "=TRUE()")
+    ret = read_return(issued)
+    assert ret.readable and [f.code for f in ret.findings if f.cell == cell] == ["formula-in-input"]
+    assert not [f for f in ret.findings if f.code == "internal-error"]
+
+
 def test_twelve_months_needs_previous_returns(tmp_path):
     result = CliRunner().invoke(main, ["generate", MATRIX_ID, "--round", "12-months", "--out", str(tmp_path / "o")])
     assert result.exit_code == 2 and "--previous" in result.stderr

@@ -292,3 +292,18 @@ def test_answer_items_are_what_the_generic_renderer_writes(batches):
     again = io.StringIO()
     csv.writer(again, lineterminator="\r\n").writerows(csv_row(r) for batch in rows for r in batch)
     assert fast_csv.getvalue() == again.getvalue()
+
+
+def test_rich_text_lookalikes_with_control_characters_keep_the_sheet_well_formed(tmp_path):
+    """Text shaped like rich-text XML goes in runs even with control characters (write_string would write it as
+    XML, and '<r>\x01<t>x</r>' broke the sheet for every program); the control characters read back as their
+    escapes, the rest as typed."""
+    from xml.etree import ElementTree
+
+    texts = ["<r>\x01<t>x</r>", "<r>a\x01b</r>"]
+    book = _Book(tmp_path / "t.xlsx", "t")
+    ws = book.sheet("S", "title")
+    book.row(ws, 3, texts, ["text"] * len(texts))
+    book.close()
+    ElementTree.fromstring(_sheet_xml(tmp_path / "t.xlsx"))  # well-formed
+    assert _values(tmp_path / "t.xlsx")[3][:2] == ["<r>_x0001_<t>x</r>", "<r>a_x0001_b</r>"]

@@ -195,3 +195,34 @@ def test_a_return_that_says_when_comes_after_one_that_does_not(tmp_path):
     saved = Report("b.xlsx", path, Return(path, "b.xlsx", saved=dt.datetime(2024, 11, 30, tzinfo=dt.UTC)))
     sent = Report("a.xlsx", path, Return(path, "a.xlsx", sent=dt.datetime(2024, 12, 3, tzinfo=dt.UTC)))
     assert [r.file for r in sorted([sent, silent, saved], key=return_order)] == ["z.xlsx", "b.xlsx", "a.xlsx"]
+
+
+def test_two_workbooks_in_one_e_mail_are_told_apart_by_when_each_was_saved(tmp_path, matrix):
+    """Both came in one e-mail (one Date): the one saved later counts, whatever order they are attached in and
+    whatever their names."""
+    final = _saved(
+        make_workbook(tmp_path / "g1", matrix, CORRECTED), tmp_path / "a-final.xlsx", dt.datetime(2024, 12, 3)
+    )
+    draft = _saved(
+        make_workbook(tmp_path / "g2", matrix, ORIGINAL), tmp_path / "b-draft.xlsx", dt.datetime(2024, 11, 30)
+    )
+    returns = tmp_path / "returns"
+    returns.mkdir()
+    mail = saved_email([(final.name, final.read_bytes()), (draft.name, draft.read_bytes())])
+    (returns / "ann.eml").write_bytes(b"Date: Wed, 04 Dec 2024 08:00:00 +0000\r\n" + mail)
+    reg, ticked = _import(returns, tmp_path / "out")
+    assert reg["returned"] == ["ann.eml › a-final.xlsx"] and reg["superseded"] == ["ann.eml › b-draft.xlsx"]
+    assert ticked == {"1.1a", "1.1b"}
+
+
+def test_a_time_in_the_future_does_not_win(tmp_path, matrix):
+    """An e-mail dated decades ahead (a wrong clock) counts as one that says no time: a correction sent since
+    wins over it."""
+    original = make_workbook(tmp_path / "g1", matrix, ORIGINAL)
+    corrected = make_workbook(tmp_path / "g2", matrix, CORRECTED)
+    returns = tmp_path / "returns"
+    returns.mkdir()
+    _eml(returns / "a-original.eml", original, "Mon, 01 Jan 2094 09:00:00 +0000")
+    _eml(returns / "b-corrected.eml", corrected, "Tue, 03 Dec 2024 09:15:00 +0000")
+    reg, ticked = _import(returns, tmp_path / "out")
+    assert reg["returned"] == [f"b-corrected.eml › {corrected.name}"] and ticked == {"1.1a", "1.1b"}

@@ -413,7 +413,7 @@ _MAX_PROPERTIES_BYTES = 1024 * 1024  # a core.xml or meta.xml is a few hundred b
 # W3CDTF (ISO 8601's profile that core.xml uses) and xsd:dateTime (ODF's meta.xml): a date, or a date and a time
 # to the minute or the second (any fraction), with a zone ('Z', '+01:00') or none (read as UTC).
 _W3CDTF = re.compile(
-    r"(\d{4})(?:-(\d\d)(?:-(\d\d)(?:[T ](\d\d):(\d\d)(?::(\d\d)(?:[.,](\d+))?)?)?)?)?\s*(Z|[+-]\d\d:?\d\d)?",
+    r"(\d{4})(?:-(\d\d)(?:-(\d\d)(?:[Tt ](\d\d):(\d\d)(?::(\d\d)(?:[.,](\d+))?)?)?)?)?\s*([Zz]|[+-]\d\d:?\d\d)?",
     re.ASCII,
 )
 
@@ -426,20 +426,24 @@ def parse_w3cdtf(text: str) -> dt.datetime | None:
     year, month, day, hour, minute, second, fraction, zone = m.groups()
     try:
         tz = dt.UTC
-        if zone and zone != "Z":
+        if zone and zone not in "Zz":
             sign = -1 if zone[0] == "-" else 1
             digits = zone[1:].replace(":", "")
+            if int(digits[2:]) >= 60:
+                return None
             tz = dt.timezone(sign * dt.timedelta(hours=int(digits[:2]), minutes=int(digits[2:])))
+        hours, seconds = int(hour or 0), min(int(second or 0), 59)  # a leap second (:60) read as :59
+        midnight = hours == 24 and not int(minute or 0) and not seconds and not int(fraction or 0)  # 24:00 ends a day
         when = dt.datetime(
             int(year),
             int(month or 1),
             int(day or 1),
-            int(hour or 0),
+            0 if midnight else hours,
             int(minute or 0),
-            int(second or 0),
+            seconds,
             int((fraction or "0")[:6].ljust(6, "0")),
             tzinfo=tz,
-        )
+        ) + dt.timedelta(days=1 if midnight else 0)
         return when.astimezone(dt.UTC)
     except (ValueError, OverflowError):
         return None

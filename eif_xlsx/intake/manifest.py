@@ -82,16 +82,23 @@ def wrong_round(report: Report) -> bool:
 def return_order(report: Report) -> tuple:
     """Earliest first; the last of a partner's returns counts. By the latest assessment date typed in the workbook;
     then by when the partner sent or saved it: the Date of the e-mail it came out of, else the time the workbook
-    says it was last saved (docProps/core.xml, meta.xml; not our generator's fixed time), a return that says
-    neither coming before one that does; then by the file's modification time (for a workbook taken out of an
-    e-mail, only when it was taken out); then by name."""
+    says it was last saved (docProps/core.xml, meta.xml; not our generator's fixed time), the saved time telling
+    apart two workbooks sent in one e-mail; a return that says neither comes before one that does, and so does one
+    that says a time more than a day after now (a wrong clock must not make it win for ever); then by the file's
+    modification time (for a workbook taken out of an e-mail, only when it was taken out); then by name."""
     dates = [d for d in report.dates.values() if d]
-    when = report.ret.sent or report.ret.saved  # timezone-aware UTC (sources._eml_date, container.saved_time)
+    late = dt.datetime.now(dt.UTC) + dt.timedelta(days=1)
+    sent, saved = (t if t is not None and t <= late else None for t in (report.ret.sent, report.ret.saved))
+    when = sent or saved  # timezone-aware UTC (sources._eml_date, container.saved_time)
     try:
         mtime = os.stat(report.path).st_mtime
     except OSError:
         mtime = 0.0
-    return (max(dates) if dates else dt.date.min, (0,) if when is None else (1, when), mtime, report.file)
+    told = (0,) if when is None else (1, when, saved or _EARLIEST)
+    return (max(dates) if dates else dt.date.min, told, mtime, report.file)
+
+
+_EARLIEST = dt.datetime.min.replace(tzinfo=dt.UTC)
 
 
 class PartnerFinder:

@@ -463,22 +463,26 @@ def _read(ret: Return, box: Container, grid: dict[str, _Sheet], catalog, templat
 def _locked_baseline(ret: Return, lay: WorkbookLayout) -> None:
     """A 12-months workbook keeps its locked baseline in its signed metadata. A locked value found changed (the
     sheet unprotected and edited) is reported with the old and the new value, and the answer is the original
-    one: scoring and the summary use the baseline as issued, and the finding keeps what was typed."""
+    one: scoring and the summary use the baseline as issued, and the finding keeps what was typed (a finding about
+    the typed value itself is dropped: that value is not used). A baseline answer that does not read as what its
+    cell asks for as the first round gave it ('maybe' for a tick) is reported for the record (baseline-as-issued),
+    not as something to correct: the partner cannot change the cell."""
     stored = layout_mod.baseline_values(ret.metadata)
     if stored is None:
         return
     locked, values = stored
     cells = {(c.field, c.sub_element, c.item, c.column): c for _, _, c in lay.inputs() if c.column in locked}
     changed = False
-    issued: dict[tuple[str, str], Answer] = {}  # unreadable as the first round gave them: nothing to correct now
+    issued: dict[tuple[str, str], tuple[str, str]] = {}  # (sheet, cell) -> the value as issued, its finding code
+    replaced: set[tuple[str, str]] = set()  # where a value typed over the baseline is not used
     for i, a in enumerate(ret.answers):
         cell = cells.get(a.key) if a.column in locked else None
         if cell is None:
             continue
         old = values.get(a.key, "")
         if old.strip() == a.raw_text.strip():
-            if a.problem:
-                issued[(a.sheet, a.cell)] = a
+            if a.problem in _ASKS:
+                issued[(a.sheet, a.cell)] = (a.raw_text, a.problem)
             continue
         if old:
             value, problem = _normalised(cell.kind, cell.choices, old)
@@ -500,16 +504,28 @@ def _locked_baseline(ret: Return, lay: WorkbookLayout) -> None:
         ret.answers[i] = Answer(
             a.sheet, a.cell, a.field, a.sub_element, a.item, a.column, a.kind, old or None, value, "", problem
         )
+        replaced.add((a.sheet, a.cell))
+        if problem in _ASKS:
+            issued[(a.sheet, a.cell)] = (old, problem)
         changed = True
     if changed:
         ret._idx = None
-    for k, f in enumerate(ret.findings):  # the partner cannot change a locked cell: said, not asked for
-        given = issued.get((f.sheet, f.cell))
-        if given is not None and f.code == given.problem:
-            asks, counts = _ASKS[given.problem]
-            ret.findings[k] = finding(
-                "baseline-as-issued", ret.file, given.sheet, given.cell, value=given.raw_text, asks=asks, counts=counts
-            )
+    if not (issued or replaced):
+        return
+
+    def as_issued(where: tuple[str, str]) -> Finding:
+        value, code = issued[where]
+        asks, counts = _ASKS[code]
+        return finding("baseline-as-issued", ret.file, *where, value=value, asks=asks, counts=counts)
+
+    kept: list[Finding] = []
+    for f in ret.findings:
+        where = (f.sheet, f.cell)
+        if where in replaced and f.code in _VALUE_FINDINGS:
+            continue  # about the value typed over the locked baseline, which is not used
+        kept.append(as_issued(where) if where in issued and where not in replaced and f.code == issued[where][1] else f)
+    kept += [as_issued(where) for where in issued if where in replaced]
+    ret.findings = kept
 
 
 # What a cell asks for and what an answer that is not one counts as (the findings of _normalised's codes).
@@ -519,6 +535,7 @@ _ASKS = {
     "bad-number": ("a number", "no number"),
     "bad-choice": ("one of the cell's choices", "no choice"),
 }
+_VALUE_FINDINGS = frozenset({*_ASKS, "formula-in-input"})  # about an answer's value (_problem)
 
 
 def _older(matrix_id: str, meta: dict[str, str], current) -> str:

@@ -733,24 +733,51 @@ def _indicators(data: BoardData) -> Iterator[str]:
 
 
 def _agreed(rows: list[IndicatorRow]) -> str:
-    """The value partners gave for one indicator and period: the one value, or the range of those they differ on."""
+    """The value partners gave for one indicator and period: the one value, or the range of those they differ on
+    (told apart by the values themselves, not by how they are shown)."""
+    given = {_key(v.value) for v in rows if _number(v.value) is not None or _text(v.value)}
+    if not given:
+        return ""
+    numbers = [n for v in rows if (n := _number(v.value)) is not None]
+    if len(given) == 1:
+        return _value(rows[[_key(v.value) for v in rows].index(next(iter(given)))])
+    if len(numbers) == sum(1 for v in rows if _number(v.value) is not None or _text(v.value)):
+        return f"{_shown(min(numbers))}–{_shown(max(numbers))} ({len(given)} values)"
     shown = sorted({_value(v) for v in rows} - {""})
-    if len(shown) <= 1:
-        return shown[0] if shown else ""
-    numbers = [v.value for v in rows if isinstance(v.value, int | float) and not isinstance(v.value, bool)]
-    if len(numbers) == len([v for v in rows if _value(v)]):
-        return f"{min(numbers):g}–{max(numbers):g} ({len(shown)} values)"
     few = " / ".join(shown)
-    return few if len(shown) <= 3 and len(few) <= 40 else f"{len(shown)} different values"
+    return few if len(shown) <= 3 and len(few) <= 40 else f"{len(given)} different values"
+
+
+def _number(value) -> float | None:
+    if isinstance(value, int | float) and not isinstance(value, bool) and value == value:  # not NaN
+        return float(value)
+    return None
+
+
+def _text(value) -> str:
+    """A value that is not a number, as text ("" for none, and for NaN)."""
+    return "" if value is None or isinstance(value, float) or _number(value) is not None else str(value)
+
+
+def _key(value) -> tuple:
+    number = _number(value)
+    return (0, number) if number is not None else (1, _text(value))
+
+
+def _shown(number: float) -> str:
+    """A number as the board reads it: up to 10 significant digits, never in exponent form for a figure of the
+    size indicators have (1234567.5, 0.0125)."""
+    text = f"{number:.10g}"
+    if "e" in text:
+        text = f"{number:.12f}".rstrip("0").rstrip(".") if abs(number) < 1e15 else text
+    return text
 
 
 def _value(v: IndicatorRow) -> str:
-    value = v.value
-    if value is None:
-        return ""
-    if isinstance(value, float):
-        return f"{value:g}"
-    return str(value)
+    number = _number(v.value)
+    if number is not None:
+        return _shown(number)
+    return _text(v.value)
 
 
 def write_for_folder(folder: Path, catalog, *, pdf: bool = True) -> ReportResult:

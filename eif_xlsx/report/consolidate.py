@@ -209,7 +209,13 @@ def build(
         reps = sorted(by_partner[key], key=return_order)
         latest = reps[-1]
         name, org = latest.respondent()
-        p = latest.partner
+        p = dict(latest.partner)
+        listed = expected.get(key, {})  # a workbook without the partner's details (matched by e-mail): the manifest's
+        name, org, p["email"] = (
+            name or listed.get("name", ""),
+            org or listed.get("organisation", ""),
+            p["email"] or listed.get("email", ""),
+        )
         known = key in expected or (not expected and bool(p["id"]))
         status = "returned" if known else "unexpected"
         for older in reps[:-1]:

@@ -11,8 +11,9 @@ Such text is written as plain rich-text runs of one format instead, cut so that 
 pattern (inside each pattern, before its closing underscore) and no run starts '<r>'. A reader undoes the escapes of
 each run apart, so nothing is left to escape or undo, and the runs read back as the text. xlsxwriter escapes a
 run's control characters as '_xHHHH_' and then the cell's runs together once more, which escapes those escapes; so
-text with control characters is left to write_string: kept exactly unless it also holds overlapping '_xHHHH_'
-patterns or is shaped like rich-text XML (strict xfail in tests/test_report_rendering.py).
+text with control characters is left to write_string, kept exactly unless it also holds overlapping '_xHHHH_'
+patterns (strict xfail in tests/test_report_rendering.py); text shaped like rich-text XML goes in runs all the same
+(write_string would write it as XML), its control characters then read back as their escapes.
 """
 
 from __future__ import annotations
@@ -37,10 +38,12 @@ def cut(text: str) -> str:
 
 
 def runs(text: str) -> list[str] | None:
-    """The runs the text is written as, or None where write_string keeps it as it is (or cannot be helped: text
-    with control characters)."""
+    """The runs the text is written as, or None where write_string keeps it as it is (or as near as it can: text
+    with control characters and overlapping patterns). Text shaped like rich-text XML always goes in runs, or
+    write_string would write it as XML: with control characters too, which then read back as their '_xHHHH_'
+    escapes, but the sheet stays well-formed."""
     rich = text.startswith("<r>") and text.endswith("</r>")
-    if not (rich or ("_x" in text and _OVERLAPPING.search(text))) or _CONTROL.search(text):
+    if not (rich or ("_x" in text and _OVERLAPPING.search(text))) or (not rich and _CONTROL.search(text)):
         return None
     cuts = sorted({m.start() + _ESCAPE_CUT for m in _ESCAPE.finditer(text)} | ({1} if rich else set()))
     bounds = [0, *cuts, len(text)]

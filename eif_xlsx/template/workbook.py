@@ -674,7 +674,7 @@ class _Builder:
         )
         for i, (key, value) in enumerate(metadata_rows(self.spec), start=META_FIRST_ROW):
             ws.write_string(i, META_KEY_COL, key, self.fmt["meta"])
-            ws.write_string(i, META_VALUE_COL, value, self.fmt["meta"])
+            write_text(ws, i, META_VALUE_COL, value, self.fmt["meta"])  # a partner's name or organisation, as given
         ws.set_column(0, 0, 22)
         ws.set_column(1, 1, 60)
         ws.hide()
