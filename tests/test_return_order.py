@@ -36,6 +36,20 @@ def _eml(path: Path, workbook: Path, date: str) -> Path:
     return path
 
 
+DEC_3 = "Tue, 03 Dec 2024 09:15:00 +0000"
+
+
+def _emailed(tmp_path: Path, matrix, original: tuple[str, str], corrected: tuple[str, str]) -> tuple[Path, Path, Path]:
+    """Ann's original and corrected workbooks, each in a saved e-mail (its name, its Date) in a returns folder."""
+    first = make_workbook(tmp_path / "g1", matrix, ORIGINAL)
+    second = make_workbook(tmp_path / "g2", matrix, CORRECTED)
+    returns = tmp_path / "returns"
+    returns.mkdir()
+    _eml(returns / original[0], first, original[1])
+    _eml(returns / corrected[0], second, corrected[1])
+    return first, second, returns
+
+
 def _saved(src: Path, dst: Path, modified: dt.datetime) -> Path:
     """The workbook saved again by openpyxl, as on that day: the time it records in docProps/core.xml
     (dcterms:modified, UTC). Written by openpyxl's own writer, as Workbook.save writes, but for the time (save
@@ -66,12 +80,9 @@ def test_the_later_e_mail_counts_whatever_its_file_time_and_name(tmp_path, matri
     """A correction sent on 3 Dec and the original sent on 30 Nov, both with the same assessment date: the
     correction counts, though its saved e-mail is the older file and its name sorts first (the workbooks taken out
     of them have the times they were taken out, the original's the later)."""
-    original = make_workbook(tmp_path / "g1", matrix, ORIGINAL)
-    corrected = make_workbook(tmp_path / "g2", matrix, CORRECTED)
-    returns = tmp_path / "returns"
-    returns.mkdir()
-    _eml(returns / "a-corrected.eml", corrected, "Tue, 03 Dec 2024 09:15:00 +0000")
-    _eml(returns / "b-original.eml", original, "Sat, 30 Nov 2024 17:40:00 +0100")
+    original, corrected, returns = _emailed(
+        tmp_path, matrix, ("b-original.eml", "Sat, 30 Nov 2024 17:40:00 +0100"), ("a-corrected.eml", DEC_3)
+    )
     os.utime(returns / "a-corrected.eml", (OLD, OLD))
     os.utime(returns / "b-original.eml", (NEW, NEW))
     reports = api.validate([returns], jobs=1, workdir=tmp_path / "work")
@@ -218,11 +229,8 @@ def test_two_workbooks_in_one_e_mail_are_told_apart_by_when_each_was_saved(tmp_p
 def test_a_time_in_the_future_does_not_win(tmp_path, matrix):
     """An e-mail dated decades ahead (a wrong clock) counts as one that says no time: a correction sent since
     wins over it."""
-    original = make_workbook(tmp_path / "g1", matrix, ORIGINAL)
-    corrected = make_workbook(tmp_path / "g2", matrix, CORRECTED)
-    returns = tmp_path / "returns"
-    returns.mkdir()
-    _eml(returns / "a-original.eml", original, "Mon, 01 Jan 2094 09:00:00 +0000")
-    _eml(returns / "b-corrected.eml", corrected, "Tue, 03 Dec 2024 09:15:00 +0000")
+    original, corrected, returns = _emailed(
+        tmp_path, matrix, ("a-original.eml", "Mon, 01 Jan 2094 09:00:00 +0000"), ("b-corrected.eml", DEC_3)
+    )
     reg, ticked = _import(returns, tmp_path / "out")
     assert reg["returned"] == [f"b-corrected.eml › {corrected.name}"] and ticked == {"1.1a", "1.1b"}
