@@ -36,16 +36,28 @@ def pytest_unconfigure(config):
         shutil.rmtree(config._eif_cache, ignore_errors=True)
 
 
-def saved_email(attachments: list[tuple[str, bytes]], sender: str = "Ann <ann@example.org>") -> bytes:
-    """A saved e-mail (.eml) from sender with these attachments (name, bytes); tests/msgfile.py makes an Outlook
-    .msg."""
+def email_message(attachments: list, sender: str = "Ann <ann@example.org>", text: str = "attached") -> EmailMessage:
+    """An e-mail from sender with these attachments: (name, bytes) as a file, (name, bytes, subtype) as a file of
+    type application/subtype, or an EmailMessage attached whole (forwarded as an attachment)."""
     msg = EmailMessage(policy=SMTP)
     msg["From"] = sender
     msg["Subject"] = "return"
-    msg.set_content("attached")
-    for name, data in attachments:
-        msg.add_attachment(data, maintype="application", subtype="octet-stream", filename=name)
-    return msg.as_bytes()
+    msg.set_content(text)
+    for item in attachments:
+        if isinstance(item, EmailMessage):
+            msg.add_attachment(item)
+        else:
+            name, data, *subtype = item
+            msg.add_attachment(
+                data, maintype="application", subtype=subtype[0] if subtype else "octet-stream", filename=name
+            )
+    return msg
+
+
+def saved_email(attachments: list, sender: str = "Ann <ann@example.org>") -> bytes:
+    """A saved e-mail (.eml) from sender with these attachments (see email_message); tests/msgfile.py makes an
+    Outlook .msg."""
+    return email_message(attachments, sender).as_bytes()
 
 
 @pytest.fixture(scope="session")

@@ -16,8 +16,6 @@ import signal
 import subprocess
 import sys
 import time
-from email.message import EmailMessage
-from email.policy import SMTP
 from pathlib import Path
 
 import pytest
@@ -26,7 +24,7 @@ from eif_xlsx.errors import FINDINGS, internal_error
 from eif_xlsx.intake import sources as intake
 from eif_xlsx.normalise import as_text, lone_surrogates
 
-from .conftest import make_workbook, saved_email
+from .conftest import email_message, make_workbook, saved_email
 from .msgfile import build_msg
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -126,12 +124,18 @@ def _reports(result: subprocess.CompletedProcess) -> dict[str, dict]:
     return {r["file"]: r for r in json.loads(result.stdout)}
 
 
-def test_long_attachment_name_costs_no_other_file(tmp_path, good):
-    """The issue's example: an .eml whose attachment has a 300-character name stopped validate for the whole
-    folder with 'File name too long'. Now it is read, under a shortened name, and the other return too."""
+def _folders(tmp_path: Path) -> tuple[Path, Path]:
+    """The returns folder and the TMPDIR the command is given, both made (empty)."""
     box, tmp = tmp_path / "box", tmp_path / "tmp"
     box.mkdir()
     tmp.mkdir()
+    return box, tmp
+
+
+def test_long_attachment_name_costs_no_other_file(tmp_path, good):
+    """The issue's example: an .eml whose attachment has a 300-character name stopped validate for the whole
+    folder with 'File name too long'. Now it is read, under a shortened name, and the other return too."""
+    box, tmp = _folders(tmp_path)
     (box / "long.eml").write_bytes(saved_email([("x" * 300 + ".xlsx", good)]))
     (box / "other.xlsx").write_bytes(good)
     reports = _reports(cli("validate", "--json", str(box), tmp=tmp, cwd=tmp_path))
@@ -151,9 +155,7 @@ def test_odd_attachment_names_are_shown_cleaned_and_never_used_on_disk(tmp_path,
         "same.xlsx",
         "é" * 200 + ".ods",
     ]
-    box, tmp = tmp_path / "box", tmp_path / "tmp"
-    box.mkdir()
-    tmp.mkdir()
+    box, tmp = _folders(tmp_path)
     (box / "odd.msg").write_bytes(build_msg("ann@example.org", [(n, good) for n in names]))
     reports = _reports(cli("validate", "--json", str(box), tmp=tmp, cwd=tmp_path))
     shown = sorted(n.split(" › ", 1)[1] for n in reports)
@@ -168,9 +170,7 @@ def test_odd_attachment_names_are_shown_cleaned_and_never_used_on_disk(tmp_path,
 def test_ansi_and_nested_outlook_messages(tmp_path, good):
     """An ANSI .msg (older Outlook), a message embedded in a message (attach method 5), a .msg attached as a
     file inside a .msg, and an .eml attached inside an .eml: every workbook is found, with the outer sender."""
-    box, tmp = tmp_path / "box", tmp_path / "tmp"
-    box.mkdir()
-    tmp.mkdir()
+    box, tmp = _folders(tmp_path)
     (box / "ansi.msg").write_bytes(build_msg("bob@example.org", [("Évaluation.xlsx", good)], unicode=False))
     (box / "nested.msg").write_bytes(
         build_msg(
@@ -181,15 +181,8 @@ def test_ansi_and_nested_outlook_messages(tmp_path, good):
             ],
         )
     )
-    inner = EmailMessage(policy=SMTP)
-    inner["From"] = "fay@example.org"
-    inner.set_content("fw")
-    inner.add_attachment(good, maintype="application", subtype="octet-stream", filename="fwd.xlsx")
-    outer = EmailMessage(policy=SMTP)
-    outer["From"] = "gus@example.org"
-    outer.set_content("see attached")
-    outer.add_attachment(inner)
-    (box / "outer.eml").write_bytes(outer.as_bytes())
+    inner = email_message([("fwd.xlsx", good)], "fay@example.org", "fw")
+    (box / "outer.eml").write_bytes(email_message([inner], "gus@example.org", "see attached").as_bytes())
     reports = _reports(cli("validate", "--json", str(box), tmp=tmp, cwd=tmp_path))
     assert {n: r["sender"] for n, r in reports.items() if r["status"] != "rejected"} == {
         "ansi.msg › Évaluation.xlsx": "bob@example.org",
@@ -218,9 +211,7 @@ def _attachment(name: str, data: bytes, disposition: str = "attachment") -> str:
 def test_workbooks_nested_in_multiparts_are_found(tmp_path, good):
     """Mail programs nest attachments: Apple Mail puts a workbook inside multipart/alternative > multipart/mixed
     (inline), web mail inside multipart/related; a message may also be the workbook alone. Every one is read."""
-    box, tmp = tmp_path / "box", tmp_path / "tmp"
-    box.mkdir()
-    tmp.mkdir()
+    box, tmp = _folders(tmp_path)
     head = "From: Ann <ann@example.org>\r\nMIME-Version: 1.0\r\n"
     html = "Content-Type: text/html; charset=us-ascii\r\n\r\n<p>Here it is.</p>"
     text = "Content-Type: text/plain; charset=us-ascii\r\n\r\nHere it is."
@@ -248,16 +239,8 @@ def test_workbooks_nested_in_multiparts_are_found(tmp_path, good):
 def test_outlook_rich_text_wrapping_is_named(tmp_path, good):
     """Outlook sending in its rich-text format wraps the attachments in winmail.dat (application/ms-tnef), which is
     not opened: the e-mail is reported as such, with what to do, not only as holding no workbook."""
-    box, tmp = tmp_path / "box", tmp_path / "tmp"
-    box.mkdir()
-    tmp.mkdir()
-    msg = EmailMessage(policy=SMTP)
-    msg["From"] = "Ann <ann@example.org>"
-    msg.set_content("attached")
-    msg.add_attachment(
-        b"\x78\x9f\x3e\x22" + good[:200], maintype="application", subtype="ms-tnef", filename="winmail.dat"
-    )
-    (box / "rtf.eml").write_bytes(msg.as_bytes())
+    box, tmp = _folders(tmp_path)
+    (box / "rtf.eml").write_bytes(saved_email([("winmail.dat", b"\x78\x9f\x3e\x22" + good[:200], "ms-tnef")]))
     reports = _reports(cli("validate", "--json", str(box), tmp=tmp, cwd=tmp_path))
     (f,) = reports["rtf.eml"]["findings"]
     assert f["code"] == "not-a-workbook" and "winmail.dat (Outlook's rich-text format)" in f["message"]
@@ -268,21 +251,11 @@ def test_messages_attached_too_deep_are_reported(tmp_path, good):
     """Messages attached inside one another more than MAX_DEPTH deep are not opened, and the e-mail says so (a
     workbook above them is still read); multiparts nested past what the e-mail parser can follow are named as
     such, not as damage."""
-    box, tmp = tmp_path / "box", tmp_path / "tmp"
-    box.mkdir()
-    tmp.mkdir()
-    inner = EmailMessage(policy=SMTP)
-    inner["From"] = "deep@example.org"
-    inner.set_content("fw")
-    inner.add_attachment(good, maintype="application", subtype="octet-stream", filename="lost.xlsx")
+    box, tmp = _folders(tmp_path)
+    inner = email_message([("lost.xlsx", good)], "deep@example.org", "fw")
     for depth in range(intake.MAX_DEPTH + 1):
-        outer = EmailMessage(policy=SMTP)
-        outer["From"] = "ann@example.org"
-        outer.set_content("see attached")
-        if depth == intake.MAX_DEPTH:
-            outer.add_attachment(good, maintype="application", subtype="octet-stream", filename="top.xlsx")
-        outer.add_attachment(inner)
-        inner = outer
+        top = [("top.xlsx", good)] if depth == intake.MAX_DEPTH else []
+        inner = email_message([*top, inner], "ann@example.org", "see attached")
     (box / "chain.eml").write_bytes(inner.as_bytes())
     nested: dict | list = [("lost.xlsx", good)]
     for _ in range(intake.MAX_DEPTH + 1):
@@ -307,9 +280,7 @@ def test_messages_attached_too_deep_are_reported(tmp_path, good):
 
 
 def test_damaged_emails_are_reported_by_name_in_plain_words(tmp_path, good):
-    box, tmp = tmp_path / "box", tmp_path / "tmp"
-    box.mkdir()
-    tmp.mkdir()
+    box, tmp = _folders(tmp_path)
     (box / "broken.msg").write_bytes(build_msg("ann@example.org", [("a.xlsx", good)])[:1500])
     (box / "text.msg").write_bytes(b"not an outlook message at all")
     (box / "good.xlsx").write_bytes(good)
@@ -323,9 +294,7 @@ def test_damaged_emails_are_reported_by_name_in_plain_words(tmp_path, good):
 
 
 def test_nothing_of_a_partner_is_left_after_validate_and_import(tmp_path, good):
-    box, tmp = tmp_path / "box", tmp_path / "tmp"
-    box.mkdir()
-    tmp.mkdir()
+    box, tmp = _folders(tmp_path)
     (box / "a.eml").write_bytes(saved_email([("a.xlsx", good)]))
     (box / "b.msg").write_bytes(build_msg("bob@example.org", [("b.xlsx", good)]))
     assert cli("validate", str(box), tmp=tmp, cwd=tmp_path).returncode in (0, 1)
@@ -341,9 +310,7 @@ def test_nothing_of_a_partner_is_left_after_validate_and_import(tmp_path, good):
 def test_an_interrupted_run_leaves_nothing_behind(tmp_path, good):
     """Ctrl-C (SIGINT) while the returns are read: the attachments taken out are removed all the same; so are
     those of a run that was killed outright (SIGKILL), by the next run."""
-    box, tmp = tmp_path / "box", tmp_path / "tmp"
-    box.mkdir()
-    tmp.mkdir()
+    box, tmp = _folders(tmp_path)
     for i in range(40):
         (box / f"r{i:02d}.eml").write_bytes(saved_email([(f"r{i}.xlsx", good)]))
     for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGKILL):
@@ -396,9 +363,7 @@ def test_a_lone_surrogate_is_read_as_the_replacement_character():
 def test_an_attachment_name_with_undecodable_bytes_reaches_every_output(tmp_path, good):
     """Raw 8-bit bytes in an attachment's name come out of `email` as lone surrogates: they are shown as U+FFFD,
     and import writes its CSVs and summary.json (it stopped there before)."""
-    box, tmp = tmp_path / "box", tmp_path / "tmp"
-    box.mkdir()
-    tmp.mkdir()
+    box, tmp = _folders(tmp_path)
     raw = saved_email([("PLACEHOLDER.xlsx", good)]).replace(b"PLACEHOLDER", b"r\xe9ponse\xff")
     (box / "bytes.eml").write_bytes(raw)
     done = cli("import", str(box), "--out", str(tmp_path / "out"), "--no-pdf", tmp=tmp, cwd=tmp_path)
@@ -506,9 +471,7 @@ def test_ods_part_with_unsupported_method_is_refused_in_plain_words(tmp_path):
 def test_a_file_name_in_another_encoding_costs_no_output(tmp_path, good):
     """A return saved under a Latin-1 name (bytes that are not UTF-8: Python reads them as lone surrogates) stopped
     import for the whole batch when the outputs were written. Its name is shown with U+FFFD, the batch goes on."""
-    box, tmp = tmp_path / "box", tmp_path / "tmp"
-    box.mkdir()
-    tmp.mkdir()
+    box, tmp = _folders(tmp_path)
     (box / os.fsdecode(b"r\xe9ponse.xlsx")).write_bytes(good)
     (box / "other.xlsx").write_bytes(good)
     done = cli("import", str(box), "--out", str(tmp_path / "out"), "--no-pdf", tmp=tmp, cwd=tmp_path)
