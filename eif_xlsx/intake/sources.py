@@ -101,35 +101,36 @@ def open_email(source: Source, folder: Path) -> Opened:
     attachment_folder)."""
     path, shown = Path(source.path), source.name
     mail = _open(path)
+    findings = []
+    if mail.problem:
+        findings.append(finding("not-a-workbook", shown, detail=mail.problem))
+    if mail.too_deep and not mail.problem:
+        above = "" if mail.found else " and no workbook was found above them"
+        detail = (
+            f"{mail.too_deep} message(s) attached more than {MAX_DEPTH} e-mails deep were not opened{above}; "
+            "please send the workbook itself"
+        )
+        findings.append(finding("not-a-workbook", shown, detail=detail))
+    if mail.skipped:
+        detail = (
+            f"the e-mail holds {mail.skipped} workbook attachment(s) beyond the first {MAX_ATTACHMENTS}, which "
+            "were not read; please send them in separate e-mails"
+        )
+        findings.append(finding("too-large", shown, detail=detail))
+    if not (findings or mail.found):
+        sender = f" from {mail.sender}" if mail.sender else ""
+        detail = f"the email{sender} has no .xlsx, .xlsm or .ods attachment"
+        if mail.wrapped:
+            detail += (
+                ": its attachments are wrapped in winmail.dat (Outlook's rich-text format), which eif-xlsx does "
+                "not open; please save the workbook out of the e-mail in Outlook, or ask for it to be sent "
+                "again as HTML or plain text"
+            )
+        findings.append(finding("not-a-workbook", shown, detail=detail))
     problem = None
-    if mail.problem or not mail.found or mail.skipped or mail.too_deep:
-        ret = Return(source.path, shown, sender=mail.sender, sent=mail.sent)
-        if mail.problem:
-            ret.findings.append(finding("not-a-workbook", shown, detail=mail.problem))
-        if mail.too_deep and not mail.problem:
-            above = "" if mail.found else " and no workbook was found above them"
-            detail = (
-                f"{mail.too_deep} message(s) attached more than {MAX_DEPTH} e-mails deep were not opened{above}; "
-                "please send the workbook itself"
-            )
-            ret.findings.append(finding("not-a-workbook", shown, detail=detail))
-        if mail.skipped:
-            detail = (
-                f"the e-mail holds {mail.skipped} workbook attachment(s) beyond the first {MAX_ATTACHMENTS}, which "
-                "were not read; please send them in separate e-mails"
-            )
-            ret.findings.append(finding("too-large", shown, detail=detail))
-        if not (mail.problem or mail.found or mail.too_deep or mail.skipped):
-            sender = f" from {mail.sender}" if mail.sender else ""
-            detail = f"the email{sender} has no .xlsx, .xlsm or .ods attachment"
-            if mail.wrapped:
-                detail += (
-                    ": its attachments are wrapped in winmail.dat (Outlook's rich-text format), which eif-xlsx does "
-                    "not open; please save the workbook out of the e-mail in Outlook, or ask for it to be sent "
-                    "again as HTML or plain text"
-                )
-            ret.findings.append(finding("not-a-workbook", shown, detail=detail))
-        problem = Report(shown, source.path, ret, findings=list(ret.findings))
+    if findings:
+        ret = Return(source.path, shown, sender=mail.sender, sent=mail.sent, findings=findings)
+        problem = Report(shown, source.path, ret, findings=list(findings))
     found = []
     if mail.found:
         here = Path(tempfile.mkdtemp(prefix="m", dir=folder))
