@@ -39,8 +39,13 @@ def manifest_context(rows: list[Mapping[str, str]] | None) -> dict:
     rows = rows or []
     return {
         "expected_matrix": next((r["matrix_id"] for r in rows if r.get("matrix_id")), None),
-        "partners_by_email": {r["email"].lower(): r["partner_id"] for r in rows if r.get("email")},
+        "partners_by_email": partners_by_email(rows),
     }
+
+
+def partners_by_email(rows: list[Mapping[str, str]]) -> dict[str, str]:
+    """The manifest's partner ids by e-mail address (lower case)."""
+    return {r["email"].lower(): r["partner_id"] for r in rows if r.get("email") and r.get("partner_id")}
 
 
 def _round_key(value: str) -> str:
@@ -109,7 +114,7 @@ class PartnerFinder:
 
     def __init__(self, rows: list[Mapping[str, str]]):
         self.ids = {r["partner_id"] for r in rows if r.get("partner_id")}
-        self.by_email = {r["email"].lower(): r["partner_id"] for r in rows if r.get("email") and r.get("partner_id")}
+        self.by_email = partners_by_email(rows)
         self.by_file = {Path(r["file"]).stem.lower(): r["partner_id"] for r in rows if r.get("file")}
 
     def __call__(self, report: Report) -> str:
