@@ -735,49 +735,35 @@ def _indicators(data: BoardData) -> Iterator[str]:
 def _agreed(rows: list[IndicatorRow]) -> str:
     """The value partners gave for one indicator and period: the one value, or the range of those they differ on
     (told apart by the values themselves, not by how they are shown)."""
-    given = {_key(v.value) for v in rows if _number(v.value) is not None or _text(v.value)}
-    if not given:
-        return ""
-    numbers = [n for v in rows if (n := _number(v.value)) is not None]
-    if len(given) == 1:
-        return _value(rows[[_key(v.value) for v in rows].index(next(iter(given)))])
-    if len(numbers) == sum(1 for v in rows if _number(v.value) is not None or _text(v.value)):
-        return f"{_shown(min(numbers))}–{_shown(max(numbers))} ({len(given)} values)"
-    shown = sorted({_value(v) for v in rows} - {""})
+    given = [v.value for v in rows if _shown(v.value)]
+    distinct = {(0, n) if (n := _number(x)) is not None else (1, str(x)) for x in given}
+    if len(distinct) <= 1:
+        return _shown(given[0]) if given else ""
+    numbers = [n for x in given if (n := _number(x)) is not None]
+    if len(numbers) == len(given):
+        return f"{_shown(min(numbers))}–{_shown(max(numbers))} ({len(distinct)} values)"
+    shown = sorted({_shown(x) for x in given})
     few = " / ".join(shown)
-    return few if len(shown) <= 3 and len(few) <= 40 else f"{len(given)} different values"
+    return few if len(shown) <= 3 and len(few) <= 40 else f"{len(distinct)} different values"
 
 
 def _number(value) -> float | None:
-    if isinstance(value, int | float) and not isinstance(value, bool) and value == value:  # not NaN
+    """A value that is a number (not a yes/no, not NaN), as a float."""
+    if isinstance(value, int | float) and not isinstance(value, bool) and value == value:
         return float(value)
     return None
 
 
-def _text(value) -> str:
-    """A value that is not a number, as text ("" for none, and for NaN)."""
-    return "" if value is None or isinstance(value, float) or _number(value) is not None else str(value)
-
-
-def _key(value) -> tuple:
+def _shown(value) -> str:
+    """A value as the board reads it: a number to 10 significant digits, never in exponent form for a figure of the
+    size indicators have (1234567.5, 0.0000125); other values as text; nothing for none or NaN."""
     number = _number(value)
-    return (0, number) if number is not None else (1, _text(value))
-
-
-def _shown(number: float) -> str:
-    """A number as the board reads it: up to 10 significant digits, never in exponent form for a figure of the
-    size indicators have (1234567.5, 0.0125)."""
+    if number is None:
+        return "" if value is None or isinstance(value, float) else str(value)
     text = f"{number:.10g}"
-    if "e" in text:
-        text = f"{number:.12f}".rstrip("0").rstrip(".") if abs(number) < 1e15 else text
+    if "e" in text and abs(number) < 1e15:
+        text = f"{number:.12f}".rstrip("0").rstrip(".")
     return text
-
-
-def _value(v: IndicatorRow) -> str:
-    number = _number(v.value)
-    if number is not None:
-        return _shown(number)
-    return _text(v.value)
 
 
 def write_for_folder(folder: Path, catalog, *, pdf: bool = True) -> ReportResult:
