@@ -179,15 +179,8 @@ def build(
     for rep in reports:
         if not rep.accepted:
             p = rep.partner
-            pid = p["id"] or partner_of(rep)  # a file that cannot be opened: by its sender or its name, as chase
-            if pid and not p["id"] and pid in expected:
-                row = expected[pid]
-                p = {
-                    "id": pid,
-                    "name": row.get("name", ""),
-                    "organisation": row.get("organisation", ""),
-                    "email": row.get("email", ""),
-                }
+            if not p["id"] and (pid := partner_of(rep)) in expected:  # a file that cannot be opened: as chase finds it
+                p = _listed({**p, "id": pid}, expected[pid])
             register.append(
                 RegisterRow(
                     p["id"],
@@ -209,13 +202,9 @@ def build(
         reps = sorted(by_partner[key], key=return_order)
         latest = reps[-1]
         name, org = latest.respondent()
-        p = dict(latest.partner)
-        listed = expected.get(key, {})  # a workbook without the partner's details (matched by e-mail): the manifest's
-        name, org, p["email"] = (
-            name or listed.get("name", ""),
-            org or listed.get("organisation", ""),
-            p["email"] or listed.get("email", ""),
-        )
+        # a workbook without the partner's details (matched by e-mail): the manifest's
+        p = _listed({**latest.partner, "name": name, "organisation": org}, expected.get(key, {}))
+        name, org = p["name"], p["organisation"]
         known = key in expected or (not expected and bool(p["id"]))
         status = "returned" if known else "unexpected"
         for older in reps[:-1]:
@@ -273,6 +262,11 @@ def build(
     result = Consolidation(matrix, participants, register, reports, indicators)
     result.indicator_values = _indicator_values(participants)
     return result
+
+
+def _listed(partner: dict[str, str], row: Mapping[str, str]) -> dict[str, str]:
+    """A return's partner details (id, name, organisation, email), each one it lacks taken from the manifest's row."""
+    return {k: v or row.get(k, "") for k, v in partner.items()}
 
 
 def _shown_names(reports: list[Report]) -> dict[int, str]:
